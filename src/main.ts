@@ -1,0 +1,196 @@
+import * as core from '@actions/core';
+import { runAcceptance, type AcceptanceReport } from './acceptance.js';
+import { DockerCli } from './docker.js';
+import { dockerLogin, getRegistryAuth } from './ecr.js';
+import { Engine } from './engine.js';
+import { buildAndPush, imageName, pullExisting } from './image.js';
+import { readConfig, type Config } from './inputs.js';
+import { markMainStarted, saveWorkDir } from './state.js';
+import { renderSummary, Timeline, type OneShotResult, type Report } from './summary.js';
+import {
+  deployStack,
+  describeStack,
+  forceUnchanged,
+  longRunningServices,
+  snapshotTemplates,
+  stackServiceName,
+  waitConverged,
+  waitOneShot,
+} from './swarm.js';
+import { openTunnel, type Tunnel } from './tunnel.js';
+import { createWorkDir, removeWorkDir, type WorkDir } from './workdir.js';
+
+function maskSecrets(config: Config): void {
+  for (const line of config.ssh.privateKey.split(/\r?\n/)) if (line.trim().length > 8) core.setSecret(line.trim());
+  if (config.ssh.passphrase) core.setSecret(config.ssh.passphrase);
+}
+
+function setOutputs(outputs: Record<string, string | number | undefined>): void {
+  for (const [name, value] of Object.entries(outputs)) if (value !== undefined) core.setOutput(name, String(value));
+}
+
+/** The pipeline: ECR login, build and push, tunnel, stack deploy, one-shot wait, convergence, acceptance. */
+async function deploy(config: Config, work: WorkDir, report: Report, onTunnel: (t: Tunnel) => void): Promise<void> {
+  const timeline = new Timeline();
+  report.phases = timeline.phases;
+  const local = new DockerCli(work.dockerConfig);
+
+  // The SSH handshake runs while the image is built and pushed.
+  const started = Date.now();
+  const tunnelReady = openTunnel(config.ssh, work.tunnel).then((t) => {
+    onTunnel(t);
+    core.info(`SSH tunnel to ${config.ssh.host} ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return t;
+  });
+  tunnelReady.catch(() => undefined);
+
+  const auth = await timeline.phase('ECR login', async () => {
+    const a = await getRegistryAuth(config.awsRegion);
+    await dockerLogin(local, a);
+    core.info(`Logged in to ${a.registry}`);
+    return a;
+  });
+  const repo = `${auth.registry}/${config.repository}`;
+  const image = imageName(auth.registry, config.repository, config.tag);
+  report.image = image;
+  setOutputs({ image, tag: config.tag, registry: auth.registry, stack: config.stackName, url: config.appUrl || undefined });
+
+  const refs = [image, ...config.extraTags.map((t) => imageName(auth.registry, config.repository, t))];
+  report.digest = await timeline.phase(config.build ? 'Build and push' : 'Pull existing image', () =>
+    config.build ? buildAndPush(local, config, repo, refs) : pullExisting(local, repo, image),
+  );
+  setOutputs({ digest: report.digest });
+
+  const tunnel = await timeline.phase('SSH tunnel', async () => {
+    const t = await tunnelReady;
+    const engine = new Engine(t.socketPath);
+    try {
+      await engine.ping();
+    } catch (e) {
+      throw new Error(
+        `remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${config.ssh.host} (${(e as Error).message.trim()})`,
+      );
+    }
+    return t;
+  });
+  const engine = new Engine(tunnel.socketPath);
+  const manager = local.on(tunnel.dockerHost);
+  const oneShotNames = config.oneShotServices.map((s) => stackServiceName(config.stackName, s));
+
+  await timeline.phase('Stack deploy', async () => {
+    const before = await snapshotTemplates(engine, oneShotNames);
+    await deployStack(manager, config.stackName, config.stackFile, {
+      ...config.stackEnv,
+      ECR_REGISTRY: auth.registry,
+      [config.versionVariable]: config.tag,
+    });
+    const forced = await forceUnchanged(manager, engine, before);
+    if (forced.length > 0) core.info(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
+  });
+
+  if (oneShotNames.length > 0) {
+    report.migrate = 'running';
+    await timeline.phase('One-shot services', async () => {
+      const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout).catch((e: Error) => {
+        report.migrate = 'timed-out';
+        throw e;
+      });
+      const out: OneShotResult[] = [];
+      for (const { service, verdict } of waited) {
+        const result: OneShotResult = { service: service.Spec.Name, state: verdict.state, detail: verdict.detail };
+        if (verdict.state === 'failed' && verdict.task) {
+          result.logs = await engine.taskLogs(verdict.task.ID, 30).catch((e: Error) => `(logs unavailable: ${e.message})`);
+          core.error(`${service.Spec.Name} ${verdict.detail}`);
+          core.info(`Last log lines of ${service.Spec.Name} (task ${verdict.task.ID}):\n${result.logs}`);
+        }
+        out.push(result);
+      }
+      report.oneShots = out;
+      const failed = out.filter((o) => o.state === 'failed');
+      report.migrate = failed.length > 0 ? 'failed' : 'complete';
+      if (failed.length > 0) {
+        throw new Error(failed.map((f) => `${f.service} ${f.detail}${f.logs ? `\n${f.logs.trimEnd()}` : ''}`).join('\n'));
+      }
+    });
+  }
+
+  await timeline.phase('Converge', async () => {
+    const names = await longRunningServices(engine, config.stackName, oneShotNames);
+    if (names.length > 0) await waitConverged(engine, names, config.convergeTimeout);
+  });
+  report.services = await describeStack(engine, config.stackName).catch(() => []);
+
+  if (config.acceptance) {
+    report.acceptance = await timeline.phase('Acceptance tests', async () => {
+      const result = await runAcceptance(
+        local,
+        image,
+        config.appUrl,
+        config.acceptanceCommand,
+        config.acceptanceArgs,
+        config.acceptanceTimeout,
+      );
+      const summary: AcceptanceReport = { ...result };
+      setOutputs({ 'tests-passed': result.passed, 'tests-failed': result.failed });
+      report.acceptance = summary;
+      if (!result.ok) {
+        const failedNames = result.tests.filter((t) => t.result === 'fail').map((t) => t.name);
+        throw new Error(
+          failedNames.length > 0
+            ? `${failedNames.length} acceptance test(s) failed: ${failedNames.join('; ')}`
+            : `acceptance tests failed: ${result.problem}`,
+        );
+      }
+      return summary;
+    });
+  }
+}
+
+export async function runMain(): Promise<void> {
+  markMainStarted();
+  let config: Config;
+  try {
+    config = readConfig((name) => core.getInput(name));
+  } catch (e) {
+    core.setFailed((e as Error).message);
+    return;
+  }
+  maskSecrets(config);
+
+  const work = createWorkDir();
+  saveWorkDir(work.root);
+  let tunnel: Tunnel | undefined;
+  const cleanup = async () => {
+    await tunnel?.close().catch(() => undefined);
+    removeWorkDir(work.root);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    core.error(`Received ${signal}: closing the tunnel and removing credentials`);
+    void cleanup().finally(() => process.exit(1));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const report: Report = {
+    ok: false,
+    phases: [],
+    stack: config.stackName,
+    url: config.appUrl || undefined,
+    services: [],
+    oneShots: [],
+  };
+  try {
+    await deploy(config, work, report, (t) => (tunnel = t));
+    report.ok = true;
+  } catch (e) {
+    report.failure = (e as Error).message;
+    core.setFailed(report.failure);
+  } finally {
+    setOutputs({ migrate: report.migrate ?? (config.oneShotServices.length > 0 ? 'not-run' : 'none') });
+    if (!report.ok && report.services.length === 0 && tunnel) {
+      report.services = await describeStack(new Engine(tunnel.socketPath), config.stackName).catch(() => []);
+    }
+    await core.summary.addRaw(renderSummary(report), true).write().catch((e: Error) => core.warning(`job summary: ${e.message}`));
+    await cleanup();
+  }
+}

@@ -1,0 +1,113 @@
+import * as core from '@actions/core';
+import type { AcceptanceReport } from './acceptance.js';
+import type { ServiceRow } from './swarm.js';
+
+export interface Phase {
+  name: string;
+  seconds: number;
+  status: 'ok' | 'failed' | 'skipped';
+}
+
+export interface OneShotResult {
+  service: string;
+  state: string;
+  detail: string;
+  logs?: string;
+}
+
+export interface Report {
+  ok: boolean;
+  failure?: string;
+  phases: Phase[];
+  stack?: string;
+  image?: string;
+  digest?: string;
+  url?: string;
+  services: ServiceRow[];
+  oneShots: OneShotResult[];
+  acceptance?: AcceptanceReport;
+  /** Outcome of the one-shot wait: complete, failed, timed-out. */
+  migrate?: string;
+}
+
+/** Records each phase's duration and outcome, in order. */
+export class Timeline {
+  readonly phases: Phase[] = [];
+
+  async phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const start = Date.now();
+    const record = (status: Phase['status']) => this.phases.push({ name, seconds: (Date.now() - start) / 1000, status });
+    try {
+      const value = await core.group(name, fn);
+      record('ok');
+      return value;
+    } catch (e) {
+      record('failed');
+      throw e;
+    }
+  }
+}
+
+const ICON: Record<string, string> = { ok: '✅', failed: '❌', skipped: '⏭️', pass: '✅', fail: '❌', skip: '⏭️', todo: '📝' };
+
+function codeBlock(text: string): string {
+  return '\n```text\n' + text.replace(/```/g, "'''").trimEnd() + '\n```\n';
+}
+
+function escapeCell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/** The job summary as Markdown. */
+export function renderSummary(r: Report): string {
+  const out: string[] = [];
+  const title = r.ok ? `✅ Deployed ${r.stack ?? ''}` : `❌ Deploy of ${r.stack ?? 'the stack'} failed`;
+  out.push(`## ${title.trim()}`, '');
+  if (r.failure) out.push(`**Failure:** ${r.failure.split('\n')[0]}`, '');
+  const facts: [string, string | undefined][] = [
+    ['Image', r.image && `\`${r.image}\``],
+    ['Digest', r.digest && `\`${r.digest}\``],
+    ['Stack', r.stack && `\`${r.stack}\``],
+    ['URL', r.url],
+  ];
+  const shown = facts.filter(([, v]) => v);
+  if (shown.length > 0) out.push('| | |', '|---|---|', ...shown.map(([k, v]) => `| ${k} | ${v} |`), '');
+
+  out.push('### Phases', '', '| Phase | Result | Duration |', '|---|---|---:|');
+  for (const p of r.phases) out.push(`| ${p.name} | ${ICON[p.status]} ${p.status} | ${p.seconds.toFixed(1)} s |`);
+  const total = r.phases.reduce((s, p) => s + p.seconds, 0);
+  out.push(`| **Total** | | **${total.toFixed(1)} s** |`, '');
+
+  if (r.oneShots.length > 0) {
+    out.push('### One-shot services', '', '| Service | Result | Detail |', '|---|---|---|');
+    for (const o of r.oneShots) out.push(`| ${o.service} | ${o.state} | ${escapeCell(o.detail)} |`);
+    out.push('');
+    for (const o of r.oneShots.filter((x) => x.logs)) {
+      out.push(`<details open><summary>Last log lines of ${o.service}</summary>`, codeBlock(o.logs!), '</details>', '');
+    }
+  }
+
+  if (r.services.length > 0) {
+    out.push('### Services', '', '| Service | Mode | Tasks | Image | Update |', '|---|---|---|---|---|');
+    for (const s of r.services) out.push(`| ${s.name} | ${s.mode} | ${s.tasks} | \`${s.image}\` | ${s.update} |`);
+    out.push('');
+  }
+
+  const a = r.acceptance;
+  if (a) {
+    out.push(
+      `### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`,
+      '',
+    );
+    if (a.problem) out.push(`**${a.problem}**`, '');
+    if (a.tests.length > 0) {
+      out.push('| # | Test | Result |', '|---:|---|---|');
+      for (const t of a.tests) out.push(`| ${t.id} | ${escapeCell(t.name)} | ${ICON[t.result]} ${t.result} |`);
+      out.push('');
+    }
+    for (const t of a.tests.filter((x) => x.result === 'fail' && x.details.length > 0)) {
+      out.push(`<details open><summary>${t.name}</summary>`, codeBlock(t.details.join('\n')), '</details>', '');
+    }
+  }
+  return out.join('\n');
+}

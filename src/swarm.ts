@@ -1,0 +1,158 @@
+import * as core from '@actions/core';
+import type { DockerCli } from './docker.js';
+import type { Engine, Service, Task } from './engine.js';
+import { judgeConvergence, judgeOneShot, type ConvergeVerdict, type OneShotVerdict } from './judge.js';
+
+const STACK_LABEL = 'com.docker.stack.namespace';
+export const POLL_MS = 250;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function stackServiceName(stack: string, service: string): string {
+  return `${stack}_${service}`;
+}
+
+/** The task templates of the one-shot services before the deploy, to tell whether it changed them. */
+export async function snapshotTemplates(engine: Engine, names: string[]): Promise<Map<string, string | undefined>> {
+  const before = new Map<string, string | undefined>();
+  for (const name of names) {
+    const service = await engine.inspectService(name);
+    before.set(name, service && JSON.stringify(service.Spec.TaskTemplate));
+  }
+  return before;
+}
+
+/** docker stack deploy --with-registry-auth, through the tunnel, with the variables the file interpolates. */
+export async function deployStack(
+  manager: DockerCli,
+  stack: string,
+  file: string,
+  variables: Record<string, string>,
+): Promise<void> {
+  await manager.run(['stack', 'deploy', '--with-registry-auth', '-c', file, stack], {
+    env: variables,
+  });
+}
+
+/**
+ * A deploy that left a one-shot service's spec as it was starts no new task; force one, so that
+ * every deploy (also a re-run of the same commit) runs migrate again.
+ */
+export async function forceUnchanged(
+  manager: DockerCli,
+  engine: Engine,
+  before: Map<string, string | undefined>,
+): Promise<string[]> {
+  const forced: string[] = [];
+  for (const [name, template] of before) {
+    const service = await engine.inspectService(name);
+    if (template !== undefined && service && JSON.stringify(service.Spec.TaskTemplate) === template) {
+      await manager.run(['service', 'update', '--force', '--detach', '--with-registry-auth', '--quiet', name], {
+        silent: true,
+      });
+      forced.push(name);
+    }
+  }
+  return forced;
+}
+
+export interface Waited<V> {
+  service: Service;
+  verdict: V;
+}
+
+interface WaitOptions {
+  what: string;
+  timeoutSeconds: number;
+}
+
+/**
+ * Polls the services and their tasks (one call each per poll, however many services) until
+ * every verdict is final; logs each change; on timeout, says what it last saw.
+ */
+async function waitForVerdicts<V extends { state: string; detail: string }>(
+  engine: Engine,
+  names: string[],
+  judge: (service: Service, tasks: Task[]) => V,
+  done: (v: V) => boolean,
+  { what, timeoutSeconds }: WaitOptions,
+): Promise<Waited<V>[]> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  const said = new Map<string, string>();
+  for (;;) {
+    const services = (await engine.listServices({ name: names })).filter((s) => names.includes(s.Spec.Name));
+    const missing = names.filter((n) => !services.some((s) => s.Spec.Name === n));
+    if (missing.length > 0) throw new Error(`service ${missing.join(', ')} is not in the swarm after the deploy`);
+    const tasks = await engine.listTasks({ service: services.map((s) => s.ID) });
+    const results = services.map((service) => ({ service, verdict: judge(service, tasks) }));
+    for (const { service, verdict } of results) {
+      const line = `${verdict.state}: ${verdict.detail}`;
+      if (said.get(service.Spec.Name) !== line) core.info(`${service.Spec.Name}: ${line}`);
+      said.set(service.Spec.Name, line);
+    }
+    if (results.every((r) => done(r.verdict))) return results;
+    if (Date.now() > deadline) {
+      const last = results.map((r) => `${r.service.Spec.Name}: ${r.verdict.detail}`).join('; ');
+      throw new Error(`timed out after ${timeoutSeconds}s waiting for ${what}; last seen: ${last}`);
+    }
+    await sleep(POLL_MS);
+  }
+}
+
+/** Waits until each one-shot service completed or failed (a failure ends the wait at once). */
+export function waitOneShot(engine: Engine, names: string[], timeoutSeconds: number) {
+  return waitForVerdicts<OneShotVerdict>(
+    engine,
+    names,
+    judgeOneShot,
+    (v) => v.state !== 'pending',
+    { what: `one-shot service(s) ${names.join(', ')} to complete`, timeoutSeconds },
+  );
+}
+
+/** The long-running services of the stack (everything but the one-shots). */
+export async function longRunningServices(engine: Engine, stack: string, oneShot: string[]): Promise<string[]> {
+  const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
+  return services
+    .filter((s) => !oneShot.includes(s.Spec.Name) && !s.Spec.Mode.ReplicatedJob && !s.Spec.Mode.GlobalJob)
+    .map((s) => s.Spec.Name)
+    .sort();
+}
+
+/** Waits until every long-running service has converged on its new spec, or one failed. */
+export function waitConverged(engine: Engine, names: string[], timeoutSeconds: number) {
+  return waitForVerdicts<ConvergeVerdict>(engine, names, judgeConvergence, (v) => v.state !== 'pending', {
+    what: `services ${names.join(', ')} to converge`,
+    timeoutSeconds,
+  });
+}
+
+export interface ServiceRow {
+  name: string;
+  mode: string;
+  tasks: string;
+  image: string;
+  update: string;
+}
+
+/** One row per service of the stack, for the job summary. */
+export async function describeStack(engine: Engine, stack: string): Promise<ServiceRow[]> {
+  const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
+  const tasks = await engine.listTasks({ service: services.map((s) => s.ID) });
+  return services
+    .map((s) => {
+      const mine = tasks.filter((t) => t.ServiceID === s.ID && t.DesiredState === 'running');
+      const running = mine.filter((t) => t.Status.State === 'running').length;
+      const mode = Object.keys(s.Spec.Mode)[0] ?? '';
+      const want = s.Spec.Mode.Replicated?.Replicas;
+      const image = (s.Spec.TaskTemplate.ContainerSpec?.Image ?? '').replace(/@sha256:[0-9a-f]+$/, '');
+      return {
+        name: s.Spec.Name,
+        mode,
+        tasks: want === undefined ? `${running} running` : `${running}/${want}`,
+        image,
+        update: s.UpdateStatus?.State ?? '',
+      };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+}

@@ -1,0 +1,31 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface WorkDir {
+  root: string;
+  /** DOCKER_CONFIG: the registry credentials live here, and nowhere else. */
+  dockerConfig: string;
+  /** Holds the tunnel's local socket. */
+  tunnel: string;
+}
+
+const PREFIX = 'ecr-swarm-deploy-';
+
+/** A private (0700) directory under RUNNER_TEMP for credentials and the tunnel socket. */
+export function createWorkDir(base = process.env.RUNNER_TEMP || os.tmpdir()): WorkDir {
+  const root = fs.mkdtempSync(path.join(base, PREFIX));
+  fs.chmodSync(root, 0o700);
+  const dockerConfig = path.join(root, 'docker-config');
+  const tunnel = path.join(root, 'tunnel');
+  fs.mkdirSync(dockerConfig, { mode: 0o700 });
+  fs.mkdirSync(tunnel, { mode: 0o700 });
+  return { root, dockerConfig, tunnel };
+}
+
+/** Removes a work directory made by createWorkDir; refuses any other path. */
+export function removeWorkDir(root: string): boolean {
+  if (!root || !path.basename(root).startsWith(PREFIX) || !fs.existsSync(root)) return false;
+  fs.rmSync(root, { recursive: true, force: true });
+  return true;
+}
