@@ -86655,11 +86655,11 @@ function judgeAcceptance(tap, exitCode) {
     if (tests.length === 0) {
         report.problem = `no TAP test results in the output (exit code ${exitCode}); does acceptance-command print TAP?`;
     }
-    else if (plan && plan.end !== null && plan.end !== undefined && plan.end > 0 && tests.length < plan.end) {
-        report.problem = `ran ${tests.length} of ${plan.end} planned tests`;
-    }
     else if (final?.bailout) {
         report.problem = `the tests bailed out: ${final.bailout}`;
+    }
+    else if (plan && plan.end !== null && plan.end !== undefined && plan.end > 0 && tests.length < plan.end) {
+        report.problem = `ran ${tests.length} of ${plan.end} planned tests`;
     }
     else if (report.failed === 0 && exitCode !== 0) {
         report.problem = `the test command exited with code ${exitCode}`;
@@ -86830,8 +86830,8 @@ class Engine {
             }, (err, data) => (err ? reject(err) : resolve(data)));
         });
     }
-    ping() {
-        return this.request('/_ping');
+    async ping() {
+        return String(await this.request('/_ping'));
     }
     listServices(filters) {
         return this.request('/services', { filters });
@@ -87246,7 +87246,7 @@ function readConfig(input, env = process.env) {
     if (!knownHosts.trim()) {
         problems.push('ssh-known-hosts is required: the manager\'s host key as a known_hosts line (ssh-keyscan HOST) or a "SHA256:..." fingerprint');
     }
-    else if (host && HOST.test(host)) {
+    else if (host && HOST.test(host) && port >= 1 && port <= 65535) {
         try {
             hostKey = parseHostKeyPin(knownHosts, host, port);
         }
@@ -87438,7 +87438,7 @@ function newest(tasks) {
 }
 function describe(task) {
     const s = task.Status;
-    const exit = s.ContainerStatus?.ExitCode;
+    const exit = FAILED_STATES.has(s.State) ? s.ContainerStatus?.ExitCode : undefined;
     const err = s.Err ? `: ${s.Err}` : exit ? ` (exit code ${exit})` : '';
     return `${s.State}${err}`;
 }
@@ -87525,13 +87525,18 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function stackServiceName(stack, service) {
     return `${stack}_${service}`;
 }
-/** The task templates of the one-shot services before the deploy, to tell whether it changed them. */
-async function snapshotTemplates(engine, names) {
+/**
+ * What makes a service start new tasks: its task template, and for jobs the job iteration (which
+ * every update of a job bumps, even one that leaves the spec as it was).
+ */
+function runIdentity(service) {
+    return service && JSON.stringify([service.Spec.TaskTemplate, service.JobStatus?.JobIteration?.Index ?? 0]);
+}
+/** The run identity of each one-shot service before the deploy, to tell whether the deploy re-runs it. */
+async function snapshotRuns(engine, names) {
     const before = new Map();
-    for (const name of names) {
-        const service = await engine.inspectService(name);
-        before.set(name, service && JSON.stringify(service.Spec.TaskTemplate));
-    }
+    for (const name of names)
+        before.set(name, runIdentity(await engine.inspectService(name)));
     return before;
 }
 /** docker stack deploy --with-registry-auth, through the tunnel, with the variables the file interpolates. */
@@ -87546,9 +87551,8 @@ async function deployStack(manager, stack, file, variables) {
  */
 async function forceUnchanged(manager, engine, before) {
     const forced = [];
-    for (const [name, template] of before) {
-        const service = await engine.inspectService(name);
-        if (template !== undefined && service && JSON.stringify(service.Spec.TaskTemplate) === template) {
+    for (const [name, identity] of before) {
+        if (identity !== undefined && runIdentity(await engine.inspectService(name)) === identity) {
             await manager.run(['service', 'update', '--force', '--detach', '--with-registry-auth', '--quiet', name], {
                 silent: true,
             });
@@ -87768,11 +87772,11 @@ async function deploy(config, work, report, onTunnel) {
     // The SSH handshake runs while the image is built and pushed.
     const started = Date.now();
     const tunnelReady = openTunnel(config.ssh, work.tunnel).then((t) => {
-        onTunnel(t);
         core/* info */.pq(`SSH tunnel to ${config.ssh.host} ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
         return t;
     });
     tunnelReady.catch(() => undefined);
+    onTunnel(tunnelReady);
     const auth = await timeline.phase('ECR login', async () => {
         const a = await getRegistryAuth(config.awsRegion);
         await dockerLogin(local, a);
@@ -87801,12 +87805,13 @@ async function deploy(config, work, report, onTunnel) {
     const manager = local.on(tunnel.dockerHost);
     const oneShotNames = config.oneShotServices.map((s) => stackServiceName(config.stackName, s));
     await timeline.phase('Stack deploy', async () => {
-        const before = await snapshotTemplates(engine, oneShotNames);
+        const before = await snapshotRuns(engine, oneShotNames);
         await deployStack(manager, config.stackName, config.stackFile, {
             ...config.stackEnv,
             ECR_REGISTRY: auth.registry,
             [config.versionVariable]: config.tag,
         });
+        report.deployed = true;
         const forced = await forceUnchanged(manager, engine, before);
         if (forced.length > 0)
             core/* info */.pq(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
@@ -87873,7 +87878,8 @@ async function runMain() {
     (0,state/* saveWorkDir */.uS)(work.root);
     let tunnel;
     const cleanup = async () => {
-        await tunnel?.close().catch(() => undefined);
+        // The tunnel may still be opening when an earlier phase fails: wait for it, then close it.
+        await tunnel?.then((t) => t.close()).catch(() => undefined);
         (0,workdir/* removeWorkDir */.x)(work.root);
     };
     const onSignal = (signal) => {
@@ -87900,8 +87906,9 @@ async function runMain() {
     }
     finally {
         setOutputs({ migrate: report.migrate ?? (config.oneShotServices.length > 0 ? 'not-run' : 'none') });
-        if (!report.ok && report.services.length === 0 && tunnel) {
-            report.services = await describeStack(new Engine(tunnel.socketPath), config.stackName).catch(() => []);
+        if (!report.ok && report.services.length === 0 && report.deployed) {
+            const t = await tunnel;
+            report.services = await describeStack(new Engine(t.socketPath), config.stackName).catch(() => []);
         }
         await core/* summary */.z.addRaw(renderSummary(report), true).write().catch((e) => core/* warning */.$e(`job summary: ${e.message}`));
         await cleanup();

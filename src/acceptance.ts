@@ -45,10 +45,10 @@ export function judgeAcceptance(tap: string, exitCode: number): AcceptanceReport
   const plan = final?.plan;
   if (tests.length === 0) {
     report.problem = `no TAP test results in the output (exit code ${exitCode}); does acceptance-command print TAP?`;
-  } else if (plan && plan.end !== null && plan.end !== undefined && plan.end > 0 && tests.length < plan.end) {
-    report.problem = `ran ${tests.length} of ${plan.end} planned tests`;
   } else if (final?.bailout) {
     report.problem = `the tests bailed out: ${final.bailout}`;
+  } else if (plan && plan.end !== null && plan.end !== undefined && plan.end > 0 && tests.length < plan.end) {
+    report.problem = `ran ${tests.length} of ${plan.end} planned tests`;
   } else if (report.failed === 0 && exitCode !== 0) {
     report.problem = `the test command exited with code ${exitCode}`;
   }

@@ -72,8 +72,8 @@ export class Engine {
     });
   }
 
-  ping(): Promise<string> {
-    return this.request<string>('/_ping');
+  async ping(): Promise<string> {
+    return String(await this.request<Buffer | string>('/_ping'));
   }
 
   listServices(filters: Filters): Promise<Service[]> {

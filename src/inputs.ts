@@ -224,7 +224,7 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
     problems.push(
       'ssh-known-hosts is required: the manager\'s host key as a known_hosts line (ssh-keyscan HOST) or a "SHA256:..." fingerprint',
     );
-  } else if (host && HOST.test(host)) {
+  } else if (host && HOST.test(host) && port >= 1 && port <= 65535) {
     try {
       hostKey = parseHostKeyPin(knownHosts, host, port);
     } catch (e) {

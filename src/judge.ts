@@ -60,7 +60,7 @@ function newest(tasks: Task[]): Task | undefined {
 
 function describe(task: Task): string {
   const s = task.Status;
-  const exit = s.ContainerStatus?.ExitCode;
+  const exit = FAILED_STATES.has(s.State) ? s.ContainerStatus?.ExitCode : undefined;
   const err = s.Err ? `: ${s.Err}` : exit ? ` (exit code ${exit})` : '';
   return `${s.State}${err}`;
 }

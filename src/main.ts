@@ -12,7 +12,7 @@ import {
   describeStack,
   forceUnchanged,
   longRunningServices,
-  snapshotTemplates,
+  snapshotRuns,
   stackServiceName,
   waitConverged,
   waitOneShot,
@@ -30,7 +30,12 @@ function setOutputs(outputs: Record<string, string | number | undefined>): void 
 }
 
 /** The pipeline: ECR login, build and push, tunnel, stack deploy, one-shot wait, convergence, acceptance. */
-async function deploy(config: Config, work: WorkDir, report: Report, onTunnel: (t: Tunnel) => void): Promise<void> {
+async function deploy(
+  config: Config,
+  work: WorkDir,
+  report: Report,
+  onTunnel: (opening: Promise<Tunnel>) => void,
+): Promise<void> {
   const timeline = new Timeline();
   report.phases = timeline.phases;
   const local = new DockerCli(work.dockerConfig);
@@ -38,11 +43,11 @@ async function deploy(config: Config, work: WorkDir, report: Report, onTunnel: (
   // The SSH handshake runs while the image is built and pushed.
   const started = Date.now();
   const tunnelReady = openTunnel(config.ssh, work.tunnel).then((t) => {
-    onTunnel(t);
     core.info(`SSH tunnel to ${config.ssh.host} ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return t;
   });
   tunnelReady.catch(() => undefined);
+  onTunnel(tunnelReady);
 
   const auth = await timeline.phase('ECR login', async () => {
     const a = await getRegistryAuth(config.awsRegion);
@@ -78,12 +83,13 @@ async function deploy(config: Config, work: WorkDir, report: Report, onTunnel: (
   const oneShotNames = config.oneShotServices.map((s) => stackServiceName(config.stackName, s));
 
   await timeline.phase('Stack deploy', async () => {
-    const before = await snapshotTemplates(engine, oneShotNames);
+    const before = await snapshotRuns(engine, oneShotNames);
     await deployStack(manager, config.stackName, config.stackFile, {
       ...config.stackEnv,
       ECR_REGISTRY: auth.registry,
       [config.versionVariable]: config.tag,
     });
+    report.deployed = true;
     const forced = await forceUnchanged(manager, engine, before);
     if (forced.length > 0) core.info(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
   });
@@ -159,9 +165,10 @@ export async function runMain(): Promise<void> {
 
   const work = createWorkDir();
   saveWorkDir(work.root);
-  let tunnel: Tunnel | undefined;
+  let tunnel: Promise<Tunnel> | undefined;
   const cleanup = async () => {
-    await tunnel?.close().catch(() => undefined);
+    // The tunnel may still be opening when an earlier phase fails: wait for it, then close it.
+    await tunnel?.then((t) => t.close()).catch(() => undefined);
     removeWorkDir(work.root);
   };
   const onSignal = (signal: NodeJS.Signals) => {
@@ -187,8 +194,9 @@ export async function runMain(): Promise<void> {
     core.setFailed(report.failure);
   } finally {
     setOutputs({ migrate: report.migrate ?? (config.oneShotServices.length > 0 ? 'not-run' : 'none') });
-    if (!report.ok && report.services.length === 0 && tunnel) {
-      report.services = await describeStack(new Engine(tunnel.socketPath), config.stackName).catch(() => []);
+    if (!report.ok && report.services.length === 0 && report.deployed) {
+      const t = await tunnel!;
+      report.services = await describeStack(new Engine(t.socketPath), config.stackName).catch(() => []);
     }
     await core.summary.addRaw(renderSummary(report), true).write().catch((e: Error) => core.warning(`job summary: ${e.message}`));
     await cleanup();

@@ -28,6 +28,8 @@ export interface Report {
   acceptance?: AcceptanceReport;
   /** Outcome of the one-shot wait: complete, failed, timed-out. */
   migrate?: string;
+  /** docker stack deploy ran (so the stack's state is worth showing). */
+  deployed?: boolean;
 }
 
 /** Records each phase's duration and outcome, in order. */

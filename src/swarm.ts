@@ -12,13 +12,18 @@ export function stackServiceName(stack: string, service: string): string {
   return `${stack}_${service}`;
 }
 
-/** The task templates of the one-shot services before the deploy, to tell whether it changed them. */
-export async function snapshotTemplates(engine: Engine, names: string[]): Promise<Map<string, string | undefined>> {
+/**
+ * What makes a service start new tasks: its task template, and for jobs the job iteration (which
+ * every update of a job bumps, even one that leaves the spec as it was).
+ */
+function runIdentity(service: Service | undefined): string | undefined {
+  return service && JSON.stringify([service.Spec.TaskTemplate, service.JobStatus?.JobIteration?.Index ?? 0]);
+}
+
+/** The run identity of each one-shot service before the deploy, to tell whether the deploy re-runs it. */
+export async function snapshotRuns(engine: Engine, names: string[]): Promise<Map<string, string | undefined>> {
   const before = new Map<string, string | undefined>();
-  for (const name of names) {
-    const service = await engine.inspectService(name);
-    before.set(name, service && JSON.stringify(service.Spec.TaskTemplate));
-  }
+  for (const name of names) before.set(name, runIdentity(await engine.inspectService(name)));
   return before;
 }
 
@@ -44,9 +49,8 @@ export async function forceUnchanged(
   before: Map<string, string | undefined>,
 ): Promise<string[]> {
   const forced: string[] = [];
-  for (const [name, template] of before) {
-    const service = await engine.inspectService(name);
-    if (template !== undefined && service && JSON.stringify(service.Spec.TaskTemplate) === template) {
+  for (const [name, identity] of before) {
+    if (identity !== undefined && runIdentity(await engine.inspectService(name)) === identity) {
       await manager.run(['service', 'update', '--force', '--detach', '--with-registry-auth', '--quiet', name], {
         silent: true,
       });

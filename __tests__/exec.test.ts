@@ -1,0 +1,47 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, test } from '@jest/globals';
+import { DockerCli } from '../src/docker.js';
+import { CommandError, run } from '../src/exec.js';
+
+describe('run', () => {
+  test('captures output and feeds stdin', async () => {
+    const r = await run('sh', ['-c', 'cat; echo err >&2'], { input: 'from stdin', silent: true });
+    expect(r).toEqual({ stdout: 'from stdin', stderr: 'err\n', exitCode: 0 });
+  });
+
+  test('a failure carries the exit code and the last lines of stderr', async () => {
+    const failing = run('sh', ['-c', 'echo first >&2; echo "denied: wrong password" >&2; exit 3'], { silent: true });
+    await expect(failing).rejects.toBeInstanceOf(CommandError);
+    await expect(failing).rejects.toThrow('sh -c failed (exit code 3):\nfirst\ndenied: wrong password');
+  });
+
+  test('allowFailure returns the result instead', async () => {
+    expect((await run('sh', ['-c', 'exit 4'], { silent: true }, true)).exitCode).toBe(4);
+  });
+});
+
+describe('DockerCli', () => {
+  test('every call gets the private DOCKER_CONFIG, and the engine it is aimed at', async () => {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-docker-'));
+    fs.writeFileSync(path.join(bin, 'docker'), '#!/bin/sh\necho "$DOCKER_CONFIG $DOCKER_HOST $*"\n', { mode: 0o755 });
+    const oldPath = process.env.PATH;
+    const oldHost = process.env.DOCKER_HOST;
+    process.env.PATH = `${bin}:${oldPath}`;
+    process.env.DOCKER_HOST = 'unix:///runner.sock';
+    try {
+      const local = new DockerCli('/private/config');
+      expect((await local.run(['ps'], { silent: true })).stdout).toBe('/private/config unix:///runner.sock ps\n');
+      const remote = local.on('unix:///tunnel/docker.sock');
+      expect((await remote.run(['stack', 'ls'], { silent: true })).stdout).toBe(
+        '/private/config unix:///tunnel/docker.sock stack ls\n',
+      );
+      expect(remote.env({ APP_VERSION: 'abc' }).APP_VERSION).toBe('abc');
+    } finally {
+      process.env.PATH = oldPath;
+      if (oldHost === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = oldHost;
+    }
+  });
+});

@@ -1,0 +1,165 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { InputError, readConfig, splitArgs } from '../src/inputs.js';
+import { makeKey } from './sshkeys.js';
+
+let dir: string;
+let inputs: Record<string, string>;
+const SHA = '0123456789abcdef0123456789abcdef01234567';
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inputs-'));
+  fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\n');
+  fs.writeFileSync(
+    path.join(dir, 'stack.yml'),
+    `services:\n  app:\n    image: \${ECR_REGISTRY}/todo:\${APP_VERSION}\n  migrate:\n    image: x\n    deploy:\n      restart_policy:\n        condition: on-failure\n  collectstatic:\n    image: x\n    deploy:\n      restart_policy:\n        condition: none\n`,
+  );
+  const key = makeKey();
+  inputs = {
+    'ecr-repository': 'docker-in-aws/todobackend',
+    'ssh-host': 'manager.example.com',
+    'ssh-private-key': key.privateKey,
+    'ssh-known-hosts': `manager.example.com ${key.line}`,
+    'stack-name': 'todobackend',
+    'stack-file': path.join(dir, 'stack.yml'),
+    context: dir,
+    'app-url': 'http://lb.example.com',
+  };
+});
+
+const read = (overrides: Record<string, string> = {}, env: NodeJS.ProcessEnv = { GITHUB_SHA: SHA }) =>
+  readConfig((name) => ({ ...inputs, ...overrides })[name] ?? '', env);
+
+function problems(overrides: Record<string, string>, env?: NodeJS.ProcessEnv): string[] {
+  try {
+    read(overrides, env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError);
+    return (e as InputError).problems;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('readConfig', () => {
+  test('defaults', () => {
+    const c = read();
+    expect(c).toMatchObject({
+      repository: 'docker-in-aws/todobackend',
+      tag: SHA.slice(0, 7),
+      build: true,
+      versionVariable: 'APP_VERSION',
+      oneShotServices: ['migrate'],
+      oneShotTimeout: 600,
+      convergeTimeout: 300,
+      acceptance: true,
+      acceptanceCommand: ['bats', '/app/src/acceptance.bats'],
+      acceptanceArgs: [],
+    });
+    expect(c.ssh).toMatchObject({ host: 'manager.example.com', port: 22, user: 'docker', remoteSocket: '/var/run/docker.sock' });
+    expect(c.ssh.hostKey.keys).toHaveLength(1);
+  });
+
+  test('every other input', () => {
+    const c = read({
+      'tag-format': 'full',
+      'extra-tags': 'latest, stable\nedge',
+      'build-args': 'A=1\n# comment\nB=two words',
+      'stack-env': 'APP_PORT=8200\nDOMAIN = example.com',
+      'one-shot-services': 'migrate\ncollectstatic',
+      'one-shot-timeout': '5m',
+      'acceptance-command': `bats --tap "/app/src/my tests.bats"`,
+      'acceptance-args': `--network host -e 'X=a b'`,
+      'ssh-port': '2222',
+      'ssh-known-hosts': `[manager.example.com]:2222 ${inputs['ssh-known-hosts'].split(' ').slice(1).join(' ')}`,
+    });
+    expect(c.tag).toBe(SHA);
+    expect(c.extraTags).toEqual(['latest', 'stable', 'edge']);
+    expect(c.buildArgs).toEqual(['A=1', 'B=two words']);
+    expect(c.stackEnv).toEqual({ APP_PORT: '8200', DOMAIN: 'example.com' });
+    expect(c.oneShotServices).toEqual(['migrate', 'collectstatic']);
+    expect(c.oneShotTimeout).toBe(300);
+    expect(c.acceptanceCommand).toEqual(['bats', '--tap', '/app/src/my tests.bats']);
+    expect(c.acceptanceArgs).toEqual(['--network', 'host', '-e', 'X=a b']);
+    expect(c.ssh.port).toBe(2222);
+  });
+
+  test('image-tag overrides the SHA, and one-shot-services none disables the wait', () => {
+    const c = read({ 'image-tag': 'v1.2.3', 'one-shot-services': 'none' }, {});
+    expect(c.tag).toBe('v1.2.3');
+    expect(c.oneShotServices).toEqual([]);
+  });
+
+  test.each<[string, Record<string, string>, RegExp]>([
+    ['missing repository', { 'ecr-repository': '' }, /^ecr-repository is required/],
+    ['repository with a registry host', { 'ecr-repository': '123.dkr.ecr.us-east-1.amazonaws.com/x:1' }, /ecr-repository ".*" is not a valid repository name/],
+    ['missing ssh-host', { 'ssh-host': '' }, /^ssh-host is required/],
+    ['bad ssh-port', { 'ssh-port': '70000' }, /^ssh-port must be a TCP port number/],
+    ['missing key', { 'ssh-private-key': '' }, /^ssh-private-key is required/],
+    ['garbage key', { 'ssh-private-key': 'not a key' }, /^ssh-private-key could not be read/],
+    ['missing known hosts', { 'ssh-known-hosts': '' }, /^ssh-known-hosts is required/],
+    ['malformed known hosts', { 'ssh-known-hosts': 'manager.example.com ssh-ed25519' }, /^ssh-known-hosts line 1 is not a known_hosts line/],
+    ['known hosts for another host', { 'ssh-known-hosts': 'other ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3yfnvh2zFxkq0OIZ5lYtKoEWs0zxfM4V9CXuR+q0Lp' }, /none for manager.example.com/],
+    ['bad stack name', { 'stack-name': '-todo' }, /^stack-name "-todo" is not valid/],
+    ['missing stack file', { 'stack-file': '/nope/stack.yml' }, /^stack-file "\/nope\/stack.yml" does not exist/],
+    ['non-numeric timeout', { 'one-shot-timeout': 'ten' }, /^one-shot-timeout must be a positive number of seconds/],
+    ['zero timeout', { 'converge-timeout': '0' }, /^converge-timeout must be a positive number/],
+    ['bad boolean', { build: 'maybe' }, /^build must be true or false, not "maybe"/],
+    ['bad tag format', { 'tag-format': 'long' }, /^tag-format must be short or full/],
+    ['bad extra tag', { 'extra-tags': 'ok, not ok' }, /^extra-tags: "not ok" is not a valid Docker tag/],
+    ['bad build arg', { 'build-args': '1X=2' }, /^build-args: "1X=2" is not NAME=VALUE/],
+    ['bad stack env', { 'stack-env': 'JUSTANAME' }, /^stack-env: "JUSTANAME" is not NAME=VALUE/],
+    ['missing app-url', { 'app-url': '' }, /^app-url is required when acceptance is on/],
+    ['bad app-url', { 'app-url': 'lb.example.com' }, /^app-url "lb.example.com" must be an http/],
+    ['unclosed quote', { 'acceptance-command': 'bats "x' }, /^acceptance-command has an unclosed "/],
+    ['relative socket', { 'remote-docker-socket': 'docker.sock' }, /^remote-docker-socket must be an absolute path/],
+    ['missing context', { context: '/nope' }, /^context "\/nope" is not a directory/],
+    ['one-shot service not in file', { 'one-shot-services': 'seed' }, /stack-file ".*" has no service "seed"/],
+  ])('%s', (_name, overrides, message) => {
+    const found = problems(overrides);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(message);
+  });
+
+  test('no SHA and no image-tag', () => {
+    expect(problems({}, {})).toEqual([expect.stringMatching(/^sha "" is not a commit SHA: set sha/)]);
+  });
+
+  test('several bad inputs are reported together, each on its own line', () => {
+    try {
+      read({ 'ssh-host': '', 'stack-name': '' });
+      throw new Error('no error');
+    } catch (e) {
+      expect((e as Error).message).toMatch(/^2 inputs need fixing:\n- ssh-host is required.*\n- stack-name is required/);
+    }
+  });
+
+  test('an encrypted key needs its passphrase', () => {
+    const encrypted = makeKey('correct horse');
+    expect(problems({ 'ssh-private-key': encrypted.privateKey })).toEqual(['ssh-private-key is encrypted: set ssh-passphrase']);
+    expect(problems({ 'ssh-private-key': encrypted.privateKey, 'ssh-passphrase': 'wrong' })).toEqual([
+      'ssh-private-key is encrypted: ssh-passphrase is wrong',
+    ]);
+    expect(read({ 'ssh-private-key': encrypted.privateKey, 'ssh-passphrase': 'correct horse' }).ssh.passphrase).toBe('correct horse');
+  });
+
+  test('acceptance off needs no app-url', () => {
+    expect(read({ acceptance: 'false', 'app-url': '' }).acceptance).toBe(false);
+  });
+
+  test('build false skips the Dockerfile check', () => {
+    expect(read({ build: 'false', context: '/nope' }).build).toBe(false);
+  });
+});
+
+describe('splitArgs', () => {
+  test.each([
+    ['bats /app/src/acceptance.bats', ['bats', '/app/src/acceptance.bats']],
+    [`  -e "A=x y"  --name 'n'`, ['-e', 'A=x y', '--name', 'n']],
+    [`a\\ b "q\\"uote" ''`, ['a b', 'q"uote', '']],
+    ['', []],
+  ])('%j', (text, words) => {
+    expect(splitArgs(text)).toEqual(words);
+  });
+});

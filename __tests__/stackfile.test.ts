@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, test } from '@jest/globals';
+import { checkStackFile } from '../src/stackfile.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stackfile-'));
+function file(text: string): string {
+  const f = path.join(dir, `${Math.random().toString(36).slice(2)}.yml`);
+  fs.writeFileSync(f, text);
+  return f;
+}
+
+const fixture = path.resolve('e2e/fixture/stack.yml');
+
+describe('checkStackFile', () => {
+  test('the fixture stacks are fine', () => {
+    expect(checkStackFile(fixture, 'APP_VERSION', ['migrate'])).toBeUndefined();
+    expect(checkStackFile(path.resolve('e2e/fixture/stack-job.yml'), 'APP_VERSION', ['migrate'])).toBeUndefined();
+  });
+
+  test.each<[string, string, string[], RegExp]>([
+    ['not YAML', 'services: [unclosed', [], /is not valid YAML/],
+    ['no services', 'version: "3.7"\n', [], /has no services: section/],
+    ['image without the version variable', 'services:\n  app:\n    image: repo:latest\n', [], /no service image uses \$\{APP_VERSION\}/],
+    ['one-shot missing', 'services:\n  app:\n    image: r:${APP_VERSION}\n', ['migrate'], /has no service "migrate"/],
+    [
+      'one-shot that restarts on success',
+      'services:\n  app:\n    image: r:${APP_VERSION}\n  migrate:\n    image: r:${APP_VERSION}\n',
+      ['migrate'],
+      /one-shot service "migrate" restarts even after it succeeds/,
+    ],
+  ])('%s', (_name, text, oneShot, message) => {
+    expect(checkStackFile(file(text), 'APP_VERSION', oneShot)).toMatch(message);
+  });
+
+  test('$VAR without braces and another variable name count', () => {
+    expect(checkStackFile(file('services:\n  app:\n    image: r:$TAG\n'), 'TAG', [])).toBeUndefined();
+    expect(checkStackFile(file('services:\n  app:\n    image: r:${TAGGED}\n'), 'TAG', [])).toMatch(/no service image/);
+  });
+
+  test('a missing file', () => {
+    expect(checkStackFile('/nope.yml', 'APP_VERSION', [])).toMatch(/"\/nope.yml" does not exist/);
+  });
+});

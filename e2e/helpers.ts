@@ -1,0 +1,153 @@
+// Helpers for the end-to-end scenarios: look at the sandbox's real engines, registry and logs.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { expect } from '@jest/globals';
+// @ts-expect-error plain JS module shared with npm run demo
+import { runAction, sandbox, fixtureInputs, ROOT } from './run-action.mjs';
+// @ts-expect-error plain JS module shared with the ECR emulator
+import { SANDBOX_SECRET_ACCESS_KEY } from './credentials.mjs';
+
+export interface RunResult {
+  dir: string;
+  runnerTemp: string;
+  exitCode: number | null;
+  signal: string | null;
+  log: string;
+  postExitCode: number | null;
+  postLog: string;
+  outputs: Record<string, string>;
+  state: Record<string, string>;
+  summary: string;
+}
+
+export interface RunOptions {
+  inputs?: Record<string, string>;
+  env?: Record<string, string>;
+  node?: string;
+  sha?: string;
+  skipPost?: boolean;
+  killAfter?: string;
+}
+
+export const sb: Record<string, string> = sandbox();
+export const repoRoot: string = ROOT;
+export const run = runAction as (o: RunOptions) => Promise<RunResult>;
+export const inputs = (overrides: Record<string, string> = {}): Record<string, string> =>
+  fixtureInputs(sb, overrides);
+
+export function randomSha(): string {
+  return [...Array(40)].map(() => Math.floor(Math.random() * 16).toString(16)).join('');
+}
+
+export function manager(args: string[], env: Record<string, string> = {}): string {
+  return execFileSync('docker', ['-H', sb.MANAGER_DOCKER_HOST, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** GET on the manager's Engine API (directly on its socket, not through the action's tunnel). */
+export function engine<T = unknown>(apiPath: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ socketPath: sb.MANAGER_SOCKET, path: `/v1.41${apiPath}` }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${res.statusCode} ${body}`))));
+      })
+      .on('error', reject);
+  });
+}
+
+export interface ApiTask {
+  ID: string;
+  CreatedAt: string;
+  JobIteration?: { Index?: number };
+  Status: { State: string; Err?: string };
+  Spec: { ContainerSpec: { Image: string } };
+}
+
+export const tasksOf = (service: string) =>
+  engine<ApiTask[]>(`/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [service] }))}`);
+
+export interface ApiService {
+  Version: { Index: number };
+  Spec: { TaskTemplate: { ContainerSpec: { Image: string } } };
+  UpdateStatus?: { State: string };
+  JobStatus?: { JobIteration?: { Index?: number } };
+}
+export const service = (name: string) => engine<ApiService>(`/services/${name}`);
+
+export async function registryTags(repo: string): Promise<string[]> {
+  const password = fs.readFileSync(sb.REGISTRY_PASSWORD_FILE, 'utf8').trim();
+  const res = await fetch(`http://${sb.REGISTRY}/v2/${repo}/tags/list`, {
+    headers: { authorization: `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}` },
+  });
+  return ((await res.json()) as { tags?: string[] }).tags ?? [];
+}
+
+/** Every secret the sandbox hands the action. */
+export function secrets(): string[] {
+  const key = fs.readFileSync(sb.SSH_KEY, 'utf8');
+  const passKey = fs.readFileSync(sb.SSH_KEY_PASS, 'utf8');
+  const keyLines = [key, passKey].flatMap((k) => k.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----')));
+  const password = fs.readFileSync(sb.REGISTRY_PASSWORD_FILE, 'utf8').trim();
+  return [password, Buffer.from(`AWS:${password}`).toString('base64'), SANDBOX_SECRET_ACCESS_KEY, 'sandbox-passphrase', ...keyLines];
+}
+
+/**
+ * No secret in anything the runner would show: the logs (less the ::add-mask:: commands, which the
+ * runner consumes), the summary and the outputs.
+ */
+export function expectNoSecrets(r: RunResult, extra: string[] = []): void {
+  const shown = [r.log, r.postLog]
+    .join('\n')
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n');
+  const everything = [shown, r.summary, JSON.stringify(r.outputs)].join('\n');
+  for (const secret of [...secrets(), ...extra]) expect(everything.includes(secret)).toBe(false);
+}
+
+/** After main and post: no work directory (credentials, socket) left under RUNNER_TEMP. */
+export function expectClean(r: RunResult): void {
+  expect(fs.readdirSync(r.runnerTemp)).toEqual([]);
+  expect(r.postExitCode).toBe(0);
+}
+
+export function sshdAccepted(): number {
+  const log = fs.readFileSync(path.join(sb.SANDBOX_DIR, 'ssh/sshd.log'), 'utf8');
+  return (log.match(/Accepted publickey/g) ?? []).length;
+}
+
+export function ecrRequests(): number {
+  const log = fs.readFileSync(path.join(sb.SANDBOX_DIR, 'ecr/ecr.log'), 'utf8');
+  return (log.match(/GetAuthorizationToken signature ok/g) ?? []).length;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** docker stack rm, then wait until its services, containers and networks are really gone. */
+export async function removeStack(name: string): Promise<void> {
+  manager(['stack', 'rm', name]);
+  const label = `label=com.docker.stack.namespace=${name}`;
+  let left = '';
+  for (let i = 0; i < 600; i++) {
+    left = [
+      manager(['service', 'ls', '-q', '--filter', label]),
+      manager(['ps', '-aq', '--filter', label]),
+      manager(['network', 'ls', '-q', '--filter', label]),
+    ].join('');
+    if (!left.trim()) return;
+    // Swarm leaves the exited containers of job tasks behind once their service is gone.
+    if (!manager(['service', 'ls', '-q', '--filter', label]).trim()) {
+      const stale = manager(['ps', '-aq', '--filter', label, '--filter', 'status=exited']).split('\n').filter(Boolean);
+      if (stale.length > 0) manager(['rm', ...stale]);
+    }
+    await sleep(200);
+  }
+  throw new Error(`stack ${name} did not go away; left: ${left.replace(/\n/g, ' ')}`);
+}

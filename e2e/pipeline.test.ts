@@ -1,0 +1,261 @@
+// End-to-end scenarios: the bundled dist/ run as the GitHub runner runs it, against the sandbox's real
+// dockerd/Swarm, authenticated registry, OpenSSH sshd, ECR emulator and bats.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import {
+  ecrRequests,
+  expectClean,
+  expectNoSecrets,
+  inputs,
+  manager,
+  randomSha,
+  registryTags,
+  removeStack,
+  repoRoot,
+  run,
+  sb,
+  service,
+  sshdAccepted,
+  tasksOf,
+} from './helpers.js';
+
+jest.setTimeout(240_000);
+
+const STACK = 'todobackend';
+const short = (sha: string) => sha.slice(0, 7);
+
+beforeAll(async () => {
+  await removeStack(STACK);
+});
+
+describe('deploy to a real swarm', () => {
+  const shaA = randomSha();
+  const shaB = randomSha();
+
+  test('1. first deploy of a fresh stack: pushed, pulled with forwarded credentials, migrated, tested', async () => {
+    const r = await run({ inputs: inputs(), sha: shaA });
+    expect(r.log).toContain('todobackend_migrate: complete');
+    expect(r.exitCode).toBe(0);
+    const image = `${sb.REGISTRY}/todobackend:${short(shaA)}`;
+    expect(r.outputs).toMatchObject({
+      image,
+      tag: short(shaA),
+      registry: sb.REGISTRY,
+      stack: STACK,
+      url: 'http://127.0.0.1:8000',
+      migrate: 'complete',
+      'tests-passed': '7',
+      'tests-failed': '0',
+    });
+    expect(r.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(await registryTags('todobackend')).toContain(short(shaA));
+
+    // The stack runs exactly the pushed image, pinned to its digest by --with-registry-auth.
+    const app = await service(`${STACK}_app`);
+    expect(app.Spec.TaskTemplate.ContainerSpec.Image).toBe(`${image}@${r.outputs.digest}`);
+    // The manager's engine has no login of its own: it could only pull with the forwarded credentials.
+    const emptyConfig = fs.mkdtempSync(path.join(r.dir, 'cfg-'));
+    expect(() => manager(['pull', image], { DOCKER_CONFIG: emptyConfig })).toThrow(/no basic auth credentials|unauthorized/);
+    expect(manager(['image', 'ls', '--digests', '--format', '{{.Digest}}', `${sb.REGISTRY}/todobackend`])).toContain(
+      r.outputs.digest,
+    );
+
+    expect(r.summary).toContain('✅ Deployed todobackend');
+    expect(r.summary).toMatch(/\| Stack deploy \| ✅ ok \| [\d.]+ s \|/);
+    expect(r.summary).toContain(r.outputs.digest);
+    expect(r.summary).toContain('| todobackend_migrate | complete |');
+    expect(r.summary).toContain('| 3 | create a todo | ✅ pass |');
+    expect(r.summary).toMatch(/\| todobackend_app \| Replicated \| 1\/1 \|/);
+    expect(r.postLog).toContain('Already clean');
+    expectClean(r);
+    expectNoSecrets(r);
+  });
+
+  test('2. a new SHA rolls the app and runs migrate again for the new version', async () => {
+    const before = await service(`${STACK}_app`);
+    const r = await run({ inputs: inputs(), sha: shaB });
+    expect(r.exitCode).toBe(0);
+    const app = await service(`${STACK}_app`);
+    expect(app.Version.Index).toBeGreaterThan(before.Version.Index);
+    expect(app.Spec.TaskTemplate.ContainerSpec.Image).toContain(`todobackend:${short(shaB)}@`);
+    expect(app.UpdateStatus?.State).toBe('completed');
+    const migrate = await tasksOf(`${STACK}_migrate`);
+    const forB = migrate.filter((t) => t.Spec.ContainerSpec.Image.includes(`:${short(shaB)}@`));
+    expect(forB.map((t) => t.Status.State)).toEqual(['complete']);
+    expect(r.outputs.migrate).toBe('complete');
+    expect(r.outputs.digest).toMatch(/^sha256:/);
+    expectClean(r);
+    expectNoSecrets(r);
+  });
+
+  test('3. re-running the same SHA (Node 20, passphrase key, fingerprint pin) runs migrate again', async () => {
+    const before = (await tasksOf(`${STACK}_migrate`)).map((t) => t.ID);
+    const hostKey = fs.readFileSync(sb.SSH_HOST_PUB, 'utf8').split(' ')[1];
+    const { createHash } = await import('node:crypto');
+    const fp = 'SHA256:' + createHash('sha256').update(Buffer.from(hostKey, 'base64')).digest('base64').replace(/=+$/, '');
+    const r = await run({
+      inputs: inputs({
+        'ssh-private-key': fs.readFileSync(sb.SSH_KEY_PASS, 'utf8'),
+        'ssh-passphrase': 'sandbox-passphrase',
+        'ssh-known-hosts': fp,
+      }),
+      sha: shaB,
+      node: process.execPath,
+    });
+    expect(r.exitCode).toBe(0);
+    expect(r.log).toContain('forced a new run of: todobackend_migrate');
+    const after = await tasksOf(`${STACK}_migrate`);
+    const fresh = after.filter((t) => !before.includes(t.ID));
+    expect(fresh.map((t) => t.Status.State)).toEqual(['complete']);
+    expect(r.outputs.migrate).toBe('complete');
+    expectClean(r);
+    expectNoSecrets(r);
+  });
+
+  test('4a. migrate failing twice then succeeding is a success', async () => {
+    const sha = randomSha();
+    const r = await run({
+      inputs: inputs({ 'build-args': `MIGRATE_FAIL_TIMES=2\nMIGRATE_COUNTER=${sha}` }),
+      sha,
+    });
+    expect(r.exitCode).toBe(0);
+    const mine = (await tasksOf(`${STACK}_migrate`)).filter((t) => t.Spec.ContainerSpec.Image.includes(`:${short(sha)}@`));
+    expect(mine.map((t) => t.Status.State).sort()).toEqual(['complete', 'failed', 'failed']);
+    expect(r.log).toMatch(/attempt 3 of 4|attempt 2 of 4/);
+    expect(r.outputs.migrate).toBe('complete');
+    expectClean(r);
+  });
+
+  test('4b. migrate always failing fails right after max_attempts, with its error and logs, and no tests run', async () => {
+    const sha = randomSha();
+    const r = await run({ inputs: inputs({ 'build-args': 'MIGRATE_FAIL=always' }), sha });
+    expect(r.exitCode).toBe(1);
+    expect(r.outputs.migrate).toBe('failed');
+    expect(r.log).toContain('todobackend_migrate failed after 4 attempts: failed: task: non-zero exit (3)');
+    expect(r.log).toContain('relation "todos" could not be created (MIGRATE_FAIL=always)');
+    expect(r.log).not.toContain('::group::Acceptance tests');
+    expect(r.outputs['tests-passed']).toBeUndefined();
+    const mine = (await tasksOf(`${STACK}_migrate`)).filter((t) => t.Spec.ContainerSpec.Image.includes(`:${short(sha)}@`));
+    expect(mine).toHaveLength(4);
+    expect(mine.every((t) => t.Status.State === 'failed')).toBe(true);
+    expect(r.summary).toContain('❌ Deploy of todobackend failed');
+    expect(r.summary).toContain('| One-shot services | ❌ failed |');
+    expect(r.summary).toContain('Last log lines of todobackend_migrate');
+    expectClean(r);
+    expectNoSecrets(r);
+  });
+
+  test('5. a failing acceptance test fails the step and is named in the log and the summary', async () => {
+    const r = await run({ inputs: inputs({ 'build-args': 'BREAK_ENDPOINT=patch' }), sha: randomSha() });
+    expect(r.exitCode).toBe(1);
+    expect(r.outputs).toMatchObject({ migrate: 'complete', 'tests-passed': '6', 'tests-failed': '1' });
+    expect(r.log).toContain('1 acceptance test(s) failed: update a todo with PATCH');
+    expect(r.summary).toContain('| 5 | update a todo with PATCH | ❌ fail |');
+    expect(r.summary).toContain('<summary>update a todo with PATCH</summary>');
+    expectClean(r);
+    expectNoSecrets(r);
+  });
+
+  test('6a. a wrong host key is refused before authentication and nothing is deployed', async () => {
+    const before = await service(`${STACK}_app`);
+    const accepted = sshdAccepted();
+    const otherKey = fs.readFileSync(`${sb.SSH_KEY}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
+    const r = await run({
+      inputs: inputs({ 'ssh-known-hosts': `[127.0.0.1]:${sb.SSH_PORT} ${otherKey}` }),
+      sha: randomSha(),
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toMatch(/ssh-known-hosts: 127\.0\.0\.1 presented host key SHA256:\S+, which is not the pinned key/);
+    expect(sshdAccepted()).toBe(accepted);
+    expect((await service(`${STACK}_app`)).Version.Index).toBe(before.Version.Index);
+    expect(r.log).not.toContain('stack deploy');
+    expectClean(r);
+    expectNoSecrets(r);
+  });
+
+  test('6b. a wrong registry password fails at login and nothing is built or deployed', async () => {
+    const wrong = 'wrong-registry-password-123';
+    const emulator = spawn('node', [path.join(repoRoot, 'e2e/ecr-emulator.mjs')], {
+      env: { ...process.env, ECR_EMULATOR_PORT: '4599', ECR_EMULATOR_REGISTRY: sb.REGISTRY, ECR_EMULATOR_PASSWORD: wrong },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise((resolve) => emulator.stdout!.once('data', resolve));
+    try {
+      const before = await service(`${STACK}_app`);
+      const r = await run({ inputs: inputs(), sha: randomSha(), env: { AWS_ENDPOINT_URL_ECR: 'http://127.0.0.1:4599' } });
+      expect(r.exitCode).toBe(1);
+      expect(r.log).toMatch(/docker login failed/);
+      expect(r.log).not.toContain('docker build');
+      expect((await service(`${STACK}_app`)).Version.Index).toBe(before.Version.Index);
+      expect(r.summary).toContain('| ECR login | ❌ failed |');
+      expectClean(r);
+      expectNoSecrets(r, [wrong]);
+    } finally {
+      emulator.kill();
+    }
+  });
+
+  test('7. bad inputs give one clear error each and touch nothing', async () => {
+    const requests = ecrRequests();
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ 'ssh-host': '' }, /ssh-host is required/],
+      [{ 'stack-file': '/nonexistent/stack.yml' }, /stack-file "\/nonexistent\/stack.yml" does not exist/],
+      [{ 'ssh-known-hosts': '127.0.0.1 ssh-ed25519 not-base64!' }, /ssh-known-hosts line 1: the ssh-ed25519 key data is not valid/],
+      [{ 'one-shot-timeout': 'soon' }, /one-shot-timeout must be a positive number of seconds/],
+    ];
+    for (const [override, message] of cases) {
+      const r = await run({ inputs: inputs(override), sha: randomSha() });
+      expect(r.exitCode).toBe(1);
+      expect(r.log).toMatch(message);
+      expect(r.log).not.toContain('[command]');
+      expect(r.postLog).toContain('Nothing to clean up');
+      expectClean(r);
+    }
+    expect(ecrRequests()).toBe(requests);
+  });
+
+  test('8. killed mid-deploy, the post step still removes credentials and the socket', async () => {
+    const r = await run({ inputs: inputs(), sha: randomSha(), killAfter: '::group::One-shot services' });
+    expect(r.signal).toBe('SIGKILL');
+    const workDir = r.state.workDir;
+    expect(workDir).toContain(r.runnerTemp);
+    expect(r.postLog).toContain(`Removed ${workDir}`);
+    expect(fs.existsSync(workDir)).toBe(false);
+    expectClean(r);
+  });
+});
+
+describe('migrate as a replicated-job', () => {
+  const JOB_STACK = 'todojob';
+  const jobInputs = () =>
+    inputs({
+      'stack-name': JOB_STACK,
+      'stack-file': path.join(repoRoot, 'e2e/fixture/stack-job.yml'),
+      'stack-env': 'APP_PORT=8200',
+      'app-url': 'http://127.0.0.1:8200',
+    });
+
+  beforeAll(() => removeStack(JOB_STACK));
+  afterAll(() => removeStack(JOB_STACK));
+
+  test('the job completes, and a re-run of the same SHA runs a new iteration', async () => {
+    const sha = randomSha();
+    const first = await run({ inputs: jobInputs(), sha });
+    expect(first.exitCode).toBe(0);
+    expect(first.outputs.migrate).toBe('complete');
+    const iteration = (await service(`${JOB_STACK}_migrate`)).JobStatus?.JobIteration?.Index ?? 0;
+
+    const again = await run({ inputs: jobInputs(), sha });
+    expect(again.exitCode).toBe(0);
+    const job = await service(`${JOB_STACK}_migrate`);
+    expect(job.JobStatus?.JobIteration?.Index).toBe(iteration + 1);
+    const tasks = await tasksOf(`${JOB_STACK}_migrate`);
+    expect(tasks.filter((t) => (t.JobIteration?.Index ?? 0) === iteration + 1).map((t) => t.Status.State)).toEqual([
+      'complete',
+    ]);
+    expectClean(again);
+    expectNoSecrets(again);
+  });
+});
