@@ -36,13 +36,22 @@ describe('getRegistryAuth', () => {
       authorizationData: [{ authorizationToken: token, proxyEndpoint: 'https://r.example', expiresAt }],
     });
     const auth = await getRegistryAuth('us-east-1');
-    expect(auth).toEqual({ registry: 'r.example', username: 'AWS', password: 's3cr3t:with:colons', expiresAt });
+    expect(auth).toEqual({
+      registry: 'r.example',
+      username: 'AWS',
+      password: 's3cr3t:with:colons',
+      expiresAt,
+    });
     expect(setSecret).toHaveBeenCalledWith('s3cr3t:with:colons');
     expect(setSecret).toHaveBeenCalledWith(token);
   });
 
   test('missing credentials: says to configure them', async () => {
-    send.mockRejectedValueOnce(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    send.mockRejectedValueOnce(
+      Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      }),
+    );
     await expect(getRegistryAuth()).rejects.toThrow(/configure-aws-credentials/);
   });
 

@@ -12,7 +12,9 @@ describe('run', () => {
   });
 
   test('a failure carries the exit code and the last lines of stderr', async () => {
-    const failing = run('sh', ['-c', 'echo first >&2; echo "denied: wrong password" >&2; exit 3'], { silent: true });
+    const failing = run('sh', ['-c', 'echo first >&2; echo "denied: wrong password" >&2; exit 3'], {
+      silent: true,
+    });
     await expect(failing).rejects.toBeInstanceOf(CommandError);
     await expect(failing).rejects.toThrow('sh -c failed (exit code 3):\nfirst\ndenied: wrong password');
   });
@@ -25,14 +27,18 @@ describe('run', () => {
 describe('DockerCli', () => {
   test('every call gets the private DOCKER_CONFIG, and the engine it is aimed at', async () => {
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-docker-'));
-    fs.writeFileSync(path.join(bin, 'docker'), '#!/bin/sh\necho "$DOCKER_CONFIG $DOCKER_HOST $*"\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, 'docker'), '#!/bin/sh\necho "$DOCKER_CONFIG $DOCKER_HOST $*"\n', {
+      mode: 0o755,
+    });
     const oldPath = process.env.PATH;
     const oldHost = process.env.DOCKER_HOST;
     process.env.PATH = `${bin}:${oldPath}`;
     process.env.DOCKER_HOST = 'unix:///runner.sock';
     try {
       const local = new DockerCli('/private/config');
-      expect((await local.run(['ps'], { silent: true })).stdout).toBe('/private/config unix:///runner.sock ps\n');
+      expect((await local.run(['ps'], { silent: true })).stdout).toBe(
+        '/private/config unix:///runner.sock ps\n',
+      );
       const remote = local.on('unix:///tunnel/docker.sock');
       expect((await remote.run(['stack', 'ls'], { silent: true })).stdout).toBe(
         '/private/config unix:///tunnel/docker.sock stack ls\n',

@@ -41,7 +41,9 @@ describe('parseHostKeyPin', () => {
     const pin = parseHostKeyPin(text, 'manager', 22);
     expect(pin.keys).toHaveLength(1);
     expect(hostKeyAllowed(pin, b.blob)).toBe(false);
-    expect(() => parseHostKeyPin(`other ${b.line}`, 'manager', 22)).toThrow('has 1 line(s), none for manager');
+    expect(() => parseHostKeyPin(`other ${b.line}`, 'manager', 22)).toThrow(
+      'has 1 line(s), none for manager',
+    );
   });
 
   test.each([

@@ -10,7 +10,22 @@ describe('buildArgs', () => {
     [
       'every option',
       { dockerfile: 'docker/Dockerfile', buildArgs: ['A=1', 'B=x y'], target: 'release', context: 'app' },
-      ['build', '--tag', 'r/x:1', '--tag', 'r/x:latest', '--file', 'docker/Dockerfile', '--build-arg', 'A=1', '--build-arg', 'B=x y', '--target', 'release', 'app'],
+      [
+        'build',
+        '--tag',
+        'r/x:1',
+        '--tag',
+        'r/x:latest',
+        '--file',
+        'docker/Dockerfile',
+        '--build-arg',
+        'A=1',
+        '--build-arg',
+        'B=x y',
+        '--target',
+        'release',
+        'app',
+      ],
     ],
   ])('%s', (_name, overrides, args) => {
     const refs = overrides.target ? ['r/x:1', 'r/x:latest'] : ['r/x:1'];
@@ -19,7 +34,9 @@ describe('buildArgs', () => {
 });
 
 test('imageName', () => {
-  expect(imageName('1.dkr.ecr.eu-west-1.amazonaws.com', 'a/b', 'abc1234')).toBe('1.dkr.ecr.eu-west-1.amazonaws.com/a/b:abc1234');
+  expect(imageName('1.dkr.ecr.eu-west-1.amazonaws.com', 'a/b', 'abc1234')).toBe(
+    '1.dkr.ecr.eu-west-1.amazonaws.com/a/b:abc1234',
+  );
 });
 
 describe('digestOf', () => {

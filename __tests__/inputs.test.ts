@@ -57,7 +57,12 @@ describe('readConfig', () => {
       acceptanceCommand: ['bats', '/app/src/acceptance.bats'],
       acceptanceArgs: [],
     });
-    expect(c.ssh).toMatchObject({ host: 'manager.example.com', port: 22, user: 'docker', remoteSocket: '/var/run/docker.sock' });
+    expect(c.ssh).toMatchObject({
+      host: 'manager.example.com',
+      port: 22,
+      user: 'docker',
+      remoteSocket: '/var/run/docker.sock',
+    });
     expect(c.ssh.hostKey.keys).toHaveLength(1);
   });
 
@@ -93,17 +98,40 @@ describe('readConfig', () => {
 
   test.each<[string, Record<string, string>, RegExp]>([
     ['missing repository', { 'ecr-repository': '' }, /^ecr-repository is required/],
-    ['repository with a registry host', { 'ecr-repository': '123.dkr.ecr.us-east-1.amazonaws.com/x:1' }, /ecr-repository ".*" is not a valid repository name/],
+    [
+      'repository with a registry host',
+      { 'ecr-repository': '123.dkr.ecr.us-east-1.amazonaws.com/x:1' },
+      /ecr-repository ".*" is not a valid repository name/,
+    ],
     ['missing ssh-host', { 'ssh-host': '' }, /^ssh-host is required/],
     ['bad ssh-port', { 'ssh-port': '70000' }, /^ssh-port must be a TCP port number/],
     ['missing key', { 'ssh-private-key': '' }, /^ssh-private-key is required/],
     ['garbage key', { 'ssh-private-key': 'not a key' }, /^ssh-private-key could not be read/],
     ['missing known hosts', { 'ssh-known-hosts': '' }, /^ssh-known-hosts is required/],
-    ['malformed known hosts', { 'ssh-known-hosts': 'manager.example.com ssh-ed25519' }, /^ssh-known-hosts line 1 is not a known_hosts line/],
-    ['known hosts for another host', { 'ssh-known-hosts': 'other ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3yfnvh2zFxkq0OIZ5lYtKoEWs0zxfM4V9CXuR+q0Lp' }, /none for manager.example.com/],
+    [
+      'malformed known hosts',
+      { 'ssh-known-hosts': 'manager.example.com ssh-ed25519' },
+      /^ssh-known-hosts line 1 is not a known_hosts line/,
+    ],
+    [
+      'known hosts for another host',
+      {
+        'ssh-known-hosts':
+          'other ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3yfnvh2zFxkq0OIZ5lYtKoEWs0zxfM4V9CXuR+q0Lp',
+      },
+      /none for manager.example.com/,
+    ],
     ['bad stack name', { 'stack-name': '-todo' }, /^stack-name "-todo" is not valid/],
-    ['missing stack file', { 'stack-file': '/nope/stack.yml' }, /^stack-file "\/nope\/stack.yml" does not exist/],
-    ['non-numeric timeout', { 'one-shot-timeout': 'ten' }, /^one-shot-timeout must be a positive number of seconds/],
+    [
+      'missing stack file',
+      { 'stack-file': '/nope/stack.yml' },
+      /^stack-file "\/nope\/stack.yml" does not exist/,
+    ],
+    [
+      'non-numeric timeout',
+      { 'one-shot-timeout': 'ten' },
+      /^one-shot-timeout must be a positive number of seconds/,
+    ],
     ['zero timeout', { 'converge-timeout': '0' }, /^converge-timeout must be a positive number/],
     ['bad boolean', { build: 'maybe' }, /^build must be true or false, not "maybe"/],
     ['bad tag format', { 'tag-format': 'long' }, /^tag-format must be short or full/],
@@ -113,9 +141,17 @@ describe('readConfig', () => {
     ['missing app-url', { 'app-url': '' }, /^app-url is required when acceptance is on/],
     ['bad app-url', { 'app-url': 'lb.example.com' }, /^app-url "lb.example.com" must be an http/],
     ['unclosed quote', { 'acceptance-command': 'bats "x' }, /^acceptance-command has an unclosed "/],
-    ['relative socket', { 'remote-docker-socket': 'docker.sock' }, /^remote-docker-socket must be an absolute path/],
+    [
+      'relative socket',
+      { 'remote-docker-socket': 'docker.sock' },
+      /^remote-docker-socket must be an absolute path/,
+    ],
     ['missing context', { context: '/nope' }, /^context "\/nope" is not a directory/],
-    ['one-shot service not in file', { 'one-shot-services': 'seed' }, /stack-file ".*" has no service "seed"/],
+    [
+      'one-shot service not in file',
+      { 'one-shot-services': 'seed' },
+      /stack-file ".*" has no service "seed"/,
+    ],
   ])('%s', (_name, overrides, message) => {
     const found = problems(overrides);
     expect(found).toHaveLength(1);
@@ -131,17 +167,23 @@ describe('readConfig', () => {
       read({ 'ssh-host': '', 'stack-name': '' });
       throw new Error('no error');
     } catch (e) {
-      expect((e as Error).message).toMatch(/^2 inputs need fixing:\n- ssh-host is required.*\n- stack-name is required/);
+      expect((e as Error).message).toMatch(
+        /^2 inputs need fixing:\n- ssh-host is required.*\n- stack-name is required/,
+      );
     }
   });
 
   test('an encrypted key needs its passphrase', () => {
     const encrypted = makeKey('correct horse');
-    expect(problems({ 'ssh-private-key': encrypted.privateKey })).toEqual(['ssh-private-key is encrypted: set ssh-passphrase']);
+    expect(problems({ 'ssh-private-key': encrypted.privateKey })).toEqual([
+      'ssh-private-key is encrypted: set ssh-passphrase',
+    ]);
     expect(problems({ 'ssh-private-key': encrypted.privateKey, 'ssh-passphrase': 'wrong' })).toEqual([
       'ssh-private-key is encrypted: ssh-passphrase is wrong',
     ]);
-    expect(read({ 'ssh-private-key': encrypted.privateKey, 'ssh-passphrase': 'correct horse' }).ssh.passphrase).toBe('correct horse');
+    expect(
+      read({ 'ssh-private-key': encrypted.privateKey, 'ssh-passphrase': 'correct horse' }).ssh.passphrase,
+    ).toBe('correct horse');
   });
 
   test('acceptance off needs no app-url', () => {
@@ -161,5 +203,21 @@ describe('splitArgs', () => {
     ['', []],
   ])('%j', (text, words) => {
     expect(splitArgs(text)).toEqual(words);
+  });
+});
+
+describe('action.yml', () => {
+  test('declares exactly the inputs readConfig reads', async () => {
+    const { parse } = await import('yaml');
+    const action = parse(fs.readFileSync('action.yml', 'utf8')) as { inputs: Record<string, unknown> };
+    const asked = new Set<string>();
+    readConfig(
+      (name) => {
+        asked.add(name);
+        return inputs[name] ?? '';
+      },
+      { GITHUB_SHA: SHA },
+    );
+    expect([...asked].sort()).toEqual(Object.keys(action.inputs).sort());
   });
 });

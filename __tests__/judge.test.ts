@@ -32,7 +32,10 @@ describe('judgeOneShot on recorded Swarm state', () => {
 
   test('four failed tasks with max_attempts 3 is failure, reporting the newest task', () => {
     const v = judgeOneShot(failed.service, failed.tasks);
-    expect(v).toMatchObject({ state: 'failed', detail: 'failed after 4 attempts: failed: task: non-zero exit (3)' });
+    expect(v).toMatchObject({
+      state: 'failed',
+      detail: 'failed after 4 attempts: failed: task: non-zero exit (3)',
+    });
     const newest = [...failed.tasks].sort((x, y) => (x.Status.Timestamp < y.Status.Timestamp ? 1 : -1))[0];
     expect(v.state === 'failed' && v.task?.ID).toBe(newest.ID);
   });
@@ -42,9 +45,24 @@ describe('judgeOneShot on recorded Swarm state', () => {
     ['no task yet', [], 'pending', /no task created yet/],
     ['first attempt running', [withState(f1, 'running', { Err: undefined })], 'pending', /^running$/],
     ['one failure, restart not created yet', [f1], 'pending', /attempt 2 of 4/],
-    ['three failures and a running fourth attempt', [f1, f2, f3, withState(f3, 'starting', { Err: undefined })], 'pending', /starting \(attempt 4 of 4\)/],
-    ['two failures then complete', [f1, f2, withState(f3, 'complete', { Err: undefined })], 'complete', /exit code 0/],
-    ['rejected task', [withState(f1, 'rejected', { Err: 'No such image: x' })], 'failed', /rejected: No such image: x/],
+    [
+      'three failures and a running fourth attempt',
+      [f1, f2, f3, withState(f3, 'starting', { Err: undefined })],
+      'pending',
+      /starting \(attempt 4 of 4\)/,
+    ],
+    [
+      'two failures then complete',
+      [f1, f2, withState(f3, 'complete', { Err: undefined })],
+      'complete',
+      /exit code 0/,
+    ],
+    [
+      'rejected task',
+      [withState(f1, 'rejected', { Err: 'No such image: x' })],
+      'failed',
+      /rejected: No such image: x/,
+    ],
   ])('%s → %s', (_name, tasks, state, detail) => {
     const v = judgeOneShot(failed.service, tasks);
     expect(v.state).toBe(state);
@@ -54,7 +72,10 @@ describe('judgeOneShot on recorded Swarm state', () => {
   test('tasks of an older spec do not count: a complete task of the previous image is still pending', () => {
     const oldTask = withState(failed.tasks[0], 'complete', { Err: undefined });
     oldTask.Spec = clone(complete.tasks[0].Spec); // recorded for the previous image
-    expect(judgeOneShot(failed.service, [oldTask])).toMatchObject({ state: 'pending', detail: 'no task created yet' });
+    expect(judgeOneShot(failed.service, [oldTask])).toMatchObject({
+      state: 'pending',
+      detail: 'no task created yet',
+    });
   });
 
   test('a forced re-run (ForceUpdate bumped) ignores the completed task of the same image', () => {
@@ -68,7 +89,10 @@ describe('judgeOneShot on recorded Swarm state', () => {
     service.Spec.TaskTemplate.RestartPolicy = { Condition: 'none' };
     const tasks = [clone(f1)];
     tasks[0].Spec.RestartPolicy = { Condition: 'none' };
-    expect(judgeOneShot(service, tasks)).toMatchObject({ state: 'failed', detail: 'failed after 1 attempt: failed: task: non-zero exit (3)' });
+    expect(judgeOneShot(service, tasks)).toMatchObject({
+      state: 'failed',
+      detail: 'failed after 1 attempt: failed: task: non-zero exit (3)',
+    });
   });
 
   test('replicated job: only tasks of the current JobIteration count', () => {
@@ -97,7 +121,9 @@ describe('judgeConvergence on recorded Swarm state', () => {
   });
 
   test('only the old spec running is pending', () => {
-    const oldOnly = app.tasks.filter((t) => !hasCurrentSpec(app.service, t)).map((t) => withState(t, 'running'));
+    const oldOnly = app.tasks
+      .filter((t) => !hasCurrentSpec(app.service, t))
+      .map((t) => withState(t, 'running'));
     oldOnly.forEach((t) => (t.DesiredState = 'running'));
     expect(judgeConvergence(app.service, oldOnly)).toMatchObject({ state: 'pending', detail: '0/1 running' });
   });

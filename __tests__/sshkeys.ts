@@ -17,7 +17,11 @@ export function makeKey(passphrase = ''): TestKey {
   const file = path.join(dir, 'id');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', 'test', '-f', file]);
   const [type, data] = fs.readFileSync(`${file}.pub`, 'utf8').split(' ');
-  const key = { privateKey: fs.readFileSync(file, 'utf8'), blob: Buffer.from(data, 'base64'), line: `${type} ${data}` };
+  const key = {
+    privateKey: fs.readFileSync(file, 'utf8'),
+    blob: Buffer.from(data, 'base64'),
+    line: `${type} ${data}`,
+  };
   fs.rmSync(dir, { recursive: true });
   return key;
 }

@@ -16,14 +16,26 @@ const fixture = path.resolve('e2e/fixture/stack.yml');
 describe('checkStackFile', () => {
   test('the fixture stacks are fine', () => {
     expect(checkStackFile(fixture, 'APP_VERSION', ['migrate'])).toBeUndefined();
-    expect(checkStackFile(path.resolve('e2e/fixture/stack-job.yml'), 'APP_VERSION', ['migrate'])).toBeUndefined();
+    expect(
+      checkStackFile(path.resolve('e2e/fixture/stack-job.yml'), 'APP_VERSION', ['migrate']),
+    ).toBeUndefined();
   });
 
   test.each<[string, string, string[], RegExp]>([
     ['not YAML', 'services: [unclosed', [], /is not valid YAML/],
     ['no services', 'version: "3.7"\n', [], /has no services: section/],
-    ['image without the version variable', 'services:\n  app:\n    image: repo:latest\n', [], /no service image uses \$\{APP_VERSION\}/],
-    ['one-shot missing', 'services:\n  app:\n    image: r:${APP_VERSION}\n', ['migrate'], /has no service "migrate"/],
+    [
+      'image without the version variable',
+      'services:\n  app:\n    image: repo:latest\n',
+      [],
+      /no service image uses \$\{APP_VERSION\}/,
+    ],
+    [
+      'one-shot missing',
+      'services:\n  app:\n    image: r:${APP_VERSION}\n',
+      ['migrate'],
+      /has no service "migrate"/,
+    ],
     [
       'one-shot that restarts on success',
       'services:\n  app:\n    image: r:${APP_VERSION}\n  migrate:\n    image: r:${APP_VERSION}\n',
@@ -36,7 +48,9 @@ describe('checkStackFile', () => {
 
   test('$VAR without braces and another variable name count', () => {
     expect(checkStackFile(file('services:\n  app:\n    image: r:$TAG\n'), 'TAG', [])).toBeUndefined();
-    expect(checkStackFile(file('services:\n  app:\n    image: r:${TAGGED}\n'), 'TAG', [])).toMatch(/no service image/);
+    expect(checkStackFile(file('services:\n  app:\n    image: r:${TAGGED}\n'), 'TAG', [])).toMatch(
+      /no service image/,
+    );
   });
 
   test('a missing file', () => {

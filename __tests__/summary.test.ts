@@ -12,13 +12,26 @@ const base: Report = {
   image: 'r/todo:abc1234',
   digest: 'sha256:0123',
   url: 'http://lb',
-  services: [{ name: 'todobackend_app', mode: 'Replicated', tasks: '2/2', image: 'r/todo:abc1234', update: 'completed' }],
-  oneShots: [{ service: 'todobackend_migrate', state: 'complete', detail: 'completed with exit code 0 (task t1)' }],
+  services: [
+    {
+      name: 'todobackend_app',
+      mode: 'Replicated',
+      tasks: '2/2',
+      image: 'r/todo:abc1234',
+      update: 'completed',
+    },
+  ],
+  oneShots: [
+    { service: 'todobackend_migrate', state: 'complete', detail: 'completed with exit code 0 (task t1)' },
+  ],
 };
 
 describe('renderSummary', () => {
   test('a successful deploy: facts, phases with total, services, one-shots, tests', () => {
-    const md = renderSummary({ ...base, acceptance: judgeAcceptance('1..2\nok 1 root | answers\nok 2 list\n', 0) });
+    const md = renderSummary({
+      ...base,
+      acceptance: judgeAcceptance('1..2\nok 1 root | answers\nok 2 list\n', 0),
+    });
     expect(md).toContain('## ✅ Deployed todobackend');
     expect(md).toContain('| Digest | `sha256:0123` |');
     expect(md).toContain('| Build and push | ✅ ok | 12.3 s |');
@@ -34,12 +47,21 @@ describe('renderSummary', () => {
       ...base,
       ok: false,
       failure: 'todobackend_migrate failed after 4 attempts\nmore',
-      oneShots: [{ service: 'todobackend_migrate', state: 'failed', detail: 'failed after 4 attempts', logs: 'ERROR ```x```\n' }],
+      oneShots: [
+        {
+          service: 'todobackend_migrate',
+          state: 'failed',
+          detail: 'failed after 4 attempts',
+          logs: 'ERROR ```x```\n',
+        },
+      ],
       acceptance: judgeAcceptance('1..1\nnot ok 1 create a todo\n# (in test file a.bats, line 3)\n', 1),
     });
     expect(md).toContain('## ❌ Deploy of todobackend failed');
     expect(md).toContain('**Failure:** todobackend_migrate failed after 4 attempts\n');
-    expect(md).toContain("<summary>Last log lines of todobackend_migrate</summary>\n\n```text\nERROR '''x'''\n```");
+    expect(md).toContain(
+      "<summary>Last log lines of todobackend_migrate</summary>\n\n```text\nERROR '''x'''\n```",
+    );
     expect(md).toContain('| 1 | create a todo | ❌ fail |');
     expect(md).toContain('<summary>create a todo</summary>\n\n```text\n(in test file a.bats, line 3)\n```');
   });

@@ -7,7 +7,10 @@ jest.unstable_mockModule('@actions/core', () => ({ info }));
 const { waitOneShot, longRunningServices, describeStack, stackServiceName } = await import('../src/swarm.js');
 
 const recorded = (name: string) =>
-  JSON.parse(fs.readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8')) as { service: Service; tasks: Task[] };
+  JSON.parse(fs.readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8')) as {
+    service: Service;
+    tasks: Task[];
+  };
 const failed = recorded('migrate-failed');
 const app = recorded('app-updated');
 const sorted = [...failed.tasks].sort((a, b) => (a.Status.Timestamp < b.Status.Timestamp ? -1 : 1));
@@ -45,13 +48,18 @@ describe('waitOneShot', () => {
 
   test('a one-shot service missing after the deploy is an error', async () => {
     const engine = replayingEngine([], [[]]);
-    await expect(waitOneShot(engine, ['todo_seed'], 5)).rejects.toThrow('service todo_seed is not in the swarm after the deploy');
+    await expect(waitOneShot(engine, ['todo_seed'], 5)).rejects.toThrow(
+      'service todo_seed is not in the swarm after the deploy',
+    );
   });
 });
 
 describe('stack listing', () => {
   test('long-running services leave out one-shots and jobs', async () => {
-    const job = { ...app.service, Spec: { ...app.service.Spec, Name: 'todo_job', Mode: { ReplicatedJob: {} } } };
+    const job = {
+      ...app.service,
+      Spec: { ...app.service.Spec, Name: 'todo_job', Mode: { ReplicatedJob: {} } },
+    };
     const engine = replayingEngine([app.service, failed.service, job as Service], [[]]);
     expect(await longRunningServices(engine, 'todo', ['todo_migrate'])).toEqual(['todo_app']);
     expect(engine.listServices).toHaveBeenCalledWith({ label: ['com.docker.stack.namespace=todo'] });
@@ -60,7 +68,13 @@ describe('stack listing', () => {
   test('describeStack shows running/desired and the image without its digest', async () => {
     const engine = replayingEngine([app.service], [app.tasks]);
     expect(await describeStack(engine, 'todo')).toEqual([
-      { name: 'todo_app', mode: 'Replicated', tasks: '1/1', image: '127.0.0.1:5000/todobackend:t3', update: 'completed' },
+      {
+        name: 'todo_app',
+        mode: 'Replicated',
+        tasks: '1/1',
+        image: '127.0.0.1:5000/todobackend:t3',
+        update: 'completed',
+      },
     ]);
   });
 

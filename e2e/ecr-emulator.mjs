@@ -7,7 +7,6 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from './credentials.mjs';
 
-
 const port = Number(process.env.ECR_EMULATOR_PORT ?? 4566);
 const registry = process.env.ECR_EMULATOR_REGISTRY ?? '127.0.0.1:5000';
 const passwordFile = process.env.ECR_EMULATOR_PASSWORD_FILE;
@@ -18,9 +17,10 @@ function registryPassword() {
 }
 
 function parseAuthorization(value) {
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
-    value ?? '',
-  );
+  const m =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+      value ?? '',
+    );
   if (!m) return undefined;
   return { accessKeyId: m[1], region: m[3], service: m[4], signedHeaders: m[5].split(';'), signature: m[6] };
 }
@@ -87,7 +87,9 @@ const server = http.createServer((req, res) => {
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = target.replace(/^AmazonEC2ContainerRegistry_V20150921\./, '');
     const problem = await verifySignature(req, body).catch((e) => String(e));
-    console.log(`${new Date().toISOString()} ${operation} ${problem ? `rejected: ${problem}` : 'signature ok'}`);
+    console.log(
+      `${new Date().toISOString()} ${operation} ${problem ? `rejected: ${problem}` : 'signature ok'}`,
+    );
     if (problem) return reply(res, 403, { __type: 'InvalidSignatureException', message: problem });
     const handler = operations[operation];
     if (!handler) return reply(res, 400, { __type: 'UnknownOperationException', message: operation });
@@ -99,5 +101,7 @@ const server = http.createServer((req, res) => {
   });
 });
 
-server.listen(port, '127.0.0.1', () => console.log(`ecr emulator on 127.0.0.1:${port}, registry ${registry}`));
+server.listen(port, '127.0.0.1', () =>
+  console.log(`ecr emulator on 127.0.0.1:${port}, registry ${registry}`),
+);
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => server.close(() => process.exit(0)));

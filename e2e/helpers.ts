@@ -56,7 +56,9 @@ export function engine<T = unknown>(apiPath: string): Promise<T> {
       .get({ socketPath: sb.MANAGER_SOCKET, path: `/v1.41${apiPath}` }, (res) => {
         let body = '';
         res.on('data', (c) => (body += c));
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${res.statusCode} ${body}`))));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`${res.statusCode} ${body}`)),
+        );
       })
       .on('error', reject);
   });
@@ -93,9 +95,17 @@ export async function registryTags(repo: string): Promise<string[]> {
 export function secrets(): string[] {
   const key = fs.readFileSync(sb.SSH_KEY, 'utf8');
   const passKey = fs.readFileSync(sb.SSH_KEY_PASS, 'utf8');
-  const keyLines = [key, passKey].flatMap((k) => k.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----')));
+  const keyLines = [key, passKey].flatMap((k) =>
+    k.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----')),
+  );
   const password = fs.readFileSync(sb.REGISTRY_PASSWORD_FILE, 'utf8').trim();
-  return [password, Buffer.from(`AWS:${password}`).toString('base64'), SANDBOX_SECRET_ACCESS_KEY, 'sandbox-passphrase', ...keyLines];
+  return [
+    password,
+    Buffer.from(`AWS:${password}`).toString('base64'),
+    SANDBOX_SECRET_ACCESS_KEY,
+    'sandbox-passphrase',
+    ...keyLines,
+  ];
 }
 
 /**
@@ -144,7 +154,9 @@ export async function removeStack(name: string): Promise<void> {
     if (!left.trim()) return;
     // Swarm leaves the exited containers of job tasks behind once their service is gone.
     if (!manager(['service', 'ls', '-q', '--filter', label]).trim()) {
-      const stale = manager(['ps', '-aq', '--filter', label, '--filter', 'status=exited']).split('\n').filter(Boolean);
+      const stale = manager(['ps', '-aq', '--filter', label, '--filter', 'status=exited'])
+        .split('\n')
+        .filter(Boolean);
       if (stale.length > 0) manager(['rm', ...stale]);
     }
     await sleep(200);

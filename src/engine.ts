@@ -65,7 +65,12 @@ export class Engine {
           method: 'GET',
           options: query,
           isStream: stream,
-          statusCodes: { 200: true, 404: 'not found', 500: 'server error', 503: 'node is not a swarm manager' },
+          statusCodes: {
+            200: true,
+            404: 'not found',
+            500: 'server error',
+            503: 'node is not a swarm manager',
+          },
         },
         (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as T)),
       );

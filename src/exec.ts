@@ -38,6 +38,7 @@ export async function run(
     silent: options.silent,
     ignoreReturnCode: true,
   });
-  if (result.exitCode !== 0 && !allowFailure) throw new CommandError(`${command} ${args[0] ?? ''}`.trim(), result);
+  if (result.exitCode !== 0 && !allowFailure)
+    throw new CommandError(`${command} ${args[0] ?? ''}`.trim(), result);
   return result;
 }

@@ -55,13 +55,17 @@ export function parseHostKeyPin(text: string, host: string, port: number): HostK
     const where = `line ${i + 1}`;
     if (line.startsWith('SHA256:')) {
       if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(line)) {
-        throw new Error(`${where}: "${line}" is not an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters)`);
+        throw new Error(
+          `${where}: "${line}" is not an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters)`,
+        );
       }
       pin.fingerprints.push(line);
       continue;
     }
     if (line.startsWith('@')) {
-      throw new Error(`${where}: markers like ${line.split(/\s/)[0]} are not supported; give the host's own key`);
+      throw new Error(
+        `${where}: markers like ${line.split(/\s/)[0]} are not supported; give the host's own key`,
+      );
     }
     const fields = line.split(/\s+/);
     const [hosts, type, data] = KEY_TYPES.has(fields[0]) ? [undefined, fields[0], fields[1]] : fields;
@@ -71,7 +75,10 @@ export function parseHostKeyPin(text: string, host: string, port: number): HostK
       );
     }
     const blob = Buffer.from(data, 'base64');
-    if (blob.toString('base64').replace(/=+$/, '') !== data.replace(/=+$/, '') || keyBlobType(blob) !== type) {
+    if (
+      blob.toString('base64').replace(/=+$/, '') !== data.replace(/=+$/, '') ||
+      keyBlobType(blob) !== type
+    ) {
       throw new Error(`${where}: the ${type} key data is not valid base64 of a ${type} key`);
     }
     if (hosts !== undefined && !hostMatches(hosts, host, port)) {
@@ -83,7 +90,9 @@ export function parseHostKeyPin(text: string, host: string, port: number): HostK
   }
   if (pin.keys.length === 0 && pin.fingerprints.length === 0) {
     const name = port === 22 ? host : `[${host}]:${port}`;
-    throw new Error(`has ${linesForOtherHosts} line(s), none for ${name}; add a line for ${name} (ssh-keyscan -p ${port} ${host})`);
+    throw new Error(
+      `has ${linesForOtherHosts} line(s), none for ${name}; add a line for ${name} (ssh-keyscan -p ${port} ${host})`,
+    );
   }
   if (pin.fingerprints.length > 0) pin.keyTypes = [];
   return pin;

@@ -23,7 +23,12 @@ export function digestOf(repoDigests: string[], repo: string): string | undefine
 }
 
 /** Builds and pushes every tag; returns the pushed digest. */
-export async function buildAndPush(docker: DockerCli, config: Config, repo: string, refs: string[]): Promise<string> {
+export async function buildAndPush(
+  docker: DockerCli,
+  config: Config,
+  repo: string,
+  refs: string[],
+): Promise<string> {
   await docker.run(buildArgs(config, refs));
   for (const ref of refs) await docker.run(['push', ref]);
   return inspectDigest(docker, repo, refs[0]);
@@ -39,7 +44,9 @@ export async function pullExisting(docker: DockerCli, repo: string, ref: string)
 }
 
 async function inspectDigest(docker: DockerCli, repo: string, ref: string): Promise<string> {
-  const out = await docker.run(['image', 'inspect', '--format', '{{json .RepoDigests}}', ref], { silent: true });
+  const out = await docker.run(['image', 'inspect', '--format', '{{json .RepoDigests}}', ref], {
+    silent: true,
+  });
   const digest = digestOf(JSON.parse(out.stdout.trim()) as string[], repo);
   if (!digest) throw new Error(`no registry digest recorded for ${ref} after the push`);
   return digest;

@@ -167,7 +167,8 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
   const sha = get('sha') || env.GITHUB_SHA || '';
   const tagFormat = get('tag-format') || 'short';
   let tag = get('image-tag');
-  if (!['short', 'full'].includes(tagFormat)) problems.push(`tag-format must be short or full, not "${tagFormat}"`);
+  if (!['short', 'full'].includes(tagFormat))
+    problems.push(`tag-format must be short or full, not "${tagFormat}"`);
   if (!tag) {
     if (!/^[0-9a-f]{7,40}$/.test(sha)) {
       problems.push(`sha "${sha}" is not a commit SHA: set sha (default: github.sha) or image-tag`);
@@ -177,7 +178,8 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
   }
   if (tag && !DOCKER_TAG.test(tag)) problems.push(`image-tag "${tag}" is not a valid Docker tag`);
   const extraTags = list(input('extra-tags'));
-  for (const t of extraTags) if (!DOCKER_TAG.test(t)) problems.push(`extra-tags: "${t}" is not a valid Docker tag`);
+  for (const t of extraTags)
+    if (!DOCKER_TAG.test(t)) problems.push(`extra-tags: "${t}" is not a valid Docker tag`);
 
   const build = bool('build', true);
   const context = get('context') || '.';
@@ -206,7 +208,9 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
   const privateKey = input('ssh-private-key').trim();
   const passphrase = input('ssh-passphrase') || undefined;
   if (!privateKey) {
-    problems.push('ssh-private-key is required: the private key (PEM/OpenSSH text) of a user allowed on the manager');
+    problems.push(
+      'ssh-private-key is required: the private key (PEM/OpenSSH text) of a user allowed on the manager',
+    );
   } else {
     const parsed = sshUtils.parseKey(privateKey + '\n', passphrase);
     if (parsed instanceof Error) {
@@ -232,18 +236,22 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
     }
   }
   const remoteSocket = get('remote-docker-socket') || '/var/run/docker.sock';
-  if (!remoteSocket.startsWith('/')) problems.push(`remote-docker-socket must be an absolute path, not "${remoteSocket}"`);
+  if (!remoteSocket.startsWith('/'))
+    problems.push(`remote-docker-socket must be an absolute path, not "${remoteSocket}"`);
 
   const stackName = required('stack-name', 'the Swarm stack to deploy, e.g. todobackend');
   if (stackName && !STACK_NAME.test(stackName)) {
-    problems.push(`stack-name "${stackName}" is not valid: letters, digits, _ . - (starting with a letter or digit)`);
+    problems.push(
+      `stack-name "${stackName}" is not valid: letters, digits, _ . - (starting with a letter or digit)`,
+    );
   }
   const versionVariable = get('version-variable') || 'APP_VERSION';
-  if (!ENV_NAME.test(versionVariable)) problems.push(`version-variable "${versionVariable}" is not a variable name`);
+  if (!ENV_NAME.test(versionVariable))
+    problems.push(`version-variable "${versionVariable}" is not a variable name`);
   const stackEnv = assignments('stack-env');
-  const oneShotServices = list(get('one-shot-services') === '' ? 'migrate' : input('one-shot-services')).filter(
-    (s) => s !== 'none',
-  );
+  const oneShotServices = list(
+    get('one-shot-services') === '' ? 'migrate' : input('one-shot-services'),
+  ).filter((s) => s !== 'none');
   const stackFile = get('stack-file') || 'stack.yml';
   const stackProblem = checkStackFile(stackFile, versionVariable, oneShotServices);
   if (stackProblem) problems.push(`stack-file ${stackProblem}`);

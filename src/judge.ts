@@ -35,9 +35,8 @@ function canonical(v: unknown): string {
  * (including ForceUpdate, which a forced re-run bumps). Runtime is set on the service only.
  */
 export function hasCurrentSpec(service: Service, task: Task): boolean {
-  const { Runtime: _runtime, ...template } = service.Spec.TaskTemplate;
-  const { Runtime: _taskRuntime, ...spec } = task.Spec;
-  return canonical(template) === canonical(spec);
+  const withoutRuntime = (spec: Record<string, unknown>) => ({ ...spec, Runtime: undefined });
+  return canonical(withoutRuntime(service.Spec.TaskTemplate)) === canonical(withoutRuntime(task.Spec));
 }
 
 function isJob(service: Service): boolean {
@@ -72,14 +71,19 @@ function describe(task: Task): string {
  */
 export function judgeOneShot(service: Service, allTasks: Task[]): OneShotVerdict {
   const tasks = tasksOfThisDeploy(service, allTasks);
-  const needed = service.Spec.Mode.ReplicatedJob?.TotalCompletions ?? service.Spec.Mode.Replicated?.Replicas ?? 1;
+  const needed =
+    service.Spec.Mode.ReplicatedJob?.TotalCompletions ?? service.Spec.Mode.Replicated?.Replicas ?? 1;
   const complete = tasks.filter((t) => t.Status.State === 'complete');
   const last = newest(tasks);
   if (needed === 0) return { state: 'complete', detail: 'scaled to 0 replicas: nothing to run', task: last! };
 
   const rejected = newest(tasks.filter((t) => t.Status.State === 'rejected'));
   if (rejected) {
-    return { state: 'failed', detail: `task ${rejected.ID} was rejected: ${rejected.Status.Err ?? 'no reason given'}`, task: rejected };
+    return {
+      state: 'failed',
+      detail: `task ${rejected.ID} was rejected: ${rejected.Status.Err ?? 'no reason given'}`,
+      task: rejected,
+    };
   }
 
   const globalJob = Boolean(service.Spec.Mode.GlobalJob);
@@ -105,7 +109,8 @@ export function judgeOneShot(service: Service, allTasks: Task[]): OneShotVerdict
   }
 
   if (!last) return { state: 'pending', detail: 'no task created yet' };
-  const attempt = failed.length > 0 ? ` (attempt ${failed.length + 1}${maxAttempts ? ` of ${maxAttempts + 1}` : ''})` : '';
+  const attempt =
+    failed.length > 0 ? ` (attempt ${failed.length + 1}${maxAttempts ? ` of ${maxAttempts + 1}` : ''})` : '';
   const current = running.length > 0 ? newest(running)! : last;
   return { state: 'pending', detail: `${describe(current)}${attempt}` };
 }
@@ -119,13 +124,18 @@ const UPDATE_FAILURES = new Set(['paused', 'rollback_started', 'rollback_paused'
 export function judgeConvergence(service: Service, allTasks: Task[]): ConvergeVerdict {
   const update = service.UpdateStatus;
   if (update?.State && UPDATE_FAILURES.has(update.State)) {
-    return { state: 'failed', detail: `update ${update.State.replace('_', ' ')}: ${update.Message ?? 'no reason given'}` };
+    return {
+      state: 'failed',
+      detail: `update ${update.State.replace('_', ' ')}: ${update.Message ?? 'no reason given'}`,
+    };
   }
   const tasks = tasksOfThisDeploy(service, allTasks).filter((t) => t.DesiredState === 'running');
   const running = tasks.filter((t) => t.Status.State === 'running');
   const mode = service.Spec.Mode;
   const want = mode.Replicated ? (mode.Replicated.Replicas ?? 1) : undefined;
-  const problem = newest(allTasks.filter((t) => t.ServiceID === service.ID && FAILED_STATES.has(t.Status.State)));
+  const problem = newest(
+    allTasks.filter((t) => t.ServiceID === service.ID && FAILED_STATES.has(t.Status.State)),
+  );
   const note = problem && running.length < (want ?? 1) ? `; last failure: ${describe(problem)}` : '';
   if (update?.State === 'updating') {
     return { state: 'pending', detail: `updating, ${running.length}/${want ?? '?'} running${note}` };
@@ -133,7 +143,10 @@ export function judgeConvergence(service: Service, allTasks: Task[]): ConvergeVe
   if (want === 0) return { state: 'converged', detail: 'scaled to 0' };
   if (want === undefined) {
     const converged = tasks.length > 0 && running.length === tasks.length;
-    return { state: converged ? 'converged' : 'pending', detail: `${running.length}/${tasks.length} running (global)${note}` };
+    return {
+      state: converged ? 'converged' : 'pending',
+      detail: `${running.length}/${tasks.length} running (global)${note}`,
+    };
   }
   return {
     state: running.length >= want ? 'converged' : 'pending',

@@ -21,12 +21,14 @@ import { openTunnel, type Tunnel } from './tunnel.js';
 import { createWorkDir, removeWorkDir, type WorkDir } from './workdir.js';
 
 function maskSecrets(config: Config): void {
-  for (const line of config.ssh.privateKey.split(/\r?\n/)) if (line.trim().length > 8) core.setSecret(line.trim());
+  for (const line of config.ssh.privateKey.split(/\r?\n/))
+    if (line.trim().length > 8) core.setSecret(line.trim());
   if (config.ssh.passphrase) core.setSecret(config.ssh.passphrase);
 }
 
 function setOutputs(outputs: Record<string, string | number | undefined>): void {
-  for (const [name, value] of Object.entries(outputs)) if (value !== undefined) core.setOutput(name, String(value));
+  for (const [name, value] of Object.entries(outputs))
+    if (value !== undefined) core.setOutput(name, String(value));
 }
 
 /** The pipeline: ECR login, build and push, tunnel, stack deploy, one-shot wait, convergence, acceptance. */
@@ -58,7 +60,13 @@ async function deploy(
   const repo = `${auth.registry}/${config.repository}`;
   const image = imageName(auth.registry, config.repository, config.tag);
   report.image = image;
-  setOutputs({ image, tag: config.tag, registry: auth.registry, stack: config.stackName, url: config.appUrl || undefined });
+  setOutputs({
+    image,
+    tag: config.tag,
+    registry: auth.registry,
+    stack: config.stackName,
+    url: config.appUrl || undefined,
+  });
 
   const refs = [image, ...config.extraTags.map((t) => imageName(auth.registry, config.repository, t))];
   report.digest = await timeline.phase(config.build ? 'Build and push' : 'Pull existing image', () =>
@@ -74,6 +82,7 @@ async function deploy(
     } catch (e) {
       throw new Error(
         `remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${config.ssh.host} (${(e as Error).message.trim()})`,
+        { cause: e },
       );
     }
     return t;
@@ -103,9 +112,15 @@ async function deploy(
       });
       const out: OneShotResult[] = [];
       for (const { service, verdict } of waited) {
-        const result: OneShotResult = { service: service.Spec.Name, state: verdict.state, detail: verdict.detail };
+        const result: OneShotResult = {
+          service: service.Spec.Name,
+          state: verdict.state,
+          detail: verdict.detail,
+        };
         if (verdict.state === 'failed' && verdict.task) {
-          result.logs = await engine.taskLogs(verdict.task.ID, 30).catch((e: Error) => `(logs unavailable: ${e.message})`);
+          result.logs = await engine
+            .taskLogs(verdict.task.ID, 30)
+            .catch((e: Error) => `(logs unavailable: ${e.message})`);
           core.error(`${service.Spec.Name} ${verdict.detail}`);
           core.info(`Last log lines of ${service.Spec.Name} (task ${verdict.task.ID}):\n${result.logs}`);
         }
@@ -115,7 +130,9 @@ async function deploy(
       const failed = out.filter((o) => o.state === 'failed');
       report.migrate = failed.length > 0 ? 'failed' : 'complete';
       if (failed.length > 0) {
-        throw new Error(failed.map((f) => `${f.service} ${f.detail}${f.logs ? `\n${f.logs.trimEnd()}` : ''}`).join('\n'));
+        throw new Error(
+          failed.map((f) => `${f.service} ${f.detail}${f.logs ? `\n${f.logs.trimEnd()}` : ''}`).join('\n'),
+        );
       }
     });
   }
@@ -198,7 +215,10 @@ export async function runMain(): Promise<void> {
       const t = await tunnel!;
       report.services = await describeStack(new Engine(t.socketPath), config.stackName).catch(() => []);
     }
-    await core.summary.addRaw(renderSummary(report), true).write().catch((e: Error) => core.warning(`job summary: ${e.message}`));
+    await core.summary
+      .addRaw(renderSummary(report), true)
+      .write()
+      .catch((e: Error) => core.warning(`job summary: ${e.message}`));
     await cleanup();
   }
 }

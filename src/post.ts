@@ -12,6 +12,7 @@ export function runPost(): void {
     core.info('Nothing to clean up: the main step created no work directory.');
     return;
   }
-  if (removeWorkDir(dir)) core.info(`Removed ${dir} (docker config with registry credentials, tunnel socket).`);
+  if (removeWorkDir(dir))
+    core.info(`Removed ${dir} (docker config with registry credentials, tunnel socket).`);
   else core.info(`Already clean: ${dir} is gone.`);
 }

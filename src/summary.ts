@@ -38,7 +38,8 @@ export class Timeline {
 
   async phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const start = Date.now();
-    const record = (status: Phase['status']) => this.phases.push({ name, seconds: (Date.now() - start) / 1000, status });
+    const record = (status: Phase['status']) =>
+      this.phases.push({ name, seconds: (Date.now() - start) / 1000, status });
     try {
       const value = await core.group(name, fn);
       record('ok');
@@ -50,7 +51,15 @@ export class Timeline {
   }
 }
 
-const ICON: Record<string, string> = { ok: '✅', failed: '❌', skipped: '⏭️', pass: '✅', fail: '❌', skip: '⏭️', todo: '📝' };
+const ICON: Record<string, string> = {
+  ok: '✅',
+  failed: '❌',
+  skipped: '⏭️',
+  pass: '✅',
+  fail: '❌',
+  skip: '⏭️',
+  todo: '📝',
+};
 
 function codeBlock(text: string): string {
   return '\n```text\n' + text.replace(/```/g, "'''").trimEnd() + '\n```\n';
@@ -76,7 +85,8 @@ export function renderSummary(r: Report): string {
   if (shown.length > 0) out.push('| | |', '|---|---|', ...shown.map(([k, v]) => `| ${k} | ${v} |`), '');
 
   out.push('### Phases', '', '| Phase | Result | Duration |', '|---|---|---:|');
-  for (const p of r.phases) out.push(`| ${p.name} | ${ICON[p.status]} ${p.status} | ${p.seconds.toFixed(1)} s |`);
+  for (const p of r.phases)
+    out.push(`| ${p.name} | ${ICON[p.status]} ${p.status} | ${p.seconds.toFixed(1)} s |`);
   const total = r.phases.reduce((s, p) => s + p.seconds, 0);
   out.push(`| **Total** | | **${total.toFixed(1)} s** |`, '');
 
@@ -85,13 +95,19 @@ export function renderSummary(r: Report): string {
     for (const o of r.oneShots) out.push(`| ${o.service} | ${o.state} | ${escapeCell(o.detail)} |`);
     out.push('');
     for (const o of r.oneShots.filter((x) => x.logs)) {
-      out.push(`<details open><summary>Last log lines of ${o.service}</summary>`, codeBlock(o.logs!), '</details>', '');
+      out.push(
+        `<details open><summary>Last log lines of ${o.service}</summary>`,
+        codeBlock(o.logs!),
+        '</details>',
+        '',
+      );
     }
   }
 
   if (r.services.length > 0) {
     out.push('### Services', '', '| Service | Mode | Tasks | Image | Update |', '|---|---|---|---|---|');
-    for (const s of r.services) out.push(`| ${s.name} | ${s.mode} | ${s.tasks} | \`${s.image}\` | ${s.update} |`);
+    for (const s of r.services)
+      out.push(`| ${s.name} | ${s.mode} | ${s.tasks} | \`${s.image}\` | ${s.update} |`);
     out.push('');
   }
 
@@ -104,11 +120,17 @@ export function renderSummary(r: Report): string {
     if (a.problem) out.push(`**${a.problem}**`, '');
     if (a.tests.length > 0) {
       out.push('| # | Test | Result |', '|---:|---|---|');
-      for (const t of a.tests) out.push(`| ${t.id} | ${escapeCell(t.name)} | ${ICON[t.result]} ${t.result} |`);
+      for (const t of a.tests)
+        out.push(`| ${t.id} | ${escapeCell(t.name)} | ${ICON[t.result]} ${t.result} |`);
       out.push('');
     }
     for (const t of a.tests.filter((x) => x.result === 'fail' && x.details.length > 0)) {
-      out.push(`<details open><summary>${t.name}</summary>`, codeBlock(t.details.join('\n')), '</details>', '');
+      out.push(
+        `<details open><summary>${t.name}</summary>`,
+        codeBlock(t.details.join('\n')),
+        '</details>',
+        '',
+      );
     }
   }
   return out.join('\n');

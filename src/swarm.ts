@@ -21,7 +21,10 @@ function runIdentity(service: Service | undefined): string | undefined {
 }
 
 /** The run identity of each one-shot service before the deploy, to tell whether the deploy re-runs it. */
-export async function snapshotRuns(engine: Engine, names: string[]): Promise<Map<string, string | undefined>> {
+export async function snapshotRuns(
+  engine: Engine,
+  names: string[],
+): Promise<Map<string, string | undefined>> {
   const before = new Map<string, string | undefined>();
   for (const name of names) before.set(name, runIdentity(await engine.inspectService(name)));
   return before;
@@ -51,9 +54,12 @@ export async function forceUnchanged(
   const forced: string[] = [];
   for (const [name, identity] of before) {
     if (identity !== undefined && runIdentity(await engine.inspectService(name)) === identity) {
-      await manager.run(['service', 'update', '--force', '--detach', '--with-registry-auth', '--quiet', name], {
-        silent: true,
-      });
+      await manager.run(
+        ['service', 'update', '--force', '--detach', '--with-registry-auth', '--quiet', name],
+        {
+          silent: true,
+        },
+      );
       forced.push(name);
     }
   }
@@ -86,7 +92,8 @@ async function waitForVerdicts<V extends { state: string; detail: string }>(
   for (;;) {
     const services = (await engine.listServices({ name: names })).filter((s) => names.includes(s.Spec.Name));
     const missing = names.filter((n) => !services.some((s) => s.Spec.Name === n));
-    if (missing.length > 0) throw new Error(`service ${missing.join(', ')} is not in the swarm after the deploy`);
+    if (missing.length > 0)
+      throw new Error(`service ${missing.join(', ')} is not in the swarm after the deploy`);
     const tasks = await engine.listTasks({ service: services.map((s) => s.ID) });
     const results = services.map((service) => ({ service, verdict: judge(service, tasks) }));
     for (const { service, verdict } of results) {
@@ -105,17 +112,18 @@ async function waitForVerdicts<V extends { state: string; detail: string }>(
 
 /** Waits until each one-shot service completed or failed (a failure ends the wait at once). */
 export function waitOneShot(engine: Engine, names: string[], timeoutSeconds: number) {
-  return waitForVerdicts<OneShotVerdict>(
-    engine,
-    names,
-    judgeOneShot,
-    (v) => v.state !== 'pending',
-    { what: `one-shot service(s) ${names.join(', ')} to complete`, timeoutSeconds },
-  );
+  return waitForVerdicts<OneShotVerdict>(engine, names, judgeOneShot, (v) => v.state !== 'pending', {
+    what: `one-shot service(s) ${names.join(', ')} to complete`,
+    timeoutSeconds,
+  });
 }
 
 /** The long-running services of the stack (everything but the one-shots). */
-export async function longRunningServices(engine: Engine, stack: string, oneShot: string[]): Promise<string[]> {
+export async function longRunningServices(
+  engine: Engine,
+  stack: string,
+  oneShot: string[],
+): Promise<string[]> {
   const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
   return services
     .filter((s) => !oneShot.includes(s.Spec.Name) && !s.Spec.Mode.ReplicatedJob && !s.Spec.Mode.GlobalJob)

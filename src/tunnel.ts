@@ -57,9 +57,17 @@ function connect(ssh: SshConfig): Promise<Client> {
           ),
         );
       } else if (err.level === 'client-authentication') {
-        reject(new Error(`ssh-private-key: ${target} did not accept the key (is its public key in authorized_keys for ${ssh.user}?)`));
+        reject(
+          new Error(
+            `ssh-private-key: ${target} did not accept the key (is its public key in authorized_keys for ${ssh.user}?)`,
+          ),
+        );
       } else if (!presented && serverHostKey && /no matching/i.test(err.message)) {
-        reject(new Error(`ssh-known-hosts: ${ssh.host} offers no host key of the pinned type(s) ${ssh.hostKey.keyTypes.join(', ')}`));
+        reject(
+          new Error(
+            `ssh-known-hosts: ${ssh.host} offers no host key of the pinned type(s) ${ssh.hostKey.keyTypes.join(', ')}`,
+          ),
+        );
       } else {
         reject(new Error(`SSH connection to ${target} failed: ${err.message}`));
       }
