@@ -86788,7 +86788,7 @@ async function getRegistryAuth(region) {
             : /region/i.test(err.message)
                 ? ' (set aws-region, or AWS_REGION in the environment)'
                 : '';
-        throw new Error(`ECR GetAuthorizationToken failed: ${err.name}: ${err.message}${hint}`);
+        throw new Error(`ECR GetAuthorizationToken failed: ${err.name}: ${err.message}${hint}`, { cause: e });
     }
     finally {
         client.destroy();
@@ -86826,7 +86826,12 @@ class Engine {
                 method: 'GET',
                 options: query,
                 isStream: stream,
-                statusCodes: { 200: true, 404: 'not found', 500: 'server error', 503: 'node is not a swarm manager' },
+                statusCodes: {
+                    200: true,
+                    404: 'not found',
+                    500: 'server error',
+                    503: 'node is not a swarm manager',
+                },
             }, (err, data) => (err ? reject(err) : resolve(data)));
         });
     }
@@ -86903,7 +86908,9 @@ async function pullExisting(docker, repo, ref) {
     return inspectDigest(docker, repo, ref);
 }
 async function inspectDigest(docker, repo, ref) {
-    const out = await docker.run(['image', 'inspect', '--format', '{{json .RepoDigests}}', ref], { silent: true });
+    const out = await docker.run(['image', 'inspect', '--format', '{{json .RepoDigests}}', ref], {
+        silent: true,
+    });
     const digest = digestOf(JSON.parse(out.stdout.trim()), repo);
     if (!digest)
         throw new Error(`no registry digest recorded for ${ref} after the push`);
@@ -86980,7 +86987,8 @@ function parseHostKeyPin(text, host, port) {
             throw new Error(`${where} is not a known_hosts line ("HOST KEYTYPE BASE64", as printed by ssh-keyscan) nor a SHA256: fingerprint`);
         }
         const blob = Buffer.from(data, 'base64');
-        if (blob.toString('base64').replace(/=+$/, '') !== data.replace(/=+$/, '') || keyBlobType(blob) !== type) {
+        if (blob.toString('base64').replace(/=+$/, '') !== data.replace(/=+$/, '') ||
+            keyBlobType(blob) !== type) {
             throw new Error(`${where}: the ${type} key data is not valid base64 of a ${type} key`);
         }
         if (hosts !== undefined && !hostMatches(hosts, host, port)) {
@@ -87328,7 +87336,15 @@ class Timeline {
         }
     }
 }
-const ICON = { ok: '✅', failed: '❌', skipped: '⏭️', pass: '✅', fail: '❌', skip: '⏭️', todo: '📝' };
+const ICON = {
+    ok: '✅',
+    failed: '❌',
+    skipped: '⏭️',
+    pass: '✅',
+    fail: '❌',
+    skip: '⏭️',
+    todo: '📝',
+};
 function codeBlock(text) {
     return '\n```text\n' + text.replace(/```/g, "'''").trimEnd() + '\n```\n';
 }
@@ -87417,9 +87433,8 @@ function canonical(v) {
  * (including ForceUpdate, which a forced re-run bumps). Runtime is set on the service only.
  */
 function hasCurrentSpec(service, task) {
-    const { Runtime: _runtime, ...template } = service.Spec.TaskTemplate;
-    const { Runtime: _taskRuntime, ...spec } = task.Spec;
-    return canonical(template) === canonical(spec);
+    const withoutRuntime = (spec) => ({ ...spec, Runtime: undefined });
+    return canonical(withoutRuntime(service.Spec.TaskTemplate)) === canonical(withoutRuntime(task.Spec));
 }
 function isJob(service) {
     return Boolean(service.Spec.Mode.ReplicatedJob || service.Spec.Mode.GlobalJob);
@@ -87456,7 +87471,11 @@ function judgeOneShot(service, allTasks) {
         return { state: 'complete', detail: 'scaled to 0 replicas: nothing to run', task: last };
     const rejected = newest(tasks.filter((t) => t.Status.State === 'rejected'));
     if (rejected) {
-        return { state: 'failed', detail: `task ${rejected.ID} was rejected: ${rejected.Status.Err ?? 'no reason given'}`, task: rejected };
+        return {
+            state: 'failed',
+            detail: `task ${rejected.ID} was rejected: ${rejected.Status.Err ?? 'no reason given'}`,
+            task: rejected,
+        };
     }
     const globalJob = Boolean(service.Spec.Mode.GlobalJob);
     const running = tasks.filter((t) => !FAILED_STATES.has(t.Status.State) && t.Status.State !== 'complete');
@@ -87493,7 +87512,10 @@ const UPDATE_FAILURES = new Set(['paused', 'rollback_started', 'rollback_paused'
 function judgeConvergence(service, allTasks) {
     const update = service.UpdateStatus;
     if (update?.State && UPDATE_FAILURES.has(update.State)) {
-        return { state: 'failed', detail: `update ${update.State.replace('_', ' ')}: ${update.Message ?? 'no reason given'}` };
+        return {
+            state: 'failed',
+            detail: `update ${update.State.replace('_', ' ')}: ${update.Message ?? 'no reason given'}`,
+        };
     }
     const tasks = tasksOfThisDeploy(service, allTasks).filter((t) => t.DesiredState === 'running');
     const running = tasks.filter((t) => t.Status.State === 'running');
@@ -87508,7 +87530,10 @@ function judgeConvergence(service, allTasks) {
         return { state: 'converged', detail: 'scaled to 0' };
     if (want === undefined) {
         const converged = tasks.length > 0 && running.length === tasks.length;
-        return { state: converged ? 'converged' : 'pending', detail: `${running.length}/${tasks.length} running (global)${note}` };
+        return {
+            state: converged ? 'converged' : 'pending',
+            detail: `${running.length}/${tasks.length} running (global)${note}`,
+        };
     }
     return {
         state: running.length >= want ? 'converged' : 'pending',
@@ -87592,7 +87617,10 @@ async function waitForVerdicts(engine, names, judge, done, { what, timeoutSecond
 }
 /** Waits until each one-shot service completed or failed (a failure ends the wait at once). */
 function waitOneShot(engine, names, timeoutSeconds) {
-    return waitForVerdicts(engine, names, judgeOneShot, (v) => v.state !== 'pending', { what: `one-shot service(s) ${names.join(', ')} to complete`, timeoutSeconds });
+    return waitForVerdicts(engine, names, judgeOneShot, (v) => v.state !== 'pending', {
+        what: `one-shot service(s) ${names.join(', ')} to complete`,
+        timeoutSeconds,
+    });
 }
 /** The long-running services of the stack (everything but the one-shots). */
 async function longRunningServices(engine, stack, oneShot) {
@@ -87786,7 +87814,13 @@ async function deploy(config, work, report, onTunnel) {
     const repo = `${auth.registry}/${config.repository}`;
     const image = imageName(auth.registry, config.repository, config.tag);
     report.image = image;
-    setOutputs({ image, tag: config.tag, registry: auth.registry, stack: config.stackName, url: config.appUrl || undefined });
+    setOutputs({
+        image,
+        tag: config.tag,
+        registry: auth.registry,
+        stack: config.stackName,
+        url: config.appUrl || undefined,
+    });
     const refs = [image, ...config.extraTags.map((t) => imageName(auth.registry, config.repository, t))];
     report.digest = await timeline.phase(config.build ? 'Build and push' : 'Pull existing image', () => config.build ? buildAndPush(local, config, repo, refs) : pullExisting(local, repo, image));
     setOutputs({ digest: report.digest });
@@ -87797,7 +87831,7 @@ async function deploy(config, work, report, onTunnel) {
             await engine.ping();
         }
         catch (e) {
-            throw new Error(`remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${config.ssh.host} (${e.message.trim()})`);
+            throw new Error(`remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${config.ssh.host} (${e.message.trim()})`, { cause: e });
         }
         return t;
     });
@@ -87825,9 +87859,15 @@ async function deploy(config, work, report, onTunnel) {
             });
             const out = [];
             for (const { service, verdict } of waited) {
-                const result = { service: service.Spec.Name, state: verdict.state, detail: verdict.detail };
+                const result = {
+                    service: service.Spec.Name,
+                    state: verdict.state,
+                    detail: verdict.detail,
+                };
                 if (verdict.state === 'failed' && verdict.task) {
-                    result.logs = await engine.taskLogs(verdict.task.ID, 30).catch((e) => `(logs unavailable: ${e.message})`);
+                    result.logs = await engine
+                        .taskLogs(verdict.task.ID, 30)
+                        .catch((e) => `(logs unavailable: ${e.message})`);
                     core/* error */.z3(`${service.Spec.Name} ${verdict.detail}`);
                     core/* info */.pq(`Last log lines of ${service.Spec.Name} (task ${verdict.task.ID}):\n${result.logs}`);
                 }
@@ -87910,7 +87950,10 @@ async function runMain() {
             const t = await tunnel;
             report.services = await describeStack(new Engine(t.socketPath), config.stackName).catch(() => []);
         }
-        await core/* summary */.z.addRaw(renderSummary(report), true).write().catch((e) => core/* warning */.$e(`job summary: ${e.message}`));
+        await core/* summary */.z
+            .addRaw(renderSummary(report), true)
+            .write()
+            .catch((e) => core/* warning */.$e(`job summary: ${e.message}`));
         await cleanup();
     }
 }
