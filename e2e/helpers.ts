@@ -13,6 +13,7 @@ export interface RunResult {
   dir: string;
   runnerTemp: string;
   exitCode: number | null;
+  mainSeconds: number;
   signal: string | null;
   log: string;
   postExitCode: number | null;
@@ -29,6 +30,7 @@ export interface RunOptions {
   sha?: string;
   skipPost?: boolean;
   killAfter?: string;
+  killSignal?: NodeJS.Signals;
 }
 
 export const sb: Record<string, string> = sandbox();

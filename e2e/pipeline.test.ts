@@ -216,6 +216,21 @@ describe('deploy to a real swarm', () => {
     }
   });
 
+  test('6c. requests signed with the wrong AWS secret are refused by the ECR API, nothing else happens', async () => {
+    const r = await run({
+      inputs: inputs(),
+      sha: randomSha(),
+      env: { AWS_SECRET_ACCESS_KEY: 'not-the-right-secret' },
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toContain(
+      'ECR GetAuthorizationToken failed: InvalidSignatureException: signature does not match',
+    );
+    expect(r.log).not.toContain('[command]');
+    expectClean(r);
+    expectNoSecrets(r, ['not-the-right-secret']);
+  });
+
   test('7. bad inputs give one clear error each and touch nothing', async () => {
     const requests = ecrRequests();
     const cases: [Record<string, string>, RegExp][] = [
@@ -245,6 +260,21 @@ describe('deploy to a real swarm', () => {
     expect(workDir).toContain(r.runnerTemp);
     expect(r.postLog).toContain(`Removed ${workDir}`);
     expect(fs.existsSync(workDir)).toBe(false);
+    expectClean(r);
+  });
+
+  test('8b. cancelled (SIGTERM) mid-wait, main stops within seconds and cleans up itself', async () => {
+    const r = await run({
+      inputs: inputs({ 'build-args': 'MIGRATE_FAIL=always' }),
+      sha: randomSha(),
+      killAfter: '::group::One-shot services',
+      killSignal: 'SIGTERM',
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toContain('Received SIGTERM: closing the tunnel and removing credentials');
+    expect(r.mainSeconds).toBeLessThan(30);
+    expect(fs.existsSync(r.state.workDir)).toBe(false);
+    expect(r.postLog).toContain('Already clean');
     expectClean(r);
   });
 });

@@ -57,13 +57,14 @@ export function fixtureInputs(sb, overrides = {}) {
   };
 }
 
-function exec(node, script, env, { killAfter } = {}) {
+function exec(node, script, env, { killAfter, killSignal = 'SIGKILL' } = {}) {
   return new Promise((resolve) => {
     const child = spawn(node, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     const onData = (d) => {
       log += d;
-      if (killAfter && log.includes(killAfter) && child.exitCode === null) child.kill('SIGKILL');
+      if (killAfter && log.includes(killAfter) && child.exitCode === null && !child.killed)
+        child.kill(killSignal);
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
@@ -73,9 +74,18 @@ function exec(node, script, env, { killAfter } = {}) {
 
 /**
  * Runs main then post. Options: inputs, env (extra environment), node (binary, default the
- * sandbox's Node 24), sha, skipPost, killAfter (SIGKILL main once its log contains this text).
+ * sandbox's Node 24), sha, skipPost, killAfter (send main killSignal, default SIGKILL, once its log
+ * contains this text).
  */
-export async function runAction({ inputs, env = {}, node, sha, skipPost = false, killAfter } = {}) {
+export async function runAction({
+  inputs,
+  env = {},
+  node,
+  sha,
+  skipPost = false,
+  killAfter,
+  killSignal,
+} = {}) {
   const sb = sandbox();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esd-run-'));
   const files = {
@@ -113,7 +123,9 @@ export async function runAction({ inputs, env = {}, node, sha, skipPost = false,
   }
   const nodeBin = node ?? sb.NODE24;
   const script = path.join(ROOT, 'dist/index.js');
-  const main = await exec(nodeBin, script, { ...base, ...inputEnv }, { killAfter });
+  const started = Date.now();
+  const main = await exec(nodeBin, script, { ...base, ...inputEnv }, { killAfter, killSignal });
+  const mainSeconds = (Date.now() - started) / 1000;
   const state = parseCommandFile(files.GITHUB_STATE);
   let post = { exitCode: null, log: '' };
   if (!skipPost) {
@@ -124,6 +136,7 @@ export async function runAction({ inputs, env = {}, node, sha, skipPost = false,
     dir,
     runnerTemp,
     exitCode: main.exitCode,
+    mainSeconds,
     signal: main.signal,
     log: main.log,
     postExitCode: post.exitCode,

@@ -208,8 +208,8 @@ up() {
   mkdir -p "$WORK"
   ensure_packages
   # The runner's engine builds, pushes and runs the acceptance tests; it has no bridge of its own so it
-  # can share the host's network with the manager's engine.
-  start_dockerd runner --bridge none --iptables=false --ip-masq=false
+  # can share the host's network with the manager's engine. It may push to the cluster's registry too.
+  start_dockerd runner --bridge none --iptables=false --ip-masq=false --insecure-registry 192.168.77.1:5000
   start_dockerd manager
   build_base_image
   start_registry

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# A three-node Swarm on one machine: a manager and two workers, each dockerd in its own network
+# namespace on a bridge (192.168.77.0/24), an authenticated registry on the bridge address, sshd
+# inside the manager's namespace only, and an ECR emulator that points at that registry.
+# Usage: cluster.sh up | down   (needs the sandbox up: it reuses its keys and the runner's engine)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SANDBOX=${SANDBOX_DIR:-$ROOT/e2e/.work}
+WORK=$SANDBOX/cluster
+BRIDGE=br-esd
+NET=192.168.77
+NODES=(1 2 3)
+ECR_PORT=4567
+
+log() { echo "cluster: $*" >&2; }
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+node_host() { echo "unix://$WORK/sw$1/docker.sock"; }
+ndocker() { local n=$1; shift; docker -H "$(node_host "$n")" "$@"; }
+
+wait_for() {
+  local deadline=$((SECONDS + $1)) what=$2; shift 2
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || { log "timed out waiting for $what"; return 1; }
+    sleep 0.2
+  done
+}
+
+stop_pidfile() {
+  local f=$1 pid
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+
+network_up() {
+  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+    ip link add "$BRIDGE" type bridge
+    ip addr add "$NET.1/24" dev "$BRIDGE"
+    ip link set "$BRIDGE" up
+  fi
+  # Once dockerd runs, FORWARD drops by default: let the nodes talk to each other over the bridge.
+  iptables -C FORWARD -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT 2>/dev/null ||
+    iptables -I FORWARD 1 -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT
+  local i
+  for i in "${NODES[@]}"; do
+    [ -e "/run/netns/esd$i" ] && continue
+    ip netns add "esd$i"
+    ip link add "vesd$i" type veth peer name eth0 netns "esd$i"
+    ip link set "vesd$i" master "$BRIDGE" up
+    ip -n "esd$i" addr add "$NET.1$i/24" dev eth0
+    ip -n "esd$i" link set eth0 up
+    ip -n "esd$i" link set lo up
+    ip -n "esd$i" route add default via "$NET.1"
+  done
+}
+
+start_node() {
+  local i=$1 d="$WORK/sw$1"
+  mkdir -p "$d"
+  alive "$d/docker.pid" && return 0
+  log "starting dockerd on node sw$i ($NET.1$i)"
+  # nsenter, not ip netns exec (which remounts /sys and hides the cgroup mounts); own hostname per node.
+  setsid nsenter --net="/run/netns/esd$i" unshare -u sh -c "hostname sw$i; exec dockerd --data-root '$d/data' \
+    --exec-root '$d/exec' --pidfile '$d/docker.pid' -H 'unix://$d/docker.sock' --insecure-registry '$NET.1:5000'" \
+    >"$d/dockerd.log" 2>&1 </dev/null &
+}
+
+start_registry() {
+  local d="$WORK/registry"
+  mkdir -p "$d/data"
+  cat > "$d/config.yml" <<YAML
+version: 0.1
+log: { level: warn }
+storage:
+  filesystem: { rootdirectory: $d/data }
+http: { addr: $NET.1:5000, secret: cluster }
+auth:
+  htpasswd: { realm: cluster, path: $SANDBOX/registry/htpasswd }
+YAML
+  if ! alive "$d/pid"; then
+    setsid docker-registry serve "$d/config.yml" >"$d/registry.log" 2>&1 </dev/null &
+    echo $! > "$d/pid"
+  fi
+  wait_for 30 "cluster registry" curl -s -o /dev/null "http://$NET.1:5000/v2/"
+}
+
+start_sshd() {
+  local d="$WORK/ssh"
+  mkdir -p "$d"
+  sed -e "s|^ListenAddress .*|ListenAddress $NET.11:22|" -e "s|^PidFile .*|PidFile $d/sshd.pid|" \
+    "$SANDBOX/ssh/sshd_config" > "$d/sshd_config"
+  echo "$NET.11 $(cut -d' ' -f1,2 "$SANDBOX/ssh/host_ed25519.pub")" > "$d/known_hosts"
+  alive "$d/sshd.pid" || nsenter --net=/run/netns/esd1 /usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log"
+  wait_for 10 "sshd on the manager" bash -c "exec 3<>/dev/tcp/$NET.11/22"
+}
+
+start_ecr_emulator() {
+  local d="$WORK/ecr"
+  mkdir -p "$d"
+  if ! alive "$d/pid"; then
+    ECR_EMULATOR_PORT=$ECR_PORT ECR_EMULATOR_REGISTRY="$NET.1:5000" \
+      ECR_EMULATOR_PASSWORD_FILE="$SANDBOX/registry/password" \
+      setsid node "$ROOT/e2e/ecr-emulator.mjs" >"$d/ecr.log" 2>&1 </dev/null &
+    echo $! > "$d/pid"
+  fi
+  wait_for 10 "ECR emulator" curl -s -o /dev/null "http://127.0.0.1:$ECR_PORT/"
+}
+
+form_swarm() {
+  if [ "$(ndocker 1 info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
+    log "forming the swarm"
+    ndocker 1 swarm init --advertise-addr "$NET.11" >/dev/null
+  fi
+  local token i
+  token=$(ndocker 1 swarm join-token -q worker)
+  for i in 2 3; do
+    [ "$(ndocker "$i" info --format '{{.Swarm.LocalNodeState}}')" = active ] ||
+      ndocker "$i" swarm join --advertise-addr "$NET.1$i" --token "$token" "$NET.11:2377" >/dev/null
+  done
+  wait_for 60 "three ready nodes" bash -c "[ \$(docker -H $(node_host 1) node ls --format '{{.Status}}' | grep -c Ready) = 3 ]"
+  ndocker 1 secret inspect todobackend_secret_key >/dev/null 2>&1 ||
+    head -c 24 /dev/urandom | base64 | ndocker 1 secret create todobackend_secret_key - >/dev/null
+}
+
+up() {
+  [ -f "$SANDBOX/env" ] || { log "bring the sandbox up first (e2e/sandbox.sh up)"; exit 1; }
+  mkdir -p "$WORK"
+  network_up
+  local i
+  for i in "${NODES[@]}"; do start_node "$i"; done
+  for i in "${NODES[@]}"; do wait_for 60 "dockerd sw$i" docker -H "$(node_host "$i")" version; done
+  start_registry
+  start_sshd
+  start_ecr_emulator
+  form_swarm
+  cat > "$WORK/env" <<ENV
+CLUSTER_MANAGER_HOST=$(node_host 1)
+CLUSTER_MANAGER_SOCKET=$WORK/sw1/docker.sock
+CLUSTER_SSH_HOST=$NET.11
+CLUSTER_KNOWN_HOSTS=$WORK/ssh/known_hosts
+CLUSTER_REGISTRY=$NET.1:5000
+CLUSTER_ECR_ENDPOINT=http://127.0.0.1:$ECR_PORT
+CLUSTER_WORKER_IPS=$NET.12 $NET.13
+ENV
+  log "up ($WORK/env)"
+}
+
+down() {
+  local i
+  for i in "${NODES[@]}"; do
+    alive "$WORK/sw$i/docker.pid" && ndocker "$i" swarm leave --force >/dev/null 2>&1 || true
+  done
+  stop_pidfile "$WORK/ecr/pid"
+  stop_pidfile "$WORK/ssh/sshd.pid"
+  stop_pidfile "$WORK/registry/pid"
+  for i in "${NODES[@]}"; do stop_pidfile "$WORK/sw$i/docker.pid"; done
+  for i in "${NODES[@]}"; do
+    if [ -e "/run/netns/esd$i" ]; then
+      for pid in $(ip netns pids "esd$i" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+      ip netns del "esd$i" || true
+    fi
+    ip link del "vesd$i" 2>/dev/null || true
+  done
+  local m
+  for m in $(grep -oE " $WORK/[^ ]+" /proc/mounts | sort -r); do umount "$m" 2>/dev/null || true; done
+  iptables -D FORWARD -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT 2>/dev/null || true
+  ip link del "$BRIDGE" 2>/dev/null || true
+  rm -rf "$WORK"
+  log "down"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac

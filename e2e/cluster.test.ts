@@ -1,0 +1,95 @@
+// A manager and two workers, each dockerd in its own network namespace: what only a cluster shows.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { expectClean, expectNoSecrets, inputs, randomSha, repoRoot, run, sb } from './helpers.js';
+
+jest.setTimeout(300_000);
+
+const cluster = () =>
+  Object.fromEntries(
+    fs
+      .readFileSync(path.join(sb.SANDBOX_DIR, 'cluster/env'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+const clusterSh = (cmd: string): void => {
+  execFileSync('bash', [path.join(repoRoot, 'e2e/cluster.sh'), cmd], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 240_000,
+  });
+};
+const node = (i: number, args: string[], env: Record<string, string> = {}) =>
+  execFileSync('docker', ['-H', `unix://${sb.SANDBOX_DIR}/cluster/sw${i}/docker.sock`, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+beforeAll(() => clusterSh('up'));
+afterAll(() => clusterSh('down'));
+
+describe('three-node swarm', () => {
+  test('workers pull the private image with the forwarded credentials; replicas spread; the tunnel reaches only the manager', async () => {
+    const c = cluster();
+    const [worker2, worker3] = c.CLUSTER_WORKER_IPS.split(' ');
+    const r = await run({
+      inputs: inputs({
+        'ssh-host': c.CLUSTER_SSH_HOST,
+        'ssh-port': '22',
+        'ssh-known-hosts': fs.readFileSync(c.CLUSTER_KNOWN_HOSTS, 'utf8'),
+        'remote-docker-socket': c.CLUSTER_MANAGER_SOCKET,
+        'stack-file': path.join(repoRoot, 'e2e/fixture/stack-cluster.yml'),
+        'app-url': `http://${worker2}:8000`,
+      }),
+      sha: randomSha(),
+      env: { AWS_ENDPOINT_URL_ECR: c.CLUSTER_ECR_ENDPOINT },
+    });
+    expect(r.log).toContain(`SSH tunnel to ${c.CLUSTER_SSH_HOST} ready`);
+    expect(r.exitCode).toBe(0);
+    expect(r.outputs).toMatchObject({
+      migrate: 'complete',
+      'tests-failed': '0',
+      registry: c.CLUSTER_REGISTRY,
+    });
+
+    // Both replicas run, one on each worker.
+    const nodes = node(1, [
+      'service',
+      'ps',
+      '--filter',
+      'desired-state=running',
+      '--format',
+      '{{.Node}}',
+      'todobackend_app',
+    ])
+      .trim()
+      .split('\n')
+      .sort();
+    expect(nodes).toEqual(['sw2', 'sw3']);
+    // Each worker pulled the image by digest, and has no credentials of its own to pull it again.
+    const empty = fs.mkdtempSync(path.join(r.dir, 'cfg-'));
+    for (const i of [2, 3]) {
+      expect(node(i, ['image', 'ls', '--digests', '--format', '{{.Digest}}'])).toContain(r.outputs.digest);
+      expect(() => node(i, ['pull', r.outputs.image], { DOCKER_CONFIG: empty })).toThrow(
+        /no basic auth credentials|unauthorized/,
+      );
+    }
+    // Both workers serve the app; the db on the manager is reached over the overlay network.
+    for (const ip of [worker2, worker3]) expect((await fetch(`http://${ip}:8000/todos`)).status).toBe(200);
+    // Nothing but the manager runs sshd: a worker refuses SSH outright.
+    for (const ip of [worker2, worker3]) {
+      const refused = await new Promise<string>((resolve) => {
+        const socket = net.connect(22, ip, () => resolve('connected'));
+        socket.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      });
+      expect(refused).toBe('ECONNREFUSED');
+    }
+
+    expectClean(r);
+    expectNoSecrets(r);
+  });
+});
