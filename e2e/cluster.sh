@@ -14,29 +14,9 @@ NODES=(1 2 3)
 ECR_PORT=4567
 
 log() { echo "cluster: $*" >&2; }
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+. "$ROOT/e2e/lib.sh"
 node_host() { echo "unix://$WORK/sw$1/docker.sock"; }
 ndocker() { local n=$1; shift; docker -H "$(node_host "$n")" "$@"; }
-
-wait_for() {
-  local deadline=$((SECONDS + $1)) what=$2; shift 2
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$deadline" ] || { log "timed out waiting for $what"; return 1; }
-    sleep 0.2
-  done
-}
-
-stop_pidfile() {
-  local f=$1 pid
-  [ -f "$f" ] || return 0
-  pid=$(cat "$f")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
-}
 
 network_up() {
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
@@ -167,8 +147,7 @@ down() {
     fi
     ip link del "vesd$i" 2>/dev/null || true
   done
-  local m
-  for m in $(grep -oE " $WORK/[^ ]+" /proc/mounts | sort -r); do umount "$m" 2>/dev/null || true; done
+  unmount_under "$WORK"
   iptables -D FORWARD -i "$BRIDGE" -o "$BRIDGE" -j ACCEPT 2>/dev/null || true
   ip link del "$BRIDGE" 2>/dev/null || true
   rm -rf "$WORK"

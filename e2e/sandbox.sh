@@ -12,6 +12,7 @@ REGISTRY_PORT=${SANDBOX_REGISTRY_PORT:-5000}
 ECR_PORT=${SANDBOX_ECR_PORT:-4566}
 
 log() { echo "sandbox: $*" >&2; }
+. "$ROOT/e2e/lib.sh"
 
 ensure_packages() {
   # Install only what is missing, so an engine that is already there (e.g. docker-ce) is kept.
@@ -38,15 +39,7 @@ ensure_packages() {
   fi
 }
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
-  local deadline=$((SECONDS + $1)) what=$2; shift 2
-  until "$@" >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$deadline" ] || { log "timed out waiting for $what"; return 1; }
-    sleep 0.2
-  done
-}
 
 # start_dockerd NAME EXTRA_ARGS...: a dockerd with its own data, exec root and socket.
 start_dockerd() {
@@ -61,17 +54,6 @@ start_dockerd() {
   wait_for 60 "dockerd '$name'" docker -H "unix://$d/docker.sock" version
 }
 
-stop_pidfile() { # stop_pidfile FILE: TERM the process, wait for it to go
-  local f=$1 pid
-  [ -f "$f" ] || return 0
-  pid=$(cat "$f")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
-}
 
 # The base image for the fixture: busybox plus bash, curl, jq and bats copied from this machine.
 build_base_image() {
@@ -230,8 +212,7 @@ down() {
   stop_pidfile "$WORK/registry/pid"
   stop_pidfile "$WORK/manager/docker.pid"
   stop_pidfile "$WORK/runner/docker.pid"
-  local m
-  for m in $(grep -oE " $WORK/[^ ]+" /proc/mounts | sort -r); do umount "$m" 2>/dev/null || true; done
+  unmount_under "$WORK"
   rm -rf "$WORK/manager" "$WORK/runner" "$WORK/registry" "$WORK/ssh" "$WORK/ecr" "$WORK/env"
   log "down"
 }

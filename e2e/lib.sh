@@ -1,0 +1,28 @@
+# Shell helpers shared by sandbox.sh and cluster.sh (sourced; each script defines log()).
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local deadline=$((SECONDS + $1)) what=$2; shift 2
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || { log "timed out waiting for $what"; return 1; }
+    sleep 0.2
+  done
+}
+
+stop_pidfile() { # stop_pidfile FILE: TERM the process, wait for it to go
+  local f=$1 pid
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+
+unmount_under() { # unmount_under DIR: leftover mounts (netns, overlay) of engines that ran there
+  local m
+  for m in $(grep -oE " $1/[^ ]+" /proc/mounts | sort -r); do umount "$m" 2>/dev/null || true; done
+}
