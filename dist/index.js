@@ -87696,7 +87696,11 @@ function connect(ssh) {
             ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey } } : {}),
         };
         const target = `${ssh.user}@${ssh.host}:${ssh.port}`;
-        client.once('ready', () => resolve(client));
+        client.once('ready', () => {
+            // Docker API calls are small request/response exchanges: Nagle's algorithm would hold each one back.
+            client.setNoDelay(true);
+            resolve(client);
+        });
         let settled = false;
         client.once('ready', () => (settled = true));
         client.on('error', (err) => {

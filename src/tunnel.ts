@@ -42,7 +42,11 @@ function connect(ssh: SshConfig): Promise<Client> {
       ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as never } } : {}),
     };
     const target = `${ssh.user}@${ssh.host}:${ssh.port}`;
-    client.once('ready', () => resolve(client));
+    client.once('ready', () => {
+      // Docker API calls are small request/response exchanges: Nagle's algorithm would hold each one back.
+      client.setNoDelay(true);
+      resolve(client);
+    });
     let settled = false;
     client.once('ready', () => (settled = true));
     client.on('error', (err: Error & { level?: string }) => {
