@@ -3,7 +3,8 @@ import { describe, expect, jest, test } from '@jest/globals';
 import type { Engine, Service, Task } from '../src/engine.js';
 
 const info = jest.fn();
-jest.unstable_mockModule('@actions/core', () => ({ info }));
+const debug = jest.fn();
+jest.unstable_mockModule('@actions/core', () => ({ info, debug }));
 const { waitOneShot, longRunningServices, describeStack, stackServiceName } = await import('../src/swarm.js');
 
 const recorded = (name: string) =>
@@ -18,11 +19,18 @@ const sorted = [...failed.tasks].sort((a, b) => (a.Status.Timestamp < b.Status.T
 /** An engine whose task list grows by one recorded task per poll. */
 function replayingEngine(services: Service[], polls: Task[][]) {
   let i = 0;
-  return {
+  const engine = {
     calls: 0,
-    listServices: jest.fn(async () => services),
-    listTasks: jest.fn(async () => polls[Math.min(i++, polls.length - 1)]),
-  } as unknown as Engine & { listTasks: jest.Mock; listServices: jest.Mock };
+    listServices: jest.fn(async () => {
+      engine.calls++;
+      return services;
+    }),
+    listTasks: jest.fn(async () => {
+      engine.calls++;
+      return polls[Math.min(i++, polls.length - 1)];
+    }),
+  };
+  return engine as unknown as Engine & { listTasks: jest.Mock; listServices: jest.Mock };
 }
 
 describe('waitOneShot', () => {
@@ -37,6 +45,7 @@ describe('waitOneShot', () => {
     const said = info.mock.calls.map((c) => c[0] as string);
     expect(said).toContain('todo_migrate: pending: no task created yet');
     expect(said).toContain('todo_migrate: pending: failed: task: non-zero exit (3) (attempt 2 of 4)');
+    expect(debug).toHaveBeenCalledWith(expect.stringMatching(/: 5 polls, 10 Engine API calls$/));
   });
 
   test('a timeout says what it waited for and what it last saw', async () => {

@@ -87591,9 +87591,11 @@ async function forceUnchanged(manager, engine, before) {
  * every verdict is final; logs each change; on timeout, says what it last saw.
  */
 async function waitForVerdicts(engine, names, judge, done, { what, timeoutSeconds }) {
-    const deadline = Date.now() + timeoutSeconds * 1000;
+    const started = Date.now();
+    const deadline = started + timeoutSeconds * 1000;
+    const callsBefore = engine.calls;
     const said = new Map();
-    for (;;) {
+    for (let polls = 1;; polls++) {
         const services = (await engine.listServices({ name: names })).filter((s) => names.includes(s.Spec.Name));
         const missing = names.filter((n) => !services.some((s) => s.Spec.Name === n));
         if (missing.length > 0)
@@ -87606,8 +87608,11 @@ async function waitForVerdicts(engine, names, judge, done, { what, timeoutSecond
                 core/* info */.pq(`${service.Spec.Name}: ${line}`);
             said.set(service.Spec.Name, line);
         }
-        if (results.every((r) => done(r.verdict)))
+        if (results.every((r) => done(r.verdict))) {
+            const seconds = ((Date.now() - started) / 1000).toFixed(2);
+            core/* debug */.Yz(`waited ${seconds} s for ${what}: ${polls} polls, ${engine.calls - callsBefore} Engine API calls`);
             return results;
+        }
         if (Date.now() > deadline) {
             const last = results.map((r) => `${r.service.Spec.Name}: ${r.verdict.detail}`).join('; ');
             throw new Error(`timed out after ${timeoutSeconds}s waiting for ${what}; last seen: ${last}`);
@@ -97411,6 +97416,7 @@ exports.visitAsync = visitAsync;
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  Yz: () => (/* binding */ core_debug),
   z3: () => (/* binding */ error),
   V4: () => (/* binding */ getInput),
   Gu: () => (/* binding */ getState),
@@ -97424,7 +97430,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, debug, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, isDebug, markdownSummary, notice, platform, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getMultilineInput, isDebug, markdownSummary, notice, platform, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -99125,7 +99131,7 @@ function isDebug() {
  * @param message debug message
  */
 function core_debug(message) {
-    issueCommand('debug', {}, message);
+    command_issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue

@@ -61,14 +61,16 @@ function exec(node, script, env, { killAfter, killSignal = 'SIGKILL' } = {}) {
   return new Promise((resolve) => {
     const child = spawn(node, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
+    const lines = [];
     const onData = (d) => {
       log += d;
+      for (const text of String(d).split('\n')) if (text) lines.push({ at: Date.now(), text });
       if (killAfter && log.includes(killAfter) && child.exitCode === null && !child.killed)
         child.kill(killSignal);
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.on('close', (code, signal) => resolve({ exitCode: code, signal, log }));
+    child.on('close', (code, signal) => resolve({ exitCode: code, signal, log, lines }));
   });
 }
 
@@ -137,6 +139,9 @@ export async function runAction({
     runnerTemp,
     exitCode: main.exitCode,
     mainSeconds,
+    startedAt: started,
+    /** The main step's output as it arrived, a line at a time, each with its arrival time (ms). */
+    lines: main.lines,
     signal: main.signal,
     log: main.log,
     postExitCode: post.exitCode,

@@ -87,9 +87,11 @@ async function waitForVerdicts<V extends { state: string; detail: string }>(
   done: (v: V) => boolean,
   { what, timeoutSeconds }: WaitOptions,
 ): Promise<Waited<V>[]> {
-  const deadline = Date.now() + timeoutSeconds * 1000;
+  const started = Date.now();
+  const deadline = started + timeoutSeconds * 1000;
+  const callsBefore = engine.calls;
   const said = new Map<string, string>();
-  for (;;) {
+  for (let polls = 1; ; polls++) {
     const services = (await engine.listServices({ name: names })).filter((s) => names.includes(s.Spec.Name));
     const missing = names.filter((n) => !services.some((s) => s.Spec.Name === n));
     if (missing.length > 0)
@@ -101,7 +103,13 @@ async function waitForVerdicts<V extends { state: string; detail: string }>(
       if (said.get(service.Spec.Name) !== line) core.info(`${service.Spec.Name}: ${line}`);
       said.set(service.Spec.Name, line);
     }
-    if (results.every((r) => done(r.verdict))) return results;
+    if (results.every((r) => done(r.verdict))) {
+      const seconds = ((Date.now() - started) / 1000).toFixed(2);
+      core.debug(
+        `waited ${seconds} s for ${what}: ${polls} polls, ${engine.calls - callsBefore} Engine API calls`,
+      );
+      return results;
+    }
     if (Date.now() > deadline) {
       const last = results.map((r) => `${r.service.Spec.Name}: ${r.verdict.detail}`).join('; ');
       throw new Error(`timed out after ${timeoutSeconds}s waiting for ${what}; last seen: ${last}`);

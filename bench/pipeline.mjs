@@ -1,0 +1,84 @@
+// Whole-pipeline benchmark: the action (dist/, as the runner runs it) against the manual script, on the
+// same sandbox, alternating, a new commit each time. Also: completion latency (migrate task complete in
+// Swarm → the action noticing), Engine API calls per wait, and start-up time to the first phase.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fixtureInputs, runAction, sandbox, ROOT } from '../e2e/run-action.mjs';
+
+const sb = sandbox();
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const randomSha = () => [...Array(40)].map(() => Math.floor(Math.random() * 16).toString(16)).join('');
+
+function tasksOf(service) {
+  return new Promise((resolve, reject) => {
+    const filters = encodeURIComponent(JSON.stringify({ service: [service] }));
+    http
+      .get({ socketPath: sb.MANAGER_SOCKET, path: `/v1.41/tasks?filters=${filters}` }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve(JSON.parse(body)));
+      })
+      .on('error', reject);
+  });
+}
+
+const results = [];
+for (let round = 1; round <= rounds; round++) {
+  const sha = randomSha();
+  const action = await runAction({ inputs: fixtureInputs(sb), sha, env: { RUNNER_DEBUG: '1' } });
+  if (action.exitCode !== 0) throw new Error(`action failed:\n${action.log}`);
+  const noticed = action.lines.find((l) => l.text.includes('todobackend_migrate: complete'));
+  const task = (await tasksOf('todobackend_migrate')).find(
+    (t) => t.Status.State === 'complete' && t.Spec.ContainerSpec.Image.includes(`:${sha.slice(0, 7)}@`),
+  );
+  const latency = (noticed.at - Date.parse(task.Status.Timestamp)) / 1000;
+  const calls = /waited ([\d.]+) s for one-shot.*: (\d+) polls, (\d+) Engine API calls/.exec(action.log);
+  const firstPhase = action.lines.find((l) => l.text.includes('::group::ECR login'));
+  const startup = (firstPhase.at - action.startedAt) / 1000;
+
+  const manualStart = Date.now();
+  const manual = spawnSync('bash', [path.join(ROOT, 'bench/manual.sh'), randomSha().slice(0, 7)], {
+    stdio: 'inherit',
+  });
+  if (manual.status !== 0) throw new Error('manual script failed');
+  const manualSeconds = (Date.now() - manualStart) / 1000;
+
+  const nodeStart = Date.now();
+  execFileSync(sb.NODE24, ['-e', '0']);
+  const bareNode = (Date.now() - nodeStart) / 1000;
+
+  const row = {
+    round,
+    action: action.mainSeconds,
+    manual: manualSeconds,
+    latency,
+    startup,
+    bareNode,
+    polls: +calls[2],
+    calls: +calls[3],
+    waited: +calls[1],
+  };
+  results.push(row);
+  console.log(
+    `round ${round}: action ${row.action.toFixed(1)} s, manual ${row.manual.toFixed(1)} s (ratio ${(row.action / row.manual).toFixed(2)}); ` +
+      `migrate noticed ${row.latency.toFixed(2)} s after completing; wait ${row.waited} s, ${row.polls} polls, ${row.calls} API calls; ` +
+      `start-up ${(row.startup * 1000).toFixed(0)} ms (bare node ${(row.bareNode * 1000).toFixed(0)} ms)`,
+  );
+}
+const latencies = results.map((r) => r.latency);
+console.log(
+  `median pipeline ratio (action / manual): ${median(results.map((r) => r.action / r.manual)).toFixed(2)}`,
+);
+console.log(
+  `completion latency: median ${median(latencies).toFixed(2)} s, worst ${Math.max(...latencies).toFixed(2)} s`,
+);
+console.log(
+  `start-up to first phase: median ${(median(results.map((r) => r.startup)) * 1000).toFixed(0)} ms ` +
+    `(${median(results.map((r) => r.startup / r.bareNode)).toFixed(1)}x a bare node start)`,
+);
+console.log(
+  `bundle: dist/index.js ${(fs.statSync(path.join(ROOT, 'dist/index.js')).size / 1e6).toFixed(2)} MB`,
+);

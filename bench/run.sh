@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# npm run bench: the tunnel benchmark and the whole-pipeline benchmark, against the sandbox.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+bash e2e/sandbox.sh up
+. e2e/.work/env
+npx ncc build bench/tunnel.ts -o bench/.build/tunnel >/dev/null
+echo "== tunnel: action (ssh2) vs OpenSSH ssh -L, same sshd"
+"$NODE24" bench/.build/tunnel/index.js
+echo "== whole pipeline: action vs the manual script"
+node bench/pipeline.mjs
