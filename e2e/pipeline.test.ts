@@ -131,7 +131,9 @@ describe('deploy to a real swarm', () => {
     expect(mine.map((t) => t.Status.State).sort()).toEqual(['complete', 'failed', 'failed']);
     expect(r.log).toMatch(/attempt 3 of 4|attempt 2 of 4/);
     expect(r.outputs.migrate).toBe('complete');
+    expect(r.summary).toContain('| todobackend_migrate | complete |');
     expectClean(r);
+    expectNoSecrets(r);
   });
 
   test('4b. migrate always failing fails right after max_attempts, with its error and logs, and no tests run', async () => {
@@ -248,7 +250,10 @@ describe('deploy to a real swarm', () => {
       expect(r.log).toMatch(message);
       expect(r.log).not.toContain('[command]');
       expect(r.postLog).toContain('Nothing to clean up');
+      expect(r.summary).toContain('## ❌ Inputs need fixing');
+      expect(r.summary).toMatch(message);
       expectClean(r);
+      expectNoSecrets(r);
     }
     expect(ecrRequests()).toBe(requests);
   });
@@ -261,6 +266,7 @@ describe('deploy to a real swarm', () => {
     expect(r.postLog).toContain(`Removed ${workDir}`);
     expect(fs.existsSync(workDir)).toBe(false);
     expectClean(r);
+    expectNoSecrets(r);
   });
 
   test('8b. cancelled (SIGTERM) mid-wait, main stops within seconds and cleans up itself', async () => {
@@ -275,7 +281,9 @@ describe('deploy to a real swarm', () => {
     expect(r.mainSeconds).toBeLessThan(30);
     expect(fs.existsSync(r.state.workDir)).toBe(false);
     expect(r.postLog).toContain('Already clean');
+    expect(r.summary).toContain('❌ Deploy of todobackend failed');
     expectClean(r);
+    expectNoSecrets(r);
   });
 });
 

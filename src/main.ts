@@ -4,7 +4,7 @@ import { DockerCli } from './docker.js';
 import { dockerLogin, getRegistryAuth } from './ecr.js';
 import { Engine } from './engine.js';
 import { buildAndPush, imageName, pullExisting } from './image.js';
-import { readConfig, type Config } from './inputs.js';
+import { InputError, readConfig, type Config } from './inputs.js';
 import { markMainStarted, saveWorkDir } from './state.js';
 import { renderSummary, Timeline, type OneShotResult, type Report } from './summary.js';
 import {
@@ -175,7 +175,16 @@ export async function runMain(): Promise<void> {
   try {
     config = readConfig((name) => core.getInput(name));
   } catch (e) {
-    core.setFailed((e as Error).message);
+    const message = (e as Error).message;
+    core.setFailed(message);
+    const problems = e instanceof InputError ? e.problems : [message];
+    await core.summary
+      .addRaw(
+        `## ❌ Inputs need fixing\n\nNothing was deployed.\n\n${problems.map((p) => `- ${p}`).join('\n')}\n`,
+        true,
+      )
+      .write()
+      .catch((err: Error) => core.warning(`job summary: ${err.message}`));
     return;
   }
   maskSecrets(config);
