@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { renderSummary, type Report } from '../src/summary.js';
+import { renderInputProblems, renderSummary, type Report } from '../src/summary.js';
 import { judgeAcceptance } from '../src/acceptance.js';
 
 const base: Report = {
@@ -65,4 +65,10 @@ describe('renderSummary', () => {
     expect(md).toContain('| 1 | create a todo | ❌ fail |');
     expect(md).toContain('<summary>create a todo</summary>\n\n```text\n(in test file a.bats, line 3)\n```');
   });
+});
+
+test('renderInputProblems lists each problem and says nothing was deployed', () => {
+  expect(renderInputProblems(['ssh-host is required: x', 'stack-name is required: y'])).toBe(
+    '## ❌ Inputs need fixing\n\nNothing was deployed.\n\n- ssh-host is required: x\n- stack-name is required: y\n',
+  );
 });

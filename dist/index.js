@@ -87404,6 +87404,10 @@ function renderSummary(r) {
     }
     return out.join('\n');
 }
+/** The job summary when inputs are bad: nothing was done. */
+function renderInputProblems(problems) {
+    return `## ❌ Inputs need fixing\n\nNothing was deployed.\n\n${problems.map((p) => `- ${p}`).join('\n')}\n`;
+}
 
 ;// CONCATENATED MODULE: ./src/judge.ts
 const FAILED_STATES = new Set(['failed', 'rejected', 'orphaned']);
@@ -87912,6 +87916,12 @@ async function deploy(config, work, report, onTunnel) {
         });
     }
 }
+async function writeSummary(markdown) {
+    await core/* summary */.z
+        .addRaw(markdown, true)
+        .write()
+        .catch((e) => core/* warning */.$e(`job summary: ${e.message}`));
+}
 async function runMain() {
     (0,state/* markMainStarted */.UM)();
     let config;
@@ -87919,7 +87929,10 @@ async function runMain() {
         config = readConfig((name) => core/* getInput */.V4(name));
     }
     catch (e) {
-        core/* setFailed */.C1(e.message);
+        const message = e.message;
+        core/* setFailed */.C1(message);
+        const problems = e instanceof InputError ? e.problems : [message];
+        await writeSummary(renderInputProblems(problems));
         return;
     }
     maskSecrets(config);
@@ -87931,12 +87944,6 @@ async function runMain() {
         await tunnel?.then((t) => t.close()).catch(() => undefined);
         (0,workdir/* removeWorkDir */.x)(work.root);
     };
-    const onSignal = (signal) => {
-        core/* error */.z3(`Received ${signal}: closing the tunnel and removing credentials`);
-        void cleanup().finally(() => process.exit(1));
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     const report = {
         ok: false,
         phases: [],
@@ -87945,6 +87952,15 @@ async function runMain() {
         services: [],
         oneShots: [],
     };
+    const onSignal = (signal) => {
+        core/* error */.z3(`Received ${signal}: closing the tunnel and removing credentials`);
+        report.failure = `cancelled (${signal}) after ${report.phases.map((p) => p.name).join(', ') || 'no phase'}`;
+        void writeSummary(renderSummary(report))
+            .then(cleanup)
+            .finally(() => process.exit(1));
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     try {
         await deploy(config, work, report, (t) => (tunnel = t));
         report.ok = true;
@@ -87959,10 +87975,7 @@ async function runMain() {
             const t = await tunnel;
             report.services = await describeStack(new Engine(t.socketPath), config.stackName).catch(() => []);
         }
-        await core/* summary */.z
-            .addRaw(renderSummary(report), true)
-            .write()
-            .catch((e) => core/* warning */.$e(`job summary: ${e.message}`));
+        await writeSummary(renderSummary(report));
         await cleanup();
     }
 }

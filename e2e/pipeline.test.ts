@@ -282,6 +282,9 @@ describe('deploy to a real swarm', () => {
     expect(fs.existsSync(r.state.workDir)).toBe(false);
     expect(r.postLog).toContain('Already clean');
     expect(r.summary).toContain('❌ Deploy of todobackend failed');
+    expect(r.summary).toContain(
+      '**Failure:** cancelled (SIGTERM) after ECR login, Build and push, SSH tunnel, Stack deploy',
+    );
     expectClean(r);
     expectNoSecrets(r);
   });

@@ -6,7 +6,7 @@ import { Engine } from './engine.js';
 import { buildAndPush, imageName, pullExisting } from './image.js';
 import { InputError, readConfig, type Config } from './inputs.js';
 import { markMainStarted, saveWorkDir } from './state.js';
-import { renderSummary, Timeline, type OneShotResult, type Report } from './summary.js';
+import { renderInputProblems, renderSummary, Timeline, type OneShotResult, type Report } from './summary.js';
 import {
   deployStack,
   describeStack,
@@ -169,6 +169,13 @@ async function deploy(
   }
 }
 
+async function writeSummary(markdown: string): Promise<void> {
+  await core.summary
+    .addRaw(markdown, true)
+    .write()
+    .catch((e: Error) => core.warning(`job summary: ${e.message}`));
+}
+
 export async function runMain(): Promise<void> {
   markMainStarted();
   let config: Config;
@@ -178,13 +185,7 @@ export async function runMain(): Promise<void> {
     const message = (e as Error).message;
     core.setFailed(message);
     const problems = e instanceof InputError ? e.problems : [message];
-    await core.summary
-      .addRaw(
-        `## ❌ Inputs need fixing\n\nNothing was deployed.\n\n${problems.map((p) => `- ${p}`).join('\n')}\n`,
-        true,
-      )
-      .write()
-      .catch((err: Error) => core.warning(`job summary: ${err.message}`));
+    await writeSummary(renderInputProblems(problems));
     return;
   }
   maskSecrets(config);
@@ -197,13 +198,6 @@ export async function runMain(): Promise<void> {
     await tunnel?.then((t) => t.close()).catch(() => undefined);
     removeWorkDir(work.root);
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    core.error(`Received ${signal}: closing the tunnel and removing credentials`);
-    void cleanup().finally(() => process.exit(1));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
   const report: Report = {
     ok: false,
     phases: [],
@@ -212,6 +206,16 @@ export async function runMain(): Promise<void> {
     services: [],
     oneShots: [],
   };
+  const onSignal = (signal: NodeJS.Signals) => {
+    core.error(`Received ${signal}: closing the tunnel and removing credentials`);
+    report.failure = `cancelled (${signal}) after ${report.phases.map((p) => p.name).join(', ') || 'no phase'}`;
+    void writeSummary(renderSummary(report))
+      .then(cleanup)
+      .finally(() => process.exit(1));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
   try {
     await deploy(config, work, report, (t) => (tunnel = t));
     report.ok = true;
@@ -224,10 +228,7 @@ export async function runMain(): Promise<void> {
       const t = await tunnel!;
       report.services = await describeStack(new Engine(t.socketPath), config.stackName).catch(() => []);
     }
-    await core.summary
-      .addRaw(renderSummary(report), true)
-      .write()
-      .catch((e: Error) => core.warning(`job summary: ${e.message}`));
+    await writeSummary(renderSummary(report));
     await cleanup();
   }
 }

@@ -135,3 +135,8 @@ export function renderSummary(r: Report): string {
   }
   return out.join('\n');
 }
+
+/** The job summary when inputs are bad: nothing was done. */
+export function renderInputProblems(problems: string[]): string {
+  return `## ❌ Inputs need fixing\n\nNothing was deployed.\n\n${problems.map((p) => `- ${p}`).join('\n')}\n`;
+}
