@@ -135,7 +135,10 @@ describe('judgeConvergence on recorded Swarm state', () => {
   ])('UpdateStatus %s is a failure with Swarm’s reason', (state, detail) => {
     const s = clone(app.service);
     s.UpdateStatus = { State: state, Message: 'update paused due to failure' };
-    expect(judgeConvergence(s, app.tasks)).toEqual({ state: 'failed', detail });
+    const current = app.tasks.find((t) => hasCurrentSpec(app.service, t))!;
+    const crashed = withState(current, 'failed', { Err: 'task: non-zero exit (1)' });
+    expect(judgeConvergence(s, app.tasks)).toEqual({ state: 'failed', detail, task: undefined });
+    expect(judgeConvergence(s, [...app.tasks, crashed]).task).toBe(crashed);
   });
 
   test('updating is pending, and a failing task is mentioned', () => {
@@ -147,6 +150,26 @@ describe('judgeConvergence on recorded Swarm state', () => {
       state: 'pending',
       detail: 'updating, 0/1 running; last failure: failed: task: non-zero exit (1)',
     });
+  });
+
+  test('a changed spec needs a rolling update of its own, started after the deploy and completed', () => {
+    const started = app.service.UpdateStatus!.StartedAt!;
+    const s = clone(app.service);
+    // Right after the deploy the status still shows the previous update: the new task may be running
+    // for a moment before it crashes, so that is not convergence.
+    expect(judgeConvergence(s, app.tasks, { previousUpdateStartedAt: started })).toEqual({
+      state: 'pending',
+      detail: 'waiting for Swarm to start the rolling update',
+    });
+    s.UpdateStatus = { State: 'updating', StartedAt: '2099-01-01T00:00:00Z' };
+    expect(judgeConvergence(s, app.tasks, { previousUpdateStartedAt: started }).state).toBe('pending');
+    expect(
+      judgeConvergence(app.service, app.tasks, { previousUpdateStartedAt: '2000-01-01T00:00:00Z' }).state,
+    ).toBe('converged');
+    const first = clone(app.service);
+    first.UpdateStatus = null;
+    expect(judgeConvergence(first, app.tasks, {}).state).toBe('pending');
+    expect(judgeConvergence(first, app.tasks).state).toBe('converged');
   });
 
   test('scaled to 0 converges at once', () => {

@@ -87381,6 +87381,12 @@ function renderSummary(r) {
             out.push(`<details open><summary>Last log lines of ${o.service}</summary>`, codeBlock(o.logs), '</details>', '');
         }
     }
+    for (const f of r.failedServices ?? []) {
+        out.push(`### ❌ ${f.service} did not converge`, '', escapeCell(f.detail), '');
+        if (f.logs) {
+            out.push(`<details open><summary>Last log lines of ${f.service}</summary>`, codeBlock(f.logs), '</details>', '');
+        }
+    }
     if (r.services.length > 0) {
         out.push('### Services', '', '| Service | Mode | Tasks | Image | Update |', '|---|---|---|---|---|');
         for (const s of r.services)
@@ -87510,24 +87516,30 @@ function judgeOneShot(service, allTasks) {
 }
 const UPDATE_FAILURES = new Set(['paused', 'rollback_started', 'rollback_paused', 'rollback_completed']);
 /**
- * Judges a long-running service: its update finished and the desired number of tasks run the
- * current spec. Rollbacks and paused updates are failures, with the reason Swarm gives.
+ * Judges a long-running service: the desired number of tasks run the current spec and, when the deploy
+ * changed the spec (expectUpdate), Swarm's rolling update for it has started and completed. Rollbacks
+ * and paused updates are failures, with the reason Swarm gives.
  */
-function judgeConvergence(service, allTasks) {
+function judgeConvergence(service, allTasks, expectUpdate) {
     const update = service.UpdateStatus;
+    if (expectUpdate && (!update?.StartedAt || update.StartedAt === expectUpdate.previousUpdateStartedAt)) {
+        return { state: 'pending', detail: 'waiting for Swarm to start the rolling update' };
+    }
+    const mine = tasksOfThisDeploy(service, allTasks);
+    const problem = newest(mine.filter((t) => FAILED_STATES.has(t.Status.State)));
     if (update?.State && UPDATE_FAILURES.has(update.State)) {
         return {
             state: 'failed',
             detail: `update ${update.State.replace('_', ' ')}: ${update.Message ?? 'no reason given'}`,
+            task: problem,
         };
     }
-    const tasks = tasksOfThisDeploy(service, allTasks).filter((t) => t.DesiredState === 'running');
+    const tasks = mine.filter((t) => t.DesiredState === 'running');
     const running = tasks.filter((t) => t.Status.State === 'running');
     const mode = service.Spec.Mode;
     const want = mode.Replicated ? (mode.Replicated.Replicas ?? 1) : undefined;
-    const problem = newest(allTasks.filter((t) => t.ServiceID === service.ID && FAILED_STATES.has(t.Status.State)));
     const note = problem && running.length < (want ?? 1) ? `; last failure: ${describe(problem)}` : '';
-    if (update?.State === 'updating') {
+    if (update?.State === 'updating' || (expectUpdate && update?.State !== 'completed')) {
         return { state: 'pending', detail: `updating, ${running.length}/${want ?? '?'} running${note}` };
     }
     if (want === 0)
@@ -87550,23 +87562,19 @@ function judgeConvergence(service, allTasks) {
 
 const STACK_LABEL = 'com.docker.stack.namespace';
 const POLL_MS = 250;
+/** How long the tasks of a newly created service must stay running (docker service create waits 5 s). */
+const NEW_SERVICE_STABLE_MS = 5000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function stackServiceName(stack, service) {
     return `${stack}_${service}`;
 }
-/**
- * What makes a service start new tasks: its task template, and for jobs the job iteration (which
- * every update of a job bumps, even one that leaves the spec as it was).
- */
 function runIdentity(service) {
-    return service && JSON.stringify([service.Spec.TaskTemplate, service.JobStatus?.JobIteration?.Index ?? 0]);
+    return JSON.stringify([service.Spec.TaskTemplate, service.JobStatus?.JobIteration?.Index ?? 0]);
 }
-/** The run identity of each one-shot service before the deploy, to tell whether the deploy re-runs it. */
-async function snapshotRuns(engine, names) {
-    const before = new Map();
-    for (const name of names)
-        before.set(name, runIdentity(await engine.inspectService(name)));
-    return before;
+/** The stack's services before the deploy (one API call), keyed by name. */
+async function snapshotStack(engine, stack) {
+    const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
+    return new Map(services.map((s) => [s.Spec.Name, { run: runIdentity(s), updateStartedAt: s.UpdateStatus?.StartedAt }]));
 }
 /** docker stack deploy --with-registry-auth, through the tunnel, with the variables the file interpolates. */
 async function deployStack(manager, stack, file, variables) {
@@ -87578,10 +87586,12 @@ async function deployStack(manager, stack, file, variables) {
  * A deploy that left a one-shot service's spec as it was starts no new task; force one, so that
  * every deploy (also a re-run of the same commit) runs migrate again.
  */
-async function forceUnchanged(manager, engine, before) {
+async function forceUnchanged(manager, engine, names, before) {
     const forced = [];
-    for (const [name, identity] of before) {
-        if (identity !== undefined && runIdentity(await engine.inspectService(name)) === identity) {
+    for (const name of names) {
+        const was = before.get(name);
+        const now = await engine.inspectService(name);
+        if (was && now && runIdentity(now) === was.run) {
             await manager.run(['service', 'update', '--force', '--detach', '--with-registry-auth', '--quiet', name], {
                 silent: true,
             });
@@ -87639,9 +87649,36 @@ async function longRunningServices(engine, stack, oneShot) {
         .map((s) => s.Spec.Name)
         .sort();
 }
-/** Waits until every long-running service has converged on its new spec, or one failed. */
-function waitConverged(engine, names, timeoutSeconds) {
-    return waitForVerdicts(engine, names, judgeConvergence, (v) => v.state !== 'pending', {
+/**
+ * Waits until every long-running service has converged on its new spec, or one failed. A service whose
+ * task template the deploy changed must also have a rolling update of its own, started after the deploy
+ * and completed: until Swarm's update monitor is done, a task that is running may still crash.
+ */
+function waitConverged(engine, names, timeoutSeconds, before) {
+    const convergedSince = new Map();
+    const judge = (service, tasks) => {
+        const name = service.Spec.Name;
+        const was = before.get(name);
+        const updated = was !== undefined && runIdentity(service) !== was.run;
+        const expectUpdate = updated ? { previousUpdateStartedAt: was.updateStartedAt } : undefined;
+        const verdict = judgeConvergence(service, tasks, expectUpdate);
+        if (was !== undefined || verdict.state !== 'converged') {
+            convergedSince.delete(name);
+            return verdict;
+        }
+        // A new service has no rolling update whose monitor would catch a task that crashes right after
+        // starting: like docker service create, require its tasks to stay up for a while.
+        const since = convergedSince.get(name) ?? Date.now();
+        convergedSince.set(name, since);
+        const left = NEW_SERVICE_STABLE_MS - (Date.now() - since);
+        if (left <= 0)
+            return verdict;
+        return {
+            state: 'pending',
+            detail: `${verdict.detail}, checking it stays up (${Math.ceil(left / 1000)} s)`,
+        };
+    };
+    return waitForVerdicts(engine, names, judge, (v) => v.state !== 'pending', {
         what: `services ${names.join(', ')} to converge`,
         timeoutSeconds,
     });
@@ -87805,6 +87842,23 @@ function setOutputs(outputs) {
         if (value !== undefined)
             core/* setOutput */.uH(name, String(value));
 }
+/** A service's verdict for the summary; a failure gets its task's error and last log lines, also in the log. */
+async function reportTask(engine, { service, verdict }) {
+    const result = { service: service.Spec.Name, state: verdict.state, detail: verdict.detail };
+    if (verdict.state === 'failed') {
+        core/* error */.z3(`${service.Spec.Name} ${verdict.detail}`);
+        if (verdict.task) {
+            result.logs = await engine
+                .taskLogs(verdict.task.ID, 30)
+                .catch((e) => `(logs unavailable: ${e.message})`);
+            core/* info */.pq(`Last log lines of ${service.Spec.Name} (task ${verdict.task.ID}):\n${result.logs}`);
+        }
+    }
+    return result;
+}
+function describeFailure(f) {
+    return `${f.service} ${f.detail}${f.logs ? `\n${f.logs.trimEnd()}` : ''}`;
+}
 /** The pipeline: ECR login, build and push, tunnel, stack deploy, one-shot wait, convergence, acceptance. */
 async function deploy(config, work, report, onTunnel) {
     const timeline = new Timeline();
@@ -87851,15 +87905,16 @@ async function deploy(config, work, report, onTunnel) {
     const engine = new Engine(tunnel.socketPath);
     const manager = local.on(tunnel.dockerHost);
     const oneShotNames = config.oneShotServices.map((s) => stackServiceName(config.stackName, s));
+    let before = new Map();
     await timeline.phase('Stack deploy', async () => {
-        const before = await snapshotRuns(engine, oneShotNames);
+        before = await snapshotStack(engine, config.stackName);
         await deployStack(manager, config.stackName, config.stackFile, {
             ...config.stackEnv,
             ECR_REGISTRY: auth.registry,
             [config.versionVariable]: config.tag,
         });
         report.deployed = true;
-        const forced = await forceUnchanged(manager, engine, before);
+        const forced = await forceUnchanged(manager, engine, oneShotNames, before);
         if (forced.length > 0)
             core/* info */.pq(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
     });
@@ -87870,34 +87925,23 @@ async function deploy(config, work, report, onTunnel) {
                 report.migrate = 'timed-out';
                 throw e;
             });
-            const out = [];
-            for (const { service, verdict } of waited) {
-                const result = {
-                    service: service.Spec.Name,
-                    state: verdict.state,
-                    detail: verdict.detail,
-                };
-                if (verdict.state === 'failed' && verdict.task) {
-                    result.logs = await engine
-                        .taskLogs(verdict.task.ID, 30)
-                        .catch((e) => `(logs unavailable: ${e.message})`);
-                    core/* error */.z3(`${service.Spec.Name} ${verdict.detail}`);
-                    core/* info */.pq(`Last log lines of ${service.Spec.Name} (task ${verdict.task.ID}):\n${result.logs}`);
-                }
-                out.push(result);
-            }
-            report.oneShots = out;
-            const failed = out.filter((o) => o.state === 'failed');
+            report.oneShots = await Promise.all(waited.map((w) => reportTask(engine, w)));
+            const failed = report.oneShots.filter((o) => o.state === 'failed');
             report.migrate = failed.length > 0 ? 'failed' : 'complete';
-            if (failed.length > 0) {
-                throw new Error(failed.map((f) => `${f.service} ${f.detail}${f.logs ? `\n${f.logs.trimEnd()}` : ''}`).join('\n'));
-            }
+            if (failed.length > 0)
+                throw new Error(failed.map(describeFailure).join('\n'));
         });
     }
     await timeline.phase('Converge', async () => {
         const names = await longRunningServices(engine, config.stackName, oneShotNames);
-        if (names.length > 0)
-            await waitConverged(engine, names, config.convergeTimeout);
+        if (names.length === 0)
+            return;
+        const waited = await waitConverged(engine, names, config.convergeTimeout, before);
+        const failed = await Promise.all(waited.filter((w) => w.verdict.state === 'failed').map((w) => reportTask(engine, w)));
+        if (failed.length > 0) {
+            report.failedServices = failed;
+            throw new Error(failed.map(describeFailure).join('\n'));
+        }
     });
     report.services = await describeStack(engine, config.stackName).catch(() => []);
     if (config.acceptance) {

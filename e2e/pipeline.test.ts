@@ -168,6 +168,23 @@ describe('deploy to a real swarm', () => {
     expectNoSecrets(r);
   });
 
+  test('5b. a new version whose app cannot start: Swarm pauses the update, the step fails with its reason and logs', async () => {
+    const sha = randomSha();
+    const r = await run({ inputs: inputs({ 'build-args': 'APP_START_FAIL=always' }), sha });
+    expect(r.exitCode).toBe(1);
+    expect(r.outputs.migrate).toBe('complete');
+    expect(r.log).toMatch(
+      /todobackend_app update paused: update paused due to failure or early termination of task/,
+    );
+    expect(r.log).toContain('cannot start: config check failed (APP_START_FAIL=always)');
+    expect(r.log).not.toContain('::group::Acceptance tests');
+    expect(r.summary).toContain('### ❌ todobackend_app did not converge');
+    expect(r.summary).toContain('| Converge | ❌ failed |');
+    expect((await service(`${STACK}_app`)).UpdateStatus?.State).toBe('paused');
+    expectClean(r);
+    expectNoSecrets(r);
+  });
+
   test('6a. a wrong host key is refused before authentication and nothing is deployed', async () => {
     const before = await service(`${STACK}_app`);
     const accepted = sshdAccepted();

@@ -40,7 +40,7 @@ export interface Service {
       GlobalJob?: Record<string, never>;
     };
   };
-  UpdateStatus?: { State?: string; Message?: string } | null;
+  UpdateStatus?: { State?: string; Message?: string; StartedAt?: string; CompletedAt?: string } | null;
   JobStatus?: { JobIteration?: { Index?: number } };
 }
 

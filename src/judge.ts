@@ -7,7 +7,7 @@ export type OneShotVerdict =
   | { state: 'complete'; detail: string; task: Task }
   | { state: 'failed'; detail: string; task?: Task };
 
-export type ConvergeVerdict = { state: 'pending' | 'converged' | 'failed'; detail: string };
+export type ConvergeVerdict = { state: 'pending' | 'converged' | 'failed'; detail: string; task?: Task };
 
 const FAILED_STATES = new Set(['failed', 'rejected', 'orphaned']);
 
@@ -118,26 +118,34 @@ export function judgeOneShot(service: Service, allTasks: Task[]): OneShotVerdict
 const UPDATE_FAILURES = new Set(['paused', 'rollback_started', 'rollback_paused', 'rollback_completed']);
 
 /**
- * Judges a long-running service: its update finished and the desired number of tasks run the
- * current spec. Rollbacks and paused updates are failures, with the reason Swarm gives.
+ * Judges a long-running service: the desired number of tasks run the current spec and, when the deploy
+ * changed the spec (expectUpdate), Swarm's rolling update for it has started and completed. Rollbacks
+ * and paused updates are failures, with the reason Swarm gives.
  */
-export function judgeConvergence(service: Service, allTasks: Task[]): ConvergeVerdict {
+export function judgeConvergence(
+  service: Service,
+  allTasks: Task[],
+  expectUpdate?: { previousUpdateStartedAt?: string },
+): ConvergeVerdict {
   const update = service.UpdateStatus;
+  if (expectUpdate && (!update?.StartedAt || update.StartedAt === expectUpdate.previousUpdateStartedAt)) {
+    return { state: 'pending', detail: 'waiting for Swarm to start the rolling update' };
+  }
+  const mine = tasksOfThisDeploy(service, allTasks);
+  const problem = newest(mine.filter((t) => FAILED_STATES.has(t.Status.State)));
   if (update?.State && UPDATE_FAILURES.has(update.State)) {
     return {
       state: 'failed',
       detail: `update ${update.State.replace('_', ' ')}: ${update.Message ?? 'no reason given'}`,
+      task: problem,
     };
   }
-  const tasks = tasksOfThisDeploy(service, allTasks).filter((t) => t.DesiredState === 'running');
+  const tasks = mine.filter((t) => t.DesiredState === 'running');
   const running = tasks.filter((t) => t.Status.State === 'running');
   const mode = service.Spec.Mode;
   const want = mode.Replicated ? (mode.Replicated.Replicas ?? 1) : undefined;
-  const problem = newest(
-    allTasks.filter((t) => t.ServiceID === service.ID && FAILED_STATES.has(t.Status.State)),
-  );
   const note = problem && running.length < (want ?? 1) ? `; last failure: ${describe(problem)}` : '';
-  if (update?.State === 'updating') {
+  if (update?.State === 'updating' || (expectUpdate && update?.State !== 'completed')) {
     return { state: 'pending', detail: `updating, ${running.length}/${want ?? '?'} running${note}` };
   }
   if (want === 0) return { state: 'converged', detail: 'scaled to 0' };

@@ -2,20 +2,21 @@ import * as core from '@actions/core';
 import { runAcceptance, type AcceptanceReport } from './acceptance.js';
 import { DockerCli } from './docker.js';
 import { dockerLogin, getRegistryAuth } from './ecr.js';
-import { Engine } from './engine.js';
+import { Engine, type Service, type Task } from './engine.js';
 import { buildAndPush, imageName, pullExisting } from './image.js';
 import { InputError, readConfig, type Config } from './inputs.js';
 import { markMainStarted, saveWorkDir } from './state.js';
-import { renderInputProblems, renderSummary, Timeline, type OneShotResult, type Report } from './summary.js';
+import { renderInputProblems, renderSummary, Timeline, type ServiceResult, type Report } from './summary.js';
 import {
   deployStack,
   describeStack,
   forceUnchanged,
   longRunningServices,
-  snapshotRuns,
+  snapshotStack,
   stackServiceName,
   waitConverged,
   waitOneShot,
+  type ServiceBefore,
 } from './swarm.js';
 import { openTunnel, type Tunnel } from './tunnel.js';
 import { createWorkDir, removeWorkDir, type WorkDir } from './workdir.js';
@@ -29,6 +30,28 @@ function maskSecrets(config: Config): void {
 function setOutputs(outputs: Record<string, string | number | undefined>): void {
   for (const [name, value] of Object.entries(outputs))
     if (value !== undefined) core.setOutput(name, String(value));
+}
+
+/** A service's verdict for the summary; a failure gets its task's error and last log lines, also in the log. */
+async function reportTask(
+  engine: Engine,
+  { service, verdict }: { service: Service; verdict: { state: string; detail: string; task?: Task } },
+): Promise<ServiceResult> {
+  const result: ServiceResult = { service: service.Spec.Name, state: verdict.state, detail: verdict.detail };
+  if (verdict.state === 'failed') {
+    core.error(`${service.Spec.Name} ${verdict.detail}`);
+    if (verdict.task) {
+      result.logs = await engine
+        .taskLogs(verdict.task.ID, 30)
+        .catch((e: Error) => `(logs unavailable: ${e.message})`);
+      core.info(`Last log lines of ${service.Spec.Name} (task ${verdict.task.ID}):\n${result.logs}`);
+    }
+  }
+  return result;
+}
+
+function describeFailure(f: ServiceResult): string {
+  return `${f.service} ${f.detail}${f.logs ? `\n${f.logs.trimEnd()}` : ''}`;
 }
 
 /** The pipeline: ECR login, build and push, tunnel, stack deploy, one-shot wait, convergence, acceptance. */
@@ -91,15 +114,16 @@ async function deploy(
   const manager = local.on(tunnel.dockerHost);
   const oneShotNames = config.oneShotServices.map((s) => stackServiceName(config.stackName, s));
 
+  let before = new Map<string, ServiceBefore>();
   await timeline.phase('Stack deploy', async () => {
-    const before = await snapshotRuns(engine, oneShotNames);
+    before = await snapshotStack(engine, config.stackName);
     await deployStack(manager, config.stackName, config.stackFile, {
       ...config.stackEnv,
       ECR_REGISTRY: auth.registry,
       [config.versionVariable]: config.tag,
     });
     report.deployed = true;
-    const forced = await forceUnchanged(manager, engine, before);
+    const forced = await forceUnchanged(manager, engine, oneShotNames, before);
     if (forced.length > 0) core.info(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
   });
 
@@ -110,36 +134,24 @@ async function deploy(
         report.migrate = 'timed-out';
         throw e;
       });
-      const out: OneShotResult[] = [];
-      for (const { service, verdict } of waited) {
-        const result: OneShotResult = {
-          service: service.Spec.Name,
-          state: verdict.state,
-          detail: verdict.detail,
-        };
-        if (verdict.state === 'failed' && verdict.task) {
-          result.logs = await engine
-            .taskLogs(verdict.task.ID, 30)
-            .catch((e: Error) => `(logs unavailable: ${e.message})`);
-          core.error(`${service.Spec.Name} ${verdict.detail}`);
-          core.info(`Last log lines of ${service.Spec.Name} (task ${verdict.task.ID}):\n${result.logs}`);
-        }
-        out.push(result);
-      }
-      report.oneShots = out;
-      const failed = out.filter((o) => o.state === 'failed');
+      report.oneShots = await Promise.all(waited.map((w) => reportTask(engine, w)));
+      const failed = report.oneShots.filter((o) => o.state === 'failed');
       report.migrate = failed.length > 0 ? 'failed' : 'complete';
-      if (failed.length > 0) {
-        throw new Error(
-          failed.map((f) => `${f.service} ${f.detail}${f.logs ? `\n${f.logs.trimEnd()}` : ''}`).join('\n'),
-        );
-      }
+      if (failed.length > 0) throw new Error(failed.map(describeFailure).join('\n'));
     });
   }
 
   await timeline.phase('Converge', async () => {
     const names = await longRunningServices(engine, config.stackName, oneShotNames);
-    if (names.length > 0) await waitConverged(engine, names, config.convergeTimeout);
+    if (names.length === 0) return;
+    const waited = await waitConverged(engine, names, config.convergeTimeout, before);
+    const failed = await Promise.all(
+      waited.filter((w) => w.verdict.state === 'failed').map((w) => reportTask(engine, w)),
+    );
+    if (failed.length > 0) {
+      report.failedServices = failed;
+      throw new Error(failed.map(describeFailure).join('\n'));
+    }
   });
   report.services = await describeStack(engine, config.stackName).catch(() => []);
 

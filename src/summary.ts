@@ -8,7 +8,8 @@ export interface Phase {
   status: 'ok' | 'failed' | 'skipped';
 }
 
-export interface OneShotResult {
+/** A service's outcome in the summary (one-shot, or long-running that failed to converge). */
+export interface ServiceResult {
   service: string;
   state: string;
   detail: string;
@@ -24,7 +25,9 @@ export interface Report {
   digest?: string;
   url?: string;
   services: ServiceRow[];
-  oneShots: OneShotResult[];
+  oneShots: ServiceResult[];
+  /** Long-running services that failed to converge, with their failing task's logs. */
+  failedServices?: ServiceResult[];
   acceptance?: AcceptanceReport;
   /** Outcome of the one-shot wait: complete, failed, timed-out. */
   migrate?: string;
@@ -98,6 +101,18 @@ export function renderSummary(r: Report): string {
       out.push(
         `<details open><summary>Last log lines of ${o.service}</summary>`,
         codeBlock(o.logs!),
+        '</details>',
+        '',
+      );
+    }
+  }
+
+  for (const f of r.failedServices ?? []) {
+    out.push(`### ❌ ${f.service} did not converge`, '', escapeCell(f.detail), '');
+    if (f.logs) {
+      out.push(
+        `<details open><summary>Last log lines of ${f.service}</summary>`,
+        codeBlock(f.logs),
         '</details>',
         '',
       );

@@ -5,6 +5,8 @@ import { judgeConvergence, judgeOneShot, type ConvergeVerdict, type OneShotVerdi
 
 const STACK_LABEL = 'com.docker.stack.namespace';
 export const POLL_MS = 250;
+/** How long the tasks of a newly created service must stay running (docker service create waits 5 s). */
+export const NEW_SERVICE_STABLE_MS = 5000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -12,22 +14,24 @@ export function stackServiceName(stack: string, service: string): string {
   return `${stack}_${service}`;
 }
 
-/**
- * What makes a service start new tasks: its task template, and for jobs the job iteration (which
- * every update of a job bumps, even one that leaves the spec as it was).
- */
-function runIdentity(service: Service | undefined): string | undefined {
-  return service && JSON.stringify([service.Spec.TaskTemplate, service.JobStatus?.JobIteration?.Index ?? 0]);
+/** What the deploy is judged against: each service of the stack as it was before. */
+export interface ServiceBefore {
+  /** Task template and job iteration: what makes a service start new tasks (every update bumps a job's iteration). */
+  run: string;
+  /** When Swarm's last rolling update of the service started, if any. */
+  updateStartedAt?: string;
 }
 
-/** The run identity of each one-shot service before the deploy, to tell whether the deploy re-runs it. */
-export async function snapshotRuns(
-  engine: Engine,
-  names: string[],
-): Promise<Map<string, string | undefined>> {
-  const before = new Map<string, string | undefined>();
-  for (const name of names) before.set(name, runIdentity(await engine.inspectService(name)));
-  return before;
+function runIdentity(service: Service): string {
+  return JSON.stringify([service.Spec.TaskTemplate, service.JobStatus?.JobIteration?.Index ?? 0]);
+}
+
+/** The stack's services before the deploy (one API call), keyed by name. */
+export async function snapshotStack(engine: Engine, stack: string): Promise<Map<string, ServiceBefore>> {
+  const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
+  return new Map(
+    services.map((s) => [s.Spec.Name, { run: runIdentity(s), updateStartedAt: s.UpdateStatus?.StartedAt }]),
+  );
 }
 
 /** docker stack deploy --with-registry-auth, through the tunnel, with the variables the file interpolates. */
@@ -49,11 +53,14 @@ export async function deployStack(
 export async function forceUnchanged(
   manager: DockerCli,
   engine: Engine,
-  before: Map<string, string | undefined>,
+  names: string[],
+  before: Map<string, ServiceBefore>,
 ): Promise<string[]> {
   const forced: string[] = [];
-  for (const [name, identity] of before) {
-    if (identity !== undefined && runIdentity(await engine.inspectService(name)) === identity) {
+  for (const name of names) {
+    const was = before.get(name);
+    const now = await engine.inspectService(name);
+    if (was && now && runIdentity(now) === was.run) {
       await manager.run(
         ['service', 'update', '--force', '--detach', '--with-registry-auth', '--quiet', name],
         {
@@ -139,9 +146,40 @@ export async function longRunningServices(
     .sort();
 }
 
-/** Waits until every long-running service has converged on its new spec, or one failed. */
-export function waitConverged(engine: Engine, names: string[], timeoutSeconds: number) {
-  return waitForVerdicts<ConvergeVerdict>(engine, names, judgeConvergence, (v) => v.state !== 'pending', {
+/**
+ * Waits until every long-running service has converged on its new spec, or one failed. A service whose
+ * task template the deploy changed must also have a rolling update of its own, started after the deploy
+ * and completed: until Swarm's update monitor is done, a task that is running may still crash.
+ */
+export function waitConverged(
+  engine: Engine,
+  names: string[],
+  timeoutSeconds: number,
+  before: Map<string, ServiceBefore>,
+) {
+  const convergedSince = new Map<string, number>();
+  const judge = (service: Service, tasks: Task[]): ConvergeVerdict => {
+    const name = service.Spec.Name;
+    const was = before.get(name);
+    const updated = was !== undefined && runIdentity(service) !== was.run;
+    const expectUpdate = updated ? { previousUpdateStartedAt: was.updateStartedAt } : undefined;
+    const verdict = judgeConvergence(service, tasks, expectUpdate);
+    if (was !== undefined || verdict.state !== 'converged') {
+      convergedSince.delete(name);
+      return verdict;
+    }
+    // A new service has no rolling update whose monitor would catch a task that crashes right after
+    // starting: like docker service create, require its tasks to stay up for a while.
+    const since = convergedSince.get(name) ?? Date.now();
+    convergedSince.set(name, since);
+    const left = NEW_SERVICE_STABLE_MS - (Date.now() - since);
+    if (left <= 0) return verdict;
+    return {
+      state: 'pending',
+      detail: `${verdict.detail}, checking it stays up (${Math.ceil(left / 1000)} s)`,
+    };
+  };
+  return waitForVerdicts<ConvergeVerdict>(engine, names, judge, (v) => v.state !== 'pending', {
     what: `services ${names.join(', ')} to converge`,
     timeoutSeconds,
   });
