@@ -85249,7 +85249,7 @@ module.exports = __nccwpck_require__(9023).deprecate;
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2710);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1536);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7823);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6661);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);
 
@@ -85266,7 +85266,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1536:
+/***/ 7823:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -86818,17 +86818,20 @@ class Engine {
     constructor(socketPath) {
         this.modem = new (modem_default())({ socketPath, version: 'v1.41' });
     }
-    request(path, query = {}, stream = false) {
+    request(path, query = {}, stream = false, method = 'GET', body) {
         this.calls++;
         return new Promise((resolve, reject) => {
             this.modem.dial({
-                path: `${path}?`,
-                method: 'GET',
-                options: query,
+                path: method === 'GET' ? `${path}?` : path,
+                method,
+                options: method === 'POST' ? { _body: body } : query,
                 isStream: stream,
                 statusCodes: {
                     200: true,
+                    201: true,
+                    204: true,
                     404: 'not found',
+                    409: 'conflict',
                     500: 'server error',
                     503: 'node is not a swarm manager',
                 },
@@ -86851,6 +86854,37 @@ class Engine {
         catch (e) {
             if (e.statusCode === 404)
                 return undefined;
+            throw e;
+        }
+    }
+    /** Creates a Swarm config; false when one of that name exists already (creation is atomic). */
+    async createConfig(name, labels, data) {
+        try {
+            const out = await this.request('/configs/create', {}, false, 'POST', {
+                Name: name,
+                Labels: labels,
+                Data: Buffer.from(data).toString('base64'),
+            });
+            return out.ID;
+        }
+        catch (e) {
+            if (e.statusCode === 409)
+                return false;
+            throw e;
+        }
+    }
+    listConfigs(filters) {
+        return this.request('/configs', { filters });
+    }
+    /** Removes a Swarm config; false when it was already gone. */
+    async removeConfig(id) {
+        try {
+            await this.request(`/configs/${encodeURIComponent(id)}`, {}, false, 'DELETE');
+            return true;
+        }
+        catch (e) {
+            if (e.statusCode === 404)
+                return false;
             throw e;
         }
     }
@@ -87152,13 +87186,14 @@ function readConfig(input, env = process.env) {
         problems.push(`${name} must be true or false, not "${input(name).trim()}"`);
         return fallback;
     };
-    const seconds = (name, fallback) => {
+    const seconds = (name, fallback, allowZero = false) => {
         const v = get(name);
         if (!v)
             return fallback;
         const m = /^(\d+)(s|m)?$/.exec(v);
-        if (!m || Number(m[1]) === 0) {
-            problems.push(`${name} must be a positive number of seconds (e.g. 300, or 5m), not "${v}"`);
+        if (!m || (Number(m[1]) === 0 && !allowZero)) {
+            const what = allowZero ? 'a number of seconds' : 'a positive number of seconds';
+            problems.push(`${name} must be ${what} (e.g. 300, or 5m), not "${v}"`);
             return fallback;
         }
         return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
@@ -87309,10 +87344,85 @@ function readConfig(input, env = process.env) {
         acceptanceCommand: words('acceptance-command', 'bats /app/src/acceptance.bats'),
         acceptanceArgs: words('acceptance-args', ''),
         acceptanceTimeout: seconds('acceptance-timeout', 600),
+        lockTimeout: seconds('lock-timeout', 600, true),
     };
     if (problems.length > 0)
         throw new InputError(problems);
     return config;
+}
+
+;// CONCATENATED MODULE: ./src/lock.ts
+
+
+const LABEL_OWNER = 'com.github.ecr-swarm-deploy.owner';
+const LABEL_EXPIRES = 'com.github.ecr-swarm-deploy.expires';
+const POLL_MS = 2000;
+/** Config names are limited to 64 characters: long stack names are hashed. */
+function lockName(stack) {
+    const name = `ecr-swarm-deploy-lock.${stack}`;
+    return name.length <= 64
+        ? name
+        : `ecr-swarm-deploy-lock.${(0,external_node_crypto_.createHash)('sha256').update(stack).digest('hex').slice(0, 32)}`;
+}
+/** Who this run is, for whoever finds the lock taken. */
+function lockOwner(env = process.env) {
+    const repo = env.GITHUB_REPOSITORY ?? 'unknown repository';
+    const run = env.GITHUB_RUN_ID
+        ? ` run ${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `.${env.GITHUB_RUN_ATTEMPT}` : ''}`
+        : '';
+    const job = env.GITHUB_JOB ? ` job ${env.GITHUB_JOB}` : '';
+    const url = env.GITHUB_RUN_ID
+        ? ` ${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repo}/actions/runs/${env.GITHUB_RUN_ID}`
+        : '';
+    return `${repo}${run}${job} (sha ${(env.GITHUB_SHA ?? '').slice(0, 7)}, pid ${process.pid})${url}`;
+}
+/** What the lock's labels say about its holder; expired when its expiry is past. */
+function describeHolder(config, now) {
+    const labels = config.Spec.Labels ?? {};
+    const expires = Date.parse(labels[LABEL_EXPIRES] ?? '');
+    const holder = `${labels[LABEL_OWNER] ?? 'an unknown run'}, since ${config.CreatedAt}, until ${labels[LABEL_EXPIRES] ?? '?'}`;
+    return { holder, expired: Number.isNaN(expires) || expires <= now };
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Takes the stack's lock, waiting up to waitSeconds for another run to release it; removes a lock whose
+ * holder's time is up. holdSeconds is how long this run may keep it.
+ */
+async function acquireLock(engine, stack, owner, holdSeconds, waitSeconds) {
+    const name = lockName(stack);
+    const deadline = Date.now() + waitSeconds * 1000;
+    let said = '';
+    for (;;) {
+        const expires = new Date(Date.now() + holdSeconds * 1000).toISOString();
+        const labels = { [LABEL_OWNER]: owner, [LABEL_EXPIRES]: expires, nonce: (0,external_node_crypto_.randomBytes)(8).toString('hex') };
+        const id = await engine.createConfig(name, labels, `${owner}\n`);
+        if (id) {
+            core/* info */.pq(`Holding the deploy lock of stack ${stack} (${name}) until ${expires}`);
+            return {
+                name,
+                release: async () => {
+                    await engine.removeConfig(id);
+                },
+            };
+        }
+        const [current] = (await engine.listConfigs({ name: [name] })).filter((c) => c.Spec.Name === name);
+        if (!current)
+            continue; // released between the two calls
+        const { holder, expired } = describeHolder(current, Date.now());
+        if (expired) {
+            core/* warning */.$e(`Removing an expired deploy lock of stack ${stack}, held by ${holder}`);
+            await engine.removeConfig(current.ID);
+            continue;
+        }
+        if (Date.now() >= deadline) {
+            throw new Error(`another deploy of stack ${stack} holds its lock: ${holder}. It is released when that run ends; ` +
+                `raise lock-timeout to wait longer, or remove the Swarm config ${name} if that run is gone.`);
+        }
+        if (said !== holder)
+            core/* info */.pq(`Waiting for the deploy lock of stack ${stack}, held by ${holder}`);
+        said = holder;
+        await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
+    }
 }
 
 // EXTERNAL MODULE: ./src/state.ts
@@ -87561,10 +87671,10 @@ function judgeConvergence(service, allTasks, expectUpdate) {
 
 
 const STACK_LABEL = 'com.docker.stack.namespace';
-const POLL_MS = 250;
+const swarm_POLL_MS = 250;
 /** How long the tasks of a newly created service must stay running (docker service create waits 5 s). */
 const NEW_SERVICE_STABLE_MS = 5000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const swarm_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function stackServiceName(stack, service) {
     return `${stack}_${service}`;
 }
@@ -87631,7 +87741,7 @@ async function waitForVerdicts(engine, names, judge, done, { what, timeoutSecond
             const last = results.map((r) => `${r.service.Spec.Name}: ${r.verdict.detail}`).join('; ');
             throw new Error(`timed out after ${timeoutSeconds}s waiting for ${what}; last seen: ${last}`);
         }
-        await sleep(POLL_MS);
+        await swarm_sleep(swarm_POLL_MS);
     }
 }
 /** Waits until each one-shot service completed or failed (a failure ends the wait at once). */
@@ -87830,6 +87940,7 @@ var workdir = __nccwpck_require__(7999);
 
 
 
+
 function maskSecrets(config) {
     for (const line of config.ssh.privateKey.split(/\r?\n/))
         if (line.trim().length > 8)
@@ -87860,7 +87971,7 @@ function describeFailure(f) {
     return `${f.service} ${f.detail}${f.logs ? `\n${f.logs.trimEnd()}` : ''}`;
 }
 /** The pipeline: ECR login, build and push, tunnel, stack deploy, one-shot wait, convergence, acceptance. */
-async function deploy(config, work, report, onTunnel) {
+async function deploy(config, work, report, onTunnel, onLock) {
     const timeline = new Timeline();
     report.phases = timeline.phases;
     const local = new DockerCli(work.dockerConfig);
@@ -87904,6 +88015,8 @@ async function deploy(config, work, report, onTunnel) {
     });
     const engine = new Engine(tunnel.socketPath);
     const manager = local.on(tunnel.dockerHost);
+    const lock = await timeline.phase('Deploy lock', () => acquireLock(engine, config.stackName, lockOwner(), config.oneShotTimeout + config.convergeTimeout + config.acceptanceTimeout + 300, config.lockTimeout));
+    onLock(lock);
     const oneShotNames = config.oneShotServices.map((s) => stackServiceName(config.stackName, s));
     let before = new Map();
     await timeline.phase('Stack deploy', async () => {
@@ -87983,7 +88096,11 @@ async function runMain() {
     const work = (0,workdir/* createWorkDir */.X)();
     (0,state/* saveWorkDir */.uS)(work.root);
     let tunnel;
+    let lock;
     const cleanup = async () => {
+        await lock
+            ?.release()
+            .catch((e) => core/* warning */.$e(`could not release the deploy lock: ${e.message}`));
         // The tunnel may still be opening when an earlier phase fails: wait for it, then close it.
         await tunnel?.then((t) => t.close()).catch(() => undefined);
         (0,workdir/* removeWorkDir */.x)(work.root);
@@ -88006,7 +88123,7 @@ async function runMain() {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-        await deploy(config, work, report, (t) => (tunnel = t));
+        await deploy(config, work, report, (t) => (tunnel = t), (l) => (lock = l));
         report.ok = true;
     }
     catch (e) {

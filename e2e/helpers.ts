@@ -14,6 +14,8 @@ export interface RunResult {
   runnerTemp: string;
   exitCode: number | null;
   mainSeconds: number;
+  startedAt: number;
+  lines: { at: number; text: string }[];
   signal: string | null;
   log: string;
   postExitCode: number | null;
@@ -43,11 +45,12 @@ export function randomSha(): string {
   return [...Array(40)].map(() => Math.floor(Math.random() * 16).toString(16)).join('');
 }
 
-export function manager(args: string[], env: Record<string, string> = {}): string {
+export function manager(args: string[], env: Record<string, string> = {}, input?: string): string {
   return execFileSync('docker', ['-H', sb.MANAGER_DOCKER_HOST, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    input,
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
 }
 

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import {
+  type RunResult,
   ecrRequests,
   expectClean,
   expectNoSecrets,
@@ -282,6 +283,9 @@ describe('deploy to a real swarm', () => {
     expect(workDir).toContain(r.runnerTemp);
     expect(r.postLog).toContain(`Removed ${workDir}`);
     expect(fs.existsSync(workDir)).toBe(false);
+    // A killed run cannot release its deploy lock: it stays until it expires, or is removed by hand.
+    expect(manager(['config', 'ls', '--format', '{{.Name}}'])).toContain('ecr-swarm-deploy-lock.todobackend');
+    manager(['config', 'rm', 'ecr-swarm-deploy-lock.todobackend']);
     expectClean(r);
     expectNoSecrets(r);
   });
@@ -298,12 +302,84 @@ describe('deploy to a real swarm', () => {
     expect(r.mainSeconds).toBeLessThan(30);
     expect(fs.existsSync(r.state.workDir)).toBe(false);
     expect(r.postLog).toContain('Already clean');
+    expect(manager(['config', 'ls', '-q', '--filter', 'name=ecr-swarm-deploy-lock.todobackend']).trim()).toBe(
+      '',
+    );
     expect(r.summary).toContain('❌ Deploy of todobackend failed');
     expect(r.summary).toContain(
-      '**Failure:** cancelled (SIGTERM) after ECR login, Build and push, SSH tunnel, Stack deploy',
+      '**Failure:** cancelled (SIGTERM) after ECR login, Build and push, SSH tunnel, Deploy lock, Stack deploy',
     );
     expectClean(r);
     expectNoSecrets(r);
+  });
+});
+
+describe('deploy lock on the manager', () => {
+  const LOCK = 'ecr-swarm-deploy-lock.todobackend';
+  const at = (r: RunResult, text: string) => r.lines.find((l) => l.text.includes(text))?.at ?? NaN;
+  const plantLock = (expires: Date) =>
+    manager(
+      [
+        'config',
+        'create',
+        '--label',
+        'com.github.ecr-swarm-deploy.owner=someone/else run 99 job deploy',
+        '--label',
+        `com.github.ecr-swarm-deploy.expires=${expires.toISOString()}`,
+        LOCK,
+        '-',
+      ],
+      {},
+      'held by hand\n',
+    );
+  const lockExists = () => manager(['config', 'ls', '-q', '--filter', `name=${LOCK}`]).trim() !== '';
+
+  test('9. two runs deploying the same stack at once do not interleave: the second waits for the first', async () => {
+    const first = run({ inputs: inputs(), sha: randomSha() });
+    await new Promise((r) => setTimeout(r, 300));
+    const second = run({ inputs: inputs(), sha: randomSha() });
+    const [a, b] = await Promise.all([first, second]);
+    expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
+    const waiter = [a, b].find((r) =>
+      r.log.includes('Waiting for the deploy lock of stack todobackend, held by example/todobackend'),
+    );
+    const holder = waiter === a ? b : a;
+    expect(waiter).toBeDefined();
+    // The waiter took the lock, and deployed, only after the holder had run its acceptance tests.
+    expect(at(waiter!, 'Holding the deploy lock')).toBeGreaterThan(at(holder, '::group::Acceptance tests'));
+    expect(at(waiter!, '::group::Stack deploy')).toBeGreaterThan(at(holder, '::group::Acceptance tests'));
+    expect(lockExists()).toBe(false);
+    expectClean(a);
+    expectClean(b);
+  });
+
+  test('9b. a lock held by a live run stops the deploy after lock-timeout, naming the holder; nothing deployed', async () => {
+    plantLock(new Date(Date.now() + 3600_000));
+    try {
+      const before = await service(`${STACK}_app`);
+      const r = await run({ inputs: inputs({ 'lock-timeout': '2' }), sha: randomSha() });
+      expect(r.exitCode).toBe(1);
+      expect(r.log).toContain(
+        'another deploy of stack todobackend holds its lock: someone/else run 99 job deploy, since',
+      );
+      expect(r.log).not.toContain('stack deploy --with-registry-auth');
+      expect((await service(`${STACK}_app`)).Version.Index).toBe(before.Version.Index);
+      expect(lockExists()).toBe(true);
+      expectClean(r);
+    } finally {
+      manager(['config', 'rm', LOCK]);
+    }
+  });
+
+  test('9c. an expired lock (its run died) is removed with a warning and the deploy goes on', async () => {
+    plantLock(new Date(Date.now() - 60_000));
+    const r = await run({ inputs: inputs(), sha: randomSha() });
+    expect(r.exitCode).toBe(0);
+    expect(r.log).toMatch(
+      /::warning::Removing an expired deploy lock of stack todobackend, held by someone\/else run 99/,
+    );
+    expect(lockExists()).toBe(false);
+    expectClean(r);
   });
 });
 

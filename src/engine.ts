@@ -44,6 +44,12 @@ export interface Service {
   JobStatus?: { JobIteration?: { Index?: number } };
 }
 
+export interface SwarmConfig {
+  ID: string;
+  CreatedAt: string;
+  Spec: { Name: string; Labels?: Record<string, string> };
+}
+
 type Filters = Record<string, string[]>;
 
 /** Docker Engine API client over a Unix socket (the tunnel's local end). */
@@ -56,18 +62,27 @@ export class Engine {
     this.modem = new Modem({ socketPath, version: 'v1.41' });
   }
 
-  private request<T>(path: string, query: Record<string, unknown> = {}, stream = false): Promise<T> {
+  private request<T>(
+    path: string,
+    query: Record<string, unknown> = {},
+    stream = false,
+    method: 'GET' | 'POST' | 'DELETE' = 'GET',
+    body?: unknown,
+  ): Promise<T> {
     this.calls++;
     return new Promise((resolve, reject) => {
       this.modem.dial(
         {
-          path: `${path}?`,
-          method: 'GET',
-          options: query,
+          path: method === 'GET' ? `${path}?` : path,
+          method,
+          options: method === 'POST' ? { _body: body } : query,
           isStream: stream,
           statusCodes: {
             200: true,
+            201: true,
+            204: true,
             404: 'not found',
+            409: 'conflict',
             500: 'server error',
             503: 'node is not a swarm manager',
           },
@@ -94,6 +109,36 @@ export class Engine {
       return await this.request<Service>(`/services/${encodeURIComponent(name)}`);
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /** Creates a Swarm config; false when one of that name exists already (creation is atomic). */
+  async createConfig(name: string, labels: Record<string, string>, data: string): Promise<string | false> {
+    try {
+      const out = await this.request<{ ID: string }>('/configs/create', {}, false, 'POST', {
+        Name: name,
+        Labels: labels,
+        Data: Buffer.from(data).toString('base64'),
+      });
+      return out.ID;
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 409) return false;
+      throw e;
+    }
+  }
+
+  listConfigs(filters: Filters): Promise<SwarmConfig[]> {
+    return this.request<SwarmConfig[]>('/configs', { filters });
+  }
+
+  /** Removes a Swarm config; false when it was already gone. */
+  async removeConfig(id: string): Promise<boolean> {
+    try {
+      await this.request(`/configs/${encodeURIComponent(id)}`, {}, false, 'DELETE');
+      return true;
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return false;
       throw e;
     }
   }

@@ -37,6 +37,7 @@ export interface Config {
   acceptanceCommand: string[];
   acceptanceArgs: string[];
   acceptanceTimeout: number;
+  lockTimeout: number;
 }
 
 /** Thrown for bad inputs: one line per problem, each naming the input and the fix. */
@@ -125,12 +126,13 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
     problems.push(`${name} must be true or false, not "${input(name).trim()}"`);
     return fallback;
   };
-  const seconds = (name: string, fallback: number) => {
+  const seconds = (name: string, fallback: number, allowZero = false) => {
     const v = get(name);
     if (!v) return fallback;
     const m = /^(\d+)(s|m)?$/.exec(v);
-    if (!m || Number(m[1]) === 0) {
-      problems.push(`${name} must be a positive number of seconds (e.g. 300, or 5m), not "${v}"`);
+    if (!m || (Number(m[1]) === 0 && !allowZero)) {
+      const what = allowZero ? 'a number of seconds' : 'a positive number of seconds';
+      problems.push(`${name} must be ${what} (e.g. 300, or 5m), not "${v}"`);
       return fallback;
     }
     return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
@@ -287,6 +289,7 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
     acceptanceCommand: words('acceptance-command', 'bats /app/src/acceptance.bats'),
     acceptanceArgs: words('acceptance-args', ''),
     acceptanceTimeout: seconds('acceptance-timeout', 600),
+    lockTimeout: seconds('lock-timeout', 600, true),
   };
   if (problems.length > 0) throw new InputError(problems);
   return config;

@@ -5,6 +5,7 @@ import { dockerLogin, getRegistryAuth } from './ecr.js';
 import { Engine, type Service, type Task } from './engine.js';
 import { buildAndPush, imageName, pullExisting } from './image.js';
 import { InputError, readConfig, type Config } from './inputs.js';
+import { acquireLock, lockOwner, type Lock } from './lock.js';
 import { markMainStarted, saveWorkDir } from './state.js';
 import { renderInputProblems, renderSummary, Timeline, type ServiceResult, type Report } from './summary.js';
 import {
@@ -60,6 +61,7 @@ async function deploy(
   work: WorkDir,
   report: Report,
   onTunnel: (opening: Promise<Tunnel>) => void,
+  onLock: (lock: Lock) => void,
 ): Promise<void> {
   const timeline = new Timeline();
   report.phases = timeline.phases;
@@ -112,6 +114,16 @@ async function deploy(
   });
   const engine = new Engine(tunnel.socketPath);
   const manager = local.on(tunnel.dockerHost);
+  const lock = await timeline.phase('Deploy lock', () =>
+    acquireLock(
+      engine,
+      config.stackName,
+      lockOwner(),
+      config.oneShotTimeout + config.convergeTimeout + config.acceptanceTimeout + 300,
+      config.lockTimeout,
+    ),
+  );
+  onLock(lock);
   const oneShotNames = config.oneShotServices.map((s) => stackServiceName(config.stackName, s));
 
   let before = new Map<string, ServiceBefore>();
@@ -205,7 +217,11 @@ export async function runMain(): Promise<void> {
   const work = createWorkDir();
   saveWorkDir(work.root);
   let tunnel: Promise<Tunnel> | undefined;
+  let lock: Lock | undefined;
   const cleanup = async () => {
+    await lock
+      ?.release()
+      .catch((e: Error) => core.warning(`could not release the deploy lock: ${e.message}`));
     // The tunnel may still be opening when an earlier phase fails: wait for it, then close it.
     await tunnel?.then((t) => t.close()).catch(() => undefined);
     removeWorkDir(work.root);
@@ -229,7 +245,13 @@ export async function runMain(): Promise<void> {
   process.once('SIGTERM', onSignal);
 
   try {
-    await deploy(config, work, report, (t) => (tunnel = t));
+    await deploy(
+      config,
+      work,
+      report,
+      (t) => (tunnel = t),
+      (l) => (lock = l),
+    );
     report.ok = true;
   } catch (e) {
     report.failure = (e as Error).message;
