@@ -1,7 +1,13 @@
 import fs from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import type { Service, Task } from '../src/engine.js';
-import { hasCurrentSpec, judgeConvergence, judgeOneShot, tasksOfThisDeploy } from '../src/judge.js';
+import {
+  hasCurrentSpec,
+  judgeConvergence,
+  judgeOneShot,
+  judgeRollback,
+  tasksOfThisDeploy,
+} from '../src/judge.js';
 
 // Service and task JSON recorded from the sandbox's Swarm (engine 20.10, API 1.41).
 interface Recorded {
@@ -176,5 +182,27 @@ describe('judgeConvergence on recorded Swarm state', () => {
     const s = clone(app.service);
     s.Spec.Mode = { Replicated: { Replicas: 0 } };
     expect(judgeConvergence(s, []).state).toBe('converged');
+  });
+});
+
+describe('judgeRollback', () => {
+  const rolled = (state: string, startedAt = '2099-01-01T00:00:00Z') => {
+    const s = clone(app.service);
+    s.UpdateStatus = { State: state, StartedAt: startedAt, Message: 'rollback paused due to failure' };
+    return s;
+  };
+  const before = app.service.UpdateStatus!.StartedAt!;
+  test.each<[string, Service, string, string]>([
+    ['not started yet', app.service, 'pending', 'waiting for Swarm to start the rollback'],
+    ['rolling back', rolled('rollback_started'), 'pending', 'rollback_started'],
+    ['paused', rolled('rollback_paused'), 'failed', 'rollback paused: rollback paused due to failure'],
+    [
+      'completed, previous spec running',
+      rolled('rollback_completed'),
+      'converged',
+      'rolled back, 1/1 running',
+    ],
+  ])('%s', (_name, service, state, detail) => {
+    expect(judgeRollback(service, app.tasks, before)).toMatchObject({ state, detail });
   });
 });

@@ -87345,6 +87345,7 @@ function readConfig(input, env = process.env) {
         acceptanceArgs: words('acceptance-args', ''),
         acceptanceTimeout: seconds('acceptance-timeout', 600),
         lockTimeout: seconds('lock-timeout', 600, true),
+        rollbackOnFailure: bool('rollback-on-failure', false),
     };
     if (problems.length > 0)
         throw new InputError(problems);
@@ -87495,6 +87496,17 @@ function renderSummary(r) {
         out.push(`### ❌ ${f.service} did not converge`, '', escapeCell(f.detail), '');
         if (f.logs) {
             out.push(`<details open><summary>Last log lines of ${f.service}</summary>`, codeBlock(f.logs), '</details>', '');
+        }
+    }
+    if (r.rollback) {
+        out.push('### ↩️ Rollback', '');
+        if (r.rollback.length === 0)
+            out.push('Nothing to roll back: the deploy changed no long-running service.', '');
+        else {
+            out.push('| Service | Result | Detail |', '|---|---|---|');
+            for (const x of r.rollback)
+                out.push(`| ${x.service} | ${x.state === 'converged' ? '✅ rolled back' : '❌ failed'} | ${escapeCell(x.detail)} |`);
+            out.push('');
         }
     }
     if (r.services.length > 0) {
@@ -87666,6 +87678,29 @@ function judgeConvergence(service, allTasks, expectUpdate) {
         detail: `${running.length}/${want} running${note}`,
     };
 }
+/**
+ * Judges a service being put back to its previous spec: Swarm's rollback completed (a rollback
+ * started after previousUpdateStartedAt) and the desired number of tasks run that spec.
+ */
+function judgeRollback(service, allTasks, previousUpdateStartedAt) {
+    const update = service.UpdateStatus;
+    if (!update?.StartedAt || update.StartedAt === previousUpdateStartedAt) {
+        return { state: 'pending', detail: 'waiting for Swarm to start the rollback' };
+    }
+    if (update.State === 'rollback_paused') {
+        return { state: 'failed', detail: `rollback paused: ${update.Message ?? 'no reason given'}` };
+    }
+    if (update.State !== 'rollback_completed')
+        return { state: 'pending', detail: `${update.State ?? 'rolling back'}` };
+    const running = tasksOfThisDeploy(service, allTasks).filter((t) => t.DesiredState === 'running' && t.Status.State === 'running').length;
+    const want = service.Spec.Mode.Replicated
+        ? (service.Spec.Mode.Replicated.Replicas ?? 1)
+        : Math.max(running, 1);
+    return {
+        state: running >= want ? 'converged' : 'pending',
+        detail: `rolled back, ${running}/${want} running`,
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/swarm.ts
 
@@ -87792,6 +87827,27 @@ function waitConverged(engine, names, timeoutSeconds, before) {
         what: `services ${names.join(', ')} to converge`,
         timeoutSeconds,
     });
+}
+/**
+ * Puts the stack's long-running services that this deploy changed back to the spec they had before
+ * (docker service rollback), and waits for Swarm to finish. Services the deploy created are left.
+ */
+async function rollbackStack(manager, engine, stack, before, oneShot, timeoutSeconds) {
+    const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
+    const changed = services.filter((s) => {
+        const was = before.get(s.Spec.Name);
+        const longRunning = !oneShot.includes(s.Spec.Name) && !s.Spec.Mode.ReplicatedJob && !s.Spec.Mode.GlobalJob;
+        return longRunning && was !== undefined && runIdentity(s) !== was.run;
+    });
+    if (changed.length === 0)
+        return [];
+    const startedBefore = new Map(changed.map((s) => [s.Spec.Name, s.UpdateStatus?.StartedAt]));
+    for (const s of changed) {
+        core/* info */.pq(`Rolling back ${s.Spec.Name}`);
+        await manager.run(['service', 'rollback', '--detach', '--quiet', s.Spec.Name], { silent: true });
+    }
+    const names = changed.map((s) => s.Spec.Name);
+    return waitForVerdicts(engine, names, (service, tasks) => judgeRollback(service, tasks, startedBefore.get(service.Spec.Name)), (v) => v.state !== 'pending', { what: `the rollback of ${names.join(', ')}`, timeoutSeconds });
 }
 /** One row per service of the stack, for the job summary. */
 async function describeStack(engine, stack) {
@@ -87970,6 +88026,13 @@ async function reportTask(engine, { service, verdict }) {
 function describeFailure(f) {
     return `${f.service} ${f.detail}${f.logs ? `\n${f.logs.trimEnd()}` : ''}`;
 }
+function describeRollback(results) {
+    if (results.length === 0)
+        return 'nothing to roll back: the deploy changed no long-running service';
+    return results
+        .map((r) => r.state === 'converged' ? `rolled back ${r.service}` : `rollback of ${r.service} failed: ${r.detail}`)
+        .join('; ');
+}
 /** The pipeline: ECR login, build and push, tunnel, stack deploy, one-shot wait, convergence, acceptance. */
 async function deploy(config, work, report, onTunnel, onLock) {
     const timeline = new Timeline();
@@ -88031,46 +88094,58 @@ async function deploy(config, work, report, onTunnel, onLock) {
         if (forced.length > 0)
             core/* info */.pq(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
     });
-    if (oneShotNames.length > 0) {
-        report.migrate = 'running';
-        await timeline.phase('One-shot services', async () => {
-            const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout).catch((e) => {
-                report.migrate = 'timed-out';
-                throw e;
+    try {
+        if (oneShotNames.length > 0) {
+            report.migrate = 'running';
+            await timeline.phase('One-shot services', async () => {
+                const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout).catch((e) => {
+                    report.migrate = 'timed-out';
+                    throw e;
+                });
+                report.oneShots = await Promise.all(waited.map((w) => reportTask(engine, w)));
+                const failed = report.oneShots.filter((o) => o.state === 'failed');
+                report.migrate = failed.length > 0 ? 'failed' : 'complete';
+                if (failed.length > 0)
+                    throw new Error(failed.map(describeFailure).join('\n'));
             });
-            report.oneShots = await Promise.all(waited.map((w) => reportTask(engine, w)));
-            const failed = report.oneShots.filter((o) => o.state === 'failed');
-            report.migrate = failed.length > 0 ? 'failed' : 'complete';
-            if (failed.length > 0)
-                throw new Error(failed.map(describeFailure).join('\n'));
-        });
-    }
-    await timeline.phase('Converge', async () => {
-        const names = await longRunningServices(engine, config.stackName, oneShotNames);
-        if (names.length === 0)
-            return;
-        const waited = await waitConverged(engine, names, config.convergeTimeout, before);
-        const failed = await Promise.all(waited.filter((w) => w.verdict.state === 'failed').map((w) => reportTask(engine, w)));
-        if (failed.length > 0) {
-            report.failedServices = failed;
-            throw new Error(failed.map(describeFailure).join('\n'));
         }
-    });
-    report.services = await describeStack(engine, config.stackName).catch(() => []);
-    if (config.acceptance) {
-        report.acceptance = await timeline.phase('Acceptance tests', async () => {
-            const result = await runAcceptance(local, image, config.appUrl, config.acceptanceCommand, config.acceptanceArgs, config.acceptanceTimeout);
-            const summary = { ...result };
-            setOutputs({ 'tests-passed': result.passed, 'tests-failed': result.failed });
-            report.acceptance = summary;
-            if (!result.ok) {
-                const failedNames = result.tests.filter((t) => t.result === 'fail').map((t) => t.name);
-                throw new Error(failedNames.length > 0
-                    ? `${failedNames.length} acceptance test(s) failed: ${failedNames.join('; ')}`
-                    : `acceptance tests failed: ${result.problem}`);
+        await timeline.phase('Converge', async () => {
+            const names = await longRunningServices(engine, config.stackName, oneShotNames);
+            if (names.length === 0)
+                return;
+            const waited = await waitConverged(engine, names, config.convergeTimeout, before);
+            const failed = await Promise.all(waited.filter((w) => w.verdict.state === 'failed').map((w) => reportTask(engine, w)));
+            if (failed.length > 0) {
+                report.failedServices = failed;
+                throw new Error(failed.map(describeFailure).join('\n'));
             }
-            return summary;
         });
+        report.services = await describeStack(engine, config.stackName).catch(() => []);
+        if (config.acceptance) {
+            report.acceptance = await timeline.phase('Acceptance tests', async () => {
+                const result = await runAcceptance(local, image, config.appUrl, config.acceptanceCommand, config.acceptanceArgs, config.acceptanceTimeout);
+                const summary = { ...result };
+                setOutputs({ 'tests-passed': result.passed, 'tests-failed': result.failed });
+                report.acceptance = summary;
+                if (!result.ok) {
+                    const failedNames = result.tests.filter((t) => t.result === 'fail').map((t) => t.name);
+                    throw new Error(failedNames.length > 0
+                        ? `${failedNames.length} acceptance test(s) failed: ${failedNames.join('; ')}`
+                        : `acceptance tests failed: ${result.problem}`);
+                }
+                return summary;
+            });
+        }
+    }
+    catch (e) {
+        if (config.rollbackOnFailure) {
+            report.rollback = await timeline
+                .phase('Rollback', () => rollbackStack(manager, engine, config.stackName, before, oneShotNames, config.convergeTimeout))
+                .then((waited) => waited.map((w) => ({ service: w.service.Spec.Name, ...w.verdict })))
+                .catch((err) => [{ service: config.stackName, state: 'failed', detail: err.message }]);
+            throw new Error(`${e.message}\n${describeRollback(report.rollback)}`, { cause: e });
+        }
+        throw e;
     }
 }
 async function writeSummary(markdown) {

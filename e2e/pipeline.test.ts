@@ -383,6 +383,47 @@ describe('deploy lock on the manager', () => {
   });
 });
 
+describe('rollback-on-failure', () => {
+  async function expectBackTo(image: string) {
+    const app = await service(`${STACK}_app`);
+    expect(app.Spec.TaskTemplate.ContainerSpec.Image).toBe(image);
+    expect(app.UpdateStatus?.State).toBe('rollback_completed');
+    expect((await fetch('http://127.0.0.1:8000/todos')).status).toBe(200);
+  }
+
+  test('10. an app that cannot start is rolled back to the previous version, and the step still fails', async () => {
+    const previous = (await service(`${STACK}_app`)).Spec.TaskTemplate.ContainerSpec.Image;
+    const r = await run({
+      inputs: inputs({ 'build-args': 'APP_START_FAIL=always', 'rollback-on-failure': 'true' }),
+      sha: randomSha(),
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toMatch(/todobackend_app update paused/);
+    expect(r.log).toMatch(
+      /rolled back todobackend_app; rolled back todobackend_db|rolled back todobackend_db; rolled back todobackend_app/,
+    );
+    expect(r.summary).toContain('### ↩️ Rollback');
+    expect(r.summary).toContain('| todobackend_app | ✅ rolled back |');
+    expect(r.summary).toContain('| Rollback | ✅ ok |');
+    await expectBackTo(previous);
+    expectClean(r);
+    expectNoSecrets(r);
+  });
+
+  test('10b. failing acceptance tests roll the new version back too', async () => {
+    const previous = (await service(`${STACK}_app`)).Spec.TaskTemplate.ContainerSpec.Image;
+    const r = await run({
+      inputs: inputs({ 'build-args': 'BREAK_ENDPOINT=patch', 'rollback-on-failure': 'true' }),
+      sha: randomSha(),
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toContain('1 acceptance test(s) failed: update a todo with PATCH');
+    expect(r.log).toContain('rolled back todobackend_app');
+    await expectBackTo(previous);
+    expectClean(r);
+  });
+});
+
 describe('migrate as a replicated-job', () => {
   const JOB_STACK = 'todojob';
   const jobInputs = () =>

@@ -38,6 +38,7 @@ export interface Config {
   acceptanceArgs: string[];
   acceptanceTimeout: number;
   lockTimeout: number;
+  rollbackOnFailure: boolean;
 }
 
 /** Thrown for bad inputs: one line per problem, each naming the input and the fix. */
@@ -290,6 +291,7 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
     acceptanceArgs: words('acceptance-args', ''),
     acceptanceTimeout: seconds('acceptance-timeout', 600),
     lockTimeout: seconds('lock-timeout', 600, true),
+    rollbackOnFailure: bool('rollback-on-failure', false),
   };
   if (problems.length > 0) throw new InputError(problems);
   return config;

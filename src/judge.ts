@@ -161,3 +161,33 @@ export function judgeConvergence(
     detail: `${running.length}/${want} running${note}`,
   };
 }
+
+/**
+ * Judges a service being put back to its previous spec: Swarm's rollback completed (a rollback
+ * started after previousUpdateStartedAt) and the desired number of tasks run that spec.
+ */
+export function judgeRollback(
+  service: Service,
+  allTasks: Task[],
+  previousUpdateStartedAt?: string,
+): ConvergeVerdict {
+  const update = service.UpdateStatus;
+  if (!update?.StartedAt || update.StartedAt === previousUpdateStartedAt) {
+    return { state: 'pending', detail: 'waiting for Swarm to start the rollback' };
+  }
+  if (update.State === 'rollback_paused') {
+    return { state: 'failed', detail: `rollback paused: ${update.Message ?? 'no reason given'}` };
+  }
+  if (update.State !== 'rollback_completed')
+    return { state: 'pending', detail: `${update.State ?? 'rolling back'}` };
+  const running = tasksOfThisDeploy(service, allTasks).filter(
+    (t) => t.DesiredState === 'running' && t.Status.State === 'running',
+  ).length;
+  const want = service.Spec.Mode.Replicated
+    ? (service.Spec.Mode.Replicated.Replicas ?? 1)
+    : Math.max(running, 1);
+  return {
+    state: running >= want ? 'converged' : 'pending',
+    detail: `rolled back, ${running}/${want} running`,
+  };
+}

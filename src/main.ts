@@ -17,6 +17,7 @@ import {
   stackServiceName,
   waitConverged,
   waitOneShot,
+  rollbackStack,
   type ServiceBefore,
 } from './swarm.js';
 import { openTunnel, type Tunnel } from './tunnel.js';
@@ -53,6 +54,15 @@ async function reportTask(
 
 function describeFailure(f: ServiceResult): string {
   return `${f.service} ${f.detail}${f.logs ? `\n${f.logs.trimEnd()}` : ''}`;
+}
+
+function describeRollback(results: ServiceResult[]): string {
+  if (results.length === 0) return 'nothing to roll back: the deploy changed no long-running service';
+  return results
+    .map((r) =>
+      r.state === 'converged' ? `rolled back ${r.service}` : `rollback of ${r.service} failed: ${r.detail}`,
+    )
+    .join('; ');
 }
 
 /** The pipeline: ECR login, build and push, tunnel, stack deploy, one-shot wait, convergence, acceptance. */
@@ -139,57 +149,70 @@ async function deploy(
     if (forced.length > 0) core.info(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
   });
 
-  if (oneShotNames.length > 0) {
-    report.migrate = 'running';
-    await timeline.phase('One-shot services', async () => {
-      const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout).catch((e: Error) => {
-        report.migrate = 'timed-out';
-        throw e;
+  try {
+    if (oneShotNames.length > 0) {
+      report.migrate = 'running';
+      await timeline.phase('One-shot services', async () => {
+        const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout).catch((e: Error) => {
+          report.migrate = 'timed-out';
+          throw e;
+        });
+        report.oneShots = await Promise.all(waited.map((w) => reportTask(engine, w)));
+        const failed = report.oneShots.filter((o) => o.state === 'failed');
+        report.migrate = failed.length > 0 ? 'failed' : 'complete';
+        if (failed.length > 0) throw new Error(failed.map(describeFailure).join('\n'));
       });
-      report.oneShots = await Promise.all(waited.map((w) => reportTask(engine, w)));
-      const failed = report.oneShots.filter((o) => o.state === 'failed');
-      report.migrate = failed.length > 0 ? 'failed' : 'complete';
-      if (failed.length > 0) throw new Error(failed.map(describeFailure).join('\n'));
-    });
-  }
-
-  await timeline.phase('Converge', async () => {
-    const names = await longRunningServices(engine, config.stackName, oneShotNames);
-    if (names.length === 0) return;
-    const waited = await waitConverged(engine, names, config.convergeTimeout, before);
-    const failed = await Promise.all(
-      waited.filter((w) => w.verdict.state === 'failed').map((w) => reportTask(engine, w)),
-    );
-    if (failed.length > 0) {
-      report.failedServices = failed;
-      throw new Error(failed.map(describeFailure).join('\n'));
     }
-  });
-  report.services = await describeStack(engine, config.stackName).catch(() => []);
 
-  if (config.acceptance) {
-    report.acceptance = await timeline.phase('Acceptance tests', async () => {
-      const result = await runAcceptance(
-        local,
-        image,
-        config.appUrl,
-        config.acceptanceCommand,
-        config.acceptanceArgs,
-        config.acceptanceTimeout,
+    await timeline.phase('Converge', async () => {
+      const names = await longRunningServices(engine, config.stackName, oneShotNames);
+      if (names.length === 0) return;
+      const waited = await waitConverged(engine, names, config.convergeTimeout, before);
+      const failed = await Promise.all(
+        waited.filter((w) => w.verdict.state === 'failed').map((w) => reportTask(engine, w)),
       );
-      const summary: AcceptanceReport = { ...result };
-      setOutputs({ 'tests-passed': result.passed, 'tests-failed': result.failed });
-      report.acceptance = summary;
-      if (!result.ok) {
-        const failedNames = result.tests.filter((t) => t.result === 'fail').map((t) => t.name);
-        throw new Error(
-          failedNames.length > 0
-            ? `${failedNames.length} acceptance test(s) failed: ${failedNames.join('; ')}`
-            : `acceptance tests failed: ${result.problem}`,
-        );
+      if (failed.length > 0) {
+        report.failedServices = failed;
+        throw new Error(failed.map(describeFailure).join('\n'));
       }
-      return summary;
     });
+    report.services = await describeStack(engine, config.stackName).catch(() => []);
+
+    if (config.acceptance) {
+      report.acceptance = await timeline.phase('Acceptance tests', async () => {
+        const result = await runAcceptance(
+          local,
+          image,
+          config.appUrl,
+          config.acceptanceCommand,
+          config.acceptanceArgs,
+          config.acceptanceTimeout,
+        );
+        const summary: AcceptanceReport = { ...result };
+        setOutputs({ 'tests-passed': result.passed, 'tests-failed': result.failed });
+        report.acceptance = summary;
+        if (!result.ok) {
+          const failedNames = result.tests.filter((t) => t.result === 'fail').map((t) => t.name);
+          throw new Error(
+            failedNames.length > 0
+              ? `${failedNames.length} acceptance test(s) failed: ${failedNames.join('; ')}`
+              : `acceptance tests failed: ${result.problem}`,
+          );
+        }
+        return summary;
+      });
+    }
+  } catch (e) {
+    if (config.rollbackOnFailure) {
+      report.rollback = await timeline
+        .phase('Rollback', () =>
+          rollbackStack(manager, engine, config.stackName, before, oneShotNames, config.convergeTimeout),
+        )
+        .then((waited) => waited.map((w) => ({ service: w.service.Spec.Name, ...w.verdict })))
+        .catch((err: Error) => [{ service: config.stackName, state: 'failed', detail: err.message }]);
+      throw new Error(`${(e as Error).message}\n${describeRollback(report.rollback)}`, { cause: e });
+    }
+    throw e;
   }
 }
 

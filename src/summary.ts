@@ -26,6 +26,8 @@ export interface Report {
   url?: string;
   services: ServiceRow[];
   oneShots: ServiceResult[];
+  /** Services put back to their previous spec after a failure (rollback-on-failure). */
+  rollback?: ServiceResult[];
   /** Long-running services that failed to converge, with their failing task's logs. */
   failedServices?: ServiceResult[];
   acceptance?: AcceptanceReport;
@@ -116,6 +118,20 @@ export function renderSummary(r: Report): string {
         '</details>',
         '',
       );
+    }
+  }
+
+  if (r.rollback) {
+    out.push('### ↩️ Rollback', '');
+    if (r.rollback.length === 0)
+      out.push('Nothing to roll back: the deploy changed no long-running service.', '');
+    else {
+      out.push('| Service | Result | Detail |', '|---|---|---|');
+      for (const x of r.rollback)
+        out.push(
+          `| ${x.service} | ${x.state === 'converged' ? '✅ rolled back' : '❌ failed'} | ${escapeCell(x.detail)} |`,
+        );
+      out.push('');
     }
   }
 

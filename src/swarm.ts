@@ -1,7 +1,13 @@
 import * as core from '@actions/core';
 import type { DockerCli } from './docker.js';
 import type { Engine, Service, Task } from './engine.js';
-import { judgeConvergence, judgeOneShot, type ConvergeVerdict, type OneShotVerdict } from './judge.js';
+import {
+  judgeConvergence,
+  judgeOneShot,
+  judgeRollback,
+  type ConvergeVerdict,
+  type OneShotVerdict,
+} from './judge.js';
 
 const STACK_LABEL = 'com.docker.stack.namespace';
 export const POLL_MS = 250;
@@ -183,6 +189,41 @@ export function waitConverged(
     what: `services ${names.join(', ')} to converge`,
     timeoutSeconds,
   });
+}
+
+/**
+ * Puts the stack's long-running services that this deploy changed back to the spec they had before
+ * (docker service rollback), and waits for Swarm to finish. Services the deploy created are left.
+ */
+export async function rollbackStack(
+  manager: DockerCli,
+  engine: Engine,
+  stack: string,
+  before: Map<string, ServiceBefore>,
+  oneShot: string[],
+  timeoutSeconds: number,
+): Promise<Waited<ConvergeVerdict>[]> {
+  const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
+  const changed = services.filter((s) => {
+    const was = before.get(s.Spec.Name);
+    const longRunning =
+      !oneShot.includes(s.Spec.Name) && !s.Spec.Mode.ReplicatedJob && !s.Spec.Mode.GlobalJob;
+    return longRunning && was !== undefined && runIdentity(s) !== was.run;
+  });
+  if (changed.length === 0) return [];
+  const startedBefore = new Map(changed.map((s) => [s.Spec.Name, s.UpdateStatus?.StartedAt]));
+  for (const s of changed) {
+    core.info(`Rolling back ${s.Spec.Name}`);
+    await manager.run(['service', 'rollback', '--detach', '--quiet', s.Spec.Name], { silent: true });
+  }
+  const names = changed.map((s) => s.Spec.Name);
+  return waitForVerdicts<ConvergeVerdict>(
+    engine,
+    names,
+    (service, tasks) => judgeRollback(service, tasks, startedBefore.get(service.Spec.Name)),
+    (v) => v.state !== 'pending',
+    { what: `the rollback of ${names.join(', ')}`, timeoutSeconds },
+  );
 }
 
 export interface ServiceRow {
