@@ -122,6 +122,7 @@ const ssh = {
   user: 'root',
   privateKey: fs.readFileSync(env.SSH_KEY, 'utf8'),
   hostKey: parseHostKeyPin(fs.readFileSync(env.SSH_KNOWN_HOSTS, 'utf8'), '127.0.0.1', Number(env.SSH_PORT)),
+  reconnectTimeout: 10,
 };
 fs.mkdirSync(path.join(dir, 'api'));
 fs.mkdirSync(path.join(dir, 'bulk'));

@@ -86812,13 +86812,32 @@ var external_node_stream_ = __nccwpck_require__(7075);
 
 /** Docker Engine API client over a Unix socket (the tunnel's local end). */
 class Engine {
+    ready;
     modem;
     /** Number of API requests made, for benchmarks and tests. */
     calls = 0;
-    constructor(socketPath) {
+    /** ready: resolves when the tunnel is up again after a drop, rejects when it was given up. */
+    constructor(socketPath, ready) {
+        this.ready = ready;
         this.modem = new (modem_default())({ socketPath, version: 'v1.41' });
     }
-    request(path, query = {}, stream = false, method = 'GET', body) {
+    /** A call cut off by a dropped SSH connection is made again once the tunnel is back. */
+    async request(path, query = {}, stream = false, method = 'GET', body) {
+        for (let attempt = 1;; attempt++) {
+            try {
+                return await this.dial(path, query, stream, method, body);
+            }
+            catch (e) {
+                const code = e.code ?? '';
+                const cutOff = ['ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(code) || /socket hang up/.test(String(e));
+                if (!cutOff || !this.ready || attempt >= 20)
+                    throw e;
+                await new Promise((r) => setTimeout(r, 250));
+                await this.ready();
+            }
+        }
+    }
+    dial(path, query = {}, stream = false, method = 'GET', body) {
         this.calls++;
         return new Promise((resolve, reject) => {
             this.modem.dial({
@@ -87297,6 +87316,37 @@ function readConfig(input, env = process.env) {
             problems.push(`ssh-known-hosts ${e.message}`);
         }
     }
+    const jumpHost = get('ssh-jump-host');
+    let jump;
+    if (jumpHost) {
+        const jumpPortText = get('ssh-jump-port') || '22';
+        const jumpPort = Number(jumpPortText);
+        if (!HOST.test(jumpHost))
+            problems.push(`ssh-jump-host "${jumpHost}" is not a host name or IP address`);
+        if (!/^\d+$/.test(jumpPortText) || jumpPort < 1 || jumpPort > 65535) {
+            problems.push(`ssh-jump-port must be a TCP port number (1-65535), not "${jumpPortText}"`);
+        }
+        let jumpKey = { keys: [], fingerprints: [], keyTypes: [] };
+        const jumpKnownHosts = input('ssh-jump-known-hosts');
+        if (!jumpKnownHosts.trim()) {
+            problems.push("ssh-jump-known-hosts is required with ssh-jump-host: the jump host's key, as for ssh-known-hosts");
+        }
+        else if (HOST.test(jumpHost) && jumpPort >= 1 && jumpPort <= 65535) {
+            try {
+                jumpKey = parseHostKeyPin(jumpKnownHosts, jumpHost, jumpPort);
+            }
+            catch (e) {
+                problems.push(`ssh-jump-known-hosts ${e.message}`);
+            }
+        }
+        jump = { host: jumpHost, port: jumpPort, user: get('ssh-jump-user') || user, hostKey: jumpKey };
+    }
+    else {
+        for (const name of ['ssh-jump-port', 'ssh-jump-user', 'ssh-jump-known-hosts']) {
+            if (get(name))
+                problems.push(`${name} is set but ssh-jump-host is not: set ssh-jump-host, or remove ${name}`);
+        }
+    }
     const remoteSocket = get('remote-docker-socket') || '/var/run/docker.sock';
     if (!remoteSocket.startsWith('/'))
         problems.push(`remote-docker-socket must be an absolute path, not "${remoteSocket}"`);
@@ -87331,7 +87381,17 @@ function readConfig(input, env = process.env) {
         dockerfile,
         buildArgs,
         target: get('target') || undefined,
-        ssh: { host, port, user, privateKey, passphrase, hostKey, remoteSocket },
+        ssh: {
+            host,
+            port,
+            user,
+            privateKey,
+            passphrase,
+            hostKey,
+            remoteSocket,
+            jump,
+            reconnectTimeout: seconds('ssh-reconnect-timeout', 60),
+        },
         stackName,
         stackFile,
         versionVariable,
@@ -87880,6 +87940,7 @@ var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node
 
 
 
+
 const RSA_ALGORITHMS = ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 /** Host key algorithms to ask for: those of the pinned keys, so the server shows one we can check. */
 function hostKeyAlgorithms(keyTypes) {
@@ -87887,15 +87948,17 @@ function hostKeyAlgorithms(keyTypes) {
         return undefined;
     return keyTypes.flatMap((t) => (t === 'ssh-rsa' ? RSA_ALGORITHMS : [t]));
 }
-function connect(ssh) {
+function connect(ep, ssh, sock) {
     return new Promise((resolve, reject) => {
         const client = new lib.Client();
         let presented;
-        const serverHostKey = hostKeyAlgorithms(ssh.hostKey.keyTypes);
+        let settled = false;
+        const serverHostKey = hostKeyAlgorithms(ep.hostKey.keyTypes);
         const config = {
-            host: ssh.host,
-            port: ssh.port,
-            username: ssh.user,
+            host: ep.host,
+            port: ep.port,
+            sock,
+            username: ep.user,
             privateKey: ssh.privateKey,
             passphrase: ssh.passphrase,
             readyTimeout: 20_000,
@@ -87903,32 +87966,31 @@ function connect(ssh) {
             keepaliveCountMax: 3,
             hostVerifier: (key) => {
                 presented = key;
-                return hostKeyAllowed(ssh.hostKey, key);
+                return hostKeyAllowed(ep.hostKey, key);
             },
             ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey } } : {}),
         };
-        const target = `${ssh.user}@${ssh.host}:${ssh.port}`;
+        const target = `${ep.user}@${ep.host}:${ep.port}`;
         client.once('ready', () => {
+            settled = true;
             // Docker API calls are small request/response exchanges: Nagle's algorithm would hold each one back.
             client.setNoDelay(true);
             resolve(client);
         });
-        let settled = false;
-        client.once('ready', () => (settled = true));
         client.on('error', (err) => {
             client.end();
             if (settled)
-                return; // after the handshake, a dropped connection shows up as failing docker calls
+                return; // after the handshake, a dropped connection ends in 'close' and a reconnect
             settled = true;
-            if (presented && !hostKeyAllowed(ssh.hostKey, presented)) {
-                reject(new Error(`ssh-known-hosts: ${ssh.host} presented host key ${fingerprint(presented)}, which is not the pinned key; ` +
-                    'connection refused before authentication. If the manager was replaced, update ssh-known-hosts (ssh-keyscan).'));
+            if (presented && !hostKeyAllowed(ep.hostKey, presented)) {
+                reject(new Error(`${ep.pinInput}: ${ep.host} presented host key ${fingerprint(presented)}, which is not the pinned key; ` +
+                    `connection refused before authentication. If the host was replaced, update ${ep.pinInput} (ssh-keyscan).`));
             }
             else if (err.level === 'client-authentication') {
-                reject(new Error(`ssh-private-key: ${target} did not accept the key (is its public key in authorized_keys for ${ssh.user}?)`));
+                reject(new Error(`ssh-private-key: ${target} did not accept the key (is its public key in authorized_keys for ${ep.user}?)`));
             }
             else if (!presented && serverHostKey && /no matching/i.test(err.message)) {
-                reject(new Error(`ssh-known-hosts: ${ssh.host} offers no host key of the pinned type(s) ${ssh.hostKey.keyTypes.join(', ')}`));
+                reject(new Error(`${ep.pinInput}: ${ep.host} offers no host key of the pinned type(s) ${ep.hostKey.keyTypes.join(', ')}`));
             }
             else {
                 reject(new Error(`SSH connection to ${target} failed: ${err.message}`));
@@ -87937,12 +87999,68 @@ function connect(ssh) {
         client.connect(config);
     });
 }
+/** Connects to the manager, through the jump host when there is one; both host keys pinned. */
+async function connectToManager(ssh) {
+    const manager = { ...ssh, pinInput: 'ssh-known-hosts' };
+    if (!ssh.jump)
+        return connect(manager, ssh);
+    const jump = await connect({ ...ssh.jump, pinInput: 'ssh-jump-known-hosts' }, ssh);
+    try {
+        const stream = await new Promise((resolve, reject) => jump.forwardOut('127.0.0.1', 0, ssh.host, ssh.port, (err, s) => err
+            ? reject(new Error(`jump host ${ssh.jump.host} could not reach ${ssh.host}:${ssh.port}: ${err.message}`))
+            : resolve(s)));
+        const client = await connect(manager, ssh, stream);
+        client.once('close', () => jump.end());
+        jump.once('close', () => client.end());
+        return client;
+    }
+    catch (e) {
+        jump.end();
+        throw e;
+    }
+}
+const tunnel_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /**
- * Opens the SSH connection to the manager (host key pinned, keepalive on) and serves a local Unix
- * socket in `dir` (0700) whose every connection is forwarded to the remote Docker socket.
+ * Opens the SSH connection to the manager (host keys pinned, keepalive on) and serves a local Unix
+ * socket in `dir` (0700) whose every connection is forwarded to the remote Docker socket. When the
+ * connection drops, it reconnects with backoff; connections made meanwhile wait for it. After
+ * ssh.reconnectTimeout seconds without success it gives up, and they fail with the reason.
  */
 async function openTunnel(ssh, dir) {
-    const client = await connect(ssh);
+    let closed = false;
+    let current = Promise.resolve(await connectToManager(ssh));
+    const reconnect = async () => {
+        const deadline = Date.now() + ssh.reconnectTimeout * 1000;
+        let delay = 250;
+        for (;;) {
+            try {
+                const client = await connectToManager(ssh);
+                core/* info */.pq(`SSH connection to ${ssh.host} re-established`);
+                return watch(client);
+            }
+            catch (e) {
+                if (closed)
+                    throw new Error('the tunnel was closed', { cause: e });
+                if (Date.now() + delay > deadline) {
+                    throw new Error(`lost the SSH connection to ${ssh.host} and could not re-establish it within ${ssh.reconnectTimeout} s ` +
+                        `(ssh-reconnect-timeout): ${e.message}`, { cause: e });
+                }
+                await tunnel_sleep(delay);
+                delay = Math.min(delay * 2, 4000);
+            }
+        }
+    };
+    const watch = (client) => {
+        client.once('close', () => {
+            if (closed)
+                return;
+            core/* warning */.$e(`SSH connection to ${ssh.host} lost; reconnecting (up to ${ssh.reconnectTimeout} s)`);
+            current = reconnect();
+            current.catch(() => undefined);
+        });
+        return client;
+    };
+    watch(await current);
     const socketPath = external_node_path_default().join(dir, 'docker.sock');
     external_node_fs_default().rmSync(socketPath, { force: true });
     const sockets = new Set();
@@ -87950,24 +88068,22 @@ async function openTunnel(ssh, dir) {
         sockets.add(local);
         local.on('close', () => sockets.delete(local));
         local.on('error', () => local.destroy());
-        client.openssh_forwardOutStreamLocal(ssh.remoteSocket, (err, remote) => {
-            if (err) {
-                local.destroy();
-                return;
-            }
+        current.then((client) => client.openssh_forwardOutStreamLocal(ssh.remoteSocket, (err, remote) => {
+            if (err)
+                return void local.destroy();
             remote.on('error', () => local.destroy());
             local.pipe(remote).pipe(local);
-        });
+        }), () => local.destroy());
     });
     await new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(socketPath, () => resolve());
     });
     external_node_fs_default().chmodSync(socketPath, 0o600);
-    let closed = false;
     return {
         socketPath,
         dockerHost: `unix://${socketPath}`,
+        ready: () => current.then(() => undefined),
         async close() {
             if (closed)
                 return;
@@ -87975,7 +88091,7 @@ async function openTunnel(ssh, dir) {
             for (const s of sockets)
                 s.destroy();
             await new Promise((resolve) => server.close(() => resolve()));
-            client.end();
+            (await current.catch(() => undefined))?.end();
             external_node_fs_default().rmSync(socketPath, { force: true });
         },
     };
@@ -88076,7 +88192,7 @@ async function deploy(config, work, report, onTunnel, onLock) {
         }
         return t;
     });
-    const engine = new Engine(tunnel.socketPath);
+    const engine = new Engine(tunnel.socketPath, tunnel.ready);
     const manager = local.on(tunnel.dockerHost);
     const lock = await timeline.phase('Deploy lock', () => acquireLock(engine, config.stackName, lockOwner(), config.oneShotTimeout + config.convergeTimeout + config.acceptanceTimeout + 300, config.lockTimeout));
     onLock(lock);

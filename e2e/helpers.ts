@@ -33,6 +33,7 @@ export interface RunOptions {
   skipPost?: boolean;
   killAfter?: string;
   killSignal?: NodeJS.Signals;
+  onLine?: (text: string) => void;
 }
 
 export const sb: Record<string, string> = sandbox();
@@ -167,4 +168,18 @@ export async function removeStack(name: string): Promise<void> {
     await sleep(200);
   }
   throw new Error(`stack ${name} did not go away; left: ${left.replace(/\n/g, ' ')}`);
+}
+
+/** Stops the sandbox's sshd: the listener and every open session, as a restart of the manager's sshd does. */
+export async function stopSshd(): Promise<void> {
+  const pidFile = path.join(sb.SANDBOX_DIR, 'ssh/sshd.pid');
+  const pid = fs.readFileSync(pidFile, 'utf8').trim();
+  execFileSync('pkill', ['-TERM', '-P', pid], { stdio: 'ignore' });
+  process.kill(Number(pid), 'SIGTERM');
+  for (let i = 0; i < 50 && fs.existsSync(pidFile); i++) await sleep(100);
+}
+
+export function startSshd(): void {
+  const dir = path.join(sb.SANDBOX_DIR, 'ssh');
+  execFileSync('/usr/sbin/sshd', ['-f', path.join(dir, 'sshd_config'), '-E', path.join(dir, 'sshd.log')]);
 }

@@ -19,6 +19,8 @@ import {
   sb,
   service,
   sshdAccepted,
+  startSshd,
+  stopSshd,
   tasksOf,
 } from './helpers.js';
 
@@ -380,6 +382,58 @@ describe('deploy lock on the manager', () => {
     );
     expect(lockExists()).toBe(false);
     expectClean(r);
+  });
+});
+
+describe('a dropped SSH connection', () => {
+  test('11. sshd restarted mid-wait: the tunnel reconnects and the deploy carries on', async () => {
+    let restarted: Promise<void> | undefined;
+    const r = await run({
+      inputs: inputs({ 'build-args': `MIGRATE_FAIL_TIMES=2\nMIGRATE_COUNTER=${randomSha()}` }),
+      sha: randomSha(),
+      onLine: (text) => {
+        if (text.includes('::group::One-shot services') && !restarted) {
+          restarted = stopSshd().then(async () => {
+            await new Promise((done) => setTimeout(done, 1500));
+            startSshd();
+          });
+        }
+      },
+    });
+    await restarted;
+    expect(r.log).toContain('::warning::SSH connection to 127.0.0.1 lost; reconnecting (up to 60 s)');
+    expect(r.log).toContain('SSH connection to 127.0.0.1 re-established');
+    expect(r.exitCode).toBe(0);
+    expect(r.outputs).toMatchObject({ migrate: 'complete', 'tests-failed': '0' });
+    expectClean(r);
+    expectNoSecrets(r);
+  });
+
+  test('11b. sshd gone for good: the run gives up after ssh-reconnect-timeout with a clear error', async () => {
+    let stopped: Promise<void> | undefined;
+    try {
+      const r = await run({
+        inputs: inputs({
+          'build-args': `MIGRATE_FAIL_TIMES=2\nMIGRATE_COUNTER=${randomSha()}`,
+          'ssh-reconnect-timeout': '3',
+        }),
+        sha: randomSha(),
+        onLine: (text) => {
+          if (text.includes('::group::One-shot services') && !stopped) stopped = stopSshd();
+        },
+      });
+      expect(r.exitCode).toBe(1);
+      expect(r.log).toMatch(
+        /lost the SSH connection to 127\.0\.0\.1 and could not re-establish it within 3 s \(ssh-reconnect-timeout\)/,
+      );
+      expect(r.mainSeconds).toBeLessThan(60);
+      expectClean(r);
+    } finally {
+      await stopped;
+      startSshd();
+      // That run could not release its deploy lock.
+      manager(['config', 'rm', 'ecr-swarm-deploy-lock.todobackend']);
+    }
   });
 });
 

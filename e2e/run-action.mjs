@@ -57,14 +57,18 @@ export function fixtureInputs(sb, overrides = {}) {
   };
 }
 
-function exec(node, script, env, { killAfter, killSignal = 'SIGKILL' } = {}) {
+function exec(node, script, env, { killAfter, killSignal = 'SIGKILL', onLine } = {}) {
   return new Promise((resolve) => {
     const child = spawn(node, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     const lines = [];
     const onData = (d) => {
       log += d;
-      for (const text of String(d).split('\n')) if (text) lines.push({ at: Date.now(), text });
+      for (const text of String(d).split('\n')) {
+        if (!text) continue;
+        lines.push({ at: Date.now(), text });
+        onLine?.(text);
+      }
       if (killAfter && log.includes(killAfter) && child.exitCode === null && !child.killed)
         child.kill(killSignal);
     };
@@ -77,7 +81,7 @@ function exec(node, script, env, { killAfter, killSignal = 'SIGKILL' } = {}) {
 /**
  * Runs main then post. Options: inputs, env (extra environment), node (binary, default the
  * sandbox's Node 24), sha, skipPost, killAfter (send main killSignal, default SIGKILL, once its log
- * contains this text).
+ * contains this text), onLine (called with each line of main's output as it arrives).
  */
 export async function runAction({
   inputs,
@@ -87,6 +91,7 @@ export async function runAction({
   skipPost = false,
   killAfter,
   killSignal,
+  onLine,
 } = {}) {
   const sb = sandbox();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esd-run-'));
@@ -126,7 +131,7 @@ export async function runAction({
   const nodeBin = node ?? sb.NODE24;
   const script = path.join(ROOT, 'dist/index.js');
   const started = Date.now();
-  const main = await exec(nodeBin, script, { ...base, ...inputEnv }, { killAfter, killSignal });
+  const main = await exec(nodeBin, script, { ...base, ...inputEnv }, { killAfter, killSignal, onLine });
   const mainSeconds = (Date.now() - started) / 1000;
   const state = parseCommandFile(files.GITHUB_STATE);
   let post = { exitCode: null, log: '' };

@@ -58,11 +58,37 @@ export class Engine {
   /** Number of API requests made, for benchmarks and tests. */
   calls = 0;
 
-  constructor(socketPath: string) {
+  /** ready: resolves when the tunnel is up again after a drop, rejects when it was given up. */
+  constructor(
+    socketPath: string,
+    private readonly ready?: () => Promise<void>,
+  ) {
     this.modem = new Modem({ socketPath, version: 'v1.41' });
   }
 
-  private request<T>(
+  /** A call cut off by a dropped SSH connection is made again once the tunnel is back. */
+  private async request<T>(
+    path: string,
+    query: Record<string, unknown> = {},
+    stream = false,
+    method: 'GET' | 'POST' | 'DELETE' = 'GET',
+    body?: unknown,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dial<T>(path, query, stream, method, body);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? '';
+        const cutOff =
+          ['ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(code) || /socket hang up/.test(String(e));
+        if (!cutOff || !this.ready || attempt >= 20) throw e;
+        await new Promise((r) => setTimeout(r, 250));
+        await this.ready();
+      }
+    }
+  }
+
+  private dial<T>(
     path: string,
     query: Record<string, unknown> = {},
     stream = false,

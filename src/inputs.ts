@@ -12,6 +12,10 @@ export interface SshConfig {
   passphrase?: string;
   hostKey: HostKeyPin;
   remoteSocket: string;
+  /** A bastion the manager is reached through (same key), its host key pinned too. */
+  jump?: { host: string; port: number; user: string; hostKey: HostKeyPin };
+  /** Seconds to keep trying to re-establish a dropped connection. */
+  reconnectTimeout: number;
 }
 
 export interface Config {
@@ -238,6 +242,35 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
       problems.push(`ssh-known-hosts ${(e as Error).message}`);
     }
   }
+  const jumpHost = get('ssh-jump-host');
+  let jump: SshConfig['jump'];
+  if (jumpHost) {
+    const jumpPortText = get('ssh-jump-port') || '22';
+    const jumpPort = Number(jumpPortText);
+    if (!HOST.test(jumpHost)) problems.push(`ssh-jump-host "${jumpHost}" is not a host name or IP address`);
+    if (!/^\d+$/.test(jumpPortText) || jumpPort < 1 || jumpPort > 65535) {
+      problems.push(`ssh-jump-port must be a TCP port number (1-65535), not "${jumpPortText}"`);
+    }
+    let jumpKey: HostKeyPin = { keys: [], fingerprints: [], keyTypes: [] };
+    const jumpKnownHosts = input('ssh-jump-known-hosts');
+    if (!jumpKnownHosts.trim()) {
+      problems.push(
+        "ssh-jump-known-hosts is required with ssh-jump-host: the jump host's key, as for ssh-known-hosts",
+      );
+    } else if (HOST.test(jumpHost) && jumpPort >= 1 && jumpPort <= 65535) {
+      try {
+        jumpKey = parseHostKeyPin(jumpKnownHosts, jumpHost, jumpPort);
+      } catch (e) {
+        problems.push(`ssh-jump-known-hosts ${(e as Error).message}`);
+      }
+    }
+    jump = { host: jumpHost, port: jumpPort, user: get('ssh-jump-user') || user, hostKey: jumpKey };
+  } else {
+    for (const name of ['ssh-jump-port', 'ssh-jump-user', 'ssh-jump-known-hosts']) {
+      if (get(name))
+        problems.push(`${name} is set but ssh-jump-host is not: set ssh-jump-host, or remove ${name}`);
+    }
+  }
   const remoteSocket = get('remote-docker-socket') || '/var/run/docker.sock';
   if (!remoteSocket.startsWith('/'))
     problems.push(`remote-docker-socket must be an absolute path, not "${remoteSocket}"`);
@@ -277,7 +310,17 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
     dockerfile,
     buildArgs,
     target: get('target') || undefined,
-    ssh: { host, port, user, privateKey, passphrase, hostKey, remoteSocket },
+    ssh: {
+      host,
+      port,
+      user,
+      privateKey,
+      passphrase,
+      hostKey,
+      remoteSocket,
+      jump,
+      reconnectTimeout: seconds('ssh-reconnect-timeout', 60),
+    },
     stackName,
     stackFile,
     versionVariable,

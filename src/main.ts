@@ -122,7 +122,7 @@ async function deploy(
     }
     return t;
   });
-  const engine = new Engine(tunnel.socketPath);
+  const engine = new Engine(tunnel.socketPath, tunnel.ready);
   const manager = local.on(tunnel.dockerHost);
   const lock = await timeline.phase('Deploy lock', () =>
     acquireLock(

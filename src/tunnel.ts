@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import * as core from '@actions/core';
 import { Client, type ConnectConfig } from 'ssh2';
-import { fingerprint, hostKeyAllowed } from './hostkey.js';
+import { fingerprint, hostKeyAllowed, type HostKeyPin } from './hostkey.js';
 import type { SshConfig } from './inputs.js';
 
 export interface Tunnel {
@@ -10,7 +12,19 @@ export interface Tunnel {
   socketPath: string;
   /** DOCKER_HOST value for the local end. */
   dockerHost: string;
+  /** Resolves when the SSH connection is up (at once, or after a reconnect); rejects once it was given up. */
+  ready(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One SSH server on the way: the manager, or the jump host in front of it. */
+interface Endpoint {
+  host: string;
+  port: number;
+  user: string;
+  hostKey: HostKeyPin;
+  /** The input that pins this host's key, for error messages. */
+  pinInput: string;
 }
 
 const RSA_ALGORITHMS = ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
@@ -21,15 +35,17 @@ function hostKeyAlgorithms(keyTypes: string[]): string[] | undefined {
   return keyTypes.flatMap((t) => (t === 'ssh-rsa' ? RSA_ALGORITHMS : [t]));
 }
 
-function connect(ssh: SshConfig): Promise<Client> {
+function connect(ep: Endpoint, ssh: SshConfig, sock?: Duplex): Promise<Client> {
   return new Promise((resolve, reject) => {
     const client = new Client();
     let presented: Buffer | undefined;
-    const serverHostKey = hostKeyAlgorithms(ssh.hostKey.keyTypes);
+    let settled = false;
+    const serverHostKey = hostKeyAlgorithms(ep.hostKey.keyTypes);
     const config: ConnectConfig = {
-      host: ssh.host,
-      port: ssh.port,
-      username: ssh.user,
+      host: ep.host,
+      port: ep.port,
+      sock,
+      username: ep.user,
       privateKey: ssh.privateKey,
       passphrase: ssh.passphrase,
       readyTimeout: 20_000,
@@ -37,39 +53,38 @@ function connect(ssh: SshConfig): Promise<Client> {
       keepaliveCountMax: 3,
       hostVerifier: (key: Buffer) => {
         presented = key;
-        return hostKeyAllowed(ssh.hostKey, key);
+        return hostKeyAllowed(ep.hostKey, key);
       },
       ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as never } } : {}),
     };
-    const target = `${ssh.user}@${ssh.host}:${ssh.port}`;
+    const target = `${ep.user}@${ep.host}:${ep.port}`;
     client.once('ready', () => {
+      settled = true;
       // Docker API calls are small request/response exchanges: Nagle's algorithm would hold each one back.
       client.setNoDelay(true);
       resolve(client);
     });
-    let settled = false;
-    client.once('ready', () => (settled = true));
     client.on('error', (err: Error & { level?: string }) => {
       client.end();
-      if (settled) return; // after the handshake, a dropped connection shows up as failing docker calls
+      if (settled) return; // after the handshake, a dropped connection ends in 'close' and a reconnect
       settled = true;
-      if (presented && !hostKeyAllowed(ssh.hostKey, presented)) {
+      if (presented && !hostKeyAllowed(ep.hostKey, presented)) {
         reject(
           new Error(
-            `ssh-known-hosts: ${ssh.host} presented host key ${fingerprint(presented)}, which is not the pinned key; ` +
-              'connection refused before authentication. If the manager was replaced, update ssh-known-hosts (ssh-keyscan).',
+            `${ep.pinInput}: ${ep.host} presented host key ${fingerprint(presented)}, which is not the pinned key; ` +
+              `connection refused before authentication. If the host was replaced, update ${ep.pinInput} (ssh-keyscan).`,
           ),
         );
       } else if (err.level === 'client-authentication') {
         reject(
           new Error(
-            `ssh-private-key: ${target} did not accept the key (is its public key in authorized_keys for ${ssh.user}?)`,
+            `ssh-private-key: ${target} did not accept the key (is its public key in authorized_keys for ${ep.user}?)`,
           ),
         );
       } else if (!presented && serverHostKey && /no matching/i.test(err.message)) {
         reject(
           new Error(
-            `ssh-known-hosts: ${ssh.host} offers no host key of the pinned type(s) ${ssh.hostKey.keyTypes.join(', ')}`,
+            `${ep.pinInput}: ${ep.host} offers no host key of the pinned type(s) ${ep.hostKey.keyTypes.join(', ')}`,
           ),
         );
       } else {
@@ -80,12 +95,78 @@ function connect(ssh: SshConfig): Promise<Client> {
   });
 }
 
+/** Connects to the manager, through the jump host when there is one; both host keys pinned. */
+async function connectToManager(ssh: SshConfig): Promise<Client> {
+  const manager: Endpoint = { ...ssh, pinInput: 'ssh-known-hosts' };
+  if (!ssh.jump) return connect(manager, ssh);
+  const jump = await connect({ ...ssh.jump, pinInput: 'ssh-jump-known-hosts' }, ssh);
+  try {
+    const stream = await new Promise<Duplex>((resolve, reject) =>
+      jump.forwardOut('127.0.0.1', 0, ssh.host, ssh.port, (err, s) =>
+        err
+          ? reject(
+              new Error(
+                `jump host ${ssh.jump!.host} could not reach ${ssh.host}:${ssh.port}: ${err.message}`,
+              ),
+            )
+          : resolve(s),
+      ),
+    );
+    const client = await connect(manager, ssh, stream);
+    client.once('close', () => jump.end());
+    jump.once('close', () => client.end());
+    return client;
+  } catch (e) {
+    jump.end();
+    throw e;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /**
- * Opens the SSH connection to the manager (host key pinned, keepalive on) and serves a local Unix
- * socket in `dir` (0700) whose every connection is forwarded to the remote Docker socket.
+ * Opens the SSH connection to the manager (host keys pinned, keepalive on) and serves a local Unix
+ * socket in `dir` (0700) whose every connection is forwarded to the remote Docker socket. When the
+ * connection drops, it reconnects with backoff; connections made meanwhile wait for it. After
+ * ssh.reconnectTimeout seconds without success it gives up, and they fail with the reason.
  */
 export async function openTunnel(ssh: SshConfig, dir: string): Promise<Tunnel> {
-  const client = await connect(ssh);
+  let closed = false;
+  let current = Promise.resolve(await connectToManager(ssh));
+
+  const reconnect = async (): Promise<Client> => {
+    const deadline = Date.now() + ssh.reconnectTimeout * 1000;
+    let delay = 250;
+    for (;;) {
+      try {
+        const client = await connectToManager(ssh);
+        core.info(`SSH connection to ${ssh.host} re-established`);
+        return watch(client);
+      } catch (e) {
+        if (closed) throw new Error('the tunnel was closed', { cause: e });
+        if (Date.now() + delay > deadline) {
+          throw new Error(
+            `lost the SSH connection to ${ssh.host} and could not re-establish it within ${ssh.reconnectTimeout} s ` +
+              `(ssh-reconnect-timeout): ${(e as Error).message}`,
+            { cause: e },
+          );
+        }
+        await sleep(delay);
+        delay = Math.min(delay * 2, 4000);
+      }
+    }
+  };
+  const watch = (client: Client): Client => {
+    client.once('close', () => {
+      if (closed) return;
+      core.warning(`SSH connection to ${ssh.host} lost; reconnecting (up to ${ssh.reconnectTimeout} s)`);
+      current = reconnect();
+      current.catch(() => undefined);
+    });
+    return client;
+  };
+  watch(await current);
+
   const socketPath = path.join(dir, 'docker.sock');
   fs.rmSync(socketPath, { force: true });
   const sockets = new Set<net.Socket>();
@@ -93,30 +174,31 @@ export async function openTunnel(ssh: SshConfig, dir: string): Promise<Tunnel> {
     sockets.add(local);
     local.on('close', () => sockets.delete(local));
     local.on('error', () => local.destroy());
-    client.openssh_forwardOutStreamLocal(ssh.remoteSocket, (err, remote) => {
-      if (err) {
-        local.destroy();
-        return;
-      }
-      remote.on('error', () => local.destroy());
-      local.pipe(remote).pipe(local);
-    });
+    current.then(
+      (client) =>
+        client.openssh_forwardOutStreamLocal(ssh.remoteSocket, (err, remote) => {
+          if (err) return void local.destroy();
+          remote.on('error', () => local.destroy());
+          local.pipe(remote).pipe(local);
+        }),
+      () => local.destroy(),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => resolve());
   });
   fs.chmodSync(socketPath, 0o600);
-  let closed = false;
   return {
     socketPath,
     dockerHost: `unix://${socketPath}`,
+    ready: () => current.then(() => undefined),
     async close() {
       if (closed) return;
       closed = true;
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      client.end();
+      (await current.catch(() => undefined))?.end();
       fs.rmSync(socketPath, { force: true });
     },
   };
