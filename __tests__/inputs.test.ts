@@ -186,6 +186,26 @@ describe('readConfig', () => {
     ).toBe('correct horse');
   });
 
+  test('a jump host: its own pinned key, the same key by default for its user', () => {
+    const bastion = makeKey();
+    const c = read({
+      'ssh-jump-host': 'bastion.example.com',
+      'ssh-jump-known-hosts': `bastion.example.com ${bastion.line}`,
+    });
+    expect(c.ssh.jump).toMatchObject({ host: 'bastion.example.com', port: 22, user: 'docker' });
+    expect(c.ssh.jump?.hostKey.keys[0]).toEqual(bastion.blob);
+    expect(c.ssh.reconnectTimeout).toBe(60);
+    expect(problems({ 'ssh-jump-host': 'bastion.example.com' })).toEqual([
+      expect.stringMatching(/^ssh-jump-known-hosts is required with ssh-jump-host/),
+    ]);
+    expect(problems({ 'ssh-jump-user': 'ec2-user' })).toEqual([
+      'ssh-jump-user is set but ssh-jump-host is not: set ssh-jump-host, or remove ssh-jump-user',
+    ]);
+    expect(problems({ 'ssh-jump-host': 'bastion', 'ssh-jump-known-hosts': `other ${bastion.line}` })).toEqual(
+      [expect.stringMatching(/^ssh-jump-known-hosts has 1 line\(s\), none for bastion/)],
+    );
+  });
+
   test('acceptance off needs no app-url', () => {
     expect(read({ acceptance: 'false', 'app-url': '' }).acceptance).toBe(false);
   });

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A three-node Swarm on one machine: a manager and two workers, each dockerd in its own network
-# namespace on a bridge (192.168.77.0/24), an authenticated registry on the bridge address, sshd
-# inside the manager's namespace only, and an ECR emulator that points at that registry.
+# namespace on a bridge (192.168.77.0/24), an authenticated registry on the bridge address, sshd on
+# the manager reachable only through a bastion (in sw3's namespace), and an ECR emulator for that registry.
 # Usage: cluster.sh up | down   (needs the sandbox up: it reuses its keys and the runner's engine)
 set -euo pipefail
 
@@ -70,14 +70,23 @@ YAML
   wait_for 30 "cluster registry" curl -s -o /dev/null "http://$NET.1:5000/v2/"
 }
 
+# sshd on the manager accepts only the bastion (sw3's address); the bastion, in sw3's namespace, is
+# what the action connects to. Each has its own host key.
 start_sshd() {
   local d="$WORK/ssh"
   mkdir -p "$d"
-  sed -e "s|^ListenAddress .*|ListenAddress $NET.11:22|" -e "s|^PidFile .*|PidFile $d/sshd.pid|" \
-    "$SANDBOX/ssh/sshd_config" > "$d/sshd_config"
+  [ -f "$d/bastion_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$d/bastion_ed25519"
+  sed -e "s|^ListenAddress .*|ListenAddress $NET.11:22|" -e "s|^PidFile .*|PidFile $d/manager-sshd.pid|" \
+    "$SANDBOX/ssh/sshd_config" > "$d/manager_sshd_config"
+  sed -e "s|^ListenAddress .*|ListenAddress $NET.13:22|" -e "s|^PidFile .*|PidFile $d/bastion-sshd.pid|" \
+    -e "s|^HostKey .*|HostKey $d/bastion_ed25519|" "$SANDBOX/ssh/sshd_config" > "$d/bastion_sshd_config"
   echo "$NET.11 $(cut -d' ' -f1,2 "$SANDBOX/ssh/host_ed25519.pub")" > "$d/known_hosts"
-  alive "$d/sshd.pid" || nsenter --net=/run/netns/esd1 /usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log"
-  wait_for 10 "sshd on the manager" bash -c "exec 3<>/dev/tcp/$NET.11/22"
+  echo "$NET.13 $(cut -d' ' -f1,2 "$d/bastion_ed25519.pub")" > "$d/bastion_known_hosts"
+  ip netns exec esd1 iptables -C INPUT -p tcp --dport 22 ! -s "$NET.13" -j REJECT --reject-with tcp-reset 2>/dev/null ||
+    ip netns exec esd1 iptables -I INPUT -p tcp --dport 22 ! -s "$NET.13" -j REJECT --reject-with tcp-reset
+  alive "$d/manager-sshd.pid" || nsenter --net=/run/netns/esd1 /usr/sbin/sshd -f "$d/manager_sshd_config" -E "$d/manager-sshd.log"
+  alive "$d/bastion-sshd.pid" || nsenter --net=/run/netns/esd3 /usr/sbin/sshd -f "$d/bastion_sshd_config" -E "$d/bastion-sshd.log"
+  wait_for 10 "sshd on the bastion" bash -c "exec 3<>/dev/tcp/$NET.13/22"
 }
 
 start_ecr_emulator() {
@@ -124,6 +133,8 @@ CLUSTER_MANAGER_HOST=$(node_host 1)
 CLUSTER_MANAGER_SOCKET=$WORK/sw1/docker.sock
 CLUSTER_SSH_HOST=$NET.11
 CLUSTER_KNOWN_HOSTS=$WORK/ssh/known_hosts
+CLUSTER_JUMP_HOST=$NET.13
+CLUSTER_JUMP_KNOWN_HOSTS=$WORK/ssh/bastion_known_hosts
 CLUSTER_REGISTRY=$NET.1:5000
 CLUSTER_ECR_ENDPOINT=http://127.0.0.1:$ECR_PORT
 CLUSTER_WORKER_IPS=$NET.12 $NET.13
@@ -137,7 +148,8 @@ down() {
     alive "$WORK/sw$i/docker.pid" && ndocker "$i" swarm leave --force >/dev/null 2>&1 || true
   done
   stop_pidfile "$WORK/ecr/pid"
-  stop_pidfile "$WORK/ssh/sshd.pid"
+  stop_pidfile "$WORK/ssh/manager-sshd.pid"
+  stop_pidfile "$WORK/ssh/bastion-sshd.pid"
   stop_pidfile "$WORK/registry/pid"
   for i in "${NODES[@]}"; do stop_pidfile "$WORK/sw$i/docker.pid"; done
   for i in "${NODES[@]}"; do

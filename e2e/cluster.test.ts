@@ -29,11 +29,21 @@ const node = (i: number, args: string[], env: Record<string, string> = {}) =>
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 
+function connectTo(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, host, () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+  });
+}
+
 beforeAll(() => clusterSh('up'));
 afterAll(() => clusterSh('down'));
 
 describe('three-node swarm', () => {
-  test('workers pull the private image with the forwarded credentials; replicas spread; the tunnel reaches only the manager', async () => {
+  test('through a bastion: workers pull the private image with the forwarded credentials; replicas spread; the tunnel reaches only the manager', async () => {
     const c = cluster();
     const [worker2, worker3] = c.CLUSTER_WORKER_IPS.split(' ');
     const r = await run({
@@ -41,6 +51,8 @@ describe('three-node swarm', () => {
         'ssh-host': c.CLUSTER_SSH_HOST,
         'ssh-port': '22',
         'ssh-known-hosts': fs.readFileSync(c.CLUSTER_KNOWN_HOSTS, 'utf8'),
+        'ssh-jump-host': c.CLUSTER_JUMP_HOST,
+        'ssh-jump-known-hosts': fs.readFileSync(c.CLUSTER_JUMP_KNOWN_HOSTS, 'utf8'),
         'remote-docker-socket': c.CLUSTER_MANAGER_SOCKET,
         'stack-file': path.join(repoRoot, 'e2e/fixture/stack-cluster.yml'),
         'app-url': `http://${worker2}:8000`,
@@ -80,15 +92,34 @@ describe('three-node swarm', () => {
     }
     // Both workers serve the app; the db on the manager is reached over the overlay network.
     for (const ip of [worker2, worker3]) expect((await fetch(`http://${ip}:8000/todos`)).status).toBe(200);
-    // Nothing but the manager runs sshd: a worker refuses SSH outright.
-    for (const ip of [worker2, worker3]) {
-      const refused = await new Promise<string>((resolve) => {
-        const socket = net.connect(22, ip, () => resolve('connected'));
-        socket.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
-      });
-      expect(refused).toBe('ECONNREFUSED');
-    }
+    // The manager's sshd refuses everyone but the bastion, and worker sw2 runs none: the run went
+    // through the bastion to the manager, and only there.
+    for (const ip of [c.CLUSTER_SSH_HOST, worker2]) expect(await connectTo(ip, 22)).toBe('ECONNREFUSED');
+    expect(await connectTo(c.CLUSTER_JUMP_HOST, 22)).toBe('connected');
 
+    expectClean(r);
+    expectNoSecrets(r);
+  });
+
+  test('a wrong bastion host key stops the run before authentication', async () => {
+    const c = cluster();
+    const otherKey = fs.readFileSync(c.CLUSTER_KNOWN_HOSTS, 'utf8').split(' ').slice(1).join(' ');
+    const r = await run({
+      inputs: inputs({
+        'ssh-host': c.CLUSTER_SSH_HOST,
+        'ssh-port': '22',
+        'ssh-known-hosts': fs.readFileSync(c.CLUSTER_KNOWN_HOSTS, 'utf8'),
+        'ssh-jump-host': c.CLUSTER_JUMP_HOST,
+        'ssh-jump-known-hosts': `${c.CLUSTER_JUMP_HOST} ${otherKey}`,
+        'stack-file': path.join(repoRoot, 'e2e/fixture/stack-cluster.yml'),
+      }),
+      sha: randomSha(),
+      env: { AWS_ENDPOINT_URL_ECR: c.CLUSTER_ECR_ENDPOINT },
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toMatch(
+      /ssh-jump-known-hosts: 192\.168\.77\.13 presented host key SHA256:\S+, which is not the pinned key/,
+    );
     expectClean(r);
     expectNoSecrets(r);
   });
