@@ -86822,10 +86822,10 @@ class Engine {
         this.modem = new (modem_default())({ socketPath, version: 'v1.41' });
     }
     /** A call cut off by a dropped SSH connection is made again once the tunnel is back. */
-    async request(path, query = {}, stream = false, method = 'GET', body) {
+    async request(path, call = {}) {
         for (let attempt = 1;; attempt++) {
             try {
-                return await this.dial(path, query, stream, method, body);
+                return await this.dial(path, call);
             }
             catch (e) {
                 const code = e.code ?? '';
@@ -86837,7 +86837,7 @@ class Engine {
             }
         }
     }
-    dial(path, query = {}, stream = false, method = 'GET', body) {
+    dial(path, { query = {}, stream = false, method = 'GET', body }) {
         this.calls++;
         return new Promise((resolve, reject) => {
             this.modem.dial({
@@ -86861,10 +86861,10 @@ class Engine {
         return String(await this.request('/_ping'));
     }
     listServices(filters) {
-        return this.request('/services', { filters });
+        return this.request('/services', { query: { filters } });
     }
     listTasks(filters) {
-        return this.request('/tasks', { filters });
+        return this.request('/tasks', { query: { filters } });
     }
     async inspectService(name) {
         try {
@@ -86879,10 +86879,9 @@ class Engine {
     /** Creates a Swarm config; false when one of that name exists already (creation is atomic). */
     async createConfig(name, labels, data) {
         try {
-            const out = await this.request('/configs/create', {}, false, 'POST', {
-                Name: name,
-                Labels: labels,
-                Data: Buffer.from(data).toString('base64'),
+            const out = await this.request('/configs/create', {
+                method: 'POST',
+                body: { Name: name, Labels: labels, Data: Buffer.from(data).toString('base64') },
             });
             return out.ID;
         }
@@ -86893,12 +86892,12 @@ class Engine {
         }
     }
     listConfigs(filters) {
-        return this.request('/configs', { filters });
+        return this.request('/configs', { query: { filters } });
     }
     /** Removes a Swarm config; false when it was already gone. */
     async removeConfig(id) {
         try {
-            await this.request(`/configs/${encodeURIComponent(id)}`, {}, false, 'DELETE');
+            await this.request(`/configs/${encodeURIComponent(id)}`, { method: 'DELETE' });
             return true;
         }
         catch (e) {
@@ -86909,7 +86908,10 @@ class Engine {
     }
     /** The last lines of a task's logs, stdout and stderr interleaved as the engine sends them. */
     async taskLogs(taskId, tail = 30) {
-        const res = await this.request(`/tasks/${encodeURIComponent(taskId)}/logs`, { stdout: true, stderr: true, tail: String(tail), timestamps: false }, true);
+        const res = await this.request(`/tasks/${encodeURIComponent(taskId)}/logs`, {
+            query: { stdout: true, stderr: true, tail: String(tail), timestamps: false },
+            stream: true,
+        });
         const out = new external_node_stream_.PassThrough();
         const chunks = [];
         out.on('data', (c) => chunks.push(c));

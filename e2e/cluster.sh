@@ -89,18 +89,6 @@ start_sshd() {
   wait_for 10 "sshd on the bastion" bash -c "exec 3<>/dev/tcp/$NET.13/22"
 }
 
-start_ecr_emulator() {
-  local d="$WORK/ecr"
-  mkdir -p "$d"
-  if ! alive "$d/pid"; then
-    ECR_EMULATOR_PORT=$ECR_PORT ECR_EMULATOR_REGISTRY="$NET.1:5000" \
-      ECR_EMULATOR_PASSWORD_FILE="$SANDBOX/registry/password" \
-      setsid node "$ROOT/e2e/ecr-emulator.mjs" >"$d/ecr.log" 2>&1 </dev/null &
-    echo $! > "$d/pid"
-  fi
-  wait_for 10 "ECR emulator" curl -s -o /dev/null "http://127.0.0.1:$ECR_PORT/"
-}
-
 form_swarm() {
   if [ "$(ndocker 1 info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
     log "forming the swarm"
@@ -126,7 +114,7 @@ up() {
   for i in "${NODES[@]}"; do wait_for 60 "dockerd sw$i" docker -H "$(node_host "$i")" version; done
   start_registry
   start_sshd
-  start_ecr_emulator
+  start_ecr_emulator "$WORK/ecr" "$ECR_PORT" "$NET.1:5000" "$SANDBOX/registry/password"
   form_swarm
   cat > "$WORK/env" <<ENV
 CLUSTER_MANAGER_HOST=$(node_host 1)

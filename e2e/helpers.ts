@@ -173,9 +173,15 @@ export async function removeStack(name: string): Promise<void> {
 /** Stops the sandbox's sshd: the listener and every open session, as a restart of the manager's sshd does. */
 export async function stopSshd(): Promise<void> {
   const pidFile = path.join(sb.SANDBOX_DIR, 'ssh/sshd.pid');
-  const pid = fs.readFileSync(pidFile, 'utf8').trim();
-  execFileSync('pkill', ['-TERM', '-P', pid], { stdio: 'ignore' });
-  process.kill(Number(pid), 'SIGTERM');
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+  // Freeze the listener first, so that no reconnect slips in between ending the sessions and stopping it.
+  process.kill(pid, 'SIGSTOP');
+  const sessions = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
+  for (const session of sessions) process.kill(Number(session), 'SIGTERM');
+  process.kill(pid, 'SIGTERM');
+  process.kill(pid, 'SIGCONT');
   for (let i = 0; i < 50 && fs.existsSync(pidFile); i++) await sleep(100);
 }
 

@@ -26,3 +26,15 @@ unmount_under() { # unmount_under DIR: leftover mounts (netns, overlay) of engin
   local m
   for m in $(grep -oE " $1/[^ ]+" /proc/mounts | sort -r); do umount "$m" 2>/dev/null || true; done
 }
+
+start_ecr_emulator() { # start_ecr_emulator DIR PORT REGISTRY PASSWORD_FILE: the ECR API emulator for a registry
+  local d=$1 port=$2
+  mkdir -p "$d"
+  if ! alive "$d/pid"; then
+    log "starting ECR API emulator on 127.0.0.1:$port for $3"
+    ECR_EMULATOR_PORT=$port ECR_EMULATOR_REGISTRY=$3 ECR_EMULATOR_PASSWORD_FILE=$4 \
+      setsid node "$ROOT/e2e/ecr-emulator.mjs" >"$d/ecr.log" 2>&1 </dev/null &
+    echo $! > "$d/pid"
+  fi
+  wait_for 10 "ECR emulator" curl -s -o /dev/null "http://127.0.0.1:$port/"
+}

@@ -431,9 +431,10 @@ describe('a dropped SSH connection', () => {
     } finally {
       await stopped;
       startSshd();
-      // That run could not release its deploy lock.
-      manager(['config', 'rm', 'ecr-swarm-deploy-lock.todobackend']);
     }
+    // Cut off from the manager, that run could not release its deploy lock.
+    expect(manager(['config', 'ls', '--format', '{{.Name}}'])).toContain('ecr-swarm-deploy-lock.todobackend');
+    manager(['config', 'rm', 'ecr-swarm-deploy-lock.todobackend']);
   });
 });
 

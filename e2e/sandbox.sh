@@ -144,19 +144,6 @@ CONF
   wait_for 10 sshd bash -c "exec 3<>/dev/tcp/127.0.0.1/$SSH_PORT"
 }
 
-start_ecr_emulator() {
-  local d="$WORK/ecr"
-  mkdir -p "$d"
-  if ! alive "$d/pid"; then
-    log "starting ECR API emulator on 127.0.0.1:$ECR_PORT"
-    ECR_EMULATOR_PORT=$ECR_PORT ECR_EMULATOR_REGISTRY="127.0.0.1:$REGISTRY_PORT" \
-      ECR_EMULATOR_PASSWORD_FILE="$WORK/registry/password" \
-      setsid node "$ROOT/e2e/ecr-emulator.mjs" >"$d/ecr.log" 2>&1 < /dev/null &
-    echo $! > "$d/pid"
-  fi
-  wait_for 10 "ECR emulator" curl -s -o /dev/null "http://127.0.0.1:$ECR_PORT/"
-}
-
 init_swarm() {
   local mgr="unix://$WORK/manager/docker.sock"
   if [ "$(docker -H "$mgr" info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
@@ -196,7 +183,7 @@ up() {
   build_base_image
   start_registry
   start_sshd
-  start_ecr_emulator
+  start_ecr_emulator "$WORK/ecr" "$ECR_PORT" "127.0.0.1:$REGISTRY_PORT" "$WORK/registry/password"
   init_swarm
   write_env
   log "up ($WORK/env)"

@@ -52,6 +52,13 @@ export interface SwarmConfig {
 
 type Filters = Record<string, string[]>;
 
+interface Call {
+  query?: Record<string, unknown>;
+  stream?: boolean;
+  method?: 'GET' | 'POST' | 'DELETE';
+  body?: unknown;
+}
+
 /** Docker Engine API client over a Unix socket (the tunnel's local end). */
 export class Engine {
   private readonly modem: Modem;
@@ -67,16 +74,10 @@ export class Engine {
   }
 
   /** A call cut off by a dropped SSH connection is made again once the tunnel is back. */
-  private async request<T>(
-    path: string,
-    query: Record<string, unknown> = {},
-    stream = false,
-    method: 'GET' | 'POST' | 'DELETE' = 'GET',
-    body?: unknown,
-  ): Promise<T> {
+  private async request<T>(path: string, call: Call = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dial<T>(path, query, stream, method, body);
+        return await this.dial<T>(path, call);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? '';
         const cutOff =
@@ -88,13 +89,7 @@ export class Engine {
     }
   }
 
-  private dial<T>(
-    path: string,
-    query: Record<string, unknown> = {},
-    stream = false,
-    method: 'GET' | 'POST' | 'DELETE' = 'GET',
-    body?: unknown,
-  ): Promise<T> {
+  private dial<T>(path: string, { query = {}, stream = false, method = 'GET', body }: Call): Promise<T> {
     this.calls++;
     return new Promise((resolve, reject) => {
       this.modem.dial(
@@ -123,11 +118,11 @@ export class Engine {
   }
 
   listServices(filters: Filters): Promise<Service[]> {
-    return this.request<Service[]>('/services', { filters });
+    return this.request<Service[]>('/services', { query: { filters } });
   }
 
   listTasks(filters: Filters): Promise<Task[]> {
-    return this.request<Task[]>('/tasks', { filters });
+    return this.request<Task[]>('/tasks', { query: { filters } });
   }
 
   async inspectService(name: string): Promise<Service | undefined> {
@@ -142,10 +137,9 @@ export class Engine {
   /** Creates a Swarm config; false when one of that name exists already (creation is atomic). */
   async createConfig(name: string, labels: Record<string, string>, data: string): Promise<string | false> {
     try {
-      const out = await this.request<{ ID: string }>('/configs/create', {}, false, 'POST', {
-        Name: name,
-        Labels: labels,
-        Data: Buffer.from(data).toString('base64'),
+      const out = await this.request<{ ID: string }>('/configs/create', {
+        method: 'POST',
+        body: { Name: name, Labels: labels, Data: Buffer.from(data).toString('base64') },
       });
       return out.ID;
     } catch (e) {
@@ -155,13 +149,13 @@ export class Engine {
   }
 
   listConfigs(filters: Filters): Promise<SwarmConfig[]> {
-    return this.request<SwarmConfig[]>('/configs', { filters });
+    return this.request<SwarmConfig[]>('/configs', { query: { filters } });
   }
 
   /** Removes a Swarm config; false when it was already gone. */
   async removeConfig(id: string): Promise<boolean> {
     try {
-      await this.request(`/configs/${encodeURIComponent(id)}`, {}, false, 'DELETE');
+      await this.request(`/configs/${encodeURIComponent(id)}`, { method: 'DELETE' });
       return true;
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return false;
@@ -171,11 +165,10 @@ export class Engine {
 
   /** The last lines of a task's logs, stdout and stderr interleaved as the engine sends them. */
   async taskLogs(taskId: string, tail = 30): Promise<string> {
-    const res = await this.request<Readable>(
-      `/tasks/${encodeURIComponent(taskId)}/logs`,
-      { stdout: true, stderr: true, tail: String(tail), timestamps: false },
-      true,
-    );
+    const res = await this.request<Readable>(`/tasks/${encodeURIComponent(taskId)}/logs`, {
+      query: { stdout: true, stderr: true, tail: String(tail), timestamps: false },
+      stream: true,
+    });
     const out = new PassThrough();
     const chunks: Buffer[] = [];
     out.on('data', (c: Buffer) => chunks.push(c));
