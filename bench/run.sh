@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench: the tunnel benchmark and the whole-pipeline benchmark, against the sandbox.
+# npm run bench: the tunnel, whole-pipeline and scale benchmarks, against the sandbox.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -10,3 +10,6 @@ echo "== tunnel: action (ssh2) vs OpenSSH ssh -L, same sshd"
 "$NODE24" bench/.build/tunnel/index.js
 echo "== whole pipeline: action vs the manual script"
 node bench/pipeline.mjs
+echo "== scale: one convergence poll for 1, 10 and 50 services"
+npx ncc build bench/scale.ts -o bench/.build/scale >/dev/null
+"$NODE24" bench/.build/scale/index.js
