@@ -2,6 +2,7 @@
 // wait makes one service list and one task list call per poll, whatever the number of services; the
 // per-poll time is reported as a ratio to the 1-service stack's, measured in the same run.
 import '../src/shim.js';
+import { sandbox } from '../e2e/sandbox-env.mjs';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,13 +10,7 @@ import path from 'node:path';
 import { Engine } from '../src/engine.js';
 import { snapshotStack, waitConverged } from '../src/swarm.js';
 
-const env = Object.fromEntries(
-  fs
-    .readFileSync(path.resolve(process.env.SANDBOX_DIR ?? 'e2e/.work', 'env'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-);
+const env = sandbox();
 const sizes = (process.env.BENCH_SIZES ?? '1,10,50').split(',').map(Number);
 const repeats = 7;
 const docker = (...args: string[]) =>

@@ -3,6 +3,7 @@
 // answer from a local blob server on a Unix socket, so that the tunnel, not the source, sets the pace.
 // Every figure is a ratio against OpenSSH measured in the same round; the median over rounds is reported.
 import '../src/shim.js';
+import { sandbox } from '../e2e/sandbox-env.mjs';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import fs from 'node:fs';
@@ -12,13 +13,7 @@ import path from 'node:path';
 import { parseHostKeyPin } from '../src/hostkey.js';
 import { openTunnel } from '../src/tunnel.js';
 
-const env = Object.fromEntries(
-  fs
-    .readFileSync(path.resolve(process.env.SANDBOX_DIR ?? 'e2e/.work', 'env'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-);
+const env = sandbox();
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const requests = Number(process.env.BENCH_REQUESTS ?? 200);
 const BLOB_BYTES = 64 * 1024 * 1024;

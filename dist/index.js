@@ -86682,7 +86682,7 @@ async function runAcceptance(docker, image, url, command, extraArgs, timeoutSeco
             report.ok = false;
             report.problem = `the tests did not finish within acceptance-timeout (${timeoutSeconds}s)`;
         }
-        return { ...report, output: result.stdout + result.stderr };
+        return report;
     }
     finally {
         clearTimeout(timer);
@@ -87282,14 +87282,31 @@ function readConfig(input, env = process.env) {
         if (!ENV_NAME.test(a.split('=')[0]))
             problems.push(`build-args: "${a}" is not NAME=VALUE (one per line)`);
     }
-    const host = required('ssh-host', 'the address of a Swarm manager');
-    if (host && !HOST.test(host))
-        problems.push(`ssh-host "${host}" is not a host name or IP address`);
-    const portText = get('ssh-port') || '22';
-    const port = Number(portText);
-    if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
-        problems.push(`ssh-port must be a TCP port number (1-65535), not "${portText}"`);
-    }
+    /** An SSH server's address, port and pinned host key (the manager, or the jump host in front of it). */
+    const endpoint = (names, host, knownHostsHint) => {
+        if (host && !HOST.test(host))
+            problems.push(`${names.host} "${host}" is not a host name or IP address`);
+        const portText = get(names.port) || '22';
+        const port = Number(portText);
+        const portOk = /^\d+$/.test(portText) && port >= 1 && port <= 65535;
+        if (!portOk)
+            problems.push(`${names.port} must be a TCP port number (1-65535), not "${portText}"`);
+        let hostKey = { keys: [], fingerprints: [], keyTypes: [] };
+        const knownHosts = input(names.knownHosts);
+        if (!knownHosts.trim()) {
+            problems.push(`${names.knownHosts} is required${knownHostsHint}`);
+        }
+        else if (host && HOST.test(host) && portOk) {
+            try {
+                hostKey = parseHostKeyPin(knownHosts, host, port);
+            }
+            catch (e) {
+                problems.push(`${names.knownHosts} ${e.message}`);
+            }
+        }
+        return { host, port, hostKey };
+    };
+    const manager = endpoint({ host: 'ssh-host', port: 'ssh-port', knownHosts: 'ssh-known-hosts' }, required('ssh-host', 'the address of a Swarm manager'), ': the manager\'s host key as a known_hosts line (ssh-keyscan HOST) or a "SHA256:..." fingerprint');
     const user = get('ssh-user') || 'docker';
     const privateKey = input('ssh-private-key').trim();
     const passphrase = input('ssh-passphrase') || undefined;
@@ -87305,43 +87322,11 @@ function readConfig(input, env = process.env) {
                 : `ssh-private-key could not be read (${parsed.message}): paste the whole key, including its BEGIN/END lines`);
         }
     }
-    let hostKey = { keys: [], fingerprints: [], keyTypes: [] };
-    const knownHosts = input('ssh-known-hosts');
-    if (!knownHosts.trim()) {
-        problems.push('ssh-known-hosts is required: the manager\'s host key as a known_hosts line (ssh-keyscan HOST) or a "SHA256:..." fingerprint');
-    }
-    else if (host && HOST.test(host) && port >= 1 && port <= 65535) {
-        try {
-            hostKey = parseHostKeyPin(knownHosts, host, port);
-        }
-        catch (e) {
-            problems.push(`ssh-known-hosts ${e.message}`);
-        }
-    }
     const jumpHost = get('ssh-jump-host');
     let jump;
     if (jumpHost) {
-        const jumpPortText = get('ssh-jump-port') || '22';
-        const jumpPort = Number(jumpPortText);
-        if (!HOST.test(jumpHost))
-            problems.push(`ssh-jump-host "${jumpHost}" is not a host name or IP address`);
-        if (!/^\d+$/.test(jumpPortText) || jumpPort < 1 || jumpPort > 65535) {
-            problems.push(`ssh-jump-port must be a TCP port number (1-65535), not "${jumpPortText}"`);
-        }
-        let jumpKey = { keys: [], fingerprints: [], keyTypes: [] };
-        const jumpKnownHosts = input('ssh-jump-known-hosts');
-        if (!jumpKnownHosts.trim()) {
-            problems.push("ssh-jump-known-hosts is required with ssh-jump-host: the jump host's key, as for ssh-known-hosts");
-        }
-        else if (HOST.test(jumpHost) && jumpPort >= 1 && jumpPort <= 65535) {
-            try {
-                jumpKey = parseHostKeyPin(jumpKnownHosts, jumpHost, jumpPort);
-            }
-            catch (e) {
-                problems.push(`ssh-jump-known-hosts ${e.message}`);
-            }
-        }
-        jump = { host: jumpHost, port: jumpPort, user: get('ssh-jump-user') || user, hostKey: jumpKey };
+        const via = endpoint({ host: 'ssh-jump-host', port: 'ssh-jump-port', knownHosts: 'ssh-jump-known-hosts' }, jumpHost, " with ssh-jump-host: the jump host's key, as for ssh-known-hosts");
+        jump = { ...via, user: get('ssh-jump-user') || user };
     }
     else {
         for (const name of ['ssh-jump-port', 'ssh-jump-user', 'ssh-jump-known-hosts']) {
@@ -87384,12 +87369,10 @@ function readConfig(input, env = process.env) {
         buildArgs,
         target: get('target') || undefined,
         ssh: {
-            host,
-            port,
+            ...manager,
             user,
             privateKey,
             passphrase,
-            hostKey,
             remoteSocket,
             jump,
             reconnectTimeout: seconds('ssh-reconnect-timeout', 60),
@@ -87778,6 +87761,14 @@ function stackServiceName(stack, service) {
 function runIdentity(service) {
     return JSON.stringify([service.Spec.TaskTemplate, service.JobStatus?.JobIteration?.Index ?? 0]);
 }
+/** The deploy changed a service that existed before it (a new one was not changed, but created). */
+function changedByDeploy(service, before) {
+    const was = before.get(service.Spec.Name);
+    return was !== undefined && runIdentity(service) !== was.run;
+}
+function isLongRunning(service, oneShot) {
+    return !oneShot.includes(service.Spec.Name) && !isJob(service);
+}
 /** The stack's services before the deploy (one API call), keyed by name. */
 async function snapshotStack(engine, stack) {
     const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
@@ -87852,7 +87843,7 @@ function waitOneShot(engine, names, timeoutSeconds) {
 async function longRunningServices(engine, stack, oneShot) {
     const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
     return services
-        .filter((s) => !oneShot.includes(s.Spec.Name) && !s.Spec.Mode.ReplicatedJob && !s.Spec.Mode.GlobalJob)
+        .filter((s) => isLongRunning(s, oneShot))
         .map((s) => s.Spec.Name)
         .sort();
 }
@@ -87866,8 +87857,9 @@ function waitConverged(engine, names, timeoutSeconds, before) {
     const judge = (service, tasks) => {
         const name = service.Spec.Name;
         const was = before.get(name);
-        const updated = was !== undefined && runIdentity(service) !== was.run;
-        const expectUpdate = updated ? { previousUpdateStartedAt: was.updateStartedAt } : undefined;
+        const expectUpdate = changedByDeploy(service, before)
+            ? { previousUpdateStartedAt: was?.updateStartedAt }
+            : undefined;
         const verdict = judgeConvergence(service, tasks, expectUpdate);
         if (was !== undefined || verdict.state !== 'converged') {
             convergedSince.delete(name);
@@ -87896,11 +87888,7 @@ function waitConverged(engine, names, timeoutSeconds, before) {
  */
 async function rollbackStack(manager, engine, stack, before, oneShot, timeoutSeconds) {
     const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
-    const changed = services.filter((s) => {
-        const was = before.get(s.Spec.Name);
-        const longRunning = !oneShot.includes(s.Spec.Name) && !s.Spec.Mode.ReplicatedJob && !s.Spec.Mode.GlobalJob;
-        return longRunning && was !== undefined && runIdentity(s) !== was.run;
-    });
+    const changed = services.filter((s) => isLongRunning(s, oneShot) && changedByDeploy(s, before));
     if (changed.length === 0)
         return [];
     const startedBefore = new Map(changed.map((s) => [s.Spec.Name, s.UpdateStatus?.StartedAt]));
@@ -88152,7 +88140,7 @@ function describeRollback(results) {
         .join('; ');
 }
 /** The pipeline: ECR login, build and push, tunnel, stack deploy, one-shot wait, convergence, acceptance. */
-async function deploy(config, work, report, onTunnel, onLock) {
+async function deploy(config, work, report, held) {
     const timeline = new Timeline();
     report.phases = timeline.phases;
     const local = new DockerCli(work.dockerConfig);
@@ -88163,7 +88151,7 @@ async function deploy(config, work, report, onTunnel, onLock) {
         return t;
     });
     tunnelReady.catch(() => undefined);
-    onTunnel(tunnelReady);
+    held.tunnel = tunnelReady;
     const auth = await timeline.phase('ECR login', async () => {
         const a = await getRegistryAuth(config.awsRegion);
         await dockerLogin(local, a);
@@ -88183,21 +88171,16 @@ async function deploy(config, work, report, onTunnel, onLock) {
     const refs = [image, ...config.extraTags.map((t) => imageName(auth.registry, config.repository, t))];
     report.digest = await timeline.phase(config.build ? 'Build and push' : 'Pull existing image', () => config.build ? buildAndPush(local, config, repo, refs) : pullExisting(local, repo, image));
     setOutputs({ digest: report.digest });
-    const tunnel = await timeline.phase('SSH tunnel', async () => {
+    const { tunnel, engine } = await timeline.phase('SSH tunnel', async () => {
         const t = await tunnelReady;
-        const engine = new Engine(t.socketPath);
-        try {
-            await engine.ping();
-        }
-        catch (e) {
-            throw new Error(`remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${config.ssh.host} (${e.message.trim()})`, { cause: e });
-        }
-        return t;
+        const e = new Engine(t.socketPath, t.ready);
+        await e.ping().catch((err) => {
+            throw new Error(`remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${config.ssh.host} (${err.message.trim()})`, { cause: err });
+        });
+        return { tunnel: t, engine: e };
     });
-    const engine = new Engine(tunnel.socketPath, tunnel.ready);
     const manager = local.on(tunnel.dockerHost);
-    const lock = await timeline.phase('Deploy lock', () => acquireLock(engine, config.stackName, lockOwner(), config.oneShotTimeout + config.convergeTimeout + config.acceptanceTimeout + 300, config.lockTimeout));
-    onLock(lock);
+    held.lock = await timeline.phase('Deploy lock', () => acquireLock(engine, config.stackName, lockOwner(), config.oneShotTimeout + config.convergeTimeout + config.acceptanceTimeout + 300, config.lockTimeout));
     const oneShotNames = config.oneShotServices.map((s) => stackServiceName(config.stackName, s));
     let before = new Map();
     await timeline.phase('Stack deploy', async () => {
@@ -88214,7 +88197,6 @@ async function deploy(config, work, report, onTunnel, onLock) {
     });
     try {
         if (oneShotNames.length > 0) {
-            report.migrate = 'running';
             await timeline.phase('One-shot services', async () => {
                 const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout).catch((e) => {
                     report.migrate = 'timed-out';
@@ -88240,18 +88222,16 @@ async function deploy(config, work, report, onTunnel, onLock) {
         });
         report.services = await describeStack(engine, config.stackName).catch(() => []);
         if (config.acceptance) {
-            report.acceptance = await timeline.phase('Acceptance tests', async () => {
+            await timeline.phase('Acceptance tests', async () => {
                 const result = await runAcceptance(local, image, config.appUrl, config.acceptanceCommand, config.acceptanceArgs, config.acceptanceTimeout);
-                const summary = { ...result };
                 setOutputs({ 'tests-passed': result.passed, 'tests-failed': result.failed });
-                report.acceptance = summary;
+                report.acceptance = result;
                 if (!result.ok) {
                     const failedNames = result.tests.filter((t) => t.result === 'fail').map((t) => t.name);
                     throw new Error(failedNames.length > 0
                         ? `${failedNames.length} acceptance test(s) failed: ${failedNames.join('; ')}`
                         : `acceptance tests failed: ${result.problem}`);
                 }
-                return summary;
             });
         }
     }
@@ -88288,14 +88268,13 @@ async function runMain() {
     maskSecrets(config);
     const work = (0,workdir/* createWorkDir */.X)();
     (0,state/* saveWorkDir */.uS)(work.root);
-    let tunnel;
-    let lock;
+    const held = {};
     const cleanup = async () => {
-        await lock
+        await held.lock
             ?.release()
             .catch((e) => core/* warning */.$e(`could not release the deploy lock: ${e.message}`));
         // The tunnel may still be opening when an earlier phase fails: wait for it, then close it.
-        await tunnel?.then((t) => t.close()).catch(() => undefined);
+        await held.tunnel?.then((t) => t.close()).catch(() => undefined);
         (0,workdir/* removeWorkDir */.x)(work.root);
     };
     const report = {
@@ -88316,7 +88295,7 @@ async function runMain() {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-        await deploy(config, work, report, (t) => (tunnel = t), (l) => (lock = l));
+        await deploy(config, work, report, held);
         report.ok = true;
     }
     catch (e) {
@@ -88326,7 +88305,7 @@ async function runMain() {
     finally {
         setOutputs({ migrate: report.migrate ?? (config.oneShotServices.length > 0 ? 'not-run' : 'none') });
         if (!report.ok && report.services.length === 0 && report.deployed) {
-            const t = await tunnel;
+            const t = await held.tunnel;
             report.services = await describeStack(new Engine(t.socketPath), config.stackName).catch(() => []);
         }
         await writeSummary(renderSummary(report));

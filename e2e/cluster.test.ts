@@ -5,17 +5,23 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { expectClean, expectNoSecrets, inputs, randomSha, repoRoot, run, sb } from './helpers.js';
+import { sandbox } from './sandbox-env.mjs';
 
 jest.setTimeout(300_000);
 
-const cluster = () =>
-  Object.fromEntries(
-    fs
-      .readFileSync(path.join(sb.SANDBOX_DIR, 'cluster/env'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+const cluster = () => sandbox(path.join(sb.SANDBOX_DIR, 'cluster'));
+/** The fixture deployed to the cluster's manager, through the bastion. */
+const clusterInputs = (c: Record<string, string>, overrides: Record<string, string> = {}) =>
+  inputs({
+    'ssh-host': c.CLUSTER_SSH_HOST,
+    'ssh-port': '22',
+    'ssh-known-hosts': fs.readFileSync(c.CLUSTER_KNOWN_HOSTS, 'utf8'),
+    'ssh-jump-host': c.CLUSTER_JUMP_HOST,
+    'ssh-jump-known-hosts': fs.readFileSync(c.CLUSTER_JUMP_KNOWN_HOSTS, 'utf8'),
+    'remote-docker-socket': c.CLUSTER_MANAGER_SOCKET,
+    'stack-file': path.join(repoRoot, 'e2e/fixture/stack-cluster.yml'),
+    ...overrides,
+  });
 const clusterSh = (cmd: string): void => {
   execFileSync('bash', [path.join(repoRoot, 'e2e/cluster.sh'), cmd], {
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -47,16 +53,7 @@ describe('three-node swarm', () => {
     const c = cluster();
     const [worker2, worker3] = c.CLUSTER_WORKER_IPS.split(' ');
     const r = await run({
-      inputs: inputs({
-        'ssh-host': c.CLUSTER_SSH_HOST,
-        'ssh-port': '22',
-        'ssh-known-hosts': fs.readFileSync(c.CLUSTER_KNOWN_HOSTS, 'utf8'),
-        'ssh-jump-host': c.CLUSTER_JUMP_HOST,
-        'ssh-jump-known-hosts': fs.readFileSync(c.CLUSTER_JUMP_KNOWN_HOSTS, 'utf8'),
-        'remote-docker-socket': c.CLUSTER_MANAGER_SOCKET,
-        'stack-file': path.join(repoRoot, 'e2e/fixture/stack-cluster.yml'),
-        'app-url': `http://${worker2}:8000`,
-      }),
+      inputs: clusterInputs(c, { 'app-url': `http://${worker2}:8000` }),
       sha: randomSha(),
       env: { AWS_ENDPOINT_URL_ECR: c.CLUSTER_ECR_ENDPOINT },
     });
@@ -105,14 +102,7 @@ describe('three-node swarm', () => {
     const c = cluster();
     const otherKey = fs.readFileSync(c.CLUSTER_KNOWN_HOSTS, 'utf8').split(' ').slice(1).join(' ');
     const r = await run({
-      inputs: inputs({
-        'ssh-host': c.CLUSTER_SSH_HOST,
-        'ssh-port': '22',
-        'ssh-known-hosts': fs.readFileSync(c.CLUSTER_KNOWN_HOSTS, 'utf8'),
-        'ssh-jump-host': c.CLUSTER_JUMP_HOST,
-        'ssh-jump-known-hosts': `${c.CLUSTER_JUMP_HOST} ${otherKey}`,
-        'stack-file': path.join(repoRoot, 'e2e/fixture/stack-cluster.yml'),
-      }),
+      inputs: clusterInputs(c, { 'ssh-jump-known-hosts': `${c.CLUSTER_JUMP_HOST} ${otherKey}` }),
       sha: randomSha(),
       env: { AWS_ENDPOINT_URL_ECR: c.CLUSTER_ECR_ENDPOINT },
     });

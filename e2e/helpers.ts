@@ -5,7 +5,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { expect } from '@jest/globals';
 // @ts-expect-error plain JS module shared with npm run demo
-import { runAction, sandbox, fixtureInputs, ROOT } from './run-action.mjs';
+import { runAction, fixtureInputs } from './run-action.mjs';
+import { ROOT, sandbox } from './sandbox-env.mjs';
 // @ts-expect-error plain JS module shared with the ECR emulator
 import { SANDBOX_SECRET_ACCESS_KEY } from './credentials.mjs';
 
@@ -36,7 +37,7 @@ export interface RunOptions {
   onLine?: (text: string) => void;
 }
 
-export const sb: Record<string, string> = sandbox();
+export const sb = sandbox();
 export const repoRoot: string = ROOT;
 export const run = runAction as (o: RunOptions) => Promise<RunResult>;
 export const inputs = (overrides: Record<string, string> = {}): Record<string, string> =>
@@ -77,6 +78,12 @@ export interface ApiTask {
   Status: { State: string; Err?: string };
   Spec: { ContainerSpec: { Image: string } };
 }
+
+/** The migrate tasks created for the image of this commit. */
+export const migrateTasksFor = async (stack: string, sha: string) =>
+  (await tasksOf(`${stack}_migrate`)).filter((t) =>
+    t.Spec.ContainerSpec.Image.includes(`:${sha.slice(0, 7)}@`),
+  );
 
 export const tasksOf = (service: string) =>
   engine<ApiTask[]>(`/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [service] }))}`);

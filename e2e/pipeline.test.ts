@@ -11,6 +11,7 @@ import {
   expectNoSecrets,
   inputs,
   manager,
+  migrateTasksFor,
   randomSha,
   registryTags,
   removeStack,
@@ -86,8 +87,7 @@ describe('deploy to a real swarm', () => {
     expect(app.Version.Index).toBeGreaterThan(before.Version.Index);
     expect(app.Spec.TaskTemplate.ContainerSpec.Image).toContain(`todobackend:${short(shaB)}@`);
     expect(app.UpdateStatus?.State).toBe('completed');
-    const migrate = await tasksOf(`${STACK}_migrate`);
-    const forB = migrate.filter((t) => t.Spec.ContainerSpec.Image.includes(`:${short(shaB)}@`));
+    const forB = await migrateTasksFor(STACK, shaB);
     expect(forB.map((t) => t.Status.State)).toEqual(['complete']);
     expect(r.outputs.migrate).toBe('complete');
     expect(r.outputs.digest).toMatch(/^sha256:/);
@@ -128,9 +128,7 @@ describe('deploy to a real swarm', () => {
       sha,
     });
     expect(r.exitCode).toBe(0);
-    const mine = (await tasksOf(`${STACK}_migrate`)).filter((t) =>
-      t.Spec.ContainerSpec.Image.includes(`:${short(sha)}@`),
-    );
+    const mine = await migrateTasksFor(STACK, sha);
     expect(mine.map((t) => t.Status.State).sort()).toEqual(['complete', 'failed', 'failed']);
     expect(r.log).toMatch(/attempt 3 of 4|attempt 2 of 4/);
     expect(r.outputs.migrate).toBe('complete');
@@ -148,9 +146,7 @@ describe('deploy to a real swarm', () => {
     expect(r.log).toContain('relation "todos" could not be created (MIGRATE_FAIL=always)');
     expect(r.log).not.toContain('::group::Acceptance tests');
     expect(r.outputs['tests-passed']).toBeUndefined();
-    const mine = (await tasksOf(`${STACK}_migrate`)).filter((t) =>
-      t.Spec.ContainerSpec.Image.includes(`:${short(sha)}@`),
-    );
+    const mine = await migrateTasksFor(STACK, sha);
     expect(mine).toHaveLength(4);
     expect(mine.every((t) => t.Status.State === 'failed')).toBe(true);
     expect(r.summary).toContain('❌ Deploy of todobackend failed');

@@ -6,19 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from './credentials.mjs';
+import { ROOT, sandbox } from './sandbox-env.mjs';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/** The sandbox's facts, written by e2e/sandbox.sh up. */
-export function sandbox(dir = process.env.SANDBOX_DIR || path.join(ROOT, 'e2e/.work')) {
-  const text = fs.readFileSync(path.join(dir, 'env'), 'utf8');
-  return Object.fromEntries(
-    text
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
-}
+export { ROOT, sandbox };
 
 /** Parses a GITHUB_OUTPUT / GITHUB_STATE file (name<<delimiter ... delimiter, or name=value). */
 export function parseCommandFile(file) {

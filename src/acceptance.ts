@@ -64,7 +64,7 @@ export async function runAcceptance(
   command: string[],
   extraArgs: string[],
   timeoutSeconds: number,
-): Promise<AcceptanceReport & { output: string }> {
+): Promise<AcceptanceReport> {
   const name = `ecr-swarm-deploy-acceptance-${randomBytes(4).toString('hex')}`;
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -82,7 +82,7 @@ export async function runAcceptance(
       report.ok = false;
       report.problem = `the tests did not finish within acceptance-timeout (${timeoutSeconds}s)`;
     }
-    return { ...report, output: result.stdout + result.stderr };
+    return report;
   } finally {
     clearTimeout(timer);
   }

@@ -204,13 +204,36 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
     if (!ENV_NAME.test(a.split('=')[0])) problems.push(`build-args: "${a}" is not NAME=VALUE (one per line)`);
   }
 
-  const host = required('ssh-host', 'the address of a Swarm manager');
-  if (host && !HOST.test(host)) problems.push(`ssh-host "${host}" is not a host name or IP address`);
-  const portText = get('ssh-port') || '22';
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
-    problems.push(`ssh-port must be a TCP port number (1-65535), not "${portText}"`);
-  }
+  /** An SSH server's address, port and pinned host key (the manager, or the jump host in front of it). */
+  const endpoint = (
+    names: { host: string; port: string; knownHosts: string },
+    host: string,
+    knownHostsHint: string,
+  ) => {
+    if (host && !HOST.test(host)) problems.push(`${names.host} "${host}" is not a host name or IP address`);
+    const portText = get(names.port) || '22';
+    const port = Number(portText);
+    const portOk = /^\d+$/.test(portText) && port >= 1 && port <= 65535;
+    if (!portOk) problems.push(`${names.port} must be a TCP port number (1-65535), not "${portText}"`);
+    let hostKey: HostKeyPin = { keys: [], fingerprints: [], keyTypes: [] };
+    const knownHosts = input(names.knownHosts);
+    if (!knownHosts.trim()) {
+      problems.push(`${names.knownHosts} is required${knownHostsHint}`);
+    } else if (host && HOST.test(host) && portOk) {
+      try {
+        hostKey = parseHostKeyPin(knownHosts, host, port);
+      } catch (e) {
+        problems.push(`${names.knownHosts} ${(e as Error).message}`);
+      }
+    }
+    return { host, port, hostKey };
+  };
+
+  const manager = endpoint(
+    { host: 'ssh-host', port: 'ssh-port', knownHosts: 'ssh-known-hosts' },
+    required('ssh-host', 'the address of a Swarm manager'),
+    ': the manager\'s host key as a known_hosts line (ssh-keyscan HOST) or a "SHA256:..." fingerprint',
+  );
   const user = get('ssh-user') || 'docker';
   const privateKey = input('ssh-private-key').trim();
   const passphrase = input('ssh-passphrase') || undefined;
@@ -229,42 +252,15 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
       );
     }
   }
-  let hostKey: HostKeyPin = { keys: [], fingerprints: [], keyTypes: [] };
-  const knownHosts = input('ssh-known-hosts');
-  if (!knownHosts.trim()) {
-    problems.push(
-      'ssh-known-hosts is required: the manager\'s host key as a known_hosts line (ssh-keyscan HOST) or a "SHA256:..." fingerprint',
-    );
-  } else if (host && HOST.test(host) && port >= 1 && port <= 65535) {
-    try {
-      hostKey = parseHostKeyPin(knownHosts, host, port);
-    } catch (e) {
-      problems.push(`ssh-known-hosts ${(e as Error).message}`);
-    }
-  }
   const jumpHost = get('ssh-jump-host');
   let jump: SshConfig['jump'];
   if (jumpHost) {
-    const jumpPortText = get('ssh-jump-port') || '22';
-    const jumpPort = Number(jumpPortText);
-    if (!HOST.test(jumpHost)) problems.push(`ssh-jump-host "${jumpHost}" is not a host name or IP address`);
-    if (!/^\d+$/.test(jumpPortText) || jumpPort < 1 || jumpPort > 65535) {
-      problems.push(`ssh-jump-port must be a TCP port number (1-65535), not "${jumpPortText}"`);
-    }
-    let jumpKey: HostKeyPin = { keys: [], fingerprints: [], keyTypes: [] };
-    const jumpKnownHosts = input('ssh-jump-known-hosts');
-    if (!jumpKnownHosts.trim()) {
-      problems.push(
-        "ssh-jump-known-hosts is required with ssh-jump-host: the jump host's key, as for ssh-known-hosts",
-      );
-    } else if (HOST.test(jumpHost) && jumpPort >= 1 && jumpPort <= 65535) {
-      try {
-        jumpKey = parseHostKeyPin(jumpKnownHosts, jumpHost, jumpPort);
-      } catch (e) {
-        problems.push(`ssh-jump-known-hosts ${(e as Error).message}`);
-      }
-    }
-    jump = { host: jumpHost, port: jumpPort, user: get('ssh-jump-user') || user, hostKey: jumpKey };
+    const via = endpoint(
+      { host: 'ssh-jump-host', port: 'ssh-jump-port', knownHosts: 'ssh-jump-known-hosts' },
+      jumpHost,
+      " with ssh-jump-host: the jump host's key, as for ssh-known-hosts",
+    );
+    jump = { ...via, user: get('ssh-jump-user') || user };
   } else {
     for (const name of ['ssh-jump-port', 'ssh-jump-user', 'ssh-jump-known-hosts']) {
       if (get(name))
@@ -311,12 +307,10 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
     buildArgs,
     target: get('target') || undefined,
     ssh: {
-      host,
-      port,
+      ...manager,
       user,
       privateKey,
       passphrase,
-      hostKey,
       remoteSocket,
       jump,
       reconnectTimeout: seconds('ssh-reconnect-timeout', 60),

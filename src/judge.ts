@@ -39,7 +39,7 @@ export function hasCurrentSpec(service: Service, task: Task): boolean {
   return canonical(withoutRuntime(service.Spec.TaskTemplate)) === canonical(withoutRuntime(task.Spec));
 }
 
-function isJob(service: Service): boolean {
+export function isJob(service: Service): boolean {
   return Boolean(service.Spec.Mode.ReplicatedJob || service.Spec.Mode.GlobalJob);
 }
 

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { runAcceptance, type AcceptanceReport } from './acceptance.js';
+import { runAcceptance } from './acceptance.js';
 import { DockerCli } from './docker.js';
 import { dockerLogin, getRegistryAuth } from './ecr.js';
 import { Engine, type Service, type Task } from './engine.js';
@@ -65,14 +65,15 @@ function describeRollback(results: ServiceResult[]): string {
     .join('; ');
 }
 
+/** What a run holds on the manager, for cleanup to give back whatever phase it stopped in. */
+interface Held {
+  /** The tunnel, possibly still opening. */
+  tunnel?: Promise<Tunnel>;
+  lock?: Lock;
+}
+
 /** The pipeline: ECR login, build and push, tunnel, stack deploy, one-shot wait, convergence, acceptance. */
-async function deploy(
-  config: Config,
-  work: WorkDir,
-  report: Report,
-  onTunnel: (opening: Promise<Tunnel>) => void,
-  onLock: (lock: Lock) => void,
-): Promise<void> {
+async function deploy(config: Config, work: WorkDir, report: Report, held: Held): Promise<void> {
   const timeline = new Timeline();
   report.phases = timeline.phases;
   const local = new DockerCli(work.dockerConfig);
@@ -84,7 +85,7 @@ async function deploy(
     return t;
   });
   tunnelReady.catch(() => undefined);
-  onTunnel(tunnelReady);
+  held.tunnel = tunnelReady;
 
   const auth = await timeline.phase('ECR login', async () => {
     const a = await getRegistryAuth(config.awsRegion);
@@ -109,22 +110,19 @@ async function deploy(
   );
   setOutputs({ digest: report.digest });
 
-  const tunnel = await timeline.phase('SSH tunnel', async () => {
+  const { tunnel, engine } = await timeline.phase('SSH tunnel', async () => {
     const t = await tunnelReady;
-    const engine = new Engine(t.socketPath);
-    try {
-      await engine.ping();
-    } catch (e) {
+    const e = new Engine(t.socketPath, t.ready);
+    await e.ping().catch((err: Error) => {
       throw new Error(
-        `remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${config.ssh.host} (${(e as Error).message.trim()})`,
-        { cause: e },
+        `remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${config.ssh.host} (${err.message.trim()})`,
+        { cause: err },
       );
-    }
-    return t;
+    });
+    return { tunnel: t, engine: e };
   });
-  const engine = new Engine(tunnel.socketPath, tunnel.ready);
   const manager = local.on(tunnel.dockerHost);
-  const lock = await timeline.phase('Deploy lock', () =>
+  held.lock = await timeline.phase('Deploy lock', () =>
     acquireLock(
       engine,
       config.stackName,
@@ -133,7 +131,6 @@ async function deploy(
       config.lockTimeout,
     ),
   );
-  onLock(lock);
   const oneShotNames = config.oneShotServices.map((s) => stackServiceName(config.stackName, s));
 
   let before = new Map<string, ServiceBefore>();
@@ -151,7 +148,6 @@ async function deploy(
 
   try {
     if (oneShotNames.length > 0) {
-      report.migrate = 'running';
       await timeline.phase('One-shot services', async () => {
         const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout).catch((e: Error) => {
           report.migrate = 'timed-out';
@@ -179,7 +175,7 @@ async function deploy(
     report.services = await describeStack(engine, config.stackName).catch(() => []);
 
     if (config.acceptance) {
-      report.acceptance = await timeline.phase('Acceptance tests', async () => {
+      await timeline.phase('Acceptance tests', async () => {
         const result = await runAcceptance(
           local,
           image,
@@ -188,9 +184,8 @@ async function deploy(
           config.acceptanceArgs,
           config.acceptanceTimeout,
         );
-        const summary: AcceptanceReport = { ...result };
         setOutputs({ 'tests-passed': result.passed, 'tests-failed': result.failed });
-        report.acceptance = summary;
+        report.acceptance = result;
         if (!result.ok) {
           const failedNames = result.tests.filter((t) => t.result === 'fail').map((t) => t.name);
           throw new Error(
@@ -199,7 +194,6 @@ async function deploy(
               : `acceptance tests failed: ${result.problem}`,
           );
         }
-        return summary;
       });
     }
   } catch (e) {
@@ -239,14 +233,13 @@ export async function runMain(): Promise<void> {
 
   const work = createWorkDir();
   saveWorkDir(work.root);
-  let tunnel: Promise<Tunnel> | undefined;
-  let lock: Lock | undefined;
+  const held: Held = {};
   const cleanup = async () => {
-    await lock
+    await held.lock
       ?.release()
       .catch((e: Error) => core.warning(`could not release the deploy lock: ${e.message}`));
     // The tunnel may still be opening when an earlier phase fails: wait for it, then close it.
-    await tunnel?.then((t) => t.close()).catch(() => undefined);
+    await held.tunnel?.then((t) => t.close()).catch(() => undefined);
     removeWorkDir(work.root);
   };
   const report: Report = {
@@ -268,13 +261,7 @@ export async function runMain(): Promise<void> {
   process.once('SIGTERM', onSignal);
 
   try {
-    await deploy(
-      config,
-      work,
-      report,
-      (t) => (tunnel = t),
-      (l) => (lock = l),
-    );
+    await deploy(config, work, report, held);
     report.ok = true;
   } catch (e) {
     report.failure = (e as Error).message;
@@ -282,7 +269,7 @@ export async function runMain(): Promise<void> {
   } finally {
     setOutputs({ migrate: report.migrate ?? (config.oneShotServices.length > 0 ? 'not-run' : 'none') });
     if (!report.ok && report.services.length === 0 && report.deployed) {
-      const t = await tunnel!;
+      const t = await held.tunnel!;
       report.services = await describeStack(new Engine(t.socketPath), config.stackName).catch(() => []);
     }
     await writeSummary(renderSummary(report));

@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import type { DockerCli } from './docker.js';
 import type { Engine, Service, Task } from './engine.js';
 import {
+  isJob,
   judgeConvergence,
   judgeOneShot,
   judgeRollback,
@@ -30,6 +31,16 @@ export interface ServiceBefore {
 
 function runIdentity(service: Service): string {
   return JSON.stringify([service.Spec.TaskTemplate, service.JobStatus?.JobIteration?.Index ?? 0]);
+}
+
+/** The deploy changed a service that existed before it (a new one was not changed, but created). */
+function changedByDeploy(service: Service, before: Map<string, ServiceBefore>): boolean {
+  const was = before.get(service.Spec.Name);
+  return was !== undefined && runIdentity(service) !== was.run;
+}
+
+function isLongRunning(service: Service, oneShot: string[]): boolean {
+  return !oneShot.includes(service.Spec.Name) && !isJob(service);
 }
 
 /** The stack's services before the deploy (one API call), keyed by name. */
@@ -147,7 +158,7 @@ export async function longRunningServices(
 ): Promise<string[]> {
   const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
   return services
-    .filter((s) => !oneShot.includes(s.Spec.Name) && !s.Spec.Mode.ReplicatedJob && !s.Spec.Mode.GlobalJob)
+    .filter((s) => isLongRunning(s, oneShot))
     .map((s) => s.Spec.Name)
     .sort();
 }
@@ -167,8 +178,9 @@ export function waitConverged(
   const judge = (service: Service, tasks: Task[]): ConvergeVerdict => {
     const name = service.Spec.Name;
     const was = before.get(name);
-    const updated = was !== undefined && runIdentity(service) !== was.run;
-    const expectUpdate = updated ? { previousUpdateStartedAt: was.updateStartedAt } : undefined;
+    const expectUpdate = changedByDeploy(service, before)
+      ? { previousUpdateStartedAt: was?.updateStartedAt }
+      : undefined;
     const verdict = judgeConvergence(service, tasks, expectUpdate);
     if (was !== undefined || verdict.state !== 'converged') {
       convergedSince.delete(name);
@@ -204,12 +216,7 @@ export async function rollbackStack(
   timeoutSeconds: number,
 ): Promise<Waited<ConvergeVerdict>[]> {
   const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
-  const changed = services.filter((s) => {
-    const was = before.get(s.Spec.Name);
-    const longRunning =
-      !oneShot.includes(s.Spec.Name) && !s.Spec.Mode.ReplicatedJob && !s.Spec.Mode.GlobalJob;
-    return longRunning && was !== undefined && runIdentity(s) !== was.run;
-  });
+  const changed = services.filter((s) => isLongRunning(s, oneShot) && changedByDeploy(s, before));
   if (changed.length === 0) return [];
   const startedBefore = new Map(changed.map((s) => [s.Spec.Name, s.UpdateStatus?.StartedAt]));
   for (const s of changed) {
