@@ -1,6 +1,6 @@
 // End-to-end scenarios: the bundled dist/ run as the GitHub runner runs it, against the sandbox's real
 // dockerd/Swarm, authenticated registry, OpenSSH sshd, ECR emulator and bats.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
@@ -37,6 +37,7 @@ beforeAll(async () => {
 describe('deploy to a real swarm', () => {
   const shaA = randomSha();
   const shaB = randomSha();
+  let firstDigest = '';
 
   test('1. first deploy of a fresh stack: pushed, pulled with forwarded credentials, migrated, tested', async () => {
     const r = await run({ inputs: inputs(), sha: shaA });
@@ -54,6 +55,7 @@ describe('deploy to a real swarm', () => {
       'tests-failed': '0',
     });
     expect(r.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    firstDigest = r.outputs.digest;
     expect(await registryTags('todobackend')).toContain(short(shaA));
 
     // The stack runs exactly the pushed image, pinned to its digest by --with-registry-auth.
@@ -81,8 +83,11 @@ describe('deploy to a real swarm', () => {
 
   test('2. a new SHA rolls the app and runs migrate again for the new version', async () => {
     const before = await service(`${STACK}_app`);
-    const r = await run({ inputs: inputs(), sha: shaB });
+    const r = await run({ inputs: inputs({ 'extra-tags': 'latest, main' }), sha: shaB });
     expect(r.exitCode).toBe(0);
+    expect(await registryTags('todobackend')).toEqual(
+      expect.arrayContaining([short(shaB), 'latest', 'main']),
+    );
     const app = await service(`${STACK}_app`);
     expect(app.Version.Index).toBeGreaterThan(before.Version.Index);
     expect(app.Spec.TaskTemplate.ContainerSpec.Image).toContain(`todobackend:${short(shaB)}@`);
@@ -119,6 +124,39 @@ describe('deploy to a real swarm', () => {
     expect(r.outputs.migrate).toBe('complete');
     expectClean(r);
     expectNoSecrets(r);
+  });
+
+  test('3b. an existing tag deploys without a build (build: false, image-tag), tests off', async () => {
+    const image = `${sb.REGISTRY}/todobackend:${short(shaA)}`;
+    // The runner must get the tag from the registry again.
+    execFileSync('docker', ['-H', sb.RUNNER_DOCKER_HOST, 'image', 'rm', image], { stdio: 'ignore' });
+    const r = await run({
+      inputs: inputs({ build: 'false', 'image-tag': short(shaA), acceptance: 'false', 'app-url': '' }),
+      sha: randomSha(),
+    });
+    expect(r.exitCode).toBe(0);
+    expect(r.log).not.toContain('docker build');
+    expect(r.log).toMatch(/\[command\]\S*docker pull 127\.0\.0\.1:\d+\/todobackend:/);
+    expect(r.log).not.toContain('::group::Acceptance tests');
+    expect(r.outputs).toMatchObject({ image, tag: short(shaA), digest: firstDigest, migrate: 'complete' });
+    expect(r.outputs['tests-passed']).toBeUndefined();
+    expect(r.summary).toContain('| Pull existing image | ✅ ok |');
+    expect((await service(`${STACK}_app`)).Spec.TaskTemplate.ContainerSpec.Image).toBe(
+      `${image}@${firstDigest}`,
+    );
+    expectClean(r);
+    expectNoSecrets(r);
+  });
+
+  test('3c. build: false with a tag that is not in the registry fails clearly, nothing deployed', async () => {
+    const before = await service(`${STACK}_app`);
+    const r = await run({ inputs: inputs({ build: 'false', 'image-tag': 'not-pushed' }), sha: randomSha() });
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toContain(
+      `build is false but ${sb.REGISTRY}/todobackend:not-pushed could not be pulled: push it first, or set build: true`,
+    );
+    expect((await service(`${STACK}_app`)).Version.Index).toBe(before.Version.Index);
+    expectClean(r);
   });
 
   test('4a. migrate failing twice then succeeding is a success', async () => {
@@ -490,8 +528,9 @@ describe('migrate as a replicated-job', () => {
 
   test('the job completes, and a re-run of the same SHA runs a new iteration', async () => {
     const sha = randomSha();
-    const first = await run({ inputs: jobInputs(), sha });
+    const first = await run({ inputs: { ...jobInputs(), 'tag-format': 'full' }, sha });
     expect(first.exitCode).toBe(0);
+    expect(first.outputs.tag).toBe(sha);
     expect(first.outputs.migrate).toBe('complete');
     const iteration = (await service(`${JOB_STACK}_migrate`)).JobStatus?.JobIteration?.Index ?? 0;
 
