@@ -18,7 +18,7 @@ ensure_packages() {
   # Install only what is missing, so an engine that is already there (e.g. docker-ce) is kept.
   local missing=() pair
   for pair in dockerd:docker.io sshd:openssh-server ssh-keygen:openssh-client docker-registry:docker-registry \
-    bats:bats busybox:busybox-static iptables:iptables curl:curl jq:jq htpasswd:apache2-utils; do
+    bats:bats busybox:busybox-static iptables:iptables ip:iproute2 pgrep:procps curl:curl jq:jq htpasswd:apache2-utils; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
   [ -x /usr/bin/busybox ] || missing+=(busybox-static)
