@@ -4,6 +4,10 @@ const send = jest.fn<(command: unknown) => Promise<unknown>>();
 jest.unstable_mockModule('@aws-sdk/client-ecr', () => ({
   ECRClient: jest.fn().mockImplementation(() => ({ send, destroy: () => undefined })),
   GetAuthorizationTokenCommand: jest.fn(),
+  BatchGetImageCommand: jest.fn(),
+  PutImageCommand: jest.fn(),
+  ListImagesCommand: jest.fn(),
+  BatchDeleteImageCommand: jest.fn(),
 }));
 const setSecret = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ setSecret, info: jest.fn() }));

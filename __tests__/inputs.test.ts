@@ -215,6 +215,131 @@ describe('readConfig', () => {
   });
 });
 
+describe('modes', () => {
+  const event = (payload: unknown) => {
+    const file = path.join(dir, `event-${Math.random()}.json`);
+    fs.writeFileSync(file, JSON.stringify(payload));
+    return file;
+  };
+  const HEAD = 'fedcba9876543210fedcba9876543210fedcba98';
+
+  test('preview: own stack, head commit, pr-tagged image, port and URL from the pull request', () => {
+    const c = read(
+      { mode: 'preview', 'app-url': 'http://swarm.example.com:{port}/{stack}' },
+      { GITHUB_SHA: SHA, GITHUB_EVENT_PATH: event({ pull_request: { number: 42, head: { sha: HEAD } } }) },
+    );
+    expect(c).toMatchObject({
+      mode: 'preview',
+      stackName: 'todobackend-pr-42',
+      sha: HEAD,
+      tag: 'pr-42-fedcba9',
+      preview: { number: 42, port: 20042 },
+      appUrl: 'http://swarm.example.com:20042/todobackend-pr-42',
+    });
+  });
+
+  test('preview: pr-number and preview-port-base override the event', () => {
+    const c = read({ mode: 'preview', 'pr-number': '7', 'preview-port-base': '30000' });
+    expect(c.preview).toEqual({ number: 7, port: 30007 });
+    expect(c.sha).toBe(SHA);
+  });
+
+  test.each<[string, Record<string, string>, RegExp]>([
+    [
+      'no pull request',
+      { mode: 'preview' },
+      /^pr-number is required in mode preview outside a pull_request event/,
+    ],
+    [
+      'a bad pr-number',
+      { mode: 'teardown', 'pr-number': '4x' },
+      /^pr-number must be a pull request number, not "4x"/,
+    ],
+    [
+      'a port past 65535',
+      { mode: 'preview', 'pr-number': '50000', 'preview-port-base': '20000' },
+      /lower preview-port-base/,
+    ],
+    [
+      'an unknown mode',
+      { mode: 'release' },
+      /^mode must be one of deploy, preview, teardown, promote, not "release"/,
+    ],
+    ['{port} outside previews', { 'app-url': 'http://x:{port}' }, /exist only in mode preview/],
+    [
+      'delete-images outside teardown',
+      { 'delete-images': 'true' },
+      /^delete-images only applies to mode: teardown/,
+    ],
+    ['promote without a version', { mode: 'promote' }, /^release-tag is required in mode promote/],
+    [
+      'a bad stack-secrets line',
+      { 'stack-secrets': 'db password' },
+      /^stack-secrets: "db password" is not NAME=ENV_VARIABLE/,
+    ],
+    [
+      'an empty secret variable',
+      { 'stack-secrets': 'db_password=DB_PASSWORD' },
+      /DB_PASSWORD, which is empty: add "env: DB_PASSWORD:/,
+    ],
+  ])('%s', (_name, overrides, expected) => {
+    expect(problems(overrides)).toEqual([expect.stringMatching(expected)]);
+  });
+
+  test('teardown needs no repository, stack file, build context or app URL', () => {
+    const c = read(
+      {
+        mode: 'teardown',
+        'pr-number': '9',
+        'ecr-repository': '',
+        'stack-file': '/nonexistent.yml',
+        context: '/nonexistent',
+        'app-url': '',
+      },
+      {},
+    );
+    expect(c).toMatchObject({
+      mode: 'teardown',
+      stackName: 'todobackend-pr-9',
+      acceptance: false,
+      build: false,
+    });
+  });
+
+  test('promote: the version from the pushed tag or the release, the commit image as the source', () => {
+    const fromRef = read(
+      { mode: 'promote', 'extra-tags': 'latest' },
+      { GITHUB_SHA: SHA, GITHUB_REF: 'refs/tags/v1.2.3' },
+    );
+    expect(fromRef).toMatchObject({
+      tag: 'v1.2.3',
+      sourceTag: '0123456',
+      extraTags: ['latest'],
+      build: false,
+    });
+    const fromRelease = read(
+      { mode: 'promote' },
+      {
+        GITHUB_SHA: SHA,
+        GITHUB_REF: 'refs/heads/main',
+        GITHUB_EVENT_PATH: event({ release: { tag_name: 'v2.0.0' } }),
+      },
+    );
+    expect(fromRelease).toMatchObject({ tag: 'v2.0.0', sourceTag: '0123456' });
+  });
+
+  test('stack-secrets take their values from the environment', () => {
+    const c = read(
+      { 'stack-secrets': 'secret_key=APP_SECRET_KEY\n# a comment\ndb_password = DB_PASSWORD' },
+      { GITHUB_SHA: SHA, APP_SECRET_KEY: 'k1', DB_PASSWORD: 'line one\nline two' },
+    );
+    expect(c.stackSecrets).toEqual([
+      { name: 'secret_key', env: 'APP_SECRET_KEY', value: 'k1' },
+      { name: 'db_password', env: 'DB_PASSWORD', value: 'line one\nline two' },
+    ]);
+  });
+});
+
 describe('splitArgs', () => {
   test.each([
     ['bats /app/src/acceptance.bats', ['bats', '/app/src/acceptance.bats']],
@@ -227,17 +352,19 @@ describe('splitArgs', () => {
 });
 
 describe('action.yml', () => {
-  test('declares exactly the inputs readConfig reads', async () => {
+  test('declares exactly the inputs readConfig reads, over all modes', async () => {
     const { parse } = await import('yaml');
     const action = parse(fs.readFileSync('action.yml', 'utf8')) as { inputs: Record<string, unknown> };
     const asked = new Set<string>();
-    readConfig(
-      (name) => {
-        asked.add(name);
-        return inputs[name] ?? '';
-      },
-      { GITHUB_SHA: SHA },
-    );
+    for (const mode of ['deploy', 'preview', 'teardown', 'promote']) {
+      readConfig(
+        (name) => {
+          asked.add(name);
+          return { ...inputs, mode, 'pr-number': '3', 'release-tag': 'v1.0.0' }[name] ?? '';
+        },
+        { GITHUB_SHA: SHA },
+      );
+    }
     expect([...asked].sort()).toEqual(Object.keys(action.inputs).sort());
   });
 });

@@ -1,12 +1,12 @@
 import { describe, expect, jest, test } from '@jest/globals';
-import type { Engine, SwarmConfig } from '../src/engine.js';
+import type { Engine, SwarmObject } from '../src/engine.js';
 
 const info = jest.fn();
 const warning = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ info, warning }));
 const { acquireLock, describeHolder, lockName, lockOwner } = await import('../src/lock.js');
 
-function held(expires: string, owner = 'example/app run 7 job deploy'): SwarmConfig {
+function held(expires: string, owner = 'example/app run 7 job deploy'): SwarmObject {
   return {
     ID: 'held1',
     CreatedAt: '2026-01-01T10:00:00Z',
@@ -18,16 +18,16 @@ function held(expires: string, owner = 'example/app run 7 job deploy'): SwarmCon
 }
 
 /** A manager whose lock config exists until removed, as Swarm's atomic config creation behaves. */
-function fakeEngine(existing?: SwarmConfig) {
+function fakeEngine(existing?: SwarmObject) {
   let current = existing;
   const engine = {
-    createConfig: jest.fn(async (name: string, labels: Record<string, string>) => {
+    createObject: jest.fn(async (_kind: string, name: string, labels: Record<string, string>) => {
       if (current) return false;
       current = { ID: 'mine', CreatedAt: new Date().toISOString(), Spec: { Name: name, Labels: labels } };
       return 'mine';
     }),
-    listConfigs: jest.fn(async () => (current ? [current] : [])),
-    removeConfig: jest.fn(async (id: string) => {
+    listObjects: jest.fn(async () => (current ? [current] : [])),
+    remove: jest.fn(async (_kind: string, id: string) => {
       if (current?.ID !== id) return false;
       current = undefined;
       return true;
@@ -83,7 +83,7 @@ describe('acquireLock', () => {
     await expect(acquireLock(engine as unknown as Engine, 'todo', 'me', 600, 0)).rejects.toThrow(
       /another deploy of stack todo holds its lock: example\/app run 7 job deploy, since 2026-01-01T10:00:00Z/,
     );
-    expect(engine.removeConfig).not.toHaveBeenCalled();
+    expect(engine.remove).not.toHaveBeenCalled();
   });
 
   test('an expired lock is removed with a warning, then taken', async () => {

@@ -3,6 +3,7 @@ import { renderInputProblems, renderSummary, type Report } from '../src/summary.
 import { judgeAcceptance } from '../src/acceptance.js';
 
 const base: Report = {
+  mode: 'deploy',
   ok: true,
   phases: [
     { name: 'ECR login', seconds: 0.42, status: 'ok' },

@@ -101,8 +101,6 @@ form_swarm() {
       ndocker "$i" swarm join --advertise-addr "$NET.1$i" --token "$token" "$NET.11:2377" >/dev/null
   done
   wait_for 60 "three ready nodes" bash -c "[ \$(docker -H $(node_host 1) node ls --format '{{.Status}}' | grep -c Ready) = 3 ]"
-  ndocker 1 secret inspect todobackend_secret_key >/dev/null 2>&1 ||
-    head -c 24 /dev/urandom | base64 | ndocker 1 secret create todobackend_secret_key - >/dev/null
 }
 
 up() {

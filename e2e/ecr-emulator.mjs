@@ -1,6 +1,7 @@
 // A local stand-in for the Amazon ECR API (JSON protocol) for the calls the action makes.
 // Every request must carry a valid SigV4 signature for the sandbox's dummy credentials.
-// GetAuthorizationToken answers with the sandbox registry's real credentials.
+// GetAuthorizationToken answers with the sandbox registry's real credentials; the image calls
+// (BatchGetImage, PutImage, ListImages, BatchDeleteImage) act on the registry through its HTTP API.
 import http from 'node:http';
 import fs from 'node:fs';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -61,6 +62,47 @@ async function verifySignature(req, body) {
   return expected?.signature === auth.signature ? undefined : 'signature does not match';
 }
 
+/** Repositories made tag-immutable with PutImageTagMutability. */
+const immutable = new Set();
+
+class EcrError extends Error {
+  constructor(type, message) {
+    super(message);
+    this.type = type;
+  }
+}
+
+async function registryCall(method, repo, ref, { accept, contentType, body } = {}) {
+  const headers = { authorization: `Basic ${Buffer.from(`AWS:${registryPassword()}`).toString('base64')}` };
+  if (accept) headers.accept = accept.join(', ');
+  if (contentType) headers['content-type'] = contentType;
+  const res = await fetch(`http://${registry}/v2/${repo}/${ref}`, { method, headers, body });
+  const text = await res.text();
+  return {
+    status: res.status,
+    text,
+    digest: res.headers.get('docker-content-digest') ?? undefined,
+    type: res.headers.get('content-type') ?? undefined,
+  };
+}
+
+const ALL_MANIFEST_TYPES = [
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+];
+
+async function getManifest(repo, ref, accepted) {
+  const r = await registryCall('GET', repo, `manifests/${ref}`, { accept: accepted ?? ALL_MANIFEST_TYPES });
+  return r.status === 200 ? r : undefined;
+}
+
+async function listTags(repo) {
+  const r = await registryCall('GET', repo, 'tags/list');
+  return r.status === 200 ? (JSON.parse(r.text).tags ?? []) : [];
+}
+
 const operations = {
   GetAuthorizationToken: () => ({
     authorizationData: [
@@ -71,6 +113,108 @@ const operations = {
       },
     ],
   }),
+
+  PutImageTagMutability: ({ repositoryName, imageTagMutability }) => {
+    if (imageTagMutability === 'IMMUTABLE') immutable.add(repositoryName);
+    else immutable.delete(repositoryName);
+    return { repositoryName, imageTagMutability };
+  },
+
+  BatchGetImage: async ({ repositoryName, imageIds, acceptedMediaTypes }) => {
+    const images = [];
+    const failures = [];
+    for (const id of imageIds) {
+      const m = await getManifest(repositoryName, id.imageTag ?? id.imageDigest, acceptedMediaTypes);
+      if (!m) {
+        failures.push({
+          imageId: id,
+          failureCode: 'ImageNotFound',
+          failureReason: 'Requested image not found',
+        });
+        continue;
+      }
+      images.push({
+        repositoryName,
+        imageId: { imageDigest: m.digest, ...(id.imageTag ? { imageTag: id.imageTag } : {}) },
+        imageManifest: m.text,
+        imageManifestMediaType: m.type,
+      });
+    }
+    return { images, failures };
+  },
+
+  PutImage: async ({ repositoryName, imageManifest, imageManifestMediaType, imageTag, imageDigest }) => {
+    const type = imageManifestMediaType ?? JSON.parse(imageManifest).mediaType;
+    const existing = await getManifest(repositoryName, imageTag, [type]);
+    if (existing && immutable.has(repositoryName))
+      throw new EcrError(
+        'ImageTagAlreadyExistsException',
+        `The image tag '${imageTag}' already exists in the '${repositoryName}' repository and cannot be overwritten because the repository is immutable.`,
+      );
+    if (existing && existing.text === imageManifest)
+      throw new EcrError(
+        'ImageAlreadyExistsException',
+        `Image with digest '${existing.digest}' and tag '${imageTag}' already exists`,
+      );
+    const put = await registryCall('PUT', repositoryName, `manifests/${imageTag}`, {
+      contentType: type,
+      body: imageManifest,
+    });
+    if (put.status !== 201)
+      throw new EcrError('InvalidParameterException', `registry answered ${put.status}: ${put.text}`);
+    if (imageDigest && imageDigest !== put.digest)
+      throw new EcrError('ImageDigestDoesNotMatchException', `${imageDigest} does not match ${put.digest}`);
+    return {
+      image: {
+        repositoryName,
+        imageId: { imageDigest: put.digest, imageTag },
+        imageManifest,
+        imageManifestMediaType: type,
+      },
+    };
+  },
+
+  ListImages: async ({ repositoryName }) => {
+    const imageIds = [];
+    for (const tag of await listTags(repositoryName)) {
+      const m = await getManifest(repositoryName, tag);
+      if (m) imageIds.push({ imageTag: tag, imageDigest: m.digest });
+    }
+    return { imageIds };
+  },
+
+  // The registry can only delete a manifest (with all its tags): an image that keeps other tags is
+  // deleted and put back under those, which leaves it as ECR does when one of its tags is removed.
+  BatchDeleteImage: async ({ repositoryName, imageIds }) => {
+    const all = (await operations.ListImages({ repositoryName })).imageIds;
+    const deleting = new Set(imageIds.map((i) => i.imageTag));
+    const deleted = [];
+    const failures = [];
+    for (const id of imageIds) {
+      const found = all.find((i) => i.imageTag === id.imageTag);
+      if (found) deleted.push(found);
+      else
+        failures.push({
+          imageId: id,
+          failureCode: 'ImageNotFound',
+          failureReason: 'Requested image not found',
+        });
+    }
+    for (const digest of new Set(deleted.map((d) => d.imageDigest))) {
+      const keep = all.filter((i) => i.imageDigest === digest && !deleting.has(i.imageTag));
+      const manifest = await getManifest(repositoryName, digest);
+      const del = await registryCall('DELETE', repositoryName, `manifests/${digest}`);
+      if (del.status !== 202)
+        throw new EcrError('ServerException', `registry answered ${del.status} to delete`);
+      for (const tag of keep) {
+        await registryCall('PUT', repositoryName, `manifests/${tag.imageTag}`, {
+          contentType: manifest.type,
+          body: manifest.text,
+        });
+      }
+    }
+    return { imageIds: deleted, failures };
+  },
 };
 
 function reply(res, status, payload) {
@@ -94,9 +238,10 @@ const server = http.createServer((req, res) => {
     const handler = operations[operation];
     if (!handler) return reply(res, 400, { __type: 'UnknownOperationException', message: operation });
     try {
-      reply(res, 200, handler(body ? JSON.parse(body) : {}));
+      reply(res, 200, await handler(body ? JSON.parse(body) : {}));
     } catch (e) {
-      reply(res, 500, { __type: 'ServerException', message: String(e) });
+      if (e instanceof EcrError) reply(res, 400, { __type: e.type, message: e.message });
+      else reply(res, 500, { __type: 'ServerException', message: String(e) });
     }
   });
 });

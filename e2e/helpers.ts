@@ -31,6 +31,7 @@ export interface RunOptions {
   env?: Record<string, string>;
   node?: string;
   sha?: string;
+  event?: { name: string; payload: Record<string, unknown> };
   skipPost?: boolean;
   killAfter?: string;
   killSignal?: NodeJS.Signals;
@@ -104,6 +105,20 @@ export async function registryTags(repo: string): Promise<string[]> {
   return ((await res.json()) as { tags?: string[] }).tags ?? [];
 }
 
+/** The digest the registry holds for repo:tag, or undefined when there is no such tag. */
+export async function registryDigest(repo: string, tag: string): Promise<string | undefined> {
+  const password = fs.readFileSync(sb.REGISTRY_PASSWORD_FILE, 'utf8').trim();
+  const res = await fetch(`http://${sb.REGISTRY}/v2/${repo}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: {
+      authorization: `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}`,
+      accept:
+        'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
+    },
+  });
+  return res.status === 200 ? (res.headers.get('docker-content-digest') ?? undefined) : undefined;
+}
+
 /** Every secret the sandbox hands the action. */
 export function secrets(): string[] {
   const key = fs.readFileSync(sb.SSH_KEY, 'utf8');
@@ -113,6 +128,7 @@ export function secrets(): string[] {
   );
   const password = fs.readFileSync(sb.REGISTRY_PASSWORD_FILE, 'utf8').trim();
   return [
+    fs.readFileSync(sb.APP_SECRET_KEY_FILE, 'utf8').trim(),
     password,
     Buffer.from(`AWS:${password}`).toString('base64'),
     SANDBOX_SECRET_ACCESS_KEY,

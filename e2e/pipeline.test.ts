@@ -343,7 +343,7 @@ describe('deploy to a real swarm', () => {
     );
     expect(r.summary).toContain('❌ Deploy of todobackend failed');
     expect(r.summary).toContain(
-      '**Failure:** cancelled (SIGTERM) after ECR login, Build and push, SSH tunnel, Deploy lock, Stack deploy',
+      '**Failure:** cancelled (SIGTERM) after ECR login, Build and push, SSH tunnel, Deploy lock, Stack secrets, Stack deploy',
     );
     expectClean(r);
     expectNoSecrets(r);
@@ -519,7 +519,7 @@ describe('migrate as a replicated-job', () => {
     inputs({
       'stack-name': JOB_STACK,
       'stack-file': path.join(repoRoot, 'e2e/fixture/stack-job.yml'),
-      'stack-env': 'APP_PORT=8200',
+      'stack-env': 'PREVIEW_PORT=8200',
       'app-url': 'http://127.0.0.1:8200',
     });
 

@@ -43,6 +43,7 @@ export function fixtureInputs(sb, overrides = {}) {
     'stack-file': path.join(ROOT, 'e2e/fixture/stack.yml'),
     'app-url': 'http://127.0.0.1:8000',
     'acceptance-args': '--network host',
+    'stack-secrets': 'secret_key=APP_SECRET_KEY',
     ...overrides,
   };
 }
@@ -70,7 +71,8 @@ function exec(node, script, env, { killAfter, killSignal = 'SIGKILL', onLine } =
 
 /**
  * Runs main then post. Options: inputs, env (extra environment), node (binary, default the
- * sandbox's Node 24), sha, skipPost, killAfter (send main killSignal, default SIGKILL, once its log
+ * sandbox's Node 24), sha, event ({ name, payload }: the workflow's event, written to
+ * GITHUB_EVENT_PATH), skipPost, killAfter (send main killSignal, default SIGKILL, once its log
  * contains this text), onLine (called with each line of main's output as it arrives).
  */
 export async function runAction({
@@ -78,6 +80,7 @@ export async function runAction({
   env = {},
   node,
   sha,
+  event = { name: 'push', payload: {} },
   skipPost = false,
   killAfter,
   killSignal,
@@ -91,6 +94,8 @@ export async function runAction({
     GITHUB_STEP_SUMMARY: path.join(dir, 'summary.md'),
   };
   for (const f of Object.values(files)) fs.writeFileSync(f, '');
+  const eventPath = path.join(dir, 'event.json');
+  fs.writeFileSync(eventPath, JSON.stringify(event.payload));
   const runnerTemp = path.join(dir, 'runner-temp');
   fs.mkdirSync(runnerTemp);
   const base = {
@@ -100,8 +105,13 @@ export async function runAction({
     CI: 'true',
     GITHUB_SHA: sha ?? 'a'.repeat(40),
     GITHUB_REPOSITORY: 'example/todobackend',
-    GITHUB_EVENT_NAME: 'push',
+    GITHUB_EVENT_NAME: event.name,
+    GITHUB_EVENT_PATH: eventPath,
     GITHUB_REF: 'refs/heads/main',
+    GITHUB_RUN_ID: '1001',
+    GITHUB_SERVER_URL: 'https://github.example',
+    // Nothing listens here: a run that talks to GitHub must be given a test server.
+    GITHUB_API_URL: 'http://127.0.0.1:9',
     GITHUB_WORKSPACE: ROOT,
     GITHUB_ACTION_PATH: ROOT,
     RUNNER_TEMP: runnerTemp,
@@ -112,6 +122,7 @@ export async function runAction({
     AWS_REGION: 'us-east-1',
     AWS_ENDPOINT_URL_ECR: sb.ECR_ENDPOINT,
     DOCKER_HOST: sb.RUNNER_DOCKER_HOST,
+    APP_SECRET_KEY: fs.readFileSync(sb.APP_SECRET_KEY_FILE, 'utf8').trim(),
     ...env,
   };
   const inputEnv = {};

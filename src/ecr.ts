@@ -1,5 +1,13 @@
 import * as core from '@actions/core';
-import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import {
+  BatchDeleteImageCommand,
+  BatchGetImageCommand,
+  ECRClient,
+  GetAuthorizationTokenCommand,
+  ListImagesCommand,
+  PutImageCommand,
+  type Image,
+} from '@aws-sdk/client-ecr';
 import type { DockerCli } from './docker.js';
 
 export interface RegistryAuth {
@@ -26,9 +34,8 @@ export function decodeAuthorization(token: string, proxyEndpoint: string): Omit<
  * (AWS_ENDPOINT_URL_ECR included). The password is masked before anything could print it.
  */
 export async function getRegistryAuth(region?: string): Promise<RegistryAuth> {
-  const client = new ECRClient(region ? { region } : {});
   try {
-    const out = await client.send(new GetAuthorizationTokenCommand({}));
+    const out = await withClient(region, (client) => client.send(new GetAuthorizationTokenCommand({})));
     const data = out.authorizationData?.[0];
     if (!data?.authorizationToken || !data.proxyEndpoint)
       throw new Error('ECR returned no authorization data');
@@ -45,8 +52,6 @@ export async function getRegistryAuth(region?: string): Promise<RegistryAuth> {
           ? ' (set aws-region, or AWS_REGION in the environment)'
           : '';
     throw new Error(`ECR GetAuthorizationToken failed: ${err.name}: ${err.message}${hint}`, { cause: e });
-  } finally {
-    client.destroy();
   }
 }
 
@@ -55,5 +60,121 @@ export async function dockerLogin(docker: DockerCli, auth: RegistryAuth): Promis
   await docker.run(['login', '--username', auth.username, '--password-stdin', auth.registry], {
     input: auth.password,
     silent: true,
+  });
+}
+
+/** Manifest types BatchGetImage may return: Docker v2 and OCI, single images and multi-platform lists. */
+export const MANIFEST_TYPES = [
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+];
+
+async function withClient<T>(region: string | undefined, fn: (client: ECRClient) => Promise<T>): Promise<T> {
+  const client = new ECRClient(region ? { region } : {});
+  try {
+    return await fn(client);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function getImages(client: ECRClient, repository: string, tags: string[]): Promise<Map<string, Image>> {
+  const out = await client.send(
+    new BatchGetImageCommand({
+      repositoryName: repository,
+      imageIds: tags.map((imageTag) => ({ imageTag })),
+      acceptedMediaTypes: MANIFEST_TYPES,
+    }),
+  );
+  return new Map((out.images ?? []).map((i) => [i.imageId?.imageTag ?? '', i]));
+}
+
+/**
+ * Gives the image tagged `source` the given tags, registry side: the manifest is read with
+ * BatchGetImage and written back under each tag with PutImage, so nothing is pulled or rebuilt.
+ * A tag that already names the same image is left as it is; returns the digest.
+ */
+export async function promoteImage(
+  region: string | undefined,
+  repository: string,
+  source: string,
+  tags: string[],
+  commit: string,
+): Promise<string> {
+  return withClient(region, async (client) => {
+    const found = await getImages(client, repository, [source, ...tags]);
+    const image = found.get(source);
+    if (!image?.imageManifest || !image.imageId?.imageDigest) {
+      throw new Error(
+        `no image ${repository}:${source} in ECR for commit ${commit}: the deploy of that commit pushes it; promote only releases images that were built and tested`,
+      );
+    }
+    const digest = image.imageId.imageDigest;
+    for (const tag of tags) {
+      const existing = found.get(tag)?.imageId?.imageDigest;
+      if (existing === digest) {
+        core.info(`${repository}:${tag} is already ${digest}`);
+        continue;
+      }
+      try {
+        const put = await client.send(
+          new PutImageCommand({
+            repositoryName: repository,
+            imageManifest: image.imageManifest,
+            imageManifestMediaType: image.imageManifestMediaType,
+            imageTag: tag,
+            imageDigest: digest,
+          }),
+        );
+        const written = put.image?.imageId?.imageDigest;
+        if (written !== digest)
+          throw new Error(`ECR stored ${repository}:${tag} as ${written}, not the tested ${digest}`);
+        core.info(`Tagged ${repository}:${source} as ${tag} (${digest})`);
+      } catch (e) {
+        if ((e as Error).name === 'ImageTagAlreadyExistsException') {
+          throw new Error(
+            `${repository}:${tag} already exists as another image (${existing ?? 'unknown digest'}) and the repository's tags are immutable: release a new version tag instead of moving ${tag}`,
+            { cause: e },
+          );
+        }
+        throw e;
+      }
+    }
+    return digest;
+  });
+}
+
+/** Deletes every tag starting with prefix (e.g. pr-42-); returns the tags deleted. */
+export async function deleteImagesTagged(
+  region: string | undefined,
+  repository: string,
+  prefix: string,
+): Promise<string[]> {
+  return withClient(region, async (client) => {
+    const tags: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(
+        new ListImagesCommand({ repositoryName: repository, filter: { tagStatus: 'TAGGED' }, nextToken }),
+      );
+      for (const id of page.imageIds ?? []) if (id.imageTag?.startsWith(prefix)) tags.push(id.imageTag);
+      nextToken = page.nextToken;
+    } while (nextToken);
+    for (let i = 0; i < tags.length; i += 100) {
+      const out = await client.send(
+        new BatchDeleteImageCommand({
+          repositoryName: repository,
+          imageIds: tags.slice(i, i + 100).map((imageTag) => ({ imageTag })),
+        }),
+      );
+      const failed = (out.failures ?? []).filter((f) => f.failureCode !== 'ImageNotFound');
+      if (failed.length > 0)
+        throw new Error(
+          `ECR could not delete ${failed.map((f) => `${f.imageId?.imageTag}: ${f.failureReason}`).join('; ')}`,
+        );
+    }
+    return tags;
   });
 }

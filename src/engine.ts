@@ -44,7 +44,10 @@ export interface Service {
   JobStatus?: { JobIteration?: { Index?: number } };
 }
 
-export interface SwarmConfig {
+export type SwarmObjectKind = 'configs' | 'secrets';
+
+/** A Swarm config or secret, as listed (a secret's data is never returned). */
+export interface SwarmObject {
   ID: string;
   CreatedAt: string;
   Spec: { Name: string; Labels?: Record<string, string> };
@@ -103,6 +106,7 @@ export class Engine {
             201: true,
             204: true,
             404: 'not found',
+            400: 'bad parameter',
             409: 'conflict',
             500: 'server error',
             503: 'node is not a swarm manager',
@@ -134,10 +138,15 @@ export class Engine {
     }
   }
 
-  /** Creates a Swarm config; false when one of that name exists already (creation is atomic). */
-  async createConfig(name: string, labels: Record<string, string>, data: string): Promise<string | false> {
+  /** Creates a Swarm config or secret; false when one of that name exists already (creation is atomic). */
+  async createObject(
+    kind: SwarmObjectKind,
+    name: string,
+    labels: Record<string, string>,
+    data: string,
+  ): Promise<string | false> {
     try {
-      const out = await this.request<{ ID: string }>('/configs/create', {
+      const out = await this.request<{ ID: string }>(`/${kind}/create`, {
         method: 'POST',
         body: { Name: name, Labels: labels, Data: Buffer.from(data).toString('base64') },
       });
@@ -148,19 +157,40 @@ export class Engine {
     }
   }
 
-  listConfigs(filters: Filters): Promise<SwarmConfig[]> {
-    return this.request<SwarmConfig[]>('/configs', { query: { filters } });
+  listObjects(kind: SwarmObjectKind, filters: Filters): Promise<SwarmObject[]> {
+    return this.request<SwarmObject[]>(`/${kind}`, { query: { filters } });
   }
 
-  /** Removes a Swarm config; false when it was already gone. */
-  async removeConfig(id: string): Promise<boolean> {
+  /** Removes a config, secret, network, volume or container by id or name; false when it was already gone. */
+  async remove(kind: SwarmObjectKind | 'networks' | 'volumes' | 'containers', id: string): Promise<boolean> {
     try {
-      await this.request(`/configs/${encodeURIComponent(id)}`, { method: 'DELETE' });
+      await this.request(`/${kind}/${encodeURIComponent(id)}`, { method: 'DELETE' });
       return true;
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return false;
       throw e;
     }
+  }
+
+  listNetworks(filters: Filters): Promise<{ Id: string; Name: string }[]> {
+    return this.request('/networks', { query: { filters } });
+  }
+
+  async listVolumes(filters: Filters): Promise<{ Name: string }[]> {
+    return (
+      (await this.request<{ Volumes: { Name: string }[] | null }>('/volumes', { query: { filters } }))
+        .Volumes ?? []
+    );
+  }
+
+  /** Containers on the manager node itself, stopped ones included. */
+  listContainers(filters: Filters): Promise<{ Id: string; State: string; Names: string[] }[]> {
+    return this.request('/containers/json', { query: { all: true, filters } });
+  }
+
+  /** The manager's own Swarm node id. */
+  async nodeId(): Promise<string> {
+    return (await this.request<{ Swarm: { NodeID: string } }>('/info')).Swarm.NodeID;
   }
 
   /** The last lines of a task's logs, stdout and stderr interleaved as the engine sends them. */

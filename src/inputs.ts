@@ -18,7 +18,25 @@ export interface SshConfig {
   reconnectTimeout: number;
 }
 
+/** deploy: the pipeline; preview: a stack per pull request; teardown: remove a preview; promote: release a tested image. */
+export type Mode = 'deploy' | 'preview' | 'teardown' | 'promote';
+const MODES: Mode[] = ['deploy', 'preview', 'teardown', 'promote'];
+
+/** A Swarm secret the action keeps for the stack: its name in the stack file and the variable holding its value. */
+export interface StackSecret {
+  name: string;
+  env: string;
+  value: string;
+}
+
 export interface Config {
+  mode: Mode;
+  /** The commit deployed (a pull request's head commit in preview mode); may be empty for teardown. */
+  sha: string;
+  /** The pull request a preview or teardown is for, and the port its stack publishes on. */
+  preview?: { number: number; port: number };
+  /** promote: the tag of the image already built for the commit, given the release tag and extra tags. */
+  sourceTag?: string;
   awsRegion?: string;
   repository: string;
   tag: string;
@@ -43,6 +61,11 @@ export interface Config {
   acceptanceTimeout: number;
   lockTimeout: number;
   rollbackOnFailure: boolean;
+  stackSecrets: StackSecret[];
+  /** teardown: also delete the pull request's image tags from ECR. */
+  deleteImages: boolean;
+  /** For GitHub Deployments and the pull request comment (preview and teardown); empty turns them off. */
+  githubToken: string;
 }
 
 /** Thrown for bad inputs: one line per problem, each naming the input and the fix. */
@@ -64,6 +87,26 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ECR_REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const HOST = /^[A-Za-z0-9.:-]+$/;
+const SECRET_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/** The workflow's event payload (GITHUB_EVENT_PATH), or {} outside a workflow. */
+function readEvent(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const file = env.GITHUB_EVENT_PATH;
+  if (!file || !fs.existsSync(file)) return {};
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/** The app URL with {stack}, {pr} and {port} filled in. */
+export function expandUrl(template: string, values: { stack: string; pr?: number; port?: number }): string {
+  return template
+    .replaceAll('{stack}', values.stack)
+    .replaceAll('{pr}', String(values.pr ?? ''))
+    .replaceAll('{port}', String(values.port ?? ''));
+}
 
 /** Splits a command line into words; single and double quotes group, backslash escapes. */
 export function splitArgs(text: string): string[] {
@@ -164,23 +207,79 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
     return out;
   };
 
-  const repository = required('ecr-repository', 'the ECR repository name, e.g. docker-in-aws/todobackend');
+  const modeText = get('mode') || 'deploy';
+  const mode = MODES.find((m) => m === modeText) ?? 'deploy';
+  if (!MODES.includes(modeText as Mode))
+    problems.push(`mode must be one of ${MODES.join(', ')}, not "${modeText}"`);
+  const teardown = mode === 'teardown';
+  const event = readEvent(env);
+  const pullRequest = event.pull_request as { number?: number; head?: { sha?: string } } | undefined;
+
+  const deleteImages = bool('delete-images', false);
+  if (deleteImages && !teardown) problems.push('delete-images only applies to mode: teardown; remove it');
+  const repository =
+    teardown && !deleteImages
+      ? get('ecr-repository')
+      : required('ecr-repository', 'the ECR repository name, e.g. docker-in-aws/todobackend');
   if (repository && !ECR_REPOSITORY.test(repository)) {
     problems.push(
       `ecr-repository "${repository}" is not a valid repository name (lower case letters, digits, . _ - and /; no registry host)`,
     );
   }
 
-  const sha = get('sha') || env.GITHUB_SHA || '';
+  let preview: Config['preview'];
+  if (mode === 'preview' || teardown) {
+    const prText = get('pr-number') || String(pullRequest?.number ?? '');
+    const number = Number(prText);
+    const portBaseText = get('preview-port-base') || '20000';
+    const portBase = Number(portBaseText);
+    if (!/^[1-9]\d*$/.test(prText)) {
+      problems.push(
+        prText
+          ? `pr-number must be a pull request number, not "${prText}"`
+          : `pr-number is required in mode ${mode} outside a pull_request event: set pr-number, or run on pull_request`,
+      );
+    } else if (!/^\d+$/.test(portBaseText) || portBase < 1 || portBase + number > 65535) {
+      problems.push(
+        `preview-port-base "${portBaseText}" plus pull request number ${number} is not a TCP port (1-65535): lower preview-port-base`,
+      );
+    } else {
+      preview = { number, port: portBase + number };
+    }
+  }
+
+  // A preview deploys the pull request's head commit, not the merge commit GitHub checks out.
+  const sha = get('sha') || (preview ? pullRequest?.head?.sha : undefined) || env.GITHUB_SHA || '';
+  const validSha = /^[0-9a-f]{7,40}$/.test(sha);
   const tagFormat = get('tag-format') || 'short';
-  let tag = get('image-tag');
   if (!['short', 'full'].includes(tagFormat))
     problems.push(`tag-format must be short or full, not "${tagFormat}"`);
-  if (!tag) {
-    if (!/^[0-9a-f]{7,40}$/.test(sha)) {
+  const shaTag = tagFormat === 'full' ? sha : sha.slice(0, 7);
+  let tag = get('image-tag');
+  let sourceTag: string | undefined;
+  if (mode === 'promote') {
+    const refTag = /^refs\/tags\/(.+)$/.exec(env.GITHUB_REF ?? '')?.[1];
+    const releaseTag = (event.release as { tag_name?: string } | undefined)?.tag_name;
+    const version = get('release-tag') || releaseTag || refTag || '';
+    if (!version) {
+      problems.push(
+        'release-tag is required in mode promote outside a tag push or release event, e.g. v1.2.3',
+      );
+    } else if (!DOCKER_TAG.test(version)) {
+      problems.push(`release-tag "${version}" is not a valid Docker tag`);
+    }
+    sourceTag = tag || shaTag;
+    if (!tag && !validSha)
+      problems.push(
+        `sha "${sha}" is not a commit SHA: set sha to the commit whose image to promote, or image-tag`,
+      );
+    tag = version;
+  } else if (!tag && !teardown) {
+    if (!validSha) {
       problems.push(`sha "${sha}" is not a commit SHA: set sha (default: github.sha) or image-tag`);
     } else {
-      tag = tagFormat === 'full' ? sha : sha.slice(0, 7);
+      // Preview tags carry the pull request number, so a teardown deletes only that pull request's images.
+      tag = preview ? `pr-${preview.number}-${shaTag}` : shaTag;
     }
   }
   if (tag && !DOCKER_TAG.test(tag)) problems.push(`image-tag "${tag}" is not a valid Docker tag`);
@@ -188,7 +287,7 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
   for (const t of extraTags)
     if (!DOCKER_TAG.test(t)) problems.push(`extra-tags: "${t}" is not a valid Docker tag`);
 
-  const build = bool('build', true);
+  const build = mode === 'deploy' || mode === 'preview' ? bool('build', true) : false;
   const context = get('context') || '.';
   const dockerfile = get('dockerfile') || undefined;
   if (build) {
@@ -271,10 +370,11 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
   if (!remoteSocket.startsWith('/'))
     problems.push(`remote-docker-socket must be an absolute path, not "${remoteSocket}"`);
 
-  const stackName = required('stack-name', 'the Swarm stack to deploy, e.g. todobackend');
-  if (stackName && !STACK_NAME.test(stackName)) {
+  const baseStack = required('stack-name', 'the Swarm stack to deploy, e.g. todobackend');
+  const stackName = preview ? `${baseStack}-pr-${preview.number}` : baseStack;
+  if (baseStack && !STACK_NAME.test(stackName)) {
     problems.push(
-      `stack-name "${stackName}" is not valid: letters, digits, _ . - (starting with a letter or digit)`,
+      `stack-name "${stackName}" is not valid: letters, digits, _ . - (starting with a letter or digit), at most 63 characters`,
     );
   }
   const versionVariable = get('version-variable') || 'APP_VERSION';
@@ -285,11 +385,38 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
     get('one-shot-services') === '' ? 'migrate' : input('one-shot-services'),
   ).filter((s) => s !== 'none');
   const stackFile = get('stack-file') || 'stack.yml';
-  const stackProblem = checkStackFile(stackFile, versionVariable, oneShotServices);
-  if (stackProblem) problems.push(`stack-file ${stackProblem}`);
+  if (!teardown) {
+    const stackProblem = checkStackFile(stackFile, versionVariable, oneShotServices);
+    if (stackProblem) problems.push(`stack-file ${stackProblem}`);
+  }
 
-  const acceptance = bool('acceptance', true);
-  const appUrl = get('app-url');
+  const stackSecrets: StackSecret[] = [];
+  for (const line of lines(input('stack-secrets'))) {
+    const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
+    if (!m || !SECRET_NAME.test(m[1]) || !ENV_NAME.test(m[2])) {
+      problems.push(
+        `stack-secrets: "${line}" is not NAME=ENV_VARIABLE (the secret's name in the stack file, then the environment variable holding its value)`,
+      );
+      continue;
+    }
+    const value = env[m[2]] ?? '';
+    if (!value && !teardown) {
+      problems.push(
+        `stack-secrets: ${m[1]} takes its value from ${m[2]}, which is empty: add "env: ${m[2]}: \${{ secrets.${m[2]} }}" to the step`,
+      );
+    }
+    if (stackName.length + m[1].length + 14 > 64)
+      problems.push(
+        `stack-secrets: ${m[1]} is too long for a Swarm secret name with the stack's name: shorten it`,
+      );
+    stackSecrets.push({ name: m[1], env: m[2], value });
+  }
+
+  const acceptance = !teardown && bool('acceptance', true);
+  const rawUrl = get('app-url');
+  const appUrl = rawUrl && expandUrl(rawUrl, { stack: stackName, pr: preview?.number, port: preview?.port });
+  if (!preview && /\{(pr|port)\}/.test(rawUrl))
+    problems.push(`app-url "${rawUrl}" uses {pr} or {port}, which exist only in mode preview`);
   if (acceptance && !appUrl) {
     problems.push('app-url is required when acceptance is on: the load balancer URL the tests run against');
   } else if (appUrl && !/^https?:\/\/[^\s/]+/.test(appUrl)) {
@@ -297,6 +424,10 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
   }
 
   const config: Config = {
+    mode,
+    sha: validSha ? sha : '',
+    preview,
+    sourceTag,
     awsRegion: get('aws-region') || undefined,
     repository,
     tag,
@@ -329,6 +460,9 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
     acceptanceTimeout: seconds('acceptance-timeout', 600),
     lockTimeout: seconds('lock-timeout', 600, true),
     rollbackOnFailure: bool('rollback-on-failure', false),
+    stackSecrets,
+    deleteImages,
+    githubToken: get('github-token'),
   };
   if (problems.length > 0) throw new InputError(problems);
   return config;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as core from '@actions/core';
-import type { Engine, SwarmConfig } from './engine.js';
+import type { Engine, SwarmObject } from './engine.js';
 
 /**
  * A per-stack deploy lock held on the manager: a Swarm config, whose creation is atomic. It names its
@@ -37,7 +37,7 @@ export function lockOwner(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** What the lock's labels say about its holder; expired when its expiry is past. */
-export function describeHolder(config: SwarmConfig, now: number): { holder: string; expired: boolean } {
+export function describeHolder(config: SwarmObject, now: number): { holder: string; expired: boolean } {
   const labels = config.Spec.Labels ?? {};
   const expires = Date.parse(labels[LABEL_EXPIRES] ?? '');
   const holder = `${labels[LABEL_OWNER] ?? 'an unknown run'}, since ${config.CreatedAt}, until ${labels[LABEL_EXPIRES] ?? '?'}`;
@@ -63,22 +63,24 @@ export async function acquireLock(
   for (;;) {
     const expires = new Date(Date.now() + holdSeconds * 1000).toISOString();
     const labels = { [LABEL_OWNER]: owner, [LABEL_EXPIRES]: expires, nonce: randomBytes(8).toString('hex') };
-    const id = await engine.createConfig(name, labels, `${owner}\n`);
+    const id = await engine.createObject('configs', name, labels, `${owner}\n`);
     if (id) {
       core.info(`Holding the deploy lock of stack ${stack} (${name}) until ${expires}`);
       return {
         name,
         release: async () => {
-          await engine.removeConfig(id);
+          await engine.remove('configs', id);
         },
       };
     }
-    const [current] = (await engine.listConfigs({ name: [name] })).filter((c) => c.Spec.Name === name);
+    const [current] = (await engine.listObjects('configs', { name: [name] })).filter(
+      (c) => c.Spec.Name === name,
+    );
     if (!current) continue; // released between the two calls
     const { holder, expired } = describeHolder(current, Date.now());
     if (expired) {
       core.warning(`Removing an expired deploy lock of stack ${stack}, held by ${holder}`);
-      await engine.removeConfig(current.ID);
+      await engine.remove('configs', current.ID);
       continue;
     }
     if (Date.now() >= deadline) {

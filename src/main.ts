@@ -1,13 +1,22 @@
 import * as core from '@actions/core';
 import { runAcceptance } from './acceptance.js';
 import { DockerCli } from './docker.js';
-import { dockerLogin, getRegistryAuth } from './ecr.js';
+import { deleteImagesTagged, dockerLogin, getRegistryAuth, promoteImage } from './ecr.js';
+import { PreviewFeedback } from './github.js';
 import { Engine, type Service, type Task } from './engine.js';
 import { buildAndPush, imageName, pullExisting } from './image.js';
 import { InputError, readConfig, type Config } from './inputs.js';
 import { acquireLock, lockOwner, type Lock } from './lock.js';
 import { markMainStarted, saveWorkDir } from './state.js';
-import { renderInputProblems, renderSummary, Timeline, type ServiceResult, type Report } from './summary.js';
+import { removeSecrets, ensureSecrets } from './secrets.js';
+import {
+  renderInputProblems,
+  renderPreviewComment,
+  renderSummary,
+  Timeline,
+  type ServiceResult,
+  type Report,
+} from './summary.js';
 import {
   deployStack,
   describeStack,
@@ -20,6 +29,7 @@ import {
   rollbackStack,
   type ServiceBefore,
 } from './swarm.js';
+import { teardownStack } from './teardown.js';
 import { openTunnel, type Tunnel } from './tunnel.js';
 import { createWorkDir, removeWorkDir, type WorkDir } from './workdir.js';
 
@@ -27,6 +37,23 @@ function maskSecrets(config: Config): void {
   for (const line of config.ssh.privateKey.split(/\r?\n/))
     if (line.trim().length > 8) core.setSecret(line.trim());
   if (config.ssh.passphrase) core.setSecret(config.ssh.passphrase);
+  for (const secret of config.stackSecrets) {
+    for (const line of secret.value.split(/\r?\n/)) if (line.trim()) core.setSecret(line.trim());
+    core.setSecret(Buffer.from(secret.value).toString('base64'));
+  }
+}
+
+/** Variables the stack file can interpolate besides stack-env. */
+function stackVariables(config: Config, registry: string): Record<string, string> {
+  return {
+    ...config.stackEnv,
+    STACK_NAME: config.stackName,
+    ...(config.preview
+      ? { PR_NUMBER: String(config.preview.number), PREVIEW_PORT: String(config.preview.port) }
+      : {}),
+    ECR_REGISTRY: registry,
+    [config.versionVariable]: config.tag,
+  };
 }
 
 function setOutputs(outputs: Record<string, string | number | undefined>): void {
@@ -72,13 +99,8 @@ interface Held {
   lock?: Lock;
 }
 
-/** The pipeline: ECR login, build and push, tunnel, stack deploy, one-shot wait, convergence, acceptance. */
-async function deploy(config: Config, work: WorkDir, report: Report, held: Held): Promise<void> {
-  const timeline = new Timeline();
-  report.phases = timeline.phases;
-  const local = new DockerCli(work.dockerConfig);
-
-  // The SSH handshake runs while the image is built and pushed.
+/** Starts the SSH handshake in the background (it runs while the image is built and pushed). */
+function startTunnel(config: Config, work: WorkDir, held: Held): Promise<Tunnel> {
   const started = Date.now();
   const tunnelReady = openTunnel(config.ssh, work.tunnel).then((t) => {
     core.info(`SSH tunnel to ${config.ssh.host} ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -86,6 +108,31 @@ async function deploy(config: Config, work: WorkDir, report: Report, held: Held)
   });
   tunnelReady.catch(() => undefined);
   held.tunnel = tunnelReady;
+  return tunnelReady;
+}
+
+/** The tunnel's Engine API client, once the manager's engine answers. */
+async function connect(
+  config: Config,
+  tunnelReady: Promise<Tunnel>,
+): Promise<{ tunnel: Tunnel; engine: Engine }> {
+  const tunnel = await tunnelReady;
+  const engine = new Engine(tunnel.socketPath, tunnel.ready);
+  await engine.ping().catch((err: Error) => {
+    throw new Error(
+      `remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${config.ssh.host} (${err.message.trim()})`,
+      { cause: err },
+    );
+  });
+  return { tunnel, engine };
+}
+
+/** The pipeline: ECR login, build and push (or promote), tunnel, stack deploy, one-shot wait, convergence, acceptance. */
+async function deploy(config: Config, work: WorkDir, report: Report, held: Held): Promise<void> {
+  const timeline = new Timeline();
+  report.phases = timeline.phases;
+  const local = new DockerCli(work.dockerConfig);
+  const tunnelReady = startTunnel(config, work, held);
 
   const auth = await timeline.phase('ECR login', async () => {
     const a = await getRegistryAuth(config.awsRegion);
@@ -104,23 +151,28 @@ async function deploy(config: Config, work: WorkDir, report: Report, held: Held)
     url: config.appUrl || undefined,
   });
 
-  const refs = [image, ...config.extraTags.map((t) => imageName(auth.registry, config.repository, t))];
-  report.digest = await timeline.phase(config.build ? 'Build and push' : 'Pull existing image', () =>
-    config.build ? buildAndPush(local, config, repo, refs) : pullExisting(local, repo, image),
-  );
+  if (config.mode === 'promote') {
+    const tags = [config.tag, ...config.extraTags];
+    report.digest = await timeline.phase('Promote image', () =>
+      promoteImage(
+        config.awsRegion,
+        config.repository,
+        config.sourceTag!,
+        tags,
+        config.sha || config.sourceTag!,
+      ),
+    );
+    report.promoted = tags;
+    setOutputs({ 'promoted-tags': tags.join(',') });
+  } else {
+    const refs = [image, ...config.extraTags.map((t) => imageName(auth.registry, config.repository, t))];
+    report.digest = await timeline.phase(config.build ? 'Build and push' : 'Pull existing image', () =>
+      config.build ? buildAndPush(local, config, repo, refs) : pullExisting(local, repo, image),
+    );
+  }
   setOutputs({ digest: report.digest });
 
-  const { tunnel, engine } = await timeline.phase('SSH tunnel', async () => {
-    const t = await tunnelReady;
-    const e = new Engine(t.socketPath, t.ready);
-    await e.ping().catch((err: Error) => {
-      throw new Error(
-        `remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${config.ssh.host} (${err.message.trim()})`,
-        { cause: err },
-      );
-    });
-    return { tunnel: t, engine: e };
-  });
+  const { tunnel, engine } = await timeline.phase('SSH tunnel', () => connect(config, tunnelReady));
   const manager = local.on(tunnel.dockerHost);
   held.lock = await timeline.phase('Deploy lock', () =>
     acquireLock(
@@ -132,14 +184,19 @@ async function deploy(config: Config, work: WorkDir, report: Report, held: Held)
     ),
   );
   const oneShotNames = config.oneShotServices.map((s) => stackServiceName(config.stackName, s));
+  let secretNames: Record<string, string> = {};
+  if (config.stackSecrets.length > 0) {
+    secretNames = await timeline.phase('Stack secrets', () =>
+      ensureSecrets(engine, config.stackName, config.stackSecrets, config.ssh.privateKey),
+    );
+  }
 
   let before = new Map<string, ServiceBefore>();
   await timeline.phase('Stack deploy', async () => {
     before = await snapshotStack(engine, config.stackName);
     await deployStack(manager, config.stackName, config.stackFile, {
-      ...config.stackEnv,
-      ECR_REGISTRY: auth.registry,
-      [config.versionVariable]: config.tag,
+      ...stackVariables(config, auth.registry),
+      ...secretNames,
     });
     report.deployed = true;
     const forced = await forceUnchanged(manager, engine, oneShotNames, before);
@@ -208,6 +265,43 @@ async function deploy(config: Config, work: WorkDir, report: Report, held: Held)
     }
     throw e;
   }
+  if (config.stackSecrets.length > 0) {
+    const removed = await removeSecrets(engine, config.stackName, Object.values(secretNames)).catch(
+      (e: Error) => {
+        core.warning(`could not remove old secret versions: ${e.message}`);
+        return [];
+      },
+    );
+    if (removed.length > 0) core.info(`Removed old secret versions: ${removed.join(', ')}`);
+  }
+}
+
+/** Teardown: remove a preview stack and all it left behind, and optionally its images. */
+async function teardown(config: Config, work: WorkDir, report: Report, held: Held): Promise<void> {
+  const timeline = new Timeline();
+  report.phases = timeline.phases;
+  const local = new DockerCli(work.dockerConfig);
+  const { tunnel, engine } = await timeline.phase('SSH tunnel', () =>
+    connect(config, startTunnel(config, work, held)),
+  );
+  held.lock = await timeline.phase('Deploy lock', () =>
+    acquireLock(engine, config.stackName, lockOwner(), config.convergeTimeout + 300, config.lockTimeout),
+  );
+  report.teardown = await timeline.phase('Teardown', () =>
+    teardownStack(local.on(tunnel.dockerHost), engine, config.stackName, config.convergeTimeout),
+  );
+  if (!report.teardown.existed) core.notice(`There is no stack ${config.stackName}: nothing to tear down`);
+  if (config.deleteImages) {
+    const prefix = `pr-${config.preview!.number}-`;
+    const deleted = await timeline.phase('Delete images', () =>
+      deleteImagesTagged(config.awsRegion, config.repository, prefix),
+    );
+    core.info(
+      deleted.length > 0
+        ? `Deleted ${config.repository}:${deleted.join(', ')}`
+        : `No image tagged ${prefix}*`,
+    );
+  }
 }
 
 async function writeSummary(markdown: string): Promise<void> {
@@ -243,6 +337,8 @@ export async function runMain(): Promise<void> {
     removeWorkDir(work.root);
   };
   const report: Report = {
+    mode: config.mode,
+    commit: config.sha || undefined,
     ok: false,
     phases: [],
     stack: config.stackName,
@@ -260,19 +356,32 @@ export async function runMain(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
+  const feedback = config.preview
+    ? new PreviewFeedback(config.githubToken, config.preview.number, config.stackName)
+    : undefined;
+  const deploymentStarted = config.mode === 'preview' ? feedback?.start(config.sha) : undefined;
+
   try {
-    await deploy(config, work, report, held);
+    await (config.mode === 'teardown' ? teardown : deploy)(config, work, report, held);
     report.ok = true;
   } catch (e) {
     report.failure = (e as Error).message;
     core.setFailed(report.failure);
   } finally {
-    setOutputs({ migrate: report.migrate ?? (config.oneShotServices.length > 0 ? 'not-run' : 'none') });
+    const oneShots = config.mode !== 'teardown' && config.oneShotServices.length > 0;
+    setOutputs({ migrate: report.migrate ?? (oneShots ? 'not-run' : 'none') });
     if (!report.ok && report.services.length === 0 && report.deployed) {
       const t = await held.tunnel!;
       report.services = await describeStack(new Engine(t.socketPath), config.stackName).catch(() => []);
     }
     await writeSummary(renderSummary(report));
     await cleanup();
+    if (feedback) {
+      await deploymentStarted;
+      if (config.mode === 'teardown') await feedback.deactivate();
+      else await feedback.finish(report.ok, config.appUrl);
+      setOutputs({ 'deployment-id': feedback.deploymentId });
+      await feedback.comment(config.stackName, renderPreviewComment(report, feedback.runUrl));
+    }
   }
 }

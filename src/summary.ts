@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import type { AcceptanceReport } from './acceptance.js';
 import type { ServiceRow } from './swarm.js';
+import type { TeardownResult } from './teardown.js';
 
 export interface Phase {
   name: string;
@@ -17,7 +18,12 @@ export interface ServiceResult {
 }
 
 export interface Report {
+  mode: 'deploy' | 'preview' | 'teardown' | 'promote';
   ok: boolean;
+  commit?: string;
+  /** promote: the tags the image was given. */
+  promoted?: string[];
+  teardown?: TeardownResult;
   failure?: string;
   phases: Phase[];
   stack?: string;
@@ -77,12 +83,22 @@ function escapeCell(text: string): string {
 /** The job summary as Markdown. */
 export function renderSummary(r: Report): string {
   const out: string[] = [];
-  const title = r.ok ? `✅ Deployed ${r.stack ?? ''}` : `❌ Deploy of ${r.stack ?? 'the stack'} failed`;
+  const stack = r.stack ?? 'the stack';
+  const title =
+    r.mode === 'teardown'
+      ? r.ok
+        ? `🧹 Tore down ${stack}`
+        : `❌ Teardown of ${stack} failed`
+      : r.ok
+        ? `✅ Deployed ${stack}`
+        : `❌ Deploy of ${stack} failed`;
   out.push(`## ${title.trim()}`, '');
   if (r.failure) out.push(`**Failure:** ${r.failure.split('\n')[0]}`, '');
   const facts: [string, string | undefined][] = [
     ['Image', r.image && `\`${r.image}\``],
     ['Digest', r.digest && `\`${r.digest}\``],
+    ['Promoted to', r.promoted && r.promoted.map((t) => `\`${t}\``).join(', ')],
+    ['Commit', r.commit && `\`${r.commit}\``],
     ['Stack', r.stack && `\`${r.stack}\``],
     ['URL', r.url],
   ];
@@ -142,28 +158,69 @@ export function renderSummary(r: Report): string {
     out.push('');
   }
 
-  const a = r.acceptance;
-  if (a) {
+  if (r.teardown) out.push(describeTeardown(r.teardown), '');
+  if (r.acceptance) out.push(renderAcceptance(r.acceptance));
+  return out.join('\n');
+}
+
+export function describeTeardown(t: TeardownResult): string {
+  if (!t.existed && t.secrets.length === 0) return 'There was no such stack: nothing to tear down.';
+  const parts = [
+    ['services', t.services],
+    ['networks', t.networks],
+    ['volumes', t.volumes],
+    ['secrets', t.secrets],
+  ]
+    .filter(([, names]) => names.length > 0)
+    .map(([kind, names]) => `${kind} ${(names as string[]).map((n) => `\`${n}\``).join(', ')}`);
+  return `Removed ${parts.join('; ')}.`;
+}
+
+function renderAcceptance(a: AcceptanceReport): string {
+  const out: string[] = [];
+  out.push(
+    `### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`,
+    '',
+  );
+  if (a.problem) out.push(`**${a.problem}**`, '');
+  if (a.tests.length > 0) {
+    out.push('| # | Test | Result |', '|---:|---|---|');
+    for (const t of a.tests) out.push(`| ${t.id} | ${escapeCell(t.name)} | ${ICON[t.result]} ${t.result} |`);
+    out.push('');
+  }
+  for (const t of a.tests.filter((x) => x.result === 'fail' && x.details.length > 0)) {
+    out.push(`<details open><summary>${t.name}</summary>`, codeBlock(t.details.join('\n')), '</details>', '');
+  }
+  return out.join('\n');
+}
+
+/** The pull request comment for a preview: where it is, which commit, and how the tests went. */
+export function renderPreviewComment(r: Report, runUrl: string): string {
+  const out: string[] = [];
+  if (r.mode === 'teardown') {
     out.push(
-      `### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`,
+      r.ok
+        ? `### 🧹 Preview \`${r.stack}\` was torn down`
+        : `### ❌ Tearing down preview \`${r.stack}\` failed`,
+      '',
+      r.teardown ? describeTeardown(r.teardown) : (r.failure ?? ''),
+    );
+  } else {
+    out.push(
+      r.ok ? `### ✅ Preview is up: ${r.url ?? r.stack}` : `### ❌ Preview deploy failed`,
+      '',
+      '| | |',
+      '|---|---|',
+      `| URL | ${r.url ?? '-'} |`,
+      `| Commit | \`${r.commit ?? '-'}\` |`,
+      `| Stack | \`${r.stack}\` |`,
+      `| Image | \`${r.image ?? '-'}\` |`,
       '',
     );
-    if (a.problem) out.push(`**${a.problem}**`, '');
-    if (a.tests.length > 0) {
-      out.push('| # | Test | Result |', '|---:|---|---|');
-      for (const t of a.tests)
-        out.push(`| ${t.id} | ${escapeCell(t.name)} | ${ICON[t.result]} ${t.result} |`);
-      out.push('');
-    }
-    for (const t of a.tests.filter((x) => x.result === 'fail' && x.details.length > 0)) {
-      out.push(
-        `<details open><summary>${t.name}</summary>`,
-        codeBlock(t.details.join('\n')),
-        '</details>',
-        '',
-      );
-    }
+    if (r.failure) out.push(`**Failure:** ${r.failure.split('\n')[0]}`, '');
+    if (r.acceptance) out.push(renderAcceptance(r.acceptance));
   }
+  out.push('', `[Run log](${runUrl})`);
   return out.join('\n');
 }
 

@@ -10,7 +10,7 @@ import {
   type OneShotVerdict,
 } from './judge.js';
 
-const STACK_LABEL = 'com.docker.stack.namespace';
+export const STACK_LABEL = 'com.docker.stack.namespace';
 export const POLL_MS = 250;
 /** How long the tasks of a newly created service must stay running (docker service create waits 5 s). */
 export const NEW_SERVICE_STABLE_MS = 5000;

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { GitHubApi } from '../e2e/github-api.js';
+
+const warning = jest.fn();
+jest.unstable_mockModule('@actions/core', () => ({ warning, info: jest.fn() }));
+
+const api = new GitHubApi();
+let PreviewFeedback: typeof import('../src/github.js').PreviewFeedback;
+
+beforeAll(async () => {
+  process.env.GITHUB_API_URL = await api.start();
+  process.env.GITHUB_REPOSITORY = 'example/todobackend';
+  process.env.GITHUB_SERVER_URL = 'https://github.example';
+  process.env.GITHUB_RUN_ID = '77';
+  ({ PreviewFeedback } = await import('../src/github.js'));
+});
+afterAll(() => api.stop());
+
+describe('preview feedback through the GitHub API', () => {
+  test('a deployment for the head commit: in progress, then successful with the preview URL', async () => {
+    const f = new PreviewFeedback('token', 42, 'todo-pr-42');
+    await f.start('abc1234');
+    await f.finish(true, 'http://lb:20042');
+    const [d] = api.deploymentsOf('todo-pr-42');
+    expect(f.deploymentId).toBe(d.id);
+    expect(d.payload).toEqual({
+      ref: 'abc1234',
+      environment: 'todo-pr-42',
+      description: 'Preview of pull request #42',
+      auto_merge: false,
+      required_contexts: [],
+      transient_environment: true,
+      production_environment: false,
+    });
+    expect(d.statuses).toEqual([
+      {
+        state: 'in_progress',
+        log_url: 'https://github.example/example/todobackend/actions/runs/77',
+        auto_inactive: false,
+      },
+      {
+        state: 'success',
+        log_url: 'https://github.example/example/todobackend/actions/runs/77',
+        environment_url: 'http://lb:20042',
+        auto_inactive: true,
+      },
+    ]);
+  });
+
+  test('the comment is created once, then updated in place', async () => {
+    const f = new PreviewFeedback('token', 43, 'todo-pr-43');
+    await f.comment('todo-pr-43', 'first');
+    await f.comment('todo-pr-43', 'second');
+    // Another stack's comment on the same pull request is its own.
+    await f.comment('other-pr-43', 'third');
+    const mine = api.comments.filter((c) => c.issue === 43);
+    expect(mine.map((c) => c.body)).toEqual([
+      '<!-- ecr-swarm-deploy preview todo-pr-43 -->\nsecond',
+      '<!-- ecr-swarm-deploy preview other-pr-43 -->\nthird',
+    ]);
+    expect(api.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1);
+  });
+
+  test('teardown marks every deployment of the environment inactive', async () => {
+    const f = new PreviewFeedback('token', 44, 'todo-pr-44');
+    await f.start('1111111');
+    await f.start('2222222');
+    await new PreviewFeedback('token', 44, 'todo-pr-44').deactivate();
+    expect(api.deploymentsOf('todo-pr-44').map((d) => d.statuses.at(-1)?.state)).toEqual([
+      'inactive',
+      'inactive',
+    ]);
+  });
+
+  test('a refusal warns once, naming the permissions, and stops all further calls', async () => {
+    api.refuse = true;
+    warning.mockClear();
+    const before = api.requests.length;
+    try {
+      const f = new PreviewFeedback('read-only', 45, 'todo-pr-45');
+      await f.start('abc1234');
+      await f.finish(true, 'http://lb');
+      await f.comment('todo-pr-45', 'body');
+    } finally {
+      api.refuse = false;
+    }
+    expect(api.requests.length - before).toBe(1);
+    expect(warning).toHaveBeenCalledTimes(1);
+    expect(warning.mock.calls[0][0]).toMatch(/HTTP 403.*deployments: write, pull-requests: write.*fork/);
+  });
+
+  test('no token: no call at all', async () => {
+    const before = api.requests.length;
+    const f = new PreviewFeedback('', 46, 'todo-pr-46');
+    await f.start('abc1234');
+    await f.comment('todo-pr-46', 'body');
+    expect(api.requests.length).toBe(before);
+  });
+});

@@ -1,0 +1,307 @@
+// Pull request previews, their teardown, stack secrets and release promotion: the bundled dist/ run as
+// the runner runs it, against the sandbox's Swarm, registry, sshd and ECR emulator, with a recording
+// stand-in for the GitHub API.
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { ECRClient, PutImageTagMutabilityCommand } from '@aws-sdk/client-ecr';
+import { GitHubApi } from './github-api.js';
+import {
+  expectClean,
+  expectNoSecrets,
+  inputs,
+  manager,
+  randomSha,
+  registryDigest,
+  registryTags,
+  removeStack,
+  run,
+  sb,
+  service,
+} from './helpers.js';
+// @ts-expect-error plain JS module shared with the ECR emulator
+import { SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from './credentials.mjs';
+
+jest.setTimeout(240_000);
+
+const BASE = 'todobackend';
+const short = (sha: string) => sha.slice(0, 7);
+const previewStack = (pr: number) => `${BASE}-pr-${pr}`;
+const github = new GitHubApi();
+let apiUrl = '';
+
+/** A pull_request event for pull request `pr` whose head is `head` (GITHUB_SHA is the merge commit). */
+function previewRun(
+  pr: number,
+  head: string,
+  {
+    mode = 'preview',
+    extra = {},
+    env = {},
+  }: { mode?: string; extra?: Record<string, string>; env?: Record<string, string> } = {},
+) {
+  return run({
+    inputs: inputs({ mode, 'app-url': 'http://127.0.0.1:{port}', 'github-token': 'test-token', ...extra }),
+    sha: randomSha(),
+    event: {
+      name: 'pull_request',
+      payload: {
+        action: mode === 'teardown' ? 'closed' : 'synchronize',
+        pull_request: { number: pr, head: { sha: head } },
+      },
+    },
+    env: { GITHUB_API_URL: apiUrl, ...env },
+  });
+}
+
+/** What is left of a stack on the manager, by kind (empty strings when nothing). */
+function leftovers(stack: string): Record<string, string> {
+  const label = `label=com.docker.stack.namespace=${stack}`;
+  const q = (args: string[]) => manager(args).trim();
+  return {
+    services: q(['service', 'ls', '-q', '--filter', label]),
+    containers: q(['ps', '-aq', '--filter', label]),
+    networks: q(['network', 'ls', '-q', '--filter', label]),
+    volumes: q(['volume', 'ls', '-q', '--filter', label]),
+    secrets: q(['secret', 'ls', '-q', '--filter', `label=ecr-swarm-deploy.stack=${stack}`]),
+  };
+}
+const NOTHING = { services: '', containers: '', networks: '', volumes: '', secrets: '' };
+
+async function appAnswers(url: string): Promise<boolean> {
+  const res = await fetch(url).catch(() => undefined);
+  return res?.status === 200 && ((await res.json()) as { app?: string }).app === 'todobackend';
+}
+
+/** The secret file the stack's running app container sees. */
+function appSecret(stack: string): string {
+  const id = manager([
+    'ps',
+    '-q',
+    '--filter',
+    `label=com.docker.swarm.service.name=${stack}_app`,
+    '--filter',
+    'status=running',
+  ])
+    .trim()
+    .split('\n')[0];
+  return manager(['exec', id, 'cat', '/run/secrets/secret_key']).trim();
+}
+
+beforeAll(async () => {
+  apiUrl = await github.start();
+  for (const s of [BASE, previewStack(7), previewStack(8)]) await removeStack(s);
+});
+afterAll(async () => {
+  await github.stop();
+  for (const s of [previewStack(7), previewStack(8)]) await removeStack(s);
+});
+
+describe('pull request previews', () => {
+  const mainSha = randomSha();
+  const head7 = randomSha();
+  const head8 = randomSha();
+
+  test('1. production and two previews side by side, each at its own URL, each passing acceptance', async () => {
+    const prod = await run({ inputs: inputs(), sha: mainSha });
+    expect(prod.exitCode).toBe(0);
+
+    // Pull request 8's image differs from the others (a build argument), so digests tell them apart.
+    const [p7, p8] = [
+      await previewRun(7, head7),
+      await previewRun(8, head8, { extra: { 'build-args': `MIGRATE_COUNTER=pr8-${head8}` } }),
+    ];
+    for (const [pr, r, head] of [
+      [7, p7, head7],
+      [8, p8, head8],
+    ] as const) {
+      expect(r.exitCode).toBe(0);
+      expect(r.outputs).toMatchObject({
+        stack: previewStack(pr),
+        tag: `pr-${pr}-${short(head)}`,
+        url: `http://127.0.0.1:${20000 + pr}`,
+        migrate: 'complete',
+        'tests-passed': '7',
+        'tests-failed': '0',
+      });
+      const app = await service(`${previewStack(pr)}_app`);
+      expect(app.Spec.TaskTemplate.ContainerSpec.Image).toContain(`/todobackend:pr-${pr}-${short(head)}@`);
+      expect(await appAnswers(`http://127.0.0.1:${20000 + pr}/`)).toBe(true);
+
+      // The Deployment is for the head commit, in the preview's own environment, in progress then successful.
+      const [d] = github.deploymentsOf(previewStack(pr));
+      expect(d.ref).toBe(head);
+      expect(d.payload).toMatchObject({ transient_environment: true, production_environment: false });
+      expect(d.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+      expect(d.statuses[1].environment_url).toBe(`http://127.0.0.1:${20000 + pr}`);
+      expect(r.outputs['deployment-id']).toBe(String(d.id));
+
+      const comments = github.comments.filter((c) => c.issue === pr);
+      expect(comments).toHaveLength(1);
+      expect(comments[0].body).toContain(`http://127.0.0.1:${20000 + pr}`);
+      expect(comments[0].body).toContain(`\`${head}\``);
+      expect(comments[0].body).toContain('Acceptance tests: 7 passed, 0 failed');
+      expect(comments[0].body).toContain('| 3 | create a todo | ✅ pass |');
+      // The secret was created for the preview, versioned, and only the action's secrets are labelled.
+      expect(leftovers(previewStack(pr)).secrets).not.toBe('');
+      expectNoSecrets(r, ['test-token']);
+      expectClean(r);
+    }
+    expect(await appAnswers('http://127.0.0.1:8000/')).toBe(true);
+    expect(p7.outputs.digest).not.toBe(p8.outputs.digest);
+  });
+
+  test('2. a new commit updates the same comment, and a changed secret rolls the app onto a new secret', async () => {
+    const next = randomSha();
+    const newKey = crypto.randomBytes(18).toString('base64');
+    const before = manager([
+      'secret',
+      'ls',
+      '--format',
+      '{{.Name}}',
+      '--filter',
+      `label=ecr-swarm-deploy.stack=${previewStack(8)}`,
+    ]).trim();
+    const r = await previewRun(8, next, {
+      extra: { 'build-args': `MIGRATE_COUNTER=pr8-${head8}` },
+      env: { APP_SECRET_KEY: newKey },
+    });
+    expect(r.exitCode).toBe(0);
+    const comments = github.comments.filter((c) => c.issue === 8);
+    expect(comments).toHaveLength(1);
+    expect(comments[0].body).toContain(`\`${next}\``);
+    expect(
+      github.requests.filter((q) => q.method === 'PATCH' && q.path.includes('/issues/comments/')),
+    ).toHaveLength(1);
+    expect(github.deploymentsOf(previewStack(8)).map((d) => d.ref)).toEqual([head8, next]);
+
+    const after = manager([
+      'secret',
+      'ls',
+      '--format',
+      '{{.Name}}',
+      '--filter',
+      `label=ecr-swarm-deploy.stack=${previewStack(8)}`,
+    ]).trim();
+    expect(after).not.toBe(before);
+    expect(after.split('\n')).toHaveLength(1); // the old version, no longer used, was removed
+    expect(appSecret(previewStack(8)) === newKey).toBe(true);
+    expectNoSecrets(r, [newKey, 'test-token']);
+    expectClean(r);
+  });
+
+  test('3. teardown removes a preview and all it left behind, and its images; the others are untouched', async () => {
+    const tags = await registryTags('todobackend');
+    expect(tags).toContain(`pr-7-${short(head7)}`);
+    const r = await previewRun(7, head7, { mode: 'teardown', extra: { 'delete-images': 'true' } });
+    expect(r.exitCode).toBe(0);
+    expect(leftovers(previewStack(7))).toEqual(NOTHING);
+    expect(r.summary).toContain(`Tore down ${previewStack(7)}`);
+    expect(r.summary).toMatch(/volumes `todobackend-pr-7_db_data`/);
+
+    const left = await registryTags('todobackend');
+    expect(left.filter((t) => t.startsWith('pr-7-'))).toEqual([]);
+    expect(left).toContain(short(mainSha));
+    expect(left.some((t) => t.startsWith('pr-8-'))).toBe(true);
+
+    expect(github.deploymentsOf(previewStack(7)).every((d) => d.statuses.at(-1)?.state === 'inactive')).toBe(
+      true,
+    );
+    const [comment] = github.comments.filter((c) => c.issue === 7);
+    expect(comment.body).toContain('was torn down');
+
+    expect(await appAnswers('http://127.0.0.1:20008/')).toBe(true);
+    expect(await appAnswers('http://127.0.0.1:8000/')).toBe(true);
+    expect(leftovers(previewStack(8)).services).not.toBe('');
+    expectNoSecrets(r, ['test-token']);
+    expectClean(r);
+  });
+
+  test('4. tearing down a stack that is not there is a success with a note', async () => {
+    const r = await previewRun(7, head7, { mode: 'teardown' });
+    expect(r.exitCode).toBe(0);
+    expect(r.log).toContain(`There is no stack ${previewStack(7)}: nothing to tear down`);
+    expect(r.summary).toContain('nothing to tear down');
+    expectClean(r);
+  });
+
+  test('5. a token GitHub refuses (a fork) only warns: the teardown still happens', async () => {
+    github.refuse = true;
+    const before = github.requests.length;
+    try {
+      const r = await previewRun(8, head8, { mode: 'teardown' });
+      expect(r.exitCode).toBe(0);
+      expect(r.log).toMatch(
+        /::warning::GitHub refused to list deployments \(HTTP 403\).*deployments: write, pull-requests: write/,
+      );
+      // One refusal turns the feedback off: no call after it.
+      expect(github.requests.length - before).toBe(1);
+      expect(leftovers(previewStack(8))).toEqual(NOTHING);
+    } finally {
+      github.refuse = false;
+    }
+  });
+
+  describe('release promotion', () => {
+    const ecr = new ECRClient({
+      region: 'us-east-1',
+      endpoint: sb.ECR_ENDPOINT,
+      credentials: { accessKeyId: SANDBOX_ACCESS_KEY_ID, secretAccessKey: SANDBOX_SECRET_ACCESS_KEY },
+    });
+    const promote = (sha: string, extra: Record<string, string> = {}) =>
+      run({
+        inputs: inputs({ mode: 'promote', 'extra-tags': 'latest', ...extra }),
+        sha,
+        env: { GITHUB_REF: 'refs/tags/v1.2.3' },
+      });
+    afterAll(() =>
+      ecr.send(
+        new PutImageTagMutabilityCommand({ repositoryName: 'todobackend', imageTagMutability: 'MUTABLE' }),
+      ),
+    );
+
+    test('6. the tested image gets the version tag without a build, and the stack runs the version', async () => {
+      const tested = await registryDigest('todobackend', short(mainSha));
+      const r = await promote(mainSha);
+      expect(r.exitCode).toBe(0);
+      expect(r.outputs).toMatchObject({
+        'promoted-tags': 'v1.2.3,latest',
+        tag: 'v1.2.3',
+        digest: tested,
+        migrate: 'complete',
+      });
+      expect(await registryDigest('todobackend', 'v1.2.3')).toBe(tested);
+      expect(await registryDigest('todobackend', 'latest')).toBe(tested);
+      expect(r.log).not.toContain('Build and push');
+      expect(r.log).not.toMatch(/Step \d+\/\d+ : FROM/);
+      const app = await service(`${BASE}_app`);
+      expect(app.Spec.TaskTemplate.ContainerSpec.Image).toContain(`/todobackend:v1.2.3@${tested}`);
+      expect(r.summary).toContain('Promoted to');
+      expectClean(r);
+      expectNoSecrets(r);
+    });
+
+    test('7. a commit without an image fails naming the commit, and nothing is deployed', async () => {
+      const missing = randomSha();
+      const before = (await service(`${BASE}_app`)).Version.Index;
+      const r = await promote(missing);
+      expect(r.exitCode).toBe(1);
+      expect(r.log).toContain(`no image todobackend:${short(missing)} in ECR for commit ${missing}`);
+      expect((await service(`${BASE}_app`)).Version.Index).toBe(before);
+      expectClean(r);
+    });
+
+    test('8. immutable tags: promoting the same image again is fine, moving the tag is refused clearly', async () => {
+      await ecr.send(
+        new PutImageTagMutabilityCommand({ repositoryName: 'todobackend', imageTagMutability: 'IMMUTABLE' }),
+      );
+      const again = await promote(mainSha, { acceptance: 'false' });
+      expect(again.exitCode).toBe(0);
+      expect(again.log).toContain('todobackend:v1.2.3 is already sha256:');
+
+      const other = await promote(mainSha, { 'image-tag': `pr-8-${short(head8)}`, acceptance: 'false' });
+      expect(other.exitCode).toBe(1);
+      expect(other.log).toContain('todobackend:v1.2.3 already exists as another image');
+      expect(other.log).toContain('tags are immutable: release a new version tag');
+    });
+  });
+});

@@ -1,0 +1,123 @@
+import * as core from '@actions/core';
+import { context, getOctokit } from '@actions/github';
+
+type Octokit = ReturnType<typeof getOctokit>;
+export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'inactive';
+
+/** Marks the action's own comment on a pull request, so it is updated instead of posted again. */
+export function commentMarker(stack: string): string {
+  return `<!-- ecr-swarm-deploy preview ${stack} -->`;
+}
+
+/**
+ * A pull request preview's GitHub Deployment and its sticky comment. GitHub problems never fail
+ * the deploy: the first refusal (a token without the permissions, as on pull requests from forks)
+ * turns the feedback off with one warning.
+ */
+export class PreviewFeedback {
+  private readonly octokit?: Octokit;
+  private readonly repo = context.repo;
+  private off = false;
+  deploymentId?: number;
+
+  constructor(
+    token: string,
+    private readonly pr: number,
+    private readonly environment: string,
+  ) {
+    if (token) this.octokit = getOctokit(token);
+    else core.info('github-token is empty: no GitHub Deployment or pull request comment');
+  }
+
+  get runUrl(): string {
+    const server = process.env.GITHUB_SERVER_URL ?? 'https://github.com';
+    return `${server}/${this.repo.owner}/${this.repo.repo}/actions/runs/${process.env.GITHUB_RUN_ID ?? ''}`;
+  }
+
+  private async call<T>(what: string, fn: (octokit: Octokit) => Promise<T>): Promise<T | undefined> {
+    if (!this.octokit || this.off) return undefined;
+    try {
+      return await fn(this.octokit);
+    } catch (e) {
+      const status = (e as { status?: number }).status;
+      if (status === 401 || status === 403 || status === 404) {
+        this.off = true;
+        core.warning(
+          `GitHub refused to ${what} (HTTP ${status}): no Deployment or comment for this run. The workflow needs permissions: deployments: write, pull-requests: write (a pull request from a fork gets a read-only token).`,
+        );
+      } else {
+        core.warning(`could not ${what}: ${(e as Error).message}`);
+      }
+      return undefined;
+    }
+  }
+
+  /** Creates the preview's Deployment for the commit and marks it in progress. */
+  async start(sha: string): Promise<void> {
+    const created = await this.call('create a deployment', (o) =>
+      o.rest.repos.createDeployment({
+        ...this.repo,
+        ref: sha,
+        environment: this.environment,
+        description: `Preview of pull request #${this.pr}`,
+        auto_merge: false,
+        required_contexts: [],
+        transient_environment: true,
+        production_environment: false,
+      }),
+    );
+    const id = (created?.data as { id?: number } | undefined)?.id;
+    if (!id) return;
+    this.deploymentId = id;
+    await this.status(id, 'in_progress');
+  }
+
+  private async status(id: number, state: DeploymentState, url?: string): Promise<void> {
+    await this.call(`set the deployment ${state}`, (o) =>
+      o.rest.repos.createDeploymentStatus({
+        ...this.repo,
+        deployment_id: id,
+        state,
+        log_url: this.runUrl,
+        ...(url ? { environment_url: url } : {}),
+        auto_inactive: state === 'success',
+      }),
+    );
+  }
+
+  async finish(ok: boolean, url: string): Promise<void> {
+    if (this.deploymentId) await this.status(this.deploymentId, ok ? 'success' : 'failure', url);
+  }
+
+  /** Marks every Deployment of the preview's environment inactive (teardown). */
+  async deactivate(): Promise<void> {
+    const deployments = await this.call('list deployments', (o) =>
+      o.paginate(o.rest.repos.listDeployments, {
+        ...this.repo,
+        environment: this.environment,
+        per_page: 100,
+      }),
+    );
+    for (const d of deployments ?? []) await this.status(d.id, 'inactive');
+  }
+
+  /** Creates the pull request's comment for this stack, or updates it when there is one. */
+  async comment(stack: string, body: string): Promise<void> {
+    const marker = commentMarker(stack);
+    const text = `${marker}\n${body}`;
+    const comments = await this.call('list pull request comments', (o) =>
+      o.paginate(o.rest.issues.listComments, { ...this.repo, issue_number: this.pr, per_page: 100 }),
+    );
+    if (comments === undefined) return;
+    const mine = comments.find((c) => c.body?.startsWith(marker));
+    if (mine) {
+      await this.call('update the pull request comment', (o) =>
+        o.rest.issues.updateComment({ ...this.repo, comment_id: mine.id, body: text }),
+      );
+    } else {
+      await this.call('comment on the pull request', (o) =>
+        o.rest.issues.createComment({ ...this.repo, issue_number: this.pr, body: text }),
+      );
+    }
+  }
+}
