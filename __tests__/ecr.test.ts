@@ -1,18 +1,31 @@
 import { describe, expect, jest, test } from '@jest/globals';
 
-const send = jest.fn<(command: unknown) => Promise<unknown>>();
+interface Sent {
+  op: string;
+  input: Record<string, unknown>;
+}
+const send = jest.fn<(command: Sent) => Promise<unknown>>();
+/** A mocked SDK command that remembers which operation it is and its input. */
+const command = (op: string) => jest.fn().mockImplementation((input) => ({ op, input }));
 jest.unstable_mockModule('@aws-sdk/client-ecr', () => ({
   ECRClient: jest.fn().mockImplementation(() => ({ send, destroy: () => undefined })),
   GetAuthorizationTokenCommand: jest.fn(),
-  BatchGetImageCommand: jest.fn(),
-  PutImageCommand: jest.fn(),
-  ListImagesCommand: jest.fn(),
-  BatchDeleteImageCommand: jest.fn(),
+  BatchGetImageCommand: command('BatchGetImage'),
+  PutImageCommand: command('PutImage'),
+  ListImagesCommand: command('ListImages'),
+  BatchDeleteImageCommand: command('BatchDeleteImage'),
 }));
 const setSecret = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ setSecret, info: jest.fn() }));
 
-const { decodeAuthorization, getRegistryAuth, dockerLogin } = await import('../src/ecr.js');
+const {
+  decodeAuthorization,
+  getRegistryAuth,
+  dockerLogin,
+  promoteImage,
+  deleteImagesTagged,
+  MANIFEST_TYPES,
+} = await import('../src/ecr.js');
 
 const token = Buffer.from('AWS:s3cr3t:with:colons').toString('base64');
 
@@ -78,5 +91,84 @@ describe('dockerLogin', () => {
     expect(args).toEqual(['login', '--username', 'AWS', '--password-stdin', 'r.example']);
     expect(args.join(' ')).not.toContain('pw');
     expect(options.input).toBe('pw');
+  });
+});
+
+describe('promoteImage', () => {
+  const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+  const manifest = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}';
+  const image = (tag: string, digest: string) => ({
+    imageId: { imageTag: tag, imageDigest: digest },
+    imageManifest: manifest,
+    imageManifestMediaType: OCI_INDEX,
+  });
+  const sentOps = () => send.mock.calls.map(([c]) => c.op);
+
+  test('reads the manifest once (all manifest types accepted) and puts the same bytes under each new tag', async () => {
+    send.mockReset();
+    send.mockResolvedValueOnce({ images: [image('abc1234', 'sha256:aa'), image('latest', 'sha256:aa')] });
+    send.mockResolvedValueOnce({ image: { imageId: { imageTag: 'v1.2.3', imageDigest: 'sha256:aa' } } });
+    const digest = await promoteImage('us-east-1', 'todo', 'abc1234', ['v1.2.3', 'latest'], 'abc1234ff');
+    expect(digest).toBe('sha256:aa');
+    expect(sentOps()).toEqual(['BatchGetImage', 'PutImage']); // latest already names the image
+    expect(send.mock.calls[0][0].input).toEqual({
+      repositoryName: 'todo',
+      imageIds: [{ imageTag: 'abc1234' }, { imageTag: 'v1.2.3' }, { imageTag: 'latest' }],
+      acceptedMediaTypes: MANIFEST_TYPES,
+    });
+    expect(send.mock.calls[1][0].input).toEqual({
+      repositoryName: 'todo',
+      imageManifest: manifest,
+      imageManifestMediaType: OCI_INDEX,
+      imageTag: 'v1.2.3',
+      imageDigest: 'sha256:aa',
+    });
+  });
+
+  test('no image for the commit: names the commit, puts nothing', async () => {
+    send.mockReset();
+    send.mockResolvedValueOnce({ images: [], failures: [{ failureCode: 'ImageNotFound' }] });
+    await expect(promoteImage(undefined, 'todo', 'abc1234', ['v1'], 'abc1234ff')).rejects.toThrow(
+      'no image todo:abc1234 in ECR for commit abc1234ff',
+    );
+    expect(sentOps()).toEqual(['BatchGetImage']);
+  });
+
+  test('an immutable tag on another image: a clear refusal naming both', async () => {
+    send.mockReset();
+    send.mockResolvedValueOnce({ images: [image('abc1234', 'sha256:aa'), image('v1', 'sha256:bb')] });
+    send.mockRejectedValueOnce(
+      Object.assign(new Error('tag exists'), { name: 'ImageTagAlreadyExistsException' }),
+    );
+    await expect(promoteImage(undefined, 'todo', 'abc1234', ['v1'], 'abc1234ff')).rejects.toThrow(
+      "todo:v1 already exists as another image (sha256:bb) and the repository's tags are immutable",
+    );
+  });
+
+  test('ECR storing another digest than the tested one is an error', async () => {
+    send.mockReset();
+    send.mockResolvedValueOnce({ images: [image('abc1234', 'sha256:aa')] });
+    send.mockResolvedValueOnce({ image: { imageId: { imageDigest: 'sha256:cc' } } });
+    await expect(promoteImage(undefined, 'todo', 'abc1234', ['v1'], 'abc1234ff')).rejects.toThrow(
+      'ECR stored todo:v1 as sha256:cc, not the tested sha256:aa',
+    );
+  });
+});
+
+describe('deleteImagesTagged', () => {
+  test('lists every page and deletes only the tags with the prefix', async () => {
+    send.mockReset();
+    send.mockResolvedValueOnce({
+      imageIds: [{ imageTag: 'pr-4-aaa' }, { imageTag: 'abc1234' }],
+      nextToken: 't',
+    });
+    send.mockResolvedValueOnce({ imageIds: [{ imageTag: 'pr-42-bbb' }, { imageTag: 'pr-4-ccc' }] });
+    send.mockResolvedValueOnce({ imageIds: [], failures: [] });
+    expect(await deleteImagesTagged(undefined, 'todo', 'pr-4-')).toEqual(['pr-4-aaa', 'pr-4-ccc']);
+    expect(send.mock.calls[1][0].input).toMatchObject({ nextToken: 't' });
+    expect(send.mock.calls[2][0].input).toEqual({
+      repositoryName: 'todo',
+      imageIds: [{ imageTag: 'pr-4-aaa' }, { imageTag: 'pr-4-ccc' }],
+    });
   });
 });

@@ -6,6 +6,7 @@ import {
   judgeConvergence,
   judgeOneShot,
   judgeRollback,
+  servesOnlyNewSpec,
   tasksOfThisDeploy,
 } from '../src/judge.js';
 
@@ -182,6 +183,35 @@ describe('judgeConvergence on recorded Swarm state', () => {
     const s = clone(app.service);
     s.Spec.Mode = { Replicated: { Replicas: 0 } };
     expect(judgeConvergence(s, []).state).toBe('converged');
+  });
+});
+
+describe('servesOnlyNewSpec: when the tests may start', () => {
+  const current = app.tasks.find((t) => hasCurrentSpec(app.service, t))!;
+  const old = app.tasks.find((t) => !hasCurrentSpec(app.service, t))!;
+
+  test('the new spec running, the old one gone: serving (even while Swarm still monitors the update)', () => {
+    const s = clone(app.service);
+    s.UpdateStatus = { State: 'updating' };
+    expect(servesOnlyNewSpec(s, [withState(current, 'running'), withState(old, 'shutdown')])).toBe(true);
+  });
+
+  test.each<[string, Task[]]>([
+    [
+      'an old-spec task still running (start-first)',
+      [withState(current, 'running'), withState(old, 'running')],
+    ],
+    ['the new task only starting', [withState(current, 'starting'), withState(old, 'shutdown')]],
+    ['the new task failed', [withState(current, 'failed'), withState(old, 'shutdown')]],
+    ['no task at all', []],
+  ])('%s: not serving', (_name, tasks) => {
+    expect(servesOnlyNewSpec(app.service, tasks)).toBe(false);
+  });
+
+  test('fewer running than the replicas wanted: not serving', () => {
+    const s = clone(app.service);
+    s.Spec.Mode = { Replicated: { Replicas: 2 } };
+    expect(servesOnlyNewSpec(s, [withState(current, 'running')])).toBe(false);
   });
 });
 

@@ -6,8 +6,8 @@ const base: Report = {
   mode: 'deploy',
   ok: true,
   phases: [
-    { name: 'ECR login', seconds: 0.42, status: 'ok' },
-    { name: 'Build and push', seconds: 12.3, status: 'ok' },
+    { name: 'ECR login', started: 0, seconds: 0.42, status: 'ok' },
+    { name: 'Build and push', started: 0.42, seconds: 12.3, status: 'ok' },
   ],
   stack: 'todobackend',
   image: 'r/todo:abc1234',
@@ -28,6 +28,21 @@ const base: Report = {
 };
 
 describe('renderSummary', () => {
+  test('overlapping phases: listed by start, the total is the wall time', () => {
+    const md = renderSummary({
+      ...base,
+      phases: [
+        { name: 'One-shot services', started: 1, seconds: 2, status: 'ok' },
+        { name: 'Acceptance tests', started: 3.5, seconds: 3, status: 'ok' },
+        { name: 'Converge', started: 1, seconds: 4, status: 'ok' },
+      ],
+    });
+    expect(md).toContain(
+      '| One-shot services | ✅ ok | +1.0 s | 2.0 s |\n| Converge | ✅ ok | +1.0 s | 4.0 s |\n| Acceptance tests |',
+    );
+    expect(md).toContain('| **Total** | | | **6.5 s** |');
+  });
+
   test('a successful deploy: facts, phases with total, services, one-shots, tests', () => {
     const md = renderSummary({
       ...base,
@@ -35,8 +50,8 @@ describe('renderSummary', () => {
     });
     expect(md).toContain('## ✅ Deployed todobackend');
     expect(md).toContain('| Digest | `sha256:0123` |');
-    expect(md).toContain('| Build and push | ✅ ok | 12.3 s |');
-    expect(md).toContain('| **Total** | | **12.7 s** |');
+    expect(md).toContain('| Build and push | ✅ ok | +0.4 s | 12.3 s |');
+    expect(md).toContain('| **Total** | | | **12.7 s** |');
     expect(md).toContain('| todobackend_app | Replicated | 2/2 | `r/todo:abc1234` | completed |');
     expect(md).toContain('| todobackend_migrate | complete | completed with exit code 0 (task t1) |');
     expect(md).toContain('### Acceptance tests: 2 passed, 0 failed');

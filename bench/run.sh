@@ -5,6 +5,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 bash e2e/sandbox.sh up
 . e2e/.work/env
+# The bundled benchmarks live under bench/.build: tell them where the sandbox is.
+export SANDBOX_DIR
 npx ncc build bench/tunnel.ts -o bench/.build/tunnel >/dev/null
 echo "== tunnel: action (ssh2) vs OpenSSH ssh -L, same sshd"
 "$NODE24" bench/.build/tunnel/index.js

@@ -93685,19 +93685,31 @@ async function removeSecrets(engine, stack, keep = []) {
 
 ;// CONCATENATED MODULE: ./src/summary.ts
 
-/** Records each phase's duration and outcome, in order. */
+/**
+ * Records each phase's start, duration and outcome. A phase that runs alongside others is not a
+ * log group (groups cannot overlap); its start is logged instead.
+ */
 class Timeline {
     phases = [];
-    async phase(name, fn) {
+    origin = Date.now();
+    async phase(name, fn, { alongside = false } = {}) {
         const start = Date.now();
-        const record = (status) => this.phases.push({ name, seconds: (Date.now() - start) / 1000, status });
+        const record = (status) => this.phases.push({
+            name,
+            started: (start - this.origin) / 1000,
+            seconds: (Date.now() - start) / 1000,
+            status,
+        });
         try {
-            const value = await core/* group */.Os(name, fn);
+            if (alongside)
+                core/* info */.pq(`${name}: started`);
+            const value = alongside ? await fn() : await core/* group */.Os(name, fn);
             record('ok');
             return value;
         }
         catch (e) {
-            record('failed');
+            // A phase stopped because another one failed did not fail itself.
+            record(e.name === 'AbortError' ? 'skipped' : 'failed');
             throw e;
         }
     }
@@ -93742,11 +93754,12 @@ function renderSummary(r) {
     const shown = facts.filter(([, v]) => v);
     if (shown.length > 0)
         out.push('| | |', '|---|---|', ...shown.map(([k, v]) => `| ${k} | ${v} |`), '');
-    out.push('### Phases', '', '| Phase | Result | Duration |', '|---|---|---:|');
-    for (const p of r.phases)
-        out.push(`| ${p.name} | ${ICON[p.status]} ${p.status} | ${p.seconds.toFixed(1)} s |`);
-    const total = r.phases.reduce((s, p) => s + p.seconds, 0);
-    out.push(`| **Total** | | **${total.toFixed(1)} s** |`, '');
+    out.push('### Phases', '', '| Phase | Result | Start | Duration |', '|---|---|---:|---:|');
+    const phases = [...r.phases].sort((a, b) => a.started - b.started);
+    for (const p of phases)
+        out.push(`| ${p.name} | ${ICON[p.status]} ${p.status} | +${p.started.toFixed(1)} s | ${p.seconds.toFixed(1)} s |`);
+    const total = Math.max(0, ...r.phases.map((p) => p.started + p.seconds));
+    out.push(`| **Total** | | | **${total.toFixed(1)} s** |`, '');
     if (r.oneShots.length > 0) {
         out.push('### One-shot services', '', '| Service | Result | Detail |', '|---|---|---|');
         for (const o of r.oneShots)
@@ -93979,6 +93992,21 @@ function judgeConvergence(service, allTasks, expectUpdate) {
     };
 }
 /**
+ * The service serves only its new spec: the tasks it should run are of its current spec and running,
+ * and no task of an older spec still runs. Requests then reach the new version only, though Swarm's
+ * update monitor may still roll it back.
+ */
+function servesOnlyNewSpec(service, allTasks) {
+    const running = allTasks.filter((t) => t.ServiceID === service.ID && t.Status.State === 'running');
+    if (running.some((t) => !hasCurrentSpec(service, t)))
+        return false;
+    const want = service.Spec.Mode.Replicated ? (service.Spec.Mode.Replicated.Replicas ?? 1) : undefined;
+    if (want !== undefined)
+        return running.length >= want;
+    const desired = allTasks.filter((t) => t.ServiceID === service.ID && t.DesiredState === 'running');
+    return desired.length > 0 && running.length === desired.length;
+}
+/**
  * Judges a service being put back to its previous spec: Swarm's rollback completed (a rollback
  * started after previousUpdateStartedAt) and the desired number of tasks run that spec.
  */
@@ -94057,17 +94085,20 @@ async function forceUnchanged(manager, engine, names, before) {
  * Polls the services and their tasks (one call each per poll, however many services) until
  * every verdict is final; logs each change; on timeout, says what it last saw.
  */
-async function waitForVerdicts(engine, names, judge, done, { what, timeoutSeconds }) {
+async function waitForVerdicts(engine, names, judge, done, { what, timeoutSeconds, signal, onPoll }) {
     const started = Date.now();
     const deadline = started + timeoutSeconds * 1000;
-    const callsBefore = engine.calls;
     const said = new Map();
+    let calls = 0;
     for (let polls = 1;; polls++) {
+        signal?.throwIfAborted();
         const services = (await engine.listServices({ name: names })).filter((s) => names.includes(s.Spec.Name));
         const missing = names.filter((n) => !services.some((s) => s.Spec.Name === n));
         if (missing.length > 0)
             throw new Error(`service ${missing.join(', ')} is not in the swarm after the deploy`);
         const tasks = await engine.listTasks({ service: services.map((s) => s.ID) });
+        calls += 2;
+        onPoll?.(services, tasks);
         const results = services.map((service) => ({ service, verdict: judge(service, tasks) }));
         for (const { service, verdict } of results) {
             const line = `${verdict.state}: ${verdict.detail}`;
@@ -94077,7 +94108,7 @@ async function waitForVerdicts(engine, names, judge, done, { what, timeoutSecond
         }
         if (results.every((r) => done(r.verdict))) {
             const seconds = ((Date.now() - started) / 1000).toFixed(2);
-            core/* debug */.Yz(`waited ${seconds} s for ${what}: ${polls} polls, ${engine.calls - callsBefore} Engine API calls`);
+            core/* debug */.Yz(`waited ${seconds} s for ${what}: ${polls} polls, ${calls} Engine API calls`);
             return results;
         }
         if (Date.now() > deadline) {
@@ -94088,10 +94119,11 @@ async function waitForVerdicts(engine, names, judge, done, { what, timeoutSecond
     }
 }
 /** Waits until each one-shot service completed or failed (a failure ends the wait at once). */
-function waitOneShot(engine, names, timeoutSeconds) {
+function waitOneShot(engine, names, timeoutSeconds, signal) {
     return waitForVerdicts(engine, names, judgeOneShot, (v) => v.state !== 'pending', {
         what: `one-shot service(s) ${names.join(', ')} to complete`,
         timeoutSeconds,
+        signal,
     });
 }
 /** The long-running services of the stack (everything but the one-shots). */
@@ -94106,8 +94138,17 @@ async function longRunningServices(engine, stack, oneShot) {
  * Waits until every long-running service has converged on its new spec, or one failed. A service whose
  * task template the deploy changed must also have a rolling update of its own, started after the deploy
  * and completed: until Swarm's update monitor is done, a task that is running may still crash.
+ * onServing is called once, as soon as every service serves only its new spec (tests can start then).
  */
-function waitConverged(engine, names, timeoutSeconds, before) {
+function waitConverged(engine, names, timeoutSeconds, before, { onServing, signal } = {}) {
+    let serving = false;
+    const onPoll = (services, tasks) => {
+        if (serving || !services.every((s) => servesOnlyNewSpec(s, tasks)))
+            return;
+        serving = true;
+        core/* info */.pq(`${names.join(', ')}: all tasks run the new spec`);
+        onServing?.();
+    };
     const convergedSince = new Map();
     const judge = (service, tasks) => {
         const name = service.Spec.Name;
@@ -94135,6 +94176,8 @@ function waitConverged(engine, names, timeoutSeconds, before) {
     return waitForVerdicts(engine, names, judge, (v) => v.state !== 'pending', {
         what: `services ${names.join(', ')} to converge`,
         timeoutSeconds,
+        signal,
+        onPoll,
     });
 }
 /**
@@ -94567,45 +94610,72 @@ async function deploy(config, work, report, held) {
         if (forced.length > 0)
             core/* info */.pq(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
     });
-    try {
-        if (oneShotNames.length > 0) {
-            await timeline.phase('One-shot services', async () => {
-                const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout).catch((e) => {
-                    report.migrate = 'timed-out';
-                    throw e;
-                });
-                report.oneShots = await Promise.all(waited.map((w) => reportTask(engine, w)));
-                const failed = report.oneShots.filter((o) => o.state === 'failed');
-                report.migrate = failed.length > 0 ? 'failed' : 'complete';
-                if (failed.length > 0)
-                    throw new Error(failed.map(describeFailure).join('\n'));
-            });
+    // Swarm updates the long-running services while the one-shots run: both are watched at once. The
+    // tests start when the one-shots are done and every service serves only its new spec, while Swarm's
+    // update monitor may still roll an update back; the step waits for both verdicts.
+    const stop = new AbortController();
+    let serving;
+    const servingNow = new Promise((resolve) => (serving = resolve));
+    const converge = timeline.phase('Converge', async () => {
+        const names = await longRunningServices(engine, config.stackName, oneShotNames);
+        if (names.length === 0)
+            return serving();
+        const waited = await waitConverged(engine, names, config.convergeTimeout, before, {
+            onServing: serving,
+            signal: stop.signal,
+        });
+        const failed = await Promise.all(waited.filter((w) => w.verdict.state === 'failed').map((w) => reportTask(engine, w)));
+        if (failed.length > 0) {
+            report.failedServices = failed;
+            throw new Error(failed.map(describeFailure).join('\n'));
         }
-        await timeline.phase('Converge', async () => {
-            const names = await longRunningServices(engine, config.stackName, oneShotNames);
-            if (names.length === 0)
-                return;
-            const waited = await waitConverged(engine, names, config.convergeTimeout, before);
-            const failed = await Promise.all(waited.filter((w) => w.verdict.state === 'failed').map((w) => reportTask(engine, w)));
-            if (failed.length > 0) {
-                report.failedServices = failed;
-                throw new Error(failed.map(describeFailure).join('\n'));
+    }, { alongside: true });
+    const oneShots = timeline.phase('One-shot services', async () => {
+        if (oneShotNames.length === 0)
+            return;
+        const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout, stop.signal).catch((e) => {
+            if (!stop.signal.aborted)
+                report.migrate = 'timed-out';
+            throw e;
+        });
+        report.oneShots = await Promise.all(waited.map((w) => reportTask(engine, w)));
+        const failed = report.oneShots.filter((o) => o.state === 'failed');
+        report.migrate = failed.length > 0 ? 'failed' : 'complete';
+        if (failed.length > 0)
+            throw new Error(failed.map(describeFailure).join('\n'));
+    }, { alongside: true });
+    const tests = async () => {
+        if (!config.acceptance)
+            return;
+        await timeline.phase('Acceptance tests', async () => {
+            const result = await runAcceptance(local, image, config.appUrl, config.acceptanceCommand, config.acceptanceArgs, config.acceptanceTimeout);
+            setOutputs({ 'tests-passed': result.passed, 'tests-failed': result.failed });
+            report.acceptance = result;
+            if (!result.ok) {
+                const failedNames = result.tests.filter((t) => t.result === 'fail').map((t) => t.name);
+                throw new Error(failedNames.length > 0
+                    ? `${failedNames.length} acceptance test(s) failed: ${failedNames.join('; ')}`
+                    : `acceptance tests failed: ${result.problem}`);
             }
         });
-        report.services = await describeStack(engine, config.stackName).catch(() => []);
-        if (config.acceptance) {
-            await timeline.phase('Acceptance tests', async () => {
-                const result = await runAcceptance(local, image, config.appUrl, config.acceptanceCommand, config.acceptanceArgs, config.acceptanceTimeout);
-                setOutputs({ 'tests-passed': result.passed, 'tests-failed': result.failed });
-                report.acceptance = result;
-                if (!result.ok) {
-                    const failedNames = result.tests.filter((t) => t.result === 'fail').map((t) => t.name);
-                    throw new Error(failedNames.length > 0
-                        ? `${failedNames.length} acceptance test(s) failed: ${failedNames.join('; ')}`
-                        : `acceptance tests failed: ${result.problem}`);
-                }
-            });
+    };
+    try {
+        try {
+            // The first failure of either wait ends both.
+            await Promise.all([oneShots, Promise.race([servingNow, converge])]);
         }
+        catch (e) {
+            stop.abort();
+            await Promise.allSettled([oneShots, converge]);
+            throw e;
+        }
+        // A failed update is the cause of whatever the tests saw, so it is reported first.
+        const [converged, tested] = await Promise.allSettled([converge, tests()]);
+        report.services = await describeStack(engine, config.stackName).catch(() => []);
+        if (converged.status === 'rejected')
+            throw converged.reason;
+        if (tested.status === 'rejected')
+            throw tested.reason;
     }
     catch (e) {
         if (config.rollbackOnFailure) {
@@ -94764,16 +94834,39 @@ function runPost() {
 /***/ 2710:
 /***/ ((__unused_webpack_module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3136);
-/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_1__);
-// ssh2 reads __dirname at load time, which an ESM bundle does not define: provide it first.
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3136);
+/* harmony import */ var node_url__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_url__WEBPACK_IMPORTED_MODULE_2__);
+// Set up before ssh2 loads.
 
 
+
+// ssh2 reads __dirname at load time, which an ESM bundle does not define.
 const g = globalThis;
-g.__filename ??= (0,node_url__WEBPACK_IMPORTED_MODULE_1__.fileURLToPath)(import.meta.url);
-g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)(g.__filename);
+g.__filename ??= (0,node_url__WEBPACK_IMPORTED_MODULE_2__.fileURLToPath)(import.meta.url);
+g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)(g.__filename);
+// ssh2 creates a cipher for every SSH packet, each time from the same key Buffer, and Node 24 turns
+// a Buffer key into a KeyObject on every call: about 19 µs, most of the tunnel's time in bulk
+// transfers. One KeyObject per key is made once and reused (checked against the key's bytes, so a
+// reused Buffer with new contents gets a new one). ssh2 captures these functions when it loads.
+const keyObjects = new WeakMap();
+function keyObject(key) {
+    if (!Buffer.isBuffer(key))
+        return key;
+    const cached = keyObjects.get(key);
+    if (cached?.bytes.equals(key))
+        return cached.key;
+    const made = { bytes: Buffer.from(key), key: node_crypto__WEBPACK_IMPORTED_MODULE_0___default().createSecretKey(key) };
+    keyObjects.set(key, made);
+    return made.key;
+}
+for (const name of ['createCipheriv', 'createDecipheriv']) {
+    const original = (node_crypto__WEBPACK_IMPORTED_MODULE_0___default())[name];
+    (node_crypto__WEBPACK_IMPORTED_MODULE_0___default())[name] = ((algorithm, key, ...rest) => original(algorithm, keyObject(key), ...rest));
+}
 
 
 /***/ }),

@@ -53,6 +53,17 @@ function previewRun(
   });
 }
 
+/** The names of the Swarm secrets the action made for a stack, one per line. */
+const ownSecrets = (stack: string) =>
+  manager([
+    'secret',
+    'ls',
+    '--format',
+    '{{.Name}}',
+    '--filter',
+    `label=ecr-swarm-deploy.stack=${stack}`,
+  ]).trim();
+
 /** What is left of a stack on the manager, by kind (empty strings when nothing). */
 function leftovers(stack: string): Record<string, string> {
   const label = `label=com.docker.stack.namespace=${stack}`;
@@ -62,7 +73,7 @@ function leftovers(stack: string): Record<string, string> {
     containers: q(['ps', '-aq', '--filter', label]),
     networks: q(['network', 'ls', '-q', '--filter', label]),
     volumes: q(['volume', 'ls', '-q', '--filter', label]),
-    secrets: q(['secret', 'ls', '-q', '--filter', `label=ecr-swarm-deploy.stack=${stack}`]),
+    secrets: ownSecrets(stack),
   };
 }
 const NOTHING = { services: '', containers: '', networks: '', volumes: '', secrets: '' };
@@ -153,14 +164,7 @@ describe('pull request previews', () => {
   test('2. a new commit updates the same comment, and a changed secret rolls the app onto a new secret', async () => {
     const next = randomSha();
     const newKey = crypto.randomBytes(18).toString('base64');
-    const before = manager([
-      'secret',
-      'ls',
-      '--format',
-      '{{.Name}}',
-      '--filter',
-      `label=ecr-swarm-deploy.stack=${previewStack(8)}`,
-    ]).trim();
+    const before = ownSecrets(previewStack(8));
     const r = await previewRun(8, next, {
       extra: { 'build-args': `MIGRATE_COUNTER=pr8-${head8}` },
       env: { APP_SECRET_KEY: newKey },
@@ -174,14 +178,7 @@ describe('pull request previews', () => {
     ).toHaveLength(1);
     expect(github.deploymentsOf(previewStack(8)).map((d) => d.ref)).toEqual([head8, next]);
 
-    const after = manager([
-      'secret',
-      'ls',
-      '--format',
-      '{{.Name}}',
-      '--filter',
-      `label=ecr-swarm-deploy.stack=${previewStack(8)}`,
-    ]).trim();
+    const after = ownSecrets(previewStack(8));
     expect(after).not.toBe(before);
     expect(after.split('\n')).toHaveLength(1); // the old version, no longer used, was removed
     expect(appSecret(previewStack(8)) === newKey).toBe(true);

@@ -71,7 +71,7 @@ describe('deploy to a real swarm', () => {
     ).toContain(r.outputs.digest);
 
     expect(r.summary).toContain('✅ Deployed todobackend');
-    expect(r.summary).toMatch(/\| Stack deploy \| ✅ ok \| [\d.]+ s \|/);
+    expect(r.summary).toMatch(/\| Stack deploy \| ✅ ok \| \+[\d.]+ s \| [\d.]+ s \|/);
     expect(r.summary).toContain(r.outputs.digest);
     expect(r.summary).toContain('| todobackend_migrate | complete |');
     expect(r.summary).toContain('| 3 | create a todo | ✅ pass |');
@@ -96,6 +96,13 @@ describe('deploy to a real swarm', () => {
     expect(forB.map((t) => t.Status.State)).toEqual(['complete']);
     expect(r.outputs.migrate).toBe('complete');
     expect(r.outputs.digest).toMatch(/^sha256:/);
+    // The tests ran against the new tasks while Swarm's update monitor was still watching them.
+    const line = (text: string) => r.lines.findIndex((l) => l.text.includes(text));
+    expect(line('todobackend_app, todobackend_db: all tasks run the new spec')).toBeGreaterThan(-1);
+    expect(line('todobackend_app, todobackend_db: all tasks run the new spec')).toBeLessThan(
+      line('::group::Acceptance tests'),
+    );
+    expect(line('::group::Acceptance tests')).toBeLessThan(line('todobackend_app: converged'));
     expectClean(r);
     expectNoSecrets(r);
   });
@@ -214,7 +221,11 @@ describe('deploy to a real swarm', () => {
       /todobackend_app update paused: update paused due to failure or early termination of task/,
     );
     expect(r.log).toContain('cannot start: config check failed (APP_START_FAIL=always)');
-    expect(r.log).not.toContain('::group::Acceptance tests');
+    // The task may have been running for a moment, long enough for the tests to start: whatever they
+    // saw, the failed update is the reason the step gives.
+    const failure = r.lines.filter((l) => l.text.startsWith('::error::')).at(-1)?.text;
+    expect(failure).toMatch(/^::error::todobackend_app update paused/);
+    expect(r.summary).toMatch(/\*\*Failure:\*\* todobackend_app update paused/);
     expect(r.summary).toContain('### ❌ todobackend_app did not converge');
     expect(r.summary).toContain('| Converge | ❌ failed |');
     expect((await service(`${STACK}_app`)).UpdateStatus?.State).toBe('paused');
@@ -313,7 +324,7 @@ describe('deploy to a real swarm', () => {
   });
 
   test('8. killed mid-deploy, the post step still removes credentials and the socket', async () => {
-    const r = await run({ inputs: inputs(), sha: randomSha(), killAfter: '::group::One-shot services' });
+    const r = await run({ inputs: inputs(), sha: randomSha(), killAfter: 'One-shot services: started' });
     expect(r.signal).toBe('SIGKILL');
     const workDir = r.state.workDir;
     expect(workDir).toContain(r.runnerTemp);
@@ -330,7 +341,7 @@ describe('deploy to a real swarm', () => {
     const r = await run({
       inputs: inputs({ 'build-args': 'MIGRATE_FAIL=always' }),
       sha: randomSha(),
-      killAfter: '::group::One-shot services',
+      killAfter: 'One-shot services: started',
       killSignal: 'SIGTERM',
     });
     expect(r.exitCode).toBe(1);
@@ -426,7 +437,7 @@ describe('a dropped SSH connection', () => {
       inputs: inputs({ 'build-args': `MIGRATE_FAIL_TIMES=2\nMIGRATE_COUNTER=${randomSha()}` }),
       sha: randomSha(),
       onLine: (text) => {
-        if (text.includes('::group::One-shot services') && !restarted) {
+        if (text.includes('One-shot services: started') && !restarted) {
           restarted = stopSshd().then(async () => {
             await new Promise((done) => setTimeout(done, 1500));
             startSshd();
@@ -453,7 +464,7 @@ describe('a dropped SSH connection', () => {
         }),
         sha: randomSha(),
         onLine: (text) => {
-          if (text.includes('::group::One-shot services') && !stopped) stopped = stopSshd();
+          if (text.includes('One-shot services: started') && !stopped) stopped = stopSshd();
         },
       });
       expect(r.exitCode).toBe(1);

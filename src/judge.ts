@@ -163,6 +163,20 @@ export function judgeConvergence(
 }
 
 /**
+ * The service serves only its new spec: the tasks it should run are of its current spec and running,
+ * and no task of an older spec still runs. Requests then reach the new version only, though Swarm's
+ * update monitor may still roll it back.
+ */
+export function servesOnlyNewSpec(service: Service, allTasks: Task[]): boolean {
+  const running = allTasks.filter((t) => t.ServiceID === service.ID && t.Status.State === 'running');
+  if (running.some((t) => !hasCurrentSpec(service, t))) return false;
+  const want = service.Spec.Mode.Replicated ? (service.Spec.Mode.Replicated.Replicas ?? 1) : undefined;
+  if (want !== undefined) return running.length >= want;
+  const desired = allTasks.filter((t) => t.ServiceID === service.ID && t.DesiredState === 'running');
+  return desired.length > 0 && running.length === desired.length;
+}
+
+/**
  * Judges a service being put back to its previous spec: Swarm's rollback completed (a rollback
  * started after previousUpdateStartedAt) and the desired number of tasks run that spec.
  */

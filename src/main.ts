@@ -203,24 +203,21 @@ async function deploy(config: Config, work: WorkDir, report: Report, held: Held)
     if (forced.length > 0) core.info(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
   });
 
-  try {
-    if (oneShotNames.length > 0) {
-      await timeline.phase('One-shot services', async () => {
-        const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout).catch((e: Error) => {
-          report.migrate = 'timed-out';
-          throw e;
-        });
-        report.oneShots = await Promise.all(waited.map((w) => reportTask(engine, w)));
-        const failed = report.oneShots.filter((o) => o.state === 'failed');
-        report.migrate = failed.length > 0 ? 'failed' : 'complete';
-        if (failed.length > 0) throw new Error(failed.map(describeFailure).join('\n'));
-      });
-    }
-
-    await timeline.phase('Converge', async () => {
+  // Swarm updates the long-running services while the one-shots run: both are watched at once. The
+  // tests start when the one-shots are done and every service serves only its new spec, while Swarm's
+  // update monitor may still roll an update back; the step waits for both verdicts.
+  const stop = new AbortController();
+  let serving!: () => void;
+  const servingNow = new Promise<void>((resolve) => (serving = resolve));
+  const converge = timeline.phase(
+    'Converge',
+    async () => {
       const names = await longRunningServices(engine, config.stackName, oneShotNames);
-      if (names.length === 0) return;
-      const waited = await waitConverged(engine, names, config.convergeTimeout, before);
+      if (names.length === 0) return serving();
+      const waited = await waitConverged(engine, names, config.convergeTimeout, before, {
+        onServing: serving,
+        signal: stop.signal,
+      });
       const failed = await Promise.all(
         waited.filter((w) => w.verdict.state === 'failed').map((w) => reportTask(engine, w)),
       );
@@ -228,31 +225,64 @@ async function deploy(config: Config, work: WorkDir, report: Report, held: Held)
         report.failedServices = failed;
         throw new Error(failed.map(describeFailure).join('\n'));
       }
-    });
-    report.services = await describeStack(engine, config.stackName).catch(() => []);
-
-    if (config.acceptance) {
-      await timeline.phase('Acceptance tests', async () => {
-        const result = await runAcceptance(
-          local,
-          image,
-          config.appUrl,
-          config.acceptanceCommand,
-          config.acceptanceArgs,
-          config.acceptanceTimeout,
+    },
+    { alongside: true },
+  );
+  const oneShots = timeline.phase(
+    'One-shot services',
+    async () => {
+      if (oneShotNames.length === 0) return;
+      const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout, stop.signal).catch(
+        (e: Error) => {
+          if (!stop.signal.aborted) report.migrate = 'timed-out';
+          throw e;
+        },
+      );
+      report.oneShots = await Promise.all(waited.map((w) => reportTask(engine, w)));
+      const failed = report.oneShots.filter((o) => o.state === 'failed');
+      report.migrate = failed.length > 0 ? 'failed' : 'complete';
+      if (failed.length > 0) throw new Error(failed.map(describeFailure).join('\n'));
+    },
+    { alongside: true },
+  );
+  const tests = async () => {
+    if (!config.acceptance) return;
+    await timeline.phase('Acceptance tests', async () => {
+      const result = await runAcceptance(
+        local,
+        image,
+        config.appUrl,
+        config.acceptanceCommand,
+        config.acceptanceArgs,
+        config.acceptanceTimeout,
+      );
+      setOutputs({ 'tests-passed': result.passed, 'tests-failed': result.failed });
+      report.acceptance = result;
+      if (!result.ok) {
+        const failedNames = result.tests.filter((t) => t.result === 'fail').map((t) => t.name);
+        throw new Error(
+          failedNames.length > 0
+            ? `${failedNames.length} acceptance test(s) failed: ${failedNames.join('; ')}`
+            : `acceptance tests failed: ${result.problem}`,
         );
-        setOutputs({ 'tests-passed': result.passed, 'tests-failed': result.failed });
-        report.acceptance = result;
-        if (!result.ok) {
-          const failedNames = result.tests.filter((t) => t.result === 'fail').map((t) => t.name);
-          throw new Error(
-            failedNames.length > 0
-              ? `${failedNames.length} acceptance test(s) failed: ${failedNames.join('; ')}`
-              : `acceptance tests failed: ${result.problem}`,
-          );
-        }
-      });
+      }
+    });
+  };
+
+  try {
+    try {
+      // The first failure of either wait ends both.
+      await Promise.all([oneShots, Promise.race([servingNow, converge])]);
+    } catch (e) {
+      stop.abort();
+      await Promise.allSettled([oneShots, converge]);
+      throw e;
     }
+    // A failed update is the cause of whatever the tests saw, so it is reported first.
+    const [converged, tested] = await Promise.allSettled([converge, tests()]);
+    report.services = await describeStack(engine, config.stackName).catch(() => []);
+    if (converged.status === 'rejected') throw converged.reason;
+    if (tested.status === 'rejected') throw tested.reason;
   } catch (e) {
     if (config.rollbackOnFailure) {
       report.rollback = await timeline

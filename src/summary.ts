@@ -5,6 +5,8 @@ import type { TeardownResult } from './teardown.js';
 
 export interface Phase {
   name: string;
+  /** When the phase started, in seconds from the first phase's start (phases may overlap). */
+  started: number;
   seconds: number;
   status: 'ok' | 'failed' | 'skipped';
 }
@@ -43,20 +45,31 @@ export interface Report {
   deployed?: boolean;
 }
 
-/** Records each phase's duration and outcome, in order. */
+/**
+ * Records each phase's start, duration and outcome. A phase that runs alongside others is not a
+ * log group (groups cannot overlap); its start is logged instead.
+ */
 export class Timeline {
   readonly phases: Phase[] = [];
+  private readonly origin = Date.now();
 
-  async phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  async phase<T>(name: string, fn: () => Promise<T>, { alongside = false } = {}): Promise<T> {
     const start = Date.now();
     const record = (status: Phase['status']) =>
-      this.phases.push({ name, seconds: (Date.now() - start) / 1000, status });
+      this.phases.push({
+        name,
+        started: (start - this.origin) / 1000,
+        seconds: (Date.now() - start) / 1000,
+        status,
+      });
     try {
-      const value = await core.group(name, fn);
+      if (alongside) core.info(`${name}: started`);
+      const value = alongside ? await fn() : await core.group(name, fn);
       record('ok');
       return value;
     } catch (e) {
-      record('failed');
+      // A phase stopped because another one failed did not fail itself.
+      record((e as Error).name === 'AbortError' ? 'skipped' : 'failed');
       throw e;
     }
   }
@@ -105,11 +118,14 @@ export function renderSummary(r: Report): string {
   const shown = facts.filter(([, v]) => v);
   if (shown.length > 0) out.push('| | |', '|---|---|', ...shown.map(([k, v]) => `| ${k} | ${v} |`), '');
 
-  out.push('### Phases', '', '| Phase | Result | Duration |', '|---|---|---:|');
-  for (const p of r.phases)
-    out.push(`| ${p.name} | ${ICON[p.status]} ${p.status} | ${p.seconds.toFixed(1)} s |`);
-  const total = r.phases.reduce((s, p) => s + p.seconds, 0);
-  out.push(`| **Total** | | **${total.toFixed(1)} s** |`, '');
+  out.push('### Phases', '', '| Phase | Result | Start | Duration |', '|---|---|---:|---:|');
+  const phases = [...r.phases].sort((a, b) => a.started - b.started);
+  for (const p of phases)
+    out.push(
+      `| ${p.name} | ${ICON[p.status]} ${p.status} | +${p.started.toFixed(1)} s | ${p.seconds.toFixed(1)} s |`,
+    );
+  const total = Math.max(0, ...r.phases.map((p) => p.started + p.seconds));
+  out.push(`| **Total** | | | **${total.toFixed(1)} s** |`, '');
 
   if (r.oneShots.length > 0) {
     out.push('### One-shot services', '', '| Service | Result | Detail |', '|---|---|---|');

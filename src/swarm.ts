@@ -3,6 +3,7 @@ import type { DockerCli } from './docker.js';
 import type { Engine, Service, Task } from './engine.js';
 import {
   isJob,
+  servesOnlyNewSpec,
   judgeConvergence,
   judgeOneShot,
   judgeRollback,
@@ -98,6 +99,10 @@ export interface Waited<V> {
 interface WaitOptions {
   what: string;
   timeoutSeconds: number;
+  /** Ends the wait early (another part of the deploy failed). */
+  signal?: AbortSignal;
+  /** Sees each poll's services and tasks. */
+  onPoll?: (services: Service[], tasks: Task[]) => void;
 }
 
 /**
@@ -109,18 +114,21 @@ async function waitForVerdicts<V extends { state: string; detail: string }>(
   names: string[],
   judge: (service: Service, tasks: Task[]) => V,
   done: (v: V) => boolean,
-  { what, timeoutSeconds }: WaitOptions,
+  { what, timeoutSeconds, signal, onPoll }: WaitOptions,
 ): Promise<Waited<V>[]> {
   const started = Date.now();
   const deadline = started + timeoutSeconds * 1000;
-  const callsBefore = engine.calls;
   const said = new Map<string, string>();
+  let calls = 0;
   for (let polls = 1; ; polls++) {
+    signal?.throwIfAborted();
     const services = (await engine.listServices({ name: names })).filter((s) => names.includes(s.Spec.Name));
     const missing = names.filter((n) => !services.some((s) => s.Spec.Name === n));
     if (missing.length > 0)
       throw new Error(`service ${missing.join(', ')} is not in the swarm after the deploy`);
     const tasks = await engine.listTasks({ service: services.map((s) => s.ID) });
+    calls += 2;
+    onPoll?.(services, tasks);
     const results = services.map((service) => ({ service, verdict: judge(service, tasks) }));
     for (const { service, verdict } of results) {
       const line = `${verdict.state}: ${verdict.detail}`;
@@ -129,9 +137,7 @@ async function waitForVerdicts<V extends { state: string; detail: string }>(
     }
     if (results.every((r) => done(r.verdict))) {
       const seconds = ((Date.now() - started) / 1000).toFixed(2);
-      core.debug(
-        `waited ${seconds} s for ${what}: ${polls} polls, ${engine.calls - callsBefore} Engine API calls`,
-      );
+      core.debug(`waited ${seconds} s for ${what}: ${polls} polls, ${calls} Engine API calls`);
       return results;
     }
     if (Date.now() > deadline) {
@@ -143,10 +149,11 @@ async function waitForVerdicts<V extends { state: string; detail: string }>(
 }
 
 /** Waits until each one-shot service completed or failed (a failure ends the wait at once). */
-export function waitOneShot(engine: Engine, names: string[], timeoutSeconds: number) {
+export function waitOneShot(engine: Engine, names: string[], timeoutSeconds: number, signal?: AbortSignal) {
   return waitForVerdicts<OneShotVerdict>(engine, names, judgeOneShot, (v) => v.state !== 'pending', {
     what: `one-shot service(s) ${names.join(', ')} to complete`,
     timeoutSeconds,
+    signal,
   });
 }
 
@@ -167,13 +174,22 @@ export async function longRunningServices(
  * Waits until every long-running service has converged on its new spec, or one failed. A service whose
  * task template the deploy changed must also have a rolling update of its own, started after the deploy
  * and completed: until Swarm's update monitor is done, a task that is running may still crash.
+ * onServing is called once, as soon as every service serves only its new spec (tests can start then).
  */
 export function waitConverged(
   engine: Engine,
   names: string[],
   timeoutSeconds: number,
   before: Map<string, ServiceBefore>,
+  { onServing, signal }: { onServing?: () => void; signal?: AbortSignal } = {},
 ) {
+  let serving = false;
+  const onPoll = (services: Service[], tasks: Task[]) => {
+    if (serving || !services.every((s) => servesOnlyNewSpec(s, tasks))) return;
+    serving = true;
+    core.info(`${names.join(', ')}: all tasks run the new spec`);
+    onServing?.();
+  };
   const convergedSince = new Map<string, number>();
   const judge = (service: Service, tasks: Task[]): ConvergeVerdict => {
     const name = service.Spec.Name;
@@ -200,6 +216,8 @@ export function waitConverged(
   return waitForVerdicts<ConvergeVerdict>(engine, names, judge, (v) => v.state !== 'pending', {
     what: `services ${names.join(', ')} to converge`,
     timeoutSeconds,
+    signal,
+    onPoll,
   });
 }
 
