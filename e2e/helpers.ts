@@ -97,24 +97,32 @@ export interface ApiService {
 }
 export const service = (name: string) => engine<ApiService>(`/services/${name}`);
 
-export async function registryTags(repo: string): Promise<string[]> {
+/** A request to the sandbox registry's API for repo, with its credentials. */
+export function registryApi(
+  repo: string,
+  method: string,
+  apiPath: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<Response> {
   const password = fs.readFileSync(sb.REGISTRY_PASSWORD_FILE, 'utf8').trim();
-  const res = await fetch(`http://${sb.REGISTRY}/v2/${repo}/tags/list`, {
-    headers: { authorization: `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}` },
+  return fetch(`http://${sb.REGISTRY}/v2/${repo}/${apiPath}`, {
+    method,
+    headers: { ...headers, authorization: `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}` },
+    body,
   });
+}
+
+export async function registryTags(repo: string): Promise<string[]> {
+  const res = await registryApi(repo, 'GET', 'tags/list');
   return ((await res.json()) as { tags?: string[] }).tags ?? [];
 }
 
 /** The digest the registry holds for repo:tag, or undefined when there is no such tag. */
 export async function registryDigest(repo: string, tag: string): Promise<string | undefined> {
-  const password = fs.readFileSync(sb.REGISTRY_PASSWORD_FILE, 'utf8').trim();
-  const res = await fetch(`http://${sb.REGISTRY}/v2/${repo}/manifests/${tag}`, {
-    method: 'HEAD',
-    headers: {
-      authorization: `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}`,
-      accept:
-        'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
-    },
+  const res = await registryApi(repo, 'HEAD', `manifests/${tag}`, {
+    accept:
+      'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
   });
   return res.status === 200 ? (res.headers.get('docker-content-digest') ?? undefined) : undefined;
 }

@@ -11,6 +11,7 @@ import {
   inputs,
   manager,
   randomSha,
+  registryApi,
   registryDigest,
   registryTags,
   removeStack,
@@ -52,6 +53,9 @@ function previewRun(
     env: { GITHUB_API_URL: apiUrl, ...env },
   });
 }
+
+const DOCKER_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
 /** The names of the Swarm secrets the action made for a stack, one per line. */
 const ownSecrets = (stack: string) =>
@@ -275,6 +279,51 @@ describe('pull request previews', () => {
       expect(r.summary).toContain('Promoted to');
       expectClean(r);
       expectNoSecrets(r);
+    });
+
+    test('6b. an OCI image is promoted as it is: its media type and digest are kept', async () => {
+      // The sandbox builds Docker v2 manifests: write the same image as an OCI manifest under a tag of its own.
+      const docker = JSON.parse(
+        await (
+          await registryApi('todobackend', 'GET', `manifests/${short(mainSha)}`, { accept: DOCKER_V2 })
+        ).text(),
+      ) as { config: Record<string, unknown>; layers: Record<string, unknown>[] };
+      const oci = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { ...docker.config, mediaType: 'application/vnd.oci.image.config.v1+json' },
+        layers: docker.layers.map((l) => ({
+          ...l,
+          mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        })),
+      });
+      const put = await registryApi(
+        'todobackend',
+        'PUT',
+        `manifests/oci-${short(mainSha)}`,
+        { 'content-type': OCI_MANIFEST },
+        oci,
+      );
+      expect(put.status).toBe(201);
+      const ociDigest = put.headers.get('docker-content-digest');
+
+      const r = await promote(mainSha, {
+        'image-tag': `oci-${short(mainSha)}`,
+        'release-tag': 'v2.0.0',
+        'extra-tags': '',
+        acceptance: 'false',
+      });
+      expect(r.exitCode).toBe(0);
+      expect(r.outputs).toMatchObject({ digest: ociDigest, 'promoted-tags': 'v2.0.0' });
+      const released = await registryApi('todobackend', 'GET', 'manifests/v2.0.0', {
+        accept: `${OCI_MANIFEST}, ${DOCKER_V2}`,
+      });
+      expect(released.headers.get('content-type')).toBe(OCI_MANIFEST);
+      expect(released.headers.get('docker-content-digest')).toBe(ociDigest);
+      expect((await service(`${BASE}_app`)).Spec.TaskTemplate.ContainerSpec.Image).toContain(
+        `/todobackend:v2.0.0@${ociDigest}`,
+      );
+      expectClean(r);
     });
 
     test('7. a commit without an image fails naming the commit, and nothing is deployed', async () => {
