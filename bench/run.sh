@@ -10,6 +10,8 @@ export SANDBOX_DIR
 npx ncc build bench/tunnel.ts -o bench/.build/tunnel >/dev/null
 echo "== tunnel: action (ssh2) vs OpenSSH ssh -L, same sshd"
 "$NODE24" bench/.build/tunnel/index.js
+echo "== cipher set-up per SSH packet: key Buffer vs KeyObject"
+"$NODE24" bench/cipher-key.mjs
 echo "== whole pipeline: action vs the manual script"
 node bench/pipeline.mjs
 echo "== scale: one convergence poll for 1, 10 and 50 services"
