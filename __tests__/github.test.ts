@@ -20,7 +20,7 @@ describe('preview feedback through the GitHub API', () => {
   test('a deployment for the head commit: in progress, then successful with the preview URL', async () => {
     const f = new PreviewFeedback('token', 42, 'todo-pr-42');
     await f.start('abc1234');
-    await f.finish(true, 'http://lb:20042');
+    await f.finish('success', 'http://lb:20042');
     const [d] = api.deploymentsOf('todo-pr-42');
     expect(f.deploymentId).toBe(d.id);
     expect(d.payload).toEqual({
@@ -79,7 +79,7 @@ describe('preview feedback through the GitHub API', () => {
     try {
       const f = new PreviewFeedback('read-only', 45, 'todo-pr-45');
       await f.start('abc1234');
-      await f.finish(true, 'http://lb');
+      await f.finish('success', 'http://lb');
       await f.comment('todo-pr-45', 'body');
     } finally {
       api.refuse = false;

@@ -92811,9 +92811,9 @@ class PreviewFeedback {
             auto_inactive: state === 'success',
         }));
     }
-    async finish(ok, url) {
+    async finish(outcome, url) {
         if (this.deploymentId)
-            await this.status(this.deploymentId, ok ? 'success' : 'failure', url);
+            await this.status(this.deploymentId, outcome, url);
     }
     /** Marks every Deployment of the preview's environment inactive (teardown). */
     async deactivate() {
@@ -94755,19 +94755,32 @@ async function runMain() {
         services: [],
         oneShots: [],
     };
+    const feedback = config.preview
+        ? new PreviewFeedback(config.githubToken, config.preview.number, config.stackName)
+        : undefined;
+    const deploymentStarted = config.mode === 'preview' ? feedback?.start(config.sha) : undefined;
+    /** The pull request's Deployment status and comment, once the run has its outcome. */
+    const tellGitHub = async (state) => {
+        if (!feedback)
+            return;
+        await deploymentStarted;
+        if (config.mode === 'preview')
+            await feedback.finish(state, config.appUrl);
+        else if (state === 'success')
+            await feedback.deactivate();
+        setOutputs({ 'deployment-id': feedback.deploymentId });
+        await feedback.comment(config.stackName, renderPreviewComment(report, feedback.runUrl));
+    };
     const onSignal = (signal) => {
         core/* error */.z3(`Received ${signal}: closing the tunnel and removing credentials`);
         report.failure = `cancelled (${signal}) after ${report.phases.map((p) => p.name).join(', ') || 'no phase'}`;
         void writeSummary(renderSummary(report))
             .then(cleanup)
+            .then(() => tellGitHub('error'))
             .finally(() => process.exit(1));
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const feedback = config.preview
-        ? new PreviewFeedback(config.githubToken, config.preview.number, config.stackName)
-        : undefined;
-    const deploymentStarted = config.mode === 'preview' ? feedback?.start(config.sha) : undefined;
     try {
         await (config.mode === 'teardown' ? teardown : deploy)(config, work, report, held);
         report.ok = true;
@@ -94785,15 +94798,7 @@ async function runMain() {
         }
         await writeSummary(renderSummary(report));
         await cleanup();
-        if (feedback) {
-            await deploymentStarted;
-            if (config.mode === 'teardown')
-                await feedback.deactivate();
-            else
-                await feedback.finish(report.ok, config.appUrl);
-            setOutputs({ 'deployment-id': feedback.deploymentId });
-            await feedback.comment(config.stackName, renderPreviewComment(report, feedback.runUrl));
-        }
+        await tellGitHub(report.ok ? 'success' : 'failure');
     }
 }
 

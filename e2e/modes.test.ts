@@ -38,9 +38,12 @@ function previewRun(
     mode = 'preview',
     extra = {},
     env = {},
-  }: { mode?: string; extra?: Record<string, string>; env?: Record<string, string> } = {},
+    killAfter,
+  }: { mode?: string; extra?: Record<string, string>; env?: Record<string, string>; killAfter?: string } = {},
 ) {
   return run({
+    killAfter,
+    killSignal: 'SIGTERM',
     inputs: inputs({ mode, 'app-url': 'http://127.0.0.1:{port}', 'github-token': 'test-token', ...extra }),
     sha: randomSha(),
     event: {
@@ -104,11 +107,11 @@ function appSecret(stack: string): string {
 
 beforeAll(async () => {
   apiUrl = await github.start();
-  for (const s of [BASE, previewStack(7), previewStack(8)]) await removeStack(s);
+  for (const s of [BASE, previewStack(7), previewStack(8), previewStack(9)]) await removeStack(s);
 });
 afterAll(async () => {
   await github.stop();
-  for (const s of [previewStack(7), previewStack(8)]) await removeStack(s);
+  for (const s of [previewStack(7), previewStack(8), previewStack(9)]) await removeStack(s);
 });
 
 describe('pull request previews', () => {
@@ -240,6 +243,20 @@ describe('pull request previews', () => {
     } finally {
       github.refuse = false;
     }
+  });
+
+  test('5b. a cancelled preview run marks its Deployment error and says so in the comment', async () => {
+    const head = randomSha();
+    const r = await previewRun(9, head, { killAfter: 'One-shot services: started' });
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toContain('Received SIGTERM');
+    const [d] = github.deploymentsOf(previewStack(9));
+    expect(d.ref).toBe(head);
+    expect(d.statuses.map((s) => s.state)).toEqual(['in_progress', 'error']);
+    const [comment] = github.comments.filter((c) => c.issue === 9);
+    expect(comment.body).toContain('Preview deploy failed');
+    expect(comment.body).toContain('cancelled (SIGTERM)');
+    expectClean(r);
   });
 
   describe('release promotion', () => {

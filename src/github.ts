@@ -2,7 +2,9 @@ import * as core from '@actions/core';
 import { context, getOctokit } from '@actions/github';
 
 type Octokit = ReturnType<typeof getOctokit>;
-export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'inactive';
+/** How a preview run ended: error is a cancelled run. */
+export type DeploymentOutcome = 'success' | 'failure' | 'error';
+type DeploymentState = DeploymentOutcome | 'in_progress' | 'inactive';
 
 /** Marks the action's own comment on a pull request, so it is updated instead of posted again. */
 export function commentMarker(stack: string): string {
@@ -85,8 +87,8 @@ export class PreviewFeedback {
     );
   }
 
-  async finish(ok: boolean, url: string): Promise<void> {
-    if (this.deploymentId) await this.status(this.deploymentId, ok ? 'success' : 'failure', url);
+  async finish(outcome: DeploymentOutcome, url: string): Promise<void> {
+    if (this.deploymentId) await this.status(this.deploymentId, outcome, url);
   }
 
   /** Marks every Deployment of the preview's environment inactive (teardown). */

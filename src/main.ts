@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { runAcceptance } from './acceptance.js';
 import { DockerCli } from './docker.js';
 import { deleteImagesTagged, dockerLogin, getRegistryAuth, promoteImage } from './ecr.js';
-import { PreviewFeedback } from './github.js';
+import { PreviewFeedback, type DeploymentOutcome } from './github.js';
 import { Engine, type Service, type Task } from './engine.js';
 import { buildAndPush, imageName, pullExisting } from './image.js';
 import { InputError, readConfig, type Config } from './inputs.js';
@@ -376,20 +376,30 @@ export async function runMain(): Promise<void> {
     services: [],
     oneShots: [],
   };
+  const feedback = config.preview
+    ? new PreviewFeedback(config.githubToken, config.preview.number, config.stackName)
+    : undefined;
+  const deploymentStarted = config.mode === 'preview' ? feedback?.start(config.sha) : undefined;
+  /** The pull request's Deployment status and comment, once the run has its outcome. */
+  const tellGitHub = async (state: DeploymentOutcome) => {
+    if (!feedback) return;
+    await deploymentStarted;
+    if (config.mode === 'preview') await feedback.finish(state, config.appUrl);
+    else if (state === 'success') await feedback.deactivate();
+    setOutputs({ 'deployment-id': feedback.deploymentId });
+    await feedback.comment(config.stackName, renderPreviewComment(report, feedback.runUrl));
+  };
+
   const onSignal = (signal: NodeJS.Signals) => {
     core.error(`Received ${signal}: closing the tunnel and removing credentials`);
     report.failure = `cancelled (${signal}) after ${report.phases.map((p) => p.name).join(', ') || 'no phase'}`;
     void writeSummary(renderSummary(report))
       .then(cleanup)
+      .then(() => tellGitHub('error'))
       .finally(() => process.exit(1));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-
-  const feedback = config.preview
-    ? new PreviewFeedback(config.githubToken, config.preview.number, config.stackName)
-    : undefined;
-  const deploymentStarted = config.mode === 'preview' ? feedback?.start(config.sha) : undefined;
 
   try {
     await (config.mode === 'teardown' ? teardown : deploy)(config, work, report, held);
@@ -406,12 +416,6 @@ export async function runMain(): Promise<void> {
     }
     await writeSummary(renderSummary(report));
     await cleanup();
-    if (feedback) {
-      await deploymentStarted;
-      if (config.mode === 'teardown') await feedback.deactivate();
-      else await feedback.finish(report.ok, config.appUrl);
-      setOutputs({ 'deployment-id': feedback.deploymentId });
-      await feedback.comment(config.stackName, renderPreviewComment(report, feedback.runUrl));
-    }
+    await tellGitHub(report.ok ? 'success' : 'failure');
   }
 }
