@@ -29,8 +29,11 @@ beforeAll(() => {
   };
 });
 
-const read = (overrides: Record<string, string> = {}, env: NodeJS.ProcessEnv = { GITHUB_SHA: SHA }) =>
-  readConfig((name) => ({ ...inputs, ...overrides })[name] ?? '', env);
+const read = (
+  overrides: Record<string, string> = {},
+  env: NodeJS.ProcessEnv = { GITHUB_SHA: SHA },
+  event: Record<string, unknown> = {},
+) => readConfig((name) => ({ ...inputs, ...overrides })[name] ?? '', env, event);
 
 function problems(overrides: Record<string, string>, env?: NodeJS.ProcessEnv): string[] {
   try {
@@ -216,17 +219,13 @@ describe('readConfig', () => {
 });
 
 describe('modes', () => {
-  const event = (payload: unknown) => {
-    const file = path.join(dir, `event-${Math.random()}.json`);
-    fs.writeFileSync(file, JSON.stringify(payload));
-    return file;
-  };
   const HEAD = 'fedcba9876543210fedcba9876543210fedcba98';
 
   test('preview: own stack, head commit, pr-tagged image, port and URL from the pull request', () => {
     const c = read(
       { mode: 'preview', 'app-url': 'http://swarm.example.com:{port}/{stack}' },
-      { GITHUB_SHA: SHA, GITHUB_EVENT_PATH: event({ pull_request: { number: 42, head: { sha: HEAD } } }) },
+      { GITHUB_SHA: SHA },
+      { pull_request: { number: 42, head: { sha: HEAD } } },
     );
     expect(c).toMatchObject({
       mode: 'preview',
@@ -319,11 +318,8 @@ describe('modes', () => {
     });
     const fromRelease = read(
       { mode: 'promote' },
-      {
-        GITHUB_SHA: SHA,
-        GITHUB_REF: 'refs/heads/main',
-        GITHUB_EVENT_PATH: event({ release: { tag_name: 'v2.0.0' } }),
-      },
+      { GITHUB_SHA: SHA, GITHUB_REF: 'refs/heads/main' },
+      { release: { tag_name: 'v2.0.0' } },
     );
     expect(fromRelease).toMatchObject({ tag: 'v2.0.0', sourceTag: '0123456' });
   });

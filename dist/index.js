@@ -86090,7 +86090,7 @@ module.exports = __nccwpck_require__(9023).deprecate;
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2710);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5982);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2526);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6661);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);
 
@@ -86107,7 +86107,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5982:
+/***/ 2526:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -92845,9 +92845,12 @@ class PreviewFeedback {
 // EXTERNAL MODULE: ./node_modules/docker-modem/lib/modem.js
 var modem = __nccwpck_require__(7133);
 var modem_default = /*#__PURE__*/__nccwpck_require__.n(modem);
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./src/engine.ts
+
 
 
 /** Docker Engine API client over a Unix socket (the tunnel's local end). */
@@ -92872,7 +92875,7 @@ class Engine {
                 const cutOff = ['ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(code) || /socket hang up/.test(String(e));
                 if (!cutOff || !this.ready || attempt >= 20)
                     throw e;
-                await new Promise((r) => setTimeout(r, 250));
+                await (0,promises_namespaceObject.setTimeout)(250);
                 await this.ready();
             }
         }
@@ -93188,18 +93191,6 @@ const ECR_REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const HOST = /^[A-Za-z0-9.:-]+$/;
 const SECRET_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-/** The workflow's event payload (GITHUB_EVENT_PATH), or {} outside a workflow. */
-function readEvent(env) {
-    const file = env.GITHUB_EVENT_PATH;
-    if (!file || !external_node_fs_default().existsSync(file))
-        return {};
-    try {
-        return JSON.parse(external_node_fs_default().readFileSync(file, 'utf8'));
-    }
-    catch {
-        return {};
-    }
-}
 /** The app URL with {stack}, {pr} and {port} filled in. */
 function expandUrl(template, values) {
     return template
@@ -93264,7 +93255,9 @@ function lines(text) {
  * Reads and validates every input into one Config. Nothing here has side effects besides reading
  * the stack file, so a bad input stops the run before anything is touched.
  */
-function readConfig(input, env = process.env) {
+function readConfig(input, env = process.env, 
+/** The workflow's event payload (@actions/github reads it once, as context.payload). */
+event = {}) {
     const problems = [];
     const get = (name) => input(name).trim();
     const required = (name, hint) => {
@@ -93323,7 +93316,6 @@ function readConfig(input, env = process.env) {
     if (!MODES.includes(modeText))
         problems.push(`mode must be one of ${MODES.join(', ')}, not "${modeText}"`);
     const teardown = mode === 'teardown';
-    const event = readEvent(env);
     const pullRequest = event.pull_request;
     const deleteImages = bool('delete-images', false);
     if (deleteImages && !teardown)
@@ -93555,6 +93547,7 @@ function readConfig(input, env = process.env) {
 ;// CONCATENATED MODULE: ./src/lock.ts
 
 
+
 const LABEL_OWNER = 'com.github.ecr-swarm-deploy.owner';
 const LABEL_EXPIRES = 'com.github.ecr-swarm-deploy.expires';
 const POLL_MS = 2000;
@@ -93584,7 +93577,6 @@ function describeHolder(config, now) {
     const holder = `${labels[LABEL_OWNER] ?? 'an unknown run'}, since ${config.CreatedAt}, until ${labels[LABEL_EXPIRES] ?? '?'}`;
     return { holder, expired: Number.isNaN(expires) || expires <= now };
 }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /**
  * Takes the stack's lock, waiting up to waitSeconds for another run to release it; removes a lock whose
  * holder's time is up. holdSeconds is how long this run may keep it.
@@ -93622,7 +93614,7 @@ async function acquireLock(engine, stack, owner, holdSeconds, waitSeconds) {
         if (said !== holder)
             core/* info */.pq(`Waiting for the deploy lock of stack ${stack}, held by ${holder}`);
         said = holder;
-        await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
+        await (0,promises_namespaceObject.setTimeout)(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
     }
 }
 
@@ -93632,7 +93624,7 @@ var state = __nccwpck_require__(2462);
 
 
 /** Labels the Swarm secrets the action created, so that it only ever prunes or removes its own. */
-const SECRET_STACK_LABEL = 'ecr-swarm-deploy.stack';
+const SECRET_STACK_LABEL = 'com.github.ecr-swarm-deploy.stack';
 /** The stack file variable that carries a secret's Swarm name: secret_key -> SECRET_KEY_SECRET. */
 function secretVariable(name) {
     return `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_SECRET`;
@@ -93657,7 +93649,7 @@ async function ensureSecrets(engine, stack, secrets, key) {
     const variables = {};
     for (const secret of secrets) {
         const name = versionedSecretName(stack, secret, key);
-        const created = await engine.createObject('secrets', name, { [SECRET_STACK_LABEL]: stack, 'ecr-swarm-deploy.secret': secret.name }, secret.value);
+        const created = await engine.createObject('secrets', name, { [SECRET_STACK_LABEL]: stack, 'com.github.ecr-swarm-deploy.secret': secret.name }, secret.value);
         core/* info */.pq(created ? `Created secret ${name}` : `Secret ${name} exists already`);
         variables[secretVariable(secret.name)] = name;
     }
@@ -94033,11 +94025,11 @@ function judgeRollback(service, allTasks, previousUpdateStartedAt) {
 ;// CONCATENATED MODULE: ./src/swarm.ts
 
 
+
 const STACK_LABEL = 'com.docker.stack.namespace';
 const swarm_POLL_MS = 250;
 /** How long the tasks of a newly created service must stay running (docker service create waits 5 s). */
 const NEW_SERVICE_STABLE_MS = 5000;
-const swarm_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function stackServiceName(stack, service) {
     return `${stack}_${service}`;
 }
@@ -94115,7 +94107,7 @@ async function waitForVerdicts(engine, names, judge, done, { what, timeoutSecond
             const last = results.map((r) => `${r.service.Spec.Name}: ${r.verdict.detail}`).join('; ');
             throw new Error(`timed out after ${timeoutSeconds}s waiting for ${what}; last seen: ${last}`);
         }
-        await swarm_sleep(swarm_POLL_MS);
+        await (0,promises_namespaceObject.setTimeout)(swarm_POLL_MS);
     }
 }
 /** Waits until each one-shot service completed or failed (a failure ends the wait at once). */
@@ -94223,7 +94215,7 @@ async function describeStack(engine, stack) {
 
 
 
-const teardown_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
 /**
  * Removes a stack and waits until it is really gone: docker stack rm only asks Swarm to remove the
  * services, whose tasks then shut down; networks can only go once no task is attached, and Swarm
@@ -94235,11 +94227,9 @@ async function teardownStack(manager, engine, stack, timeoutSeconds) {
     const services = await engine.listServices(label);
     const serviceIds = new Set(services.map((s) => s.ID));
     const managerNode = await engine.nodeId();
-    const tasks = serviceIds.size > 0 ? await engine.listTasks({}) : [];
+    const tasks = serviceIds.size > 0 ? await engine.listTasks({ service: [...serviceIds] }) : [];
     const otherNodes = [
-        ...new Set(tasks
-            .filter((t) => serviceIds.has(t.ServiceID) && t.NodeID && t.NodeID !== managerNode)
-            .map((t) => t.NodeID)),
+        ...new Set(tasks.filter((t) => t.NodeID && t.NodeID !== managerNode).map((t) => t.NodeID)),
     ];
     const networks = (await engine.listNetworks(label)).map((n) => n.Name);
     const volumesBefore = (await engine.listVolumes(label)).map((v) => v.Name);
@@ -94289,7 +94279,7 @@ async function teardownStack(manager, engine, stack, timeoutSeconds) {
         if (Date.now() > deadline) {
             throw new Error(`stack ${stack} was not gone after ${timeoutSeconds} s (converge-timeout); still there: ${remaining.join(', ')}`);
         }
-        await teardown_sleep(swarm_POLL_MS * 2);
+        await (0,promises_namespaceObject.setTimeout)(swarm_POLL_MS * 2);
     }
     result.secrets = await removeSecrets(engine, stack);
     if (otherNodes.length > 0) {
@@ -94302,6 +94292,7 @@ async function teardownStack(manager, engine, stack, timeoutSeconds) {
 var external_node_net_ = __nccwpck_require__(7030);
 var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
 ;// CONCATENATED MODULE: ./src/tunnel.ts
+
 
 
 
@@ -94386,7 +94377,6 @@ async function connectToManager(ssh) {
         throw e;
     }
 }
-const tunnel_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /**
  * Opens the SSH connection to the manager (host keys pinned, keepalive on) and serves a local Unix
  * socket in `dir` (0700) whose every connection is forwarded to the remote Docker socket. When the
@@ -94412,7 +94402,7 @@ async function openTunnel(ssh, dir) {
                     throw new Error(`lost the SSH connection to ${ssh.host} and could not re-establish it within ${ssh.reconnectTimeout} s ` +
                         `(ssh-reconnect-timeout): ${e.message}`, { cause: e });
                 }
-                await tunnel_sleep(delay);
+                await (0,promises_namespaceObject.setTimeout)(delay);
                 delay = Math.min(delay * 2, 4000);
             }
         }
@@ -94483,6 +94473,7 @@ var workdir = __nccwpck_require__(7999);
 
 
 
+
 function maskSecrets(config) {
     for (const line of config.ssh.privateKey.split(/\r?\n/))
         if (line.trim().length > 8)
@@ -94496,8 +94487,8 @@ function maskSecrets(config) {
         core/* setSecret */.Pq(Buffer.from(secret.value).toString('base64'));
     }
 }
-/** Variables the stack file can interpolate besides stack-env. */
-function stackVariables(config, registry) {
+/** What the stack file can interpolate: stack-env, then the action's own variables and secret names. */
+function stackVariables(config, registry, secretNames) {
     return {
         ...config.stackEnv,
         STACK_NAME: config.stackName,
@@ -94506,6 +94497,7 @@ function stackVariables(config, registry) {
             : {}),
         ECR_REGISTRY: registry,
         [config.versionVariable]: config.tag,
+        ...secretNames,
     };
 }
 function setOutputs(outputs) {
@@ -94601,10 +94593,7 @@ async function deploy(config, work, report, held) {
     let before = new Map();
     await timeline.phase('Stack deploy', async () => {
         before = await snapshotStack(engine, config.stackName);
-        await deployStack(manager, config.stackName, config.stackFile, {
-            ...stackVariables(config, auth.registry),
-            ...secretNames,
-        });
+        await deployStack(manager, config.stackName, config.stackFile, stackVariables(config, auth.registry, secretNames));
         report.deployed = true;
         const forced = await forceUnchanged(manager, engine, oneShotNames, before);
         if (forced.length > 0)
@@ -94724,7 +94713,7 @@ async function runMain() {
     (0,state/* markMainStarted */.UM)();
     let config;
     try {
-        config = readConfig((name) => core/* getInput */.V4(name));
+        config = readConfig((name) => core/* getInput */.V4(name), process.env, github_context.payload);
     }
     catch (e) {
         const message = e.message;

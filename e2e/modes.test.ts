@@ -68,7 +68,7 @@ const ownSecrets = (stack: string) =>
     '--format',
     '{{.Name}}',
     '--filter',
-    `label=ecr-swarm-deploy.stack=${stack}`,
+    `label=com.github.ecr-swarm-deploy.stack=${stack}`,
   ]).trim();
 
 /** What is left of a stack on the manager, by kind (empty strings when nothing). */
@@ -256,6 +256,21 @@ describe('pull request previews', () => {
     const [comment] = github.comments.filter((c) => c.issue === 9);
     expect(comment.body).toContain('Preview deploy failed');
     expect(comment.body).toContain('cancelled (SIGTERM)');
+    expectClean(r);
+  });
+
+  test('5c. a failing preview marks its Deployment failure, and its comment gives the reason', async () => {
+    const head = randomSha();
+    const r = await previewRun(9, head, { extra: { 'build-args': 'MIGRATE_FAIL=always' } });
+    expect(r.exitCode).toBe(1);
+    const d = github.deploymentsOf(previewStack(9)).at(-1)!;
+    expect(d.ref).toBe(head);
+    expect(d.statuses.map((s) => s.state)).toEqual(['in_progress', 'failure']);
+    const comments = github.comments.filter((c) => c.issue === 9);
+    expect(comments).toHaveLength(1);
+    expect(comments[0].body).toContain('Preview deploy failed');
+    expect(comments[0].body).toContain('todobackend-pr-9_migrate failed after 4 attempts');
+    expect(comments[0].body).toContain(`\`${head}\``);
     expectClean(r);
   });
 

@@ -308,6 +308,8 @@ describe('deploy to a real swarm', () => {
         /ssh-known-hosts line 1: the ssh-ed25519 key data is not valid/,
       ],
       [{ 'one-shot-timeout': 'soon' }, /one-shot-timeout must be a positive number of seconds/],
+      [{ mode: 'preview' }, /pr-number is required in mode preview outside a pull_request event/],
+      [{ 'stack-secrets': 'secret_key=UNSET_SECRET' }, /takes its value from UNSET_SECRET, which is empty/],
     ];
     for (const [override, message] of cases) {
       const r = await run({ inputs: inputs(override), sha: randomSha() });

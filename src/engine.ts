@@ -1,4 +1,5 @@
 import Modem from 'docker-modem';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PassThrough, type Readable } from 'node:stream';
 
 /** The subset of the Engine API's Task that the action reads. */
@@ -86,7 +87,7 @@ export class Engine {
         const cutOff =
           ['ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(code) || /socket hang up/.test(String(e));
         if (!cutOff || !this.ready || attempt >= 20) throw e;
-        await new Promise((r) => setTimeout(r, 250));
+        await sleep(250);
         await this.ready();
       }
     }

@@ -7,7 +7,7 @@ export type DeploymentOutcome = 'success' | 'failure' | 'error';
 type DeploymentState = DeploymentOutcome | 'in_progress' | 'inactive';
 
 /** Marks the action's own comment on a pull request, so it is updated instead of posted again. */
-export function commentMarker(stack: string): string {
+function commentMarker(stack: string): string {
   return `<!-- ecr-swarm-deploy preview ${stack} -->`;
 }
 

@@ -89,19 +89,8 @@ const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const HOST = /^[A-Za-z0-9.:-]+$/;
 const SECRET_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
-/** The workflow's event payload (GITHUB_EVENT_PATH), or {} outside a workflow. */
-function readEvent(env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const file = env.GITHUB_EVENT_PATH;
-  if (!file || !fs.existsSync(file)) return {};
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
-}
-
 /** The app URL with {stack}, {pr} and {port} filled in. */
-export function expandUrl(template: string, values: { stack: string; pr?: number; port?: number }): string {
+function expandUrl(template: string, values: { stack: string; pr?: number; port?: number }): string {
   return template
     .replaceAll('{stack}', values.stack)
     .replaceAll('{pr}', String(values.pr ?? ''))
@@ -158,7 +147,12 @@ function lines(text: string): string[] {
  * Reads and validates every input into one Config. Nothing here has side effects besides reading
  * the stack file, so a bad input stops the run before anything is touched.
  */
-export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.env): Config {
+export function readConfig(
+  input: InputReader,
+  env: NodeJS.ProcessEnv = process.env,
+  /** The workflow's event payload (@actions/github reads it once, as context.payload). */
+  event: Record<string, unknown> = {},
+): Config {
   const problems: string[] = [];
   const get = (name: string) => input(name).trim();
   const required = (name: string, hint: string) => {
@@ -212,7 +206,6 @@ export function readConfig(input: InputReader, env: NodeJS.ProcessEnv = process.
   if (!MODES.includes(modeText as Mode))
     problems.push(`mode must be one of ${MODES.join(', ')}, not "${modeText}"`);
   const teardown = mode === 'teardown';
-  const event = readEvent(env);
   const pullRequest = event.pull_request as { number?: number; head?: { sha?: string } } | undefined;
 
   const deleteImages = bool('delete-images', false);

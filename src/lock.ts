@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import * as core from '@actions/core';
 import type { Engine, SwarmObject } from './engine.js';
@@ -43,8 +44,6 @@ export function describeHolder(config: SwarmObject, now: number): { holder: stri
   const holder = `${labels[LABEL_OWNER] ?? 'an unknown run'}, since ${config.CreatedAt}, until ${labels[LABEL_EXPIRES] ?? '?'}`;
   return { holder, expired: Number.isNaN(expires) || expires <= now };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Takes the stack's lock, waiting up to waitSeconds for another run to release it; removes a lock whose

@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { runAcceptance } from './acceptance.js';
 import { DockerCli } from './docker.js';
 import { deleteImagesTagged, dockerLogin, getRegistryAuth, promoteImage } from './ecr.js';
+import { context } from '@actions/github';
 import { PreviewFeedback, type DeploymentOutcome } from './github.js';
 import { Engine, type Service, type Task } from './engine.js';
 import { buildAndPush, imageName, pullExisting } from './image.js';
@@ -43,8 +44,12 @@ function maskSecrets(config: Config): void {
   }
 }
 
-/** Variables the stack file can interpolate besides stack-env. */
-function stackVariables(config: Config, registry: string): Record<string, string> {
+/** What the stack file can interpolate: stack-env, then the action's own variables and secret names. */
+function stackVariables(
+  config: Config,
+  registry: string,
+  secretNames: Record<string, string>,
+): Record<string, string> {
   return {
     ...config.stackEnv,
     STACK_NAME: config.stackName,
@@ -53,6 +58,7 @@ function stackVariables(config: Config, registry: string): Record<string, string
       : {}),
     ECR_REGISTRY: registry,
     [config.versionVariable]: config.tag,
+    ...secretNames,
   };
 }
 
@@ -194,10 +200,12 @@ async function deploy(config: Config, work: WorkDir, report: Report, held: Held)
   let before = new Map<string, ServiceBefore>();
   await timeline.phase('Stack deploy', async () => {
     before = await snapshotStack(engine, config.stackName);
-    await deployStack(manager, config.stackName, config.stackFile, {
-      ...stackVariables(config, auth.registry),
-      ...secretNames,
-    });
+    await deployStack(
+      manager,
+      config.stackName,
+      config.stackFile,
+      stackVariables(config, auth.registry, secretNames),
+    );
     report.deployed = true;
     const forced = await forceUnchanged(manager, engine, oneShotNames, before);
     if (forced.length > 0) core.info(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
@@ -345,7 +353,7 @@ export async function runMain(): Promise<void> {
   markMainStarted();
   let config: Config;
   try {
-    config = readConfig((name) => core.getInput(name));
+    config = readConfig((name) => core.getInput(name), process.env, context.payload);
   } catch (e) {
     const message = (e as Error).message;
     core.setFailed(message);

@@ -4,7 +4,7 @@ import type { Engine } from './engine.js';
 import type { StackSecret } from './inputs.js';
 
 /** Labels the Swarm secrets the action created, so that it only ever prunes or removes its own. */
-export const SECRET_STACK_LABEL = 'ecr-swarm-deploy.stack';
+const SECRET_STACK_LABEL = 'com.github.ecr-swarm-deploy.stack';
 
 /** The stack file variable that carries a secret's Swarm name: secret_key -> SECRET_KEY_SECRET. */
 export function secretVariable(name: string): string {
@@ -41,7 +41,7 @@ export async function ensureSecrets(
     const created = await engine.createObject(
       'secrets',
       name,
-      { [SECRET_STACK_LABEL]: stack, 'ecr-swarm-deploy.secret': secret.name },
+      { [SECRET_STACK_LABEL]: stack, 'com.github.ecr-swarm-deploy.secret': secret.name },
       secret.value,
     );
     core.info(created ? `Created secret ${name}` : `Secret ${name} exists already`);

@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import type { AcceptanceReport } from './acceptance.js';
+import type { Mode } from './inputs.js';
 import type { ServiceRow } from './swarm.js';
 import type { TeardownResult } from './teardown.js';
 
@@ -20,7 +21,7 @@ export interface ServiceResult {
 }
 
 export interface Report {
-  mode: 'deploy' | 'preview' | 'teardown' | 'promote';
+  mode: Mode;
   ok: boolean;
   commit?: string;
   /** promote: the tags the image was given. */
@@ -179,7 +180,7 @@ export function renderSummary(r: Report): string {
   return out.join('\n');
 }
 
-export function describeTeardown(t: TeardownResult): string {
+function describeTeardown(t: TeardownResult): string {
   if (!t.existed && t.secrets.length === 0) return 'There was no such stack: nothing to tear down.';
   const parts = [
     ['services', t.services],

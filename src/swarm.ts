@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
 import type { DockerCli } from './docker.js';
 import type { Engine, Service, Task } from './engine.js';
@@ -14,9 +15,7 @@ import {
 export const STACK_LABEL = 'com.docker.stack.namespace';
 export const POLL_MS = 250;
 /** How long the tasks of a newly created service must stay running (docker service create waits 5 s). */
-export const NEW_SERVICE_STABLE_MS = 5000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const NEW_SERVICE_STABLE_MS = 5000;
 
 export function stackServiceName(stack: string, service: string): string {
   return `${stack}_${service}`;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
 import type { DockerCli } from './docker.js';
 import type { Engine } from './engine.js';
@@ -15,8 +16,6 @@ export interface TeardownResult {
   otherNodes: string[];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Removes a stack and waits until it is really gone: docker stack rm only asks Swarm to remove the
  * services, whose tasks then shut down; networks can only go once no task is attached, and Swarm
@@ -33,13 +32,9 @@ export async function teardownStack(
   const services = await engine.listServices(label);
   const serviceIds = new Set(services.map((s) => s.ID));
   const managerNode = await engine.nodeId();
-  const tasks = serviceIds.size > 0 ? await engine.listTasks({}) : [];
+  const tasks = serviceIds.size > 0 ? await engine.listTasks({ service: [...serviceIds] }) : [];
   const otherNodes = [
-    ...new Set(
-      tasks
-        .filter((t) => serviceIds.has(t.ServiceID) && t.NodeID && t.NodeID !== managerNode)
-        .map((t) => t.NodeID!),
-    ),
+    ...new Set(tasks.filter((t) => t.NodeID && t.NodeID !== managerNode).map((t) => t.NodeID!)),
   ];
   const networks = (await engine.listNetworks(label)).map((n) => n.Name);
   const volumesBefore = (await engine.listVolumes(label)).map((v) => v.Name);

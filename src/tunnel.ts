@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -121,8 +122,6 @@ async function connectToManager(ssh: SshConfig): Promise<Client> {
     throw e;
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Opens the SSH connection to the manager (host keys pinned, keepalive on) and serves a local Unix
