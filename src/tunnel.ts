@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import * as core from '@actions/core';
-import { Client, type ConnectConfig } from 'ssh2';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { fingerprint, hostKeyAllowed, type HostKeyPin } from './hostkey.js';
 import type { SshConfig } from './inputs.js';
 
@@ -124,6 +124,20 @@ async function connectToManager(ssh: SshConfig): Promise<Client> {
 }
 
 /**
+ * Pipes a local connection through its SSH channel. The local end is half-open, so the channel stays
+ * piped until the server's EOF has been read, and ssh2 then closes the channel at once. Had the local
+ * end closed first, the channel would never read that EOF and would wait for the server's CLOSE,
+ * which sshd (Nagle's algorithm on, as for any connection without a terminal) holds, with every packet
+ * behind it such as the next channel's confirmation, until this side's delayed ACK 40 ms later.
+ */
+function forward(local: net.Socket, remote: ClientChannel): void {
+  if (local.destroyed) return void remote.close();
+  remote.on('error', () => local.destroy());
+  local.once('close', (hadError) => hadError && remote.close());
+  local.pipe(remote).pipe(local);
+}
+
+/**
  * Opens the SSH connection to the manager (host keys pinned, keepalive on) and serves a local Unix
  * socket in `dir` (0700) whose every connection is forwarded to the remote Docker socket. When the
  * connection drops, it reconnects with backoff; connections made meanwhile wait for it. After
@@ -169,7 +183,8 @@ export async function openTunnel(ssh: SshConfig, dir: string): Promise<Tunnel> {
   const socketPath = path.join(dir, 'docker.sock');
   fs.rmSync(socketPath, { force: true });
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((local) => {
+  // Half-open: a client that has sent all it will (EOF) still gets the rest of the answer.
+  const server = net.createServer({ allowHalfOpen: true }, (local) => {
     sockets.add(local);
     local.on('close', () => sockets.delete(local));
     local.on('error', () => local.destroy());
@@ -177,8 +192,7 @@ export async function openTunnel(ssh: SshConfig, dir: string): Promise<Tunnel> {
       (client) =>
         client.openssh_forwardOutStreamLocal(ssh.remoteSocket, (err, remote) => {
           if (err) return void local.destroy();
-          remote.on('error', () => local.destroy());
-          local.pipe(remote).pipe(local);
+          forward(local, remote);
         }),
       () => local.destroy(),
     );
