@@ -54,6 +54,13 @@ describe('Engine', () => {
     expect(engine.calls).toBe(2);
   });
 
+  test('a fork counts its own calls and adds them to its parent', async () => {
+    const engine = new Engine(socketPath);
+    const [a, b] = [engine.fork(), engine.fork()];
+    await Promise.all([a.ping(), a.listTasks({}), b.ping()]);
+    expect([a.calls, b.calls, engine.calls]).toEqual([2, 1, 3]);
+  });
+
   test('inspectService: a missing service is undefined, not an error', async () => {
     const engine = new Engine(socketPath);
     expect((await engine.inspectService('app'))?.ID).toBe('s1');

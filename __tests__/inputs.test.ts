@@ -334,6 +334,18 @@ describe('modes', () => {
       { name: 'db_password', env: 'DB_PASSWORD', value: 'line one\nline two' },
     ]);
   });
+
+  test('a secret whose versioned Swarm name would pass 64 characters is refused', () => {
+    // stack (40) + "_" + name + "_" + 12 hex digits of version
+    const stack = 's'.repeat(40);
+    const env = { GITHUB_SHA: SHA, V: 'value' };
+    expect(
+      read({ 'stack-name': stack, 'stack-secrets': `${'n'.repeat(10)}=V` }, env).stackSecrets,
+    ).toHaveLength(1);
+    expect(problems({ 'stack-name': stack, 'stack-secrets': `${'n'.repeat(11)}=V` }, env)).toEqual([
+      `stack-secrets: ${'n'.repeat(11)} is too long for a Swarm secret name with the stack's name: shorten it`,
+    ]);
+  });
 });
 
 describe('splitArgs', () => {

@@ -21,6 +21,7 @@ function replayingEngine(services: Service[], polls: Task[][]) {
   let i = 0;
   const engine = {
     calls: 0,
+    fork: () => engine,
     listServices: jest.fn(async () => {
       engine.calls++;
       return services;

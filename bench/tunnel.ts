@@ -33,10 +33,18 @@ function get(socketPath: string, apiPath: string): Promise<number> {
   });
 }
 
-async function requestRate(socket: string): Promise<number> {
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < requests; i++) await get(socket, '/v1.41/_ping');
-  return requests / (Number(process.hrtime.bigint() - start) / 1e9);
+/** Requests per second, and how many requests stalled (took over 30 ms: a delayed-ACK wait is 40 ms). */
+async function requestRate(socket: string): Promise<{ rate: number; stalls: number }> {
+  let total = 0;
+  let stalls = 0;
+  for (let i = 0; i < requests; i++) {
+    const start = performance.now();
+    await get(socket, '/v1.41/_ping');
+    const ms = performance.now() - start;
+    total += ms;
+    if (ms > 30) stalls++;
+  }
+  return { rate: (requests * 1000) / total, stalls };
 }
 
 /** Bulk download by curl, a process of its own like the docker CLI, so this process only runs the tunnel. */
@@ -125,12 +133,13 @@ const api = await openTunnel({ ...ssh, remoteSocket: env.MANAGER_SOCKET }, path.
 const bulk = await openTunnel({ ...ssh, remoteSocket: blobSocket }, path.join(dir, 'bulk'));
 const reference = await openssh(dir, [env.MANAGER_SOCKET, blobSocket]);
 const rows: { req: [number, number]; bulk: [number, number]; direct: number }[] = [];
+const stalled: [number, number] = [0, 0];
 try {
   for (let round = 0; round < rounds; round++) {
-    const req: [number, number] = [
-      await requestRate(api.socketPath),
-      await requestRate(reference.sockets[0]),
-    ];
+    const [ours, theirs] = [await requestRate(api.socketPath), await requestRate(reference.sockets[0])];
+    const req: [number, number] = [ours.rate, theirs.rate];
+    stalled[0] += ours.stalls;
+    stalled[1] += theirs.stalls;
     const mb: [number, number] = [await bulkRate(bulk.socketPath), await bulkRate(reference.sockets[1])];
     const direct = await bulkRate(blobSocket);
     rows.push({ req, bulk: mb, direct });
@@ -151,3 +160,4 @@ console.log(
 console.log(
   `median bulk ratio (action / openssh): ${median(rows.map((r) => r.bulk[0] / r.bulk[1])).toFixed(2)}`,
 );
+console.log(`requests over 30 ms: action ${stalled[0]}, openssh ${stalled[1]}, of ${rounds * requests} each`);

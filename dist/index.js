@@ -92855,14 +92855,22 @@ var external_node_stream_ = __nccwpck_require__(7075);
 
 /** Docker Engine API client over a Unix socket (the tunnel's local end). */
 class Engine {
+    socketPath;
     ready;
+    parent;
     modem;
-    /** Number of API requests made, for benchmarks and tests. */
+    /** Number of API requests made through this client and its forks, for the log, benchmarks and tests. */
     calls = 0;
     /** ready: resolves when the tunnel is up again after a drop, rejects when it was given up. */
-    constructor(socketPath, ready) {
+    constructor(socketPath, ready, parent) {
+        this.socketPath = socketPath;
         this.ready = ready;
+        this.parent = parent;
         this.modem = new (modem_default())({ socketPath, version: 'v1.41' });
+    }
+    /** A client on the same socket with a call count of its own, for one of several waits running at once. */
+    fork() {
+        return new Engine(this.socketPath, this.ready, this);
     }
     /** A call cut off by a dropped SSH connection is made again once the tunnel is back. */
     async request(path, call = {}) {
@@ -92880,8 +92888,12 @@ class Engine {
             }
         }
     }
-    dial(path, { query = {}, stream = false, method = 'GET', body }) {
+    countCall() {
         this.calls++;
+        this.parent?.countCall();
+    }
+    dial(path, { query = {}, stream = false, method = 'GET', body }) {
+        this.countCall();
         return new Promise((resolve, reject) => {
             this.modem.dial({
                 path: method === 'GET' ? `${path}?` : path,
@@ -93127,6 +93139,61 @@ function hostKeyAllowed(pin, key) {
     return byKey || pin.fingerprints.includes(fingerprint(key));
 }
 
+;// CONCATENATED MODULE: ./src/secrets.ts
+
+
+/** Labels the Swarm secrets the action created, so that it only ever prunes or removes its own. */
+const SECRET_STACK_LABEL = 'com.github.ecr-swarm-deploy.stack';
+/** The stack file variable that carries a secret's Swarm name: secret_key -> SECRET_KEY_SECRET. */
+function secretVariable(name) {
+    return `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_SECRET`;
+}
+/**
+ * Swarm secrets cannot change, so each value gets a name of its own. The version is keyed with the
+ * deploy key rather than a plain hash of the value: secret names appear in public logs, and a bare
+ * hash of a short password could be guessed offline.
+ */
+function versionedSecretName(stack, secret, key) {
+    const version = external_node_crypto_default().createHmac('sha256', key)
+        .update(`${stack}\0${secret.name}\0${secret.value}`)
+        .digest('hex')
+        .slice(0, 12);
+    return `${stack}_${secret.name}_${version}`;
+}
+/**
+ * Creates each secret's current version unless it exists; returns the stack file variables that
+ * name them. Values only travel in the API request body, never on a command line or in the log.
+ */
+async function ensureSecrets(engine, stack, secrets, key) {
+    const variables = {};
+    for (const secret of secrets) {
+        const name = versionedSecretName(stack, secret, key);
+        const created = await engine.createObject('secrets', name, { [SECRET_STACK_LABEL]: stack, 'com.github.ecr-swarm-deploy.secret': secret.name }, secret.value);
+        core/* info */.pq(created ? `Created secret ${name}` : `Secret ${name} exists already`);
+        variables[secretVariable(secret.name)] = name;
+    }
+    return variables;
+}
+/**
+ * Removes the action's secrets for the stack except those named in keep. A secret still in use by
+ * a service is left (Swarm refuses); it goes at a later deploy or at teardown.
+ */
+async function removeSecrets(engine, stack, keep = []) {
+    const removed = [];
+    const own = await engine.listObjects('secrets', { label: [`${SECRET_STACK_LABEL}=${stack}`] });
+    for (const s of own.filter((o) => !keep.includes(o.Spec.Name))) {
+        try {
+            if (await engine.remove('secrets', s.ID))
+                removed.push(s.Spec.Name);
+        }
+        catch (e) {
+            if (!/in use/.test(e.message))
+                throw e;
+        }
+    }
+    return removed;
+}
+
 ;// CONCATENATED MODULE: ./src/stackfile.ts
 
 
@@ -93173,6 +93240,7 @@ function checkStackFile(file, versionVariable, oneShot) {
 
 
 
+
 const MODES = ['deploy', 'preview', 'teardown', 'promote'];
 /** Thrown for bad inputs: one line per problem, each naming the input and the fix. */
 class InputError extends Error {
@@ -93186,6 +93254,8 @@ class InputError extends Error {
     }
 }
 const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+/** The longest name Swarm accepts for a secret. */
+const SWARM_NAME_MAX = 64;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ECR_REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -93312,9 +93382,10 @@ event = {}) {
         return out;
     };
     const modeText = get('mode') || 'deploy';
-    const mode = MODES.find((m) => m === modeText) ?? 'deploy';
-    if (!MODES.includes(modeText))
+    const knownMode = MODES.find((m) => m === modeText);
+    if (!knownMode)
         problems.push(`mode must be one of ${MODES.join(', ')}, not "${modeText}"`);
+    const mode = knownMode ?? 'deploy';
     const teardown = mode === 'teardown';
     const pullRequest = event.pull_request;
     const deleteImages = bool('delete-images', false);
@@ -93483,9 +93554,10 @@ event = {}) {
         if (!value && !teardown) {
             problems.push(`stack-secrets: ${m[1]} takes its value from ${m[2]}, which is empty: add "env: ${m[2]}: \${{ secrets.${m[2]} }}" to the step`);
         }
-        if (stackName.length + m[1].length + 14 > 64)
+        const secret = { name: m[1], env: m[2], value };
+        if (versionedSecretName(stackName, secret, '').length > SWARM_NAME_MAX)
             problems.push(`stack-secrets: ${m[1]} is too long for a Swarm secret name with the stack's name: shorten it`);
-        stackSecrets.push({ name: m[1], env: m[2], value });
+        stackSecrets.push(secret);
     }
     const acceptance = !teardown && bool('acceptance', true);
     const rawUrl = get('app-url');
@@ -93620,61 +93692,6 @@ async function acquireLock(engine, stack, owner, holdSeconds, waitSeconds) {
 
 // EXTERNAL MODULE: ./src/state.ts
 var state = __nccwpck_require__(2462);
-;// CONCATENATED MODULE: ./src/secrets.ts
-
-
-/** Labels the Swarm secrets the action created, so that it only ever prunes or removes its own. */
-const SECRET_STACK_LABEL = 'com.github.ecr-swarm-deploy.stack';
-/** The stack file variable that carries a secret's Swarm name: secret_key -> SECRET_KEY_SECRET. */
-function secretVariable(name) {
-    return `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_SECRET`;
-}
-/**
- * Swarm secrets cannot change, so each value gets a name of its own. The version is keyed with the
- * deploy key rather than a plain hash of the value: secret names appear in public logs, and a bare
- * hash of a short password could be guessed offline.
- */
-function versionedSecretName(stack, secret, key) {
-    const version = external_node_crypto_default().createHmac('sha256', key)
-        .update(`${stack}\0${secret.name}\0${secret.value}`)
-        .digest('hex')
-        .slice(0, 12);
-    return `${stack}_${secret.name}_${version}`;
-}
-/**
- * Creates each secret's current version unless it exists; returns the stack file variables that
- * name them. Values only travel in the API request body, never on a command line or in the log.
- */
-async function ensureSecrets(engine, stack, secrets, key) {
-    const variables = {};
-    for (const secret of secrets) {
-        const name = versionedSecretName(stack, secret, key);
-        const created = await engine.createObject('secrets', name, { [SECRET_STACK_LABEL]: stack, 'com.github.ecr-swarm-deploy.secret': secret.name }, secret.value);
-        core/* info */.pq(created ? `Created secret ${name}` : `Secret ${name} exists already`);
-        variables[secretVariable(secret.name)] = name;
-    }
-    return variables;
-}
-/**
- * Removes the action's secrets for the stack except those named in keep. A secret still in use by
- * a service is left (Swarm refuses); it goes at a later deploy or at teardown.
- */
-async function removeSecrets(engine, stack, keep = []) {
-    const removed = [];
-    const own = await engine.listObjects('secrets', { label: [`${SECRET_STACK_LABEL}=${stack}`] });
-    for (const s of own.filter((o) => !keep.includes(o.Spec.Name))) {
-        try {
-            if (await engine.remove('secrets', s.ID))
-                removed.push(s.Spec.Name);
-        }
-        catch (e) {
-            if (!/in use/.test(e.message))
-                throw e;
-        }
-    }
-    return removed;
-}
-
 ;// CONCATENATED MODULE: ./src/summary.ts
 
 /**
@@ -93725,14 +93742,8 @@ function escapeCell(text) {
 function renderSummary(r) {
     const out = [];
     const stack = r.stack ?? 'the stack';
-    const title = r.mode === 'teardown'
-        ? r.ok
-            ? `🧹 Tore down ${stack}`
-            : `❌ Teardown of ${stack} failed`
-        : r.ok
-            ? `✅ Deployed ${stack}`
-            : `❌ Deploy of ${stack} failed`;
-    out.push(`## ${title.trim()}`, '');
+    const [done, failed] = r.mode === 'teardown' ? ['🧹 Tore down', 'Teardown of'] : ['✅ Deployed', 'Deploy of'];
+    out.push(`## ${r.ok ? `${done} ${stack}` : `❌ ${failed} ${stack} failed`}`, '');
     if (r.failure)
         out.push(`**Failure:** ${r.failure.split('\n')[0]}`, '');
     const facts = [
@@ -94077,11 +94088,11 @@ async function forceUnchanged(manager, engine, names, before) {
  * Polls the services and their tasks (one call each per poll, however many services) until
  * every verdict is final; logs each change; on timeout, says what it last saw.
  */
-async function waitForVerdicts(engine, names, judge, done, { what, timeoutSeconds, signal, onPoll }) {
+async function waitForVerdicts(shared, names, judge, done, { what, timeoutSeconds, signal, onPoll }) {
+    const engine = shared.fork();
     const started = Date.now();
     const deadline = started + timeoutSeconds * 1000;
     const said = new Map();
-    let calls = 0;
     for (let polls = 1;; polls++) {
         signal?.throwIfAborted();
         const services = (await engine.listServices({ name: names })).filter((s) => names.includes(s.Spec.Name));
@@ -94089,7 +94100,6 @@ async function waitForVerdicts(engine, names, judge, done, { what, timeoutSecond
         if (missing.length > 0)
             throw new Error(`service ${missing.join(', ')} is not in the swarm after the deploy`);
         const tasks = await engine.listTasks({ service: services.map((s) => s.ID) });
-        calls += 2;
         onPoll?.(services, tasks);
         const results = services.map((service) => ({ service, verdict: judge(service, tasks) }));
         for (const { service, verdict } of results) {
@@ -94100,7 +94110,7 @@ async function waitForVerdicts(engine, names, judge, done, { what, timeoutSecond
         }
         if (results.every((r) => done(r.verdict))) {
             const seconds = ((Date.now() - started) / 1000).toFixed(2);
-            core/* debug */.Yz(`waited ${seconds} s for ${what}: ${polls} polls, ${calls} Engine API calls`);
+            core/* debug */.Yz(`waited ${seconds} s for ${what}: ${polls} polls, ${engine.calls} Engine API calls`);
             return results;
         }
         if (Date.now() > deadline) {
@@ -94555,12 +94565,13 @@ function startTunnel(config, work, held) {
     return tunnelReady;
 }
 /** The tunnel's Engine API client, once the manager's engine answers. */
-async function main_connect(config, tunnelReady) {
+async function main_connect(config, tunnelReady, held) {
     const tunnel = await tunnelReady;
     const engine = new Engine(tunnel.socketPath, tunnel.ready);
     await engine.ping().catch((err) => {
         throw new Error(`remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${config.ssh.host} (${err.message.trim()})`, { cause: err });
     });
+    held.engine = engine;
     return { tunnel, engine };
 }
 /** The pipeline: ECR login, build and push (or promote), tunnel, stack deploy, one-shot wait, convergence, acceptance. */
@@ -94596,7 +94607,7 @@ async function deploy(config, work, report, held) {
         report.digest = await timeline.phase(config.build ? 'Build and push' : 'Pull existing image', () => config.build ? buildAndPush(local, config, repo, refs) : pullExisting(local, repo, image));
     }
     setOutputs({ digest: report.digest });
-    const { tunnel, engine } = await timeline.phase('SSH tunnel', () => main_connect(config, tunnelReady));
+    const { tunnel, engine } = await timeline.phase('SSH tunnel', () => main_connect(config, tunnelReady, held));
     const manager = local.on(tunnel.dockerHost);
     held.lock = await timeline.phase('Deploy lock', () => acquireLock(engine, config.stackName, lockOwner(), config.oneShotTimeout + config.convergeTimeout + config.acceptanceTimeout + 300, config.lockTimeout));
     const oneShotNames = config.oneShotServices.map((s) => stackServiceName(config.stackName, s));
@@ -94704,7 +94715,7 @@ async function teardown(config, work, report, held) {
     const timeline = new Timeline();
     report.phases = timeline.phases;
     const local = new DockerCli(work.dockerConfig);
-    const { tunnel, engine } = await timeline.phase('SSH tunnel', () => main_connect(config, startTunnel(config, work, held)));
+    const { tunnel, engine } = await timeline.phase('SSH tunnel', () => main_connect(config, startTunnel(config, work, held), held));
     held.lock = await timeline.phase('Deploy lock', () => acquireLock(engine, config.stackName, lockOwner(), config.convergeTimeout + 300, config.lockTimeout));
     report.teardown = await timeline.phase('Teardown', () => teardownStack(local.on(tunnel.dockerHost), engine, config.stackName, config.convergeTimeout));
     if (!report.teardown.existed)
@@ -94795,9 +94806,8 @@ async function runMain() {
     finally {
         const oneShots = config.mode !== 'teardown' && config.oneShotServices.length > 0;
         setOutputs({ migrate: report.migrate ?? (oneShots ? 'not-run' : 'none') });
-        if (!report.ok && report.services.length === 0 && report.deployed) {
-            const t = await held.tunnel;
-            report.services = await describeStack(new Engine(t.socketPath), config.stackName).catch(() => []);
+        if (!report.ok && report.services.length === 0 && report.deployed && held.engine) {
+            report.services = await describeStack(held.engine, config.stackName).catch(() => []);
         }
         await writeSummary(renderSummary(report));
         await cleanup();
@@ -94857,9 +94867,10 @@ const g = globalThis;
 g.__filename ??= (0,node_url__WEBPACK_IMPORTED_MODULE_2__.fileURLToPath)(import.meta.url);
 g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_1__.dirname)(g.__filename);
 // ssh2 creates a cipher for every SSH packet, each time from the same key Buffer, and Node 24 turns
-// a Buffer key into a KeyObject on every call: about 19 µs, most of the tunnel's time in bulk
-// transfers. One KeyObject per key is made once and reused (checked against the key's bytes, so a
-// reused Buffer with new contents gets a new one). ssh2 captures these functions when it loads.
+// a Buffer key into a KeyObject on every call: about 25 µs (bench/cipher-key.mjs), most of the
+// tunnel's time in bulk transfers. One KeyObject per key is made once and reused (checked against the
+// key's bytes, so a reused Buffer with new contents gets a new one). ssh2 captures these functions
+// when it loads.
 const keyObjects = new WeakMap();
 function keyObject(key) {
     if (!Buffer.isBuffer(key))

@@ -274,6 +274,49 @@ describe('pull request previews', () => {
     expectClean(r);
   });
 
+  test('5d. a teardown that cannot finish fails naming what is left, and leaves the Deployments active', async () => {
+    // A container outside the stack holds the stack's volume, so Swarm's part goes but the volume stays.
+    const stack = previewStack(9);
+    const image = (await service(`${stack}_db`)).Spec.TaskTemplate.ContainerSpec.Image;
+    const blocker = `${stack}-volume-user`;
+    manager([
+      'run',
+      '-d',
+      '--name',
+      blocker,
+      '--entrypoint',
+      'sleep',
+      '-v',
+      `${stack}_db_data:/data`,
+      image,
+      '600',
+    ]);
+    try {
+      const r = await previewRun(9, randomSha(), { mode: 'teardown', extra: { 'converge-timeout': '15' } });
+      expect(r.exitCode).toBe(1);
+      expect(r.log).toContain(
+        `stack ${stack} was not gone after 15 s (converge-timeout); still there: volume ${stack}_db_data`,
+      );
+      expect(r.summary).toContain(`❌ Teardown of ${stack} failed`);
+      expect(leftovers(stack)).toMatchObject({ services: '', containers: '' });
+      const deployments = github.deploymentsOf(stack);
+      expect(deployments.length).toBeGreaterThan(0);
+      expect(deployments.every((d) => d.statuses.at(-1)?.state !== 'inactive')).toBe(true);
+      const [comment] = github.comments.filter((c) => c.issue === 9);
+      expect(comment.body).toContain(`Tearing down preview \`${stack}\` failed`);
+      expect(comment.body).toContain('still there: volume');
+      expectClean(r);
+    } finally {
+      manager(['rm', '-f', blocker]);
+    }
+
+    // With the volume free, tearing down again finishes the job.
+    const again = await previewRun(9, randomSha(), { mode: 'teardown' });
+    expect(again.exitCode).toBe(0);
+    expect(leftovers(stack)).toEqual(NOTHING);
+    expect(github.deploymentsOf(stack).every((d) => d.statuses.at(-1)?.state === 'inactive')).toBe(true);
+  });
+
   describe('release promotion', () => {
     const ecr = new ECRClient({
       region: 'us-east-1',

@@ -66,15 +66,21 @@ interface Call {
 /** Docker Engine API client over a Unix socket (the tunnel's local end). */
 export class Engine {
   private readonly modem: Modem;
-  /** Number of API requests made, for benchmarks and tests. */
+  /** Number of API requests made through this client and its forks, for the log, benchmarks and tests. */
   calls = 0;
 
   /** ready: resolves when the tunnel is up again after a drop, rejects when it was given up. */
   constructor(
-    socketPath: string,
+    private readonly socketPath: string,
     private readonly ready?: () => Promise<void>,
+    private readonly parent?: Engine,
   ) {
     this.modem = new Modem({ socketPath, version: 'v1.41' });
+  }
+
+  /** A client on the same socket with a call count of its own, for one of several waits running at once. */
+  fork(): Engine {
+    return new Engine(this.socketPath, this.ready, this);
   }
 
   /** A call cut off by a dropped SSH connection is made again once the tunnel is back. */
@@ -93,8 +99,13 @@ export class Engine {
     }
   }
 
-  private dial<T>(path: string, { query = {}, stream = false, method = 'GET', body }: Call): Promise<T> {
+  private countCall(): void {
     this.calls++;
+    this.parent?.countCall();
+  }
+
+  private dial<T>(path: string, { query = {}, stream = false, method = 'GET', body }: Call): Promise<T> {
+    this.countCall();
     return new Promise((resolve, reject) => {
       this.modem.dial(
         {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { utils as sshUtils } from 'ssh2';
 import { parseHostKeyPin, type HostKeyPin } from './hostkey.js';
+import { versionedSecretName } from './secrets.js';
 import { checkStackFile } from './stackfile.js';
 
 export interface SshConfig {
@@ -83,6 +84,8 @@ export class InputError extends Error {
 export type InputReader = (name: string) => string;
 
 const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+/** The longest name Swarm accepts for a secret. */
+const SWARM_NAME_MAX = 64;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ECR_REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -202,9 +205,9 @@ export function readConfig(
   };
 
   const modeText = get('mode') || 'deploy';
-  const mode = MODES.find((m) => m === modeText) ?? 'deploy';
-  if (!MODES.includes(modeText as Mode))
-    problems.push(`mode must be one of ${MODES.join(', ')}, not "${modeText}"`);
+  const knownMode = MODES.find((m) => m === modeText);
+  if (!knownMode) problems.push(`mode must be one of ${MODES.join(', ')}, not "${modeText}"`);
+  const mode = knownMode ?? 'deploy';
   const teardown = mode === 'teardown';
   const pullRequest = event.pull_request as { number?: number; head?: { sha?: string } } | undefined;
 
@@ -398,11 +401,12 @@ export function readConfig(
         `stack-secrets: ${m[1]} takes its value from ${m[2]}, which is empty: add "env: ${m[2]}: \${{ secrets.${m[2]} }}" to the step`,
       );
     }
-    if (stackName.length + m[1].length + 14 > 64)
+    const secret = { name: m[1], env: m[2], value };
+    if (versionedSecretName(stackName, secret, '').length > SWARM_NAME_MAX)
       problems.push(
         `stack-secrets: ${m[1]} is too long for a Swarm secret name with the stack's name: shorten it`,
       );
-    stackSecrets.push({ name: m[1], env: m[2], value });
+    stackSecrets.push(secret);
   }
 
   const acceptance = !teardown && bool('acceptance', true);

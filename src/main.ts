@@ -102,6 +102,8 @@ function describeRollback(results: ServiceResult[]): string {
 interface Held {
   /** The tunnel, possibly still opening. */
   tunnel?: Promise<Tunnel>;
+  /** The Engine API client through the tunnel, once the manager answered. */
+  engine?: Engine;
   lock?: Lock;
 }
 
@@ -121,6 +123,7 @@ function startTunnel(config: Config, work: WorkDir, held: Held): Promise<Tunnel>
 async function connect(
   config: Config,
   tunnelReady: Promise<Tunnel>,
+  held: Held,
 ): Promise<{ tunnel: Tunnel; engine: Engine }> {
   const tunnel = await tunnelReady;
   const engine = new Engine(tunnel.socketPath, tunnel.ready);
@@ -130,6 +133,7 @@ async function connect(
       { cause: err },
     );
   });
+  held.engine = engine;
   return { tunnel, engine };
 }
 
@@ -178,7 +182,7 @@ async function deploy(config: Config, work: WorkDir, report: Report, held: Held)
   }
   setOutputs({ digest: report.digest });
 
-  const { tunnel, engine } = await timeline.phase('SSH tunnel', () => connect(config, tunnelReady));
+  const { tunnel, engine } = await timeline.phase('SSH tunnel', () => connect(config, tunnelReady, held));
   const manager = local.on(tunnel.dockerHost);
   held.lock = await timeline.phase('Deploy lock', () =>
     acquireLock(
@@ -320,7 +324,7 @@ async function teardown(config: Config, work: WorkDir, report: Report, held: Hel
   report.phases = timeline.phases;
   const local = new DockerCli(work.dockerConfig);
   const { tunnel, engine } = await timeline.phase('SSH tunnel', () =>
-    connect(config, startTunnel(config, work, held)),
+    connect(config, startTunnel(config, work, held), held),
   );
   held.lock = await timeline.phase('Deploy lock', () =>
     acquireLock(engine, config.stackName, lockOwner(), config.convergeTimeout + 300, config.lockTimeout),
@@ -418,9 +422,8 @@ export async function runMain(): Promise<void> {
   } finally {
     const oneShots = config.mode !== 'teardown' && config.oneShotServices.length > 0;
     setOutputs({ migrate: report.migrate ?? (oneShots ? 'not-run' : 'none') });
-    if (!report.ok && report.services.length === 0 && report.deployed) {
-      const t = await held.tunnel!;
-      report.services = await describeStack(new Engine(t.socketPath), config.stackName).catch(() => []);
+    if (!report.ok && report.services.length === 0 && report.deployed && held.engine) {
+      report.services = await describeStack(held.engine, config.stackName).catch(() => []);
     }
     await writeSummary(renderSummary(report));
     await cleanup();

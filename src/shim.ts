@@ -9,9 +9,10 @@ g.__filename ??= fileURLToPath(import.meta.url);
 g.__dirname ??= dirname(g.__filename);
 
 // ssh2 creates a cipher for every SSH packet, each time from the same key Buffer, and Node 24 turns
-// a Buffer key into a KeyObject on every call: about 19 µs, most of the tunnel's time in bulk
-// transfers. One KeyObject per key is made once and reused (checked against the key's bytes, so a
-// reused Buffer with new contents gets a new one). ssh2 captures these functions when it loads.
+// a Buffer key into a KeyObject on every call: about 25 µs (bench/cipher-key.mjs), most of the
+// tunnel's time in bulk transfers. One KeyObject per key is made once and reused (checked against the
+// key's bytes, so a reused Buffer with new contents gets a new one). ssh2 captures these functions
+// when it loads.
 const keyObjects = new WeakMap<Buffer, { bytes: Buffer; key: KeyObject }>();
 function keyObject(key: CipherKey): CipherKey {
   if (!Buffer.isBuffer(key)) return key;

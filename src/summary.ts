@@ -98,15 +98,9 @@ function escapeCell(text: string): string {
 export function renderSummary(r: Report): string {
   const out: string[] = [];
   const stack = r.stack ?? 'the stack';
-  const title =
-    r.mode === 'teardown'
-      ? r.ok
-        ? `🧹 Tore down ${stack}`
-        : `❌ Teardown of ${stack} failed`
-      : r.ok
-        ? `✅ Deployed ${stack}`
-        : `❌ Deploy of ${stack} failed`;
-  out.push(`## ${title.trim()}`, '');
+  const [done, failed] =
+    r.mode === 'teardown' ? ['🧹 Tore down', 'Teardown of'] : ['✅ Deployed', 'Deploy of'];
+  out.push(`## ${r.ok ? `${done} ${stack}` : `❌ ${failed} ${stack} failed`}`, '');
   if (r.failure) out.push(`**Failure:** ${r.failure.split('\n')[0]}`, '');
   const facts: [string, string | undefined][] = [
     ['Image', r.image && `\`${r.image}\``],

@@ -109,16 +109,16 @@ interface WaitOptions {
  * every verdict is final; logs each change; on timeout, says what it last saw.
  */
 async function waitForVerdicts<V extends { state: string; detail: string }>(
-  engine: Engine,
+  shared: Engine,
   names: string[],
   judge: (service: Service, tasks: Task[]) => V,
   done: (v: V) => boolean,
   { what, timeoutSeconds, signal, onPoll }: WaitOptions,
 ): Promise<Waited<V>[]> {
+  const engine = shared.fork();
   const started = Date.now();
   const deadline = started + timeoutSeconds * 1000;
   const said = new Map<string, string>();
-  let calls = 0;
   for (let polls = 1; ; polls++) {
     signal?.throwIfAborted();
     const services = (await engine.listServices({ name: names })).filter((s) => names.includes(s.Spec.Name));
@@ -126,7 +126,6 @@ async function waitForVerdicts<V extends { state: string; detail: string }>(
     if (missing.length > 0)
       throw new Error(`service ${missing.join(', ')} is not in the swarm after the deploy`);
     const tasks = await engine.listTasks({ service: services.map((s) => s.ID) });
-    calls += 2;
     onPoll?.(services, tasks);
     const results = services.map((service) => ({ service, verdict: judge(service, tasks) }));
     for (const { service, verdict } of results) {
@@ -136,7 +135,7 @@ async function waitForVerdicts<V extends { state: string; detail: string }>(
     }
     if (results.every((r) => done(r.verdict))) {
       const seconds = ((Date.now() - started) / 1000).toFixed(2);
-      core.debug(`waited ${seconds} s for ${what}: ${polls} polls, ${calls} Engine API calls`);
+      core.debug(`waited ${seconds} s for ${what}: ${polls} polls, ${engine.calls} Engine API calls`);
       return results;
     }
     if (Date.now() > deadline) {
