@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { utils as sshUtils } from 'ssh2';
+// ssh2 is CommonJS: a default import works under Node's native ESM as well as in the bundle.
+import ssh2 from 'ssh2';
 import { parseHostKeyPin, type HostKeyPin } from './hostkey.js';
 import { versionedSecretName } from './secrets.js';
 import { checkStackFile } from './stackfile.js';
@@ -337,7 +338,7 @@ export function readConfig(
       'ssh-private-key is required: the private key (PEM/OpenSSH text) of a user allowed on the manager',
     );
   } else {
-    const parsed = sshUtils.parseKey(privateKey + '\n', passphrase);
+    const parsed = ssh2.utils.parseKey(privateKey + '\n', passphrase);
     if (parsed instanceof Error) {
       const encrypted = /encrypted|passphrase/i.test(parsed.message);
       problems.push(

@@ -353,7 +353,7 @@ async function writeSummary(markdown: string): Promise<void> {
     .catch((e: Error) => core.warning(`job summary: ${e.message}`));
 }
 
-export async function runMain(): Promise<void> {
+export async function run(): Promise<void> {
   markMainStarted();
   let config: Config;
   try {

@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import * as core from '@actions/core';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { fingerprint, hostKeyAllowed, type HostKeyPin } from './hostkey.js';
 import type { SshConfig } from './inputs.js';
 
@@ -38,7 +38,7 @@ function hostKeyAlgorithms(keyTypes: string[]): string[] | undefined {
 
 function connect(ep: Endpoint, ssh: SshConfig, sock?: Duplex): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = new ssh2.Client();
     let presented: Buffer | undefined;
     let settled = false;
     const serverHostKey = hostKeyAlgorithms(ep.hostKey.keyTypes);
