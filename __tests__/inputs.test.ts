@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
-import { InputError, readConfig, splitArgs } from '../src/inputs.js';
+import { parse } from 'yaml';
+import { INPUT_DEFAULTS, InputError, readConfig, splitArgs } from '../src/inputs.js';
 import { makeKey } from './sshkeys.js';
 
 let dir: string;
@@ -373,6 +374,83 @@ describe('action.yml', () => {
         { GITHUB_SHA: SHA },
       );
     }
+    // The jump host's port is read only with a jump host (its known hosts are missing here).
+    expect(() =>
+      readConfig(
+        (name) => {
+          asked.add(name);
+          return { ...inputs, 'ssh-jump-host': 'bastion' }[name] ?? '';
+        },
+        { GITHUB_SHA: SHA },
+      ),
+    ).toThrow(/ssh-jump-known-hosts is required/);
     expect([...asked].sort()).toEqual(Object.keys(action.inputs).sort());
+  });
+});
+
+describe("runner-faithful: every action.yml default arrives set, as GitHub's runner sets it", () => {
+  const action = parse(fs.readFileSync('action.yml', 'utf8')) as {
+    inputs: Record<string, { default?: string }>;
+  };
+  /** The INPUT_* values the runner sets from action.yml alone, with ${{ github.token }} evaluated. */
+  const runnerDefaults = Object.fromEntries(
+    Object.entries(action.inputs)
+      .filter(([, spec]) => spec.default !== undefined)
+      .map(([name, spec]) => [name, String(spec.default).replace('${{ github.token }}', 'ghs_runner_token')]),
+  );
+  const pullRequest = { pull_request: { number: 7, head: { sha: SHA } } };
+  // The README's examples, mode by mode: only what a user writes under with:.
+  const cases: [string, Record<string, string>, NodeJS.ProcessEnv, Record<string, unknown>][] = [
+    ['deploy', {}, { GITHUB_SHA: SHA }, {}],
+    [
+      'preview',
+      {
+        mode: 'preview',
+        'stack-secrets': 'secret_key=APP_SECRET_KEY',
+        'app-url': 'http://swarm.example.com:{port}',
+        'delete-images': 'false',
+      },
+      { GITHUB_SHA: SHA, APP_SECRET_KEY: 'value' },
+      pullRequest,
+    ],
+    [
+      'teardown',
+      {
+        mode: 'teardown',
+        'stack-secrets': 'secret_key=APP_SECRET_KEY',
+        'app-url': 'http://swarm.example.com:{port}',
+        'delete-images': 'true',
+      },
+      { GITHUB_SHA: SHA },
+      pullRequest,
+    ],
+    [
+      'promote',
+      { mode: 'promote', 'extra-tags': 'latest' },
+      { GITHUB_SHA: SHA, GITHUB_REF: 'refs/tags/v1.2.3' },
+      {},
+    ],
+  ];
+  test.each(cases)('mode %s with the README inputs and every default: no problem', (_, given, env, event) => {
+    // As on the runner: the workspace is the working directory, and the README's stack-file is relative.
+    const readme: Record<string, string> = { ...inputs, 'stack-file': 'stack.yml' };
+    delete readme.context;
+    const withInputs: Record<string, string> = { ...runnerDefaults, ...readme, ...given };
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const config = readConfig((name) => withInputs[name] ?? '', env, event);
+      expect(config.ssh.jump).toBeUndefined();
+      expect(config.mode).toBe(withInputs.mode);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  test("the code's fallback for an empty input is action.yml's default", () => {
+    const fromFile = Object.fromEntries(
+      Object.entries(runnerDefaults).filter(([, value]) => !value.includes('ghs_runner_token')),
+    );
+    expect(INPUT_DEFAULTS).toEqual(fromFile);
   });
 });

@@ -84,6 +84,36 @@ export class InputError extends Error {
 
 export type InputReader = (name: string) => string;
 
+/**
+ * action.yml's defaults (a unit test holds the two equal). The runner sets every one of them as an
+ * input, so no rule may read an input that has a default as "given by the user"; the code falls back
+ * to them only when a user passes an empty value. github-token's default is an expression: empty
+ * means no token.
+ */
+export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
+  mode: 'deploy',
+  'tag-format': 'short',
+  build: 'true',
+  context: '.',
+  'ssh-port': '22',
+  'ssh-user': 'docker',
+  'ssh-jump-port': '22',
+  'ssh-reconnect-timeout': '60',
+  'remote-docker-socket': '/var/run/docker.sock',
+  'stack-file': 'stack.yml',
+  'version-variable': 'APP_VERSION',
+  'one-shot-services': 'migrate',
+  'one-shot-timeout': '600',
+  'converge-timeout': '300',
+  acceptance: 'true',
+  'acceptance-command': 'bats /app/src/acceptance.bats',
+  'acceptance-timeout': '600',
+  'lock-timeout': '600',
+  'rollback-on-failure': 'false',
+  'preview-port-base': '20000',
+  'delete-images': 'false',
+};
+
 const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 /** The longest name Swarm accepts for a secret. */
 const SWARM_NAME_MAX = 64;
@@ -158,34 +188,33 @@ export function readConfig(
   event: Record<string, unknown> = {},
 ): Config {
   const problems: string[] = [];
-  const get = (name: string) => input(name).trim();
+  /** The input, or action.yml's default when it is empty. */
+  const get = (name: string) => input(name).trim() || (INPUT_DEFAULTS[name] ?? '');
   const required = (name: string, hint: string) => {
     const v = get(name);
     if (!v) problems.push(`${name} is required: ${hint}`);
     return v;
   };
-  const bool = (name: string, fallback: boolean) => {
+  const bool = (name: string) => {
     const v = get(name).toLowerCase();
-    if (!v) return fallback;
     if (['true', 'yes', '1'].includes(v)) return true;
     if (['false', 'no', '0'].includes(v)) return false;
-    problems.push(`${name} must be true or false, not "${input(name).trim()}"`);
-    return fallback;
+    problems.push(`${name} must be true or false, not "${get(name)}"`);
+    return false;
   };
-  const seconds = (name: string, fallback: number, allowZero = false) => {
+  const seconds = (name: string, allowZero = false) => {
     const v = get(name);
-    if (!v) return fallback;
     const m = /^(\d+)(s|m)?$/.exec(v);
     if (!m || (Number(m[1]) === 0 && !allowZero)) {
       const what = allowZero ? 'a number of seconds' : 'a positive number of seconds';
       problems.push(`${name} must be ${what} (e.g. 300, or 5m), not "${v}"`);
-      return fallback;
+      return 0;
     }
     return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
   };
-  const words = (name: string, fallback: string) => {
+  const words = (name: string) => {
     try {
-      return splitArgs(get(name) || fallback);
+      return splitArgs(get(name));
     } catch (e) {
       problems.push(`${name} ${(e as Error).message}; quote each word at most once`);
       return [];
@@ -205,14 +234,14 @@ export function readConfig(
     return out;
   };
 
-  const modeText = get('mode') || 'deploy';
+  const modeText = get('mode');
   const knownMode = MODES.find((m) => m === modeText);
   if (!knownMode) problems.push(`mode must be one of ${MODES.join(', ')}, not "${modeText}"`);
   const mode = knownMode ?? 'deploy';
   const teardown = mode === 'teardown';
   const pullRequest = event.pull_request as { number?: number; head?: { sha?: string } } | undefined;
 
-  const deleteImages = bool('delete-images', false);
+  const deleteImages = bool('delete-images');
   if (deleteImages && !teardown) problems.push('delete-images only applies to mode: teardown; remove it');
   const repository =
     teardown && !deleteImages
@@ -228,7 +257,7 @@ export function readConfig(
   if (mode === 'preview' || teardown) {
     const prText = get('pr-number') || String(pullRequest?.number ?? '');
     const number = Number(prText);
-    const portBaseText = get('preview-port-base') || '20000';
+    const portBaseText = get('preview-port-base');
     const portBase = Number(portBaseText);
     if (!/^[1-9]\d*$/.test(prText)) {
       problems.push(
@@ -248,7 +277,7 @@ export function readConfig(
   // A preview deploys the pull request's head commit, not the merge commit GitHub checks out.
   const sha = get('sha') || (preview ? pullRequest?.head?.sha : undefined) || env.GITHUB_SHA || '';
   const validSha = /^[0-9a-f]{7,40}$/.test(sha);
-  const tagFormat = get('tag-format') || 'short';
+  const tagFormat = get('tag-format');
   if (!['short', 'full'].includes(tagFormat))
     problems.push(`tag-format must be short or full, not "${tagFormat}"`);
   const shaTag = tagFormat === 'full' ? sha : sha.slice(0, 7);
@@ -284,8 +313,8 @@ export function readConfig(
   for (const t of extraTags)
     if (!DOCKER_TAG.test(t)) problems.push(`extra-tags: "${t}" is not a valid Docker tag`);
 
-  const build = mode === 'deploy' || mode === 'preview' ? bool('build', true) : false;
-  const context = get('context') || '.';
+  const build = mode === 'deploy' || mode === 'preview' ? bool('build') : false;
+  const context = get('context');
   const dockerfile = get('dockerfile') || undefined;
   if (build) {
     if (!fs.existsSync(context) || !fs.statSync(context).isDirectory()) {
@@ -307,7 +336,7 @@ export function readConfig(
     knownHostsHint: string,
   ) => {
     if (host && !HOST.test(host)) problems.push(`${names.host} "${host}" is not a host name or IP address`);
-    const portText = get(names.port) || '22';
+    const portText = get(names.port);
     const port = Number(portText);
     const portOk = /^\d+$/.test(portText) && port >= 1 && port <= 65535;
     if (!portOk) problems.push(`${names.port} must be a TCP port number (1-65535), not "${portText}"`);
@@ -330,7 +359,7 @@ export function readConfig(
     required('ssh-host', 'the address of a Swarm manager'),
     ': the manager\'s host key as a known_hosts line (ssh-keyscan HOST) or a "SHA256:..." fingerprint',
   );
-  const user = get('ssh-user') || 'docker';
+  const user = get('ssh-user');
   const privateKey = input('ssh-private-key').trim();
   const passphrase = input('ssh-passphrase') || undefined;
   if (!privateKey) {
@@ -358,12 +387,13 @@ export function readConfig(
     );
     jump = { ...via, user: get('ssh-jump-user') || user };
   } else {
-    for (const name of ['ssh-jump-port', 'ssh-jump-user', 'ssh-jump-known-hosts']) {
+    // Only inputs without a default: the runner always sets ssh-jump-port.
+    for (const name of ['ssh-jump-user', 'ssh-jump-known-hosts']) {
       if (get(name))
         problems.push(`${name} is set but ssh-jump-host is not: set ssh-jump-host, or remove ${name}`);
     }
   }
-  const remoteSocket = get('remote-docker-socket') || '/var/run/docker.sock';
+  const remoteSocket = get('remote-docker-socket');
   if (!remoteSocket.startsWith('/'))
     problems.push(`remote-docker-socket must be an absolute path, not "${remoteSocket}"`);
 
@@ -374,14 +404,12 @@ export function readConfig(
       `stack-name "${stackName}" is not valid: letters, digits, _ . - (starting with a letter or digit), at most 63 characters`,
     );
   }
-  const versionVariable = get('version-variable') || 'APP_VERSION';
+  const versionVariable = get('version-variable');
   if (!ENV_NAME.test(versionVariable))
     problems.push(`version-variable "${versionVariable}" is not a variable name`);
   const stackEnv = assignments('stack-env');
-  const oneShotServices = list(
-    get('one-shot-services') === '' ? 'migrate' : input('one-shot-services'),
-  ).filter((s) => s !== 'none');
-  const stackFile = get('stack-file') || 'stack.yml';
+  const oneShotServices = list(get('one-shot-services')).filter((s) => s !== 'none');
+  const stackFile = get('stack-file');
   if (!teardown) {
     const stackProblem = checkStackFile(stackFile, versionVariable, oneShotServices);
     if (stackProblem) problems.push(`stack-file ${stackProblem}`);
@@ -410,7 +438,7 @@ export function readConfig(
     stackSecrets.push(secret);
   }
 
-  const acceptance = !teardown && bool('acceptance', true);
+  const acceptance = !teardown && bool('acceptance');
   const rawUrl = get('app-url');
   const appUrl = rawUrl && expandUrl(rawUrl, { stack: stackName, pr: preview?.number, port: preview?.port });
   if (!preview && /\{(pr|port)\}/.test(rawUrl))
@@ -442,22 +470,22 @@ export function readConfig(
       passphrase,
       remoteSocket,
       jump,
-      reconnectTimeout: seconds('ssh-reconnect-timeout', 60),
+      reconnectTimeout: seconds('ssh-reconnect-timeout'),
     },
     stackName,
     stackFile,
     versionVariable,
     stackEnv,
     oneShotServices,
-    oneShotTimeout: seconds('one-shot-timeout', 600),
-    convergeTimeout: seconds('converge-timeout', 300),
+    oneShotTimeout: seconds('one-shot-timeout'),
+    convergeTimeout: seconds('converge-timeout'),
     acceptance,
     appUrl,
-    acceptanceCommand: words('acceptance-command', 'bats /app/src/acceptance.bats'),
-    acceptanceArgs: words('acceptance-args', ''),
-    acceptanceTimeout: seconds('acceptance-timeout', 600),
-    lockTimeout: seconds('lock-timeout', 600, true),
-    rollbackOnFailure: bool('rollback-on-failure', false),
+    acceptanceCommand: words('acceptance-command'),
+    acceptanceArgs: words('acceptance-args'),
+    acceptanceTimeout: seconds('acceptance-timeout'),
+    lockTimeout: seconds('lock-timeout', true),
+    rollbackOnFailure: bool('rollback-on-failure'),
     stackSecrets,
     deleteImages,
     githubToken: get('github-token'),
