@@ -2,7 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { checkStackFile } from '../src/stackfile.js';
+import { readStackFile } from '../src/stackfile.js';
+
+/** The file's problem, or undefined when it is fine. */
+function checkStackFile(file: string, versionVariable: string, oneShot: string[]): string | undefined {
+  const read = readStackFile(file, versionVariable, oneShot);
+  return 'problem' in read ? read.problem : undefined;
+}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stackfile-'));
 function file(text: string): string {
@@ -14,6 +20,12 @@ function file(text: string): string {
 const fixture = path.resolve('e2e/fixture/stack.yml');
 
 describe('checkStackFile', () => {
+  test("a fine file's service names", () => {
+    expect(readStackFile(fixture, 'APP_VERSION', ['migrate'])).toEqual({
+      services: ['db', 'app', 'migrate'],
+    });
+  });
+
   test('the fixture stacks are fine', () => {
     expect(checkStackFile(fixture, 'APP_VERSION', ['migrate'])).toBeUndefined();
     expect(

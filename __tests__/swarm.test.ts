@@ -1,11 +1,14 @@
 import fs from 'node:fs';
 import { describe, expect, jest, test } from '@jest/globals';
+import type { DockerCli } from '../src/docker.js';
+import type { RunOptions, RunResult } from '../src/exec.js';
 import type { Engine, Service, Task } from '../src/engine.js';
 
 const info = jest.fn();
 const debug = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ info, debug }));
-const { waitOneShot, longRunningServices, describeStack, stackServiceName } = await import('../src/swarm.js');
+const { deployStack, waitOneShot, stackServicesToWait, describeStack, stackServiceName } =
+  await import('../src/swarm.js');
 
 const recorded = (name: string) =>
   JSON.parse(fs.readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8')) as {
@@ -65,14 +68,38 @@ describe('waitOneShot', () => {
 });
 
 describe('stack listing', () => {
+  const named = (name: string, mode: Service['Spec']['Mode'] = app.service.Spec.Mode) =>
+    ({ ...app.service, Spec: { ...app.service.Spec, Name: name, Mode: mode } }) as Service;
+
   test('long-running services leave out one-shots and jobs', async () => {
-    const job = {
-      ...app.service,
-      Spec: { ...app.service.Spec, Name: 'todo_job', Mode: { ReplicatedJob: {} } },
-    };
-    const engine = replayingEngine([app.service, failed.service, job as Service], [[]]);
-    expect(await longRunningServices(engine, 'todo', ['todo_migrate'])).toEqual(['todo_app']);
+    const job = named('todo_job', { ReplicatedJob: {} });
+    const engine = replayingEngine([app.service, failed.service, job], [[]]);
+    expect(await stackServicesToWait(engine, 'todo', ['app', 'migrate', 'job'], ['todo_migrate'])).toEqual({
+      longRunning: ['todo_app'],
+      leftover: [],
+    });
     expect(engine.listServices).toHaveBeenCalledWith({ label: ['com.docker.stack.namespace=todo'] });
+  });
+
+  test('a service of the stack that the stack file no longer has is a leftover, not waited for', async () => {
+    const engine = replayingEngine([app.service, failed.service, named('todo_collectstatic')], [[]]);
+    expect(await stackServicesToWait(engine, 'todo', ['app', 'migrate'], ['todo_migrate'])).toEqual({
+      longRunning: ['todo_app'],
+      leftover: ['todo_collectstatic'],
+    });
+  });
+
+  test("describeStack: a one-shot's update state is not shown, a leftover says so", async () => {
+    const engine = replayingEngine([app.service, failed.service, named('todo_old')], [app.tasks]);
+    const rows = await describeStack(engine, 'todo', {
+      oneShot: ['todo_migrate'],
+      inFile: ['app', 'migrate'],
+    });
+    expect(rows.map((r) => [r.name, r.update])).toEqual([
+      ['todo_app', 'completed'],
+      ['todo_migrate', 'one-shot'],
+      ['todo_old', 'not in stack-file'],
+    ]);
   });
 
   test('describeStack shows running/desired and the image without its digest', async () => {
@@ -90,5 +117,50 @@ describe('stack listing', () => {
 
   test('stack service names', () => {
     expect(stackServiceName('todobackend', 'migrate')).toBe('todobackend_migrate');
+  });
+});
+
+describe('deployStack', () => {
+  /** A CLI whose `stack deploy --help` is the one recorded from a real docker CLI of that version. */
+  function cli(version: string) {
+    const help = fs.readFileSync(
+      new URL(`./fixtures/cli/stack-deploy-help-${version}.txt`, import.meta.url),
+      'utf8',
+    );
+    const run = jest.fn<(args: string[], options?: RunOptions) => Promise<RunResult>>(async (args) => ({
+      stdout: args.includes('--help') ? help : '',
+      stderr: '',
+      exitCode: 0,
+    }));
+    return { cli: { run } as unknown as DockerCli, run };
+  }
+  type Run = ReturnType<typeof cli>['run'];
+  const deployArgs = (run: Run) =>
+    run.mock.calls.map((c) => c[0] as string[]).find((a) => !a.includes('--help'));
+
+  test.each([
+    ['28.2', ['stack', 'deploy', '--with-registry-auth', '--detach=true', '-c', 'stack.yml', 'todo']],
+    ['20.10', ['stack', 'deploy', '--with-registry-auth', '-c', 'stack.yml', 'todo']],
+  ])('CLI %s: --detach=true only where the CLI has the flag', async (version, expected) => {
+    const { cli: manager, run } = cli(version);
+    await deployStack(manager, 'todo', 'stack.yml', { APP_VERSION: 'abc1234' });
+    expect(deployArgs(run)).toEqual(expected);
+    expect(run.mock.calls.find((c) => !(c[0] as string[]).includes('--help'))?.[1]).toEqual({
+      env: { APP_VERSION: 'abc1234' },
+    });
+  });
+
+  test('prune: --prune', async () => {
+    const { cli: manager, run } = cli('20.10');
+    await deployStack(manager, 'todo', 'stack.yml', {}, { prune: true });
+    expect(deployArgs(run)).toEqual([
+      'stack',
+      'deploy',
+      '--with-registry-auth',
+      '--prune',
+      '-c',
+      'stack.yml',
+      'todo',
+    ]);
   });
 });

@@ -6,6 +6,8 @@ import { parse } from 'yaml';
 interface Step {
   uses?: string;
   with?: Record<string, unknown>;
+  if?: string;
+  run?: string;
 }
 interface Workflow {
   on: Record<string, unknown>;
@@ -15,7 +17,9 @@ interface Workflow {
 }
 
 const dir = '.github/workflows';
-const action = parse(fs.readFileSync('action.yml', 'utf8')) as { inputs: Record<string, unknown> };
+const action = parse(fs.readFileSync('action.yml', 'utf8')) as {
+  inputs: Record<string, { required?: boolean }>;
+};
 const load = (name: string) => parse(fs.readFileSync(path.join(dir, name), 'utf8')) as Workflow;
 const actionStep = (w: Workflow) =>
   Object.values(w.jobs)
@@ -49,5 +53,32 @@ describe('the example workflows', () => {
     const w = load('release.yml');
     expect(w.on.push).toEqual({ tags: ['v*.*.*'] });
     expect(actionStep(w)!.with!.mode).toBe('promote');
+  });
+
+  test('e2e: this action (uses: ./) with the README deploy inputs only, and the sandbox always brought down', () => {
+    const w = load('e2e.yml');
+    expect(Object.keys(w.on).sort()).toEqual(['pull_request', 'push']);
+    const steps = Object.values(w.jobs).flatMap((j) => j.steps);
+    const step = steps.find((s) => s.uses === './');
+    expect(step).toBeDefined();
+    const inputs = Object.keys(step!.with ?? {});
+    expect(inputs.sort()).toEqual(
+      [
+        'ecr-repository',
+        'ssh-host',
+        'ssh-private-key',
+        'ssh-known-hosts',
+        'stack-name',
+        'stack-file',
+        'app-url',
+        'context',
+      ].sort(),
+    );
+    for (const input of inputs) expect(Object.keys(action.inputs)).toContain(input);
+    for (const [name, spec] of Object.entries(action.inputs))
+      if (spec.required) expect(inputs).toContain(name);
+    const last = steps[steps.length - 1];
+    expect(last.if).toBe('always()');
+    expect(last.run).toContain('e2e/sandbox.sh down');
   });
 });

@@ -86100,7 +86100,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 if ((0,_state_js__WEBPACK_IMPORTED_MODULE_3__/* .isPost */ .tl)())
     (0,_post_js__WEBPACK_IMPORTED_MODULE_2__/* .runPost */ .a)();
 else
-    await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .runMain */ .V)();
+    await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -86113,7 +86113,7 @@ __webpack_async_result__();
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  V: () => (/* binding */ runMain)
+  e: () => (/* binding */ main_run)
 });
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 10 modules
@@ -93051,6 +93051,7 @@ var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
 var ssh2_lib = __nccwpck_require__(5472);
+var ssh2_lib_default = /*#__PURE__*/__nccwpck_require__.n(ssh2_lib);
 ;// CONCATENATED MODULE: ./src/hostkey.ts
 
 const KEY_TYPES = new Set([
@@ -93198,11 +93199,15 @@ async function removeSecrets(engine, stack, keep = []) {
 
 
 /**
- * Checks the stack file before anything is deployed: it exists, parses, has an image that uses the
- * version variable, and each one-shot service is in it and can finish (no restart on success).
- * Returns the problem (to follow "stack-file"), or undefined when the file is fine.
+ * Reads and checks the stack file before anything is deployed: it exists, parses, has an image that
+ * uses the version variable, and each one-shot service is in it and can finish (no restart on
+ * success). Returns the names of its services, or the problem (to follow "stack-file").
  */
-function checkStackFile(file, versionVariable, oneShot) {
+function readStackFile(file, versionVariable, oneShot) {
+    const problem = checkServices(file, versionVariable, oneShot);
+    return typeof problem === 'string' ? { problem } : { services: Object.keys(problem) };
+}
+function checkServices(file, versionVariable, oneShot) {
     if (!external_node_fs_default().existsSync(file))
         return `"${file}" does not exist: set stack-file to your stack's compose file`;
     let doc;
@@ -93231,12 +93236,13 @@ function checkStackFile(file, versionVariable, oneShot) {
             return `"${file}": one-shot service "${name}" restarts even after it succeeds; give it deploy.restart_policy.condition: on-failure (or deploy.mode: replicated-job)`;
         }
     }
-    return undefined;
+    return services;
 }
 
 ;// CONCATENATED MODULE: ./src/inputs.ts
 
 
+// ssh2 is CommonJS: a default import works under Node's native ESM as well as in the bundle.
 
 
 
@@ -93253,6 +93259,36 @@ class InputError extends Error {
         this.name = 'InputError';
     }
 }
+/**
+ * action.yml's defaults (a unit test holds the two equal). The runner sets every one of them as an
+ * input, so no rule may read an input that has a default as "given by the user"; the code falls back
+ * to them only when a user passes an empty value. github-token's default is an expression: empty
+ * means no token.
+ */
+const INPUT_DEFAULTS = {
+    mode: 'deploy',
+    'tag-format': 'short',
+    build: 'true',
+    context: '.',
+    'ssh-port': '22',
+    'ssh-user': 'docker',
+    'ssh-jump-port': '22',
+    'ssh-reconnect-timeout': '60',
+    'remote-docker-socket': '/var/run/docker.sock',
+    'stack-file': 'stack.yml',
+    'version-variable': 'APP_VERSION',
+    'one-shot-services': 'migrate',
+    'one-shot-timeout': '600',
+    'converge-timeout': '300',
+    acceptance: 'true',
+    'acceptance-command': 'bats /app/src/acceptance.bats',
+    'acceptance-timeout': '600',
+    'lock-timeout': '600',
+    'rollback-on-failure': 'false',
+    prune: 'false',
+    'preview-port-base': '20000',
+    'delete-images': 'false',
+};
 const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 /** The longest name Swarm accepts for a secret. */
 const SWARM_NAME_MAX = 64;
@@ -93329,39 +93365,36 @@ function readConfig(input, env = process.env,
 /** The workflow's event payload (@actions/github reads it once, as context.payload). */
 event = {}) {
     const problems = [];
-    const get = (name) => input(name).trim();
+    /** The input, or action.yml's default when it is empty. */
+    const get = (name) => input(name).trim() || (INPUT_DEFAULTS[name] ?? '');
     const required = (name, hint) => {
         const v = get(name);
         if (!v)
             problems.push(`${name} is required: ${hint}`);
         return v;
     };
-    const bool = (name, fallback) => {
+    const bool = (name) => {
         const v = get(name).toLowerCase();
-        if (!v)
-            return fallback;
         if (['true', 'yes', '1'].includes(v))
             return true;
         if (['false', 'no', '0'].includes(v))
             return false;
-        problems.push(`${name} must be true or false, not "${input(name).trim()}"`);
-        return fallback;
+        problems.push(`${name} must be true or false, not "${get(name)}"`);
+        return false;
     };
-    const seconds = (name, fallback, allowZero = false) => {
+    const seconds = (name, allowZero = false) => {
         const v = get(name);
-        if (!v)
-            return fallback;
         const m = /^(\d+)(s|m)?$/.exec(v);
         if (!m || (Number(m[1]) === 0 && !allowZero)) {
             const what = allowZero ? 'a number of seconds' : 'a positive number of seconds';
             problems.push(`${name} must be ${what} (e.g. 300, or 5m), not "${v}"`);
-            return fallback;
+            return 0;
         }
         return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
     };
-    const words = (name, fallback) => {
+    const words = (name) => {
         try {
-            return splitArgs(get(name) || fallback);
+            return splitArgs(get(name));
         }
         catch (e) {
             problems.push(`${name} ${e.message}; quote each word at most once`);
@@ -93381,14 +93414,14 @@ event = {}) {
         }
         return out;
     };
-    const modeText = get('mode') || 'deploy';
+    const modeText = get('mode');
     const knownMode = MODES.find((m) => m === modeText);
     if (!knownMode)
         problems.push(`mode must be one of ${MODES.join(', ')}, not "${modeText}"`);
     const mode = knownMode ?? 'deploy';
     const teardown = mode === 'teardown';
     const pullRequest = event.pull_request;
-    const deleteImages = bool('delete-images', false);
+    const deleteImages = bool('delete-images');
     if (deleteImages && !teardown)
         problems.push('delete-images only applies to mode: teardown; remove it');
     const repository = teardown && !deleteImages
@@ -93401,7 +93434,7 @@ event = {}) {
     if (mode === 'preview' || teardown) {
         const prText = get('pr-number') || String(pullRequest?.number ?? '');
         const number = Number(prText);
-        const portBaseText = get('preview-port-base') || '20000';
+        const portBaseText = get('preview-port-base');
         const portBase = Number(portBaseText);
         if (!/^[1-9]\d*$/.test(prText)) {
             problems.push(prText
@@ -93418,7 +93451,7 @@ event = {}) {
     // A preview deploys the pull request's head commit, not the merge commit GitHub checks out.
     const sha = get('sha') || (preview ? pullRequest?.head?.sha : undefined) || env.GITHUB_SHA || '';
     const validSha = /^[0-9a-f]{7,40}$/.test(sha);
-    const tagFormat = get('tag-format') || 'short';
+    const tagFormat = get('tag-format');
     if (!['short', 'full'].includes(tagFormat))
         problems.push(`tag-format must be short or full, not "${tagFormat}"`);
     const shaTag = tagFormat === 'full' ? sha : sha.slice(0, 7);
@@ -93454,8 +93487,8 @@ event = {}) {
     for (const t of extraTags)
         if (!DOCKER_TAG.test(t))
             problems.push(`extra-tags: "${t}" is not a valid Docker tag`);
-    const build = mode === 'deploy' || mode === 'preview' ? bool('build', true) : false;
-    const context = get('context') || '.';
+    const build = mode === 'deploy' || mode === 'preview' ? bool('build') : false;
+    const context = get('context');
     const dockerfile = get('dockerfile') || undefined;
     if (build) {
         if (!external_node_fs_default().existsSync(context) || !external_node_fs_default().statSync(context).isDirectory()) {
@@ -93476,7 +93509,7 @@ event = {}) {
     const endpoint = (names, host, knownHostsHint) => {
         if (host && !HOST.test(host))
             problems.push(`${names.host} "${host}" is not a host name or IP address`);
-        const portText = get(names.port) || '22';
+        const portText = get(names.port);
         const port = Number(portText);
         const portOk = /^\d+$/.test(portText) && port >= 1 && port <= 65535;
         if (!portOk)
@@ -93497,14 +93530,14 @@ event = {}) {
         return { host, port, hostKey };
     };
     const manager = endpoint({ host: 'ssh-host', port: 'ssh-port', knownHosts: 'ssh-known-hosts' }, required('ssh-host', 'the address of a Swarm manager'), ': the manager\'s host key as a known_hosts line (ssh-keyscan HOST) or a "SHA256:..." fingerprint');
-    const user = get('ssh-user') || 'docker';
+    const user = get('ssh-user');
     const privateKey = input('ssh-private-key').trim();
     const passphrase = input('ssh-passphrase') || undefined;
     if (!privateKey) {
         problems.push('ssh-private-key is required: the private key (PEM/OpenSSH text) of a user allowed on the manager');
     }
     else {
-        const parsed = ssh2_lib.utils.parseKey(privateKey + '\n', passphrase);
+        const parsed = ssh2_lib_default().utils.parseKey(privateKey + '\n', passphrase);
         if (parsed instanceof Error) {
             const encrypted = /encrypted|passphrase/i.test(parsed.message);
             problems.push(encrypted
@@ -93519,12 +93552,13 @@ event = {}) {
         jump = { ...via, user: get('ssh-jump-user') || user };
     }
     else {
-        for (const name of ['ssh-jump-port', 'ssh-jump-user', 'ssh-jump-known-hosts']) {
+        // Only inputs without a default: the runner always sets ssh-jump-port.
+        for (const name of ['ssh-jump-user', 'ssh-jump-known-hosts']) {
             if (get(name))
                 problems.push(`${name} is set but ssh-jump-host is not: set ssh-jump-host, or remove ${name}`);
         }
     }
-    const remoteSocket = get('remote-docker-socket') || '/var/run/docker.sock';
+    const remoteSocket = get('remote-docker-socket');
     if (!remoteSocket.startsWith('/'))
         problems.push(`remote-docker-socket must be an absolute path, not "${remoteSocket}"`);
     const baseStack = required('stack-name', 'the Swarm stack to deploy, e.g. todobackend');
@@ -93532,16 +93566,19 @@ event = {}) {
     if (baseStack && !STACK_NAME.test(stackName)) {
         problems.push(`stack-name "${stackName}" is not valid: letters, digits, _ . - (starting with a letter or digit), at most 63 characters`);
     }
-    const versionVariable = get('version-variable') || 'APP_VERSION';
+    const versionVariable = get('version-variable');
     if (!ENV_NAME.test(versionVariable))
         problems.push(`version-variable "${versionVariable}" is not a variable name`);
     const stackEnv = assignments('stack-env');
-    const oneShotServices = list(get('one-shot-services') === '' ? 'migrate' : input('one-shot-services')).filter((s) => s !== 'none');
-    const stackFile = get('stack-file') || 'stack.yml';
+    const oneShotServices = list(get('one-shot-services')).filter((s) => s !== 'none');
+    const stackFile = get('stack-file');
+    let stackServices = [];
     if (!teardown) {
-        const stackProblem = checkStackFile(stackFile, versionVariable, oneShotServices);
-        if (stackProblem)
-            problems.push(`stack-file ${stackProblem}`);
+        const read = readStackFile(stackFile, versionVariable, oneShotServices);
+        if ('problem' in read)
+            problems.push(`stack-file ${read.problem}`);
+        else
+            stackServices = read.services;
     }
     const stackSecrets = [];
     for (const line of lines(input('stack-secrets'))) {
@@ -93559,7 +93596,7 @@ event = {}) {
             problems.push(`stack-secrets: ${m[1]} is too long for a Swarm secret name with the stack's name: shorten it`);
         stackSecrets.push(secret);
     }
-    const acceptance = !teardown && bool('acceptance', true);
+    const acceptance = !teardown && bool('acceptance');
     const rawUrl = get('app-url');
     const appUrl = rawUrl && expandUrl(rawUrl, { stack: stackName, pr: preview?.number, port: preview?.port });
     if (!preview && /\{(pr|port)\}/.test(rawUrl))
@@ -93591,22 +93628,24 @@ event = {}) {
             passphrase,
             remoteSocket,
             jump,
-            reconnectTimeout: seconds('ssh-reconnect-timeout', 60),
+            reconnectTimeout: seconds('ssh-reconnect-timeout'),
         },
         stackName,
         stackFile,
+        stackServices,
         versionVariable,
         stackEnv,
         oneShotServices,
-        oneShotTimeout: seconds('one-shot-timeout', 600),
-        convergeTimeout: seconds('converge-timeout', 300),
+        oneShotTimeout: seconds('one-shot-timeout'),
+        convergeTimeout: seconds('converge-timeout'),
         acceptance,
         appUrl,
-        acceptanceCommand: words('acceptance-command', 'bats /app/src/acceptance.bats'),
-        acceptanceArgs: words('acceptance-args', ''),
-        acceptanceTimeout: seconds('acceptance-timeout', 600),
-        lockTimeout: seconds('lock-timeout', 600, true),
-        rollbackOnFailure: bool('rollback-on-failure', false),
+        acceptanceCommand: words('acceptance-command'),
+        acceptanceArgs: words('acceptance-args'),
+        acceptanceTimeout: seconds('acceptance-timeout'),
+        lockTimeout: seconds('lock-timeout', true),
+        rollbackOnFailure: bool('rollback-on-failure'),
+        prune: !teardown && bool('prune'),
         stackSecrets,
         deleteImages,
         githubToken: get('github-token'),
@@ -94060,11 +94099,16 @@ async function snapshotStack(engine, stack) {
     const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
     return new Map(services.map((s) => [s.Spec.Name, { run: runIdentity(s), updateStartedAt: s.UpdateStatus?.StartedAt }]));
 }
-/** docker stack deploy --with-registry-auth, through the tunnel, with the variables the file interpolates. */
-async function deployStack(manager, stack, file, variables) {
-    await manager.run(['stack', 'deploy', '--with-registry-auth', '-c', file, stack], {
-        env: variables,
-    });
+/**
+ * docker stack deploy --with-registry-auth, through the tunnel, with the variables the file
+ * interpolates. A CLI that has --detach (26 and later) is told --detach=true: its default is to wait,
+ * and that wait never ends on a completed one-shot service (the waits here judge it instead).
+ */
+async function deployStack(manager, stack, file, variables, { prune = false } = {}) {
+    const help = await manager.run(['stack', 'deploy', '--help'], { silent: true }, true);
+    const detach = /--detach\b/.test(help.stdout) ? ['--detach=true'] : [];
+    const args = ['stack', 'deploy', '--with-registry-auth', ...detach, ...(prune ? ['--prune'] : [])];
+    await manager.run([...args, '-c', file, stack], { env: variables });
 }
 /**
  * A deploy that left a one-shot service's spec as it was starts no new task; force one, so that
@@ -94128,13 +94172,18 @@ function waitOneShot(engine, names, timeoutSeconds, signal) {
         signal,
     });
 }
-/** The long-running services of the stack (everything but the one-shots). */
-async function longRunningServices(engine, stack, oneShot) {
+/**
+ * The stack's long-running services that the stack file defines (everything but the one-shots), and
+ * the stack's services the file no longer defines (a deploy without prune leaves them as they were).
+ */
+async function stackServicesToWait(engine, stack, inFile, oneShot) {
     const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
-    return services
-        .filter((s) => isLongRunning(s, oneShot))
-        .map((s) => s.Spec.Name)
-        .sort();
+    const defined = new Set(inFile.map((name) => stackServiceName(stack, name)));
+    const names = (list) => list.map((s) => s.Spec.Name).sort();
+    return {
+        longRunning: names(services.filter((s) => defined.has(s.Spec.Name) && isLongRunning(s, oneShot))),
+        leftover: names(services.filter((s) => !defined.has(s.Spec.Name))),
+    };
 }
 /**
  * Waits until every long-running service has converged on its new spec, or one failed. A service whose
@@ -94199,8 +94248,13 @@ async function rollbackStack(manager, engine, stack, before, oneShot, timeoutSec
     const names = changed.map((s) => s.Spec.Name);
     return waitForVerdicts(engine, names, (service, tasks) => judgeRollback(service, tasks, startedBefore.get(service.Spec.Name)), (v) => v.state !== 'pending', { what: `the rollback of ${names.join(', ')}`, timeoutSeconds });
 }
-/** One row per service of the stack, for the job summary. */
-async function describeStack(engine, stack) {
+/**
+ * One row per service of the stack, for the job summary. A one-shot's update state says nothing
+ * (Swarm marks its update paused once the task exits), so its row says one-shot instead; a service
+ * the stack file no longer defines says so.
+ */
+async function describeStack(engine, stack, { oneShot = [], inFile } = {}) {
+    const defined = inFile && new Set(inFile.map((name) => stackServiceName(stack, name)));
     const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
     const tasks = await engine.listTasks({ service: services.map((s) => s.ID) });
     return services
@@ -94215,7 +94269,11 @@ async function describeStack(engine, stack) {
             mode,
             tasks: want === undefined ? `${running} running` : `${running}/${want}`,
             image,
-            update: s.UpdateStatus?.State ?? '',
+            update: defined && !defined.has(s.Spec.Name)
+                ? 'not in stack-file'
+                : isLongRunning(s, oneShot)
+                    ? (s.UpdateStatus?.State ?? '')
+                    : 'one-shot',
         };
     })
         .sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -94318,7 +94376,7 @@ function hostKeyAlgorithms(keyTypes) {
 }
 function connect(ep, ssh, sock) {
     return new Promise((resolve, reject) => {
-        const client = new ssh2_lib.Client();
+        const client = new (ssh2_lib_default()).Client();
         let presented;
         let settled = false;
         const serverHostKey = hostKeyAlgorithms(ep.hostKey.keyTypes);
@@ -94524,6 +94582,13 @@ function stackVariables(config, registry, secretNames) {
         ...secretNames,
     };
 }
+/** What the summary's services table needs to know of the stack file. */
+function stackShape(config) {
+    return {
+        oneShot: config.oneShotServices.map((s) => stackServiceName(config.stackName, s)),
+        inFile: config.stackServices,
+    };
+}
 function setOutputs(outputs) {
     for (const [name, value] of Object.entries(outputs))
         if (value !== undefined)
@@ -94618,7 +94683,7 @@ async function deploy(config, work, report, held) {
     let before = new Map();
     await timeline.phase('Stack deploy', async () => {
         before = await snapshotStack(engine, config.stackName);
-        await deployStack(manager, config.stackName, config.stackFile, stackVariables(config, auth.registry, secretNames));
+        await deployStack(manager, config.stackName, config.stackFile, stackVariables(config, auth.registry, secretNames), { prune: config.prune });
         report.deployed = true;
         const forced = await forceUnchanged(manager, engine, oneShotNames, before);
         if (forced.length > 0)
@@ -94631,7 +94696,10 @@ async function deploy(config, work, report, held) {
     let serving;
     const servingNow = new Promise((resolve) => (serving = resolve));
     const converge = timeline.phase('Converge', async () => {
-        const names = await longRunningServices(engine, config.stackName, oneShotNames);
+        const { longRunning: names, leftover } = await stackServicesToWait(engine, config.stackName, config.stackServices, oneShotNames);
+        if (leftover.length > 0) {
+            core/* warning */.$e(`${leftover.join(', ')}: in stack ${config.stackName} but not in ${config.stackFile}, so left as it was and not waited for; set prune: true to remove services the stack file no longer has`);
+        }
         if (names.length === 0)
             return serving();
         const waited = await waitConverged(engine, names, config.convergeTimeout, before, {
@@ -94685,7 +94753,7 @@ async function deploy(config, work, report, held) {
         }
         // A failed update is the cause of whatever the tests saw, so it is reported first.
         const [converged, tested] = await Promise.allSettled([converge, tests()]);
-        report.services = await describeStack(engine, config.stackName).catch(() => []);
+        report.services = await describeStack(engine, config.stackName, stackShape(config)).catch(() => []);
         if (converged.status === 'rejected')
             throw converged.reason;
         if (tested.status === 'rejected')
@@ -94734,7 +94802,7 @@ async function writeSummary(markdown) {
         .write()
         .catch((e) => core/* warning */.$e(`job summary: ${e.message}`));
 }
-async function runMain() {
+async function main_run() {
     (0,state/* markMainStarted */.UM)();
     let config;
     try {
@@ -94807,7 +94875,7 @@ async function runMain() {
         const oneShots = config.mode !== 'teardown' && config.oneShotServices.length > 0;
         setOutputs({ migrate: report.migrate ?? (oneShots ? 'not-run' : 'none') });
         if (!report.ok && report.services.length === 0 && report.deployed && held.engine) {
-            report.services = await describeStack(held.engine, config.stackName).catch(() => []);
+            report.services = await describeStack(held.engine, config.stackName, stackShape(config)).catch(() => []);
         }
         await writeSummary(renderSummary(report));
         await cleanup();

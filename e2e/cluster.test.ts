@@ -19,7 +19,7 @@ const clusterInputs = (c: Record<string, string>, overrides: Record<string, stri
     'ssh-jump-host': c.CLUSTER_JUMP_HOST,
     'ssh-jump-known-hosts': fs.readFileSync(c.CLUSTER_JUMP_KNOWN_HOSTS, 'utf8'),
     'remote-docker-socket': c.CLUSTER_MANAGER_SOCKET,
-    'stack-file': path.join(repoRoot, 'e2e/fixture/stack-cluster.yml'),
+    'stack-file': 'stack-cluster.yml',
     ...overrides,
   });
 const clusterSh = (cmd: string): void => {

@@ -12,7 +12,10 @@ import { SANDBOX_SECRET_ACCESS_KEY } from './credentials.mjs';
 
 export interface RunResult {
   dir: string;
+  /** The user's repository the run worked in (GITHUB_WORKSPACE, the working directory). */
+  workspace: string;
   runnerTemp: string;
+  runnerSecrets: string[];
   exitCode: number | null;
   mainSeconds: number;
   startedAt: number;
@@ -32,6 +35,8 @@ export interface RunOptions {
   node?: string;
   sha?: string;
   event?: { name: string; payload: Record<string, unknown> };
+  /** Files added to the workspace (name -> content). */
+  files?: Record<string, string>;
   skipPost?: boolean;
   killAfter?: string;
   killSignal?: NodeJS.Signals;
@@ -156,7 +161,8 @@ export function expectNoSecrets(r: RunResult, extra: string[] = []): void {
     .filter((l) => !l.startsWith('::add-mask::'))
     .join('\n');
   const everything = [shown, r.summary, JSON.stringify(r.outputs)].join('\n');
-  for (const secret of [...secrets(), ...extra]) expect(everything.includes(secret)).toBe(false);
+  for (const secret of [...secrets(), ...r.runnerSecrets, ...extra])
+    expect(everything.includes(secret)).toBe(false);
 }
 
 /** After main and post: no work directory (credentials, socket) left under RUNNER_TEMP. */

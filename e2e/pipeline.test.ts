@@ -531,7 +531,7 @@ describe('migrate as a replicated-job', () => {
   const jobInputs = () =>
     inputs({
       'stack-name': JOB_STACK,
-      'stack-file': path.join(repoRoot, 'e2e/fixture/stack-job.yml'),
+      'stack-file': 'stack-job.yml',
       'stack-env': 'PREVIEW_PORT=8200',
       'app-url': 'http://127.0.0.1:8200',
     });

@@ -1,14 +1,65 @@
-// Runs the bundled action the way the GitHub runner does: INPUT_* and GITHUB_* variables, the
-// output/state/summary files, `node dist/index.js` for main, then again with STATE_* for post.
-import { spawn } from 'node:child_process';
+// Runs the bundled action the way GitHub's runner does: every action.yml default set as an INPUT_*
+// variable and the step's with: values on top; the user's repository (a copy of the fixture app, a git
+// repository of its own) as the workspace and the working directory; the runner's environment and
+// command files; `node dist/index.js` for main, then post as post-if says, with STATE_*.
+import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import { SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from './credentials.mjs';
 import { ROOT, sandbox } from './sandbox-env.mjs';
 
 export { ROOT, sandbox };
+
+const ACTION = parse(fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8'));
+
+/** The runner's name for an input's variable: spaces to _, upper case, dashes kept. */
+const inputVariable = (name) => `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+
+/**
+ * The INPUT_* variables of a step: action.yml's defaults (expressions evaluated), then with: on top.
+ * An input action.yml does not declare is a mistake in the scenario.
+ */
+export function inputEnvironment(withInputs, githubToken) {
+  const env = {};
+  for (const [name, spec] of Object.entries(ACTION.inputs)) {
+    if (spec.default === undefined) continue;
+    env[inputVariable(name)] = String(spec.default).replace('${{ github.token }}', githubToken);
+  }
+  for (const [name, value] of Object.entries(withInputs)) {
+    if (!(name in ACTION.inputs)) throw new Error(`action.yml has no input ${name}`);
+    env[inputVariable(name)] = String(value);
+  }
+  return env;
+}
+
+/** Whether the runner starts post after a main step that ended with exitCode (post-if, default always()). */
+function postRuns(exitCode) {
+  const condition = (ACTION.runs['post-if'] ?? 'always()').replace(/^\$\{\{\s*|\s*\}\}$/g, '');
+  if (condition === 'always()') return true;
+  if (condition === 'success()') return exitCode === 0;
+  if (condition === 'failure()') return exitCode !== 0;
+  throw new Error(`the harness does not evaluate post-if: ${condition}`);
+}
+
+/** The user's repository: a copy of the fixture app, committed in a git repository of its own. */
+function makeWorkspace(dir, files) {
+  const workspace = path.join(dir, 'workspace');
+  fs.cpSync(path.join(ROOT, 'e2e/fixture'), workspace, { recursive: true });
+  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(workspace, name), content);
+  const git = (...args) =>
+    execFileSync('git', ['-c', 'user.name=dev', '-c', 'user.email=dev@example.com', ...args], {
+      cwd: workspace,
+      stdio: 'ignore',
+    });
+  git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'app');
+  return workspace;
+}
 
 /** Parses a GITHUB_OUTPUT / GITHUB_STATE file (name<<delimiter ... delimiter, or name=value). */
 export function parseCommandFile(file) {
@@ -28,11 +79,10 @@ export function parseCommandFile(file) {
   return out;
 }
 
-/** Inputs for deploying the fixture app into the sandbox; override any of them. */
+/** The with: of a step deploying the fixture app into the sandbox (stack-file and context: the defaults). */
 export function fixtureInputs(sb, overrides = {}) {
   return {
     'ecr-repository': 'todobackend',
-    context: path.join(ROOT, 'e2e/fixture'),
     'ssh-host': '127.0.0.1',
     'ssh-port': sb.SSH_PORT,
     'ssh-user': 'root',
@@ -40,7 +90,6 @@ export function fixtureInputs(sb, overrides = {}) {
     'ssh-known-hosts': fs.readFileSync(sb.SSH_KNOWN_HOSTS, 'utf8'),
     'remote-docker-socket': sb.MANAGER_SOCKET,
     'stack-name': 'todobackend',
-    'stack-file': path.join(ROOT, 'e2e/fixture/stack.yml'),
     'app-url': 'http://127.0.0.1:8000',
     'acceptance-args': '--network host',
     'stack-secrets': 'secret_key=APP_SECRET_KEY',
@@ -48,9 +97,9 @@ export function fixtureInputs(sb, overrides = {}) {
   };
 }
 
-function exec(node, script, env, { killAfter, killSignal = 'SIGKILL', onLine } = {}) {
+function exec(node, script, env, cwd, { killAfter, killSignal = 'SIGKILL', onLine } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(node, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     const lines = [];
     const onData = (d) => {
@@ -70,17 +119,19 @@ function exec(node, script, env, { killAfter, killSignal = 'SIGKILL', onLine } =
 }
 
 /**
- * Runs main then post. Options: inputs, env (extra environment), node (binary, default the
- * sandbox's Node 24), sha, event ({ name, payload }: the workflow's event, written to
- * GITHUB_EVENT_PATH), skipPost, killAfter (send main killSignal, default SIGKILL, once its log
- * contains this text), onLine (called with each line of main's output as it arrives).
+ * Runs main, then post as post-if says. Options: inputs (the step's with:), env (the step's env:
+ * and anything else in the job's environment), node (binary, default the sandbox's Node 24), sha,
+ * event ({ name, payload }: the workflow's event, written to GITHUB_EVENT_PATH), files (name ->
+ * content, added to the workspace), skipPost, killAfter (send main killSignal, default SIGKILL, once
+ * its log contains this text), onLine (called with each line of main's output as it arrives).
  */
 export async function runAction({
-  inputs,
+  inputs = {},
   env = {},
   node,
   sha,
   event = { name: 'push', payload: {} },
+  files: workspaceFiles = {},
   skipPost = false,
   killAfter,
   killSignal,
@@ -88,16 +139,29 @@ export async function runAction({
 } = {}) {
   const sb = sandbox();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esd-run-'));
+  const workspace = makeWorkspace(dir, workspaceFiles);
   const files = {
     GITHUB_OUTPUT: path.join(dir, 'output'),
     GITHUB_STATE: path.join(dir, 'state'),
     GITHUB_STEP_SUMMARY: path.join(dir, 'summary.md'),
+    GITHUB_ENV: path.join(dir, 'env'),
+    GITHUB_PATH: path.join(dir, 'path'),
   };
   for (const f of Object.values(files)) fs.writeFileSync(f, '');
   const eventPath = path.join(dir, 'event.json');
   fs.writeFileSync(eventPath, JSON.stringify(event.payload));
   const runnerTemp = path.join(dir, 'runner-temp');
+  const toolCache = path.join(dir, 'tool-cache');
   fs.mkdirSync(runnerTemp);
+  fs.mkdirSync(toolCache);
+  const token = (prefix) => `${prefix}${crypto.randomBytes(18).toString('base64url')}`;
+  const githubToken = token('ghs_');
+  // What a hosted runner's job environment holds besides the inputs: the runner's own tokens (with
+  // id-token: write), the AWS credentials configure-aws-credentials exported, and the workflow's env.
+  const runnerSecrets = {
+    ACTIONS_RUNTIME_TOKEN: token('rt_'),
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: token('idt_'),
+  };
   const base = {
     PATH: process.env.PATH,
     HOME: process.env.HOME ?? '/root',
@@ -105,44 +169,72 @@ export async function runAction({
     CI: 'true',
     GITHUB_SHA: sha ?? 'a'.repeat(40),
     GITHUB_REPOSITORY: 'example/todobackend',
+    GITHUB_REPOSITORY_OWNER: 'example',
     GITHUB_EVENT_NAME: event.name,
     GITHUB_EVENT_PATH: eventPath,
     GITHUB_REF: 'refs/heads/main',
+    GITHUB_REF_NAME: 'main',
     GITHUB_RUN_ID: '1001',
+    GITHUB_RUN_NUMBER: '7',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_WORKFLOW: 'deploy',
+    GITHUB_JOB: 'deploy',
+    GITHUB_ACTION: '__OWNER_ecr-swarm-deploy',
+    GITHUB_ACTOR: 'octocat',
     GITHUB_SERVER_URL: 'https://github.example',
     // Nothing listens here: a run that talks to GitHub must be given a test server.
     GITHUB_API_URL: 'http://127.0.0.1:9',
-    GITHUB_WORKSPACE: ROOT,
+    GITHUB_GRAPHQL_URL: 'http://127.0.0.1:9/graphql',
+    GITHUB_WORKSPACE: workspace,
     GITHUB_ACTION_PATH: ROOT,
+    GITHUB_ACTION_REPOSITORY: 'OWNER/ecr-swarm-deploy',
     RUNNER_TEMP: runnerTemp,
+    RUNNER_TOOL_CACHE: toolCache,
     RUNNER_OS: 'Linux',
+    RUNNER_ARCH: 'X64',
+    RUNNER_NAME: 'GitHub Actions 2',
+    RUNNER_ENVIRONMENT: 'github-hosted',
     ...files,
+    ...runnerSecrets,
+    ACTIONS_RUNTIME_URL: 'http://127.0.0.1:9/runtime/',
+    ACTIONS_ID_TOKEN_REQUEST_URL: 'http://127.0.0.1:9/id-token',
     AWS_ACCESS_KEY_ID: SANDBOX_ACCESS_KEY_ID,
     AWS_SECRET_ACCESS_KEY: SANDBOX_SECRET_ACCESS_KEY,
     AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
     AWS_ENDPOINT_URL_ECR: sb.ECR_ENDPOINT,
     DOCKER_HOST: sb.RUNNER_DOCKER_HOST,
     APP_SECRET_KEY: fs.readFileSync(sb.APP_SECRET_KEY_FILE, 'utf8').trim(),
     ...env,
   };
-  const inputEnv = {};
-  for (const [name, value] of Object.entries(inputs ?? {})) {
-    inputEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = String(value);
-  }
+  const inputEnv = inputEnvironment(inputs, githubToken);
   const nodeBin = node ?? sb.NODE24;
-  const script = path.join(ROOT, 'dist/index.js');
+  // The action's own directory (GITHUB_ACTION_PATH): the runner starts main by its absolute path.
+  const script = path.join(ROOT, ACTION.runs.main);
   const started = Date.now();
-  const main = await exec(nodeBin, script, { ...base, ...inputEnv }, { killAfter, killSignal, onLine });
+  const main = await exec(nodeBin, script, { ...base, ...inputEnv }, workspace, {
+    killAfter,
+    killSignal,
+    onLine,
+  });
   const mainSeconds = (Date.now() - started) / 1000;
   const state = parseCommandFile(files.GITHUB_STATE);
   let post = { exitCode: null, log: '' };
-  if (!skipPost) {
+  if (!skipPost && postRuns(main.exitCode)) {
     const stateEnv = Object.fromEntries(Object.entries(state).map(([k, v]) => [`STATE_${k}`, v]));
-    post = await exec(nodeBin, script, { ...base, ...inputEnv, ...stateEnv });
+    post = await exec(
+      nodeBin,
+      path.join(ROOT, ACTION.runs.post),
+      { ...base, ...inputEnv, ...stateEnv },
+      workspace,
+    );
   }
   return {
     dir,
+    workspace,
     runnerTemp,
+    /** Values only the runner holds; nothing the action shows may contain them. */
+    runnerSecrets: [githubToken, ...Object.values(runnerSecrets)],
     exitCode: main.exitCode,
     mainSeconds,
     startedAt: started,

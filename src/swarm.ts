@@ -51,16 +51,22 @@ export async function snapshotStack(engine: Engine, stack: string): Promise<Map<
   );
 }
 
-/** docker stack deploy --with-registry-auth, through the tunnel, with the variables the file interpolates. */
+/**
+ * docker stack deploy --with-registry-auth, through the tunnel, with the variables the file
+ * interpolates. A CLI that has --detach (26 and later) is told --detach=true: its default is to wait,
+ * and that wait never ends on a completed one-shot service (the waits here judge it instead).
+ */
 export async function deployStack(
   manager: DockerCli,
   stack: string,
   file: string,
   variables: Record<string, string>,
+  { prune = false }: { prune?: boolean } = {},
 ): Promise<void> {
-  await manager.run(['stack', 'deploy', '--with-registry-auth', '-c', file, stack], {
-    env: variables,
-  });
+  const help = await manager.run(['stack', 'deploy', '--help'], { silent: true }, true);
+  const detach = /--detach\b/.test(help.stdout) ? ['--detach=true'] : [];
+  const args = ['stack', 'deploy', '--with-registry-auth', ...detach, ...(prune ? ['--prune'] : [])];
+  await manager.run([...args, '-c', file, stack], { env: variables });
 }
 
 /**
@@ -155,17 +161,23 @@ export function waitOneShot(engine: Engine, names: string[], timeoutSeconds: num
   });
 }
 
-/** The long-running services of the stack (everything but the one-shots). */
-export async function longRunningServices(
+/**
+ * The stack's long-running services that the stack file defines (everything but the one-shots), and
+ * the stack's services the file no longer defines (a deploy without prune leaves them as they were).
+ */
+export async function stackServicesToWait(
   engine: Engine,
   stack: string,
+  inFile: string[],
   oneShot: string[],
-): Promise<string[]> {
+): Promise<{ longRunning: string[]; leftover: string[] }> {
   const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
-  return services
-    .filter((s) => isLongRunning(s, oneShot))
-    .map((s) => s.Spec.Name)
-    .sort();
+  const defined = new Set(inFile.map((name) => stackServiceName(stack, name)));
+  const names = (list: Service[]) => list.map((s) => s.Spec.Name).sort();
+  return {
+    longRunning: names(services.filter((s) => defined.has(s.Spec.Name) && isLongRunning(s, oneShot))),
+    leftover: names(services.filter((s) => !defined.has(s.Spec.Name))),
+  };
 }
 
 /**
@@ -257,8 +269,17 @@ export interface ServiceRow {
   update: string;
 }
 
-/** One row per service of the stack, for the job summary. */
-export async function describeStack(engine: Engine, stack: string): Promise<ServiceRow[]> {
+/**
+ * One row per service of the stack, for the job summary. A one-shot's update state says nothing
+ * (Swarm marks its update paused once the task exits), so its row says one-shot instead; a service
+ * the stack file no longer defines says so.
+ */
+export async function describeStack(
+  engine: Engine,
+  stack: string,
+  { oneShot = [], inFile }: { oneShot?: string[]; inFile?: string[] } = {},
+): Promise<ServiceRow[]> {
+  const defined = inFile && new Set(inFile.map((name) => stackServiceName(stack, name)));
   const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
   const tasks = await engine.listTasks({ service: services.map((s) => s.ID) });
   return services
@@ -273,7 +294,12 @@ export async function describeStack(engine: Engine, stack: string): Promise<Serv
         mode,
         tasks: want === undefined ? `${running} running` : `${running}/${want}`,
         image,
-        update: s.UpdateStatus?.State ?? '',
+        update:
+          defined && !defined.has(s.Spec.Name)
+            ? 'not in stack-file'
+            : isLongRunning(s, oneShot)
+              ? (s.UpdateStatus?.State ?? '')
+              : 'one-shot',
       };
     })
     .sort((a, b) => (a.name < b.name ? -1 : 1));

@@ -1,0 +1,143 @@
+// The action as a user meets it: a step with only the README's deploy inputs, every other input at
+// its action.yml default (as GitHub's runner sets them), the user's repository as the workspace, a
+// manager reached on port 22 as user docker with its engine at /var/run/docker.sock, acceptance tests
+// on the runner engine's own network. Run with each docker CLI on this machine.
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { parse, stringify } from 'yaml';
+import {
+  expectClean,
+  expectNoSecrets,
+  manager,
+  randomSha,
+  removeStack,
+  repoRoot,
+  run,
+  sb,
+  service,
+  type RunResult,
+} from './helpers.js';
+
+jest.setTimeout(240_000);
+
+const STACK = 'readme';
+const APP_URL = `http://${sb.APP_HOST}:8100`;
+const readmeStack = fs.readFileSync(`${repoRoot}/e2e/fixture/stack-readme.yml`, 'utf8');
+const appSecret = fs.readFileSync(sb.APP_SECRET_KEY_FILE, 'utf8').trim();
+
+/** The README's deploy step: its with: and nothing else. */
+const readmeInputs = (): Record<string, string> => ({
+  'ecr-repository': 'todobackend',
+  'ssh-host': sb.SSH_DEFAULT_HOST,
+  'ssh-private-key': fs.readFileSync(sb.SSH_KEY, 'utf8'),
+  'ssh-known-hosts': fs.readFileSync(sb.SSH_DEFAULT_KNOWN_HOSTS, 'utf8'),
+  'stack-name': STACK,
+  'stack-file': 'stack.yml',
+  'app-url': APP_URL,
+});
+
+/** The user's repository: the fixture app with the README's stack file (and a file for its secret). */
+const workspace = (stackYaml = readmeStack) => ({ 'stack.yml': stackYaml, 'secret_key.txt': appSecret });
+
+/** The docker CLIs of this machine: the one first on PATH (28, as on hosted runners) and Debian's 20.10. */
+const CLI_PATHS: [string, string, string][] = [
+  ['28', '/usr/local/bin/docker', process.env.PATH ?? ''],
+  ['20.10', '/usr/bin/docker', '/usr/sbin:/usr/bin:/sbin:/bin'],
+];
+
+function expectDeployed(r: RunResult) {
+  expect({ exitCode: r.exitCode, errors: r.lines.filter((l) => l.text.startsWith('::error::')) }).toEqual({
+    exitCode: 0,
+    errors: [],
+  });
+  expect(r.outputs).toMatchObject({
+    stack: STACK,
+    url: APP_URL,
+    migrate: 'complete',
+    'tests-passed': '7',
+    'tests-failed': '0',
+  });
+  expectClean(r);
+  expectNoSecrets(r);
+}
+
+beforeAll(() => removeStack(STACK));
+afterAll(() => removeStack(STACK));
+
+describe('a step with only the README inputs, every default set by the runner', () => {
+  test.each(CLI_PATHS)(
+    'docker CLI %s (%s): deploys, migrates and passes the tests',
+    async (version, cli, PATH) => {
+      expect(fs.existsSync(cli)).toBe(true);
+      const r = await run({ inputs: readmeInputs(), files: workspace(), sha: randomSha(), env: { PATH } });
+      expectDeployed(r);
+      // Relative stack-file and context resolved in the workspace, not in the action's directory.
+      expect(r.log).toContain(`[command]${cli} stack deploy --with-registry-auth`);
+      if (version === '28') {
+        expect(r.log).toContain('stack deploy --with-registry-auth --detach=true -c stack.yml readme');
+        expect(r.log).not.toContain('--detach=false will become the default');
+      } else {
+        expect(r.log).toContain('stack deploy --with-registry-auth -c stack.yml readme');
+      }
+      expect(r.log).toMatch(/\[command\]\S*docker build .* \.$/m);
+      // The defaults reached the run: user docker on port 22, the engine at /var/run/docker.sock.
+      const sshdLog = fs.readFileSync(`${sb.SANDBOX_DIR}/ssh-default/sshd.log`, 'utf8');
+      expect(sshdLog).toMatch(/Accepted publickey for docker from 127\.0\.0\.1/);
+      // The tests ran on the runner engine's own network (no acceptance-args), against the app.
+      expect(r.log).not.toContain('--network host');
+      expect((await fetch(`${APP_URL}/todos`)).status).toBe(200);
+    },
+  );
+});
+
+describe('a service the stack file no longer has', () => {
+  /** The README stack plus a collectstatic one-shot that fails once, then completes. */
+  function withCollectstatic(): string {
+    const doc = parse(readmeStack) as { services: Record<string, unknown> };
+    doc.services.collectstatic = {
+      image: '${ECR_REGISTRY}/todobackend:${APP_VERSION}',
+      command: ['migrate'],
+      environment: { MIGRATE_FAIL_TIMES: '1', MIGRATE_COUNTER: `collectstatic-${randomSha()}` },
+      networks: ['net'],
+      deploy: {
+        endpoint_mode: 'dnsrr',
+        restart_policy: { condition: 'on-failure', delay: '1s', max_attempts: 3 },
+      },
+    };
+    return stringify(doc);
+  }
+
+  test('is named in one warning, not waited for, and prune: true removes it', async () => {
+    const first = await run({
+      inputs: { ...readmeInputs(), 'one-shot-services': 'migrate, collectstatic' },
+      files: workspace(withCollectstatic()),
+      sha: randomSha(),
+    });
+    expectDeployed(first);
+    expect(first.log).toContain('readme_collectstatic: complete');
+
+    const r = await run({ inputs: readmeInputs(), files: workspace(), sha: randomSha() });
+    expectDeployed(r);
+    const warnings = r.lines.filter((l) => l.text.startsWith('::warning::'));
+    expect(warnings.map((w) => w.text)).toEqual([
+      '::warning::readme_collectstatic: in stack readme but not in stack.yml, so left as it was and not waited for; set prune: true to remove services the stack file no longer has',
+    ]);
+    expect(r.log).not.toContain('readme_collectstatic: pending');
+    expect(r.summary).toContain('| readme_collectstatic | Replicated | 0/1 |');
+    expect(r.summary).toMatch(/\| readme_collectstatic \|.*\| not in stack-file \|/);
+    // A one-shot's paused update (its task exited) is not shown as a problem.
+    expect(r.summary).toMatch(/\| readme_migrate \|.*\| one-shot \|/);
+    expect(r.summary).not.toContain('paused');
+
+    const pruned = await run({
+      inputs: { ...readmeInputs(), prune: 'true' },
+      files: workspace(),
+      sha: randomSha(),
+    });
+    expectDeployed(pruned);
+    expect(pruned.log).toContain('Removing service readme_collectstatic');
+    expect(pruned.log).not.toContain('::warning::');
+    expect(manager(['service', 'ls', '-q', '--filter', 'name=readme_collectstatic']).trim()).toBe('');
+    expect((await service(`${STACK}_app`)).UpdateStatus?.State).toBe('completed');
+  });
+});
