@@ -6,6 +6,7 @@ import {
   judgeConvergence,
   judgeOneShot,
   judgeRollback,
+  oneShotAttempts,
   servesOnlyNewSpec,
   tasksOfThisDeploy,
 } from '../src/judge.js';
@@ -51,7 +52,12 @@ describe('judgeOneShot on recorded Swarm state', () => {
   test.each<[string, Task[], string, RegExp]>([
     ['no task yet', [], 'pending', /no task created yet/],
     ['first attempt running', [withState(f1, 'running', { Err: undefined })], 'pending', /^running$/],
-    ['one failure, restart not created yet', [f1], 'pending', /attempt 2 of 4/],
+    [
+      'one failure, restart not created yet',
+      [f1],
+      'pending',
+      /^attempt 1 of 4: failed: task: non-zero exit \(3\); Swarm retries$/,
+    ],
     [
       'three failures and a running fourth attempt',
       [f1, f2, f3, withState(f3, 'starting', { Err: undefined })],
@@ -65,10 +71,11 @@ describe('judgeOneShot on recorded Swarm state', () => {
       /exit code 0/,
     ],
     [
+      // Was 'failed' at once before rejections counted as attempts: max_attempts 3 leaves 3 restarts.
       'rejected task',
       [withState(f1, 'rejected', { Err: 'No such image: x' })],
-      'failed',
-      /rejected: No such image: x/,
+      'pending',
+      /^attempt 1 of 4: rejected: No such image: x; Swarm retries$/,
     ],
   ])('%s → %s', (_name, tasks, state, detail) => {
     const v = judgeOneShot(failed.service, tasks);
@@ -108,6 +115,276 @@ describe('judgeOneShot on recorded Swarm state', () => {
     const next = clone(job.service);
     next.JobStatus = { JobIteration: { Index: 2 } };
     expect(judgeOneShot(next, job.tasks)).toMatchObject({ state: 'pending', detail: 'no task created yet' });
+  });
+});
+
+// Rejected tasks, recorded from the sandbox's Swarm (engine 20.10): one-shot services whose bind mount
+// source is missing ("invalid mount config") or whose image is not there ("No such image"). Measured:
+// a rejected task is one attempt (the first run plus max_attempts restarts per slot, rejections and
+// failures alike); the next task is created at once and started after the restart delay; condition
+// none makes no further task; with a window, only restarts created within it before the failure count.
+const rejectedThenComplete = load('oneshot-rejected-then-complete'); // max_attempts 6; source appeared
+const rejectedExhausted = load('oneshot-rejected-exhausted'); // max_attempts 3; source never appeared
+const rejectedNone = load('oneshot-rejected-condition-none');
+const rejectedThenFailed = load('oneshot-rejected-then-failed'); // max_attempts 4; then exit 3
+const windowExhausted = load('oneshot-rejected-window-exhausted'); // max_attempts 1, window 2s
+const windowEndless = load('oneshot-rejected-window-endless'); // max_attempts 1, window 200ms
+const noSuchImage = load('oneshot-no-such-image'); // max_attempts 2
+
+const timeKey = (ts: string) => ts.replace(/(?:\.(\d+))?Z$/, (_m, f: string = '') => `.${f.padEnd(9, '0')}Z`);
+const byCreation = (r: Recorded) =>
+  [...r.tasks].sort((a, b) => (timeKey(a.CreatedAt) < timeKey(b.CreatedAt) ? -1 : 1));
+/** The tasks as Swarm listed them when the n-th was just created (and, if given, in state `state`). */
+function asOf(r: Recorded, n: number, state?: string): Task[] {
+  const tasks = byCreation(r).slice(0, n);
+  if (state) {
+    tasks[n - 1] = withState(tasks[n - 1], state, { Err: undefined, ContainerStatus: undefined });
+    tasks[n - 1].DesiredState = n > 1 ? 'ready' : 'running';
+  }
+  return tasks;
+}
+const mountErr = (dir: string) =>
+  `rejected: invalid mount config for type "bind": bind source path does not exist: /tmp/${dir}/src`;
+
+describe('judgeOneShot: a rejected task is one failed attempt', () => {
+  test.each<[string, Recorded, number]>([
+    ['rejected then complete', rejectedThenComplete, 4],
+    ['rejected until exhausted', rejectedExhausted, 4],
+    ['condition none', rejectedNone, 1],
+    ['rejected then failed', rejectedThenFailed, 5],
+    ['window, exhausted', windowExhausted, 2],
+    ['window, endless', windowEndless, 2],
+    ['no such image', noSuchImage, 3],
+  ])('recorded %s: every task is of this deploy, in slot 1', (_name, r, count) => {
+    expect(tasksOfThisDeploy(r.service, r.tasks)).toHaveLength(count);
+    expect(r.tasks.every((t) => t.Slot === 1)).toBe(true);
+  });
+
+  test.each<[string, Recorded, Task[], string, string]>([
+    // restart_policy on-failure, delay 2s, max_attempts 6 (the book's collectstatic): 7 attempts in all.
+    [
+      'first attempt preparing',
+      rejectedThenComplete,
+      asOf(rejectedThenComplete, 1, 'preparing'),
+      'pending',
+      'preparing',
+    ],
+    [
+      'first attempt rejected',
+      rejectedThenComplete,
+      asOf(rejectedThenComplete, 1),
+      'pending',
+      `attempt 1 of 7: ${mountErr('rej-a')}; Swarm retries`,
+    ],
+    [
+      'second attempt lined up (restart delay)',
+      rejectedThenComplete,
+      asOf(rejectedThenComplete, 2, 'pending'),
+      'pending',
+      `attempt 1 of 7: ${mountErr('rej-a')}; Swarm retries`,
+    ],
+    [
+      'second attempt rejected while it waited',
+      rejectedThenComplete,
+      asOf(rejectedThenComplete, 2),
+      'pending',
+      `attempt 2 of 7: ${mountErr('rej-a')}; Swarm retries`,
+    ],
+    [
+      'three rejected',
+      rejectedThenComplete,
+      asOf(rejectedThenComplete, 3),
+      'pending',
+      `attempt 3 of 7: ${mountErr('rej-a')}; Swarm retries`,
+    ],
+    [
+      'fourth attempt running',
+      rejectedThenComplete,
+      asOf(rejectedThenComplete, 4, 'running'),
+      'pending',
+      'running (attempt 4 of 7)',
+    ],
+    [
+      'fourth attempt complete',
+      rejectedThenComplete,
+      rejectedThenComplete.tasks,
+      'complete',
+      `completed with exit code 0 (task ${byCreation(rejectedThenComplete)[3].ID})`,
+    ],
+    // max_attempts 3: 4 attempts, all rejected.
+    [
+      '3 of 4 rejected',
+      rejectedExhausted,
+      asOf(rejectedExhausted, 3),
+      'pending',
+      `attempt 3 of 4: ${mountErr('rej-b')}; Swarm retries`,
+    ],
+    [
+      'last attempt lined up',
+      rejectedExhausted,
+      asOf(rejectedExhausted, 4, 'assigned'),
+      'pending',
+      `attempt 3 of 4: ${mountErr('rej-b')}; Swarm retries`,
+    ],
+    [
+      '4 of 4 rejected',
+      rejectedExhausted,
+      rejectedExhausted.tasks,
+      'failed',
+      `failed after 4 attempts: ${mountErr('rej-b')}`,
+    ],
+    // condition none: no restart, the first rejection is the end.
+    ['condition none, preparing', rejectedNone, asOf(rejectedNone, 1, 'preparing'), 'pending', 'preparing'],
+    [
+      'condition none, rejected',
+      rejectedNone,
+      rejectedNone.tasks,
+      'failed',
+      `failed after 1 attempt: ${mountErr('rej-c')}`,
+    ],
+    // max_attempts 4: two rejections, then the source appeared and the command exited 3.
+    [
+      '2 rejected, third lined up',
+      rejectedThenFailed,
+      asOf(rejectedThenFailed, 3, 'pending'),
+      'pending',
+      `attempt 2 of 5: ${mountErr('rej-e')}; Swarm retries`,
+    ],
+    [
+      '2 rejected, third failed',
+      rejectedThenFailed,
+      asOf(rejectedThenFailed, 3),
+      'pending',
+      'attempt 3 of 5: failed: task: non-zero exit (3); Swarm retries',
+    ],
+    [
+      '5 of 5 used',
+      rejectedThenFailed,
+      rejectedThenFailed.tasks,
+      'failed',
+      `failed after 5 attempts: failed: task: non-zero exit (3); reasons seen: ${mountErr('rej-e')} | failed: task: non-zero exit (3)`,
+    ],
+    // "No such image" (a registry hiccup) counts the same way; max_attempts 2.
+    [
+      'no such image once',
+      noSuchImage,
+      asOf(noSuchImage, 1),
+      'pending',
+      'attempt 1 of 3: rejected: No such image: 127.0.0.1:5000/rej-missing:1; Swarm retries',
+    ],
+    [
+      'no such image 3 times',
+      noSuchImage,
+      noSuchImage.tasks,
+      'failed',
+      'failed after 3 attempts: rejected: No such image: 127.0.0.1:5000/rej-missing:1',
+    ],
+    // max_attempts 1 within a window: no bound in total, so no "of N".
+    [
+      'window 2s, first rejected',
+      windowExhausted,
+      asOf(windowExhausted, 1),
+      'pending',
+      `attempt 1: ${mountErr('rej-d')}; Swarm retries`,
+    ],
+    [
+      'window 2s, restart rejected 1.4s after it was created',
+      windowExhausted,
+      windowExhausted.tasks,
+      'failed',
+      `failed after 2 attempts: ${mountErr('rej-d')}`,
+    ],
+    // Swarm kept restarting every 2s (12 tasks in 24s; its reaper keeps max_attempts + 1 = 2 listed).
+    [
+      'window 200ms, restart rejected 0.56s after it was created',
+      windowEndless,
+      windowEndless.tasks,
+      'pending',
+      `attempt 2: ${mountErr('rej-f')}; Swarm retries`,
+    ],
+  ])('%s', (_name, r, tasks, state, detail) => {
+    expect(judgeOneShot(r.service, tasks)).toMatchObject({ state, detail });
+  });
+
+  test('the failure names the newest attempt, the one that used up max_attempts', () => {
+    const newest = byCreation(rejectedExhausted)[3];
+    expect(judgeOneShot(rejectedExhausted.service, rejectedExhausted.tasks)).toMatchObject({
+      state: 'failed',
+      task: { ID: newest.ID },
+    });
+  });
+
+  test('the same two tasks under a 2s window: the restart falls inside it, so Swarm stops', () => {
+    const service = clone(windowEndless.service);
+    const tasks = clone(windowEndless.tasks);
+    for (const spec of [service.Spec.TaskTemplate, ...tasks.map((t) => t.Spec)]) {
+      (spec.RestartPolicy as { Window?: number }).Window = 2_000_000_000;
+    }
+    expect(judgeOneShot(service, tasks)).toMatchObject({
+      state: 'failed',
+      detail: `failed after 2 attempts: ${mountErr('rej-f')}`,
+    });
+  });
+
+  test('a pending detail stays the same while the next attempt waits out the restart delay', () => {
+    const details = ['pending', 'assigned', 'preparing', 'ready'].map(
+      (state) => judgeOneShot(rejectedThenComplete.service, asOf(rejectedThenComplete, 2, state)).detail,
+    );
+    expect(new Set(details)).toEqual(new Set([`attempt 1 of 7: ${mountErr('rej-a')}; Swarm retries`]));
+  });
+
+  test.each<[string, Recorded, Task[], ReturnType<typeof oneShotAttempts>]>([
+    [
+      'rejected then complete',
+      rejectedThenComplete,
+      rejectedThenComplete.tasks,
+      { used: 4, max: 7, reasons: [mountErr('rej-a')] },
+    ],
+    [
+      'while retrying',
+      rejectedThenComplete,
+      asOf(rejectedThenComplete, 2, 'pending'),
+      { used: 2, max: 7, reasons: [mountErr('rej-a')] },
+    ],
+    [
+      'exhausted',
+      rejectedExhausted,
+      rejectedExhausted.tasks,
+      { used: 4, max: 4, reasons: [mountErr('rej-b')] },
+    ],
+    ['condition none', rejectedNone, rejectedNone.tasks, { used: 1, max: 1, reasons: [mountErr('rej-c')] }],
+    [
+      'two reasons, oldest first',
+      rejectedThenFailed,
+      rejectedThenFailed.tasks,
+      { used: 5, max: 5, reasons: [mountErr('rej-e'), 'failed: task: non-zero exit (3)'] },
+    ],
+    [
+      'window: no bound',
+      windowEndless,
+      windowEndless.tasks,
+      { used: 2, max: undefined, reasons: [mountErr('rej-f')] },
+    ],
+    ['no task yet', rejectedThenComplete, [], { used: 0, max: 7, reasons: [] }],
+    ['first run complete', complete, complete.tasks, { used: 1, max: 4, reasons: [] }],
+  ])('oneShotAttempts: %s', (_name, r, tasks, expected) => {
+    expect(oneShotAttempts(r.service, tasks)).toEqual(expected);
+  });
+
+  test('a second deploy (changed spec) starts counting again: the old spec’s rejections do not count', () => {
+    const service = clone(rejectedExhausted.service);
+    service.Spec.TaskTemplate.ForceUpdate = 1;
+    const next = withState(byCreation(rejectedExhausted)[0], 'preparing', { Err: undefined });
+    next.Spec = { ...clone(next.Spec), ForceUpdate: 1 };
+    expect(judgeOneShot(service, [...rejectedExhausted.tasks, next])).toMatchObject({
+      state: 'pending',
+      detail: 'preparing',
+    });
+    expect(oneShotAttempts(service, [...rejectedExhausted.tasks, next])).toEqual({
+      used: 1,
+      max: 4,
+      reasons: [],
+    });
   });
 });
 
@@ -155,8 +432,21 @@ describe('judgeConvergence on recorded Swarm state', () => {
     const tasks = [withState(current, 'failed', { Err: 'task: non-zero exit (1)' })];
     expect(judgeConvergence(s, tasks)).toEqual({
       state: 'pending',
-      detail: 'updating, 0/1 running; last failure: failed: task: non-zero exit (1)',
+      detail: 'updating, 0/1 running; newest task: failed: task: non-zero exit (1)',
     });
+  });
+
+  test('a task that failed before the newest one is not what the detail describes', () => {
+    const s = clone(app.service);
+    s.UpdateStatus = { State: 'updating', Message: 'update in progress' };
+    const current = app.tasks.find((t) => hasCurrentSpec(app.service, t))!;
+    const failedFirst = withState(current, 'failed', { Err: 'task: non-zero exit (1)' });
+    failedFirst.Status.Timestamp = '2026-01-01T00:00:01.5Z';
+    const retry = { ...withState(current, 'starting'), ID: 'retry' };
+    retry.Status.Timestamp = '2026-01-01T00:00:02.25Z';
+    expect(judgeConvergence(s, [failedFirst, retry]).detail).toBe(
+      'updating, 0/1 running; newest task: starting',
+    );
   });
 
   test('a changed spec needs a rolling update of its own, started after the deploy and completed', () => {

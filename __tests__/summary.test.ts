@@ -23,7 +23,12 @@ const base: Report = {
     },
   ],
   oneShots: [
-    { service: 'todobackend_migrate', state: 'complete', detail: 'completed with exit code 0 (task t1)' },
+    {
+      service: 'todobackend_migrate',
+      state: 'complete',
+      detail: 'completed with exit code 0 (task t1)',
+      attempts: { used: 2, max: 7 },
+    },
   ],
 };
 
@@ -53,7 +58,9 @@ describe('renderSummary', () => {
     expect(md).toContain('| Build and push | ✅ ok | +0.4 s | 12.3 s |');
     expect(md).toContain('| **Total** | | | **12.7 s** |');
     expect(md).toContain('| todobackend_app | Replicated | 2/2 | `r/todo:abc1234` | completed |');
-    expect(md).toContain('| todobackend_migrate | complete | completed with exit code 0 (task t1) |');
+    expect(md).toContain(
+      '| todobackend_migrate | complete | 2 of 7 | completed with exit code 0 (task t1) |',
+    );
     expect(md).toContain('### Acceptance tests: 2 passed, 0 failed');
     expect(md).toContain('| 1 | root \\| answers | ✅ pass |');
   });

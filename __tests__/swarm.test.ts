@@ -48,14 +48,16 @@ describe('waitOneShot', () => {
     expect(engine.listTasks.mock.calls[0]).toEqual([{ service: [failed.service.ID] }]);
     const said = info.mock.calls.map((c) => c[0] as string);
     expect(said).toContain('todo_migrate: pending: no task created yet');
-    expect(said).toContain('todo_migrate: pending: failed: task: non-zero exit (3) (attempt 2 of 4)');
+    expect(said).toContain(
+      'todo_migrate: pending: attempt 1 of 4: failed: task: non-zero exit (3); Swarm retries',
+    );
     expect(debug).toHaveBeenCalledWith(expect.stringMatching(/: 5 polls, 10 Engine API calls$/));
   });
 
   test('a timeout says what it waited for and what it last saw', async () => {
     const engine = replayingEngine([failed.service], [sorted.slice(0, 1)]);
     await expect(waitOneShot(engine, [failed.service.Spec.Name], 1)).rejects.toThrow(
-      'timed out after 1s waiting for one-shot service(s) todo_migrate to complete; last seen: todo_migrate: failed: task: non-zero exit (3) (attempt 2 of 4)',
+      'timed out after 1s waiting for one-shot service(s) todo_migrate to complete; last seen: todo_migrate: attempt 1 of 4: failed: task: non-zero exit (3); Swarm retries',
     );
   });
 

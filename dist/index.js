@@ -86090,7 +86090,7 @@ module.exports = __nccwpck_require__(9023).deprecate;
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2710);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2526);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(111);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6661);
 /* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);
 
@@ -86107,7 +86107,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2526:
+/***/ 111:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -93777,6 +93777,11 @@ function codeBlock(text) {
 function escapeCell(text) {
     return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
+function describeAttempts(o) {
+    if (!o.attempts)
+        return '';
+    return o.attempts.max ? `${o.attempts.used} of ${o.attempts.max}` : String(o.attempts.used);
+}
 /** The job summary as Markdown. */
 function renderSummary(r) {
     const out = [];
@@ -93803,9 +93808,9 @@ function renderSummary(r) {
     const total = Math.max(0, ...r.phases.map((p) => p.started + p.seconds));
     out.push(`| **Total** | | | **${total.toFixed(1)} s** |`, '');
     if (r.oneShots.length > 0) {
-        out.push('### One-shot services', '', '| Service | Result | Detail |', '|---|---|---|');
+        out.push('### One-shot services', '', '| Service | Result | Attempts | Detail |', '|---|---|---|---|');
         for (const o of r.oneShots)
-            out.push(`| ${o.service} | ${o.state} | ${escapeCell(o.detail)} |`);
+            out.push(`| ${o.service} | ${o.state} | ${describeAttempts(o)} | ${escapeCell(o.detail)} |`);
         out.push('');
         for (const o of r.oneShots.filter((x) => x.logs)) {
             out.push(`<details open><summary>Last log lines of ${o.service}</summary>`, codeBlock(o.logs), '</details>', '');
@@ -93935,8 +93940,18 @@ function tasksOfThisDeploy(service, tasks) {
     }
     return mine.filter((t) => hasCurrentSpec(service, t));
 }
+/** An RFC 3339 time as the engine writes it (up to 9 fraction digits), padded so string order is time order. */
+function timeKey(ts) {
+    const m = /^(.*T[\d:]+)(?:\.(\d+))?Z$/.exec(ts);
+    return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}Z` : ts;
+}
+/** Milliseconds since the epoch, keeping the sub-millisecond part. */
+function millis(ts) {
+    const m = /^(.*T[\d:]+)(?:\.(\d+))?Z$/.exec(ts);
+    return m ? Date.parse(`${m[1]}Z`) + Number(`0.${m[2] ?? '0'}`) * 1000 : Date.parse(ts);
+}
 function newest(tasks) {
-    return [...tasks].sort((a, b) => (a.Status.Timestamp < b.Status.Timestamp ? 1 : -1))[0];
+    return [...tasks].sort((a, b) => (timeKey(a.Status.Timestamp) < timeKey(b.Status.Timestamp) ? 1 : -1))[0];
 }
 function describe(task) {
     const s = task.Status;
@@ -93944,10 +93959,83 @@ function describe(task) {
     const err = s.Err ? `: ${s.Err}` : exit ? ` (exit code ${exit})` : '';
     return `${s.State}${err}`;
 }
+/** A task in one of these states no longer runs and is not started again (a rejected task never ran). */
+const ENDED_STATES = new Set([...FAILED_STATES, 'complete', 'shutdown', 'remove']);
+/** An attempt under way, rather than one lined up while Swarm waits out the restart delay. */
+const ACTIVE_STATES = new Set(['starting', 'running']);
+function restartPolicy(service) {
+    return (service.Spec.TaskTemplate.RestartPolicy ?? {});
+}
+/**
+ * Groups the tasks of this deploy into Swarm's restart slots and decides, per slot, whether Swarm
+ * restarts a failed or rejected attempt. Measured on engine 20.10: a rejected task counts as one attempt
+ * like a failed one; a slot gets the first run plus MaxAttempts restarts, then no further task; condition
+ * none makes no restart. With a Window, only restarts created within Window before the failure count
+ * (Swarm's restart supervisor): attempts are then unbounded in total.
+ */
+function attemptSlots(service, tasks) {
+    const policy = restartPolicy(service);
+    const condition = policy.Condition ?? 'any';
+    const maxAttempts = policy.MaxAttempts ?? 0;
+    const windowMs = (policy.Window ?? 0) / 1e6;
+    const global = Boolean(service.Spec.Mode.Global || service.Spec.Mode.GlobalJob);
+    const bySlot = new Map();
+    for (const t of tasks) {
+        const key = global ? `node ${t.NodeID ?? ''}` : `slot ${t.Slot ?? 0}`;
+        bySlot.set(key, [...(bySlot.get(key) ?? []), t]);
+    }
+    return [...bySlot.values()].map((slot) => {
+        const created = [...slot].sort((a, b) => (timeKey(a.CreatedAt) < timeKey(b.CreatedAt) ? -1 : 1));
+        const failures = created.filter((t) => FAILED_STATES.has(t.Status.State));
+        const live = created.filter((t) => !ENDED_STATES.has(t.Status.State));
+        let exhausted = false;
+        if (failures.length > 0 && live.length === 0) {
+            if (condition === 'none')
+                exhausted = true;
+            else if (maxAttempts > 0 && windowMs <= 0)
+                exhausted = failures.length >= maxAttempts + 1;
+            else if (maxAttempts > 0) {
+                // Swarm restarts unless MaxAttempts restarts were made within Window before the failure: the
+                // newest MaxAttempts tasks, all of them restarts when the slot holds more than MaxAttempts tasks.
+                const lookback = millis(newest(failures).Status.Timestamp) - windowMs;
+                exhausted =
+                    created.length > maxAttempts &&
+                        created.slice(-maxAttempts).every((t) => millis(t.CreatedAt) > lookback);
+            }
+        }
+        return { tasks: created, failures, live, exhausted };
+    });
+}
+function maxAttemptsOf(service) {
+    const policy = restartPolicy(service);
+    if (policy.Condition === 'none')
+        return 1;
+    if ((policy.MaxAttempts ?? 0) > 0 && !((policy.Window ?? 0) > 0))
+        return policy.MaxAttempts + 1;
+    return undefined;
+}
+function distinctReasons(tasks) {
+    const failures = tasks
+        .filter((t) => FAILED_STATES.has(t.Status.State))
+        .sort((a, b) => (timeKey(a.Status.Timestamp) < timeKey(b.Status.Timestamp) ? -1 : 1));
+    return [...new Set(failures.map(describe))];
+}
+/**
+ * Attempts of a one-shot service's current deploy, for the verdict and the summary. Each task is one
+ * attempt, rejected ones included. Without a bound (max unset), Swarm's task reaper keeps only the newest
+ * tasks of a slot, so `used` may then fall short of the attempts really made.
+ */
+function oneShotAttempts(service, allTasks) {
+    const tasks = tasksOfThisDeploy(service, allTasks);
+    const used = Math.max(0, ...attemptSlots(service, tasks).map((s) => s.tasks.length));
+    return { used, max: maxAttemptsOf(service), reasons: distinctReasons(tasks) };
+}
 /**
  * Judges a one-shot service (restart_policy on-failure/none, or a replicated job) from its tasks.
- * Complete: enough tasks of this deploy are `complete` (exit code 0). Failed: a task was rejected,
- * or a slot used up the restart policy's attempts (max_attempts restarts after the first run).
+ * Complete: enough tasks of this deploy are `complete` (exit code 0). A failed or rejected task is one
+ * failed attempt: the service has failed only when a slot's attempts are used up (max_attempts restarts
+ * after the first run, restarts within the window when one is set) or the policy does not restart
+ * (condition none), once no task runs any more. Pending while Swarm retries: "attempt 1 of 7: rejected: …".
  */
 function judgeOneShot(service, allTasks) {
     const tasks = tasksOfThisDeploy(service, allTasks);
@@ -93956,40 +94044,46 @@ function judgeOneShot(service, allTasks) {
     const last = newest(tasks);
     if (needed === 0)
         return { state: 'complete', detail: 'scaled to 0 replicas: nothing to run', task: last };
-    const rejected = newest(tasks.filter((t) => t.Status.State === 'rejected'));
-    if (rejected) {
-        return {
-            state: 'failed',
-            detail: `task ${rejected.ID} was rejected: ${rejected.Status.Err ?? 'no reason given'}`,
-            task: rejected,
-        };
-    }
     const globalJob = Boolean(service.Spec.Mode.GlobalJob);
-    const running = tasks.filter((t) => !FAILED_STATES.has(t.Status.State) && t.Status.State !== 'complete');
-    if (globalJob ? complete.length > 0 && running.length === 0 : complete.length >= needed) {
+    const live = tasks.filter((t) => !ENDED_STATES.has(t.Status.State));
+    if (globalJob ? complete.length > 0 && live.length === 0 : complete.length >= needed) {
         const task = newest(complete);
         return { state: 'complete', detail: `completed with exit code 0 (task ${task.ID})`, task };
     }
-    const policy = service.Spec.TaskTemplate.RestartPolicy;
-    const condition = policy?.Condition ?? 'any';
-    const maxAttempts = policy?.MaxAttempts ?? 0;
-    const failed = tasks.filter((t) => FAILED_STATES.has(t.Status.State));
-    const failedBySlot = new Map();
-    for (const t of failed)
-        failedBySlot.set(t.Slot ?? 0, [...(failedBySlot.get(t.Slot ?? 0) ?? []), t]);
-    for (const slotFailures of failedBySlot.values()) {
-        const exhausted = condition === 'none' || (maxAttempts > 0 && slotFailures.length >= maxAttempts + 1);
-        if (exhausted && running.length === 0) {
-            const task = newest(slotFailures);
-            const attempts = slotFailures.length === 1 ? '1 attempt' : `${slotFailures.length} attempts`;
-            return { state: 'failed', detail: `failed after ${attempts}: ${describe(task)}`, task };
-        }
+    const slots = attemptSlots(service, tasks);
+    const { max, reasons } = oneShotAttempts(service, tasks);
+    const exhausted = slots.find((s) => s.exhausted);
+    if (exhausted && live.length === 0) {
+        const task = newest(exhausted.failures);
+        const n = exhausted.tasks.length;
+        const seen = reasons.length > 1 ? `; reasons seen: ${reasons.join(' | ')}` : '';
+        return {
+            state: 'failed',
+            detail: `failed after ${n === 1 ? '1 attempt' : `${n} attempts`}: ${describe(task)}${seen}`,
+            task,
+        };
     }
     if (!last)
         return { state: 'pending', detail: 'no task created yet' };
-    const attempt = failed.length > 0 ? ` (attempt ${failed.length + 1}${maxAttempts ? ` of ${maxAttempts + 1}` : ''})` : '';
-    const current = running.length > 0 ? newest(running) : last;
-    return { state: 'pending', detail: `${describe(current)}${attempt}` };
+    const unfinished = slots.filter((s) => !s.tasks.some((t) => t.Status.State === 'complete'));
+    const retrying = [...(unfinished.length > 0 ? unfinished : slots)].sort((a, b) => b.failures.length - a.failures.length)[0];
+    if (retrying.failures.length === 0)
+        return { state: 'pending', detail: describe(newest(live) ?? last) };
+    const of = max ? ` of ${max}` : '';
+    const current = newest(retrying.live);
+    if (current && ACTIVE_STATES.has(current.Status.State)) {
+        return {
+            state: 'pending',
+            detail: `${describe(current)} (attempt ${retrying.failures.length + 1}${of})`,
+        };
+    }
+    // The next attempt is lined up (Swarm waits out the restart delay) or about to be: say which attempt
+    // failed and why (a rejected one never ran).
+    const lastFailure = newest(retrying.failures);
+    return {
+        state: 'pending',
+        detail: `attempt ${retrying.failures.length}${of}: ${describe(lastFailure)}; Swarm retries`,
+    };
 }
 const UPDATE_FAILURES = new Set(['paused', 'rollback_started', 'rollback_paused', 'rollback_completed']);
 /**
@@ -94015,7 +94109,11 @@ function judgeConvergence(service, allTasks, expectUpdate) {
     const running = tasks.filter((t) => t.Status.State === 'running');
     const mode = service.Spec.Mode;
     const want = mode.Replicated ? (mode.Replicated.Replicas ?? 1) : undefined;
-    const note = problem && running.length < (want ?? 1) ? `; last failure: ${describe(problem)}` : '';
+    // What a wait that times out reports: the newest task, not an older attempt that failed.
+    const latest = newest(mine);
+    const note = latest && latest.Status.State !== 'running' && running.length < (want ?? 1)
+        ? `; newest task: ${describe(latest)}`
+        : '';
     if (update?.State === 'updating' || (expectUpdate && update?.State !== 'completed')) {
         return { state: 'pending', detail: `updating, ${running.length}/${want ?? '?'} running${note}` };
     }
@@ -94166,7 +94264,11 @@ async function waitForVerdicts(shared, names, judge, done, { what, timeoutSecond
 }
 /** Waits until each one-shot service completed or failed (a failure ends the wait at once). */
 function waitOneShot(engine, names, timeoutSeconds, signal) {
-    return waitForVerdicts(engine, names, judgeOneShot, (v) => v.state !== 'pending', {
+    const judge = (service, tasks) => ({
+        ...judgeOneShot(service, tasks),
+        attempts: oneShotAttempts(service, tasks),
+    });
+    return waitForVerdicts(engine, names, judge, (v) => v.state !== 'pending', {
         what: `one-shot service(s) ${names.join(', ')} to complete`,
         timeoutSeconds,
         signal,
@@ -94536,9 +94638,46 @@ async function openTunnel(ssh, dir) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/oneshots.ts
+/**
+ * Each one-shot's outcome, by its name in the stack file: the wait's result, timed-out when the wait
+ * ran out of time before its verdict, not-run when the run ended before it (another phase failed).
+ */
+function oneShotOutcomes(stack, names, results, timedOut) {
+    const outcomes = {};
+    for (const name of names) {
+        const result = results.find((r) => r.service === `${stack}_${name}`);
+        if (!result) {
+            outcomes[name] = { result: timedOut ? 'timed-out' : 'not-run' };
+            continue;
+        }
+        outcomes[name] = {
+            result: result.state === 'complete' ? 'complete' : 'failed',
+            attempts: result.attempts?.used,
+            ...(result.attempts?.max ? { 'max-attempts': result.attempts.max } : {}),
+        };
+    }
+    return outcomes;
+}
+/**
+ * The migrate output: the outcome of the one-shot named migrate, else of the only one-shot, else of
+ * them all (the first of failed, timed-out, not-run that any has, or complete); none without one-shots.
+ */
+function migrateOutput(outcomes) {
+    const names = Object.keys(outcomes);
+    if (names.length === 0)
+        return 'none';
+    const own = outcomes.migrate ?? (names.length === 1 ? outcomes[names[0]] : undefined);
+    if (own)
+        return own.result;
+    const states = names.map((n) => outcomes[n].result);
+    return ['failed', 'timed-out', 'not-run'].find((s) => states.includes(s)) ?? 'complete';
+}
+
 // EXTERNAL MODULE: ./src/workdir.ts
 var workdir = __nccwpck_require__(7999);
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -94717,12 +94856,11 @@ async function deploy(config, work, report, held) {
             return;
         const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout, stop.signal).catch((e) => {
             if (!stop.signal.aborted)
-                report.migrate = 'timed-out';
+                report.oneShotsTimedOut = true;
             throw e;
         });
-        report.oneShots = await Promise.all(waited.map((w) => reportTask(engine, w)));
+        report.oneShots = await Promise.all(waited.map(async (w) => ({ ...(await reportTask(engine, w)), attempts: w.verdict.attempts })));
         const failed = report.oneShots.filter((o) => o.state === 'failed');
-        report.migrate = failed.length > 0 ? 'failed' : 'complete';
         if (failed.length > 0)
             throw new Error(failed.map(describeFailure).join('\n'));
     }, { alongside: true });
@@ -94872,8 +95010,8 @@ async function main_run() {
         core/* setFailed */.C1(report.failure);
     }
     finally {
-        const oneShots = config.mode !== 'teardown' && config.oneShotServices.length > 0;
-        setOutputs({ migrate: report.migrate ?? (oneShots ? 'not-run' : 'none') });
+        const outcomes = oneShotOutcomes(config.stackName, config.mode === 'teardown' ? [] : config.oneShotServices, report.oneShots, report.oneShotsTimedOut ?? false);
+        setOutputs({ migrate: migrateOutput(outcomes), 'one-shots': JSON.stringify(outcomes) });
         if (!report.ok && report.services.length === 0 && report.deployed && held.engine) {
             report.services = await describeStack(held.engine, config.stackName, stackShape(config)).catch(() => []);
         }

@@ -53,8 +53,20 @@ export function tasksOfThisDeploy(service: Service, tasks: Task[]): Task[] {
   return mine.filter((t) => hasCurrentSpec(service, t));
 }
 
+/** An RFC 3339 time as the engine writes it (up to 9 fraction digits), padded so string order is time order. */
+function timeKey(ts: string): string {
+  const m = /^(.*T[\d:]+)(?:\.(\d+))?Z$/.exec(ts);
+  return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}Z` : ts;
+}
+
+/** Milliseconds since the epoch, keeping the sub-millisecond part. */
+function millis(ts: string): number {
+  const m = /^(.*T[\d:]+)(?:\.(\d+))?Z$/.exec(ts);
+  return m ? Date.parse(`${m[1]}Z`) + Number(`0.${m[2] ?? '0'}`) * 1000 : Date.parse(ts);
+}
+
 function newest(tasks: Task[]): Task | undefined {
-  return [...tasks].sort((a, b) => (a.Status.Timestamp < b.Status.Timestamp ? 1 : -1))[0];
+  return [...tasks].sort((a, b) => (timeKey(a.Status.Timestamp) < timeKey(b.Status.Timestamp) ? 1 : -1))[0];
 }
 
 function describe(task: Task): string {
@@ -64,10 +76,114 @@ function describe(task: Task): string {
   return `${s.State}${err}`;
 }
 
+/** A task in one of these states no longer runs and is not started again (a rejected task never ran). */
+const ENDED_STATES = new Set([...FAILED_STATES, 'complete', 'shutdown', 'remove']);
+/** An attempt under way, rather than one lined up while Swarm waits out the restart delay. */
+const ACTIVE_STATES = new Set(['starting', 'running']);
+
+/** The restart policy as the engine reports it; Delay and Window in nanoseconds. */
+interface RestartPolicy {
+  Condition?: string;
+  MaxAttempts?: number;
+  Delay?: number;
+  Window?: number;
+}
+
+/** The attempts of one slot (of one node for global services): Swarm counts restarts per slot. */
+interface SlotAttempts {
+  tasks: Task[];
+  failures: Task[];
+  live: Task[];
+  /** The newest attempt failed and the restart policy makes no further one. */
+  exhausted: boolean;
+}
+
+export interface OneShotAttempts {
+  /** Attempts made or lined up (tasks of this deploy) in the slot that used the most. */
+  used: number;
+  /**
+   * The most attempts of a slot: the first run plus max_attempts restarts, or 1 under condition none.
+   * Unset when Swarm sets no bound: max_attempts 0, or a window (only restarts within it count).
+   */
+  max?: number;
+  /** Why attempts failed, each distinct reason once, in the order they were first seen. */
+  reasons: string[];
+}
+
+function restartPolicy(service: Service): RestartPolicy {
+  return (service.Spec.TaskTemplate.RestartPolicy ?? {}) as RestartPolicy;
+}
+
+/**
+ * Groups the tasks of this deploy into Swarm's restart slots and decides, per slot, whether Swarm
+ * restarts a failed or rejected attempt. Measured on engine 20.10: a rejected task counts as one attempt
+ * like a failed one; a slot gets the first run plus MaxAttempts restarts, then no further task; condition
+ * none makes no restart. With a Window, only restarts created within Window before the failure count
+ * (Swarm's restart supervisor): attempts are then unbounded in total.
+ */
+function attemptSlots(service: Service, tasks: Task[]): SlotAttempts[] {
+  const policy = restartPolicy(service);
+  const condition = policy.Condition ?? 'any';
+  const maxAttempts = policy.MaxAttempts ?? 0;
+  const windowMs = (policy.Window ?? 0) / 1e6;
+  const global = Boolean(service.Spec.Mode.Global || service.Spec.Mode.GlobalJob);
+  const bySlot = new Map<string, Task[]>();
+  for (const t of tasks) {
+    const key = global ? `node ${t.NodeID ?? ''}` : `slot ${t.Slot ?? 0}`;
+    bySlot.set(key, [...(bySlot.get(key) ?? []), t]);
+  }
+  return [...bySlot.values()].map((slot) => {
+    const created = [...slot].sort((a, b) => (timeKey(a.CreatedAt) < timeKey(b.CreatedAt) ? -1 : 1));
+    const failures = created.filter((t) => FAILED_STATES.has(t.Status.State));
+    const live = created.filter((t) => !ENDED_STATES.has(t.Status.State));
+    let exhausted = false;
+    if (failures.length > 0 && live.length === 0) {
+      if (condition === 'none') exhausted = true;
+      else if (maxAttempts > 0 && windowMs <= 0) exhausted = failures.length >= maxAttempts + 1;
+      else if (maxAttempts > 0) {
+        // Swarm restarts unless MaxAttempts restarts were made within Window before the failure: the
+        // newest MaxAttempts tasks, all of them restarts when the slot holds more than MaxAttempts tasks.
+        const lookback = millis(newest(failures)!.Status.Timestamp) - windowMs;
+        exhausted =
+          created.length > maxAttempts &&
+          created.slice(-maxAttempts).every((t) => millis(t.CreatedAt) > lookback);
+      }
+    }
+    return { tasks: created, failures, live, exhausted };
+  });
+}
+
+function maxAttemptsOf(service: Service): number | undefined {
+  const policy = restartPolicy(service);
+  if (policy.Condition === 'none') return 1;
+  if ((policy.MaxAttempts ?? 0) > 0 && !((policy.Window ?? 0) > 0)) return policy.MaxAttempts! + 1;
+  return undefined;
+}
+
+function distinctReasons(tasks: Task[]): string[] {
+  const failures = tasks
+    .filter((t) => FAILED_STATES.has(t.Status.State))
+    .sort((a, b) => (timeKey(a.Status.Timestamp) < timeKey(b.Status.Timestamp) ? -1 : 1));
+  return [...new Set(failures.map(describe))];
+}
+
+/**
+ * Attempts of a one-shot service's current deploy, for the verdict and the summary. Each task is one
+ * attempt, rejected ones included. Without a bound (max unset), Swarm's task reaper keeps only the newest
+ * tasks of a slot, so `used` may then fall short of the attempts really made.
+ */
+export function oneShotAttempts(service: Service, allTasks: Task[]): OneShotAttempts {
+  const tasks = tasksOfThisDeploy(service, allTasks);
+  const used = Math.max(0, ...attemptSlots(service, tasks).map((s) => s.tasks.length));
+  return { used, max: maxAttemptsOf(service), reasons: distinctReasons(tasks) };
+}
+
 /**
  * Judges a one-shot service (restart_policy on-failure/none, or a replicated job) from its tasks.
- * Complete: enough tasks of this deploy are `complete` (exit code 0). Failed: a task was rejected,
- * or a slot used up the restart policy's attempts (max_attempts restarts after the first run).
+ * Complete: enough tasks of this deploy are `complete` (exit code 0). A failed or rejected task is one
+ * failed attempt: the service has failed only when a slot's attempts are used up (max_attempts restarts
+ * after the first run, restarts within the window when one is set) or the policy does not restart
+ * (condition none), once no task runs any more. Pending while Swarm retries: "attempt 1 of 7: rejected: …".
  */
 export function judgeOneShot(service: Service, allTasks: Task[]): OneShotVerdict {
   const tasks = tasksOfThisDeploy(service, allTasks);
@@ -77,42 +193,48 @@ export function judgeOneShot(service: Service, allTasks: Task[]): OneShotVerdict
   const last = newest(tasks);
   if (needed === 0) return { state: 'complete', detail: 'scaled to 0 replicas: nothing to run', task: last! };
 
-  const rejected = newest(tasks.filter((t) => t.Status.State === 'rejected'));
-  if (rejected) {
-    return {
-      state: 'failed',
-      detail: `task ${rejected.ID} was rejected: ${rejected.Status.Err ?? 'no reason given'}`,
-      task: rejected,
-    };
-  }
-
   const globalJob = Boolean(service.Spec.Mode.GlobalJob);
-  const running = tasks.filter((t) => !FAILED_STATES.has(t.Status.State) && t.Status.State !== 'complete');
-  if (globalJob ? complete.length > 0 && running.length === 0 : complete.length >= needed) {
+  const live = tasks.filter((t) => !ENDED_STATES.has(t.Status.State));
+  if (globalJob ? complete.length > 0 && live.length === 0 : complete.length >= needed) {
     const task = newest(complete)!;
     return { state: 'complete', detail: `completed with exit code 0 (task ${task.ID})`, task };
   }
 
-  const policy = service.Spec.TaskTemplate.RestartPolicy;
-  const condition = policy?.Condition ?? 'any';
-  const maxAttempts = policy?.MaxAttempts ?? 0;
-  const failed = tasks.filter((t) => FAILED_STATES.has(t.Status.State));
-  const failedBySlot = new Map<number, Task[]>();
-  for (const t of failed) failedBySlot.set(t.Slot ?? 0, [...(failedBySlot.get(t.Slot ?? 0) ?? []), t]);
-  for (const slotFailures of failedBySlot.values()) {
-    const exhausted = condition === 'none' || (maxAttempts > 0 && slotFailures.length >= maxAttempts + 1);
-    if (exhausted && running.length === 0) {
-      const task = newest(slotFailures)!;
-      const attempts = slotFailures.length === 1 ? '1 attempt' : `${slotFailures.length} attempts`;
-      return { state: 'failed', detail: `failed after ${attempts}: ${describe(task)}`, task };
-    }
+  const slots = attemptSlots(service, tasks);
+  const { max, reasons } = oneShotAttempts(service, tasks);
+  const exhausted = slots.find((s) => s.exhausted);
+  if (exhausted && live.length === 0) {
+    const task = newest(exhausted.failures)!;
+    const n = exhausted.tasks.length;
+    const seen = reasons.length > 1 ? `; reasons seen: ${reasons.join(' | ')}` : '';
+    return {
+      state: 'failed',
+      detail: `failed after ${n === 1 ? '1 attempt' : `${n} attempts`}: ${describe(task)}${seen}`,
+      task,
+    };
   }
 
   if (!last) return { state: 'pending', detail: 'no task created yet' };
-  const attempt =
-    failed.length > 0 ? ` (attempt ${failed.length + 1}${maxAttempts ? ` of ${maxAttempts + 1}` : ''})` : '';
-  const current = running.length > 0 ? newest(running)! : last;
-  return { state: 'pending', detail: `${describe(current)}${attempt}` };
+  const unfinished = slots.filter((s) => !s.tasks.some((t) => t.Status.State === 'complete'));
+  const retrying = [...(unfinished.length > 0 ? unfinished : slots)].sort(
+    (a, b) => b.failures.length - a.failures.length,
+  )[0];
+  if (retrying.failures.length === 0) return { state: 'pending', detail: describe(newest(live) ?? last) };
+  const of = max ? ` of ${max}` : '';
+  const current = newest(retrying.live);
+  if (current && ACTIVE_STATES.has(current.Status.State)) {
+    return {
+      state: 'pending',
+      detail: `${describe(current)} (attempt ${retrying.failures.length + 1}${of})`,
+    };
+  }
+  // The next attempt is lined up (Swarm waits out the restart delay) or about to be: say which attempt
+  // failed and why (a rejected one never ran).
+  const lastFailure = newest(retrying.failures)!;
+  return {
+    state: 'pending',
+    detail: `attempt ${retrying.failures.length}${of}: ${describe(lastFailure)}; Swarm retries`,
+  };
 }
 
 const UPDATE_FAILURES = new Set(['paused', 'rollback_started', 'rollback_paused', 'rollback_completed']);
@@ -144,7 +266,12 @@ export function judgeConvergence(
   const running = tasks.filter((t) => t.Status.State === 'running');
   const mode = service.Spec.Mode;
   const want = mode.Replicated ? (mode.Replicated.Replicas ?? 1) : undefined;
-  const note = problem && running.length < (want ?? 1) ? `; last failure: ${describe(problem)}` : '';
+  // What a wait that times out reports: the newest task, not an older attempt that failed.
+  const latest = newest(mine);
+  const note =
+    latest && latest.Status.State !== 'running' && running.length < (want ?? 1)
+      ? `; newest task: ${describe(latest)}`
+      : '';
   if (update?.State === 'updating' || (expectUpdate && update?.State !== 'completed')) {
     return { state: 'pending', detail: `updating, ${running.length}/${want ?? '?'} running${note}` };
   }

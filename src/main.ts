@@ -32,6 +32,7 @@ import {
 } from './swarm.js';
 import { teardownStack } from './teardown.js';
 import { openTunnel, type Tunnel } from './tunnel.js';
+import { migrateOutput, oneShotOutcomes } from './oneshots.js';
 import { createWorkDir, removeWorkDir, type WorkDir } from './workdir.js';
 
 function maskSecrets(config: Config): void {
@@ -265,13 +266,14 @@ async function deploy(config: Config, work: WorkDir, report: Report, held: Held)
       if (oneShotNames.length === 0) return;
       const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout, stop.signal).catch(
         (e: Error) => {
-          if (!stop.signal.aborted) report.migrate = 'timed-out';
+          if (!stop.signal.aborted) report.oneShotsTimedOut = true;
           throw e;
         },
       );
-      report.oneShots = await Promise.all(waited.map((w) => reportTask(engine, w)));
+      report.oneShots = await Promise.all(
+        waited.map(async (w) => ({ ...(await reportTask(engine, w)), attempts: w.verdict.attempts })),
+      );
       const failed = report.oneShots.filter((o) => o.state === 'failed');
-      report.migrate = failed.length > 0 ? 'failed' : 'complete';
       if (failed.length > 0) throw new Error(failed.map(describeFailure).join('\n'));
     },
     { alongside: true },
@@ -439,8 +441,13 @@ export async function run(): Promise<void> {
     report.failure = (e as Error).message;
     core.setFailed(report.failure);
   } finally {
-    const oneShots = config.mode !== 'teardown' && config.oneShotServices.length > 0;
-    setOutputs({ migrate: report.migrate ?? (oneShots ? 'not-run' : 'none') });
+    const outcomes = oneShotOutcomes(
+      config.stackName,
+      config.mode === 'teardown' ? [] : config.oneShotServices,
+      report.oneShots,
+      report.oneShotsTimedOut ?? false,
+    );
+    setOutputs({ migrate: migrateOutput(outcomes), 'one-shots': JSON.stringify(outcomes) });
     if (!report.ok && report.services.length === 0 && report.deployed && held.engine) {
       report.services = await describeStack(held.engine, config.stackName, stackShape(config)).catch(
         () => [],

@@ -18,6 +18,8 @@ export interface ServiceResult {
   state: string;
   detail: string;
   logs?: string;
+  /** One-shots: the attempts used and, when Swarm bounds them, the most (the first run plus max_attempts). */
+  attempts?: { used: number; max?: number };
 }
 
 export interface Report {
@@ -40,8 +42,8 @@ export interface Report {
   /** Long-running services that failed to converge, with their failing task's logs. */
   failedServices?: ServiceResult[];
   acceptance?: AcceptanceReport;
-  /** Outcome of the one-shot wait: complete, failed, timed-out. */
-  migrate?: string;
+  /** The one-shot wait ran out of time. */
+  oneShotsTimedOut?: boolean;
   /** docker stack deploy ran (so the stack's state is worth showing). */
   deployed?: boolean;
 }
@@ -94,6 +96,11 @@ function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+function describeAttempts(o: ServiceResult): string {
+  if (!o.attempts) return '';
+  return o.attempts.max ? `${o.attempts.used} of ${o.attempts.max}` : String(o.attempts.used);
+}
+
 /** The job summary as Markdown. */
 export function renderSummary(r: Report): string {
   const out: string[] = [];
@@ -123,8 +130,9 @@ export function renderSummary(r: Report): string {
   out.push(`| **Total** | | | **${total.toFixed(1)} s** |`, '');
 
   if (r.oneShots.length > 0) {
-    out.push('### One-shot services', '', '| Service | Result | Detail |', '|---|---|---|');
-    for (const o of r.oneShots) out.push(`| ${o.service} | ${o.state} | ${escapeCell(o.detail)} |`);
+    out.push('### One-shot services', '', '| Service | Result | Attempts | Detail |', '|---|---|---|---|');
+    for (const o of r.oneShots)
+      out.push(`| ${o.service} | ${o.state} | ${describeAttempts(o)} | ${escapeCell(o.detail)} |`);
     out.push('');
     for (const o of r.oneShots.filter((x) => x.logs)) {
       out.push(

@@ -8,6 +8,8 @@ import {
   judgeConvergence,
   judgeOneShot,
   judgeRollback,
+  oneShotAttempts,
+  type OneShotAttempts,
   type ConvergeVerdict,
   type OneShotVerdict,
 } from './judge.js';
@@ -152,9 +154,16 @@ async function waitForVerdicts<V extends { state: string; detail: string }>(
   }
 }
 
+/** A one-shot's verdict with the attempts its deploy used. */
+export type OneShotResult = OneShotVerdict & { attempts: OneShotAttempts };
+
 /** Waits until each one-shot service completed or failed (a failure ends the wait at once). */
 export function waitOneShot(engine: Engine, names: string[], timeoutSeconds: number, signal?: AbortSignal) {
-  return waitForVerdicts<OneShotVerdict>(engine, names, judgeOneShot, (v) => v.state !== 'pending', {
+  const judge = (service: Service, tasks: Task[]): OneShotResult => ({
+    ...judgeOneShot(service, tasks),
+    attempts: oneShotAttempts(service, tasks),
+  });
+  return waitForVerdicts<OneShotResult>(engine, names, judge, (v) => v.state !== 'pending', {
     what: `one-shot service(s) ${names.join(', ')} to complete`,
     timeoutSeconds,
     signal,

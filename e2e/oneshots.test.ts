@@ -1,0 +1,120 @@
+// The book's one-shot story: collectstatic runs beside migrate with restart_policy on-failure, its first
+// tasks rejected by Swarm because its volume is not there yet (a bind mount whose source appears a few
+// seconds into the deploy, standing in for the EFS mount), then retried and complete.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { parse, stringify } from 'yaml';
+import {
+  expectClean,
+  expectNoSecrets,
+  randomSha,
+  removeStack,
+  repoRoot,
+  run,
+  sb,
+  tasksOf,
+} from './helpers.js';
+
+jest.setTimeout(240_000);
+
+const STACK = 'book';
+const PORT = 8110;
+const appSecret = fs.readFileSync(sb.APP_SECRET_KEY_FILE, 'utf8').trim();
+
+/** The README's stack on its own port, plus the book's collectstatic one-shot reading a bind mount. */
+function bookStack(staticDir: string, maxAttempts: number): string {
+  const doc = parse(fs.readFileSync(`${repoRoot}/e2e/fixture/stack-readme.yml`, 'utf8')) as {
+    services: Record<string, Record<string, unknown>>;
+  };
+  doc.services.app.ports = [{ target: 8000, published: PORT, protocol: 'tcp', mode: 'host' }];
+  doc.services.collectstatic = {
+    image: '${ECR_REGISTRY}/todobackend:${APP_VERSION}',
+    command: ['sh', '-c', 'test -d /static && echo "collectstatic: 1 static file copied"'],
+    volumes: [{ type: 'bind', source: staticDir, target: '/static' }],
+    deploy: { restart_policy: { condition: 'on-failure', delay: '1s', max_attempts: maxAttempts } },
+  };
+  return stringify(doc);
+}
+
+const bookInputs = () => ({
+  'ecr-repository': 'todobackend',
+  'ssh-host': sb.SSH_DEFAULT_HOST,
+  'ssh-private-key': fs.readFileSync(sb.SSH_KEY, 'utf8'),
+  'ssh-known-hosts': fs.readFileSync(sb.SSH_DEFAULT_KNOWN_HOSTS, 'utf8'),
+  'stack-name': STACK,
+  'app-url': `http://${sb.APP_HOST}:${PORT}`,
+  'one-shot-services': 'migrate, collectstatic',
+});
+
+let staticRoot = '';
+beforeAll(async () => {
+  staticRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'esd-static-'));
+  await removeStack(STACK);
+});
+afterAll(async () => {
+  await removeStack(STACK);
+  fs.rmSync(staticRoot, { recursive: true, force: true });
+});
+
+describe('a one-shot whose tasks Swarm rejects', () => {
+  test('rejected while its mount source is missing, then complete: the deploy succeeds', async () => {
+    const staticDir = path.join(staticRoot, 'appears-later');
+    // The volume appears once Swarm has rejected two tasks for want of it.
+    const r = await run({
+      inputs: bookInputs(),
+      files: { 'stack.yml': bookStack(staticDir, 6), 'secret_key.txt': appSecret },
+      sha: randomSha(),
+      onLine: (text) => {
+        if (
+          text.includes('book_collectstatic: pending: attempt 2 of 7: rejected') &&
+          !fs.existsSync(staticDir)
+        )
+          fs.mkdirSync(staticDir);
+      },
+    });
+    expect(r.log).toMatch(
+      /book_collectstatic: pending: attempt 1 of 7: rejected: invalid mount config for type "bind": bind source path does not exist: \S+appears-later; Swarm retries/,
+    );
+    expect(r.log).toContain('book_collectstatic: pending: attempt 2 of 7: rejected:');
+    expect(r.log).toMatch(/book_collectstatic: complete: completed with exit code 0/);
+    expect(r.exitCode).toBe(0);
+    const oneShots = JSON.parse(r.outputs['one-shots']);
+    expect(oneShots.migrate).toMatchObject({ result: 'complete', 'max-attempts': 7 });
+    expect(oneShots.collectstatic).toMatchObject({ result: 'complete', 'max-attempts': 7 });
+    expect(oneShots.collectstatic.attempts).toBeGreaterThanOrEqual(3);
+    expect(r.outputs).toMatchObject({ migrate: 'complete', 'tests-passed': '7', 'tests-failed': '0' });
+    expect(r.summary).toMatch(
+      new RegExp(`\\| book_collectstatic \\| complete \\| ${oneShots.collectstatic.attempts} of 7 \\|`),
+    );
+    // Swarm really rejected those tasks, and completed the last one.
+    const states = (await tasksOf(`${STACK}_collectstatic`)).map((t) => t.Status.State);
+    expect(states.filter((s) => s === 'rejected').length).toBeGreaterThanOrEqual(2);
+    expect(states).toContain('complete');
+    expectClean(r);
+    expectNoSecrets(r);
+  });
+
+  test('rejected every time: the step fails when the attempts are used up, naming the reason', async () => {
+    const r = await run({
+      inputs: bookInputs(),
+      files: { 'stack.yml': bookStack(path.join(staticRoot, 'never'), 2), 'secret_key.txt': appSecret },
+      sha: randomSha(),
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toMatch(
+      /::error::book_collectstatic failed after 3 attempts: rejected: invalid mount config for type "bind": bind source path does not exist: \S+never/,
+    );
+    expect(r.log).toContain('book_collectstatic: pending: attempt 2 of 3: rejected:');
+    const oneShots = JSON.parse(r.outputs['one-shots']);
+    expect(oneShots.collectstatic).toEqual({ result: 'failed', attempts: 3, 'max-attempts': 3 });
+    // migrate keeps its meaning: the migrate service completed.
+    expect(oneShots.migrate.result).toBe('complete');
+    expect(r.outputs.migrate).toBe('complete');
+    expect(r.log).not.toContain('::group::Acceptance tests');
+    expect(r.summary).toContain('| book_collectstatic | failed | 3 of 3 |');
+    expectClean(r);
+    expectNoSecrets(r);
+  });
+});

@@ -1,0 +1,49 @@
+import type { ServiceResult } from './summary.js';
+
+export type OneShotState = 'complete' | 'failed' | 'timed-out' | 'not-run';
+
+/** A one-shot service's outcome, as the one-shots output gives it. */
+export interface OneShotOutcome {
+  result: OneShotState;
+  attempts?: number;
+  'max-attempts'?: number;
+}
+
+/**
+ * Each one-shot's outcome, by its name in the stack file: the wait's result, timed-out when the wait
+ * ran out of time before its verdict, not-run when the run ended before it (another phase failed).
+ */
+export function oneShotOutcomes(
+  stack: string,
+  names: string[],
+  results: ServiceResult[],
+  timedOut: boolean,
+): Record<string, OneShotOutcome> {
+  const outcomes: Record<string, OneShotOutcome> = {};
+  for (const name of names) {
+    const result = results.find((r) => r.service === `${stack}_${name}`);
+    if (!result) {
+      outcomes[name] = { result: timedOut ? 'timed-out' : 'not-run' };
+      continue;
+    }
+    outcomes[name] = {
+      result: result.state === 'complete' ? 'complete' : 'failed',
+      attempts: result.attempts?.used,
+      ...(result.attempts?.max ? { 'max-attempts': result.attempts.max } : {}),
+    };
+  }
+  return outcomes;
+}
+
+/**
+ * The migrate output: the outcome of the one-shot named migrate, else of the only one-shot, else of
+ * them all (the first of failed, timed-out, not-run that any has, or complete); none without one-shots.
+ */
+export function migrateOutput(outcomes: Record<string, OneShotOutcome>): string {
+  const names = Object.keys(outcomes);
+  if (names.length === 0) return 'none';
+  const own = outcomes.migrate ?? (names.length === 1 ? outcomes[names[0]] : undefined);
+  if (own) return own.result;
+  const states = names.map((n) => outcomes[n].result);
+  return (['failed', 'timed-out', 'not-run'] as const).find((s) => states.includes(s)) ?? 'complete';
+}
