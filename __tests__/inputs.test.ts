@@ -447,6 +447,19 @@ describe("runner-faithful: every action.yml default arrives set, as GitHub's run
     }
   });
 
+  test('teardown of a pull request whose number is past the preview ports: preview-port-base does not apply', () => {
+    const withInputs: Record<string, string> = { ...runnerDefaults, ...inputs, mode: 'teardown' };
+    const config = readConfig(
+      (name) => withInputs[name] ?? '',
+      { GITHUB_SHA: SHA },
+      {
+        pull_request: { number: 50000, head: { sha: SHA } },
+      },
+    );
+    expect(config.preview?.number).toBe(50000);
+    expect(config.stackName).toBe('todobackend-pr-50000');
+  });
+
   test("the code's fallback for an empty input is action.yml's default", () => {
     const fromFile = Object.fromEntries(
       Object.entries(runnerDefaults).filter(([, value]) => !value.includes('ghs_runner_token')),

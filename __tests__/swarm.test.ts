@@ -61,6 +61,27 @@ describe('waitOneShot', () => {
     );
   });
 
+  test('the first failure ends the wait, while another one-shot still runs; each poll is seen', async () => {
+    const other = recorded('migrate-complete');
+    other.service.Spec.Name = 'todo_collectstatic';
+    const running = other.tasks.map((t) => ({ ...t, Status: { ...t.Status, State: 'running' } }));
+    const engine = replayingEngine([failed.service, other.service], [[...sorted, ...running]]);
+    const seen: string[][] = [];
+    const results = await waitOneShot(engine, ['todo_migrate', 'todo_collectstatic'], 30, {
+      onResults: (r) => seen.push(r.map((w) => w.verdict.state)),
+    });
+    expect(results.map((r) => [r.service.Spec.Name, r.verdict.state])).toEqual([
+      ['todo_migrate', 'failed'],
+      ['todo_collectstatic', 'pending'],
+    ]);
+    expect(seen).toEqual([['failed', 'pending']]);
+    expect(results[0].verdict.attempts).toEqual({
+      used: 4,
+      max: 4,
+      reasons: ['failed: task: non-zero exit (3)'],
+    });
+  });
+
   test('a one-shot service missing after the deploy is an error', async () => {
     const engine = replayingEngine([], [[]]);
     await expect(waitOneShot(engine, ['todo_seed'], 5)).rejects.toThrow(

@@ -93434,6 +93434,7 @@ event = {}) {
     if (mode === 'preview' || teardown) {
         const prText = get('pr-number') || String(pullRequest?.number ?? '');
         const number = Number(prText);
+        // Only a preview publishes on a port: teardown ignores preview-port-base (it always has a value).
         const portBaseText = get('preview-port-base');
         const portBase = Number(portBaseText);
         if (!/^[1-9]\d*$/.test(prText)) {
@@ -93441,7 +93442,8 @@ event = {}) {
                 ? `pr-number must be a pull request number, not "${prText}"`
                 : `pr-number is required in mode ${mode} outside a pull_request event: set pr-number, or run on pull_request`);
         }
-        else if (!/^\d+$/.test(portBaseText) || portBase < 1 || portBase + number > 65535) {
+        else if (mode === 'preview' &&
+            (!/^\d+$/.test(portBaseText) || portBase < 1 || portBase + number > 65535)) {
             problems.push(`preview-port-base "${portBaseText}" plus pull request number ${number} is not a TCP port (1-65535): lower preview-port-base`);
         }
         else {
@@ -94230,7 +94232,7 @@ async function forceUnchanged(manager, engine, names, before) {
  * Polls the services and their tasks (one call each per poll, however many services) until
  * every verdict is final; logs each change; on timeout, says what it last saw.
  */
-async function waitForVerdicts(shared, names, judge, done, { what, timeoutSeconds, signal, onPoll }) {
+async function waitForVerdicts(shared, names, judge, done, { what, timeoutSeconds, signal, onPoll, onResults, failFast = false }) {
     const engine = shared.fork();
     const started = Date.now();
     const deadline = started + timeoutSeconds * 1000;
@@ -94250,7 +94252,9 @@ async function waitForVerdicts(shared, names, judge, done, { what, timeoutSecond
                 core/* info */.pq(`${service.Spec.Name}: ${line}`);
             said.set(service.Spec.Name, line);
         }
-        if (results.every((r) => done(r.verdict))) {
+        onResults?.(results);
+        const failed = failFast && results.some((r) => r.verdict.state === 'failed');
+        if (failed || results.every((r) => done(r.verdict))) {
             const seconds = ((Date.now() - started) / 1000).toFixed(2);
             core/* debug */.Yz(`waited ${seconds} s for ${what}: ${polls} polls, ${engine.calls} Engine API calls`);
             return results;
@@ -94262,8 +94266,8 @@ async function waitForVerdicts(shared, names, judge, done, { what, timeoutSecond
         await (0,promises_namespaceObject.setTimeout)(swarm_POLL_MS);
     }
 }
-/** Waits until each one-shot service completed or failed (a failure ends the wait at once). */
-function waitOneShot(engine, names, timeoutSeconds, signal) {
+/** Waits until each one-shot service completed, or one failed (a failure ends the wait at once). */
+function waitOneShot(engine, names, timeoutSeconds, { signal, onResults } = {}) {
     const judge = (service, tasks) => ({
         ...judgeOneShot(service, tasks),
         attempts: oneShotAttempts(service, tasks),
@@ -94272,6 +94276,8 @@ function waitOneShot(engine, names, timeoutSeconds, signal) {
         what: `one-shot service(s) ${names.join(', ')} to complete`,
         timeoutSeconds,
         signal,
+        onResults,
+        failFast: true,
     });
 }
 /**
@@ -94854,12 +94860,22 @@ async function deploy(config, work, report, held) {
     const oneShots = timeline.phase('One-shot services', async () => {
         if (oneShotNames.length === 0)
             return;
-        const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout, stop.signal).catch((e) => {
+        let seen = [];
+        const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout, {
+            signal: stop.signal,
+            onResults: (results) => (seen = results),
+        }).catch((e) => {
+            // What had finished keeps its result (a migrate that completed before the wait ran out).
+            report.oneShots = seen
+                .filter((w) => w.verdict.state !== 'pending')
+                .map((w) => ({ ...w.verdict, service: w.service.Spec.Name }));
             if (!stop.signal.aborted)
                 report.oneShotsTimedOut = true;
             throw e;
         });
-        report.oneShots = await Promise.all(waited.map(async (w) => ({ ...(await reportTask(engine, w)), attempts: w.verdict.attempts })));
+        report.oneShots = await Promise.all(waited
+            .filter((w) => w.verdict.state !== 'pending')
+            .map(async (w) => ({ ...(await reportTask(engine, w)), attempts: w.verdict.attempts })));
         const failed = report.oneShots.filter((o) => o.state === 'failed');
         if (failed.length > 0)
             throw new Error(failed.map(describeFailure).join('\n'));

@@ -2,6 +2,7 @@
 // its action.yml default (as GitHub's runner sets them), the user's repository as the workspace, a
 // manager reached on port 22 as user docker with its engine at /var/run/docker.sock, acceptance tests
 // on the runner engine's own network. Run with each docker CLI on this machine.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { parse, stringify } from 'yaml';
@@ -68,7 +69,9 @@ describe('a step with only the README inputs, every default set by the runner', 
   test.each(CLI_PATHS)(
     'docker CLI %s (%s): deploys, migrates and passes the tests',
     async (version, cli, PATH) => {
-      expect(fs.existsSync(cli)).toBe(true);
+      expect(execFileSync(cli, ['--version'], { encoding: 'utf8' })).toContain(`Docker version ${version}.`);
+      const sshdLog = `${sb.SANDBOX_DIR}/ssh-default/sshd.log`;
+      const logged = fs.statSync(sshdLog).size;
       const r = await run({ inputs: readmeInputs(), files: workspace(), sha: randomSha(), env: { PATH } });
       expectDeployed(r);
       // Relative stack-file and context resolved in the workspace, not in the action's directory.
@@ -81,8 +84,8 @@ describe('a step with only the README inputs, every default set by the runner', 
       }
       expect(r.log).toMatch(/\[command\]\S*docker build .* \.$/m);
       // The defaults reached the run: user docker on port 22, the engine at /var/run/docker.sock.
-      const sshdLog = fs.readFileSync(`${sb.SANDBOX_DIR}/ssh-default/sshd.log`, 'utf8');
-      expect(sshdLog).toMatch(/Accepted publickey for docker from 127\.0\.0\.1/);
+      const thisRun = fs.readFileSync(sshdLog).subarray(logged).toString('utf8');
+      expect(thisRun).toMatch(/Accepted publickey for docker from 127\.0\.0\.1/);
       // The tests ran on the runner engine's own network (no acceptance-args), against the app.
       expect(r.log).not.toContain('--network host');
       expect((await fetch(`${APP_URL}/todos`)).status).toBe(200);

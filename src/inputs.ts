@@ -262,6 +262,7 @@ export function readConfig(
   if (mode === 'preview' || teardown) {
     const prText = get('pr-number') || String(pullRequest?.number ?? '');
     const number = Number(prText);
+    // Only a preview publishes on a port: teardown ignores preview-port-base (it always has a value).
     const portBaseText = get('preview-port-base');
     const portBase = Number(portBaseText);
     if (!/^[1-9]\d*$/.test(prText)) {
@@ -270,7 +271,10 @@ export function readConfig(
           ? `pr-number must be a pull request number, not "${prText}"`
           : `pr-number is required in mode ${mode} outside a pull_request event: set pr-number, or run on pull_request`,
       );
-    } else if (!/^\d+$/.test(portBaseText) || portBase < 1 || portBase + number > 65535) {
+    } else if (
+      mode === 'preview' &&
+      (!/^\d+$/.test(portBaseText) || portBase < 1 || portBase + number > 65535)
+    ) {
       problems.push(
         `preview-port-base "${portBaseText}" plus pull request number ${number} is not a TCP port (1-65535): lower preview-port-base`,
       );

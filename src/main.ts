@@ -28,7 +28,9 @@ import {
   waitConverged,
   waitOneShot,
   rollbackStack,
+  type OneShotResult,
   type ServiceBefore,
+  type Waited,
 } from './swarm.js';
 import { teardownStack } from './teardown.js';
 import { openTunnel, type Tunnel } from './tunnel.js';
@@ -264,14 +266,22 @@ async function deploy(config: Config, work: WorkDir, report: Report, held: Held)
     'One-shot services',
     async () => {
       if (oneShotNames.length === 0) return;
-      const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout, stop.signal).catch(
-        (e: Error) => {
-          if (!stop.signal.aborted) report.oneShotsTimedOut = true;
-          throw e;
-        },
-      );
+      let seen: Waited<OneShotResult>[] = [];
+      const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout, {
+        signal: stop.signal,
+        onResults: (results) => (seen = results),
+      }).catch((e: Error) => {
+        // What had finished keeps its result (a migrate that completed before the wait ran out).
+        report.oneShots = seen
+          .filter((w) => w.verdict.state !== 'pending')
+          .map((w) => ({ ...w.verdict, service: w.service.Spec.Name }));
+        if (!stop.signal.aborted) report.oneShotsTimedOut = true;
+        throw e;
+      });
       report.oneShots = await Promise.all(
-        waited.map(async (w) => ({ ...(await reportTask(engine, w)), attempts: w.verdict.attempts })),
+        waited
+          .filter((w) => w.verdict.state !== 'pending')
+          .map(async (w) => ({ ...(await reportTask(engine, w)), attempts: w.verdict.attempts })),
       );
       const failed = report.oneShots.filter((o) => o.state === 'failed');
       if (failed.length > 0) throw new Error(failed.map(describeFailure).join('\n'));

@@ -103,13 +103,17 @@ export interface Waited<V> {
   verdict: V;
 }
 
-interface WaitOptions {
+interface WaitOptions<V> {
   what: string;
   timeoutSeconds: number;
   /** Ends the wait early (another part of the deploy failed). */
   signal?: AbortSignal;
   /** Sees each poll's services and tasks. */
   onPoll?: (services: Service[], tasks: Task[]) => void;
+  /** Sees each poll's verdicts (what a wait that ends in an error last saw). */
+  onResults?: (results: Waited<V>[]) => void;
+  /** The first failed verdict ends the wait. */
+  failFast?: boolean;
 }
 
 /**
@@ -121,7 +125,7 @@ async function waitForVerdicts<V extends { state: string; detail: string }>(
   names: string[],
   judge: (service: Service, tasks: Task[]) => V,
   done: (v: V) => boolean,
-  { what, timeoutSeconds, signal, onPoll }: WaitOptions,
+  { what, timeoutSeconds, signal, onPoll, onResults, failFast = false }: WaitOptions<V>,
 ): Promise<Waited<V>[]> {
   const engine = shared.fork();
   const started = Date.now();
@@ -141,7 +145,9 @@ async function waitForVerdicts<V extends { state: string; detail: string }>(
       if (said.get(service.Spec.Name) !== line) core.info(`${service.Spec.Name}: ${line}`);
       said.set(service.Spec.Name, line);
     }
-    if (results.every((r) => done(r.verdict))) {
+    onResults?.(results);
+    const failed = failFast && results.some((r) => r.verdict.state === 'failed');
+    if (failed || results.every((r) => done(r.verdict))) {
       const seconds = ((Date.now() - started) / 1000).toFixed(2);
       core.debug(`waited ${seconds} s for ${what}: ${polls} polls, ${engine.calls} Engine API calls`);
       return results;
@@ -157,8 +163,13 @@ async function waitForVerdicts<V extends { state: string; detail: string }>(
 /** A one-shot's verdict with the attempts its deploy used. */
 export type OneShotResult = OneShotVerdict & { attempts: OneShotAttempts };
 
-/** Waits until each one-shot service completed or failed (a failure ends the wait at once). */
-export function waitOneShot(engine: Engine, names: string[], timeoutSeconds: number, signal?: AbortSignal) {
+/** Waits until each one-shot service completed, or one failed (a failure ends the wait at once). */
+export function waitOneShot(
+  engine: Engine,
+  names: string[],
+  timeoutSeconds: number,
+  { signal, onResults }: Pick<WaitOptions<OneShotResult>, 'signal' | 'onResults'> = {},
+) {
   const judge = (service: Service, tasks: Task[]): OneShotResult => ({
     ...judgeOneShot(service, tasks),
     attempts: oneShotAttempts(service, tasks),
@@ -167,6 +178,8 @@ export function waitOneShot(engine: Engine, names: string[], timeoutSeconds: num
     what: `one-shot service(s) ${names.join(', ')} to complete`,
     timeoutSeconds,
     signal,
+    onResults,
+    failFast: true,
   });
 }
 
