@@ -526,3 +526,40 @@ describe('judgeRollback', () => {
     expect(judgeRollback(service, app.tasks, before)).toMatchObject({ state, detail });
   });
 });
+
+describe('judgeOneShot: several slots (replicas, or one per node for global services)', () => {
+  /** rejectedExhausted's four rejected tasks (max_attempts 3) in one slot, plus one other task. */
+  function twoSlots(mode: Service['Spec']['Mode'], other: Partial<Task>, otherState: string) {
+    const service = clone(rejectedExhausted.service);
+    service.Spec.Mode = mode;
+    const tasks = rejectedExhausted.tasks.map((t) => ({ ...clone(t), NodeID: 'node-a' }));
+    const second = { ...withState(byCreation(rejectedThenComplete).at(-1)!, otherState), ...other };
+    second.ServiceID = service.ID;
+    second.Spec = clone(tasks[0].Spec);
+    return { service, tasks: [...tasks, second] };
+  }
+
+  test('a replica whose attempts are used up fails the service while another replica still runs', () => {
+    const { service, tasks } = twoSlots({ Replicated: { Replicas: 2 } }, { Slot: 2 }, 'running');
+    expect(judgeOneShot(service, tasks)).toMatchObject({
+      state: 'failed',
+      detail: `failed after 4 attempts: ${mountErr('rej-b')}`,
+    });
+  });
+
+  test('a global job complete on one node and out of attempts on another has failed', () => {
+    const { service, tasks } = twoSlots({ GlobalJob: {} }, { NodeID: 'node-b' }, 'complete');
+    expect(judgeOneShot(service, tasks).state).toBe('failed');
+  });
+
+  test('a global one-shot complete on one node is pending while another node still runs it', () => {
+    const service = clone(complete.service);
+    service.Spec.Mode = { Global: {} };
+    const done = { ...clone(complete.tasks[0]), NodeID: 'node-a' };
+    const running = { ...withState(complete.tasks[0], 'running'), ID: 'other', NodeID: 'node-b' };
+    expect(judgeOneShot(service, [done, running]).state).toBe('pending');
+    expect(judgeOneShot(service, [done, { ...withState(running, 'complete'), ID: 'other' }]).state).toBe(
+      'complete',
+    );
+  });
+});

@@ -94046,16 +94046,11 @@ function judgeOneShot(service, allTasks) {
     const last = newest(tasks);
     if (needed === 0)
         return { state: 'complete', detail: 'scaled to 0 replicas: nothing to run', task: last };
-    const globalJob = Boolean(service.Spec.Mode.GlobalJob);
-    const live = tasks.filter((t) => !ENDED_STATES.has(t.Status.State));
-    if (globalJob ? complete.length > 0 && live.length === 0 : complete.length >= needed) {
-        const task = newest(complete);
-        return { state: 'complete', detail: `completed with exit code 0 (task ${task.ID})`, task };
-    }
+    // A slot whose attempts are used up is never restarted, so the service cannot complete any more.
     const slots = attemptSlots(service, tasks);
     const { max, reasons } = oneShotAttempts(service, tasks);
     const exhausted = slots.find((s) => s.exhausted);
-    if (exhausted && live.length === 0) {
+    if (exhausted) {
         const task = newest(exhausted.failures);
         const n = exhausted.tasks.length;
         const seen = reasons.length > 1 ? `; reasons seen: ${reasons.join(' | ')}` : '';
@@ -94064,6 +94059,14 @@ function judgeOneShot(service, allTasks) {
             detail: `failed after ${n === 1 ? '1 attempt' : `${n} attempts`}: ${describe(task)}${seen}`,
             task,
         };
+    }
+    // A global one-shot runs once on every node: each node's slot needs its own complete task.
+    const perNode = Boolean(service.Spec.Mode.GlobalJob || service.Spec.Mode.Global);
+    const live = tasks.filter((t) => !ENDED_STATES.has(t.Status.State));
+    const everySlotComplete = slots.length > 0 && slots.every((s) => s.tasks.some((t) => t.Status.State === 'complete'));
+    if (perNode ? everySlotComplete && live.length === 0 : complete.length >= needed) {
+        const task = newest(complete);
+        return { state: 'complete', detail: `completed with exit code 0 (task ${task.ID})`, task };
     }
     if (!last)
         return { state: 'pending', detail: 'no task created yet' };
