@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { judgeAcceptance } from '../src/acceptance.js';
+import { judgeAcceptance } from '../src/runner/acceptance.js';
 
 // TAP as bats 1.8 prints it (captured from the fixture's suite in the sandbox).
 const passing = `1..3

@@ -25,7 +25,7 @@ const {
   promoteImage,
   deleteImagesTagged,
   MANIFEST_TYPES,
-} = await import('../src/ecr.js');
+} = await import('../src/registry/ecr.js');
 
 const token = Buffer.from('AWS:s3cr3t:with:colons').toString('base64');
 

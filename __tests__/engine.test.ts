@@ -3,7 +3,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { Engine } from '../src/engine.js';
+import { Engine } from '../src/swarm/engine.js';
 
 // A stand-in Docker engine on a Unix socket, as the tunnel's local end would be.
 const requests: string[] = [];

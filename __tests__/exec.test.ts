@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { DockerCli } from '../src/docker.js';
-import { CommandError, run } from '../src/exec.js';
+import { DockerCli } from '../src/runner/docker.js';
+import { CommandError, run } from '../src/runner/exec.js';
 
 describe('run', () => {
   test('captures output and feeds stdin', async () => {

@@ -5,14 +5,14 @@ const warning = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ warning, info: jest.fn() }));
 
 const api = new GitHubApi();
-let PreviewFeedback: typeof import('../src/github.js').PreviewFeedback;
+let PreviewFeedback: typeof import('../src/report/github.js').PreviewFeedback;
 
 beforeAll(async () => {
   process.env.GITHUB_API_URL = await api.start();
   process.env.GITHUB_REPOSITORY = 'example/todobackend';
   process.env.GITHUB_SERVER_URL = 'https://github.example';
   process.env.GITHUB_RUN_ID = '77';
-  ({ PreviewFeedback } = await import('../src/github.js'));
+  ({ PreviewFeedback } = await import('../src/report/github.js'));
 });
 afterAll(() => api.stop());
 

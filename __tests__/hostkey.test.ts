@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, test } from '@jest/globals';
-import { fingerprint, hostKeyAllowed, parseHostKeyPin } from '../src/hostkey.js';
+import { fingerprint, hostKeyAllowed, parseHostKeyPin } from '../src/ssh/hostkey.js';
 import { makeKey } from './sshkeys.js';
 
 const a = makeKey();

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { buildArgs, digestOf, imageName } from '../src/image.js';
-import type { Config } from '../src/inputs.js';
+import { buildArgs, digestOf, imageName } from '../src/registry/image.js';
+import type { Config } from '../src/config/read.js';
 
 const base = { context: '.', buildArgs: [] as string[] } as unknown as Config;
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
-import { INPUT_DEFAULTS, InputError, readConfig, splitArgs } from '../src/inputs.js';
+import { INPUT_DEFAULTS, InputError, readConfig, splitArgs } from '../src/config/read.js';
 import { makeKey } from './sshkeys.js';
 
 let dir: string;

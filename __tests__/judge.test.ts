@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
-import type { Service, Task } from '../src/engine.js';
+import type { Service, Task } from '../src/swarm/engine.js';
 import {
   hasCurrentSpec,
   judgeConvergence,
@@ -9,7 +9,7 @@ import {
   oneShotAttempts,
   servesOnlyNewSpec,
   tasksOfThisDeploy,
-} from '../src/judge.js';
+} from '../src/swarm/judge.js';
 
 // Service and task JSON recorded from the sandbox's Swarm (engine 20.10, API 1.41).
 interface Recorded {

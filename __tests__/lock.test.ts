@@ -1,10 +1,10 @@
 import { describe, expect, jest, test } from '@jest/globals';
-import type { Engine, SwarmObject } from '../src/engine.js';
+import type { Engine, SwarmObject } from '../src/swarm/engine.js';
 
 const info = jest.fn();
 const warning = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ info, warning }));
-const { acquireLock, describeHolder, lockName, lockOwner } = await import('../src/lock.js');
+const { acquireLock, describeHolder, lockName, lockOwner } = await import('../src/swarm/lock.js');
 
 function held(expires: string, owner = 'example/app run 7 job deploy'): SwarmObject {
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { migrateOutput, oneShotOutcomes } from '../src/oneshots.js';
+import { migrateOutput, oneShotOutcomes } from '../src/report/outputs.js';
 
 const done = (service: string, state: string, used: number, max?: number) => ({
   service: `todo_${service}`,

@@ -9,7 +9,7 @@ jest.unstable_mockModule('@actions/core', () => ({
   getState: (name: string) => process.env[`STATE_${name}`] ?? '',
 }));
 const { runPost } = await import('../src/post.js');
-const { createWorkDir } = await import('../src/workdir.js');
+const { createWorkDir } = await import('../src/runner/workdir.js');
 
 afterEach(() => {
   delete process.env.STATE_workDir;

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { describe, expect, test } from '@jest/globals';
-import '../src/shim.js';
+import '../src/ssh/shim.js';
 
 const encrypt = (key: crypto.CipherKey, iv: Buffer, text: string) => {
   const c = crypto.createCipheriv('aes-128-ctr', key, iv);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { readStackFile } from '../src/stackfile.js';
+import { readStackFile } from '../src/config/stackfile.js';
 
 /** The file's problem, or undefined when it is fine. */
 function checkStackFile(file: string, versionVariable: string, oneShot: string[]): string | undefined {

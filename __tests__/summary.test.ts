@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { renderInputProblems, renderSummary, type Report } from '../src/summary.js';
-import { judgeAcceptance } from '../src/acceptance.js';
+import { renderInputProblems, renderSummary, type Report } from '../src/report/summary.js';
+import { judgeAcceptance } from '../src/runner/acceptance.js';
 
 const base: Report = {
   mode: 'deploy',

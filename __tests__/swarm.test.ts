@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import { describe, expect, jest, test } from '@jest/globals';
-import type { DockerCli } from '../src/docker.js';
-import type { RunOptions, RunResult } from '../src/exec.js';
-import type { Engine, Service, Task } from '../src/engine.js';
+import type { DockerCli } from '../src/runner/docker.js';
+import type { RunOptions, RunResult } from '../src/runner/exec.js';
+import type { Engine, Service, Task } from '../src/swarm/engine.js';
 
 const info = jest.fn();
 const debug = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ info, debug }));
 const { deployStack, waitOneShot, stackServicesToWait, describeStack, stackServiceName } =
-  await import('../src/swarm.js');
+  await import('../src/swarm/stack.js');
 
 const recorded = (name: string) =>
   JSON.parse(fs.readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8')) as {

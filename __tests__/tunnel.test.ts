@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import ssh2 from 'ssh2';
-import { parseHostKeyPin } from '../src/hostkey.js';
-import { openTunnel, type Tunnel } from '../src/tunnel.js';
+import { parseHostKeyPin } from '../src/ssh/hostkey.js';
+import { openTunnel, type Tunnel } from '../src/ssh/tunnel.js';
 import { makeKey } from './sshkeys.js';
 
 // An ssh2 server standing in for sshd: each forwarded channel is handed to the running test, which

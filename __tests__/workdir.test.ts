@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
-import { createWorkDir, removeWorkDir } from '../src/workdir.js';
+import { createWorkDir, removeWorkDir } from '../src/runner/workdir.js';
 
 describe('work directory', () => {
   test('is private (0700) and removed whole', () => {

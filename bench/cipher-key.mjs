@@ -1,4 +1,4 @@
-// Why src/shim.ts reuses KeyObjects: the cost of one createDecipheriv, as ssh2 makes one per SSH
+// Why src/ssh/shim.ts reuses KeyObjects: the cost of one createDecipheriv, as ssh2 makes one per SSH
 // packet, from a key Buffer (converted on every call) against a KeyObject made once. Run it with the
 // Node the action runs on (bench/run.sh uses the sandbox's Node 24).
 import crypto from 'node:crypto';

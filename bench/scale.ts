@@ -1,14 +1,14 @@
 // Scale benchmark: what a convergence wait costs per poll for a stack of 1, 10 and 50 services. The
 // wait makes one service list and one task list call per poll, whatever the number of services; the
 // per-poll time is reported as a ratio to the 1-service stack's, measured in the same run.
-import '../src/shim.js';
+import '../src/ssh/shim.js';
 import { sandbox } from '../e2e/sandbox-env.mjs';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Engine } from '../src/engine.js';
-import { snapshotStack, waitConverged } from '../src/swarm.js';
+import { Engine } from '../src/swarm/engine.js';
+import { snapshotStack, waitConverged } from '../src/swarm/stack.js';
 
 const env = sandbox();
 const sizes = (process.env.BENCH_SIZES ?? '1,10,50').split(',').map(Number);

@@ -2,7 +2,7 @@
 // Short requests: Docker API /_ping on the manager's socket, a new connection each. Bulk: a 64 MB
 // answer from a local blob server on a Unix socket, so that the tunnel, not the source, sets the pace.
 // Every figure is a ratio against OpenSSH measured in the same round; the median over rounds is reported.
-import '../src/shim.js';
+import '../src/ssh/shim.js';
 import { sandbox } from '../e2e/sandbox-env.mjs';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { parseHostKeyPin } from '../src/hostkey.js';
-import { openTunnel } from '../src/tunnel.js';
+import { parseHostKeyPin } from '../src/ssh/hostkey.js';
+import { openTunnel } from '../src/ssh/tunnel.js';
 
 const env = sandbox();
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);

@@ -6,8 +6,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { parseHostKeyPin } from '../src/hostkey.js';
-import { openTunnel, type Tunnel } from '../src/tunnel.js';
+import { parseHostKeyPin } from '../src/ssh/hostkey.js';
+import { openTunnel, type Tunnel } from '../src/ssh/tunnel.js';
 import { sb } from './helpers.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tunnel-e2e-'));

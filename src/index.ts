@@ -1,7 +1,7 @@
-import './shim.js';
+import './ssh/shim.js';
 import { run } from './main.js';
 import { runPost } from './post.js';
-import { isPost } from './state.js';
+import { isPost } from './runner/state.js';
 
 if (isPost()) runPost();
 else await run();

@@ -1,15 +1,15 @@
 import * as core from '@actions/core';
-import { runAcceptance } from './acceptance.js';
-import { DockerCli } from './docker.js';
-import { deleteImagesTagged, dockerLogin, getRegistryAuth, promoteImage } from './ecr.js';
+import { runAcceptance } from './runner/acceptance.js';
+import { DockerCli } from './runner/docker.js';
+import { deleteImagesTagged, dockerLogin, getRegistryAuth, promoteImage } from './registry/ecr.js';
 import { context } from '@actions/github';
-import { PreviewFeedback, type DeploymentOutcome } from './github.js';
-import { Engine, type Service, type Task } from './engine.js';
-import { buildAndPush, imageName, pullExisting } from './image.js';
-import { InputError, readConfig, type Config } from './inputs.js';
-import { acquireLock, lockOwner, type Lock } from './lock.js';
-import { markMainStarted, saveWorkDir } from './state.js';
-import { removeSecrets, ensureSecrets } from './secrets.js';
+import { PreviewFeedback, type DeploymentOutcome } from './report/github.js';
+import { Engine, type Service, type Task } from './swarm/engine.js';
+import { buildAndPush, imageName, pullExisting } from './registry/image.js';
+import { InputError, readConfig, type Config } from './config/read.js';
+import { acquireLock, lockOwner, type Lock } from './swarm/lock.js';
+import { markMainStarted, saveWorkDir } from './runner/state.js';
+import { removeSecrets, ensureSecrets } from './swarm/secrets.js';
 import {
   renderInputProblems,
   renderPreviewComment,
@@ -17,7 +17,7 @@ import {
   Timeline,
   type ServiceResult,
   type Report,
-} from './summary.js';
+} from './report/summary.js';
 import {
   deployStack,
   describeStack,
@@ -31,11 +31,11 @@ import {
   type OneShotResult,
   type ServiceBefore,
   type Waited,
-} from './swarm.js';
-import { teardownStack } from './teardown.js';
-import { openTunnel, type Tunnel } from './tunnel.js';
-import { migrateOutput, oneShotOutcomes } from './oneshots.js';
-import { createWorkDir, removeWorkDir, type WorkDir } from './workdir.js';
+} from './swarm/stack.js';
+import { teardownStack } from './swarm/teardown.js';
+import { openTunnel, type Tunnel } from './ssh/tunnel.js';
+import { migrateOutput, oneShotOutcomes } from './report/outputs.js';
+import { createWorkDir, removeWorkDir, type WorkDir } from './runner/workdir.js';
 
 function maskSecrets(config: Config): void {
   for (const line of config.ssh.privateKey.split(/\r?\n/))

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
-import { workDir } from './state.js';
-import { removeWorkDir } from './workdir.js';
+import { workDir } from './runner/state.js';
+import { removeWorkDir } from './runner/workdir.js';
 
 /**
  * The post step runs whatever happened to main (failure, cancellation, a killed process): the

@@ -1,5 +1,5 @@
-import type { DockerCli } from './docker.js';
-import type { Config } from './inputs.js';
+import type { DockerCli } from '../runner/docker.js';
+import type { Config } from '../config/read.js';
 
 export function imageName(registry: string, repository: string, tag: string): string {
   return `${registry}/${repository}:${tag}`;

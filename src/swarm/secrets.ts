@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import * as core from '@actions/core';
 import type { Engine } from './engine.js';
-import type { StackSecret } from './inputs.js';
+import type { StackSecret } from '../config/read.js';
 
 /** Labels the Swarm secrets the action created, so that it only ever prunes or removes its own. */
 const SECRET_STACK_LABEL = 'com.github.ecr-swarm-deploy.stack';

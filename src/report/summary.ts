@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
-import type { AcceptanceReport } from './acceptance.js';
-import type { Mode } from './inputs.js';
-import type { ServiceRow } from './swarm.js';
-import type { TeardownResult } from './teardown.js';
+import type { AcceptanceReport } from '../runner/acceptance.js';
+import type { Mode } from '../config/read.js';
+import type { ServiceRow } from '../swarm/stack.js';
+import type { TeardownResult } from '../swarm/teardown.js';
 
 export interface Phase {
   name: string;

@@ -8,7 +8,7 @@ import {
   PutImageCommand,
   type Image,
 } from '@aws-sdk/client-ecr';
-import type { DockerCli } from './docker.js';
+import type { DockerCli } from '../runner/docker.js';
 
 export interface RegistryAuth {
   /** Registry host, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com */

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
-import type { DockerCli } from './docker.js';
+import type { DockerCli } from '../runner/docker.js';
 import type { Engine } from './engine.js';
 import { removeSecrets } from './secrets.js';
-import { POLL_MS, STACK_LABEL } from './swarm.js';
+import { POLL_MS, STACK_LABEL } from './stack.js';
 
 export interface TeardownResult {
   /** False when there was nothing of the stack to remove. */

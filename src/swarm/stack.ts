@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
-import type { DockerCli } from './docker.js';
+import type { DockerCli } from '../runner/docker.js';
 import type { Engine, Service, Task } from './engine.js';
 import {
   isJob,

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 // ssh2 is CommonJS: a default import works under Node's native ESM as well as in the bundle.
 import ssh2 from 'ssh2';
-import { parseHostKeyPin, type HostKeyPin } from './hostkey.js';
-import { versionedSecretName } from './secrets.js';
+import { parseHostKeyPin, type HostKeyPin } from '../ssh/hostkey.js';
+import { versionedSecretName } from '../swarm/secrets.js';
 import { readStackFile } from './stackfile.js';
 
 export interface SshConfig {
