@@ -4,7 +4,7 @@ import type { Engine, SwarmObject } from '../src/swarm/engine.js';
 const info = jest.fn();
 const warning = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ info, warning }));
-const { acquireLock, describeHolder, lockName, lockOwner } = await import('../src/swarm/lock.js');
+const { acquireLock, describeHolder, lockOwner } = await import('../src/swarm/lock.js');
 
 function held(expires: string, owner = 'example/app run 7 job deploy'): SwarmObject {
   return {
@@ -37,14 +37,7 @@ function fakeEngine(existing?: SwarmObject) {
   return engine;
 }
 
-describe('lock naming', () => {
-  test('names fit Swarm’s 64 characters', () => {
-    expect(lockName('todobackend')).toBe('ecr-swarm-deploy-lock.todobackend');
-    const long = lockName('x'.repeat(63));
-    expect(long.length).toBeLessThanOrEqual(64);
-    expect(long).not.toBe(lockName('y'.repeat(63)));
-  });
-
+describe('lock owner', () => {
   test('the owner names the repository, run, job and commit', () => {
     const owner = lockOwner({
       GITHUB_REPOSITORY: 'acme/app',

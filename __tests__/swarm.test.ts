@@ -7,7 +7,7 @@ import type { Engine, Service, Task } from '../src/swarm/engine.js';
 const info = jest.fn();
 const debug = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ info, debug }));
-const { deployStack, waitOneShot, stackServicesToWait, describeStack, stackServiceName } =
+const { deployStack, waitOneShot, stackServicesToWait, describeStack } =
   await import('../src/swarm/stack.js');
 
 const recorded = (name: string) =>
@@ -136,10 +136,6 @@ describe('stack listing', () => {
         update: 'completed',
       },
     ]);
-  });
-
-  test('stack service names', () => {
-    expect(stackServiceName('todobackend', 'migrate')).toBe('todobackend_migrate');
   });
 });
 

@@ -24,7 +24,6 @@ import {
   forceUnchanged,
   stackServicesToWait,
   snapshotStack,
-  stackServiceName,
   waitConverged,
   waitOneShot,
   rollbackStack,
@@ -35,6 +34,7 @@ import {
 import { teardownStack } from './swarm/teardown.js';
 import { openTunnel, type Tunnel } from './ssh/tunnel.js';
 import { migrateOutput, oneShotOutcomes } from './report/outputs.js';
+import { previewTagPrefix, stackServiceName } from './naming.js';
 import { createWorkDir, removeWorkDir, type WorkDir } from './runner/workdir.js';
 
 function maskSecrets(config: Config): void {
@@ -365,7 +365,7 @@ async function teardown(config: Config, work: WorkDir, report: Report, held: Hel
   );
   if (!report.teardown.existed) core.notice(`There is no stack ${config.stackName}: nothing to tear down`);
   if (config.deleteImages) {
-    const prefix = `pr-${config.preview!.number}-`;
+    const prefix = previewTagPrefix(config.preview!.number);
     const deleted = await timeline.phase('Delete images', () =>
       deleteImagesTagged(config.awsRegion, config.repository, prefix),
     );

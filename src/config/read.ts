@@ -5,6 +5,7 @@ import ssh2 from 'ssh2';
 import { parseHostKeyPin, type HostKeyPin } from '../ssh/hostkey.js';
 import { versionedSecretName } from '../swarm/secrets.js';
 import { readStackFile } from './stackfile.js';
+import { previewStackName, previewTagPrefix, SWARM_NAME_MAX } from '../naming.js';
 
 export interface SshConfig {
   host: string;
@@ -120,8 +121,6 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
 };
 
 const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
-/** The longest name Swarm accepts for a secret. */
-const SWARM_NAME_MAX = 64;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ECR_REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -314,7 +313,7 @@ export function readConfig(
       problems.push(`sha "${sha}" is not a commit SHA: set sha (default: github.sha) or image-tag`);
     } else {
       // Preview tags carry the pull request number, so a teardown deletes only that pull request's images.
-      tag = preview ? `pr-${preview.number}-${shaTag}` : shaTag;
+      tag = preview ? `${previewTagPrefix(preview.number)}${shaTag}` : shaTag;
     }
   }
   if (tag && !DOCKER_TAG.test(tag)) problems.push(`image-tag "${tag}" is not a valid Docker tag`);
@@ -407,7 +406,7 @@ export function readConfig(
     problems.push(`remote-docker-socket must be an absolute path, not "${remoteSocket}"`);
 
   const baseStack = required('stack-name', 'the Swarm stack to deploy, e.g. todobackend');
-  const stackName = preview ? `${baseStack}-pr-${preview.number}` : baseStack;
+  const stackName = preview ? previewStackName(baseStack, preview.number) : baseStack;
   if (baseStack && !STACK_NAME.test(stackName)) {
     problems.push(
       `stack-name "${stackName}" is not valid: letters, digits, _ . - (starting with a letter or digit), at most 63 characters`,

@@ -1,15 +1,11 @@
 import * as core from '@actions/core';
 import { context, getOctokit } from '@actions/github';
+import { commentMarker } from '../naming.js';
 
 type Octokit = ReturnType<typeof getOctokit>;
 /** How a preview run ended: error is a cancelled run. */
 export type DeploymentOutcome = 'success' | 'failure' | 'error';
 type DeploymentState = DeploymentOutcome | 'in_progress' | 'inactive';
-
-/** Marks the action's own comment on a pull request, so it is updated instead of posted again. */
-function commentMarker(stack: string): string {
-  return `<!-- ecr-swarm-deploy preview ${stack} -->`;
-}
 
 /**
  * A pull request preview's GitHub Deployment and its sticky comment. GitHub problems never fail

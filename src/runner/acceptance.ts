@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Parser, type FinalResults, type Result } from 'tap-parser';
 import type { DockerCli } from './docker.js';
+import { acceptanceContainerName } from '../naming.js';
 
 export interface TestCase {
   id: number;
@@ -65,7 +66,7 @@ export async function runAcceptance(
   extraArgs: string[],
   timeoutSeconds: number,
 ): Promise<AcceptanceReport> {
-  const name = `ecr-swarm-deploy-acceptance-${randomBytes(4).toString('hex')}`;
+  const name = acceptanceContainerName(randomBytes(4).toString('hex'));
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { WORK_DIR_PREFIX } from '../naming.js';
 
 export interface WorkDir {
   root: string;
@@ -10,11 +11,9 @@ export interface WorkDir {
   tunnel: string;
 }
 
-const PREFIX = 'ecr-swarm-deploy-';
-
 /** A private (0700) directory under RUNNER_TEMP for credentials and the tunnel socket. */
 export function createWorkDir(base = process.env.RUNNER_TEMP || os.tmpdir()): WorkDir {
-  const root = fs.mkdtempSync(path.join(base, PREFIX));
+  const root = fs.mkdtempSync(path.join(base, WORK_DIR_PREFIX));
   fs.chmodSync(root, 0o700);
   const dockerConfig = path.join(root, 'docker-config');
   const tunnel = path.join(root, 'tunnel');
@@ -25,7 +24,7 @@ export function createWorkDir(base = process.env.RUNNER_TEMP || os.tmpdir()): Wo
 
 /** Removes a work directory made by createWorkDir; refuses any other path. */
 export function removeWorkDir(root: string): boolean {
-  if (!root || !path.basename(root).startsWith(PREFIX) || !fs.existsSync(root)) return false;
+  if (!root || !path.basename(root).startsWith(WORK_DIR_PREFIX) || !fs.existsSync(root)) return false;
   fs.rmSync(root, { recursive: true, force: true });
   return true;
 }

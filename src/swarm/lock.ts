@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as core from '@actions/core';
 import type { Engine, SwarmObject } from './engine.js';
+import { LABELS, lockName } from '../naming.js';
 
 /**
  * A per-stack deploy lock held on the manager: a Swarm config, whose creation is atomic. It names its
@@ -12,17 +13,7 @@ export interface Lock {
   release(): Promise<void>;
 }
 
-const LABEL_OWNER = 'com.github.ecr-swarm-deploy.owner';
-const LABEL_EXPIRES = 'com.github.ecr-swarm-deploy.expires';
 const POLL_MS = 2000;
-
-/** Config names are limited to 64 characters: long stack names are hashed. */
-export function lockName(stack: string): string {
-  const name = `ecr-swarm-deploy-lock.${stack}`;
-  return name.length <= 64
-    ? name
-    : `ecr-swarm-deploy-lock.${createHash('sha256').update(stack).digest('hex').slice(0, 32)}`;
-}
 
 /** Who this run is, for whoever finds the lock taken. */
 export function lockOwner(env: NodeJS.ProcessEnv = process.env): string {
@@ -40,8 +31,8 @@ export function lockOwner(env: NodeJS.ProcessEnv = process.env): string {
 /** What the lock's labels say about its holder; expired when its expiry is past. */
 export function describeHolder(config: SwarmObject, now: number): { holder: string; expired: boolean } {
   const labels = config.Spec.Labels ?? {};
-  const expires = Date.parse(labels[LABEL_EXPIRES] ?? '');
-  const holder = `${labels[LABEL_OWNER] ?? 'an unknown run'}, since ${config.CreatedAt}, until ${labels[LABEL_EXPIRES] ?? '?'}`;
+  const expires = Date.parse(labels[LABELS.lockExpires] ?? '');
+  const holder = `${labels[LABELS.lockOwner] ?? 'an unknown run'}, since ${config.CreatedAt}, until ${labels[LABELS.lockExpires] ?? '?'}`;
   return { holder, expired: Number.isNaN(expires) || expires <= now };
 }
 
@@ -61,7 +52,11 @@ export async function acquireLock(
   let said = '';
   for (;;) {
     const expires = new Date(Date.now() + holdSeconds * 1000).toISOString();
-    const labels = { [LABEL_OWNER]: owner, [LABEL_EXPIRES]: expires, nonce: randomBytes(8).toString('hex') };
+    const labels = {
+      [LABELS.lockOwner]: owner,
+      [LABELS.lockExpires]: expires,
+      nonce: randomBytes(8).toString('hex'),
+    };
     const id = await engine.createObject('configs', name, labels, `${owner}\n`);
     if (id) {
       core.info(`Holding the deploy lock of stack ${stack} (${name}) until ${expires}`);

@@ -2,9 +2,7 @@ import crypto from 'node:crypto';
 import * as core from '@actions/core';
 import type { Engine } from './engine.js';
 import type { StackSecret } from '../config/read.js';
-
-/** Labels the Swarm secrets the action created, so that it only ever prunes or removes its own. */
-const SECRET_STACK_LABEL = 'com.github.ecr-swarm-deploy.stack';
+import { LABELS } from '../naming.js';
 
 /** The stack file variable that carries a secret's Swarm name: secret_key -> SECRET_KEY_SECRET. */
 export function secretVariable(name: string): string {
@@ -41,7 +39,7 @@ export async function ensureSecrets(
     const created = await engine.createObject(
       'secrets',
       name,
-      { [SECRET_STACK_LABEL]: stack, 'com.github.ecr-swarm-deploy.secret': secret.name },
+      { [LABELS.secretStack]: stack, [LABELS.secretName]: secret.name },
       secret.value,
     );
     core.info(created ? `Created secret ${name}` : `Secret ${name} exists already`);
@@ -56,7 +54,7 @@ export async function ensureSecrets(
  */
 export async function removeSecrets(engine: Engine, stack: string, keep: string[] = []): Promise<string[]> {
   const removed: string[] = [];
-  const own = await engine.listObjects('secrets', { label: [`${SECRET_STACK_LABEL}=${stack}`] });
+  const own = await engine.listObjects('secrets', { label: [`${LABELS.secretStack}=${stack}`] });
   for (const s of own.filter((o) => !keep.includes(o.Spec.Name))) {
     try {
       if (await engine.remove('secrets', s.ID)) removed.push(s.Spec.Name);

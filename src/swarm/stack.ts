@@ -13,15 +13,11 @@ import {
   type ConvergeVerdict,
   type OneShotVerdict,
 } from './judge.js';
+import { stackFilter, stackServiceName } from '../naming.js';
 
-export const STACK_LABEL = 'com.docker.stack.namespace';
 export const POLL_MS = 250;
 /** How long the tasks of a newly created service must stay running (docker service create waits 5 s). */
 const NEW_SERVICE_STABLE_MS = 5000;
-
-export function stackServiceName(stack: string, service: string): string {
-  return `${stack}_${service}`;
-}
 
 /** What the deploy is judged against: each service of the stack as it was before. */
 export interface ServiceBefore {
@@ -47,7 +43,7 @@ function isLongRunning(service: Service, oneShot: string[]): boolean {
 
 /** The stack's services before the deploy (one API call), keyed by name. */
 export async function snapshotStack(engine: Engine, stack: string): Promise<Map<string, ServiceBefore>> {
-  const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
+  const services = await engine.listServices(stackFilter(stack));
   return new Map(
     services.map((s) => [s.Spec.Name, { run: runIdentity(s), updateStartedAt: s.UpdateStatus?.StartedAt }]),
   );
@@ -193,7 +189,7 @@ export async function stackServicesToWait(
   inFile: string[],
   oneShot: string[],
 ): Promise<{ longRunning: string[]; leftover: string[] }> {
-  const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
+  const services = await engine.listServices(stackFilter(stack));
   const defined = new Set(inFile.map((name) => stackServiceName(stack, name)));
   const names = (list: Service[]) => list.map((s) => s.Spec.Name).sort();
   return {
@@ -265,7 +261,7 @@ export async function rollbackStack(
   oneShot: string[],
   timeoutSeconds: number,
 ): Promise<Waited<ConvergeVerdict>[]> {
-  const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
+  const services = await engine.listServices(stackFilter(stack));
   const changed = services.filter((s) => isLongRunning(s, oneShot) && changedByDeploy(s, before));
   if (changed.length === 0) return [];
   const startedBefore = new Map(changed.map((s) => [s.Spec.Name, s.UpdateStatus?.StartedAt]));
@@ -302,7 +298,7 @@ export async function describeStack(
   { oneShot = [], inFile }: { oneShot?: string[]; inFile?: string[] } = {},
 ): Promise<ServiceRow[]> {
   const defined = inFile && new Set(inFile.map((name) => stackServiceName(stack, name)));
-  const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
+  const services = await engine.listServices(stackFilter(stack));
   const tasks = await engine.listTasks({ service: services.map((s) => s.ID) });
   return services
     .map((s) => {

@@ -3,7 +3,8 @@ import * as core from '@actions/core';
 import type { DockerCli } from '../runner/docker.js';
 import type { Engine } from './engine.js';
 import { removeSecrets } from './secrets.js';
-import { POLL_MS, STACK_LABEL } from './stack.js';
+import { POLL_MS } from './stack.js';
+import { stackFilter } from '../naming.js';
 
 export interface TeardownResult {
   /** False when there was nothing of the stack to remove. */
@@ -28,7 +29,7 @@ export async function teardownStack(
   stack: string,
   timeoutSeconds: number,
 ): Promise<TeardownResult> {
-  const label = { label: [`${STACK_LABEL}=${stack}`] };
+  const label = stackFilter(stack);
   const services = await engine.listServices(label);
   const serviceIds = new Set(services.map((s) => s.ID));
   const managerNode = await engine.nodeId();

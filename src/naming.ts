@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+
+/** Every name the action derives or recognises: one home for each naming rule. */
+
+/** What the action's own objects and files are called after. */
+const PREFIX = 'ecr-swarm-deploy';
+
+/** The label docker stack deploy gives every object of a stack. */
+export const STACK_LABEL = 'com.docker.stack.namespace';
+
+/** Engine API filters for the objects of a stack. */
+export function stackFilter(stack: string): { label: string[] } {
+  return { label: [`${STACK_LABEL}=${stack}`] };
+}
+
+/** A stack's service as Swarm names it. */
+export function stackServiceName(stack: string, service: string): string {
+  return `${stack}_${service}`;
+}
+
+/** A pull request's preview stack. */
+export function previewStackName(base: string, pr: number): string {
+  return `${base}-pr-${pr}`;
+}
+
+/** The start of a preview's image tags: a teardown deletes only that pull request's images. */
+export function previewTagPrefix(pr: number): string {
+  return `pr-${pr}-`;
+}
+
+/** Labels on the Swarm objects the action makes (its secrets, its lock). */
+export const LABELS = {
+  secretStack: `com.github.${PREFIX}.stack`,
+  secretName: `com.github.${PREFIX}.secret`,
+  lockOwner: `com.github.${PREFIX}.owner`,
+  lockExpires: `com.github.${PREFIX}.expires`,
+} as const;
+
+/** Swarm limits object names (configs, secrets) to 64 characters. */
+export const SWARM_NAME_MAX = 64;
+
+/** The deploy lock of a stack: a Swarm config; a stack name too long for one is hashed. */
+export function lockName(stack: string): string {
+  const name = `${PREFIX}-lock.${stack}`;
+  return name.length <= SWARM_NAME_MAX
+    ? name
+    : `${PREFIX}-lock.${createHash('sha256').update(stack).digest('hex').slice(0, 32)}`;
+}
+
+/** The private work directories under RUNNER_TEMP start with this. */
+export const WORK_DIR_PREFIX = `${PREFIX}-`;
+
+/** The acceptance test container of a run. */
+export function acceptanceContainerName(suffix: string): string {
+  return `${PREFIX}-acceptance-${suffix}`;
+}
+
+/** Marks the action's own comment on a pull request, so it is updated instead of posted again. */
+export function commentMarker(stack: string): string {
+  return `<!-- ${PREFIX} preview ${stack} -->`;
+}
