@@ -14,7 +14,6 @@ import {
   renderInputProblems,
   renderPreviewComment,
   renderSummary,
-  Timeline,
   type ServiceResult,
   type Report,
 } from './report/summary.js';
@@ -34,6 +33,7 @@ import {
 import { teardownStack } from './swarm/teardown.js';
 import { openTunnel, type Tunnel } from './ssh/tunnel.js';
 import { migrateOutput, oneShotOutcomes } from './report/outputs.js';
+import { Timeline } from './timeline.js';
 import { previewTagPrefix, stackServiceName } from './naming.js';
 import { createWorkDir, removeWorkDir, type WorkDir } from './runner/workdir.js';
 
