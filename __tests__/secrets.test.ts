@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { secretVariable, versionedSecretName } from '../src/swarm/secrets.js';
+import { secretVariable, versionedSecretName } from '../src/naming.js';
 
 describe('stack secrets', () => {
   const secret = { name: 'secret_key', env: 'APP_SECRET_KEY', value: 'hunter2' };

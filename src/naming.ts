@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /** Every name the action derives or recognises: one home for each naming rule. */
 
@@ -58,4 +58,26 @@ export function acceptanceContainerName(suffix: string): string {
 /** Marks the action's own comment on a pull request, so it is updated instead of posted again. */
 export function commentMarker(stack: string): string {
   return `<!-- ${PREFIX} preview ${stack} -->`;
+}
+
+/** The stack file variable that carries a secret's Swarm name: secret_key -> SECRET_KEY_SECRET. */
+export function secretVariable(name: string): string {
+  return `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_SECRET`;
+}
+
+/**
+ * Swarm secrets cannot change, so each value gets a name of its own. The version is keyed with the
+ * deploy key rather than a plain hash of the value: secret names appear in public logs, and a bare
+ * hash of a short password could be guessed offline.
+ */
+export function versionedSecretName(
+  stack: string,
+  secret: { name: string; value: string },
+  key: string,
+): string {
+  const version = createHmac('sha256', key)
+    .update(`${stack}\0${secret.name}\0${secret.value}`)
+    .digest('hex')
+    .slice(0, 12);
+  return `${stack}_${secret.name}_${version}`;
 }

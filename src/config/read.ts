@@ -3,9 +3,9 @@ import path from 'node:path';
 // ssh2 is CommonJS: a default import works under Node's native ESM as well as in the bundle.
 import ssh2 from 'ssh2';
 import { parseHostKeyPin, type HostKeyPin } from '../ssh/hostkey.js';
-import { versionedSecretName } from '../swarm/secrets.js';
+
 import { readStackFile } from './stackfile.js';
-import { previewStackName, previewTagPrefix, SWARM_NAME_MAX } from '../naming.js';
+import { previewStackName, previewTagPrefix, SWARM_NAME_MAX, versionedSecretName } from '../naming.js';
 
 export interface SshConfig {
   host: string;

@@ -1,27 +1,7 @@
-import crypto from 'node:crypto';
 import * as core from '@actions/core';
 import type { Engine } from './engine.js';
 import type { StackSecret } from '../config/read.js';
-import { LABELS } from '../naming.js';
-
-/** The stack file variable that carries a secret's Swarm name: secret_key -> SECRET_KEY_SECRET. */
-export function secretVariable(name: string): string {
-  return `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_SECRET`;
-}
-
-/**
- * Swarm secrets cannot change, so each value gets a name of its own. The version is keyed with the
- * deploy key rather than a plain hash of the value: secret names appear in public logs, and a bare
- * hash of a short password could be guessed offline.
- */
-export function versionedSecretName(stack: string, secret: StackSecret, key: string): string {
-  const version = crypto
-    .createHmac('sha256', key)
-    .update(`${stack}\0${secret.name}\0${secret.value}`)
-    .digest('hex')
-    .slice(0, 12);
-  return `${stack}_${secret.name}_${version}`;
-}
+import { LABELS, secretVariable, versionedSecretName } from '../naming.js';
 
 /**
  * Creates each secret's current version unless it exists; returns the stack file variables that
