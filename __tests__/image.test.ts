@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { buildArgs, digestOf, imageName } from '../src/registry/image.js';
-import type { Config } from '../src/config/read.js';
+import type { ImageConfig as Config } from '../src/config/index.js';
 
 const base = { context: '.', buildArgs: [] as string[] } as unknown as Config;
 

@@ -1,12 +1,12 @@
 import type { DockerCli } from '../runner/docker.js';
-import type { Config } from '../config/read.js';
+import type { ImageConfig } from '../config/index.js';
 
 export function imageName(registry: string, repository: string, tag: string): string {
   return `${registry}/${repository}:${tag}`;
 }
 
 /** docker build arguments for the configured context, Dockerfile, build args, target and tags. */
-export function buildArgs(config: Config, refs: string[]): string[] {
+export function buildArgs(config: ImageConfig, refs: string[]): string[] {
   const args = ['build'];
   for (const ref of refs) args.push('--tag', ref);
   if (config.dockerfile) args.push('--file', config.dockerfile);
@@ -25,7 +25,7 @@ export function digestOf(repoDigests: string[], repo: string): string | undefine
 /** Builds and pushes every tag; returns the pushed digest. */
 export async function buildAndPush(
   docker: DockerCli,
-  config: Config,
+  config: ImageConfig,
   repo: string,
   refs: string[],
 ): Promise<string> {

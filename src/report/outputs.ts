@@ -1,4 +1,4 @@
-import type { ServiceResult } from './summary.js';
+import type { Report, ServiceResult } from './summary.js';
 
 export type OneShotState = 'complete' | 'failed' | 'timed-out' | 'not-run';
 
@@ -46,4 +46,44 @@ export function migrateOutput(outcomes: Record<string, OneShotOutcome>): string 
   if (own) return own.result;
   const states = names.map((n) => outcomes[n].result);
   return (['failed', 'timed-out', 'not-run'] as const).find((s) => states.includes(s)) ?? 'complete';
+}
+
+/**
+ * Every output of the step, from the run's record: what it deployed (once the registry was known),
+ * the tests' counts, the one-shots' outcomes, and a preview's Deployment.
+ */
+export function stepOutputs(
+  report: Report,
+  oneShotNames: string[],
+  deploymentId?: number,
+): Record<string, string> {
+  const outcomes = oneShotOutcomes(
+    report.stack ?? '',
+    oneShotNames,
+    report.oneShots,
+    report.oneShotsTimedOut ?? false,
+  );
+  const outputs: Record<string, string | number | undefined> = {
+    ...(report.image
+      ? {
+          image: report.image,
+          tag: report.tag,
+          registry: report.registry,
+          stack: report.stack,
+          url: report.url,
+        }
+      : {}),
+    digest: report.digest,
+    'promoted-tags': report.promoted?.join(','),
+    'tests-passed': report.acceptance?.passed,
+    'tests-failed': report.acceptance?.failed,
+    migrate: migrateOutput(outcomes),
+    'one-shots': JSON.stringify(outcomes),
+    'deployment-id': deploymentId,
+  };
+  return Object.fromEntries(
+    Object.entries(outputs)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)]),
+  );
 }

@@ -1,5 +1,5 @@
 import type { AcceptanceReport } from '../runner/acceptance.js';
-import type { Mode } from '../config/read.js';
+import type { Mode } from '../config/index.js';
 import type { ServiceRow } from '../swarm/stack.js';
 import type { Phase } from '../timeline.js';
 import type { TeardownResult } from '../swarm/teardown.js';
@@ -25,6 +25,9 @@ export interface Report {
   phases: Phase[];
   stack?: string;
   image?: string;
+  tag?: string;
+  /** The ECR registry host. */
+  registry?: string;
   digest?: string;
   url?: string;
   services: ServiceRow[];

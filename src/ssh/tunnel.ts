@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import * as core from '@actions/core';
 import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { fingerprint, hostKeyAllowed, type HostKeyPin } from './hostkey.js';
-import type { SshConfig } from '../config/read.js';
+import type { SshConfig } from '../config/index.js';
 
 export interface Tunnel {
   /** The local end: a Unix socket in a private directory, forwarded to the manager's Docker socket. */

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import type { Engine } from './engine.js';
-import type { StackSecret } from '../config/read.js';
+import type { StackSecret } from '../config/index.js';
 import { LABELS, secretVariable, versionedSecretName } from '../naming.js';
 
 /**

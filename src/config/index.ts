@@ -1,0 +1,107 @@
+import { readAcceptance, readAppUrl } from './acceptance.js';
+import { readImage, readRepository, readSha, isSha } from './image.js';
+import { InputError, Inputs, type InputReader } from './inputs.js';
+import { readPullRequest, type PullRequestEvent } from './pull-request.js';
+import { readSsh } from './ssh.js';
+import { readStackFileInputs, readStackName, readStackSecrets } from './stack.js';
+import { MODES, type Config, type Mode } from './types.js';
+
+export { INPUT_DEFAULTS, InputError, splitArgs, type InputReader } from './inputs.js';
+export type * from './types.js';
+
+/**
+ * Reads and validates every input into the Config of the run's mode. Nothing here has side effects
+ * besides reading the stack file, so a bad input stops the run before anything is touched; every
+ * problem is reported at once.
+ */
+export function readConfig(
+  input: InputReader,
+  env: NodeJS.ProcessEnv = process.env,
+  /** The workflow's event payload (@actions/github reads it once, as context.payload). */
+  event: Record<string, unknown> = {},
+): Config {
+  const inputs = new Inputs(input);
+  const modeText = inputs.get('mode');
+  const mode: Mode = MODES.find((m) => m === modeText) ?? 'deploy';
+  if (mode !== modeText) inputs.problem(`mode must be one of ${MODES.join(', ')}, not "${modeText}"`);
+  const config =
+    mode === 'teardown' ? readTeardown(inputs, env, event) : readRollout(inputs, mode, env, event);
+  if (inputs.problems.length > 0) throw new InputError(inputs.problems);
+  return config as Config;
+}
+
+// A pull request is undefined only together with a problem, which throws above.
+
+function readTeardown(inputs: Inputs, env: NodeJS.ProcessEnv, event: Record<string, unknown>) {
+  const deleteImages = inputs.bool('delete-images');
+  const repository = readRepository(inputs, deleteImages);
+  const pullRequest = event.pull_request as PullRequestEvent | undefined;
+  const preview = readPullRequest(inputs, 'teardown', pullRequest);
+  const sha = readSha(inputs, env, preview ? pullRequest?.head?.sha : undefined);
+  const ssh = readSsh(inputs);
+  const stackName = readStackName(inputs, preview);
+  readStackSecrets(inputs, env, stackName, false);
+  const appUrl = readAppUrl(inputs, stackName, preview);
+  return {
+    mode: 'teardown' as const,
+    sha: isSha(sha) ? sha : '',
+    preview: preview!,
+    awsRegion: inputs.get('aws-region') || undefined,
+    repository,
+    ssh: { ...ssh, reconnectTimeout: inputs.seconds('ssh-reconnect-timeout') },
+    stackName,
+    appUrl,
+    convergeTimeout: inputs.seconds('converge-timeout'),
+    lockTimeout: inputs.seconds('lock-timeout', true),
+    githubToken: inputs.get('github-token'),
+    deleteImages,
+  };
+}
+
+function readRollout(
+  inputs: Inputs,
+  mode: Exclude<Mode, 'teardown'>,
+  env: NodeJS.ProcessEnv,
+  event: Record<string, unknown>,
+) {
+  if (inputs.bool('delete-images')) inputs.problem('delete-images only applies to mode: teardown; remove it');
+  const repository = readRepository(inputs, true);
+  const pullRequest = event.pull_request as PullRequestEvent | undefined;
+  const preview = readPullRequest(inputs, mode, pullRequest);
+  const sha = readSha(inputs, env, preview ? pullRequest?.head?.sha : undefined);
+  const release = {
+    releaseTag: (event.release as { tag_name?: string } | undefined)?.tag_name,
+    ref: env.GITHUB_REF,
+  };
+  const { sourceTag, ...image } = readImage(inputs, mode, sha, preview, release);
+  const ssh = readSsh(inputs);
+  const stackName = readStackName(inputs, preview);
+  const stack = readStackFileInputs(inputs);
+  const stackSecrets = readStackSecrets(inputs, env, stackName, true);
+  const appUrl = readAppUrl(inputs, stackName, preview);
+  const { acceptance } = readAcceptance(inputs, appUrl);
+  return {
+    mode,
+    sha: isSha(sha) ? sha : '',
+    ...(mode === 'preview' ? { preview: preview! } : {}),
+    ...(mode === 'promote' ? { sourceTag: sourceTag! } : {}),
+    awsRegion: inputs.get('aws-region') || undefined,
+    repository,
+    ...image,
+    ssh: { ...ssh, reconnectTimeout: inputs.seconds('ssh-reconnect-timeout') },
+    stackName,
+    ...stack,
+    stackSecrets,
+    oneShotTimeout: inputs.seconds('one-shot-timeout'),
+    convergeTimeout: inputs.seconds('converge-timeout'),
+    acceptance,
+    appUrl,
+    acceptanceCommand: inputs.words('acceptance-command'),
+    acceptanceArgs: inputs.words('acceptance-args'),
+    acceptanceTimeout: inputs.seconds('acceptance-timeout'),
+    lockTimeout: inputs.seconds('lock-timeout', true),
+    rollbackOnFailure: inputs.bool('rollback-on-failure'),
+    prune: inputs.bool('prune'),
+    githubToken: inputs.get('github-token'),
+  };
+}

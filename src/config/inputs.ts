@@ -1,0 +1,169 @@
+/** Reading inputs: action.yml's defaults, the parsing of each kind of value, and the problems found. */
+
+export type InputReader = (name: string) => string;
+
+/**
+ * action.yml's defaults (a unit test holds the two equal). The runner sets every one of them as an
+ * input, so no rule may read an input that has a default as "given by the user"; the code falls back
+ * to them only when a user passes an empty value. github-token's default is an expression: empty
+ * means no token.
+ */
+export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
+  mode: 'deploy',
+  'tag-format': 'short',
+  build: 'true',
+  context: '.',
+  'ssh-port': '22',
+  'ssh-user': 'docker',
+  'ssh-jump-port': '22',
+  'ssh-reconnect-timeout': '60',
+  'remote-docker-socket': '/var/run/docker.sock',
+  'stack-file': 'stack.yml',
+  'version-variable': 'APP_VERSION',
+  'one-shot-services': 'migrate',
+  'one-shot-timeout': '600',
+  'converge-timeout': '300',
+  acceptance: 'true',
+  'acceptance-command': 'bats /app/src/acceptance.bats',
+  'acceptance-timeout': '600',
+  'lock-timeout': '600',
+  'rollback-on-failure': 'false',
+  prune: 'false',
+  'preview-port-base': '20000',
+  'delete-images': 'false',
+};
+
+/** Thrown for bad inputs: one line per problem, each naming the input and the fix. */
+export class InputError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(
+      problems.length === 1
+        ? problems[0]
+        : `${problems.length} inputs need fixing:\n${problems.map((p) => `- ${p}`).join('\n')}`,
+    );
+    this.name = 'InputError';
+  }
+}
+
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Splits a command line into words; single and double quotes group, backslash escapes. */
+export function splitArgs(text: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < text.length) word += text[++i];
+      else word += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < text.length) {
+      word += text[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (quote) throw new Error(`has an unclosed ${quote}`);
+  if (inWord) words.push(word);
+  return words;
+}
+
+/**
+ * The inputs of a run, each read as its kind of value (falling back to action.yml's default when
+ * empty); every problem is collected, so that all are reported at once.
+ */
+export class Inputs {
+  readonly problems: string[] = [];
+
+  constructor(private readonly input: InputReader) {}
+
+  problem(text: string): void {
+    this.problems.push(text);
+  }
+
+  /** The input as given, untrimmed (keys, known_hosts, multi-line lists). */
+  raw(name: string): string {
+    return this.input(name);
+  }
+
+  /** The input, or action.yml's default when it is empty. */
+  get(name: string): string {
+    return this.input(name).trim() || (INPUT_DEFAULTS[name] ?? '');
+  }
+
+  required(name: string, hint: string): string {
+    const v = this.get(name);
+    if (!v) this.problem(`${name} is required: ${hint}`);
+    return v;
+  }
+
+  bool(name: string): boolean {
+    const v = this.get(name).toLowerCase();
+    if (['true', 'yes', '1'].includes(v)) return true;
+    if (['false', 'no', '0'].includes(v)) return false;
+    this.problem(`${name} must be true or false, not "${this.get(name)}"`);
+    return false;
+  }
+
+  seconds(name: string, allowZero = false): number {
+    const v = this.get(name);
+    const m = /^(\d+)(s|m)?$/.exec(v);
+    if (!m || (Number(m[1]) === 0 && !allowZero)) {
+      const what = allowZero ? 'a number of seconds' : 'a positive number of seconds';
+      this.problem(`${name} must be ${what} (e.g. 300, or 5m), not "${v}"`);
+      return 0;
+    }
+    return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+  }
+
+  words(name: string): string[] {
+    try {
+      return splitArgs(this.get(name));
+    } catch (e) {
+      this.problem(`${name} ${(e as Error).message}; quote each word at most once`);
+      return [];
+    }
+  }
+
+  /** Comma or newline separated. */
+  list(name: string): string[] {
+    return this.get(name)
+      .split(/[\n,]/)
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+
+  /** One per line; blank lines and # comments left out. */
+  lines(name: string): string[] {
+    return this.input(name)
+      .split(/\r?\n/)
+      .map((s) => s.trim())
+      .filter((s) => s && !s.startsWith('#'));
+  }
+
+  /** NAME=VALUE lines. */
+  assignments(name: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const line of this.lines(name)) {
+      const eq = line.indexOf('=');
+      const key = eq > 0 ? line.slice(0, eq).trim() : '';
+      if (!ENV_NAME.test(key)) {
+        this.problem(`${name}: "${line}" is not NAME=VALUE (one per line)`);
+        continue;
+      }
+      out[key] = line.slice(eq + 1).trim();
+    }
+    return out;
+  }
+}

@@ -1,0 +1,68 @@
+import { previewStackName, SWARM_NAME_MAX, versionedSecretName } from '../naming.js';
+import { ENV_NAME, type Inputs } from './inputs.js';
+import { readStackFile } from './stackfile.js';
+import type { PullRequest, StackSecret } from './types.js';
+
+const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+const SECRET_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/** The stack's name: stack-name, or a preview's NAME-pr-N. */
+export function readStackName(inputs: Inputs, preview: PullRequest | undefined): string {
+  const base = inputs.required('stack-name', 'the Swarm stack to deploy, e.g. todobackend');
+  const stackName = preview ? previewStackName(base, preview.number) : base;
+  if (base && !STACK_NAME.test(stackName)) {
+    inputs.problem(
+      `stack-name "${stackName}" is not valid: letters, digits, _ . - (starting with a letter or digit), at most 63 characters`,
+    );
+  }
+  return stackName;
+}
+
+/** The stack file, checked, and what the deploy gives it to interpolate. */
+export function readStackFileInputs(inputs: Inputs) {
+  const versionVariable = inputs.get('version-variable');
+  if (!ENV_NAME.test(versionVariable))
+    inputs.problem(`version-variable "${versionVariable}" is not a variable name`);
+  const stackEnv = inputs.assignments('stack-env');
+  const oneShotServices = inputs.list('one-shot-services').filter((s) => s !== 'none');
+  const stackFile = inputs.get('stack-file');
+  const read = readStackFile(stackFile, versionVariable, oneShotServices);
+  if ('problem' in read) inputs.problem(`stack-file ${read.problem}`);
+  const stackServices = 'services' in read ? read.services : [];
+  return { stackFile, stackServices, versionVariable, stackEnv, oneShotServices };
+}
+
+/**
+ * The Swarm secrets the action makes for the stack: NAME=ENV_VARIABLE lines, each value from the
+ * step's environment (a teardown needs no values: it removes the stack's secrets by label).
+ */
+export function readStackSecrets(
+  inputs: Inputs,
+  env: NodeJS.ProcessEnv,
+  stackName: string,
+  needValues: boolean,
+): StackSecret[] {
+  const secrets: StackSecret[] = [];
+  for (const line of inputs.lines('stack-secrets')) {
+    const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
+    if (!m || !SECRET_NAME.test(m[1]) || !ENV_NAME.test(m[2])) {
+      inputs.problem(
+        `stack-secrets: "${line}" is not NAME=ENV_VARIABLE (the secret's name in the stack file, then the environment variable holding its value)`,
+      );
+      continue;
+    }
+    const value = env[m[2]] ?? '';
+    if (!value && needValues) {
+      inputs.problem(
+        `stack-secrets: ${m[1]} takes its value from ${m[2]}, which is empty: add "env: ${m[2]}: \${{ secrets.${m[2]} }}" to the step`,
+      );
+    }
+    const secret = { name: m[1], env: m[2], value };
+    if (versionedSecretName(stackName, secret, '').length > SWARM_NAME_MAX)
+      inputs.problem(
+        `stack-secrets: ${m[1]} is too long for a Swarm secret name with the stack's name: shorten it`,
+      );
+    secrets.push(secret);
+  }
+  return secrets;
+}

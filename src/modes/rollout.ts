@@ -1,0 +1,248 @@
+import * as core from '@actions/core';
+import type { RolloutConfig } from '../config/index.js';
+import { stackServiceName } from '../naming.js';
+import type { RegistryAuth } from '../registry/ecr.js';
+import type { ServiceResult } from '../report/summary.js';
+import { runAcceptance } from '../runner/acceptance.js';
+import type { Engine, Service, Task } from '../swarm/engine.js';
+import { ensureSecrets, removeSecrets } from '../swarm/secrets.js';
+import {
+  deployStack,
+  describeStack,
+  forceUnchanged,
+  rollbackStack,
+  snapshotStack,
+  stackServicesToWait,
+  waitConverged,
+  waitOneShot,
+  type OneShotResult,
+  type ServiceBefore,
+  type Waited,
+} from '../swarm/stack.js';
+import { connect, takeLock, type Manager, type Run } from './session.js';
+import { watchRollout } from './watch.js';
+
+/** What the stack file can interpolate: stack-env, then the action's own variables and secret names. */
+export function stackVariables(
+  config: RolloutConfig & { preview?: { number: number; port: number } },
+  registry: string,
+  secretNames: Record<string, string>,
+): Record<string, string> {
+  return {
+    ...config.stackEnv,
+    STACK_NAME: config.stackName,
+    ...(config.preview
+      ? { PR_NUMBER: String(config.preview.number), PREVIEW_PORT: String(config.preview.port) }
+      : {}),
+    ECR_REGISTRY: registry,
+    [config.versionVariable]: config.tag,
+    ...secretNames,
+  };
+}
+
+/** What the summary's services table needs to know of the stack file. */
+export function stackShape(config: RolloutConfig): { oneShot: string[]; inFile: string[] } {
+  return {
+    oneShot: config.oneShotServices.map((s) => stackServiceName(config.stackName, s)),
+    inFile: config.stackServices,
+  };
+}
+
+/** A service's verdict for the summary; a failure gets its task's error and last log lines, also in the log. */
+async function reportTask(
+  engine: Engine,
+  { service, verdict }: { service: Service; verdict: { state: string; detail: string; task?: Task } },
+): Promise<ServiceResult> {
+  const result: ServiceResult = { service: service.Spec.Name, state: verdict.state, detail: verdict.detail };
+  if (verdict.state === 'failed') {
+    core.error(`${service.Spec.Name} ${verdict.detail}`);
+    if (verdict.task) {
+      result.logs = await engine
+        .taskLogs(verdict.task.ID, 30)
+        .catch((e: Error) => `(logs unavailable: ${e.message})`);
+      core.info(`Last log lines of ${service.Spec.Name} (task ${verdict.task.ID}):\n${result.logs}`);
+    }
+  }
+  return result;
+}
+
+function describeFailure(f: ServiceResult): string {
+  return `${f.service} ${f.detail}${f.logs ? `\n${f.logs.trimEnd()}` : ''}`;
+}
+
+function describeRollback(results: ServiceResult[]): string {
+  if (results.length === 0) return 'nothing to roll back: the deploy changed no long-running service';
+  return results
+    .map((r) =>
+      r.state === 'converged' ? `rolled back ${r.service}` : `rollback of ${r.service} failed: ${r.detail}`,
+    )
+    .join('; ');
+}
+
+/**
+ * The image's way onto the swarm, once it is in the registry: deploy lock, stack secrets, stack
+ * deploy, then the one-shots, convergence and tests watched together (rollback on failure), and the
+ * old secret versions removed after a success.
+ */
+export async function rollOut(
+  config: RolloutConfig,
+  run: Run,
+  { auth, image, tunnel }: { auth: RegistryAuth; image: string; tunnel: Parameters<typeof connect>[2] },
+): Promise<void> {
+  const manager = await connect(config, run, tunnel);
+  const waits = config.oneShotTimeout + config.convergeTimeout + config.acceptanceTimeout;
+  await takeLock(config, run, manager.engine, waits);
+  const secretNames =
+    config.stackSecrets.length > 0
+      ? await run.timeline.phase('Stack secrets', () =>
+          ensureSecrets(manager.engine, config.stackName, config.stackSecrets, config.ssh.privateKey),
+        )
+      : {};
+  const before = await deploy(config, run, manager, stackVariables(config, auth.registry, secretNames));
+  await watchRollout({
+    oneShots: (signal) => watchOneShots(config, run, manager.engine, signal),
+    converge: (signal, serving) => watchConvergence(config, run, manager.engine, before, { signal, serving }),
+    tests: () => runTests(config, run, image),
+    settled: async () => {
+      run.report.services = await describeStack(manager.engine, config.stackName, stackShape(config)).catch(
+        () => [],
+      );
+    },
+    rollback: config.rollbackOnFailure ? () => rollback(config, run, manager, before) : undefined,
+  });
+  if (config.stackSecrets.length > 0) await removeOldSecrets(config, manager.engine, secretNames);
+}
+
+/** docker stack deploy; a one-shot whose spec did not change is forced to run again. */
+async function deploy(
+  config: RolloutConfig,
+  run: Run,
+  manager: Manager,
+  variables: Record<string, string>,
+): Promise<Map<string, ServiceBefore>> {
+  return run.timeline.phase('Stack deploy', async () => {
+    const before = await snapshotStack(manager.engine, config.stackName);
+    await deployStack(manager.cli, config.stackName, config.stackFile, variables, { prune: config.prune });
+    run.report.deployed = true;
+    const oneShots = stackShape(config).oneShot;
+    const forced = await forceUnchanged(manager.cli, manager.engine, oneShots, before);
+    if (forced.length > 0) core.info(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
+    return before;
+  });
+}
+
+async function watchOneShots(config: RolloutConfig, run: Run, engine: Engine, signal: AbortSignal) {
+  const names = stackShape(config).oneShot;
+  const { report } = run;
+  await run.timeline.phase(
+    'One-shot services',
+    async () => {
+      if (names.length === 0) return;
+      let seen: Waited<OneShotResult>[] = [];
+      const waited = await waitOneShot(engine, names, config.oneShotTimeout, {
+        signal,
+        onResults: (results) => (seen = results),
+      }).catch((e: Error) => {
+        // What had finished keeps its result (a migrate that completed before the wait ran out).
+        report.oneShots = seen
+          .filter((w) => w.verdict.state !== 'pending')
+          .map((w) => ({ ...w.verdict, service: w.service.Spec.Name }));
+        if (!signal.aborted) report.oneShotsTimedOut = true;
+        throw e;
+      });
+      report.oneShots = await Promise.all(
+        waited
+          .filter((w) => w.verdict.state !== 'pending')
+          .map(async (w) => ({ ...(await reportTask(engine, w)), attempts: w.verdict.attempts })),
+      );
+      const failed = report.oneShots.filter((o) => o.state === 'failed');
+      if (failed.length > 0) throw new Error(failed.map(describeFailure).join('\n'));
+    },
+    { alongside: true },
+  );
+}
+
+async function watchConvergence(
+  config: RolloutConfig,
+  run: Run,
+  engine: Engine,
+  before: Map<string, ServiceBefore>,
+  { signal, serving }: { signal: AbortSignal; serving: () => void },
+) {
+  await run.timeline.phase(
+    'Converge',
+    async () => {
+      const { longRunning, leftover } = await stackServicesToWait(
+        engine,
+        config.stackName,
+        config.stackServices,
+        stackShape(config).oneShot,
+      );
+      if (leftover.length > 0) {
+        core.warning(
+          `${leftover.join(', ')}: in stack ${config.stackName} but not in ${config.stackFile}, so left as it was and not waited for; set prune: true to remove services the stack file no longer has`,
+        );
+      }
+      if (longRunning.length === 0) return serving();
+      const waited = await waitConverged(engine, longRunning, config.convergeTimeout, before, {
+        onServing: serving,
+        signal,
+      });
+      const failed = await Promise.all(
+        waited.filter((w) => w.verdict.state === 'failed').map((w) => reportTask(engine, w)),
+      );
+      if (failed.length > 0) {
+        run.report.failedServices = failed;
+        throw new Error(failed.map(describeFailure).join('\n'));
+      }
+    },
+    { alongside: true },
+  );
+}
+
+async function runTests(config: RolloutConfig, run: Run, image: string): Promise<void> {
+  if (!config.acceptance) return;
+  await run.timeline.phase('Acceptance tests', async () => {
+    const result = await runAcceptance(
+      run.local,
+      image,
+      config.appUrl,
+      config.acceptanceCommand,
+      config.acceptanceArgs,
+      config.acceptanceTimeout,
+    );
+    run.report.acceptance = result;
+    if (!result.ok) {
+      const failedNames = result.tests.filter((t) => t.result === 'fail').map((t) => t.name);
+      throw new Error(
+        failedNames.length > 0
+          ? `${failedNames.length} acceptance test(s) failed: ${failedNames.join('; ')}`
+          : `acceptance tests failed: ${result.problem}`,
+      );
+    }
+  });
+}
+
+async function rollback(
+  config: RolloutConfig,
+  run: Run,
+  manager: Manager,
+  before: Map<string, ServiceBefore>,
+): Promise<string> {
+  const oneShots = stackShape(config).oneShot;
+  run.report.rollback = await run.timeline
+    .phase('Rollback', () =>
+      rollbackStack(manager.cli, manager.engine, config.stackName, before, oneShots, config.convergeTimeout),
+    )
+    .then((waited) => waited.map((w) => ({ service: w.service.Spec.Name, ...w.verdict })))
+    .catch((err: Error) => [{ service: config.stackName, state: 'failed', detail: err.message }]);
+  return describeRollback(run.report.rollback);
+}
+
+async function removeOldSecrets(config: RolloutConfig, engine: Engine, current: Record<string, string>) {
+  const removed = await removeSecrets(engine, config.stackName, Object.values(current)).catch((e: Error) => {
+    core.warning(`could not remove old secret versions: ${e.message}`);
+    return [];
+  });
+  if (removed.length > 0) core.info(`Removed old secret versions: ${removed.join(', ')}`);
+}

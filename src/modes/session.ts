@@ -1,0 +1,83 @@
+import * as core from '@actions/core';
+import type { CommonConfig as Config } from '../config/index.js';
+import { dockerLogin, getRegistryAuth, type RegistryAuth } from '../registry/ecr.js';
+import type { Report } from '../report/summary.js';
+import { DockerCli } from '../runner/docker.js';
+import type { WorkDir } from '../runner/workdir.js';
+import { openTunnel, type Tunnel } from '../ssh/tunnel.js';
+import { Engine } from '../swarm/engine.js';
+import { acquireLock, lockOwner, type Lock } from '../swarm/lock.js';
+import type { Timeline } from '../timeline.js';
+
+/** What a run holds on the manager, for cleanup to give back whatever phase it stopped in. */
+export interface Held {
+  /** The tunnel, possibly still opening. */
+  tunnel?: Promise<Tunnel>;
+  /** The Engine API client through the tunnel, once the manager answered. */
+  engine?: Engine;
+  lock?: Lock;
+}
+
+/** What every mode works with: its private work directory, the run's record, its phases. */
+export interface Run {
+  work: WorkDir;
+  report: Report;
+  held: Held;
+  timeline: Timeline;
+  /** The runner's own docker CLI, with the private DOCKER_CONFIG. */
+  local: DockerCli;
+}
+
+/** The manager as a mode uses it: the docker CLI through the tunnel and the Engine API client. */
+export interface Manager {
+  cli: DockerCli;
+  engine: Engine;
+}
+
+/** A lock outlives the longest a run can hold it by this much (a run that died, or a slow cleanup). */
+const LOCK_MARGIN_SECONDS = 300;
+
+/** Starts the SSH handshake in the background (it runs while the image is built and pushed). */
+export function startTunnel(config: Config, run: Run): Promise<Tunnel> {
+  const started = Date.now();
+  const tunnelReady = openTunnel(config.ssh, run.work.tunnel).then((t) => {
+    core.info(`SSH tunnel to ${config.ssh.host} ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return t;
+  });
+  tunnelReady.catch(() => undefined);
+  run.held.tunnel = tunnelReady;
+  return tunnelReady;
+}
+
+/** The manager, once the tunnel is up and its engine answers. */
+export function connect(config: Config, run: Run, tunnelReady: Promise<Tunnel>): Promise<Manager> {
+  return run.timeline.phase('SSH tunnel', async () => {
+    const tunnel = await tunnelReady;
+    const engine = new Engine(tunnel.socketPath, tunnel.ready);
+    await engine.ping().catch((err: Error) => {
+      throw new Error(
+        `remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${config.ssh.host} (${err.message.trim()})`,
+        { cause: err },
+      );
+    });
+    run.held.engine = engine;
+    return { cli: run.local.on(tunnel.dockerHost), engine };
+  });
+}
+
+/** The stack's deploy lock, held for at most holdSeconds (the run's waits) plus a margin. */
+export async function takeLock(config: Config, run: Run, engine: Engine, holdSeconds: number): Promise<void> {
+  run.held.lock = await run.timeline.phase('Deploy lock', () =>
+    acquireLock(engine, config.stackName, lockOwner(), holdSeconds + LOCK_MARGIN_SECONDS, config.lockTimeout),
+  );
+}
+
+/** ECR credentials, and the runner's docker logged in with them (private DOCKER_CONFIG). */
+export function ecrLogin(config: Config, run: Run): Promise<RegistryAuth> {
+  return run.timeline.phase('ECR login', async () => {
+    const auth = await getRegistryAuth(config.awsRegion);
+    await dockerLogin(run.local, auth);
+    core.info(`Logged in to ${auth.registry}`);
+    return auth;
+  });
+}
