@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { expectClean, expectNoSecrets, inputs, randomSha, repoRoot, run, sb } from './helpers.js';
+import { expectTidy, inputs, randomSha, repoRoot, run, sb } from './helpers.js';
 import { sandbox } from './sandbox-env.mjs';
 
 jest.setTimeout(300_000);
@@ -94,8 +94,7 @@ describe('three-node swarm', () => {
     for (const ip of [c.CLUSTER_SSH_HOST, worker2]) expect(await connectTo(ip, 22)).toBe('ECONNREFUSED');
     expect(await connectTo(c.CLUSTER_JUMP_HOST, 22)).toBe('connected');
 
-    expectClean(r);
-    expectNoSecrets(r);
+    expectTidy(r);
   });
 
   test('a wrong bastion host key stops the run before authentication', async () => {
@@ -110,7 +109,6 @@ describe('three-node swarm', () => {
     expect(r.log).toMatch(
       /ssh-jump-known-hosts: 192\.168\.77\.13 presented host key SHA256:\S+, which is not the pinned key/,
     );
-    expectClean(r);
-    expectNoSecrets(r);
+    expectTidy(r);
   });
 });

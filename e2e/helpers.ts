@@ -171,6 +171,72 @@ export function expectClean(r: RunResult): void {
   expect(r.postExitCode).toBe(0);
 }
 
+/** The checks every run gets: expectClean, and expectNoSecrets (with the run's own extra secrets). */
+export function expectTidy(r: RunResult, extraSecrets: string[] = []): void {
+  expectClean(r);
+  expectNoSecrets(r, extraSecrets);
+}
+
+/** A successful deploy of the fixture: its commit, and the image (repository:tag) and digest it deployed. */
+export interface Deployed {
+  sha: string;
+  image: string;
+  digest: string;
+}
+
+/** The successful deploys of each stack noted by this test file, oldest first. */
+const deploys = new Map<string, Deployed[]>();
+
+/** Notes a run that deployed sha to stack successfully, for ensureDeployed and deploysOf. */
+export function noteDeployed(stack: string, sha: string, r: RunResult): Deployed {
+  const d = { sha, image: r.outputs.image, digest: r.outputs.digest };
+  deploys.set(stack, [...deploysOf(stack), d]);
+  return d;
+}
+
+export const deploysOf = (stack: string): Deployed[] => deploys.get(stack) ?? [];
+
+/** Whether stack runs d: its app and migrate services on d's image, the app's last update completed. */
+async function runs(stack: string, d: Deployed): Promise<boolean> {
+  const pinned = `${d.image}@${d.digest}`;
+  try {
+    const [app, migrate] = await Promise.all([service(`${stack}_app`), service(`${stack}_migrate`)]);
+    return (
+      [app, migrate].every((s) => s.Spec.TaskTemplate.ContainerSpec.Image === pinned) &&
+      (app.UpdateStatus === undefined || app.UpdateStatus.State === 'completed')
+    );
+  } catch {
+    return false; // no such service
+  }
+}
+
+/** A scenario's set-up run, what, must succeed: else the scenario stops here, with the end of its log. */
+export function setUp(what: string, r: RunResult): RunResult {
+  if (r.exitCode !== 0) {
+    const tail = r.log.split('\n').slice(-40).join('\n');
+    throw new Error(`set-up: ${what} failed (exit code ${r.exitCode}):\n${tail}`);
+  }
+  return r;
+}
+
+/** Set-up: deploys a new commit of the fixture to stack (the fixture's inputs otherwise), and notes it. */
+export async function deployNew(stack: string): Promise<Deployed> {
+  const sha = randomSha();
+  const r = await run({ inputs: inputs({ 'stack-name': stack }), sha });
+  return noteDeployed(stack, sha, setUp(`the deploy of ${sha} to ${stack}`, r));
+}
+
+/**
+ * Set-up for a scenario that needs the fixture deployed to stack (to update it, deploy the same commit
+ * again, roll back to it, or see that a run leaves it alone): the last deploy noted for stack while the
+ * stack still runs it, or else a new commit deployed now. Returns that deploy.
+ */
+export async function ensureDeployed(stack: string): Promise<Deployed> {
+  const last = deploysOf(stack).at(-1);
+  if (last && (await runs(stack, last))) return last;
+  return deployNew(stack);
+}
+
 export function sshdAccepted(): number {
   const log = fs.readFileSync(path.join(sb.SANDBOX_DIR, 'ssh/sshd.log'), 'utf8');
   return (log.match(/Accepted publickey/g) ?? []).length;
@@ -200,7 +266,14 @@ export async function removeStack(name: string): Promise<void> {
       const stale = manager(['ps', '-aq', '--filter', label, '--filter', 'status=exited'])
         .split('\n')
         .filter(Boolean);
-      if (stale.length > 0) manager(['rm', ...stale]);
+      // Swarm may be removing some of them already ("removal ... is already in progress"): look again.
+      if (stale.length > 0) {
+        try {
+          manager(['rm', ...stale]);
+        } catch {
+          // the next round sees what is left
+        }
+      }
     }
     await sleep(200);
   }

@@ -6,10 +6,12 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { ECRClient, PutImageTagMutabilityCommand } from '@aws-sdk/client-ecr';
 import { GitHubApi } from './github-api.js';
 import {
-  expectClean,
-  expectNoSecrets,
+  deploysOf,
+  ensureDeployed,
+  expectTidy,
   inputs,
   manager,
+  noteDeployed,
   randomSha,
   registryApi,
   registryDigest,
@@ -18,6 +20,7 @@ import {
   run,
   sb,
   service,
+  setUp,
 } from './helpers.js';
 // @ts-expect-error plain JS module shared with the ECR emulator
 import { SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from './credentials.mjs';
@@ -115,18 +118,44 @@ afterAll(async () => {
 });
 
 describe('pull request previews', () => {
-  const mainSha = randomSha();
   const head7 = randomSha();
   const head8 = randomSha();
+  // Pull request 8's image differs from the others (a build argument), so digests tell them apart.
+  const previewExtra = (pr: number): Record<string, string> =>
+    pr === 8 ? { 'build-args': `MIGRATE_COUNTER=pr8-${head8}` } : {};
+
+  /** The head commit each preview was last deployed from here, successfully, by pull request. */
+  const previewHeads = new Map<number, string>();
+
+  /**
+   * Set-up: pull request pr's preview runs a head deployed here (else a new head is deployed now), as
+   * scenario 1 leaves previews 7 and 8. Returns that head.
+   */
+  async function ensurePreview(pr: number): Promise<string> {
+    const head = previewHeads.get(pr);
+    const image = await service(`${previewStack(pr)}_app`).then(
+      (s) => s.Spec.TaskTemplate.ContainerSpec.Image,
+      () => '',
+    );
+    if (head && image.includes(`/todobackend:pr-${pr}-${short(head)}@`)) return head;
+    const next = randomSha();
+    setUp(`the preview of pull request ${pr}`, await previewRun(pr, next, { extra: previewExtra(pr) }));
+    previewHeads.set(pr, next);
+    return next;
+  }
+
+  /** Set-up: the commit production was deployed from here (deployed now if none was); its image is in ECR. */
+  const mainCommit = async () => (deploysOf(BASE)[0] ?? (await ensureDeployed(BASE))).sha;
 
   test('1. production and two previews side by side, each at its own URL, each passing acceptance', async () => {
+    const mainSha = randomSha();
     const prod = await run({ inputs: inputs(), sha: mainSha });
     expect(prod.exitCode).toBe(0);
+    noteDeployed(BASE, mainSha, prod);
 
-    // Pull request 8's image differs from the others (a build argument), so digests tell them apart.
     const [p7, p8] = [
-      await previewRun(7, head7),
-      await previewRun(8, head8, { extra: { 'build-args': `MIGRATE_COUNTER=pr8-${head8}` } }),
+      await previewRun(7, head7, { extra: previewExtra(7) }),
+      await previewRun(8, head8, { extra: previewExtra(8) }),
     ];
     for (const [pr, r, head] of [
       [7, p7, head7],
@@ -146,7 +175,7 @@ describe('pull request previews', () => {
       expect(await appAnswers(`http://127.0.0.1:${20000 + pr}/`)).toBe(true);
 
       // The Deployment is for the head commit, in the preview's own environment, in progress then successful.
-      const [d] = github.deploymentsOf(previewStack(pr));
+      const d = github.deploymentsOf(previewStack(pr)).at(-1)!;
       expect(d.ref).toBe(head);
       expect(d.payload).toMatchObject({ transient_environment: true, production_environment: false });
       expect(d.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
@@ -161,19 +190,23 @@ describe('pull request previews', () => {
       expect(comments[0].body).toContain('| 3 | create a todo | ✅ pass |');
       // The secret was created for the preview, versioned, and only the action's secrets are labelled.
       expect(leftovers(previewStack(pr)).secrets).not.toBe('');
-      expectNoSecrets(r, ['test-token']);
-      expectClean(r);
+      expectTidy(r, ['test-token']);
+      previewHeads.set(pr, head);
     }
     expect(await appAnswers('http://127.0.0.1:8000/')).toBe(true);
     expect(p7.outputs.digest).not.toBe(p8.outputs.digest);
   });
 
   test('2. a new commit updates the same comment, and a changed secret rolls the app onto a new secret', async () => {
+    const head = await ensurePreview(8);
+    const refs = github.deploymentsOf(previewStack(8)).map((d) => d.ref);
+    expect(refs.at(-1)).toBe(head);
+    const sent = github.requests.length;
     const next = randomSha();
     const newKey = crypto.randomBytes(18).toString('base64');
     const before = ownSecrets(previewStack(8));
     const r = await previewRun(8, next, {
-      extra: { 'build-args': `MIGRATE_COUNTER=pr8-${head8}` },
+      extra: previewExtra(8),
       env: { APP_SECRET_KEY: newKey },
     });
     expect(r.exitCode).toBe(0);
@@ -181,19 +214,22 @@ describe('pull request previews', () => {
     expect(comments).toHaveLength(1);
     expect(comments[0].body).toContain(`\`${next}\``);
     expect(
-      github.requests.filter((q) => q.method === 'PATCH' && q.path.includes('/issues/comments/')),
+      github.requests.slice(sent).filter((q) => q.method === 'PATCH' && q.path.includes('/issues/comments/')),
     ).toHaveLength(1);
-    expect(github.deploymentsOf(previewStack(8)).map((d) => d.ref)).toEqual([head8, next]);
+    expect(github.deploymentsOf(previewStack(8)).map((d) => d.ref)).toEqual([...refs, next]);
 
     const after = ownSecrets(previewStack(8));
     expect(after).not.toBe(before);
     expect(after.split('\n')).toHaveLength(1); // the old version, no longer used, was removed
     expect(appSecret(previewStack(8)) === newKey).toBe(true);
-    expectNoSecrets(r, [newKey, 'test-token']);
-    expectClean(r);
+    previewHeads.set(8, next);
+    expectTidy(r, [newKey, 'test-token']);
   });
 
   test('3. teardown removes a preview and all it left behind, and its images; the others are untouched', async () => {
+    const { sha: mainSha } = await ensureDeployed(BASE);
+    const head7 = await ensurePreview(7);
+    await ensurePreview(8);
     const tags = await registryTags('todobackend');
     expect(tags).toContain(`pr-7-${short(head7)}`);
     const r = await previewRun(7, head7, { mode: 'teardown', extra: { 'delete-images': 'true' } });
@@ -216,23 +252,26 @@ describe('pull request previews', () => {
     expect(await appAnswers('http://127.0.0.1:20008/')).toBe(true);
     expect(await appAnswers('http://127.0.0.1:8000/')).toBe(true);
     expect(leftovers(previewStack(8)).services).not.toBe('');
-    expectNoSecrets(r, ['test-token']);
-    expectClean(r);
+    expectTidy(r, ['test-token']);
   });
 
   test('4. tearing down a stack that is not there is a success with a note', async () => {
+    // Set-up: nothing is left of preview 7 (torn down, as scenario 3 leaves it).
+    if (JSON.stringify(leftovers(previewStack(7))) !== JSON.stringify(NOTHING))
+      setUp('the teardown of preview 7', await previewRun(7, head7, { mode: 'teardown' }));
     const r = await previewRun(7, head7, { mode: 'teardown' });
     expect(r.exitCode).toBe(0);
     expect(r.log).toContain(`There is no stack ${previewStack(7)}: nothing to tear down`);
     expect(r.summary).toContain('nothing to tear down');
-    expectClean(r);
+    expectTidy(r, ['test-token']);
   });
 
   test('5. a token GitHub refuses (a fork) only warns: the teardown still happens', async () => {
+    const head = await ensurePreview(8);
     github.refuse = true;
     const before = github.requests.length;
     try {
-      const r = await previewRun(8, head8, { mode: 'teardown' });
+      const r = await previewRun(8, head, { mode: 'teardown' });
       expect(r.exitCode).toBe(0);
       expect(r.log).toMatch(
         /::warning::GitHub refused to list deployments \(HTTP 403\).*deployments: write, pull-requests: write/,
@@ -245,21 +284,21 @@ describe('pull request previews', () => {
     }
   });
 
-  test('5b. a cancelled preview run marks its Deployment error and says so in the comment', async () => {
+  test('6. a cancelled preview run marks its Deployment error and says so in the comment', async () => {
     const head = randomSha();
     const r = await previewRun(9, head, { killAfter: 'One-shot services: started' });
     expect(r.exitCode).toBe(1);
     expect(r.log).toContain('Received SIGTERM');
-    const [d] = github.deploymentsOf(previewStack(9));
+    const d = github.deploymentsOf(previewStack(9)).at(-1)!;
     expect(d.ref).toBe(head);
     expect(d.statuses.map((s) => s.state)).toEqual(['in_progress', 'error']);
     const [comment] = github.comments.filter((c) => c.issue === 9);
     expect(comment.body).toContain('Preview deploy failed');
     expect(comment.body).toContain('cancelled (SIGTERM)');
-    expectClean(r);
+    expectTidy(r, ['test-token']);
   });
 
-  test('5c. a failing preview marks its Deployment failure, and its comment gives the reason', async () => {
+  test('7. a failing preview marks its Deployment failure, and its comment gives the reason', async () => {
     const head = randomSha();
     const r = await previewRun(9, head, { extra: { 'build-args': 'MIGRATE_FAIL=always' } });
     expect(r.exitCode).toBe(1);
@@ -271,12 +310,14 @@ describe('pull request previews', () => {
     expect(comments[0].body).toContain('Preview deploy failed');
     expect(comments[0].body).toContain('todobackend-pr-9_migrate failed after 4 attempts');
     expect(comments[0].body).toContain(`\`${head}\``);
-    expectClean(r);
+    expectTidy(r, ['test-token']);
   });
 
-  test('5d. a teardown that cannot finish fails naming what is left, and leaves the Deployments active', async () => {
+  test('8. a teardown that cannot finish fails naming what is left, and leaves the Deployments active', async () => {
     // A container outside the stack holds the stack's volume, so Swarm's part goes but the volume stays.
     const stack = previewStack(9);
+    // Set-up: preview 9 is there (a deploy of it that failed, as in scenario 7, will do).
+    if (!leftovers(stack).services) await ensurePreview(9);
     const image = (await service(`${stack}_db`)).Spec.TaskTemplate.ContainerSpec.Image;
     const blocker = `${stack}-volume-user`;
     manager([
@@ -305,7 +346,7 @@ describe('pull request previews', () => {
       const [comment] = github.comments.filter((c) => c.issue === 9);
       expect(comment.body).toContain(`Tearing down preview \`${stack}\` failed`);
       expect(comment.body).toContain('still there: volume');
-      expectClean(r);
+      expectTidy(r, ['test-token']);
     } finally {
       manager(['rm', '-f', blocker]);
     }
@@ -329,13 +370,13 @@ describe('pull request previews', () => {
         sha,
         env: { GITHUB_REF: 'refs/tags/v1.2.3' },
       });
-    afterAll(() =>
-      ecr.send(
-        new PutImageTagMutabilityCommand({ repositoryName: 'todobackend', imageTagMutability: 'MUTABLE' }),
-      ),
-    );
+    const tagMutability = (imageTagMutability: 'MUTABLE' | 'IMMUTABLE') =>
+      ecr.send(new PutImageTagMutabilityCommand({ repositoryName: 'todobackend', imageTagMutability }));
+    afterAll(() => tagMutability('MUTABLE'));
 
-    test('6. the tested image gets the version tag without a build, and the stack runs the version', async () => {
+    test('9. the tested image gets the version tag without a build, and the stack runs the version', async () => {
+      const mainSha = await mainCommit();
+      await tagMutability('MUTABLE');
       const tested = await registryDigest('todobackend', short(mainSha));
       const r = await promote(mainSha);
       expect(r.exitCode).toBe(0);
@@ -352,11 +393,12 @@ describe('pull request previews', () => {
       const app = await service(`${BASE}_app`);
       expect(app.Spec.TaskTemplate.ContainerSpec.Image).toContain(`/todobackend:v1.2.3@${tested}`);
       expect(r.summary).toContain('Promoted to');
-      expectClean(r);
-      expectNoSecrets(r);
+      expectTidy(r);
     });
 
-    test('6b. an OCI image is promoted as it is: its media type and digest are kept', async () => {
+    test('10. an OCI image is promoted as it is: its media type and digest are kept', async () => {
+      const mainSha = await mainCommit();
+      await tagMutability('MUTABLE');
       // The sandbox builds Docker v2 manifests: write the same image as an OCI manifest under a tag of its own.
       const docker = JSON.parse(
         await (
@@ -398,28 +440,39 @@ describe('pull request previews', () => {
       expect((await service(`${BASE}_app`)).Spec.TaskTemplate.ContainerSpec.Image).toContain(
         `/todobackend:v2.0.0@${ociDigest}`,
       );
-      expectClean(r);
+      expectTidy(r);
     });
 
-    test('7. a commit without an image fails naming the commit, and nothing is deployed', async () => {
+    test('11. a commit without an image fails naming the commit, and nothing is deployed', async () => {
+      await ensureDeployed(BASE);
       const missing = randomSha();
       const before = (await service(`${BASE}_app`)).Version.Index;
       const r = await promote(missing);
       expect(r.exitCode).toBe(1);
       expect(r.log).toContain(`no image todobackend:${short(missing)} in ECR for commit ${missing}`);
       expect((await service(`${BASE}_app`)).Version.Index).toBe(before);
-      expectClean(r);
+      expectTidy(r);
     });
 
-    test('8. immutable tags: promoting the same image again is fine, moving the tag is refused clearly', async () => {
-      await ecr.send(
-        new PutImageTagMutabilityCommand({ repositoryName: 'todobackend', imageTagMutability: 'IMMUTABLE' }),
-      );
+    test('12. immutable tags: promoting the same image again is fine, moving the tag is refused clearly', async () => {
+      const mainSha = await mainCommit();
+      // Set-up: v1.2.3 and latest name the tested image, as scenario 9 leaves them; and pull request
+      // 8's image, another one, is in ECR.
+      await tagMutability('MUTABLE');
+      const tested = await registryDigest('todobackend', short(mainSha));
+      const released = [
+        await registryDigest('todobackend', 'v1.2.3'),
+        await registryDigest('todobackend', 'latest'),
+      ];
+      if (released.some((digest) => digest !== tested))
+        setUp(`the promotion of ${mainSha}`, await promote(mainSha, { acceptance: 'false' }));
+      const head = previewHeads.get(8) ?? (await ensurePreview(8));
+      await tagMutability('IMMUTABLE');
       const again = await promote(mainSha, { acceptance: 'false' });
       expect(again.exitCode).toBe(0);
       expect(again.log).toContain('todobackend:v1.2.3 is already sha256:');
 
-      const other = await promote(mainSha, { 'image-tag': `pr-8-${short(head8)}`, acceptance: 'false' });
+      const other = await promote(mainSha, { 'image-tag': `pr-8-${short(head)}`, acceptance: 'false' });
       expect(other.exitCode).toBe(1);
       expect(other.log).toContain('todobackend:v1.2.3 already exists as another image');
       expect(other.log).toContain('tags are immutable: release a new version tag');

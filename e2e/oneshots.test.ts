@@ -6,16 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { parse, stringify } from 'yaml';
-import {
-  expectClean,
-  expectNoSecrets,
-  randomSha,
-  removeStack,
-  repoRoot,
-  run,
-  sb,
-  tasksOf,
-} from './helpers.js';
+import { expectTidy, randomSha, removeStack, repoRoot, run, sb, tasksOf } from './helpers.js';
 
 jest.setTimeout(240_000);
 
@@ -92,8 +83,7 @@ describe('a one-shot whose tasks Swarm rejects', () => {
     const states = (await tasksOf(`${STACK}_collectstatic`)).map((t) => t.Status.State);
     expect(states.filter((s) => s === 'rejected').length).toBeGreaterThanOrEqual(2);
     expect(states).toContain('complete');
-    expectClean(r);
-    expectNoSecrets(r);
+    expectTidy(r);
   });
 
   test('rejected every time: the step fails when the attempts are used up, naming the reason', async () => {
@@ -114,7 +104,6 @@ describe('a one-shot whose tasks Swarm rejects', () => {
     expect(r.outputs.migrate).toBe('complete');
     expect(r.log).not.toContain('::group::Acceptance tests');
     expect(r.summary).toContain('| book_collectstatic | failed | 3 of 3 |');
-    expectClean(r);
-    expectNoSecrets(r);
+    expectTidy(r);
   });
 });
