@@ -362,6 +362,61 @@ describe('modes', () => {
   });
 });
 
+describe('nothing secret reaches docker by name, and nothing steers it', () => {
+  test.each([
+    [
+      { 'build-args': 'AWS_SECRET_ACCESS_KEY' },
+      'build-args: "AWS_SECRET_ACCESS_KEY" is not NAME=VALUE (one per line)',
+    ],
+    [
+      { 'acceptance-args': '--network host -e AWS_SECRET_ACCESS_KEY' },
+      'acceptance-args: "-e AWS_SECRET_ACCESS_KEY" passes a variable by name; give NAME=VALUE',
+    ],
+    [
+      { 'acceptance-args': '--env=GITHUB_TOKEN' },
+      'acceptance-args: "--env=GITHUB_TOKEN" passes a variable by name; give NAME=VALUE',
+    ],
+    [
+      { 'acceptance-args': '-eTOKEN' },
+      'acceptance-args: "-eTOKEN" passes a variable by name; give NAME=VALUE',
+    ],
+    [
+      { 'stack-env': 'DOCKER_HOST=tcp://elsewhere:2375' },
+      'stack-env: DOCKER_HOST would steer the docker CLI, not the stack file; remove it',
+    ],
+    [
+      { 'stack-env': 'LD_PRELOAD=/tmp/x.so' },
+      'stack-env: LD_PRELOAD would steer the docker CLI, not the stack file; remove it',
+    ],
+    [{ 'stack-env': 'APP_VERSION=latest' }, 'stack-env: APP_VERSION is set by the action itself; remove it'],
+    [
+      { 'stack-env': 'SECRET_KEY_SECRET=mine', 'stack-secrets': 'secret_key=APP_SECRET_KEY' },
+      'stack-env: SECRET_KEY_SECRET is set by the action itself; remove it',
+    ],
+  ])('%o is refused', (overrides, message) => {
+    expect(problems(overrides, { GITHUB_SHA: SHA, APP_SECRET_KEY: 'value' })).toEqual([message]);
+  });
+
+  test('values given as NAME=VALUE pass', () => {
+    const c = read({
+      'build-args': 'A=1',
+      'acceptance-args': '-e A=1 --env=B=2 --network host',
+      'stack-env': 'DOMAIN=x',
+    });
+    expect(c.acceptanceArgs).toEqual(['-e', 'A=1', '--env=B=2', '--network', 'host']);
+  });
+});
+
+describe('durations', () => {
+  test('at most 6 hours, the longest a hosted job runs', () => {
+    expect(read({ 'acceptance-timeout': '360m' }).acceptanceTimeout).toBe(21600);
+    expect(problems({ 'acceptance-timeout': '9999999', 'one-shot-timeout': '361m' })).toEqual([
+      'one-shot-timeout must be at most 21600 seconds (6 hours, the longest a hosted job runs), not "361m"',
+      'acceptance-timeout must be at most 21600 seconds (6 hours, the longest a hosted job runs), not "9999999"',
+    ]);
+  });
+});
+
 describe('splitArgs', () => {
   test.each([
     ['bats /app/src/acceptance.bats', ['bats', '/app/src/acceptance.bats']],

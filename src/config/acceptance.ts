@@ -27,3 +27,20 @@ export function readAcceptance(inputs: Inputs, appUrl: string) {
     inputs.problem('app-url is required when acceptance is on: the load balancer URL the tests run against');
   return { acceptance };
 }
+
+/**
+ * acceptance-args, refusing an environment variable passed by name only (-e NAME): docker would copy
+ * its value from the runner's environment into the test container.
+ */
+export function readTestArgs(inputs: Inputs): string[] {
+  const args = inputs.words('acceptance-args');
+  args.forEach((arg, i) => {
+    const separate = /^(?:-e|--env)$/.test(arg);
+    const value = separate ? args[i + 1] : /^(?:-e|--env=)(.+)$/.exec(arg)?.[1];
+    if (value !== undefined && !value.includes('=')) {
+      const given = separate ? `${arg} ${value}` : arg;
+      inputs.problem(`acceptance-args: "${given}" passes a variable by name; give NAME=VALUE`);
+    }
+  });
+  return args;
+}

@@ -96,7 +96,9 @@ export function readImage(
   }
   const buildArgs = inputs.lines('build-args');
   for (const a of buildArgs) {
-    if (!ENV_NAME.test(a.split('=')[0]))
+    // A NAME alone would make docker take the value from the runner's environment.
+    const eq = a.indexOf('=');
+    if (eq <= 0 || !ENV_NAME.test(a.slice(0, eq)))
       inputs.problem(`build-args: "${a}" is not NAME=VALUE (one per line)`);
   }
   return {

@@ -1,9 +1,9 @@
-import { readAcceptance, readAppUrl } from './acceptance.js';
+import { readAcceptance, readAppUrl, readTestArgs } from './acceptance.js';
 import { readImage, readRepository, readSha, isSha } from './image.js';
 import { InputError, Inputs, type InputReader } from './inputs.js';
 import { readPullRequest, type PullRequestEvent } from './pull-request.js';
 import { readSsh } from './ssh.js';
-import { readStackFileInputs, readStackName, readStackSecrets } from './stack.js';
+import { checkStackEnv, readStackFileInputs, readStackName, readStackSecrets } from './stack.js';
 import { MODES, type Config, type Mode } from './types.js';
 
 export { INPUT_DEFAULTS, InputError, splitArgs, type InputReader } from './inputs.js';
@@ -78,6 +78,7 @@ function readRollout(
   const stackName = readStackName(inputs, preview);
   const stack = readStackFileInputs(inputs);
   const stackSecrets = readStackSecrets(inputs, env, stackName, true);
+  checkStackEnv(inputs, stack.stackEnv, stack.versionVariable, stackSecrets);
   const appUrl = readAppUrl(inputs, stackName, preview);
   const { acceptance } = readAcceptance(inputs, appUrl);
   return {
@@ -97,7 +98,7 @@ function readRollout(
     acceptance,
     appUrl,
     acceptanceCommand: inputs.words('acceptance-command'),
-    acceptanceArgs: inputs.words('acceptance-args'),
+    acceptanceArgs: readTestArgs(inputs),
     acceptanceTimeout: inputs.seconds('acceptance-timeout'),
     lockTimeout: inputs.seconds('lock-timeout', true),
     rollbackOnFailure: inputs.bool('rollback-on-failure'),

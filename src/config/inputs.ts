@@ -47,6 +47,9 @@ export class InputError extends Error {
 
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** The longest any wait may be: a job on a GitHub-hosted runner runs 6 hours at most. */
+export const MAX_SECONDS = 6 * 3600;
+
 /** Splits a command line into words; single and double quotes group, backslash escapes. */
 export function splitArgs(text: string): string[] {
   const words: string[] = [];
@@ -124,7 +127,14 @@ export class Inputs {
       this.problem(`${name} must be ${what} (e.g. 300, or 5m), not "${v}"`);
       return 0;
     }
-    return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+    const seconds = Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+    if (seconds > MAX_SECONDS) {
+      this.problem(
+        `${name} must be at most ${MAX_SECONDS} seconds (6 hours, the longest a hosted job runs), not "${v}"`,
+      );
+      return 0;
+    }
+    return seconds;
   }
 
   words(name: string): string[] {

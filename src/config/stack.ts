@@ -1,4 +1,4 @@
-import { previewStackName, SWARM_NAME_MAX, versionedSecretName } from '../naming.js';
+import { previewStackName, secretVariable, SWARM_NAME_MAX, versionedSecretName } from '../naming.js';
 import { ENV_NAME, type Inputs } from './inputs.js';
 import { readStackFile } from './stackfile.js';
 import type { PullRequest, StackSecret } from './types.js';
@@ -65,4 +65,25 @@ export function readStackSecrets(
     secrets.push(secret);
   }
   return secrets;
+}
+
+/** Variables the action sets for the stack file itself. */
+const ACTION_VARIABLES = ['STACK_NAME', 'PR_NUMBER', 'PREVIEW_PORT', 'ECR_REGISTRY'];
+
+/**
+ * stack-env may not name what steers the docker CLI or the loader (DOCKER_*, LD_*, PATH, HOME), nor
+ * a variable the action sets itself (the version variable, secret names, STACK_NAME ...).
+ */
+export function checkStackEnv(
+  inputs: Inputs,
+  stackEnv: Record<string, string>,
+  versionVariable: string,
+  secrets: StackSecret[],
+): void {
+  const own = new Set([...ACTION_VARIABLES, versionVariable, ...secrets.map((s) => secretVariable(s.name))]);
+  for (const name of Object.keys(stackEnv)) {
+    if (/^(DOCKER_|LD_)/.test(name) || name === 'PATH' || name === 'HOME')
+      inputs.problem(`stack-env: ${name} would steer the docker CLI, not the stack file; remove it`);
+    else if (own.has(name)) inputs.problem(`stack-env: ${name} is set by the action itself; remove it`);
+  }
 }
