@@ -86089,15 +86089,15 @@ module.exports = __nccwpck_require__(9023).deprecate;
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2710);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(111);
+/* harmony import */ var _ssh_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5049);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9735);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6661);
-/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2462);
+/* harmony import */ var _runner_state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6003);
 
 
 
 
-if ((0,_state_js__WEBPACK_IMPORTED_MODULE_3__/* .isPost */ .tl)())
+if ((0,_runner_state_js__WEBPACK_IMPORTED_MODULE_3__/* .isPost */ .tl)())
     (0,_post_js__WEBPACK_IMPORTED_MODULE_2__/* .runPost */ .a)();
 else
     await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -86107,7 +86107,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 111:
+/***/ 9735:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -86118,1618 +86118,6 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 10 modules
 var core = __nccwpck_require__(7264);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-// EXTERNAL MODULE: ./node_modules/yaml-types/dist/index.js
-var yaml_types_dist = __nccwpck_require__(9087);
-;// CONCATENATED MODULE: ./node_modules/tap-yaml/dist/esm/types/date.js
-const date = {
-    tag: '!date',
-    // use !!timestamp instead, this is for parsing only
-    /* c8 ignore start */
-    identify() {
-        return false;
-    },
-    /* c8 ignore stop */
-    resolve(src) {
-        const d = new Date(src);
-        const t = d.getTime();
-        if (t !== t) {
-            throw new Error(`Invalid date string: ${src}`);
-        }
-        return d;
-    },
-};
-//# sourceMappingURL=date.js.map
-;// CONCATENATED MODULE: ./node_modules/tap-yaml/dist/esm/types/timestamp.js
-// this just sets the !!timestamp tag to be not considered a default,
-// so that we don't confuse date strings and actual dates.
-// See: https://github.com/eemeli/yaml/issues/475
-
-const schema = new dist.Schema({ resolveKnownTags: true });
-const timestamp = schema.knownTags['tag:yaml.org,2002:timestamp'];
-timestamp.default = false;
-//# sourceMappingURL=timestamp.js.map
-;// CONCATENATED MODULE: ./node_modules/tap-yaml/dist/esm/types/index.js
-
-
-
-// prepend our custom tags so that they take priority over anything
-// enabled by default in the schema.
-const t = [
-    yaml_types_dist/* regexp */.WS,
-    yaml_types_dist/* sharedSymbol */.mo,
-    yaml_types_dist/* symbol */.HR,
-    yaml_types_dist/* bigint */.o,
-    yaml_types_dist/* nullobject */.ns,
-    yaml_types_dist/* error */.z3,
-    yaml_types_dist/* classTag */.xS,
-    yaml_types_dist/* functionTag */.tx,
-    timestamp,
-    date,
-    'omap',
-    'set',
-    'binary',
-];
-const customTags = (tags) => [...new Set(t.concat(tags))];
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/tap-yaml/dist/esm/parse.js
-
-
-const parse = (str) => dist.parse(str, { customTags: customTags, prettyErrors: true });
-//# sourceMappingURL=parse.js.map
-;// CONCATENATED MODULE: ./node_modules/tap-yaml/dist/esm/stringify.js
-
-
-const stringify = (obj) => dist.stringify(obj, { customTags: customTags, prettyErrors: true });
-//# sourceMappingURL=stringify.js.map
-;// CONCATENATED MODULE: ./node_modules/tap-yaml/dist/esm/index.js
-
-
-
-/* harmony default export */ const esm = ({ parse: parse, stringify: stringify });
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/final-plan.js
-/**
- * The summary of the plan, for inclusion in the results
- * provided in the `complete` event.
- */
-class FinalPlan {
-    start = null;
-    end = null;
-    skipAll;
-    skipReason;
-    comment;
-    constructor(skipAll, self) {
-        if (self.planStart >= 0)
-            this.start = self.planStart;
-        if (self.planEnd >= 0)
-            this.end = self.planEnd;
-        this.skipAll = skipAll;
-        this.skipReason = skipAll ? self.planComment : '';
-        this.comment = self.planComment || '';
-    }
-}
-//# sourceMappingURL=final-plan.js.map
-;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/final-results.js
-
-/**
- * The summary results provided in the `complete` event when the TAP
- * stream ends.
- */
-class FinalResults {
-    ok;
-    count;
-    pass;
-    fail;
-    bailout;
-    todo;
-    skip;
-    failures;
-    time;
-    passes;
-    plan;
-    skips;
-    todos;
-    constructor(skipAll, parser) {
-        this.ok = parser.ok;
-        this.count = parser.count;
-        this.pass = parser.pass;
-        this.fail = parser.fail || 0;
-        this.bailout = parser.bailedOut || false;
-        this.todo = parser.todo || 0;
-        this.skip = skipAll ? parser.count : parser.skip || 0;
-        this.plan = new FinalPlan(skipAll, parser);
-        this.failures = parser.failures;
-        this.passes = parser.passes || undefined;
-        this.time = parser.time;
-        this.skips = parser.skips;
-        this.todos = parser.todos;
-    }
-}
-//# sourceMappingURL=final-results.js.map
-;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/line-type.js
-/**
- * Collection of the various types of lines encountered in a TAP stream
- */
-const lineTypes = {
-    testPoint: /^(not )?ok(?: ([0-9]+))?(?:(?: -)?( .*?))?(\{?)\n$/,
-    pragma: /^pragma ([+-])([a-zA-Z0-9_-]+)\n$/,
-    bailout: /^bail out!(.*)\n$/i,
-    version: /^TAP version ([0-9]+)\n$/i,
-    childVersion: /^(    )+TAP version ([0-9]+)\n$/i,
-    plan: /^([0-9]+)\.\.([0-9]+)(?:\s+(?:#\s*(.*)))?\n$/,
-    subtest: /^# Subtest(?:: (.*))?\n$/,
-    subtestIndent: /^    # Subtest(?:: (.*))?\n$/,
-    comment: /^\s*#.*\n$/,
-};
-/**
- * Determine the type of line, and parse it into a {@link ParsedLine}
- */
-const lineType = (line) => {
-    for (const [t, pattern] of Object.entries(lineTypes)) {
-        const match = line.match(pattern);
-        if (match)
-            return [t, match];
-    }
-    return null;
-};
-//# sourceMappingURL=line-type.js.map
-;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/brace-patterns.js
-/**
- * this isn't for performance or anything, it just confuses vim's
- * brace-matching to have these in the middle of functions, and
- * I'm too lazy to dig into vim-javascript to fix it, so hence these
- * capital snake consts.
- *
- * @module
- */
-const OPEN_BRACE_EOL = /\{\s*$/;
-const SPACE_OPEN_BRACE_EOL = / \{$/;
-//# sourceMappingURL=brace-patterns.js.map
-;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/parse-directive.js
-
-/**
- * Parse a "directive", the bit that follows the `#` character
- * on a TestPoint line.
- */
-const parseDirective = (line) => {
-    if (!line.trim())
-        return false;
-    line = line
-        .replace(OPEN_BRACE_EOL, '')
-        .trim()
-        .replace(/^duration_ms ([0-9.]+)$/, 'time=$1ms');
-    const time = line.match(/^time=((?:[1-9][0-9]*|0)(?:\.[0-9]+)?)(ms|s)$/i);
-    const t = time?.[1];
-    const s = time?.[2];
-    if (typeof t === 'string') {
-        let n = +t;
-        if (s === 's') {
-            // JS does weird things with floats.  Round it off a bit.
-            n *= 1000000;
-            n = Math.round(n);
-            n /= 1000;
-        }
-        return ['time', n];
-    }
-    const ts = line.match(/^(todo|skip)(?:\S*)\b(.*)$/i);
-    const type = ts?.[1]?.toLowerCase();
-    const msg = ts?.[2]?.trim();
-    if (!type)
-        return false;
-    // we know at this point it must be either 'todo' or 'skip',
-    // in unknown upper/lower case
-    return [type, msg || true];
-};
-//# sourceMappingURL=parse-directive.js.map
-;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/plan.js
-/**
- * A class representing the TAP plan line
- */
-class Plan {
-    start;
-    end;
-    comment;
-    constructor(start, end, comment = '') {
-        this.start = start;
-        this.end = end;
-        this.comment = comment;
-    }
-}
-//# sourceMappingURL=plan.js.map
-;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/result.js
-
-
-/**
- * A representation of a TestPoint result, with diagnostics if present.
- */
-class Result {
-    ok;
-    name = '';
-    id = 0;
-    buffered = false;
-    tapError = null;
-    skip = false;
-    todo = false;
-    previous = null;
-    plan = null;
-    diag = null;
-    time = null;
-    fullname = '';
-    closingTestPoint = false;
-    constructor(parsed, parser) {
-        const ok = !parsed[1];
-        const id = +(parsed[2] || 0);
-        let buffered = parsed[4];
-        this.ok = ok;
-        if (parsed[2])
-            this.id = id;
-        let rest = parsed[3] || '';
-        let name;
-        // We know at this point the parsed result cannot contain \n,
-        // so we can leverage that as a placeholder.
-        // first, replace any PAIR of \ chars with \n
-        // then, split on any # that is not preceeded by \
-        // the first of these is definitely the description
-        // the rest is the directive, if recognized, otherwise
-        // we just lump it onto the description, but escaped.
-        // then any \n chars in either are turned into \ (just one)
-        // escape \ with \
-        // swap out escaped \ with \n, then swap back
-        rest = rest.replace(/(\\\\)/g, '\n');
-        const [h, ...r] = rest.split(/(?<=\s|^)(?<!\\)#/g);
-        name = (h || '').replace(/\\#/g, '#').replace(/\n/g, '\\');
-        rest = r.join('#').replace(/\\#/g, '#').replace(/\n/g, '\\');
-        // now, let's see if there's a directive in there.
-        const dir = parseDirective(rest.trim());
-        if (!dir)
-            name += (rest ? '#' + rest : '') + buffered;
-        else {
-            // handle buffered subtests with todo/skip on them, like
-            // ok 1 - bar # todo foo {\n
-            const dirKey = dir[0];
-            const dirValue = dir[1];
-            if (dirKey === 'todo' || dirKey === 'skip') {
-                this[dirKey] = dirValue;
-            }
-            else {
-                if (dirKey === 'time') {
-                    this.time = parseFloat(dirValue);
-                    /* c8 ignore start */
-                }
-                /* c8 ignore stop */
-            }
-        }
-        if (OPEN_BRACE_EOL.test(name)) {
-            name = name.replace(OPEN_BRACE_EOL, '');
-            buffered = '{';
-        }
-        if (buffered === '{')
-            this.buffered = true;
-        if (name)
-            this.name = name.trim();
-        const n = [];
-        if (parser.fullname)
-            n.push(parser.fullname);
-        if (this.name)
-            n.push(this.name);
-        this.fullname = n.join(' > ').trim();
-    }
-}
-//# sourceMappingURL=result.js.map
-// EXTERNAL MODULE: ./node_modules/events-to-array/index.js
-var events_to_array = __nccwpck_require__(2569);
-;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/escape.js
-/**
- * turn \ into \\ and # into \#, for stringifying back to TAP
- */
-const esc = (str) => str.replace(/\\/g, '\\\\').replace(/#/g, '\\#').trim();
-/**
- * turn \\ into \ and \# into #, for parsing TAP into JS
- */
-const unesc = (str) => str
-    .replace(/(\\\\)/g, '\u0000')
-    .replace(/\\#/g, '#')
-    .replace(/\u0000/g, '\\')
-    .trim();
-//# sourceMappingURL=escape.js.map
-;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/statics.js
-/**
- * Static `parse()` and `stringify()` methods
- */
-
-
-
-
-
-// used in flattening mode
-const getId = () => {
-    const id = () => id.current++;
-    id.current = 1;
-    return id;
-};
-/**
- * Parse a TAP text stream into a log of all the events encountered
- */
-const statics_parse = (str, options) => {
-    const { flat = false } = options;
-    const ignore = ['line', 'pass', 'fail', 'todo', 'skip', 'result'];
-    if (flat)
-        ignore.push('assert', 'child', 'plan', 'complete');
-    const parser = new Parser(options);
-    const events = events_to_array(parser, ignore);
-    if (flat) {
-        const id = getId();
-        parser.on('result', res => {
-            res.name = res.fullname;
-            res.id = id();
-            events.push(['assert', res]);
-        });
-        parser.on('complete', res => {
-            if (!res.bailout)
-                events.push(['plan', { end: id.current - 1, start: 1 }]);
-            events.push(['complete', res]);
-        });
-    }
-    parser.end(str);
-    return events;
-};
-/**
- * Turn an EventLog from {@link tap-parser!statics.parse} into a TAP string
- */
-const statics_stringify = (msg, { flat = false, indent = '', id = getId() }) => {
-    const ind = flat ? '' : indent;
-    return (ind +
-        msg
-            .map(item => {
-            switch (item[0]) {
-                case 'child':
-                    const comment = item[1][0];
-                    const child = item[1].slice(1);
-                    return (Parser.stringify([comment], {
-                        flat,
-                        indent: '',
-                        id,
-                    }) +
-                        Parser.stringify(child, {
-                            flat,
-                            indent: '    ',
-                            id,
-                        }));
-                case 'version':
-                    return 'TAP version ' + item[1] + '\n';
-                case 'plan':
-                    if (flat) {
-                        if (indent !== '')
-                            return '';
-                        item[1].start = 1;
-                        item[1].end = id.current - 1;
-                    }
-                    return (item[1].start +
-                        '..' +
-                        item[1].end +
-                        (item[1].comment ? ' # ' + esc(item[1].comment) : '') +
-                        '\n');
-                case 'pragma':
-                    return 'pragma ' + (item[2] ? '+' : '-') + item[1] + '\n';
-                case 'bailout':
-                    return 'Bail out!' + (item[1] ? ' ' + esc(item[1]) : '') + '\n';
-                case 'assert':
-                    const res = item[1];
-                    if (flat) {
-                        res.id = id();
-                        res.name = res.fullname;
-                    }
-                    return ((res.ok ? '' : 'not ') +
-                        'ok' +
-                        (res.id ? ' ' + res.id : '') +
-                        (res.name ?
-                            ' - ' + esc(res.name).replace(SPACE_OPEN_BRACE_EOL, '')
-                            : '') +
-                        (res.skip ?
-                            ' # SKIP' + (res.skip === true ? '' : ' ' + esc(res.skip))
-                            : '') +
-                        (res.todo ?
-                            ' # TODO' + (res.todo === true ? '' : ' ' + esc(res.todo))
-                            : '') +
-                        (res.time ? ' # time=' + res.time + 'ms' : '') +
-                        '\n' +
-                        (res.diag ?
-                            '  ---\n  ' +
-                                esm.stringify(res.diag).split('\n').join('\n  ').trim() +
-                                '\n  ...\n'
-                            : ''));
-                case 'extra':
-                case 'comment':
-                    return item[1];
-            }
-        })
-            .join('')
-            .split('\n')
-            .join('\n' + ind)
-            .trim() +
-        '\n');
-};
-//# sourceMappingURL=statics.js.map
-;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/index.js
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-// TODO: declare event signatures
-class Parser extends external_events_.EventEmitter {
-    #child = null;
-    #current = null;
-    #extraQueue = [];
-    #maybeChild = null;
-    #postPlan = false;
-    #previousChild = null;
-    #yamlish = '';
-    #yind = '';
-    #sawVersion = false;
-    aborted = false;
-    bail = false;
-    bailedOut = false;
-    #bailingOut = false;
-    braceLevel = 0;
-    buffer = '';
-    buffered;
-    #closingTestPoint = null;
-    comments = [];
-    count = 0;
-    fail = 0;
-    failures = [];
-    skips = [];
-    todos = [];
-    level;
-    name;
-    ok = true;
-    omitVersion;
-    parent = null;
-    pass = 0;
-    passes;
-    planComment = '';
-    planEnd = -1;
-    planStart = -1;
-    pointsSeen = new Map();
-    pragmas;
-    preserveWhitespace;
-    results = null;
-    root;
-    skip = 0;
-    strict;
-    syntheticBailout = false;
-    syntheticPlan = false;
-    time = null;
-    todo = 0;
-    get closingTestPoint() {
-        return this.#closingTestPoint;
-    }
-    set closingTestPoint(res) {
-        this.#closingTestPoint = res;
-        if (res)
-            res.closingTestPoint = true;
-    }
-    /* c8 ignore start */
-    get readable() {
-        return false;
-    }
-    get writable() {
-        return true;
-    }
-    constructor(options, onComplete) {
-        if (typeof options === 'function') {
-            onComplete = options;
-            options = {};
-        }
-        options = options || {};
-        super();
-        if (onComplete)
-            this.on('complete', onComplete);
-        this.name = options.name || '';
-        this.parent = options.parent || null;
-        this.closingTestPoint =
-            (this.parent && options.closingTestPoint) || null;
-        this.root = options.parent ? options.parent.root : this;
-        this.passes = options.passes ? [] : null;
-        this.level = options.level || 0;
-        this.bail = !!options.bail;
-        this.omitVersion = !!options.omitVersion;
-        this.buffered = !!options.buffered;
-        this.preserveWhitespace = options.preserveWhitespace || false;
-        this.strict = !!options.strict;
-        this.pragmas = { strict: this.strict };
-    }
-    get fullname() {
-        const n = [];
-        const pn = (this.parent?.fullname ?? '').trim();
-        const mn = (this.name || '').trim();
-        if (pn)
-            n.push(pn);
-        if (mn)
-            n.push(mn);
-        return n.join(' > ');
-    }
-    tapError(error, line) {
-        if (line)
-            this.emit('line', line);
-        this.ok = false;
-        this.fail++;
-        if (typeof error === 'string') {
-            error = {
-                tapError: error,
-            };
-        }
-        this.failures.push(error);
-    }
-    parseTestPoint(testPoint, line) {
-        // need to hold off on this when we have a child so we can
-        // associate the closing test point with the test.
-        if (!this.#child)
-            this.emitResult();
-        if (this.bailedOut)
-            return;
-        const resId = testPoint[2];
-        const res = new Result(testPoint, this);
-        if (resId && this.planStart !== -1) {
-            const lessThanStart = res.id < this.planStart;
-            const greaterThanEnd = res.id > this.planEnd;
-            if (lessThanStart || greaterThanEnd) {
-                if (lessThanStart)
-                    res.tapError = 'id less than plan start';
-                else
-                    res.tapError = 'id greater than plan end';
-                res.plan = new Plan(this.planStart, this.planEnd);
-                this.tapError(res, line);
-            }
-        }
-        if (resId && this.pointsSeen.has(res.id)) {
-            res.tapError = 'test point id ' + resId + ' appears multiple times';
-            /* c8 ignore start */
-            res.previous = this.pointsSeen.get(res.id) || null;
-            /* c8 ignore stop */
-            this.tapError(res, line);
-        }
-        else if (resId) {
-            this.pointsSeen.set(res.id, res);
-        }
-        if (this.#child) {
-            if (!this.#child.closingTestPoint)
-                this.#child.closingTestPoint = res;
-            this.emitResult();
-            // can only bail out here in the case of a child with broken diags
-            // anything else would have bailed out already.
-            if (this.bailedOut)
-                return;
-        }
-        this.emit('line', line);
-        if (!res.skip && !res.todo)
-            this.ok = this.ok && res.ok;
-        // hold onto it, because we might get yamlish diagnostics
-        this.#current = res;
-    }
-    nonTap(data, didLine = false) {
-        if (this.#bailingOut && /^( {4})*\}\n$/.test(data))
-            return;
-        if (this.strict) {
-            const err = {
-                tapError: 'Non-TAP data encountered in strict mode',
-                data: data,
-            };
-            this.tapError(err, data);
-            if (this.parent)
-                this.parent.tapError(err, data);
-        }
-        // emit each line, then the extra as a whole
-        if (!didLine)
-            data
-                .split('\n')
-                .slice(0, -1)
-                .forEach(line => {
-                line += '\n';
-                if (this.#current || this.#extraQueue.length)
-                    this.#extraQueue.push(['line', line]);
-                else
-                    this.emit('line', line);
-            });
-        this.emitExtra(data);
-    }
-    emitExtra(data, fromChild = false) {
-        if (this.parent)
-            this.parent.emitExtra(data.replace(/\n$/, '').replace(/^/gm, '    ') + '\n', true);
-        else if (!fromChild && (this.#current || this.#extraQueue.length))
-            this.#extraQueue.push(['extra', data]);
-        else
-            this.emit('extra', data);
-    }
-    plan(start, end, comment, line) {
-        // not allowed to have more than one plan
-        if (this.planStart !== -1) {
-            this.nonTap(line);
-            return;
-        }
-        // can't put a plan in a child.
-        if (this.#child || this.#yind) {
-            this.nonTap(line);
-            return;
-        }
-        this.emitResult();
-        if (this.bailedOut)
-            return;
-        // 1..0 is a special case. Otherwise, end must be >= start
-        if (end < start && end !== 0 && start !== 1) {
-            if (this.strict)
-                this.tapError({
-                    tapError: 'plan end cannot be less than plan start',
-                    plan: { start, end },
-                }, line);
-            else
-                this.nonTap(line);
-            return;
-        }
-        this.planStart = start;
-        this.planEnd = end;
-        const p = new Plan(start, end, comment);
-        if (p.comment)
-            this.planComment = p.comment = comment;
-        // This means that the plan is coming at the END of all the tests
-        // Plans MUST be either at the beginning or the very end.  We treat
-        // plans like '1..0' the same, since they indicate that no tests
-        // will be coming.
-        if (this.count !== 0 || this.planEnd === 0) {
-            const seen = new Set();
-            for (const [id, res] of this.pointsSeen.entries()) {
-                const tapError = id < start ? 'id less than plan start'
-                    : id > end ? 'id greater than plan end'
-                        : null;
-                if (tapError) {
-                    seen.add(tapError);
-                    res.tapError = tapError;
-                    res.plan = new Plan(start, end);
-                    this.tapError(res, line);
-                }
-            }
-            this.#postPlan = true;
-        }
-        this.emit('line', line);
-        this.emit('plan', p);
-    }
-    resetYamlish() {
-        this.#yind = '';
-        this.#yamlish = '';
-    }
-    // that moment when you realize it's not what you thought it was
-    yamlGarbage() {
-        const yamlGarbage = this.#yind + '---\n' + this.#yamlish;
-        this.emitResult();
-        if (this.bailedOut)
-            return;
-        this.nonTap(yamlGarbage, true);
-    }
-    yamlishLine(line) {
-        if (line === this.#yind + '...\n') {
-            // end the yaml block
-            this.processYamlish();
-        }
-        else {
-            this.#yamlish += line;
-        }
-    }
-    processYamlish() {
-        /* c8 ignore start */
-        if (!this.#current) {
-            throw new Error('called processYamlish without a current test point');
-        }
-        /* c8 ignore stop */
-        const yamlish = this.#yamlish;
-        this.resetYamlish();
-        let diags;
-        try {
-            diags = esm.parse(yamlish);
-            if (!diags)
-                return;
-        }
-        catch (er) {
-            this.nonTap(this.#yind + '---\n' + yamlish + this.#yind + '...\n', true);
-            return;
-        }
-        if (typeof diags.duration_ms === 'number' &&
-            this.#current.time === null) {
-            this.#current.time = diags.duration_ms;
-            delete diags.duration_ms;
-        }
-        this.#current.diag = diags;
-        // we still don't emit the result here yet, to support diags
-        // that come ahead of buffered subtests.
-    }
-    write(chunk, encoding, cb) {
-        if (this.aborted) {
-            return false;
-        }
-        if (typeof encoding === 'string' &&
-            encoding !== 'utf8' &&
-            typeof chunk === 'string') {
-            chunk = Buffer.from(chunk, encoding);
-        }
-        if (Buffer.isBuffer(chunk)) {
-            chunk = chunk.toString('utf8');
-        }
-        if (typeof encoding === 'function') {
-            cb = encoding;
-            encoding = undefined;
-        }
-        this.buffer += chunk;
-        do {
-            const match = this.buffer.match(/^.*\r?\n/);
-            if (!match)
-                break;
-            this.buffer = this.buffer.substring(match[0].length);
-            this.parse(match[0]);
-        } while (this.buffer.length);
-        if (cb)
-            process.nextTick(cb);
-        return true;
-    }
-    end(chunk, encoding, cb) {
-        if (chunk && typeof chunk !== 'function') {
-            if (typeof encoding === 'function') {
-                cb = encoding;
-                this.write(chunk);
-            }
-            else {
-                this.write(chunk, encoding);
-            }
-        }
-        if (this.buffer) {
-            this.write('\n');
-        }
-        // if we have yamlish, means we didn't finish with a ...
-        if (this.#yamlish)
-            this.yamlGarbage();
-        this.emitResult();
-        if (this.syntheticBailout && this.level === 0) {
-            this.syntheticBailout = false;
-            const reason = this.bailedOut === true ? '' : ' ' + this.bailedOut;
-            this.emit('line', 'Bail out!' + reason + '\n');
-        }
-        let skipAll = false;
-        if (this.planEnd === 0 && this.planStart === 1) {
-            skipAll = true;
-            if (this.count === 0) {
-                this.ok = true;
-            }
-            else {
-                this.tapError('Plan of 1..0, but test points encountered', '');
-            }
-        }
-        else if (!this.bailedOut && this.planStart === -1) {
-            if (this.count === 0 && !this.syntheticPlan) {
-                this.syntheticPlan = true;
-                if (this.buffered) {
-                    this.planStart = 1;
-                    this.planEnd = 0;
-                }
-                else {
-                    if (!this.#sawVersion) {
-                        this.version(14, 'TAP version 14\n');
-                    }
-                    this.plan(1, 0, 'no tests found', '1..0 # no tests found\n');
-                }
-                skipAll = true;
-            }
-            else {
-                this.tapError('no plan', '');
-            }
-        }
-        else if (this.ok &&
-            this.count !== this.planEnd - this.planStart + 1) {
-            this.tapError('incorrect number of tests', '');
-        }
-        this.emitComplete(skipAll);
-        if (cb)
-            process.nextTick(cb);
-        return this;
-    }
-    emitComplete(skipAll) {
-        if (!this.results) {
-            const res = (this.results = new FinalResults(!!skipAll, this));
-            if (!res.bailout) {
-                // comment a bit at the end so we know what happened.
-                // but don't repeat these comments if they're already present.
-                if (res.plan.end !== res.count) {
-                    this.emitComment('test count(' + res.count + ') != plan(' + res.plan.end + ')', false, true);
-                }
-            }
-            this.emit('complete', this.results);
-            this.emit('finish');
-            this.emit('close');
-        }
-    }
-    version(version, line) {
-        // If version is specified, must be at the very beginning.
-        if (version >= 13 &&
-            this.planStart === -1 &&
-            this.count === 0 &&
-            !this.#current) {
-            this.#sawVersion = true;
-            this.emit('line', line);
-            this.emit('version', version);
-        }
-        else
-            this.nonTap(line);
-    }
-    pragma(key, value, line) {
-        // can't put a pragma in a child or yaml block
-        if (this.#child) {
-            this.nonTap(line);
-            return;
-        }
-        this.emitResult();
-        if (this.bailedOut)
-            return;
-        // only the 'strict' pragma is currently relevant
-        if (key === 'strict') {
-            this.strict = value;
-        }
-        this.pragmas[key] = value;
-        this.emit('line', line);
-        this.emit('pragma', key, value);
-    }
-    bailout(reason, synthetic = false) {
-        this.syntheticBailout = synthetic;
-        if (this.#bailingOut)
-            return;
-        // Guard because emitting a result can trigger a forced bailout
-        // if the harness decides that failures should be bailouts.
-        this.#bailingOut = reason || true;
-        if (!synthetic)
-            this.emitResult();
-        else
-            this.#current = null;
-        this.bailedOut = this.#bailingOut;
-        this.ok = false;
-        if (!synthetic) {
-            // synthetic bailouts get emitted on end
-            let line = 'Bail out!';
-            if (reason)
-                line += ' ' + reason;
-            this.emit('line', line + '\n');
-        }
-        this.emit('bailout', reason);
-        if (this.parent) {
-            this.end();
-            this.parent.bailout(reason, true);
-        }
-    }
-    clearExtraQueue() {
-        for (const [ev, data] of this.#extraQueue) {
-            this.emit(ev, data);
-        }
-        this.#extraQueue.length = 0;
-    }
-    endChild() {
-        if (this.#child && (!this.#bailingOut || this.#child.count)) {
-            this.#child.time = this.#child.closingTestPoint?.time || null;
-            this.#previousChild = this.#child;
-            this.#child.end();
-            this.#child = null;
-        }
-    }
-    emitResult() {
-        if (this.bailedOut)
-            return;
-        this.endChild();
-        this.resetYamlish();
-        if (!this.#current)
-            return this.clearExtraQueue();
-        const res = this.#current;
-        this.#current = null;
-        this.count++;
-        const { skip, todo } = res;
-        if (skip)
-            this.skips.push({ ...res, skip });
-        if (todo)
-            this.todos.push({ ...res, todo });
-        if (res.ok) {
-            this.pass++;
-            if (!skip && !todo && this.passes)
-                this.passes.push(res);
-        }
-        else {
-            this.fail++;
-            if (!res.todo && !res.skip) {
-                this.ok = false;
-                this.failures.push(res);
-            }
-        }
-        if (res.skip)
-            this.skip++;
-        if (res.todo)
-            this.todo++;
-        this.emitAssert(res);
-        if (this.bail &&
-            !res.ok &&
-            !res.todo &&
-            !res.skip &&
-            !this.#bailingOut) {
-            this.#maybeChild = null;
-            const ind = new Array(this.level + 1).join('    ');
-            let p;
-            for (p = this; p.parent; p = p.parent)
-                ;
-            const bailName = res.name ? ' ' + res.name : '';
-            p.parse(ind + 'Bail out!' + bailName + '\n');
-        }
-        this.clearExtraQueue();
-    }
-    // TODO: We COULD say that any "relevant tap" line that's indented
-    // by 4 spaces starts a child test, and just call it 'unnamed' if
-    // it does not have a prefix comment.  In that case, any number of
-    // 4-space indents can be plucked off to try to find a relevant
-    // TAP line type, and if so, start the unnamed child.
-    startChild(line) {
-        const maybeBuffered = this.#current && this.#current.buffered;
-        const unindentStream = !maybeBuffered && this.#maybeChild;
-        const indentStream = !maybeBuffered &&
-            !unindentStream &&
-            lineTypes.subtestIndent.test(line);
-        // If we have any other result waiting in the wings, we need to emit
-        // that now.  A buffered test emits its test point at the *end* of
-        // the child subtest block, so as to match streamed test semantics.
-        if (!maybeBuffered)
-            this.emitResult();
-        if (this.bailedOut)
-            return;
-        this.#child = new Parser({
-            bail: this.bail,
-            parent: this,
-            level: this.level + 1,
-            buffered: maybeBuffered || undefined,
-            closingTestPoint: (maybeBuffered && this.#current) || undefined,
-            preserveWhitespace: this.preserveWhitespace,
-            omitVersion: true,
-            strict: this.strict,
-        });
-        this.#child.on('complete', results => {
-            if (!results.ok)
-                this.ok = false;
-        });
-        this.#child.on('line', l => {
-            if (l.trim() || this.preserveWhitespace)
-                l = '    ' + l;
-            this.emit('line', l);
-        });
-        // Canonicalize the parsing result of any kind of subtest
-        // if it's a buffered subtest or a non-indented Subtest directive,
-        // then synthetically emit the Subtest comment
-        line = line.substring(4);
-        let subtestComment;
-        if (indentStream) {
-            subtestComment = line;
-            line = '';
-        }
-        else if (maybeBuffered && this.#current) {
-            subtestComment = '# Subtest: ' + this.#current.name + '\n';
-        }
-        else {
-            subtestComment = this.#maybeChild || '# Subtest\n';
-        }
-        this.#maybeChild = null;
-        this.#child.name = subtestComment
-            .substring('# Subtest: '.length)
-            .trim();
-        // at some point, we may wish to move 100% to preferring
-        // the Subtest comment on the parent level.  If so, uncomment
-        // this line, and remove the child.emitComment below.
-        // this.emit('comment', subtestComment)
-        if (!this.#child.buffered)
-            this.emit('line', subtestComment);
-        this.emit('child', this.#child);
-        this.#child.emitComment(subtestComment, true);
-        if (line)
-            this.#child.parse(line);
-    }
-    destroy(er) {
-        this.abort('destroyed', er);
-    }
-    abort(message = '', extra) {
-        if (this.#child) {
-            const b = this.#child.buffered;
-            this.#child.abort(message, extra);
-            extra = null;
-            if (b)
-                this.write('\n}\n');
-        }
-        let dump = '';
-        if (extra && Object.keys(extra).length) {
-            try {
-                dump = esm.stringify(extra).trimEnd();
-                /* c8 ignore start */
-            }
-            catch (er) { }
-            /* c8 ignore stop */
-        }
-        const y = dump ?
-            '  ---\n  ' + dump.split('\n').join('\n  ') + '\n  ...\n'
-            : '\n';
-        const n = (this.count || 0) + 1 + (this.#current ? 1 : 0);
-        if (this.planEnd !== -1 && this.planEnd < n && this.parent) {
-            // skip it, let the parent do this.
-            this.aborted = true;
-            return;
-        }
-        message = message.replace(/[\n\r\s\t]/g, ' ');
-        let point = '\nnot ok ' + n + ' - ' + message + '\n' + y;
-        if (this.planEnd === -1)
-            point += '1..' + n + '\n';
-        if (!this.#sawVersion)
-            this.write('TAP version 14\n');
-        this.write(point);
-        this.aborted = true;
-        this.end();
-    }
-    emitAssert(res) {
-        this.emit('assert', res);
-        // see if we need to surface to the top level
-        const c = this.#child || this.#previousChild;
-        if (c) {
-            this.#previousChild = null;
-            if (res.name === c.name &&
-                c.results &&
-                res.ok === c.results.ok &&
-                c.results.count &&
-                !res.todo &&
-                !res.skip) {
-                // just procedural, ignore it
-                return;
-            }
-        }
-        // surface result to the top level parser
-        this.root.emit('result', res);
-        if (res.skip)
-            this.root.emit('skip', res);
-        else if (res.todo)
-            this.root.emit('todo', res);
-        else if (!res.ok)
-            this.root.emit('fail', res);
-        else
-            this.root.emit('pass', res);
-    }
-    emitComment(line, skipLine = false, noDuplicate = false) {
-        if (line.trim().charAt(0) !== '#')
-            line = '# ' + line;
-        if (line.slice(-1) !== '\n')
-            line += '\n';
-        // XXX: is this still needed?
-        /* c8 ignore start */
-        if (noDuplicate && this.comments.indexOf(line) !== -1)
-            return;
-        /* c8 ignore stop */
-        this.comments.push(line);
-        const dir = parseDirective(line.replace(/^\s*#\s*/, '').trim());
-        if (dir && dir[0] === 'time' && typeof dir[1] === 'number')
-            this.time = dir[1];
-        if (this.#current || this.#extraQueue.length) {
-            // no way to get here with skipLine being true
-            this.#extraQueue.push(['line', line]);
-            this.#extraQueue.push(['comment', line]);
-        }
-        else {
-            if (!skipLine)
-                this.emit('line', line);
-            this.emit('comment', line);
-        }
-    }
-    parse(line) {
-        // normalize line endings
-        line = line.replace(/\r\n$/, '\n');
-        // sometimes empty lines get trimmed, but are still part of
-        // a subtest or a yaml block.  Otherwise, nothing to parse!
-        if (line === '\n') {
-            if (this.#child)
-                line = '    ' + line;
-            else if (this.#yind)
-                line = this.#yind + line;
-        }
-        // If we're bailing out, then the only thing we want to see is the
-        // end of a buffered child test.  Anything else should be ignored.
-        // But!  if we're bailing out a nested child, and ANOTHER nested child
-        // comes after that one, then we don't want the second child's } to
-        // also show up, or it looks weird.
-        if (this.#bailingOut) {
-            if (!/^\s*}\n$/.test(line))
-                return;
-            else if (!this.braceLevel || line.length < this.braceLevel)
-                this.braceLevel = line.length;
-            else
-                return;
-        }
-        // This allows omitting even parsing the version if the test is
-        // an indented child test.  Several parsers get upset when they
-        // see an indented version field.
-        if (this.omitVersion && lineTypes.version.test(line) && !this.#yind) {
-            return;
-        }
-        // check to see if the line is indented.
-        // if it is, then it's either a subtest, yaml, or garbage.
-        const indent = line.match(/^[ \t]*/);
-        if (indent && indent[0]) {
-            this.parseIndent(line, indent[0]);
-            return;
-        }
-        // In any case where we're going to emitResult, that can trigger
-        // a bailout, so we need to only emit the line once we know that
-        // isn't happening, to prevent cases where there's a bailout, and
-        // then one more line of output.  That'll also prevent the case
-        // where the test point is emitted AFTER the line that follows it.
-        // buffered subtests must end with a }
-        if (this.#child && this.#child.buffered && line === '}\n') {
-            this.endChild();
-            this.emit('line', line);
-            this.emitResult();
-            return;
-        }
-        // just a \n, emit only if we care about whitespace
-        const validLine = this.preserveWhitespace || line.trim() || this.#yind;
-        if (line === '\n')
-            return validLine && this.emit('line', line);
-        // buffered subtest with diagnostics
-        if (this.#current &&
-            line === '{\n' &&
-            this.#current.diag &&
-            !this.#current.buffered &&
-            !this.#child) {
-            this.emit('line', line);
-            this.#current.buffered = true;
-            return;
-        }
-        // now we know it's not indented, so if it's either valid tap
-        // or garbage.  Get the type of line.
-        const type = lineType(line);
-        if (!type) {
-            this.nonTap(line);
-            return;
-        }
-        if (type[0] === 'comment') {
-            this.emitComment(line);
-            return;
-        }
-        // if we have any yamlish, it's garbage now.  We tolerate non-TAP and
-        // comments in the midst of yaml (though, perhaps, that's questionable
-        // behavior), but any actual TAP means that the yaml block was just
-        // not valid.
-        if (this.#yind)
-            this.yamlGarbage();
-        // If it's anything other than a comment or garbage, then any
-        // maybeChild is just an unsatisfied promise.
-        if (this.#maybeChild) {
-            this.emitComment(this.#maybeChild);
-            this.#maybeChild = null;
-        }
-        // nothing but comments can come after a trailing plan
-        if (this.#postPlan) {
-            this.nonTap(line);
-            return;
-        }
-        // ok, now it's maybe a thing
-        if (type[0] === 'bailout') {
-            const msg = type[1]?.[1] || '';
-            this.bailout(unesc(msg), false);
-            return;
-        }
-        if (type[0] === 'pragma') {
-            const [_, posNeg, key] = type[1];
-            this.pragma(String(key), posNeg === '+', line);
-            return;
-        }
-        if (type[0] === 'version') {
-            const version = type[1];
-            this.version(parseInt(String(version[1]), 10), line);
-            return;
-        }
-        if (type[0] === 'plan') {
-            const plan = type[1];
-            this.plan(+String(plan[1]), +String(plan[2]), unesc(plan[3] || '').trim(), line);
-            return;
-        }
-        // streamed subtests will end when this test point is emitted
-        if (type[0] === 'testPoint') {
-            // note: it's weird, but possible, to have a testpoint ending in
-            // { before a streamed subtest which ends with a test point
-            // instead of a }.  In this case, the parser gets confused, but
-            // also, even beginning to handle that means doing a much more
-            // involved multi-line parse.  By that point, the subtest block
-            // has already been emitted as a 'child' event, so it's too late
-            // to really do the optimal thing.  The only way around would be
-            // to buffer up everything and do a multi-line parse.  This is
-            // rare and weird, and a multi-line parse would be a bigger
-            // rewrite, so I'm allowing it as it currently is.
-            this.parseTestPoint(type[1], line);
-            return;
-        }
-        // We already detected nontap up above, so the only case left
-        // should be a `# Subtest:` comment.  Ignore for coverage, but
-        // include the error here just for good measure.
-        if (type[0] === 'subtest') {
-            // this is potentially a subtest.  Not indented.
-            // hold until later.
-            this.#maybeChild = line;
-            /* c8 ignore start */
-        }
-        else {
-            throw new Error('Unhandled case: ' + type[0]);
-        }
-        /* c8 ignore stop */
-    }
-    parseIndent(line, indent) {
-        // still belongs to the child, so pass it along.
-        if (this.#child && line.substring(0, 4) === '    ') {
-            line = line.substring(4);
-            this.#child.write(line);
-            return;
-        }
-        // one of:
-        // - continuing yaml block
-        // - starting yaml block
-        // - ending yaml block
-        // - body of a new child subtest that was previously introduced
-        // - An indented subtest directive
-        // - A comment, or garbage
-        // continuing/ending yaml block
-        if (this.#yind) {
-            if (line.indexOf(this.#yind) === 0) {
-                this.emit('line', line);
-                this.yamlishLine(line);
-                return;
-            }
-            else {
-                // oops!  that was not actually yamlish, I guess.
-                // this is a case where the indent is shortened mid-yamlish block
-                // treat existing yaml as garbage, continue parsing this line
-                this.yamlGarbage();
-            }
-        }
-        // start a yaml block under a test point
-        if (this.#current && !this.#yind && line === indent + '---\n') {
-            this.#yind = indent;
-            this.emit('line', line);
-            return;
-        }
-        // at this point, not yamlish, and not an existing child test.
-        // We may have already seen an unindented Subtest directive, or
-        // a test point that ended in { indicating a buffered subtest
-        // Child tests are always indented 4 spaces.
-        if (line.substring(0, 4) === '    ') {
-            if (this.#maybeChild ||
-                (this.#current && this.#current.buffered) ||
-                lineTypes.subtestIndent.test(line)) {
-                this.startChild(line);
-                return;
-            }
-            // It's _something_ indented, if the indentation is divisible by
-            // 4 spaces, and the result is actual TAP of some sort, then do
-            // a child subtest for it as well.
-            //
-            // This will lead to some ambiguity in cases where there are multiple
-            // levels of non-signaled subtests, but a Subtest comment in the
-            // middle of them, which may or may not be considered "indented"
-            // See the subtest-no-comment-mid-comment fixture for an example
-            // of this.  As it happens, the preference is towards an indented
-            // Subtest comment as the interpretation, which is the only possible
-            // way to resolve this, since otherwise there's no way to distinguish
-            // between an anonymous subtest with a non-indented Subtest comment,
-            // and an indented Subtest comment.
-            const s = line.match(/( {4})+(.*\n)$/);
-            if (s && s[2]?.charAt(0) !== ' ') {
-                // integer number of indentations.
-                const type = lineType(String(s[2]));
-                if (type) {
-                    if (type[0] === 'comment') {
-                        this.emit('line', line);
-                        this.emitComment(line);
-                    }
-                    else {
-                        // it's relevant!  start as an "unnamed" child subtest
-                        this.startChild(line);
-                    }
-                    return;
-                }
-            }
-        }
-        // at this point, it's either a non-subtest comment, or garbage.
-        if (lineTypes.comment.test(line)) {
-            this.emitComment(line);
-            return;
-        }
-        this.nonTap(line);
-    }
-    static parse(str, options = {}) {
-        return statics_parse(str, options);
-    }
-    static stringify(msg, options = {}) {
-        return statics_stringify(msg, options);
-    }
-}
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./src/acceptance.ts
-
-
-/** Parses the TAP stream of the test run and judges it together with the command's exit code. */
-function judgeAcceptance(tap, exitCode) {
-    const tests = [];
-    let final;
-    const parser = new Parser((results) => (final = results));
-    parser.on('assert', (r) => {
-        const result = r.todo ? 'todo' : r.skip ? 'skip' : r.ok ? 'pass' : 'fail';
-        tests.push({ id: r.id, name: r.name, result, details: [] });
-    });
-    parser.on('comment', (line) => {
-        const last = tests[tests.length - 1];
-        if (last?.result === 'fail')
-            last.details.push(line.replace(/^#\s?/, '').trimEnd());
-    });
-    parser.end(tap);
-    const count = (r) => tests.filter((t) => t.result === r).length;
-    const report = {
-        ok: false,
-        tests,
-        passed: count('pass'),
-        failed: count('fail'),
-        skipped: count('skip') + count('todo'),
-    };
-    const plan = final?.plan;
-    if (tests.length === 0) {
-        report.problem = `no TAP test results in the output (exit code ${exitCode}); does acceptance-command print TAP?`;
-    }
-    else if (final?.bailout) {
-        report.problem = `the tests bailed out: ${final.bailout}`;
-    }
-    else if (plan && plan.end !== null && plan.end !== undefined && plan.end > 0 && tests.length < plan.end) {
-        report.problem = `ran ${tests.length} of ${plan.end} planned tests`;
-    }
-    else if (report.failed === 0 && exitCode !== 0) {
-        report.problem = `the test command exited with code ${exitCode}`;
-    }
-    report.ok = report.failed === 0 && !report.problem;
-    return report;
-}
-/** docker run --rm -e APP_URL=url [args] image command..., on the runner's engine; TAP judged. */
-async function runAcceptance(docker, image, url, command, extraArgs, timeoutSeconds) {
-    const name = `ecr-swarm-deploy-acceptance-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-        timedOut = true;
-        void docker.run(['rm', '--force', name], { silent: true }, true);
-    }, timeoutSeconds * 1000);
-    try {
-        const result = await docker.run(['run', '--rm', '--name', name, '--env', `APP_URL=${url}`, ...extraArgs, image, ...command], {}, true);
-        const report = judgeAcceptance(result.stdout, result.exitCode);
-        if (timedOut) {
-            report.ok = false;
-            report.problem = `the tests did not finish within acceptance-timeout (${timeoutSeconds}s)`;
-        }
-        return report;
-    }
-    finally {
-        clearTimeout(timer);
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 4 modules
-var exec = __nccwpck_require__(2697);
-;// CONCATENATED MODULE: ./src/exec.ts
-
-class CommandError extends Error {
-    command;
-    result;
-    constructor(command, result) {
-        const detail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-10).join('\n');
-        super(`${command} failed (exit code ${result.exitCode})${detail ? `:\n${detail}` : ''}`);
-        this.command = command;
-        this.result = result;
-        this.name = 'CommandError';
-    }
-}
-/** Runs a command; a non-zero exit becomes a CommandError carrying its output. */
-async function run(command, args, options = {}, allowFailure = false) {
-    const result = await (0,exec/* getExecOutput */.H)(command, args, {
-        env: options.env,
-        input: options.input === undefined ? undefined : Buffer.from(options.input),
-        silent: options.silent,
-        ignoreReturnCode: true,
-    });
-    if (result.exitCode !== 0 && !allowFailure)
-        throw new CommandError(`${command} ${args[0] ?? ''}`.trim(), result);
-    return result;
-}
-
-;// CONCATENATED MODULE: ./src/docker.ts
-
-/**
- * The one way to run the docker CLI: every call gets the private DOCKER_CONFIG (registry
- * credentials) and the engine it is meant for (the runner's own, or the manager's through the tunnel).
- */
-class DockerCli {
-    configDir;
-    host;
-    constructor(configDir, host) {
-        this.configDir = configDir;
-        this.host = host;
-    }
-    /** The same CLI aimed at another engine, e.g. unix:///tmp/x/docker.sock for the tunnel. */
-    on(host) {
-        return new DockerCli(this.configDir, host);
-    }
-    env(extra = {}) {
-        const env = {};
-        for (const [k, v] of Object.entries(process.env))
-            if (v !== undefined)
-                env[k] = v;
-        env.DOCKER_CONFIG = this.configDir;
-        if (this.host)
-            env.DOCKER_HOST = this.host;
-        return { ...env, ...extra };
-    }
-    run(args, options = {}, allowFailure = false) {
-        return run('docker', args, { ...options, env: this.env(options.env) }, allowFailure);
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(8249);
-;// CONCATENATED MODULE: ./src/ecr.ts
-
-
-/** Decodes ECR's base64 "AWS:password" token and its https:// proxy endpoint. */
-function decodeAuthorization(token, proxyEndpoint) {
-    const decoded = Buffer.from(token, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon <= 0 || colon === decoded.length - 1)
-        throw new Error('ECR returned an authorization token that is not user:password');
-    const registry = proxyEndpoint.replace(/^https?:\/\//, '').replace(/\/+$/, '');
-    if (!registry)
-        throw new Error('ECR returned no proxy endpoint');
-    return { registry, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
-/**
- * GetAuthorizationToken with the SDK's own credential chain, region and endpoint resolution
- * (AWS_ENDPOINT_URL_ECR included). The password is masked before anything could print it.
- */
-async function getRegistryAuth(region) {
-    try {
-        const out = await withClient(region, (client) => client.send(new dist_cjs/* GetAuthorizationTokenCommand */.Eu6({})));
-        const data = out.authorizationData?.[0];
-        if (!data?.authorizationToken || !data.proxyEndpoint)
-            throw new Error('ECR returned no authorization data');
-        const auth = decodeAuthorization(data.authorizationToken, data.proxyEndpoint);
-        core/* setSecret */.Pq(auth.password);
-        core/* setSecret */.Pq(data.authorizationToken);
-        return { ...auth, expiresAt: data.expiresAt };
-    }
-    catch (e) {
-        const err = e;
-        const hint = err.name === 'CredentialsProviderError'
-            ? ' (no AWS credentials found: run aws-actions/configure-aws-credentials before this step)'
-            : /region/i.test(err.message)
-                ? ' (set aws-region, or AWS_REGION in the environment)'
-                : '';
-        throw new Error(`ECR GetAuthorizationToken failed: ${err.name}: ${err.message}${hint}`, { cause: e });
-    }
-}
-/** docker login with the password on stdin, into the private DOCKER_CONFIG. */
-async function dockerLogin(docker, auth) {
-    await docker.run(['login', '--username', auth.username, '--password-stdin', auth.registry], {
-        input: auth.password,
-        silent: true,
-    });
-}
-/** Manifest types BatchGetImage may return: Docker v2 and OCI, single images and multi-platform lists. */
-const MANIFEST_TYPES = [
-    'application/vnd.docker.distribution.manifest.v2+json',
-    'application/vnd.docker.distribution.manifest.list.v2+json',
-    'application/vnd.oci.image.manifest.v1+json',
-    'application/vnd.oci.image.index.v1+json',
-];
-async function withClient(region, fn) {
-    const client = new dist_cjs/* ECRClient */.S70(region ? { region } : {});
-    try {
-        return await fn(client);
-    }
-    finally {
-        client.destroy();
-    }
-}
-async function getImages(client, repository, tags) {
-    const out = await client.send(new dist_cjs/* BatchGetImageCommand */.P8n({
-        repositoryName: repository,
-        imageIds: tags.map((imageTag) => ({ imageTag })),
-        acceptedMediaTypes: MANIFEST_TYPES,
-    }));
-    return new Map((out.images ?? []).map((i) => [i.imageId?.imageTag ?? '', i]));
-}
-/**
- * Gives the image tagged `source` the given tags, registry side: the manifest is read with
- * BatchGetImage and written back under each tag with PutImage, so nothing is pulled or rebuilt.
- * A tag that already names the same image is left as it is; returns the digest.
- */
-async function promoteImage(region, repository, source, tags, commit) {
-    return withClient(region, async (client) => {
-        const found = await getImages(client, repository, [source, ...tags]);
-        const image = found.get(source);
-        if (!image?.imageManifest || !image.imageId?.imageDigest) {
-            throw new Error(`no image ${repository}:${source} in ECR for commit ${commit}: the deploy of that commit pushes it; promote only releases images that were built and tested`);
-        }
-        const digest = image.imageId.imageDigest;
-        for (const tag of tags) {
-            const existing = found.get(tag)?.imageId?.imageDigest;
-            if (existing === digest) {
-                core/* info */.pq(`${repository}:${tag} is already ${digest}`);
-                continue;
-            }
-            try {
-                const put = await client.send(new dist_cjs/* PutImageCommand */.SUU({
-                    repositoryName: repository,
-                    imageManifest: image.imageManifest,
-                    imageManifestMediaType: image.imageManifestMediaType,
-                    imageTag: tag,
-                    imageDigest: digest,
-                }));
-                const written = put.image?.imageId?.imageDigest;
-                if (written !== digest)
-                    throw new Error(`ECR stored ${repository}:${tag} as ${written}, not the tested ${digest}`);
-                core/* info */.pq(`Tagged ${repository}:${source} as ${tag} (${digest})`);
-            }
-            catch (e) {
-                if (e.name === 'ImageTagAlreadyExistsException') {
-                    throw new Error(`${repository}:${tag} already exists as another image (${existing ?? 'unknown digest'}) and the repository's tags are immutable: release a new version tag instead of moving ${tag}`, { cause: e });
-                }
-                throw e;
-            }
-        }
-        return digest;
-    });
-}
-/** Deletes every tag starting with prefix (e.g. pr-42-); returns the tags deleted. */
-async function deleteImagesTagged(region, repository, prefix) {
-    return withClient(region, async (client) => {
-        const tags = [];
-        let nextToken;
-        do {
-            const page = await client.send(new dist_cjs/* ListImagesCommand */.W_n({ repositoryName: repository, filter: { tagStatus: 'TAGGED' }, nextToken }));
-            for (const id of page.imageIds ?? [])
-                if (id.imageTag?.startsWith(prefix))
-                    tags.push(id.imageTag);
-            nextToken = page.nextToken;
-        } while (nextToken);
-        for (let i = 0; i < tags.length; i += 100) {
-            const out = await client.send(new dist_cjs/* BatchDeleteImageCommand */.wau({
-                repositoryName: repository,
-                imageIds: tags.slice(i, i + 100).map((imageTag) => ({ imageTag })),
-            }));
-            const failed = (out.failures ?? []).filter((f) => f.failureCode !== 'ImageNotFound');
-            if (failed.length > 0)
-                throw new Error(`ECR could not delete ${failed.map((f) => `${f.imageId?.imageTag}: ${f.failureReason}`).join('; ')}`);
-        }
-        return tags;
-    });
-}
-
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
 // EXTERNAL MODULE: external "os"
@@ -88265,7 +86653,7 @@ function expand(template, context) {
 }
 
 // pkg/dist-src/parse.js
-function dist_bundle_parse(options) {
+function parse(options) {
   let method = options.method.toUpperCase();
   let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -88331,7 +86719,7 @@ function dist_bundle_parse(options) {
 
 // pkg/dist-src/endpoint-with-defaults.js
 function endpointWithDefaults(defaults, route, options) {
-  return dist_bundle_parse(merge(defaults, route, options));
+  return parse(merge(defaults, route, options));
 }
 
 // pkg/dist-src/with-defaults.js
@@ -88342,7 +86730,7 @@ function withDefaults(oldDefaults, newDefaults) {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults.bind(null, DEFAULTS2),
     merge: merge.bind(null, DEFAULTS2),
-    parse: dist_bundle_parse
+    parse
   });
 }
 
@@ -92734,313 +91122,46 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
-;// CONCATENATED MODULE: ./src/github.ts
-
-
-/** Marks the action's own comment on a pull request, so it is updated instead of posted again. */
-function commentMarker(stack) {
-    return `<!-- ecr-swarm-deploy preview ${stack} -->`;
+;// CONCATENATED MODULE: ./src/config/acceptance.ts
+/** The app URL with {stack}, {pr} and {port} filled in. */
+function expandUrl(template, values) {
+    return template
+        .replaceAll('{stack}', values.stack)
+        .replaceAll('{pr}', String(values.pr ?? ''))
+        .replaceAll('{port}', String(values.port ?? ''));
+}
+/** app-url, filled in; {pr} and {port} exist only for a preview. */
+function readAppUrl(inputs, stackName, preview) {
+    const raw = inputs.get('app-url');
+    if (!preview && /\{(pr|port)\}/.test(raw))
+        inputs.problem(`app-url "${raw}" uses {pr} or {port}, which exist only in mode preview`);
+    const appUrl = raw && expandUrl(raw, { stack: stackName, pr: preview?.number, port: preview?.port });
+    if (appUrl && !/^https?:\/\/[^\s/]+/.test(appUrl))
+        inputs.problem(`app-url "${appUrl}" must be an http:// or https:// URL`);
+    return appUrl;
+}
+/** Whether the acceptance tests run, and how; they need an app URL. */
+function readAcceptance(inputs, appUrl) {
+    const acceptance = inputs.bool('acceptance');
+    if (acceptance && !appUrl)
+        inputs.problem('app-url is required when acceptance is on: the load balancer URL the tests run against');
+    return { acceptance };
 }
 /**
- * A pull request preview's GitHub Deployment and its sticky comment. GitHub problems never fail
- * the deploy: the first refusal (a token without the permissions, as on pull requests from forks)
- * turns the feedback off with one warning.
+ * acceptance-args, refusing an environment variable passed by name only (-e NAME): docker would copy
+ * its value from the runner's environment into the test container.
  */
-class PreviewFeedback {
-    pr;
-    environment;
-    octokit;
-    repo = github_context.repo;
-    off = false;
-    deploymentId;
-    constructor(token, pr, environment) {
-        this.pr = pr;
-        this.environment = environment;
-        if (token)
-            this.octokit = getOctokit(token);
-        else
-            core/* info */.pq('github-token is empty: no GitHub Deployment or pull request comment');
-    }
-    get runUrl() {
-        const server = process.env.GITHUB_SERVER_URL ?? 'https://github.com';
-        return `${server}/${this.repo.owner}/${this.repo.repo}/actions/runs/${process.env.GITHUB_RUN_ID ?? ''}`;
-    }
-    async call(what, fn) {
-        if (!this.octokit || this.off)
-            return undefined;
-        try {
-            return await fn(this.octokit);
+function readTestArgs(inputs) {
+    const args = inputs.words('acceptance-args');
+    args.forEach((arg, i) => {
+        const separate = /^(?:-e|--env)$/.test(arg);
+        const value = separate ? args[i + 1] : /^(?:-e|--env=)(.+)$/.exec(arg)?.[1];
+        if (value !== undefined && !value.includes('=')) {
+            const given = separate ? `${arg} ${value}` : arg;
+            inputs.problem(`acceptance-args: "${given}" passes a variable by name; give NAME=VALUE`);
         }
-        catch (e) {
-            const status = e.status;
-            if (status === 401 || status === 403 || status === 404) {
-                this.off = true;
-                core/* warning */.$e(`GitHub refused to ${what} (HTTP ${status}): no Deployment or comment for this run. The workflow needs permissions: deployments: write, pull-requests: write (a pull request from a fork gets a read-only token).`);
-            }
-            else {
-                core/* warning */.$e(`could not ${what}: ${e.message}`);
-            }
-            return undefined;
-        }
-    }
-    /** Creates the preview's Deployment for the commit and marks it in progress. */
-    async start(sha) {
-        const created = await this.call('create a deployment', (o) => o.rest.repos.createDeployment({
-            ...this.repo,
-            ref: sha,
-            environment: this.environment,
-            description: `Preview of pull request #${this.pr}`,
-            auto_merge: false,
-            required_contexts: [],
-            transient_environment: true,
-            production_environment: false,
-        }));
-        const id = created?.data?.id;
-        if (!id)
-            return;
-        this.deploymentId = id;
-        await this.status(id, 'in_progress');
-    }
-    async status(id, state, url) {
-        await this.call(`set the deployment ${state}`, (o) => o.rest.repos.createDeploymentStatus({
-            ...this.repo,
-            deployment_id: id,
-            state,
-            log_url: this.runUrl,
-            ...(url ? { environment_url: url } : {}),
-            auto_inactive: state === 'success',
-        }));
-    }
-    async finish(outcome, url) {
-        if (this.deploymentId)
-            await this.status(this.deploymentId, outcome, url);
-    }
-    /** Marks every Deployment of the preview's environment inactive (teardown). */
-    async deactivate() {
-        const deployments = await this.call('list deployments', (o) => o.paginate(o.rest.repos.listDeployments, {
-            ...this.repo,
-            environment: this.environment,
-            per_page: 100,
-        }));
-        for (const d of deployments ?? [])
-            await this.status(d.id, 'inactive');
-    }
-    /** Creates the pull request's comment for this stack, or updates it when there is one. */
-    async comment(stack, body) {
-        const marker = commentMarker(stack);
-        const text = `${marker}\n${body}`;
-        const comments = await this.call('list pull request comments', (o) => o.paginate(o.rest.issues.listComments, { ...this.repo, issue_number: this.pr, per_page: 100 }));
-        if (comments === undefined)
-            return;
-        const mine = comments.find((c) => c.body?.startsWith(marker));
-        if (mine) {
-            await this.call('update the pull request comment', (o) => o.rest.issues.updateComment({ ...this.repo, comment_id: mine.id, body: text }));
-        }
-        else {
-            await this.call('comment on the pull request', (o) => o.rest.issues.createComment({ ...this.repo, issue_number: this.pr, body: text }));
-        }
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/docker-modem/lib/modem.js
-var modem = __nccwpck_require__(7133);
-var modem_default = /*#__PURE__*/__nccwpck_require__.n(modem);
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: ./src/engine.ts
-
-
-
-/** Docker Engine API client over a Unix socket (the tunnel's local end). */
-class Engine {
-    socketPath;
-    ready;
-    parent;
-    modem;
-    /** Number of API requests made through this client and its forks, for the log, benchmarks and tests. */
-    calls = 0;
-    /** ready: resolves when the tunnel is up again after a drop, rejects when it was given up. */
-    constructor(socketPath, ready, parent) {
-        this.socketPath = socketPath;
-        this.ready = ready;
-        this.parent = parent;
-        this.modem = new (modem_default())({ socketPath, version: 'v1.41' });
-    }
-    /** A client on the same socket with a call count of its own, for one of several waits running at once. */
-    fork() {
-        return new Engine(this.socketPath, this.ready, this);
-    }
-    /** A call cut off by a dropped SSH connection is made again once the tunnel is back. */
-    async request(path, call = {}) {
-        for (let attempt = 1;; attempt++) {
-            try {
-                return await this.dial(path, call);
-            }
-            catch (e) {
-                const code = e.code ?? '';
-                const cutOff = ['ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(code) || /socket hang up/.test(String(e));
-                if (!cutOff || !this.ready || attempt >= 20)
-                    throw e;
-                await (0,promises_namespaceObject.setTimeout)(250);
-                await this.ready();
-            }
-        }
-    }
-    countCall() {
-        this.calls++;
-        this.parent?.countCall();
-    }
-    dial(path, { query = {}, stream = false, method = 'GET', body }) {
-        this.countCall();
-        return new Promise((resolve, reject) => {
-            this.modem.dial({
-                path: method === 'GET' ? `${path}?` : path,
-                method,
-                options: method === 'POST' ? { _body: body } : query,
-                isStream: stream,
-                statusCodes: {
-                    200: true,
-                    201: true,
-                    204: true,
-                    404: 'not found',
-                    400: 'bad parameter',
-                    409: 'conflict',
-                    500: 'server error',
-                    503: 'node is not a swarm manager',
-                },
-            }, (err, data) => (err ? reject(err) : resolve(data)));
-        });
-    }
-    async ping() {
-        return String(await this.request('/_ping'));
-    }
-    listServices(filters) {
-        return this.request('/services', { query: { filters } });
-    }
-    listTasks(filters) {
-        return this.request('/tasks', { query: { filters } });
-    }
-    async inspectService(name) {
-        try {
-            return await this.request(`/services/${encodeURIComponent(name)}`);
-        }
-        catch (e) {
-            if (e.statusCode === 404)
-                return undefined;
-            throw e;
-        }
-    }
-    /** Creates a Swarm config or secret; false when one of that name exists already (creation is atomic). */
-    async createObject(kind, name, labels, data) {
-        try {
-            const out = await this.request(`/${kind}/create`, {
-                method: 'POST',
-                body: { Name: name, Labels: labels, Data: Buffer.from(data).toString('base64') },
-            });
-            return out.ID;
-        }
-        catch (e) {
-            if (e.statusCode === 409)
-                return false;
-            throw e;
-        }
-    }
-    listObjects(kind, filters) {
-        return this.request(`/${kind}`, { query: { filters } });
-    }
-    /** Removes a config, secret, network, volume or container by id or name; false when it was already gone. */
-    async remove(kind, id) {
-        try {
-            await this.request(`/${kind}/${encodeURIComponent(id)}`, { method: 'DELETE' });
-            return true;
-        }
-        catch (e) {
-            if (e.statusCode === 404)
-                return false;
-            throw e;
-        }
-    }
-    listNetworks(filters) {
-        return this.request('/networks', { query: { filters } });
-    }
-    async listVolumes(filters) {
-        return ((await this.request('/volumes', { query: { filters } }))
-            .Volumes ?? []);
-    }
-    /** Containers on the manager node itself, stopped ones included. */
-    listContainers(filters) {
-        return this.request('/containers/json', { query: { all: true, filters } });
-    }
-    /** The manager's own Swarm node id. */
-    async nodeId() {
-        return (await this.request('/info')).Swarm.NodeID;
-    }
-    /** The last lines of a task's logs, stdout and stderr interleaved as the engine sends them. */
-    async taskLogs(taskId, tail = 30) {
-        const res = await this.request(`/tasks/${encodeURIComponent(taskId)}/logs`, {
-            query: { stdout: true, stderr: true, tail: String(tail), timestamps: false },
-            stream: true,
-        });
-        const out = new external_node_stream_.PassThrough();
-        const chunks = [];
-        out.on('data', (c) => chunks.push(c));
-        this.modem.demuxStream(res, out, out);
-        await new Promise((resolve, reject) => {
-            res.on('end', resolve);
-            res.on('error', reject);
-        });
-        return Buffer.concat(chunks).toString('utf8');
-    }
-}
-
-;// CONCATENATED MODULE: ./src/image.ts
-function imageName(registry, repository, tag) {
-    return `${registry}/${repository}:${tag}`;
-}
-/** docker build arguments for the configured context, Dockerfile, build args, target and tags. */
-function buildArgs(config, refs) {
-    const args = ['build'];
-    for (const ref of refs)
-        args.push('--tag', ref);
-    if (config.dockerfile)
-        args.push('--file', config.dockerfile);
-    for (const a of config.buildArgs)
-        args.push('--build-arg', a);
-    if (config.target)
-        args.push('--target', config.target);
-    args.push(config.context);
-    return args;
-}
-/** The digest of `repo` among an image's RepoDigests ("repo@sha256:..."). */
-function digestOf(repoDigests, repo) {
-    const match = repoDigests.find((d) => d.startsWith(`${repo}@`));
-    return match?.slice(repo.length + 1);
-}
-/** Builds and pushes every tag; returns the pushed digest. */
-async function buildAndPush(docker, config, repo, refs) {
-    await docker.run(buildArgs(config, refs));
-    for (const ref of refs)
-        await docker.run(['push', ref]);
-    return inspectDigest(docker, repo, refs[0]);
-}
-/** Deploys an existing tag: pulls it (for the acceptance run) and returns its digest. */
-async function pullExisting(docker, repo, ref) {
-    const pulled = await docker.run(['pull', ref], {}, true);
-    if (pulled.exitCode !== 0) {
-        throw new Error(`build is false but ${ref} could not be pulled: push it first, or set build: true`);
-    }
-    return inspectDigest(docker, repo, ref);
-}
-async function inspectDigest(docker, repo, ref) {
-    const out = await docker.run(['image', 'inspect', '--format', '{{json .RepoDigests}}', ref], {
-        silent: true,
     });
-    const digest = digestOf(JSON.parse(out.stdout.trim()), repo);
-    if (!digest)
-        throw new Error(`no registry digest recorded for ${ref} after the push`);
-    return digest;
+    return args;
 }
 
 // EXTERNAL MODULE: external "node:fs"
@@ -93049,10 +91170,315 @@ var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ./src/naming.ts
+var naming = __nccwpck_require__(8499);
+;// CONCATENATED MODULE: ./src/config/inputs.ts
+/** Reading inputs: action.yml's defaults, the parsing of each kind of value, and the problems found. */
+/**
+ * action.yml's defaults (a unit test holds the two equal). The runner sets every one of them as an
+ * input, so no rule may read an input that has a default as "given by the user"; the code falls back
+ * to them only when a user passes an empty value. github-token's default is an expression: empty
+ * means no token.
+ */
+const INPUT_DEFAULTS = {
+    mode: 'deploy',
+    'tag-format': 'short',
+    build: 'true',
+    context: '.',
+    'ssh-port': '22',
+    'ssh-user': 'docker',
+    'ssh-jump-port': '22',
+    'ssh-reconnect-timeout': '60',
+    'remote-docker-socket': '/var/run/docker.sock',
+    'stack-file': 'stack.yml',
+    'version-variable': 'APP_VERSION',
+    'one-shot-services': 'migrate',
+    'one-shot-timeout': '600',
+    'converge-timeout': '300',
+    acceptance: 'true',
+    'acceptance-command': 'bats /app/src/acceptance.bats',
+    'acceptance-timeout': '600',
+    'lock-timeout': '600',
+    'rollback-on-failure': 'false',
+    prune: 'false',
+    'preview-port-base': '20000',
+    'delete-images': 'false',
+};
+/** Thrown for bad inputs: one line per problem, each naming the input and the fix. */
+class InputError extends Error {
+    problems;
+    constructor(problems) {
+        super(problems.length === 1
+            ? problems[0]
+            : `${problems.length} inputs need fixing:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+        this.problems = problems;
+        this.name = 'InputError';
+    }
+}
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The longest any wait may be: a job on a GitHub-hosted runner runs 6 hours at most. */
+const MAX_SECONDS = 6 * 3600;
+/** Splits a command line into words; single and double quotes group, backslash escapes. */
+function splitArgs(text) {
+    const words = [];
+    let word = '';
+    let inWord = false;
+    let quote;
+    for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (quote) {
+            if (c === quote)
+                quote = undefined;
+            else if (c === '\\' && quote === '"' && i + 1 < text.length)
+                word += text[++i];
+            else
+                word += c;
+        }
+        else if (c === '"' || c === "'") {
+            quote = c;
+            inWord = true;
+        }
+        else if (c === '\\' && i + 1 < text.length) {
+            word += text[++i];
+            inWord = true;
+        }
+        else if (/\s/.test(c)) {
+            if (inWord)
+                words.push(word);
+            word = '';
+            inWord = false;
+        }
+        else {
+            word += c;
+            inWord = true;
+        }
+    }
+    if (quote)
+        throw new Error(`has an unclosed ${quote}`);
+    if (inWord)
+        words.push(word);
+    return words;
+}
+/**
+ * The inputs of a run, each read as its kind of value (falling back to action.yml's default when
+ * empty); every problem is collected, so that all are reported at once.
+ */
+class Inputs {
+    input;
+    problems = [];
+    constructor(input) {
+        this.input = input;
+    }
+    problem(text) {
+        this.problems.push(text);
+    }
+    /** The input as given, untrimmed (keys, known_hosts, multi-line lists). */
+    raw(name) {
+        return this.input(name);
+    }
+    /** The input, or action.yml's default when it is empty. */
+    get(name) {
+        return this.input(name).trim() || (INPUT_DEFAULTS[name] ?? '');
+    }
+    required(name, hint) {
+        const v = this.get(name);
+        if (!v)
+            this.problem(`${name} is required: ${hint}`);
+        return v;
+    }
+    bool(name) {
+        const v = this.get(name).toLowerCase();
+        if (['true', 'yes', '1'].includes(v))
+            return true;
+        if (['false', 'no', '0'].includes(v))
+            return false;
+        this.problem(`${name} must be true or false, not "${this.get(name)}"`);
+        return false;
+    }
+    seconds(name, allowZero = false) {
+        const v = this.get(name);
+        const m = /^(\d+)(s|m)?$/.exec(v);
+        if (!m || (Number(m[1]) === 0 && !allowZero)) {
+            const what = allowZero ? 'a number of seconds' : 'a positive number of seconds';
+            this.problem(`${name} must be ${what} (e.g. 300, or 5m), not "${v}"`);
+            return 0;
+        }
+        const seconds = Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+        if (seconds > MAX_SECONDS) {
+            this.problem(`${name} must be at most ${MAX_SECONDS} seconds (6 hours, the longest a hosted job runs), not "${v}"`);
+            return 0;
+        }
+        return seconds;
+    }
+    words(name) {
+        try {
+            return splitArgs(this.get(name));
+        }
+        catch (e) {
+            this.problem(`${name} ${e.message}; quote each word at most once`);
+            return [];
+        }
+    }
+    /** Comma or newline separated. */
+    list(name) {
+        return this.get(name)
+            .split(/[\n,]/)
+            .map((s) => s.trim())
+            .filter(Boolean);
+    }
+    /** One per line; blank lines and # comments left out. */
+    lines(name) {
+        return this.input(name)
+            .split(/\r?\n/)
+            .map((s) => s.trim())
+            .filter((s) => s && !s.startsWith('#'));
+    }
+    /** NAME=VALUE lines. */
+    assignments(name) {
+        const out = {};
+        for (const line of this.lines(name)) {
+            const eq = line.indexOf('=');
+            const key = eq > 0 ? line.slice(0, eq).trim() : '';
+            if (!ENV_NAME.test(key)) {
+                this.problem(`${name}: "${line}" is not NAME=VALUE (one per line)`);
+                continue;
+            }
+            out[key] = line.slice(eq + 1).trim();
+        }
+        return out;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/config/image.ts
+
+
+
+
+const ECR_REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** The ECR repository: required, except for a teardown that deletes no images. */
+function readRepository(inputs, required) {
+    const repository = required
+        ? inputs.required('ecr-repository', 'the ECR repository name, e.g. docker-in-aws/todobackend')
+        : inputs.get('ecr-repository');
+    if (repository && !ECR_REPOSITORY.test(repository)) {
+        inputs.problem(`ecr-repository "${repository}" is not a valid repository name (lower case letters, digits, . _ - and /; no registry host)`);
+    }
+    return repository;
+}
+/** The commit: sha, else a preview's head commit (not the merge commit GitHub checks out), else github.sha. */
+function readSha(inputs, env, previewHead) {
+    return inputs.get('sha') || previewHead || env.GITHUB_SHA || '';
+}
+const isSha = (sha) => /^[0-9a-f]{7,40}$/.test(sha);
+/**
+ * The image tag and where it comes from. deploy: the SHA (or image-tag); preview: pr-N-SHA, so a
+ * teardown deletes only that pull request's images; promote: the release tag, from the SHA's image.
+ */
+function readTags(inputs, mode, sha, preview, { releaseTag, ref }) {
+    const tagFormat = inputs.get('tag-format');
+    if (!['short', 'full'].includes(tagFormat))
+        inputs.problem(`tag-format must be short or full, not "${tagFormat}"`);
+    const shaTag = tagFormat === 'full' ? sha : sha.slice(0, 7);
+    const given = inputs.get('image-tag');
+    let tag = given;
+    let sourceTag;
+    if (mode === 'promote') {
+        const refTag = /^refs\/tags\/(.+)$/.exec(ref ?? '')?.[1];
+        const version = inputs.get('release-tag') || releaseTag || refTag || '';
+        if (!version) {
+            inputs.problem('release-tag is required in mode promote outside a tag push or release event, e.g. v1.2.3');
+        }
+        else if (!DOCKER_TAG.test(version)) {
+            inputs.problem(`release-tag "${version}" is not a valid Docker tag`);
+        }
+        sourceTag = given || shaTag;
+        if (!given && !isSha(sha))
+            inputs.problem(`sha "${sha}" is not a commit SHA: set sha to the commit whose image to promote, or image-tag`);
+        tag = version;
+    }
+    else if (!given && mode !== 'teardown') {
+        if (!isSha(sha))
+            inputs.problem(`sha "${sha}" is not a commit SHA: set sha (default: github.sha) or image-tag`);
+        else
+            tag = preview ? `${(0,naming/* previewTagPrefix */.$v)(preview.number)}${shaTag}` : shaTag;
+    }
+    if (tag && !DOCKER_TAG.test(tag))
+        inputs.problem(`image-tag "${tag}" is not a valid Docker tag`);
+    return { tag, sourceTag };
+}
+/** The image a rollout deploys and how it is built (deploy and preview build; promote never does). */
+function readImage(inputs, mode, sha, preview, release) {
+    const { tag, sourceTag } = readTags(inputs, mode, sha, preview, release);
+    const extraTags = inputs.list('extra-tags');
+    for (const t of extraTags)
+        if (!DOCKER_TAG.test(t))
+            inputs.problem(`extra-tags: "${t}" is not a valid Docker tag`);
+    const build = mode === 'deploy' || mode === 'preview' ? inputs.bool('build') : false;
+    const context = inputs.get('context');
+    const dockerfile = inputs.get('dockerfile') || undefined;
+    if (build) {
+        if (!external_node_fs_default().existsSync(context) || !external_node_fs_default().statSync(context).isDirectory()) {
+            inputs.problem(`context "${context}" is not a directory: point it at the folder with your Dockerfile`);
+        }
+        else {
+            const df = dockerfile ?? external_node_path_default().join(context, 'Dockerfile');
+            if (!external_node_fs_default().existsSync(df))
+                inputs.problem(`dockerfile "${df}" does not exist: set dockerfile or context`);
+        }
+    }
+    const buildArgs = inputs.lines('build-args');
+    for (const a of buildArgs) {
+        // A NAME alone would make docker take the value from the runner's environment.
+        const eq = a.indexOf('=');
+        if (eq <= 0 || !ENV_NAME.test(a.slice(0, eq)))
+            inputs.problem(`build-args: "${a}" is not NAME=VALUE (one per line)`);
+    }
+    return {
+        tag,
+        sourceTag,
+        extraTags,
+        build,
+        context,
+        dockerfile,
+        buildArgs,
+        target: inputs.get('target') || undefined,
+    };
+}
+
+
+;// CONCATENATED MODULE: ./src/config/pull-request.ts
+/**
+ * preview and teardown: the pull request (pr-number, or the pull_request event's) and, for a preview,
+ * the port its stack publishes on. Undefined in the other modes, or when there is a problem.
+ */
+function readPullRequest(inputs, mode, event) {
+    if (mode !== 'preview' && mode !== 'teardown')
+        return undefined;
+    const prText = inputs.get('pr-number') || String(event?.number ?? '');
+    const number = Number(prText);
+    // Only a preview publishes on a port: teardown ignores preview-port-base (it always has a value).
+    const portBaseText = inputs.get('preview-port-base');
+    const portBase = Number(portBaseText);
+    if (!/^[1-9]\d*$/.test(prText)) {
+        inputs.problem(prText
+            ? `pr-number must be a pull request number, not "${prText}"`
+            : `pr-number is required in mode ${mode} outside a pull_request event: set pr-number, or run on pull_request`);
+        return undefined;
+    }
+    if (mode === 'preview' && (!/^\d+$/.test(portBaseText) || portBase < 1 || portBase + number > 65535)) {
+        inputs.problem(`preview-port-base "${portBaseText}" plus pull request number ${number} is not a TCP port (1-65535): lower preview-port-base`);
+        return undefined;
+    }
+    return { number, port: portBase + number };
+}
+
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
 var ssh2_lib = __nccwpck_require__(5472);
 var ssh2_lib_default = /*#__PURE__*/__nccwpck_require__.n(ssh2_lib);
-;// CONCATENATED MODULE: ./src/hostkey.ts
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/ssh/hostkey.ts
 
 const KEY_TYPES = new Set([
     'ssh-ed25519',
@@ -93140,62 +91566,79 @@ function hostKeyAllowed(pin, key) {
     return byKey || pin.fingerprints.includes(fingerprint(key));
 }
 
-;// CONCATENATED MODULE: ./src/secrets.ts
+;// CONCATENATED MODULE: ./src/config/ssh.ts
+// ssh2 is CommonJS: a default import works under Node's native ESM as well as in the bundle.
 
 
-/** Labels the Swarm secrets the action created, so that it only ever prunes or removes its own. */
-const SECRET_STACK_LABEL = 'com.github.ecr-swarm-deploy.stack';
-/** The stack file variable that carries a secret's Swarm name: secret_key -> SECRET_KEY_SECRET. */
-function secretVariable(name) {
-    return `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_SECRET`;
-}
-/**
- * Swarm secrets cannot change, so each value gets a name of its own. The version is keyed with the
- * deploy key rather than a plain hash of the value: secret names appear in public logs, and a bare
- * hash of a short password could be guessed offline.
- */
-function versionedSecretName(stack, secret, key) {
-    const version = external_node_crypto_default().createHmac('sha256', key)
-        .update(`${stack}\0${secret.name}\0${secret.value}`)
-        .digest('hex')
-        .slice(0, 12);
-    return `${stack}_${secret.name}_${version}`;
-}
-/**
- * Creates each secret's current version unless it exists; returns the stack file variables that
- * name them. Values only travel in the API request body, never on a command line or in the log.
- */
-async function ensureSecrets(engine, stack, secrets, key) {
-    const variables = {};
-    for (const secret of secrets) {
-        const name = versionedSecretName(stack, secret, key);
-        const created = await engine.createObject('secrets', name, { [SECRET_STACK_LABEL]: stack, 'com.github.ecr-swarm-deploy.secret': secret.name }, secret.value);
-        core/* info */.pq(created ? `Created secret ${name}` : `Secret ${name} exists already`);
-        variables[secretVariable(secret.name)] = name;
+const HOST = /^[A-Za-z0-9.:-]+$/;
+/** An SSH server's address, port and pinned host key (the manager, or the jump host in front of it). */
+function readEndpoint(inputs, names, host, knownHostsHint) {
+    if (host && !HOST.test(host))
+        inputs.problem(`${names.host} "${host}" is not a host name or IP address`);
+    const portText = inputs.get(names.port);
+    const port = Number(portText);
+    const portOk = /^\d+$/.test(portText) && port >= 1 && port <= 65535;
+    if (!portOk)
+        inputs.problem(`${names.port} must be a TCP port number (1-65535), not "${portText}"`);
+    let hostKey = { keys: [], fingerprints: [], keyTypes: [] };
+    const knownHosts = inputs.raw(names.knownHosts);
+    if (!knownHosts.trim()) {
+        inputs.problem(`${names.knownHosts} is required${knownHostsHint}`);
     }
-    return variables;
-}
-/**
- * Removes the action's secrets for the stack except those named in keep. A secret still in use by
- * a service is left (Swarm refuses); it goes at a later deploy or at teardown.
- */
-async function removeSecrets(engine, stack, keep = []) {
-    const removed = [];
-    const own = await engine.listObjects('secrets', { label: [`${SECRET_STACK_LABEL}=${stack}`] });
-    for (const s of own.filter((o) => !keep.includes(o.Spec.Name))) {
+    else if (host && HOST.test(host) && portOk) {
         try {
-            if (await engine.remove('secrets', s.ID))
-                removed.push(s.Spec.Name);
+            hostKey = parseHostKeyPin(knownHosts, host, port);
         }
         catch (e) {
-            if (!/in use/.test(e.message))
-                throw e;
+            inputs.problem(`${names.knownHosts} ${e.message}`);
         }
     }
-    return removed;
+    return { host, port, hostKey };
+}
+/** The private key, checked to be readable (with its passphrase) before anything connects. */
+function readKey(inputs) {
+    const privateKey = inputs.raw('ssh-private-key').trim();
+    const passphrase = inputs.raw('ssh-passphrase') || undefined;
+    if (!privateKey) {
+        inputs.problem('ssh-private-key is required: the private key (PEM/OpenSSH text) of a user allowed on the manager');
+        return { privateKey, passphrase };
+    }
+    const parsed = ssh2_lib_default().utils.parseKey(privateKey + '\n', passphrase);
+    if (parsed instanceof Error) {
+        const encrypted = /encrypted|passphrase/i.test(parsed.message);
+        inputs.problem(encrypted
+            ? `ssh-private-key is encrypted: ${passphrase ? 'ssh-passphrase is wrong' : 'set ssh-passphrase'}`
+            : `ssh-private-key could not be read (${parsed.message}): paste the whole key, including its BEGIN/END lines`);
+    }
+    return { privateKey, passphrase };
+}
+/** The manager, the key, and the jump host when there is one. */
+function readSsh(inputs) {
+    const manager = readEndpoint(inputs, { host: 'ssh-host', port: 'ssh-port', knownHosts: 'ssh-known-hosts' }, inputs.required('ssh-host', 'the address of a Swarm manager'), ': the manager\'s host key as a known_hosts line (ssh-keyscan HOST) or a "SHA256:..." fingerprint');
+    const user = inputs.get('ssh-user');
+    const key = readKey(inputs);
+    const jumpHost = inputs.get('ssh-jump-host');
+    let jump;
+    if (jumpHost) {
+        const via = readEndpoint(inputs, { host: 'ssh-jump-host', port: 'ssh-jump-port', knownHosts: 'ssh-jump-known-hosts' }, jumpHost, " with ssh-jump-host: the jump host's key, as for ssh-known-hosts");
+        jump = { ...via, user: inputs.get('ssh-jump-user') || user };
+    }
+    else {
+        // Only inputs without a default: the runner always sets ssh-jump-port.
+        for (const name of ['ssh-jump-user', 'ssh-jump-known-hosts']) {
+            if (inputs.get(name))
+                inputs.problem(`${name} is set but ssh-jump-host is not: set ssh-jump-host, or remove ${name}`);
+        }
+    }
+    const remoteSocket = inputs.get('remote-docker-socket');
+    if (!remoteSocket.startsWith('/'))
+        inputs.problem(`remote-docker-socket must be an absolute path, not "${remoteSocket}"`);
+    return { ...manager, user, ...key, remoteSocket, jump };
 }
 
-;// CONCATENATED MODULE: ./src/stackfile.ts
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/config/stackfile.ts
 
 
 /**
@@ -93239,667 +91682,1672 @@ function checkServices(file, versionVariable, oneShot) {
     return services;
 }
 
-;// CONCATENATED MODULE: ./src/inputs.ts
-
-
-// ssh2 is CommonJS: a default import works under Node's native ESM as well as in the bundle.
+;// CONCATENATED MODULE: ./src/config/stack.ts
 
 
 
-
-const MODES = ['deploy', 'preview', 'teardown', 'promote'];
-/** Thrown for bad inputs: one line per problem, each naming the input and the fix. */
-class InputError extends Error {
-    problems;
-    constructor(problems) {
-        super(problems.length === 1
-            ? problems[0]
-            : `${problems.length} inputs need fixing:\n${problems.map((p) => `- ${p}`).join('\n')}`);
-        this.problems = problems;
-        this.name = 'InputError';
-    }
-}
-/**
- * action.yml's defaults (a unit test holds the two equal). The runner sets every one of them as an
- * input, so no rule may read an input that has a default as "given by the user"; the code falls back
- * to them only when a user passes an empty value. github-token's default is an expression: empty
- * means no token.
- */
-const INPUT_DEFAULTS = {
-    mode: 'deploy',
-    'tag-format': 'short',
-    build: 'true',
-    context: '.',
-    'ssh-port': '22',
-    'ssh-user': 'docker',
-    'ssh-jump-port': '22',
-    'ssh-reconnect-timeout': '60',
-    'remote-docker-socket': '/var/run/docker.sock',
-    'stack-file': 'stack.yml',
-    'version-variable': 'APP_VERSION',
-    'one-shot-services': 'migrate',
-    'one-shot-timeout': '600',
-    'converge-timeout': '300',
-    acceptance: 'true',
-    'acceptance-command': 'bats /app/src/acceptance.bats',
-    'acceptance-timeout': '600',
-    'lock-timeout': '600',
-    'rollback-on-failure': 'false',
-    prune: 'false',
-    'preview-port-base': '20000',
-    'delete-images': 'false',
-};
 const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
-/** The longest name Swarm accepts for a secret. */
-const SWARM_NAME_MAX = 64;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const ECR_REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const HOST = /^[A-Za-z0-9.:-]+$/;
 const SECRET_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-/** The app URL with {stack}, {pr} and {port} filled in. */
-function expandUrl(template, values) {
-    return template
-        .replaceAll('{stack}', values.stack)
-        .replaceAll('{pr}', String(values.pr ?? ''))
-        .replaceAll('{port}', String(values.port ?? ''));
-}
-/** Splits a command line into words; single and double quotes group, backslash escapes. */
-function splitArgs(text) {
-    const words = [];
-    let word = '';
-    let inWord = false;
-    let quote;
-    for (let i = 0; i < text.length; i++) {
-        const c = text[i];
-        if (quote) {
-            if (c === quote)
-                quote = undefined;
-            else if (c === '\\' && quote === '"' && i + 1 < text.length)
-                word += text[++i];
-            else
-                word += c;
-        }
-        else if (c === '"' || c === "'") {
-            quote = c;
-            inWord = true;
-        }
-        else if (c === '\\' && i + 1 < text.length) {
-            word += text[++i];
-            inWord = true;
-        }
-        else if (/\s/.test(c)) {
-            if (inWord)
-                words.push(word);
-            word = '';
-            inWord = false;
-        }
-        else {
-            word += c;
-            inWord = true;
-        }
+/** The stack's name: stack-name, or a preview's NAME-pr-N. */
+function readStackName(inputs, preview) {
+    const base = inputs.required('stack-name', 'the Swarm stack to deploy, e.g. todobackend');
+    const stackName = preview ? (0,naming/* previewStackName */.ab)(base, preview.number) : base;
+    if (base && !STACK_NAME.test(stackName)) {
+        inputs.problem(`stack-name "${stackName}" is not valid: letters, digits, _ . - (starting with a letter or digit), at most 63 characters`);
     }
-    if (quote)
-        throw new Error(`has an unclosed ${quote}`);
-    if (inWord)
-        words.push(word);
-    return words;
+    return stackName;
 }
-function list(text) {
-    return text
-        .split(/[\n,]/)
-        .map((s) => s.trim())
-        .filter(Boolean);
-}
-function lines(text) {
-    return text
-        .split(/\r?\n/)
-        .map((s) => s.trim())
-        .filter((s) => s && !s.startsWith('#'));
+/** The stack file, checked, and what the deploy gives it to interpolate. */
+function readStackFileInputs(inputs) {
+    const versionVariable = inputs.get('version-variable');
+    if (!ENV_NAME.test(versionVariable))
+        inputs.problem(`version-variable "${versionVariable}" is not a variable name`);
+    const stackEnv = inputs.assignments('stack-env');
+    const oneShotServices = inputs.list('one-shot-services').filter((s) => s !== 'none');
+    const stackFile = inputs.get('stack-file');
+    const read = readStackFile(stackFile, versionVariable, oneShotServices);
+    if ('problem' in read)
+        inputs.problem(`stack-file ${read.problem}`);
+    const stackServices = 'services' in read ? read.services : [];
+    return { stackFile, stackServices, versionVariable, stackEnv, oneShotServices };
 }
 /**
- * Reads and validates every input into one Config. Nothing here has side effects besides reading
- * the stack file, so a bad input stops the run before anything is touched.
+ * The Swarm secrets the action makes for the stack: NAME=ENV_VARIABLE lines, each value from the
+ * step's environment (a teardown needs no values: it removes the stack's secrets by label).
+ */
+function readStackSecrets(inputs, env, stackName, needValues) {
+    const secrets = [];
+    for (const line of inputs.lines('stack-secrets')) {
+        const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
+        if (!m || !SECRET_NAME.test(m[1]) || !ENV_NAME.test(m[2])) {
+            inputs.problem(`stack-secrets: "${line}" is not NAME=ENV_VARIABLE (the secret's name in the stack file, then the environment variable holding its value)`);
+            continue;
+        }
+        const value = env[m[2]] ?? '';
+        if (!value && needValues) {
+            inputs.problem(`stack-secrets: ${m[1]} takes its value from ${m[2]}, which is empty: add "env: ${m[2]}: \${{ secrets.${m[2]} }}" to the step`);
+        }
+        const secret = { name: m[1], env: m[2], value };
+        if ((0,naming/* versionedSecretName */.NG)(stackName, secret, '').length > naming/* SWARM_NAME_MAX */.O1)
+            inputs.problem(`stack-secrets: ${m[1]} is too long for a Swarm secret name with the stack's name: shorten it`);
+        secrets.push(secret);
+    }
+    return secrets;
+}
+/** Variables the action sets for the stack file itself. */
+const ACTION_VARIABLES = ['STACK_NAME', 'PR_NUMBER', 'PREVIEW_PORT', 'ECR_REGISTRY'];
+/**
+ * stack-env may not name what steers the docker CLI or the loader (DOCKER_*, LD_*, PATH, HOME), nor
+ * a variable the action sets itself (the version variable, secret names, STACK_NAME ...).
+ */
+function checkStackEnv(inputs, stackEnv, versionVariable, secrets) {
+    const own = new Set([...ACTION_VARIABLES, versionVariable, ...secrets.map((s) => (0,naming/* secretVariable */.HV)(s.name))]);
+    for (const name of Object.keys(stackEnv)) {
+        if (/^(DOCKER_|LD_)/.test(name) || name === 'PATH' || name === 'HOME')
+            inputs.problem(`stack-env: ${name} would steer the docker CLI, not the stack file; remove it`);
+        else if (own.has(name))
+            inputs.problem(`stack-env: ${name} is set by the action itself; remove it`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/config/types.ts
+const MODES = ['deploy', 'preview', 'teardown', 'promote'];
+
+;// CONCATENATED MODULE: ./src/config/index.ts
+
+
+
+
+
+
+
+
+/**
+ * Reads and validates every input into the Config of the run's mode. Nothing here has side effects
+ * besides reading the stack file, so a bad input stops the run before anything is touched; every
+ * problem is reported at once.
  */
 function readConfig(input, env = process.env, 
 /** The workflow's event payload (@actions/github reads it once, as context.payload). */
 event = {}) {
-    const problems = [];
-    /** The input, or action.yml's default when it is empty. */
-    const get = (name) => input(name).trim() || (INPUT_DEFAULTS[name] ?? '');
-    const required = (name, hint) => {
-        const v = get(name);
-        if (!v)
-            problems.push(`${name} is required: ${hint}`);
-        return v;
-    };
-    const bool = (name) => {
-        const v = get(name).toLowerCase();
-        if (['true', 'yes', '1'].includes(v))
-            return true;
-        if (['false', 'no', '0'].includes(v))
-            return false;
-        problems.push(`${name} must be true or false, not "${get(name)}"`);
-        return false;
-    };
-    const seconds = (name, allowZero = false) => {
-        const v = get(name);
-        const m = /^(\d+)(s|m)?$/.exec(v);
-        if (!m || (Number(m[1]) === 0 && !allowZero)) {
-            const what = allowZero ? 'a number of seconds' : 'a positive number of seconds';
-            problems.push(`${name} must be ${what} (e.g. 300, or 5m), not "${v}"`);
-            return 0;
-        }
-        return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
-    };
-    const words = (name) => {
-        try {
-            return splitArgs(get(name));
-        }
-        catch (e) {
-            problems.push(`${name} ${e.message}; quote each word at most once`);
-            return [];
-        }
-    };
-    const assignments = (name) => {
-        const out = {};
-        for (const line of lines(input(name))) {
-            const eq = line.indexOf('=');
-            const key = eq > 0 ? line.slice(0, eq).trim() : '';
-            if (!ENV_NAME.test(key)) {
-                problems.push(`${name}: "${line}" is not NAME=VALUE (one per line)`);
-                continue;
-            }
-            out[key] = line.slice(eq + 1).trim();
-        }
-        return out;
-    };
-    const modeText = get('mode');
-    const knownMode = MODES.find((m) => m === modeText);
-    if (!knownMode)
-        problems.push(`mode must be one of ${MODES.join(', ')}, not "${modeText}"`);
-    const mode = knownMode ?? 'deploy';
-    const teardown = mode === 'teardown';
-    const pullRequest = event.pull_request;
-    const deleteImages = bool('delete-images');
-    if (deleteImages && !teardown)
-        problems.push('delete-images only applies to mode: teardown; remove it');
-    const repository = teardown && !deleteImages
-        ? get('ecr-repository')
-        : required('ecr-repository', 'the ECR repository name, e.g. docker-in-aws/todobackend');
-    if (repository && !ECR_REPOSITORY.test(repository)) {
-        problems.push(`ecr-repository "${repository}" is not a valid repository name (lower case letters, digits, . _ - and /; no registry host)`);
-    }
-    let preview;
-    if (mode === 'preview' || teardown) {
-        const prText = get('pr-number') || String(pullRequest?.number ?? '');
-        const number = Number(prText);
-        // Only a preview publishes on a port: teardown ignores preview-port-base (it always has a value).
-        const portBaseText = get('preview-port-base');
-        const portBase = Number(portBaseText);
-        if (!/^[1-9]\d*$/.test(prText)) {
-            problems.push(prText
-                ? `pr-number must be a pull request number, not "${prText}"`
-                : `pr-number is required in mode ${mode} outside a pull_request event: set pr-number, or run on pull_request`);
-        }
-        else if (mode === 'preview' &&
-            (!/^\d+$/.test(portBaseText) || portBase < 1 || portBase + number > 65535)) {
-            problems.push(`preview-port-base "${portBaseText}" plus pull request number ${number} is not a TCP port (1-65535): lower preview-port-base`);
-        }
-        else {
-            preview = { number, port: portBase + number };
-        }
-    }
-    // A preview deploys the pull request's head commit, not the merge commit GitHub checks out.
-    const sha = get('sha') || (preview ? pullRequest?.head?.sha : undefined) || env.GITHUB_SHA || '';
-    const validSha = /^[0-9a-f]{7,40}$/.test(sha);
-    const tagFormat = get('tag-format');
-    if (!['short', 'full'].includes(tagFormat))
-        problems.push(`tag-format must be short or full, not "${tagFormat}"`);
-    const shaTag = tagFormat === 'full' ? sha : sha.slice(0, 7);
-    let tag = get('image-tag');
-    let sourceTag;
-    if (mode === 'promote') {
-        const refTag = /^refs\/tags\/(.+)$/.exec(env.GITHUB_REF ?? '')?.[1];
-        const releaseTag = event.release?.tag_name;
-        const version = get('release-tag') || releaseTag || refTag || '';
-        if (!version) {
-            problems.push('release-tag is required in mode promote outside a tag push or release event, e.g. v1.2.3');
-        }
-        else if (!DOCKER_TAG.test(version)) {
-            problems.push(`release-tag "${version}" is not a valid Docker tag`);
-        }
-        sourceTag = tag || shaTag;
-        if (!tag && !validSha)
-            problems.push(`sha "${sha}" is not a commit SHA: set sha to the commit whose image to promote, or image-tag`);
-        tag = version;
-    }
-    else if (!tag && !teardown) {
-        if (!validSha) {
-            problems.push(`sha "${sha}" is not a commit SHA: set sha (default: github.sha) or image-tag`);
-        }
-        else {
-            // Preview tags carry the pull request number, so a teardown deletes only that pull request's images.
-            tag = preview ? `pr-${preview.number}-${shaTag}` : shaTag;
-        }
-    }
-    if (tag && !DOCKER_TAG.test(tag))
-        problems.push(`image-tag "${tag}" is not a valid Docker tag`);
-    const extraTags = list(input('extra-tags'));
-    for (const t of extraTags)
-        if (!DOCKER_TAG.test(t))
-            problems.push(`extra-tags: "${t}" is not a valid Docker tag`);
-    const build = mode === 'deploy' || mode === 'preview' ? bool('build') : false;
-    const context = get('context');
-    const dockerfile = get('dockerfile') || undefined;
-    if (build) {
-        if (!external_node_fs_default().existsSync(context) || !external_node_fs_default().statSync(context).isDirectory()) {
-            problems.push(`context "${context}" is not a directory: point it at the folder with your Dockerfile`);
-        }
-        else {
-            const df = dockerfile ?? external_node_path_default().join(context, 'Dockerfile');
-            if (!external_node_fs_default().existsSync(df))
-                problems.push(`dockerfile "${df}" does not exist: set dockerfile or context`);
-        }
-    }
-    const buildArgs = lines(input('build-args'));
-    for (const a of buildArgs) {
-        if (!ENV_NAME.test(a.split('=')[0]))
-            problems.push(`build-args: "${a}" is not NAME=VALUE (one per line)`);
-    }
-    /** An SSH server's address, port and pinned host key (the manager, or the jump host in front of it). */
-    const endpoint = (names, host, knownHostsHint) => {
-        if (host && !HOST.test(host))
-            problems.push(`${names.host} "${host}" is not a host name or IP address`);
-        const portText = get(names.port);
-        const port = Number(portText);
-        const portOk = /^\d+$/.test(portText) && port >= 1 && port <= 65535;
-        if (!portOk)
-            problems.push(`${names.port} must be a TCP port number (1-65535), not "${portText}"`);
-        let hostKey = { keys: [], fingerprints: [], keyTypes: [] };
-        const knownHosts = input(names.knownHosts);
-        if (!knownHosts.trim()) {
-            problems.push(`${names.knownHosts} is required${knownHostsHint}`);
-        }
-        else if (host && HOST.test(host) && portOk) {
-            try {
-                hostKey = parseHostKeyPin(knownHosts, host, port);
-            }
-            catch (e) {
-                problems.push(`${names.knownHosts} ${e.message}`);
-            }
-        }
-        return { host, port, hostKey };
-    };
-    const manager = endpoint({ host: 'ssh-host', port: 'ssh-port', knownHosts: 'ssh-known-hosts' }, required('ssh-host', 'the address of a Swarm manager'), ': the manager\'s host key as a known_hosts line (ssh-keyscan HOST) or a "SHA256:..." fingerprint');
-    const user = get('ssh-user');
-    const privateKey = input('ssh-private-key').trim();
-    const passphrase = input('ssh-passphrase') || undefined;
-    if (!privateKey) {
-        problems.push('ssh-private-key is required: the private key (PEM/OpenSSH text) of a user allowed on the manager');
-    }
-    else {
-        const parsed = ssh2_lib_default().utils.parseKey(privateKey + '\n', passphrase);
-        if (parsed instanceof Error) {
-            const encrypted = /encrypted|passphrase/i.test(parsed.message);
-            problems.push(encrypted
-                ? `ssh-private-key is encrypted: ${passphrase ? 'ssh-passphrase is wrong' : 'set ssh-passphrase'}`
-                : `ssh-private-key could not be read (${parsed.message}): paste the whole key, including its BEGIN/END lines`);
-        }
-    }
-    const jumpHost = get('ssh-jump-host');
-    let jump;
-    if (jumpHost) {
-        const via = endpoint({ host: 'ssh-jump-host', port: 'ssh-jump-port', knownHosts: 'ssh-jump-known-hosts' }, jumpHost, " with ssh-jump-host: the jump host's key, as for ssh-known-hosts");
-        jump = { ...via, user: get('ssh-jump-user') || user };
-    }
-    else {
-        // Only inputs without a default: the runner always sets ssh-jump-port.
-        for (const name of ['ssh-jump-user', 'ssh-jump-known-hosts']) {
-            if (get(name))
-                problems.push(`${name} is set but ssh-jump-host is not: set ssh-jump-host, or remove ${name}`);
-        }
-    }
-    const remoteSocket = get('remote-docker-socket');
-    if (!remoteSocket.startsWith('/'))
-        problems.push(`remote-docker-socket must be an absolute path, not "${remoteSocket}"`);
-    const baseStack = required('stack-name', 'the Swarm stack to deploy, e.g. todobackend');
-    const stackName = preview ? `${baseStack}-pr-${preview.number}` : baseStack;
-    if (baseStack && !STACK_NAME.test(stackName)) {
-        problems.push(`stack-name "${stackName}" is not valid: letters, digits, _ . - (starting with a letter or digit), at most 63 characters`);
-    }
-    const versionVariable = get('version-variable');
-    if (!ENV_NAME.test(versionVariable))
-        problems.push(`version-variable "${versionVariable}" is not a variable name`);
-    const stackEnv = assignments('stack-env');
-    const oneShotServices = list(get('one-shot-services')).filter((s) => s !== 'none');
-    const stackFile = get('stack-file');
-    let stackServices = [];
-    if (!teardown) {
-        const read = readStackFile(stackFile, versionVariable, oneShotServices);
-        if ('problem' in read)
-            problems.push(`stack-file ${read.problem}`);
-        else
-            stackServices = read.services;
-    }
-    const stackSecrets = [];
-    for (const line of lines(input('stack-secrets'))) {
-        const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
-        if (!m || !SECRET_NAME.test(m[1]) || !ENV_NAME.test(m[2])) {
-            problems.push(`stack-secrets: "${line}" is not NAME=ENV_VARIABLE (the secret's name in the stack file, then the environment variable holding its value)`);
-            continue;
-        }
-        const value = env[m[2]] ?? '';
-        if (!value && !teardown) {
-            problems.push(`stack-secrets: ${m[1]} takes its value from ${m[2]}, which is empty: add "env: ${m[2]}: \${{ secrets.${m[2]} }}" to the step`);
-        }
-        const secret = { name: m[1], env: m[2], value };
-        if (versionedSecretName(stackName, secret, '').length > SWARM_NAME_MAX)
-            problems.push(`stack-secrets: ${m[1]} is too long for a Swarm secret name with the stack's name: shorten it`);
-        stackSecrets.push(secret);
-    }
-    const acceptance = !teardown && bool('acceptance');
-    const rawUrl = get('app-url');
-    const appUrl = rawUrl && expandUrl(rawUrl, { stack: stackName, pr: preview?.number, port: preview?.port });
-    if (!preview && /\{(pr|port)\}/.test(rawUrl))
-        problems.push(`app-url "${rawUrl}" uses {pr} or {port}, which exist only in mode preview`);
-    if (acceptance && !appUrl) {
-        problems.push('app-url is required when acceptance is on: the load balancer URL the tests run against');
-    }
-    else if (appUrl && !/^https?:\/\/[^\s/]+/.test(appUrl)) {
-        problems.push(`app-url "${appUrl}" must be an http:// or https:// URL`);
-    }
-    const config = {
-        mode,
-        sha: validSha ? sha : '',
-        preview,
-        sourceTag,
-        awsRegion: get('aws-region') || undefined,
-        repository,
-        tag,
-        extraTags,
-        build,
-        context,
-        dockerfile,
-        buildArgs,
-        target: get('target') || undefined,
-        ssh: {
-            ...manager,
-            user,
-            privateKey,
-            passphrase,
-            remoteSocket,
-            jump,
-            reconnectTimeout: seconds('ssh-reconnect-timeout'),
-        },
-        stackName,
-        stackFile,
-        stackServices,
-        versionVariable,
-        stackEnv,
-        oneShotServices,
-        oneShotTimeout: seconds('one-shot-timeout'),
-        convergeTimeout: seconds('converge-timeout'),
-        acceptance,
-        appUrl,
-        acceptanceCommand: words('acceptance-command'),
-        acceptanceArgs: words('acceptance-args'),
-        acceptanceTimeout: seconds('acceptance-timeout'),
-        lockTimeout: seconds('lock-timeout', true),
-        rollbackOnFailure: bool('rollback-on-failure'),
-        prune: !teardown && bool('prune'),
-        stackSecrets,
-        deleteImages,
-        githubToken: get('github-token'),
-    };
-    if (problems.length > 0)
-        throw new InputError(problems);
+    const inputs = new Inputs(input);
+    const modeText = inputs.get('mode');
+    const mode = MODES.find((m) => m === modeText) ?? 'deploy';
+    if (mode !== modeText)
+        inputs.problem(`mode must be one of ${MODES.join(', ')}, not "${modeText}"`);
+    const config = mode === 'teardown' ? readTeardown(inputs, env, event) : readRollout(inputs, mode, env, event);
+    if (inputs.problems.length > 0)
+        throw new InputError(inputs.problems);
     return config;
 }
-
-;// CONCATENATED MODULE: ./src/lock.ts
-
-
-
-const LABEL_OWNER = 'com.github.ecr-swarm-deploy.owner';
-const LABEL_EXPIRES = 'com.github.ecr-swarm-deploy.expires';
-const POLL_MS = 2000;
-/** Config names are limited to 64 characters: long stack names are hashed. */
-function lockName(stack) {
-    const name = `ecr-swarm-deploy-lock.${stack}`;
-    return name.length <= 64
-        ? name
-        : `ecr-swarm-deploy-lock.${(0,external_node_crypto_.createHash)('sha256').update(stack).digest('hex').slice(0, 32)}`;
+// A pull request is undefined only together with a problem, which throws above.
+function readTeardown(inputs, env, event) {
+    const deleteImages = inputs.bool('delete-images');
+    const repository = readRepository(inputs, deleteImages);
+    const pullRequest = event.pull_request;
+    const preview = readPullRequest(inputs, 'teardown', pullRequest);
+    const sha = readSha(inputs, env, preview ? pullRequest?.head?.sha : undefined);
+    const ssh = readSsh(inputs);
+    const stackName = readStackName(inputs, preview);
+    readStackSecrets(inputs, env, stackName, false);
+    const appUrl = readAppUrl(inputs, stackName, preview);
+    return {
+        mode: 'teardown',
+        sha: isSha(sha) ? sha : '',
+        preview: preview,
+        awsRegion: inputs.get('aws-region') || undefined,
+        repository,
+        ssh: { ...ssh, reconnectTimeout: inputs.seconds('ssh-reconnect-timeout') },
+        stackName,
+        appUrl,
+        convergeTimeout: inputs.seconds('converge-timeout'),
+        lockTimeout: inputs.seconds('lock-timeout', true),
+        githubToken: inputs.get('github-token'),
+        deleteImages,
+    };
 }
-/** Who this run is, for whoever finds the lock taken. */
-function lockOwner(env = process.env) {
-    const repo = env.GITHUB_REPOSITORY ?? 'unknown repository';
-    const run = env.GITHUB_RUN_ID
-        ? ` run ${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `.${env.GITHUB_RUN_ATTEMPT}` : ''}`
-        : '';
-    const job = env.GITHUB_JOB ? ` job ${env.GITHUB_JOB}` : '';
-    const url = env.GITHUB_RUN_ID
-        ? ` ${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repo}/actions/runs/${env.GITHUB_RUN_ID}`
-        : '';
-    return `${repo}${run}${job} (sha ${(env.GITHUB_SHA ?? '').slice(0, 7)}, pid ${process.pid})${url}`;
+function readRollout(inputs, mode, env, event) {
+    if (inputs.bool('delete-images'))
+        inputs.problem('delete-images only applies to mode: teardown; remove it');
+    const repository = readRepository(inputs, true);
+    const pullRequest = event.pull_request;
+    const preview = readPullRequest(inputs, mode, pullRequest);
+    const sha = readSha(inputs, env, preview ? pullRequest?.head?.sha : undefined);
+    const release = {
+        releaseTag: event.release?.tag_name,
+        ref: env.GITHUB_REF,
+    };
+    const { sourceTag, ...image } = readImage(inputs, mode, sha, preview, release);
+    const ssh = readSsh(inputs);
+    const stackName = readStackName(inputs, preview);
+    const stack = readStackFileInputs(inputs);
+    const stackSecrets = readStackSecrets(inputs, env, stackName, true);
+    checkStackEnv(inputs, stack.stackEnv, stack.versionVariable, stackSecrets);
+    const appUrl = readAppUrl(inputs, stackName, preview);
+    const { acceptance } = readAcceptance(inputs, appUrl);
+    return {
+        mode,
+        sha: isSha(sha) ? sha : '',
+        ...(mode === 'preview' ? { preview: preview } : {}),
+        ...(mode === 'promote' ? { sourceTag: sourceTag } : {}),
+        awsRegion: inputs.get('aws-region') || undefined,
+        repository,
+        ...image,
+        ssh: { ...ssh, reconnectTimeout: inputs.seconds('ssh-reconnect-timeout') },
+        stackName,
+        ...stack,
+        stackSecrets,
+        oneShotTimeout: inputs.seconds('one-shot-timeout'),
+        convergeTimeout: inputs.seconds('converge-timeout'),
+        acceptance,
+        appUrl,
+        acceptanceCommand: inputs.words('acceptance-command'),
+        acceptanceArgs: readTestArgs(inputs),
+        acceptanceTimeout: inputs.seconds('acceptance-timeout'),
+        lockTimeout: inputs.seconds('lock-timeout', true),
+        rollbackOnFailure: inputs.bool('rollback-on-failure'),
+        prune: inputs.bool('prune'),
+        githubToken: inputs.get('github-token'),
+    };
 }
-/** What the lock's labels say about its holder; expired when its expiry is past. */
-function describeHolder(config, now) {
-    const labels = config.Spec.Labels ?? {};
-    const expires = Date.parse(labels[LABEL_EXPIRES] ?? '');
-    const holder = `${labels[LABEL_OWNER] ?? 'an unknown run'}, since ${config.CreatedAt}, until ${labels[LABEL_EXPIRES] ?? '?'}`;
-    return { holder, expired: Number.isNaN(expires) || expires <= now };
+
+;// CONCATENATED MODULE: ./src/registry/image.ts
+function imageName(registry, repository, tag) {
+    return `${registry}/${repository}:${tag}`;
 }
+/** docker build arguments for the configured context, Dockerfile, build args, target and tags. */
+function buildArgs(config, refs) {
+    const args = ['build'];
+    for (const ref of refs)
+        args.push('--tag', ref);
+    if (config.dockerfile)
+        args.push('--file', config.dockerfile);
+    for (const a of config.buildArgs)
+        args.push('--build-arg', a);
+    if (config.target)
+        args.push('--target', config.target);
+    args.push(config.context);
+    return args;
+}
+/** The digest of `repo` among an image's RepoDigests ("repo@sha256:..."). */
+function digestOf(repoDigests, repo) {
+    const match = repoDigests.find((d) => d.startsWith(`${repo}@`));
+    return match?.slice(repo.length + 1);
+}
+/** Builds and pushes every tag; returns the pushed digest. */
+async function buildAndPush(docker, config, repo, refs) {
+    await docker.run(buildArgs(config, refs));
+    for (const ref of refs)
+        await docker.run(['push', ref]);
+    return inspectDigest(docker, repo, refs[0]);
+}
+/** Deploys an existing tag: pulls it (for the acceptance run) and returns its digest. */
+async function pullExisting(docker, repo, ref) {
+    const pulled = await docker.run(['pull', ref], {}, true);
+    if (pulled.exitCode !== 0) {
+        throw new Error(`build is false but ${ref} could not be pulled: push it first, or set build: true`);
+    }
+    return inspectDigest(docker, repo, ref);
+}
+async function inspectDigest(docker, repo, ref) {
+    const out = await docker.run(['image', 'inspect', '--format', '{{json .RepoDigests}}', ref], {
+        silent: true,
+    });
+    const digest = digestOf(JSON.parse(out.stdout.trim()), repo);
+    if (!digest)
+        throw new Error(`no registry digest recorded for ${ref} after the push`);
+    return digest;
+}
+
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+// EXTERNAL MODULE: ./node_modules/yaml-types/dist/index.js
+var yaml_types_dist = __nccwpck_require__(9087);
+;// CONCATENATED MODULE: ./node_modules/tap-yaml/dist/esm/types/date.js
+const date = {
+    tag: '!date',
+    // use !!timestamp instead, this is for parsing only
+    /* c8 ignore start */
+    identify() {
+        return false;
+    },
+    /* c8 ignore stop */
+    resolve(src) {
+        const d = new Date(src);
+        const t = d.getTime();
+        if (t !== t) {
+            throw new Error(`Invalid date string: ${src}`);
+        }
+        return d;
+    },
+};
+//# sourceMappingURL=date.js.map
+;// CONCATENATED MODULE: ./node_modules/tap-yaml/dist/esm/types/timestamp.js
+// this just sets the !!timestamp tag to be not considered a default,
+// so that we don't confuse date strings and actual dates.
+// See: https://github.com/eemeli/yaml/issues/475
+
+const schema = new dist.Schema({ resolveKnownTags: true });
+const timestamp = schema.knownTags['tag:yaml.org,2002:timestamp'];
+timestamp.default = false;
+//# sourceMappingURL=timestamp.js.map
+;// CONCATENATED MODULE: ./node_modules/tap-yaml/dist/esm/types/index.js
+
+
+
+// prepend our custom tags so that they take priority over anything
+// enabled by default in the schema.
+const t = [
+    yaml_types_dist/* regexp */.WS,
+    yaml_types_dist/* sharedSymbol */.mo,
+    yaml_types_dist/* symbol */.HR,
+    yaml_types_dist/* bigint */.o,
+    yaml_types_dist/* nullobject */.ns,
+    yaml_types_dist/* error */.z3,
+    yaml_types_dist/* classTag */.xS,
+    yaml_types_dist/* functionTag */.tx,
+    timestamp,
+    date,
+    'omap',
+    'set',
+    'binary',
+];
+const customTags = (tags) => [...new Set(t.concat(tags))];
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/tap-yaml/dist/esm/parse.js
+
+
+const parse_parse = (str) => dist.parse(str, { customTags: customTags, prettyErrors: true });
+//# sourceMappingURL=parse.js.map
+;// CONCATENATED MODULE: ./node_modules/tap-yaml/dist/esm/stringify.js
+
+
+const stringify = (obj) => dist.stringify(obj, { customTags: customTags, prettyErrors: true });
+//# sourceMappingURL=stringify.js.map
+;// CONCATENATED MODULE: ./node_modules/tap-yaml/dist/esm/index.js
+
+
+
+/* harmony default export */ const esm = ({ parse: parse_parse, stringify: stringify });
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/final-plan.js
 /**
- * Takes the stack's lock, waiting up to waitSeconds for another run to release it; removes a lock whose
- * holder's time is up. holdSeconds is how long this run may keep it.
+ * The summary of the plan, for inclusion in the results
+ * provided in the `complete` event.
  */
-async function acquireLock(engine, stack, owner, holdSeconds, waitSeconds) {
-    const name = lockName(stack);
-    const deadline = Date.now() + waitSeconds * 1000;
-    let said = '';
-    for (;;) {
-        const expires = new Date(Date.now() + holdSeconds * 1000).toISOString();
-        const labels = { [LABEL_OWNER]: owner, [LABEL_EXPIRES]: expires, nonce: (0,external_node_crypto_.randomBytes)(8).toString('hex') };
-        const id = await engine.createObject('configs', name, labels, `${owner}\n`);
-        if (id) {
-            core/* info */.pq(`Holding the deploy lock of stack ${stack} (${name}) until ${expires}`);
-            return {
-                name,
-                release: async () => {
-                    await engine.remove('configs', id);
-                },
+class FinalPlan {
+    start = null;
+    end = null;
+    skipAll;
+    skipReason;
+    comment;
+    constructor(skipAll, self) {
+        if (self.planStart >= 0)
+            this.start = self.planStart;
+        if (self.planEnd >= 0)
+            this.end = self.planEnd;
+        this.skipAll = skipAll;
+        this.skipReason = skipAll ? self.planComment : '';
+        this.comment = self.planComment || '';
+    }
+}
+//# sourceMappingURL=final-plan.js.map
+;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/final-results.js
+
+/**
+ * The summary results provided in the `complete` event when the TAP
+ * stream ends.
+ */
+class FinalResults {
+    ok;
+    count;
+    pass;
+    fail;
+    bailout;
+    todo;
+    skip;
+    failures;
+    time;
+    passes;
+    plan;
+    skips;
+    todos;
+    constructor(skipAll, parser) {
+        this.ok = parser.ok;
+        this.count = parser.count;
+        this.pass = parser.pass;
+        this.fail = parser.fail || 0;
+        this.bailout = parser.bailedOut || false;
+        this.todo = parser.todo || 0;
+        this.skip = skipAll ? parser.count : parser.skip || 0;
+        this.plan = new FinalPlan(skipAll, parser);
+        this.failures = parser.failures;
+        this.passes = parser.passes || undefined;
+        this.time = parser.time;
+        this.skips = parser.skips;
+        this.todos = parser.todos;
+    }
+}
+//# sourceMappingURL=final-results.js.map
+;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/line-type.js
+/**
+ * Collection of the various types of lines encountered in a TAP stream
+ */
+const lineTypes = {
+    testPoint: /^(not )?ok(?: ([0-9]+))?(?:(?: -)?( .*?))?(\{?)\n$/,
+    pragma: /^pragma ([+-])([a-zA-Z0-9_-]+)\n$/,
+    bailout: /^bail out!(.*)\n$/i,
+    version: /^TAP version ([0-9]+)\n$/i,
+    childVersion: /^(    )+TAP version ([0-9]+)\n$/i,
+    plan: /^([0-9]+)\.\.([0-9]+)(?:\s+(?:#\s*(.*)))?\n$/,
+    subtest: /^# Subtest(?:: (.*))?\n$/,
+    subtestIndent: /^    # Subtest(?:: (.*))?\n$/,
+    comment: /^\s*#.*\n$/,
+};
+/**
+ * Determine the type of line, and parse it into a {@link ParsedLine}
+ */
+const lineType = (line) => {
+    for (const [t, pattern] of Object.entries(lineTypes)) {
+        const match = line.match(pattern);
+        if (match)
+            return [t, match];
+    }
+    return null;
+};
+//# sourceMappingURL=line-type.js.map
+;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/brace-patterns.js
+/**
+ * this isn't for performance or anything, it just confuses vim's
+ * brace-matching to have these in the middle of functions, and
+ * I'm too lazy to dig into vim-javascript to fix it, so hence these
+ * capital snake consts.
+ *
+ * @module
+ */
+const OPEN_BRACE_EOL = /\{\s*$/;
+const SPACE_OPEN_BRACE_EOL = / \{$/;
+//# sourceMappingURL=brace-patterns.js.map
+;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/parse-directive.js
+
+/**
+ * Parse a "directive", the bit that follows the `#` character
+ * on a TestPoint line.
+ */
+const parseDirective = (line) => {
+    if (!line.trim())
+        return false;
+    line = line
+        .replace(OPEN_BRACE_EOL, '')
+        .trim()
+        .replace(/^duration_ms ([0-9.]+)$/, 'time=$1ms');
+    const time = line.match(/^time=((?:[1-9][0-9]*|0)(?:\.[0-9]+)?)(ms|s)$/i);
+    const t = time?.[1];
+    const s = time?.[2];
+    if (typeof t === 'string') {
+        let n = +t;
+        if (s === 's') {
+            // JS does weird things with floats.  Round it off a bit.
+            n *= 1000000;
+            n = Math.round(n);
+            n /= 1000;
+        }
+        return ['time', n];
+    }
+    const ts = line.match(/^(todo|skip)(?:\S*)\b(.*)$/i);
+    const type = ts?.[1]?.toLowerCase();
+    const msg = ts?.[2]?.trim();
+    if (!type)
+        return false;
+    // we know at this point it must be either 'todo' or 'skip',
+    // in unknown upper/lower case
+    return [type, msg || true];
+};
+//# sourceMappingURL=parse-directive.js.map
+;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/plan.js
+/**
+ * A class representing the TAP plan line
+ */
+class Plan {
+    start;
+    end;
+    comment;
+    constructor(start, end, comment = '') {
+        this.start = start;
+        this.end = end;
+        this.comment = comment;
+    }
+}
+//# sourceMappingURL=plan.js.map
+;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/result.js
+
+
+/**
+ * A representation of a TestPoint result, with diagnostics if present.
+ */
+class Result {
+    ok;
+    name = '';
+    id = 0;
+    buffered = false;
+    tapError = null;
+    skip = false;
+    todo = false;
+    previous = null;
+    plan = null;
+    diag = null;
+    time = null;
+    fullname = '';
+    closingTestPoint = false;
+    constructor(parsed, parser) {
+        const ok = !parsed[1];
+        const id = +(parsed[2] || 0);
+        let buffered = parsed[4];
+        this.ok = ok;
+        if (parsed[2])
+            this.id = id;
+        let rest = parsed[3] || '';
+        let name;
+        // We know at this point the parsed result cannot contain \n,
+        // so we can leverage that as a placeholder.
+        // first, replace any PAIR of \ chars with \n
+        // then, split on any # that is not preceeded by \
+        // the first of these is definitely the description
+        // the rest is the directive, if recognized, otherwise
+        // we just lump it onto the description, but escaped.
+        // then any \n chars in either are turned into \ (just one)
+        // escape \ with \
+        // swap out escaped \ with \n, then swap back
+        rest = rest.replace(/(\\\\)/g, '\n');
+        const [h, ...r] = rest.split(/(?<=\s|^)(?<!\\)#/g);
+        name = (h || '').replace(/\\#/g, '#').replace(/\n/g, '\\');
+        rest = r.join('#').replace(/\\#/g, '#').replace(/\n/g, '\\');
+        // now, let's see if there's a directive in there.
+        const dir = parseDirective(rest.trim());
+        if (!dir)
+            name += (rest ? '#' + rest : '') + buffered;
+        else {
+            // handle buffered subtests with todo/skip on them, like
+            // ok 1 - bar # todo foo {\n
+            const dirKey = dir[0];
+            const dirValue = dir[1];
+            if (dirKey === 'todo' || dirKey === 'skip') {
+                this[dirKey] = dirValue;
+            }
+            else {
+                if (dirKey === 'time') {
+                    this.time = parseFloat(dirValue);
+                    /* c8 ignore start */
+                }
+                /* c8 ignore stop */
+            }
+        }
+        if (OPEN_BRACE_EOL.test(name)) {
+            name = name.replace(OPEN_BRACE_EOL, '');
+            buffered = '{';
+        }
+        if (buffered === '{')
+            this.buffered = true;
+        if (name)
+            this.name = name.trim();
+        const n = [];
+        if (parser.fullname)
+            n.push(parser.fullname);
+        if (this.name)
+            n.push(this.name);
+        this.fullname = n.join(' > ').trim();
+    }
+}
+//# sourceMappingURL=result.js.map
+// EXTERNAL MODULE: ./node_modules/events-to-array/index.js
+var events_to_array = __nccwpck_require__(2569);
+;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/escape.js
+/**
+ * turn \ into \\ and # into \#, for stringifying back to TAP
+ */
+const esc = (str) => str.replace(/\\/g, '\\\\').replace(/#/g, '\\#').trim();
+/**
+ * turn \\ into \ and \# into #, for parsing TAP into JS
+ */
+const unesc = (str) => str
+    .replace(/(\\\\)/g, '\u0000')
+    .replace(/\\#/g, '#')
+    .replace(/\u0000/g, '\\')
+    .trim();
+//# sourceMappingURL=escape.js.map
+;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/statics.js
+/**
+ * Static `parse()` and `stringify()` methods
+ */
+
+
+
+
+
+// used in flattening mode
+const getId = () => {
+    const id = () => id.current++;
+    id.current = 1;
+    return id;
+};
+/**
+ * Parse a TAP text stream into a log of all the events encountered
+ */
+const statics_parse = (str, options) => {
+    const { flat = false } = options;
+    const ignore = ['line', 'pass', 'fail', 'todo', 'skip', 'result'];
+    if (flat)
+        ignore.push('assert', 'child', 'plan', 'complete');
+    const parser = new Parser(options);
+    const events = events_to_array(parser, ignore);
+    if (flat) {
+        const id = getId();
+        parser.on('result', res => {
+            res.name = res.fullname;
+            res.id = id();
+            events.push(['assert', res]);
+        });
+        parser.on('complete', res => {
+            if (!res.bailout)
+                events.push(['plan', { end: id.current - 1, start: 1 }]);
+            events.push(['complete', res]);
+        });
+    }
+    parser.end(str);
+    return events;
+};
+/**
+ * Turn an EventLog from {@link tap-parser!statics.parse} into a TAP string
+ */
+const statics_stringify = (msg, { flat = false, indent = '', id = getId() }) => {
+    const ind = flat ? '' : indent;
+    return (ind +
+        msg
+            .map(item => {
+            switch (item[0]) {
+                case 'child':
+                    const comment = item[1][0];
+                    const child = item[1].slice(1);
+                    return (Parser.stringify([comment], {
+                        flat,
+                        indent: '',
+                        id,
+                    }) +
+                        Parser.stringify(child, {
+                            flat,
+                            indent: '    ',
+                            id,
+                        }));
+                case 'version':
+                    return 'TAP version ' + item[1] + '\n';
+                case 'plan':
+                    if (flat) {
+                        if (indent !== '')
+                            return '';
+                        item[1].start = 1;
+                        item[1].end = id.current - 1;
+                    }
+                    return (item[1].start +
+                        '..' +
+                        item[1].end +
+                        (item[1].comment ? ' # ' + esc(item[1].comment) : '') +
+                        '\n');
+                case 'pragma':
+                    return 'pragma ' + (item[2] ? '+' : '-') + item[1] + '\n';
+                case 'bailout':
+                    return 'Bail out!' + (item[1] ? ' ' + esc(item[1]) : '') + '\n';
+                case 'assert':
+                    const res = item[1];
+                    if (flat) {
+                        res.id = id();
+                        res.name = res.fullname;
+                    }
+                    return ((res.ok ? '' : 'not ') +
+                        'ok' +
+                        (res.id ? ' ' + res.id : '') +
+                        (res.name ?
+                            ' - ' + esc(res.name).replace(SPACE_OPEN_BRACE_EOL, '')
+                            : '') +
+                        (res.skip ?
+                            ' # SKIP' + (res.skip === true ? '' : ' ' + esc(res.skip))
+                            : '') +
+                        (res.todo ?
+                            ' # TODO' + (res.todo === true ? '' : ' ' + esc(res.todo))
+                            : '') +
+                        (res.time ? ' # time=' + res.time + 'ms' : '') +
+                        '\n' +
+                        (res.diag ?
+                            '  ---\n  ' +
+                                esm.stringify(res.diag).split('\n').join('\n  ').trim() +
+                                '\n  ...\n'
+                            : ''));
+                case 'extra':
+                case 'comment':
+                    return item[1];
+            }
+        })
+            .join('')
+            .split('\n')
+            .join('\n' + ind)
+            .trim() +
+        '\n');
+};
+//# sourceMappingURL=statics.js.map
+;// CONCATENATED MODULE: ./node_modules/tap-parser/dist/esm/index.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+// TODO: declare event signatures
+class Parser extends external_events_.EventEmitter {
+    #child = null;
+    #current = null;
+    #extraQueue = [];
+    #maybeChild = null;
+    #postPlan = false;
+    #previousChild = null;
+    #yamlish = '';
+    #yind = '';
+    #sawVersion = false;
+    aborted = false;
+    bail = false;
+    bailedOut = false;
+    #bailingOut = false;
+    braceLevel = 0;
+    buffer = '';
+    buffered;
+    #closingTestPoint = null;
+    comments = [];
+    count = 0;
+    fail = 0;
+    failures = [];
+    skips = [];
+    todos = [];
+    level;
+    name;
+    ok = true;
+    omitVersion;
+    parent = null;
+    pass = 0;
+    passes;
+    planComment = '';
+    planEnd = -1;
+    planStart = -1;
+    pointsSeen = new Map();
+    pragmas;
+    preserveWhitespace;
+    results = null;
+    root;
+    skip = 0;
+    strict;
+    syntheticBailout = false;
+    syntheticPlan = false;
+    time = null;
+    todo = 0;
+    get closingTestPoint() {
+        return this.#closingTestPoint;
+    }
+    set closingTestPoint(res) {
+        this.#closingTestPoint = res;
+        if (res)
+            res.closingTestPoint = true;
+    }
+    /* c8 ignore start */
+    get readable() {
+        return false;
+    }
+    get writable() {
+        return true;
+    }
+    constructor(options, onComplete) {
+        if (typeof options === 'function') {
+            onComplete = options;
+            options = {};
+        }
+        options = options || {};
+        super();
+        if (onComplete)
+            this.on('complete', onComplete);
+        this.name = options.name || '';
+        this.parent = options.parent || null;
+        this.closingTestPoint =
+            (this.parent && options.closingTestPoint) || null;
+        this.root = options.parent ? options.parent.root : this;
+        this.passes = options.passes ? [] : null;
+        this.level = options.level || 0;
+        this.bail = !!options.bail;
+        this.omitVersion = !!options.omitVersion;
+        this.buffered = !!options.buffered;
+        this.preserveWhitespace = options.preserveWhitespace || false;
+        this.strict = !!options.strict;
+        this.pragmas = { strict: this.strict };
+    }
+    get fullname() {
+        const n = [];
+        const pn = (this.parent?.fullname ?? '').trim();
+        const mn = (this.name || '').trim();
+        if (pn)
+            n.push(pn);
+        if (mn)
+            n.push(mn);
+        return n.join(' > ');
+    }
+    tapError(error, line) {
+        if (line)
+            this.emit('line', line);
+        this.ok = false;
+        this.fail++;
+        if (typeof error === 'string') {
+            error = {
+                tapError: error,
             };
         }
-        const [current] = (await engine.listObjects('configs', { name: [name] })).filter((c) => c.Spec.Name === name);
-        if (!current)
-            continue; // released between the two calls
-        const { holder, expired } = describeHolder(current, Date.now());
-        if (expired) {
-            core/* warning */.$e(`Removing an expired deploy lock of stack ${stack}, held by ${holder}`);
-            await engine.remove('configs', current.ID);
-            continue;
+        this.failures.push(error);
+    }
+    parseTestPoint(testPoint, line) {
+        // need to hold off on this when we have a child so we can
+        // associate the closing test point with the test.
+        if (!this.#child)
+            this.emitResult();
+        if (this.bailedOut)
+            return;
+        const resId = testPoint[2];
+        const res = new Result(testPoint, this);
+        if (resId && this.planStart !== -1) {
+            const lessThanStart = res.id < this.planStart;
+            const greaterThanEnd = res.id > this.planEnd;
+            if (lessThanStart || greaterThanEnd) {
+                if (lessThanStart)
+                    res.tapError = 'id less than plan start';
+                else
+                    res.tapError = 'id greater than plan end';
+                res.plan = new Plan(this.planStart, this.planEnd);
+                this.tapError(res, line);
+            }
         }
-        if (Date.now() >= deadline) {
-            throw new Error(`another deploy of stack ${stack} holds its lock: ${holder}. It is released when that run ends; ` +
-                `raise lock-timeout to wait longer, or remove the Swarm config ${name} if that run is gone.`);
+        if (resId && this.pointsSeen.has(res.id)) {
+            res.tapError = 'test point id ' + resId + ' appears multiple times';
+            /* c8 ignore start */
+            res.previous = this.pointsSeen.get(res.id) || null;
+            /* c8 ignore stop */
+            this.tapError(res, line);
         }
-        if (said !== holder)
-            core/* info */.pq(`Waiting for the deploy lock of stack ${stack}, held by ${holder}`);
-        said = holder;
-        await (0,promises_namespaceObject.setTimeout)(Math.min(POLL_MS, Math.max(0, deadline - Date.now())));
+        else if (resId) {
+            this.pointsSeen.set(res.id, res);
+        }
+        if (this.#child) {
+            if (!this.#child.closingTestPoint)
+                this.#child.closingTestPoint = res;
+            this.emitResult();
+            // can only bail out here in the case of a child with broken diags
+            // anything else would have bailed out already.
+            if (this.bailedOut)
+                return;
+        }
+        this.emit('line', line);
+        if (!res.skip && !res.todo)
+            this.ok = this.ok && res.ok;
+        // hold onto it, because we might get yamlish diagnostics
+        this.#current = res;
+    }
+    nonTap(data, didLine = false) {
+        if (this.#bailingOut && /^( {4})*\}\n$/.test(data))
+            return;
+        if (this.strict) {
+            const err = {
+                tapError: 'Non-TAP data encountered in strict mode',
+                data: data,
+            };
+            this.tapError(err, data);
+            if (this.parent)
+                this.parent.tapError(err, data);
+        }
+        // emit each line, then the extra as a whole
+        if (!didLine)
+            data
+                .split('\n')
+                .slice(0, -1)
+                .forEach(line => {
+                line += '\n';
+                if (this.#current || this.#extraQueue.length)
+                    this.#extraQueue.push(['line', line]);
+                else
+                    this.emit('line', line);
+            });
+        this.emitExtra(data);
+    }
+    emitExtra(data, fromChild = false) {
+        if (this.parent)
+            this.parent.emitExtra(data.replace(/\n$/, '').replace(/^/gm, '    ') + '\n', true);
+        else if (!fromChild && (this.#current || this.#extraQueue.length))
+            this.#extraQueue.push(['extra', data]);
+        else
+            this.emit('extra', data);
+    }
+    plan(start, end, comment, line) {
+        // not allowed to have more than one plan
+        if (this.planStart !== -1) {
+            this.nonTap(line);
+            return;
+        }
+        // can't put a plan in a child.
+        if (this.#child || this.#yind) {
+            this.nonTap(line);
+            return;
+        }
+        this.emitResult();
+        if (this.bailedOut)
+            return;
+        // 1..0 is a special case. Otherwise, end must be >= start
+        if (end < start && end !== 0 && start !== 1) {
+            if (this.strict)
+                this.tapError({
+                    tapError: 'plan end cannot be less than plan start',
+                    plan: { start, end },
+                }, line);
+            else
+                this.nonTap(line);
+            return;
+        }
+        this.planStart = start;
+        this.planEnd = end;
+        const p = new Plan(start, end, comment);
+        if (p.comment)
+            this.planComment = p.comment = comment;
+        // This means that the plan is coming at the END of all the tests
+        // Plans MUST be either at the beginning or the very end.  We treat
+        // plans like '1..0' the same, since they indicate that no tests
+        // will be coming.
+        if (this.count !== 0 || this.planEnd === 0) {
+            const seen = new Set();
+            for (const [id, res] of this.pointsSeen.entries()) {
+                const tapError = id < start ? 'id less than plan start'
+                    : id > end ? 'id greater than plan end'
+                        : null;
+                if (tapError) {
+                    seen.add(tapError);
+                    res.tapError = tapError;
+                    res.plan = new Plan(start, end);
+                    this.tapError(res, line);
+                }
+            }
+            this.#postPlan = true;
+        }
+        this.emit('line', line);
+        this.emit('plan', p);
+    }
+    resetYamlish() {
+        this.#yind = '';
+        this.#yamlish = '';
+    }
+    // that moment when you realize it's not what you thought it was
+    yamlGarbage() {
+        const yamlGarbage = this.#yind + '---\n' + this.#yamlish;
+        this.emitResult();
+        if (this.bailedOut)
+            return;
+        this.nonTap(yamlGarbage, true);
+    }
+    yamlishLine(line) {
+        if (line === this.#yind + '...\n') {
+            // end the yaml block
+            this.processYamlish();
+        }
+        else {
+            this.#yamlish += line;
+        }
+    }
+    processYamlish() {
+        /* c8 ignore start */
+        if (!this.#current) {
+            throw new Error('called processYamlish without a current test point');
+        }
+        /* c8 ignore stop */
+        const yamlish = this.#yamlish;
+        this.resetYamlish();
+        let diags;
+        try {
+            diags = esm.parse(yamlish);
+            if (!diags)
+                return;
+        }
+        catch (er) {
+            this.nonTap(this.#yind + '---\n' + yamlish + this.#yind + '...\n', true);
+            return;
+        }
+        if (typeof diags.duration_ms === 'number' &&
+            this.#current.time === null) {
+            this.#current.time = diags.duration_ms;
+            delete diags.duration_ms;
+        }
+        this.#current.diag = diags;
+        // we still don't emit the result here yet, to support diags
+        // that come ahead of buffered subtests.
+    }
+    write(chunk, encoding, cb) {
+        if (this.aborted) {
+            return false;
+        }
+        if (typeof encoding === 'string' &&
+            encoding !== 'utf8' &&
+            typeof chunk === 'string') {
+            chunk = Buffer.from(chunk, encoding);
+        }
+        if (Buffer.isBuffer(chunk)) {
+            chunk = chunk.toString('utf8');
+        }
+        if (typeof encoding === 'function') {
+            cb = encoding;
+            encoding = undefined;
+        }
+        this.buffer += chunk;
+        do {
+            const match = this.buffer.match(/^.*\r?\n/);
+            if (!match)
+                break;
+            this.buffer = this.buffer.substring(match[0].length);
+            this.parse(match[0]);
+        } while (this.buffer.length);
+        if (cb)
+            process.nextTick(cb);
+        return true;
+    }
+    end(chunk, encoding, cb) {
+        if (chunk && typeof chunk !== 'function') {
+            if (typeof encoding === 'function') {
+                cb = encoding;
+                this.write(chunk);
+            }
+            else {
+                this.write(chunk, encoding);
+            }
+        }
+        if (this.buffer) {
+            this.write('\n');
+        }
+        // if we have yamlish, means we didn't finish with a ...
+        if (this.#yamlish)
+            this.yamlGarbage();
+        this.emitResult();
+        if (this.syntheticBailout && this.level === 0) {
+            this.syntheticBailout = false;
+            const reason = this.bailedOut === true ? '' : ' ' + this.bailedOut;
+            this.emit('line', 'Bail out!' + reason + '\n');
+        }
+        let skipAll = false;
+        if (this.planEnd === 0 && this.planStart === 1) {
+            skipAll = true;
+            if (this.count === 0) {
+                this.ok = true;
+            }
+            else {
+                this.tapError('Plan of 1..0, but test points encountered', '');
+            }
+        }
+        else if (!this.bailedOut && this.planStart === -1) {
+            if (this.count === 0 && !this.syntheticPlan) {
+                this.syntheticPlan = true;
+                if (this.buffered) {
+                    this.planStart = 1;
+                    this.planEnd = 0;
+                }
+                else {
+                    if (!this.#sawVersion) {
+                        this.version(14, 'TAP version 14\n');
+                    }
+                    this.plan(1, 0, 'no tests found', '1..0 # no tests found\n');
+                }
+                skipAll = true;
+            }
+            else {
+                this.tapError('no plan', '');
+            }
+        }
+        else if (this.ok &&
+            this.count !== this.planEnd - this.planStart + 1) {
+            this.tapError('incorrect number of tests', '');
+        }
+        this.emitComplete(skipAll);
+        if (cb)
+            process.nextTick(cb);
+        return this;
+    }
+    emitComplete(skipAll) {
+        if (!this.results) {
+            const res = (this.results = new FinalResults(!!skipAll, this));
+            if (!res.bailout) {
+                // comment a bit at the end so we know what happened.
+                // but don't repeat these comments if they're already present.
+                if (res.plan.end !== res.count) {
+                    this.emitComment('test count(' + res.count + ') != plan(' + res.plan.end + ')', false, true);
+                }
+            }
+            this.emit('complete', this.results);
+            this.emit('finish');
+            this.emit('close');
+        }
+    }
+    version(version, line) {
+        // If version is specified, must be at the very beginning.
+        if (version >= 13 &&
+            this.planStart === -1 &&
+            this.count === 0 &&
+            !this.#current) {
+            this.#sawVersion = true;
+            this.emit('line', line);
+            this.emit('version', version);
+        }
+        else
+            this.nonTap(line);
+    }
+    pragma(key, value, line) {
+        // can't put a pragma in a child or yaml block
+        if (this.#child) {
+            this.nonTap(line);
+            return;
+        }
+        this.emitResult();
+        if (this.bailedOut)
+            return;
+        // only the 'strict' pragma is currently relevant
+        if (key === 'strict') {
+            this.strict = value;
+        }
+        this.pragmas[key] = value;
+        this.emit('line', line);
+        this.emit('pragma', key, value);
+    }
+    bailout(reason, synthetic = false) {
+        this.syntheticBailout = synthetic;
+        if (this.#bailingOut)
+            return;
+        // Guard because emitting a result can trigger a forced bailout
+        // if the harness decides that failures should be bailouts.
+        this.#bailingOut = reason || true;
+        if (!synthetic)
+            this.emitResult();
+        else
+            this.#current = null;
+        this.bailedOut = this.#bailingOut;
+        this.ok = false;
+        if (!synthetic) {
+            // synthetic bailouts get emitted on end
+            let line = 'Bail out!';
+            if (reason)
+                line += ' ' + reason;
+            this.emit('line', line + '\n');
+        }
+        this.emit('bailout', reason);
+        if (this.parent) {
+            this.end();
+            this.parent.bailout(reason, true);
+        }
+    }
+    clearExtraQueue() {
+        for (const [ev, data] of this.#extraQueue) {
+            this.emit(ev, data);
+        }
+        this.#extraQueue.length = 0;
+    }
+    endChild() {
+        if (this.#child && (!this.#bailingOut || this.#child.count)) {
+            this.#child.time = this.#child.closingTestPoint?.time || null;
+            this.#previousChild = this.#child;
+            this.#child.end();
+            this.#child = null;
+        }
+    }
+    emitResult() {
+        if (this.bailedOut)
+            return;
+        this.endChild();
+        this.resetYamlish();
+        if (!this.#current)
+            return this.clearExtraQueue();
+        const res = this.#current;
+        this.#current = null;
+        this.count++;
+        const { skip, todo } = res;
+        if (skip)
+            this.skips.push({ ...res, skip });
+        if (todo)
+            this.todos.push({ ...res, todo });
+        if (res.ok) {
+            this.pass++;
+            if (!skip && !todo && this.passes)
+                this.passes.push(res);
+        }
+        else {
+            this.fail++;
+            if (!res.todo && !res.skip) {
+                this.ok = false;
+                this.failures.push(res);
+            }
+        }
+        if (res.skip)
+            this.skip++;
+        if (res.todo)
+            this.todo++;
+        this.emitAssert(res);
+        if (this.bail &&
+            !res.ok &&
+            !res.todo &&
+            !res.skip &&
+            !this.#bailingOut) {
+            this.#maybeChild = null;
+            const ind = new Array(this.level + 1).join('    ');
+            let p;
+            for (p = this; p.parent; p = p.parent)
+                ;
+            const bailName = res.name ? ' ' + res.name : '';
+            p.parse(ind + 'Bail out!' + bailName + '\n');
+        }
+        this.clearExtraQueue();
+    }
+    // TODO: We COULD say that any "relevant tap" line that's indented
+    // by 4 spaces starts a child test, and just call it 'unnamed' if
+    // it does not have a prefix comment.  In that case, any number of
+    // 4-space indents can be plucked off to try to find a relevant
+    // TAP line type, and if so, start the unnamed child.
+    startChild(line) {
+        const maybeBuffered = this.#current && this.#current.buffered;
+        const unindentStream = !maybeBuffered && this.#maybeChild;
+        const indentStream = !maybeBuffered &&
+            !unindentStream &&
+            lineTypes.subtestIndent.test(line);
+        // If we have any other result waiting in the wings, we need to emit
+        // that now.  A buffered test emits its test point at the *end* of
+        // the child subtest block, so as to match streamed test semantics.
+        if (!maybeBuffered)
+            this.emitResult();
+        if (this.bailedOut)
+            return;
+        this.#child = new Parser({
+            bail: this.bail,
+            parent: this,
+            level: this.level + 1,
+            buffered: maybeBuffered || undefined,
+            closingTestPoint: (maybeBuffered && this.#current) || undefined,
+            preserveWhitespace: this.preserveWhitespace,
+            omitVersion: true,
+            strict: this.strict,
+        });
+        this.#child.on('complete', results => {
+            if (!results.ok)
+                this.ok = false;
+        });
+        this.#child.on('line', l => {
+            if (l.trim() || this.preserveWhitespace)
+                l = '    ' + l;
+            this.emit('line', l);
+        });
+        // Canonicalize the parsing result of any kind of subtest
+        // if it's a buffered subtest or a non-indented Subtest directive,
+        // then synthetically emit the Subtest comment
+        line = line.substring(4);
+        let subtestComment;
+        if (indentStream) {
+            subtestComment = line;
+            line = '';
+        }
+        else if (maybeBuffered && this.#current) {
+            subtestComment = '# Subtest: ' + this.#current.name + '\n';
+        }
+        else {
+            subtestComment = this.#maybeChild || '# Subtest\n';
+        }
+        this.#maybeChild = null;
+        this.#child.name = subtestComment
+            .substring('# Subtest: '.length)
+            .trim();
+        // at some point, we may wish to move 100% to preferring
+        // the Subtest comment on the parent level.  If so, uncomment
+        // this line, and remove the child.emitComment below.
+        // this.emit('comment', subtestComment)
+        if (!this.#child.buffered)
+            this.emit('line', subtestComment);
+        this.emit('child', this.#child);
+        this.#child.emitComment(subtestComment, true);
+        if (line)
+            this.#child.parse(line);
+    }
+    destroy(er) {
+        this.abort('destroyed', er);
+    }
+    abort(message = '', extra) {
+        if (this.#child) {
+            const b = this.#child.buffered;
+            this.#child.abort(message, extra);
+            extra = null;
+            if (b)
+                this.write('\n}\n');
+        }
+        let dump = '';
+        if (extra && Object.keys(extra).length) {
+            try {
+                dump = esm.stringify(extra).trimEnd();
+                /* c8 ignore start */
+            }
+            catch (er) { }
+            /* c8 ignore stop */
+        }
+        const y = dump ?
+            '  ---\n  ' + dump.split('\n').join('\n  ') + '\n  ...\n'
+            : '\n';
+        const n = (this.count || 0) + 1 + (this.#current ? 1 : 0);
+        if (this.planEnd !== -1 && this.planEnd < n && this.parent) {
+            // skip it, let the parent do this.
+            this.aborted = true;
+            return;
+        }
+        message = message.replace(/[\n\r\s\t]/g, ' ');
+        let point = '\nnot ok ' + n + ' - ' + message + '\n' + y;
+        if (this.planEnd === -1)
+            point += '1..' + n + '\n';
+        if (!this.#sawVersion)
+            this.write('TAP version 14\n');
+        this.write(point);
+        this.aborted = true;
+        this.end();
+    }
+    emitAssert(res) {
+        this.emit('assert', res);
+        // see if we need to surface to the top level
+        const c = this.#child || this.#previousChild;
+        if (c) {
+            this.#previousChild = null;
+            if (res.name === c.name &&
+                c.results &&
+                res.ok === c.results.ok &&
+                c.results.count &&
+                !res.todo &&
+                !res.skip) {
+                // just procedural, ignore it
+                return;
+            }
+        }
+        // surface result to the top level parser
+        this.root.emit('result', res);
+        if (res.skip)
+            this.root.emit('skip', res);
+        else if (res.todo)
+            this.root.emit('todo', res);
+        else if (!res.ok)
+            this.root.emit('fail', res);
+        else
+            this.root.emit('pass', res);
+    }
+    emitComment(line, skipLine = false, noDuplicate = false) {
+        if (line.trim().charAt(0) !== '#')
+            line = '# ' + line;
+        if (line.slice(-1) !== '\n')
+            line += '\n';
+        // XXX: is this still needed?
+        /* c8 ignore start */
+        if (noDuplicate && this.comments.indexOf(line) !== -1)
+            return;
+        /* c8 ignore stop */
+        this.comments.push(line);
+        const dir = parseDirective(line.replace(/^\s*#\s*/, '').trim());
+        if (dir && dir[0] === 'time' && typeof dir[1] === 'number')
+            this.time = dir[1];
+        if (this.#current || this.#extraQueue.length) {
+            // no way to get here with skipLine being true
+            this.#extraQueue.push(['line', line]);
+            this.#extraQueue.push(['comment', line]);
+        }
+        else {
+            if (!skipLine)
+                this.emit('line', line);
+            this.emit('comment', line);
+        }
+    }
+    parse(line) {
+        // normalize line endings
+        line = line.replace(/\r\n$/, '\n');
+        // sometimes empty lines get trimmed, but are still part of
+        // a subtest or a yaml block.  Otherwise, nothing to parse!
+        if (line === '\n') {
+            if (this.#child)
+                line = '    ' + line;
+            else if (this.#yind)
+                line = this.#yind + line;
+        }
+        // If we're bailing out, then the only thing we want to see is the
+        // end of a buffered child test.  Anything else should be ignored.
+        // But!  if we're bailing out a nested child, and ANOTHER nested child
+        // comes after that one, then we don't want the second child's } to
+        // also show up, or it looks weird.
+        if (this.#bailingOut) {
+            if (!/^\s*}\n$/.test(line))
+                return;
+            else if (!this.braceLevel || line.length < this.braceLevel)
+                this.braceLevel = line.length;
+            else
+                return;
+        }
+        // This allows omitting even parsing the version if the test is
+        // an indented child test.  Several parsers get upset when they
+        // see an indented version field.
+        if (this.omitVersion && lineTypes.version.test(line) && !this.#yind) {
+            return;
+        }
+        // check to see if the line is indented.
+        // if it is, then it's either a subtest, yaml, or garbage.
+        const indent = line.match(/^[ \t]*/);
+        if (indent && indent[0]) {
+            this.parseIndent(line, indent[0]);
+            return;
+        }
+        // In any case where we're going to emitResult, that can trigger
+        // a bailout, so we need to only emit the line once we know that
+        // isn't happening, to prevent cases where there's a bailout, and
+        // then one more line of output.  That'll also prevent the case
+        // where the test point is emitted AFTER the line that follows it.
+        // buffered subtests must end with a }
+        if (this.#child && this.#child.buffered && line === '}\n') {
+            this.endChild();
+            this.emit('line', line);
+            this.emitResult();
+            return;
+        }
+        // just a \n, emit only if we care about whitespace
+        const validLine = this.preserveWhitespace || line.trim() || this.#yind;
+        if (line === '\n')
+            return validLine && this.emit('line', line);
+        // buffered subtest with diagnostics
+        if (this.#current &&
+            line === '{\n' &&
+            this.#current.diag &&
+            !this.#current.buffered &&
+            !this.#child) {
+            this.emit('line', line);
+            this.#current.buffered = true;
+            return;
+        }
+        // now we know it's not indented, so if it's either valid tap
+        // or garbage.  Get the type of line.
+        const type = lineType(line);
+        if (!type) {
+            this.nonTap(line);
+            return;
+        }
+        if (type[0] === 'comment') {
+            this.emitComment(line);
+            return;
+        }
+        // if we have any yamlish, it's garbage now.  We tolerate non-TAP and
+        // comments in the midst of yaml (though, perhaps, that's questionable
+        // behavior), but any actual TAP means that the yaml block was just
+        // not valid.
+        if (this.#yind)
+            this.yamlGarbage();
+        // If it's anything other than a comment or garbage, then any
+        // maybeChild is just an unsatisfied promise.
+        if (this.#maybeChild) {
+            this.emitComment(this.#maybeChild);
+            this.#maybeChild = null;
+        }
+        // nothing but comments can come after a trailing plan
+        if (this.#postPlan) {
+            this.nonTap(line);
+            return;
+        }
+        // ok, now it's maybe a thing
+        if (type[0] === 'bailout') {
+            const msg = type[1]?.[1] || '';
+            this.bailout(unesc(msg), false);
+            return;
+        }
+        if (type[0] === 'pragma') {
+            const [_, posNeg, key] = type[1];
+            this.pragma(String(key), posNeg === '+', line);
+            return;
+        }
+        if (type[0] === 'version') {
+            const version = type[1];
+            this.version(parseInt(String(version[1]), 10), line);
+            return;
+        }
+        if (type[0] === 'plan') {
+            const plan = type[1];
+            this.plan(+String(plan[1]), +String(plan[2]), unesc(plan[3] || '').trim(), line);
+            return;
+        }
+        // streamed subtests will end when this test point is emitted
+        if (type[0] === 'testPoint') {
+            // note: it's weird, but possible, to have a testpoint ending in
+            // { before a streamed subtest which ends with a test point
+            // instead of a }.  In this case, the parser gets confused, but
+            // also, even beginning to handle that means doing a much more
+            // involved multi-line parse.  By that point, the subtest block
+            // has already been emitted as a 'child' event, so it's too late
+            // to really do the optimal thing.  The only way around would be
+            // to buffer up everything and do a multi-line parse.  This is
+            // rare and weird, and a multi-line parse would be a bigger
+            // rewrite, so I'm allowing it as it currently is.
+            this.parseTestPoint(type[1], line);
+            return;
+        }
+        // We already detected nontap up above, so the only case left
+        // should be a `# Subtest:` comment.  Ignore for coverage, but
+        // include the error here just for good measure.
+        if (type[0] === 'subtest') {
+            // this is potentially a subtest.  Not indented.
+            // hold until later.
+            this.#maybeChild = line;
+            /* c8 ignore start */
+        }
+        else {
+            throw new Error('Unhandled case: ' + type[0]);
+        }
+        /* c8 ignore stop */
+    }
+    parseIndent(line, indent) {
+        // still belongs to the child, so pass it along.
+        if (this.#child && line.substring(0, 4) === '    ') {
+            line = line.substring(4);
+            this.#child.write(line);
+            return;
+        }
+        // one of:
+        // - continuing yaml block
+        // - starting yaml block
+        // - ending yaml block
+        // - body of a new child subtest that was previously introduced
+        // - An indented subtest directive
+        // - A comment, or garbage
+        // continuing/ending yaml block
+        if (this.#yind) {
+            if (line.indexOf(this.#yind) === 0) {
+                this.emit('line', line);
+                this.yamlishLine(line);
+                return;
+            }
+            else {
+                // oops!  that was not actually yamlish, I guess.
+                // this is a case where the indent is shortened mid-yamlish block
+                // treat existing yaml as garbage, continue parsing this line
+                this.yamlGarbage();
+            }
+        }
+        // start a yaml block under a test point
+        if (this.#current && !this.#yind && line === indent + '---\n') {
+            this.#yind = indent;
+            this.emit('line', line);
+            return;
+        }
+        // at this point, not yamlish, and not an existing child test.
+        // We may have already seen an unindented Subtest directive, or
+        // a test point that ended in { indicating a buffered subtest
+        // Child tests are always indented 4 spaces.
+        if (line.substring(0, 4) === '    ') {
+            if (this.#maybeChild ||
+                (this.#current && this.#current.buffered) ||
+                lineTypes.subtestIndent.test(line)) {
+                this.startChild(line);
+                return;
+            }
+            // It's _something_ indented, if the indentation is divisible by
+            // 4 spaces, and the result is actual TAP of some sort, then do
+            // a child subtest for it as well.
+            //
+            // This will lead to some ambiguity in cases where there are multiple
+            // levels of non-signaled subtests, but a Subtest comment in the
+            // middle of them, which may or may not be considered "indented"
+            // See the subtest-no-comment-mid-comment fixture for an example
+            // of this.  As it happens, the preference is towards an indented
+            // Subtest comment as the interpretation, which is the only possible
+            // way to resolve this, since otherwise there's no way to distinguish
+            // between an anonymous subtest with a non-indented Subtest comment,
+            // and an indented Subtest comment.
+            const s = line.match(/( {4})+(.*\n)$/);
+            if (s && s[2]?.charAt(0) !== ' ') {
+                // integer number of indentations.
+                const type = lineType(String(s[2]));
+                if (type) {
+                    if (type[0] === 'comment') {
+                        this.emit('line', line);
+                        this.emitComment(line);
+                    }
+                    else {
+                        // it's relevant!  start as an "unnamed" child subtest
+                        this.startChild(line);
+                    }
+                    return;
+                }
+            }
+        }
+        // at this point, it's either a non-subtest comment, or garbage.
+        if (lineTypes.comment.test(line)) {
+            this.emitComment(line);
+            return;
+        }
+        this.nonTap(line);
+    }
+    static parse(str, options = {}) {
+        return statics_parse(str, options);
+    }
+    static stringify(msg, options = {}) {
+        return statics_stringify(msg, options);
+    }
+}
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./src/runner/acceptance.ts
+
+
+
+/** Parses the TAP stream of the test run and judges it together with the command's exit code. */
+function judgeAcceptance(tap, exitCode) {
+    const tests = [];
+    let final;
+    const parser = new Parser((results) => (final = results));
+    parser.on('assert', (r) => {
+        const result = r.todo ? 'todo' : r.skip ? 'skip' : r.ok ? 'pass' : 'fail';
+        tests.push({ id: r.id, name: r.name, result, details: [] });
+    });
+    parser.on('comment', (line) => {
+        const last = tests[tests.length - 1];
+        if (last?.result === 'fail')
+            last.details.push(line.replace(/^#\s?/, '').trimEnd());
+    });
+    parser.end(tap);
+    const count = (r) => tests.filter((t) => t.result === r).length;
+    const report = {
+        ok: false,
+        tests,
+        passed: count('pass'),
+        failed: count('fail'),
+        skipped: count('skip') + count('todo'),
+    };
+    const plan = final?.plan;
+    if (tests.length === 0) {
+        report.problem = `no TAP test results in the output (exit code ${exitCode}); does acceptance-command print TAP?`;
+    }
+    else if (final?.bailout) {
+        report.problem = `the tests bailed out: ${final.bailout}`;
+    }
+    else if (plan && plan.end !== null && plan.end !== undefined && plan.end > 0 && tests.length < plan.end) {
+        report.problem = `ran ${tests.length} of ${plan.end} planned tests`;
+    }
+    else if (report.failed === 0 && exitCode !== 0) {
+        report.problem = `the test command exited with code ${exitCode}`;
+    }
+    report.ok = report.failed === 0 && !report.problem;
+    return report;
+}
+/** docker run --rm -e APP_URL=url [args] image command..., on the runner's engine; TAP judged. */
+async function runAcceptance(docker, image, url, command, extraArgs, timeoutSeconds) {
+    const name = (0,naming/* acceptanceContainerName */.yj)((0,external_node_crypto_.randomBytes)(4).toString('hex'));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+        timedOut = true;
+        void docker.run(['rm', '--force', name], { silent: true }, true);
+    }, timeoutSeconds * 1000);
+    try {
+        const result = await docker.run(['run', '--rm', '--name', name, '--env', `APP_URL=${url}`, ...extraArgs, image, ...command], {}, true);
+        const report = judgeAcceptance(result.stdout, result.exitCode);
+        if (timedOut) {
+            report.ok = false;
+            report.problem = `the tests did not finish within acceptance-timeout (${timeoutSeconds}s)`;
+        }
+        return report;
+    }
+    finally {
+        clearTimeout(timer);
     }
 }
 
-// EXTERNAL MODULE: ./src/state.ts
-var state = __nccwpck_require__(2462);
-;// CONCATENATED MODULE: ./src/summary.ts
+;// CONCATENATED MODULE: ./src/swarm/secrets.ts
+
 
 /**
- * Records each phase's start, duration and outcome. A phase that runs alongside others is not a
- * log group (groups cannot overlap); its start is logged instead.
+ * Creates each secret's current version unless it exists; returns the stack file variables that
+ * name them. Values only travel in the API request body, never on a command line or in the log.
  */
-class Timeline {
-    phases = [];
-    origin = Date.now();
-    async phase(name, fn, { alongside = false } = {}) {
-        const start = Date.now();
-        const record = (status) => this.phases.push({
-            name,
-            started: (start - this.origin) / 1000,
-            seconds: (Date.now() - start) / 1000,
-            status,
-        });
+async function ensureSecrets(engine, stack, secrets, key) {
+    const variables = {};
+    for (const secret of secrets) {
+        const name = (0,naming/* versionedSecretName */.NG)(stack, secret, key);
+        const created = await engine.createObject('secrets', name, { [naming/* LABELS */.kg.secretStack]: stack, [naming/* LABELS */.kg.secretName]: secret.name }, secret.value);
+        core/* info */.pq(created ? `Created secret ${name}` : `Secret ${name} exists already`);
+        variables[(0,naming/* secretVariable */.HV)(secret.name)] = name;
+    }
+    return variables;
+}
+/**
+ * Removes the action's secrets for the stack except those named in keep. A secret still in use by
+ * a service is left (Swarm refuses); it goes at a later deploy or at teardown.
+ */
+async function removeSecrets(engine, stack, keep = []) {
+    const removed = [];
+    const own = await engine.listObjects('secrets', { label: [`${naming/* LABELS */.kg.secretStack}=${stack}`] });
+    for (const s of own.filter((o) => !keep.includes(o.Spec.Name))) {
         try {
-            if (alongside)
-                core/* info */.pq(`${name}: started`);
-            const value = alongside ? await fn() : await core/* group */.Os(name, fn);
-            record('ok');
-            return value;
+            if (await engine.remove('secrets', s.ID))
+                removed.push(s.Spec.Name);
         }
         catch (e) {
-            // A phase stopped because another one failed did not fail itself.
-            record(e.name === 'AbortError' ? 'skipped' : 'failed');
-            throw e;
+            if (!/in use/.test(e.message))
+                throw e;
         }
     }
-}
-const ICON = {
-    ok: '✅',
-    failed: '❌',
-    skipped: '⏭️',
-    pass: '✅',
-    fail: '❌',
-    skip: '⏭️',
-    todo: '📝',
-};
-function codeBlock(text) {
-    return '\n```text\n' + text.replace(/```/g, "'''").trimEnd() + '\n```\n';
-}
-function escapeCell(text) {
-    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-function describeAttempts(o) {
-    if (!o.attempts)
-        return '';
-    return o.attempts.max ? `${o.attempts.used} of ${o.attempts.max}` : String(o.attempts.used);
-}
-/** The job summary as Markdown. */
-function renderSummary(r) {
-    const out = [];
-    const stack = r.stack ?? 'the stack';
-    const [done, failed] = r.mode === 'teardown' ? ['🧹 Tore down', 'Teardown of'] : ['✅ Deployed', 'Deploy of'];
-    out.push(`## ${r.ok ? `${done} ${stack}` : `❌ ${failed} ${stack} failed`}`, '');
-    if (r.failure)
-        out.push(`**Failure:** ${r.failure.split('\n')[0]}`, '');
-    const facts = [
-        ['Image', r.image && `\`${r.image}\``],
-        ['Digest', r.digest && `\`${r.digest}\``],
-        ['Promoted to', r.promoted && r.promoted.map((t) => `\`${t}\``).join(', ')],
-        ['Commit', r.commit && `\`${r.commit}\``],
-        ['Stack', r.stack && `\`${r.stack}\``],
-        ['URL', r.url],
-    ];
-    const shown = facts.filter(([, v]) => v);
-    if (shown.length > 0)
-        out.push('| | |', '|---|---|', ...shown.map(([k, v]) => `| ${k} | ${v} |`), '');
-    out.push('### Phases', '', '| Phase | Result | Start | Duration |', '|---|---|---:|---:|');
-    const phases = [...r.phases].sort((a, b) => a.started - b.started);
-    for (const p of phases)
-        out.push(`| ${p.name} | ${ICON[p.status]} ${p.status} | +${p.started.toFixed(1)} s | ${p.seconds.toFixed(1)} s |`);
-    const total = Math.max(0, ...r.phases.map((p) => p.started + p.seconds));
-    out.push(`| **Total** | | | **${total.toFixed(1)} s** |`, '');
-    if (r.oneShots.length > 0) {
-        out.push('### One-shot services', '', '| Service | Result | Attempts | Detail |', '|---|---|---|---|');
-        for (const o of r.oneShots)
-            out.push(`| ${o.service} | ${o.state} | ${describeAttempts(o)} | ${escapeCell(o.detail)} |`);
-        out.push('');
-        for (const o of r.oneShots.filter((x) => x.logs)) {
-            out.push(`<details open><summary>Last log lines of ${o.service}</summary>`, codeBlock(o.logs), '</details>', '');
-        }
-    }
-    for (const f of r.failedServices ?? []) {
-        out.push(`### ❌ ${f.service} did not converge`, '', escapeCell(f.detail), '');
-        if (f.logs) {
-            out.push(`<details open><summary>Last log lines of ${f.service}</summary>`, codeBlock(f.logs), '</details>', '');
-        }
-    }
-    if (r.rollback) {
-        out.push('### ↩️ Rollback', '');
-        if (r.rollback.length === 0)
-            out.push('Nothing to roll back: the deploy changed no long-running service.', '');
-        else {
-            out.push('| Service | Result | Detail |', '|---|---|---|');
-            for (const x of r.rollback)
-                out.push(`| ${x.service} | ${x.state === 'converged' ? '✅ rolled back' : '❌ failed'} | ${escapeCell(x.detail)} |`);
-            out.push('');
-        }
-    }
-    if (r.services.length > 0) {
-        out.push('### Services', '', '| Service | Mode | Tasks | Image | Update |', '|---|---|---|---|---|');
-        for (const s of r.services)
-            out.push(`| ${s.name} | ${s.mode} | ${s.tasks} | \`${s.image}\` | ${s.update} |`);
-        out.push('');
-    }
-    if (r.teardown)
-        out.push(describeTeardown(r.teardown), '');
-    if (r.acceptance)
-        out.push(renderAcceptance(r.acceptance));
-    return out.join('\n');
-}
-function describeTeardown(t) {
-    if (!t.existed && t.secrets.length === 0)
-        return 'There was no such stack: nothing to tear down.';
-    const parts = [
-        ['services', t.services],
-        ['networks', t.networks],
-        ['volumes', t.volumes],
-        ['secrets', t.secrets],
-    ]
-        .filter(([, names]) => names.length > 0)
-        .map(([kind, names]) => `${kind} ${names.map((n) => `\`${n}\``).join(', ')}`);
-    return `Removed ${parts.join('; ')}.`;
-}
-function renderAcceptance(a) {
-    const out = [];
-    out.push(`### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`, '');
-    if (a.problem)
-        out.push(`**${a.problem}**`, '');
-    if (a.tests.length > 0) {
-        out.push('| # | Test | Result |', '|---:|---|---|');
-        for (const t of a.tests)
-            out.push(`| ${t.id} | ${escapeCell(t.name)} | ${ICON[t.result]} ${t.result} |`);
-        out.push('');
-    }
-    for (const t of a.tests.filter((x) => x.result === 'fail' && x.details.length > 0)) {
-        out.push(`<details open><summary>${t.name}</summary>`, codeBlock(t.details.join('\n')), '</details>', '');
-    }
-    return out.join('\n');
-}
-/** The pull request comment for a preview: where it is, which commit, and how the tests went. */
-function renderPreviewComment(r, runUrl) {
-    const out = [];
-    if (r.mode === 'teardown') {
-        out.push(r.ok
-            ? `### 🧹 Preview \`${r.stack}\` was torn down`
-            : `### ❌ Tearing down preview \`${r.stack}\` failed`, '', r.teardown ? describeTeardown(r.teardown) : (r.failure ?? ''));
-    }
-    else {
-        out.push(r.ok ? `### ✅ Preview is up: ${r.url ?? r.stack}` : `### ❌ Preview deploy failed`, '', '| | |', '|---|---|', `| URL | ${r.url ?? '-'} |`, `| Commit | \`${r.commit ?? '-'}\` |`, `| Stack | \`${r.stack}\` |`, `| Image | \`${r.image ?? '-'}\` |`, '');
-        if (r.failure)
-            out.push(`**Failure:** ${r.failure.split('\n')[0]}`, '');
-        if (r.acceptance)
-            out.push(renderAcceptance(r.acceptance));
-    }
-    out.push('', `[Run log](${runUrl})`);
-    return out.join('\n');
-}
-/** The job summary when inputs are bad: nothing was done. */
-function renderInputProblems(problems) {
-    return `## ❌ Inputs need fixing\n\nNothing was deployed.\n\n${problems.map((p) => `- ${p}`).join('\n')}\n`;
+    return removed;
 }
 
-;// CONCATENATED MODULE: ./src/judge.ts
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/swarm/judge.ts
 const FAILED_STATES = new Set(['failed', 'rejected', 'orphaned']);
 function isEmpty(v) {
     if (v === undefined || v === null)
@@ -94175,17 +93623,14 @@ function judgeRollback(service, allTasks, previousUpdateStartedAt) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/swarm.ts
+;// CONCATENATED MODULE: ./src/swarm/stack.ts
 
 
 
-const STACK_LABEL = 'com.docker.stack.namespace';
-const swarm_POLL_MS = 250;
+
+const POLL_MS = 250;
 /** How long the tasks of a newly created service must stay running (docker service create waits 5 s). */
 const NEW_SERVICE_STABLE_MS = 5000;
-function stackServiceName(stack, service) {
-    return `${stack}_${service}`;
-}
 function runIdentity(service) {
     return JSON.stringify([service.Spec.TaskTemplate, service.JobStatus?.JobIteration?.Index ?? 0]);
 }
@@ -94199,7 +93644,7 @@ function isLongRunning(service, oneShot) {
 }
 /** The stack's services before the deploy (one API call), keyed by name. */
 async function snapshotStack(engine, stack) {
-    const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
+    const services = await engine.listServices((0,naming/* stackFilter */.R)(stack));
     return new Map(services.map((s) => [s.Spec.Name, { run: runIdentity(s), updateStartedAt: s.UpdateStatus?.StartedAt }]));
 }
 /**
@@ -94266,7 +93711,7 @@ async function waitForVerdicts(shared, names, judge, done, { what, timeoutSecond
             const last = results.map((r) => `${r.service.Spec.Name}: ${r.verdict.detail}`).join('; ');
             throw new Error(`timed out after ${timeoutSeconds}s waiting for ${what}; last seen: ${last}`);
         }
-        await (0,promises_namespaceObject.setTimeout)(swarm_POLL_MS);
+        await (0,promises_namespaceObject.setTimeout)(POLL_MS);
     }
 }
 /** Waits until each one-shot service completed, or one failed (a failure ends the wait at once). */
@@ -94288,8 +93733,8 @@ function waitOneShot(engine, names, timeoutSeconds, { signal, onResults } = {}) 
  * the stack's services the file no longer defines (a deploy without prune leaves them as they were).
  */
 async function stackServicesToWait(engine, stack, inFile, oneShot) {
-    const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
-    const defined = new Set(inFile.map((name) => stackServiceName(stack, name)));
+    const services = await engine.listServices((0,naming/* stackFilter */.R)(stack));
+    const defined = new Set(inFile.map((name) => (0,naming/* stackServiceName */.ZC)(stack, name)));
     const names = (list) => list.map((s) => s.Spec.Name).sort();
     return {
         longRunning: names(services.filter((s) => defined.has(s.Spec.Name) && isLongRunning(s, oneShot))),
@@ -94347,7 +93792,7 @@ function waitConverged(engine, names, timeoutSeconds, before, { onServing, signa
  * (docker service rollback), and waits for Swarm to finish. Services the deploy created are left.
  */
 async function rollbackStack(manager, engine, stack, before, oneShot, timeoutSeconds) {
-    const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
+    const services = await engine.listServices((0,naming/* stackFilter */.R)(stack));
     const changed = services.filter((s) => isLongRunning(s, oneShot) && changedByDeploy(s, before));
     if (changed.length === 0)
         return [];
@@ -94365,8 +93810,8 @@ async function rollbackStack(manager, engine, stack, before, oneShot, timeoutSec
  * the stack file no longer defines says so.
  */
 async function describeStack(engine, stack, { oneShot = [], inFile } = {}) {
-    const defined = inFile && new Set(inFile.map((name) => stackServiceName(stack, name)));
-    const services = await engine.listServices({ label: [`${STACK_LABEL}=${stack}`] });
+    const defined = inFile && new Set(inFile.map((name) => (0,naming/* stackServiceName */.ZC)(stack, name)));
+    const services = await engine.listServices((0,naming/* stackFilter */.R)(stack));
     const tasks = await engine.listTasks({ service: services.map((s) => s.ID) });
     return services
         .map((s) => {
@@ -94390,87 +93835,149 @@ async function describeStack(engine, stack, { oneShot = [], inFile } = {}) {
         .sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
-;// CONCATENATED MODULE: ./src/teardown.ts
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(8249);
+;// CONCATENATED MODULE: ./src/registry/ecr.ts
 
 
-
-
+/** Decodes ECR's base64 "AWS:password" token and its https:// proxy endpoint. */
+function decodeAuthorization(token, proxyEndpoint) {
+    const decoded = Buffer.from(token, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0 || colon === decoded.length - 1)
+        throw new Error('ECR returned an authorization token that is not user:password');
+    const registry = proxyEndpoint.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+    if (!registry)
+        throw new Error('ECR returned no proxy endpoint');
+    return { registry, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
 /**
- * Removes a stack and waits until it is really gone: docker stack rm only asks Swarm to remove the
- * services, whose tasks then shut down; networks can only go once no task is attached, and Swarm
- * never removes volumes. Removes the stack's volumes and its exited containers on the manager, and
- * the secrets the action created for it.
+ * GetAuthorizationToken with the SDK's own credential chain, region and endpoint resolution
+ * (AWS_ENDPOINT_URL_ECR included). The password is masked before anything could print it.
  */
-async function teardownStack(manager, engine, stack, timeoutSeconds) {
-    const label = { label: [`${STACK_LABEL}=${stack}`] };
-    const services = await engine.listServices(label);
-    const serviceIds = new Set(services.map((s) => s.ID));
-    const managerNode = await engine.nodeId();
-    const tasks = serviceIds.size > 0 ? await engine.listTasks({ service: [...serviceIds] }) : [];
-    const otherNodes = [
-        ...new Set(tasks.filter((t) => t.NodeID && t.NodeID !== managerNode).map((t) => t.NodeID)),
-    ];
-    const networks = (await engine.listNetworks(label)).map((n) => n.Name);
-    const volumesBefore = (await engine.listVolumes(label)).map((v) => v.Name);
-    const result = {
-        existed: services.length + networks.length + volumesBefore.length > 0,
-        services: services.map((s) => s.Spec.Name).sort(),
-        networks,
-        volumes: [],
-        secrets: [],
-        otherNodes,
-    };
-    // stack rm may fail to remove a network that tasks are still leaving; that is retried below.
-    if (services.length + networks.length > 0)
-        await manager.run(['stack', 'rm', stack], {}, true);
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    let remaining = [];
-    for (;;) {
-        remaining = [];
-        const left = await engine.listServices(label);
-        remaining.push(...left.map((s) => `service ${s.Spec.Name}`));
-        const liveTasks = (await engine.listTasks({})).filter((t) => serviceIds.has(t.ServiceID));
-        remaining.push(...liveTasks.map((t) => `task ${t.ID} (${t.Status.State})`));
-        for (const c of await engine.listContainers(label)) {
-            if (c.State === 'running' || c.State === 'restarting' || c.State === 'removing') {
-                remaining.push(`container ${c.Names[0] ?? c.Id} (${c.State})`);
-            }
-            else {
-                await engine.remove('containers', c.Id);
-            }
-        }
-        if (left.length === 0 && liveTasks.length === 0) {
-            for (const n of await engine.listNetworks(label)) {
-                await engine.remove('networks', n.Id).catch(() => remaining.push(`network ${n.Name}`));
-            }
-            for (const v of await engine.listVolumes(label)) {
-                try {
-                    await engine.remove('volumes', v.Name);
-                    result.volumes.push(v.Name);
-                }
-                catch {
-                    remaining.push(`volume ${v.Name}`);
-                }
-            }
-        }
-        if (remaining.length === 0)
-            break;
-        if (Date.now() > deadline) {
-            throw new Error(`stack ${stack} was not gone after ${timeoutSeconds} s (converge-timeout); still there: ${remaining.join(', ')}`);
-        }
-        await (0,promises_namespaceObject.setTimeout)(swarm_POLL_MS * 2);
+async function getRegistryAuth(region) {
+    try {
+        const out = await withClient(region, (client) => client.send(new dist_cjs/* GetAuthorizationTokenCommand */.Eu6({})));
+        const data = out.authorizationData?.[0];
+        if (!data?.authorizationToken || !data.proxyEndpoint)
+            throw new Error('ECR returned no authorization data');
+        const auth = decodeAuthorization(data.authorizationToken, data.proxyEndpoint);
+        core/* setSecret */.Pq(auth.password);
+        core/* setSecret */.Pq(data.authorizationToken);
+        return { ...auth, expiresAt: data.expiresAt };
     }
-    result.secrets = await removeSecrets(engine, stack);
-    if (otherNodes.length > 0) {
-        core/* warning */.$e(`the stack ran tasks on other nodes (${otherNodes.join(', ')}): volumes there are local to those nodes and were not removed`);
+    catch (e) {
+        const err = e;
+        const hint = err.name === 'CredentialsProviderError'
+            ? ' (no AWS credentials found: run aws-actions/configure-aws-credentials before this step)'
+            : /region/i.test(err.message)
+                ? ' (set aws-region, or AWS_REGION in the environment)'
+                : '';
+        throw new Error(`ECR GetAuthorizationToken failed: ${err.name}: ${err.message}${hint}`, { cause: e });
     }
-    return result;
+}
+/** docker login with the password on stdin, into the private DOCKER_CONFIG. */
+async function dockerLogin(docker, auth) {
+    await docker.run(['login', '--username', auth.username, '--password-stdin', auth.registry], {
+        input: auth.password,
+        silent: true,
+    });
+}
+/** Manifest types BatchGetImage may return: Docker v2 and OCI, single images and multi-platform lists. */
+const MANIFEST_TYPES = [
+    'application/vnd.docker.distribution.manifest.v2+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.oci.image.index.v1+json',
+];
+async function withClient(region, fn) {
+    const client = new dist_cjs/* ECRClient */.S70(region ? { region } : {});
+    try {
+        return await fn(client);
+    }
+    finally {
+        client.destroy();
+    }
+}
+async function getImages(client, repository, tags) {
+    const out = await client.send(new dist_cjs/* BatchGetImageCommand */.P8n({
+        repositoryName: repository,
+        imageIds: tags.map((imageTag) => ({ imageTag })),
+        acceptedMediaTypes: MANIFEST_TYPES,
+    }));
+    return new Map((out.images ?? []).map((i) => [i.imageId?.imageTag ?? '', i]));
+}
+/**
+ * Gives the image tagged `source` the given tags, registry side: the manifest is read with
+ * BatchGetImage and written back under each tag with PutImage, so nothing is pulled or rebuilt.
+ * A tag that already names the same image is left as it is; returns the digest.
+ */
+async function promoteImage(region, repository, source, tags, commit) {
+    return withClient(region, async (client) => {
+        const found = await getImages(client, repository, [source, ...tags]);
+        const image = found.get(source);
+        if (!image?.imageManifest || !image.imageId?.imageDigest) {
+            throw new Error(`no image ${repository}:${source} in ECR for commit ${commit}: the deploy of that commit pushes it; promote only releases images that were built and tested`);
+        }
+        const digest = image.imageId.imageDigest;
+        for (const tag of tags) {
+            const existing = found.get(tag)?.imageId?.imageDigest;
+            if (existing === digest) {
+                core/* info */.pq(`${repository}:${tag} is already ${digest}`);
+                continue;
+            }
+            try {
+                const put = await client.send(new dist_cjs/* PutImageCommand */.SUU({
+                    repositoryName: repository,
+                    imageManifest: image.imageManifest,
+                    imageManifestMediaType: image.imageManifestMediaType,
+                    imageTag: tag,
+                    imageDigest: digest,
+                }));
+                const written = put.image?.imageId?.imageDigest;
+                if (written !== digest)
+                    throw new Error(`ECR stored ${repository}:${tag} as ${written}, not the tested ${digest}`);
+                core/* info */.pq(`Tagged ${repository}:${source} as ${tag} (${digest})`);
+            }
+            catch (e) {
+                if (e.name === 'ImageTagAlreadyExistsException') {
+                    throw new Error(`${repository}:${tag} already exists as another image (${existing ?? 'unknown digest'}) and the repository's tags are immutable: release a new version tag instead of moving ${tag}`, { cause: e });
+                }
+                throw e;
+            }
+        }
+        return digest;
+    });
+}
+/** Deletes every tag starting with prefix (e.g. pr-42-); returns the tags deleted. */
+async function deleteImagesTagged(region, repository, prefix) {
+    return withClient(region, async (client) => {
+        const tags = [];
+        let nextToken;
+        do {
+            const page = await client.send(new dist_cjs/* ListImagesCommand */.W_n({ repositoryName: repository, filter: { tagStatus: 'TAGGED' }, nextToken }));
+            for (const id of page.imageIds ?? [])
+                if (id.imageTag?.startsWith(prefix))
+                    tags.push(id.imageTag);
+            nextToken = page.nextToken;
+        } while (nextToken);
+        for (let i = 0; i < tags.length; i += 100) {
+            const out = await client.send(new dist_cjs/* BatchDeleteImageCommand */.wau({
+                repositoryName: repository,
+                imageIds: tags.slice(i, i + 100).map((imageTag) => ({ imageTag })),
+            }));
+            const failed = (out.failures ?? []).filter((f) => f.failureCode !== 'ImageNotFound');
+            if (failed.length > 0)
+                throw new Error(`ECR could not delete ${failed.map((f) => `${f.imageId?.imageTag}: ${f.failureReason}`).join('; ')}`);
+        }
+        return tags;
+    });
 }
 
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
 var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
-;// CONCATENATED MODULE: ./src/tunnel.ts
+;// CONCATENATED MODULE: ./src/ssh/tunnel.ts
 
 
 
@@ -94647,7 +94154,718 @@ async function openTunnel(ssh, dir) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/oneshots.ts
+// EXTERNAL MODULE: ./node_modules/docker-modem/lib/modem.js
+var modem = __nccwpck_require__(7133);
+var modem_default = /*#__PURE__*/__nccwpck_require__.n(modem);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./src/swarm/engine.ts
+
+
+
+/** Docker Engine API client over a Unix socket (the tunnel's local end). */
+class Engine {
+    socketPath;
+    ready;
+    parent;
+    modem;
+    /** Number of API requests made through this client and its forks, for the log, benchmarks and tests. */
+    calls = 0;
+    /** ready: resolves when the tunnel is up again after a drop, rejects when it was given up. */
+    constructor(socketPath, ready, parent) {
+        this.socketPath = socketPath;
+        this.ready = ready;
+        this.parent = parent;
+        this.modem = new (modem_default())({ socketPath, version: 'v1.41' });
+    }
+    /** A client on the same socket with a call count of its own, for one of several waits running at once. */
+    fork() {
+        return new Engine(this.socketPath, this.ready, this);
+    }
+    /** A call cut off by a dropped SSH connection is made again once the tunnel is back. */
+    async request(path, call = {}) {
+        for (let attempt = 1;; attempt++) {
+            try {
+                return await this.dial(path, call);
+            }
+            catch (e) {
+                const code = e.code ?? '';
+                const cutOff = ['ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(code) || /socket hang up/.test(String(e));
+                if (!cutOff || !this.ready || attempt >= 20)
+                    throw e;
+                await (0,promises_namespaceObject.setTimeout)(250);
+                await this.ready();
+            }
+        }
+    }
+    countCall() {
+        this.calls++;
+        this.parent?.countCall();
+    }
+    dial(path, { query = {}, stream = false, method = 'GET', body }) {
+        this.countCall();
+        return new Promise((resolve, reject) => {
+            this.modem.dial({
+                path: method === 'GET' ? `${path}?` : path,
+                method,
+                options: method === 'POST' ? { _body: body } : query,
+                isStream: stream,
+                statusCodes: {
+                    200: true,
+                    201: true,
+                    204: true,
+                    404: 'not found',
+                    400: 'bad parameter',
+                    409: 'conflict',
+                    500: 'server error',
+                    503: 'node is not a swarm manager',
+                },
+            }, (err, data) => (err ? reject(err) : resolve(data)));
+        });
+    }
+    async ping() {
+        return String(await this.request('/_ping'));
+    }
+    listServices(filters) {
+        return this.request('/services', { query: { filters } });
+    }
+    listTasks(filters) {
+        return this.request('/tasks', { query: { filters } });
+    }
+    async inspectService(name) {
+        try {
+            return await this.request(`/services/${encodeURIComponent(name)}`);
+        }
+        catch (e) {
+            if (e.statusCode === 404)
+                return undefined;
+            throw e;
+        }
+    }
+    /** Creates a Swarm config or secret; false when one of that name exists already (creation is atomic). */
+    async createObject(kind, name, labels, data) {
+        try {
+            const out = await this.request(`/${kind}/create`, {
+                method: 'POST',
+                body: { Name: name, Labels: labels, Data: Buffer.from(data).toString('base64') },
+            });
+            return out.ID;
+        }
+        catch (e) {
+            if (e.statusCode === 409)
+                return false;
+            throw e;
+        }
+    }
+    listObjects(kind, filters) {
+        return this.request(`/${kind}`, { query: { filters } });
+    }
+    /** Removes a config, secret, network, volume or container by id or name; false when it was already gone. */
+    async remove(kind, id) {
+        try {
+            await this.request(`/${kind}/${encodeURIComponent(id)}`, { method: 'DELETE' });
+            return true;
+        }
+        catch (e) {
+            if (e.statusCode === 404)
+                return false;
+            throw e;
+        }
+    }
+    listNetworks(filters) {
+        return this.request('/networks', { query: { filters } });
+    }
+    async listVolumes(filters) {
+        return ((await this.request('/volumes', { query: { filters } }))
+            .Volumes ?? []);
+    }
+    /** Containers on the manager node itself, stopped ones included. */
+    listContainers(filters) {
+        return this.request('/containers/json', { query: { all: true, filters } });
+    }
+    /** The manager's own Swarm node id. */
+    async nodeId() {
+        return (await this.request('/info')).Swarm.NodeID;
+    }
+    /** The last lines of a task's logs, stdout and stderr interleaved as the engine sends them. */
+    async taskLogs(taskId, tail = 30) {
+        const res = await this.request(`/tasks/${encodeURIComponent(taskId)}/logs`, {
+            query: { stdout: true, stderr: true, tail: String(tail), timestamps: false },
+            stream: true,
+        });
+        const out = new external_node_stream_.PassThrough();
+        const chunks = [];
+        out.on('data', (c) => chunks.push(c));
+        this.modem.demuxStream(res, out, out);
+        await new Promise((resolve, reject) => {
+            res.on('end', resolve);
+            res.on('error', reject);
+        });
+        return Buffer.concat(chunks).toString('utf8');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/swarm/lock.ts
+
+
+
+
+const lock_POLL_MS = 2000;
+/** Who this run is, for whoever finds the lock taken. */
+function lockOwner(env = process.env) {
+    const repo = env.GITHUB_REPOSITORY ?? 'unknown repository';
+    const run = env.GITHUB_RUN_ID
+        ? ` run ${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `.${env.GITHUB_RUN_ATTEMPT}` : ''}`
+        : '';
+    const job = env.GITHUB_JOB ? ` job ${env.GITHUB_JOB}` : '';
+    const url = env.GITHUB_RUN_ID
+        ? ` ${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repo}/actions/runs/${env.GITHUB_RUN_ID}`
+        : '';
+    return `${repo}${run}${job} (sha ${(env.GITHUB_SHA ?? '').slice(0, 7)}, pid ${process.pid})${url}`;
+}
+/** What the lock's labels say about its holder; expired when its expiry is past. */
+function describeHolder(config, now) {
+    const labels = config.Spec.Labels ?? {};
+    const expires = Date.parse(labels[naming/* LABELS */.kg.lockExpires] ?? '');
+    const holder = `${labels[naming/* LABELS */.kg.lockOwner] ?? 'an unknown run'}, since ${config.CreatedAt}, until ${labels[naming/* LABELS */.kg.lockExpires] ?? '?'}`;
+    return { holder, expired: Number.isNaN(expires) || expires <= now };
+}
+/**
+ * Takes the stack's lock, waiting up to waitSeconds for another run to release it; removes a lock whose
+ * holder's time is up. holdSeconds is how long this run may keep it.
+ */
+async function acquireLock(engine, stack, owner, holdSeconds, waitSeconds) {
+    const name = (0,naming/* lockName */.l4)(stack);
+    const deadline = Date.now() + waitSeconds * 1000;
+    let said = '';
+    for (;;) {
+        const expires = new Date(Date.now() + holdSeconds * 1000).toISOString();
+        const labels = {
+            [naming/* LABELS */.kg.lockOwner]: owner,
+            [naming/* LABELS */.kg.lockExpires]: expires,
+            nonce: (0,external_node_crypto_.randomBytes)(8).toString('hex'),
+        };
+        const id = await engine.createObject('configs', name, labels, `${owner}\n`);
+        if (id) {
+            core/* info */.pq(`Holding the deploy lock of stack ${stack} (${name}) until ${expires}`);
+            return {
+                name,
+                release: async () => {
+                    await engine.remove('configs', id);
+                },
+            };
+        }
+        const [current] = (await engine.listObjects('configs', { name: [name] })).filter((c) => c.Spec.Name === name);
+        if (!current)
+            continue; // released between the two calls
+        const { holder, expired } = describeHolder(current, Date.now());
+        if (expired) {
+            core/* warning */.$e(`Removing an expired deploy lock of stack ${stack}, held by ${holder}`);
+            await engine.remove('configs', current.ID);
+            continue;
+        }
+        if (Date.now() >= deadline) {
+            throw new Error(`another deploy of stack ${stack} holds its lock: ${holder}. It is released when that run ends; ` +
+                `raise lock-timeout to wait longer, or remove the Swarm config ${name} if that run is gone.`);
+        }
+        if (said !== holder)
+            core/* info */.pq(`Waiting for the deploy lock of stack ${stack}, held by ${holder}`);
+        said = holder;
+        await (0,promises_namespaceObject.setTimeout)(Math.min(lock_POLL_MS, Math.max(0, deadline - Date.now())));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/modes/session.ts
+
+
+
+
+
+/** A lock outlives the longest a run can hold it by this much (a run that died, or a slow cleanup). */
+const LOCK_MARGIN_SECONDS = 300;
+/** Starts the SSH handshake in the background (it runs while the image is built and pushed). */
+function startTunnel(config, run) {
+    const started = Date.now();
+    const tunnelReady = openTunnel(config.ssh, run.work.tunnel).then((t) => {
+        core/* info */.pq(`SSH tunnel to ${config.ssh.host} ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return t;
+    });
+    tunnelReady.catch(() => undefined);
+    run.held.tunnel = tunnelReady;
+    return tunnelReady;
+}
+/** The manager, once the tunnel is up and its engine answers. */
+function session_connect(config, run, tunnelReady) {
+    return run.timeline.phase('SSH tunnel', async () => {
+        const tunnel = await tunnelReady;
+        const engine = new Engine(tunnel.socketPath, tunnel.ready);
+        await engine.ping().catch((err) => {
+            throw new Error(`remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${config.ssh.host} (${err.message.trim()})`, { cause: err });
+        });
+        run.held.engine = engine;
+        return { cli: run.local.on(tunnel.dockerHost), engine };
+    });
+}
+/** The stack's deploy lock, held for at most holdSeconds (the run's waits) plus a margin. */
+async function takeLock(config, run, engine, holdSeconds) {
+    run.held.lock = await run.timeline.phase('Deploy lock', () => acquireLock(engine, config.stackName, lockOwner(), holdSeconds + LOCK_MARGIN_SECONDS, config.lockTimeout));
+}
+/** ECR credentials, and the runner's docker logged in with them (private DOCKER_CONFIG). */
+function ecrLogin(config, run) {
+    return run.timeline.phase('ECR login', async () => {
+        const auth = await getRegistryAuth(config.awsRegion);
+        await dockerLogin(run.local, auth);
+        core/* info */.pq(`Logged in to ${auth.registry}`);
+        return auth;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/modes/watch.ts
+async function watchRollout(w) {
+    try {
+        await watch(w);
+    }
+    catch (e) {
+        if (!w.rollback)
+            throw e;
+        const rolledBack = await w.rollback();
+        throw new Error(`${e.message}\n${rolledBack}`, { cause: e });
+    }
+}
+async function watch(w) {
+    const stop = new AbortController();
+    let serving;
+    const servingNow = new Promise((resolve) => (serving = resolve));
+    const converge = w.converge(stop.signal, serving);
+    const oneShots = w.oneShots(stop.signal);
+    try {
+        await Promise.all([oneShots, Promise.race([servingNow, converge])]);
+    }
+    catch (e) {
+        stop.abort();
+        await Promise.allSettled([oneShots, converge]);
+        throw e;
+    }
+    // A failed update is the cause of whatever the tests saw, so it is reported first.
+    const [converged, tested] = await Promise.allSettled([converge, w.tests()]);
+    await w.settled();
+    if (converged.status === 'rejected')
+        throw converged.reason;
+    if (tested.status === 'rejected')
+        throw tested.reason;
+}
+
+;// CONCATENATED MODULE: ./src/modes/rollout.ts
+
+
+
+
+
+
+
+/** What the stack file can interpolate: stack-env, then the action's own variables and secret names. */
+function stackVariables(config, registry, secretNames) {
+    return {
+        ...config.stackEnv,
+        STACK_NAME: config.stackName,
+        ...(config.preview
+            ? { PR_NUMBER: String(config.preview.number), PREVIEW_PORT: String(config.preview.port) }
+            : {}),
+        ECR_REGISTRY: registry,
+        [config.versionVariable]: config.tag,
+        ...secretNames,
+    };
+}
+/** What the summary's services table needs to know of the stack file. */
+function stackShape(config) {
+    return {
+        oneShot: config.oneShotServices.map((s) => (0,naming/* stackServiceName */.ZC)(config.stackName, s)),
+        inFile: config.stackServices,
+    };
+}
+/** A service's verdict for the summary; a failure gets its task's error and last log lines, also in the log. */
+async function reportTask(engine, { service, verdict }) {
+    const result = { service: service.Spec.Name, state: verdict.state, detail: verdict.detail };
+    if (verdict.state === 'failed') {
+        core/* error */.z3(`${service.Spec.Name} ${verdict.detail}`);
+        if (verdict.task) {
+            result.logs = await engine
+                .taskLogs(verdict.task.ID, 30)
+                .catch((e) => `(logs unavailable: ${e.message})`);
+            core/* info */.pq(`Last log lines of ${service.Spec.Name} (task ${verdict.task.ID}):\n${result.logs}`);
+        }
+    }
+    return result;
+}
+function describeFailure(f) {
+    return `${f.service} ${f.detail}${f.logs ? `\n${f.logs.trimEnd()}` : ''}`;
+}
+function describeRollback(results) {
+    if (results.length === 0)
+        return 'nothing to roll back: the deploy changed no long-running service';
+    return results
+        .map((r) => r.state === 'converged' ? `rolled back ${r.service}` : `rollback of ${r.service} failed: ${r.detail}`)
+        .join('; ');
+}
+/**
+ * The image's way onto the swarm, once it is in the registry: deploy lock, stack secrets, stack
+ * deploy, then the one-shots, convergence and tests watched together (rollback on failure), and the
+ * old secret versions removed after a success.
+ */
+async function rollOut(config, run, { auth, image, tunnel }) {
+    const manager = await session_connect(config, run, tunnel);
+    const waits = config.oneShotTimeout + config.convergeTimeout + config.acceptanceTimeout;
+    await takeLock(config, run, manager.engine, waits);
+    const secretNames = config.stackSecrets.length > 0
+        ? await run.timeline.phase('Stack secrets', () => ensureSecrets(manager.engine, config.stackName, config.stackSecrets, config.ssh.privateKey))
+        : {};
+    const before = await deploy(config, run, manager, stackVariables(config, auth.registry, secretNames));
+    await watchRollout({
+        oneShots: (signal) => watchOneShots(config, run, manager.engine, signal),
+        converge: (signal, serving) => watchConvergence(config, run, manager.engine, before, { signal, serving }),
+        tests: () => runTests(config, run, image),
+        settled: async () => {
+            run.report.services = await describeStack(manager.engine, config.stackName, stackShape(config)).catch(() => []);
+        },
+        rollback: config.rollbackOnFailure ? () => rollback(config, run, manager, before) : undefined,
+    });
+    if (config.stackSecrets.length > 0)
+        await removeOldSecrets(config, manager.engine, secretNames);
+}
+/** docker stack deploy; a one-shot whose spec did not change is forced to run again. */
+async function deploy(config, run, manager, variables) {
+    return run.timeline.phase('Stack deploy', async () => {
+        const before = await snapshotStack(manager.engine, config.stackName);
+        await deployStack(manager.cli, config.stackName, config.stackFile, variables, { prune: config.prune });
+        run.report.deployed = true;
+        const oneShots = stackShape(config).oneShot;
+        const forced = await forceUnchanged(manager.cli, manager.engine, oneShots, before);
+        if (forced.length > 0)
+            core/* info */.pq(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
+        return before;
+    });
+}
+async function watchOneShots(config, run, engine, signal) {
+    const names = stackShape(config).oneShot;
+    const { report } = run;
+    await run.timeline.phase('One-shot services', async () => {
+        if (names.length === 0)
+            return;
+        let seen = [];
+        const waited = await waitOneShot(engine, names, config.oneShotTimeout, {
+            signal,
+            onResults: (results) => (seen = results),
+        }).catch((e) => {
+            // What had finished keeps its result (a migrate that completed before the wait ran out).
+            report.oneShots = seen
+                .filter((w) => w.verdict.state !== 'pending')
+                .map((w) => ({ ...w.verdict, service: w.service.Spec.Name }));
+            if (!signal.aborted)
+                report.oneShotsTimedOut = true;
+            throw e;
+        });
+        report.oneShots = await Promise.all(waited
+            .filter((w) => w.verdict.state !== 'pending')
+            .map(async (w) => ({ ...(await reportTask(engine, w)), attempts: w.verdict.attempts })));
+        const failed = report.oneShots.filter((o) => o.state === 'failed');
+        if (failed.length > 0)
+            throw new Error(failed.map(describeFailure).join('\n'));
+    }, { alongside: true });
+}
+async function watchConvergence(config, run, engine, before, { signal, serving }) {
+    await run.timeline.phase('Converge', async () => {
+        const { longRunning, leftover } = await stackServicesToWait(engine, config.stackName, config.stackServices, stackShape(config).oneShot);
+        if (leftover.length > 0) {
+            core/* warning */.$e(`${leftover.join(', ')}: in stack ${config.stackName} but not in ${config.stackFile}, so left as it was and not waited for; set prune: true to remove services the stack file no longer has`);
+        }
+        if (longRunning.length === 0)
+            return serving();
+        const waited = await waitConverged(engine, longRunning, config.convergeTimeout, before, {
+            onServing: serving,
+            signal,
+        });
+        const failed = await Promise.all(waited.filter((w) => w.verdict.state === 'failed').map((w) => reportTask(engine, w)));
+        if (failed.length > 0) {
+            run.report.failedServices = failed;
+            throw new Error(failed.map(describeFailure).join('\n'));
+        }
+    }, { alongside: true });
+}
+async function runTests(config, run, image) {
+    if (!config.acceptance)
+        return;
+    await run.timeline.phase('Acceptance tests', async () => {
+        const result = await runAcceptance(run.local, image, config.appUrl, config.acceptanceCommand, config.acceptanceArgs, config.acceptanceTimeout);
+        run.report.acceptance = result;
+        if (!result.ok) {
+            const failedNames = result.tests.filter((t) => t.result === 'fail').map((t) => t.name);
+            throw new Error(failedNames.length > 0
+                ? `${failedNames.length} acceptance test(s) failed: ${failedNames.join('; ')}`
+                : `acceptance tests failed: ${result.problem}`);
+        }
+    });
+}
+async function rollback(config, run, manager, before) {
+    const oneShots = stackShape(config).oneShot;
+    run.report.rollback = await run.timeline
+        .phase('Rollback', () => rollbackStack(manager.cli, manager.engine, config.stackName, before, oneShots, config.convergeTimeout))
+        .then((waited) => waited.map((w) => ({ service: w.service.Spec.Name, ...w.verdict })))
+        .catch((err) => [{ service: config.stackName, state: 'failed', detail: err.message }]);
+    return describeRollback(run.report.rollback);
+}
+async function removeOldSecrets(config, engine, current) {
+    const removed = await removeSecrets(engine, config.stackName, Object.values(current)).catch((e) => {
+        core/* warning */.$e(`could not remove old secret versions: ${e.message}`);
+        return [];
+    });
+    if (removed.length > 0)
+        core/* info */.pq(`Removed old secret versions: ${removed.join(', ')}`);
+}
+
+;// CONCATENATED MODULE: ./src/modes/deploy.ts
+
+
+
+/**
+ * deploy (and preview, which deploys a pull request's stack of its own): ECR login, build and push
+ * the commit's image (or pull an existing tag), then roll it out.
+ */
+async function deploy_deploy(config, run) {
+    const tunnel = startTunnel(config, run);
+    const auth = await ecrLogin(config, run);
+    const repo = `${auth.registry}/${config.repository}`;
+    const image = imageName(auth.registry, config.repository, config.tag);
+    Object.assign(run.report, { image, tag: config.tag, registry: auth.registry });
+    const refs = [image, ...config.extraTags.map((t) => imageName(auth.registry, config.repository, t))];
+    run.report.digest = await run.timeline.phase(config.build ? 'Build and push' : 'Pull existing image', () => config.build ? buildAndPush(run.local, config, repo, refs) : pullExisting(run.local, repo, image));
+    await rollOut(config, run, { auth, image, tunnel });
+}
+
+;// CONCATENATED MODULE: ./src/modes/promote.ts
+
+
+
+
+/**
+ * promote: give the image already built and tested for the commit the release tag (and extra tags)
+ * in ECR, without pulling or rebuilding, then roll the release out.
+ */
+async function promote(config, run) {
+    const tunnel = startTunnel(config, run);
+    const auth = await ecrLogin(config, run);
+    const image = imageName(auth.registry, config.repository, config.tag);
+    Object.assign(run.report, { image, tag: config.tag, registry: auth.registry });
+    const tags = [config.tag, ...config.extraTags];
+    run.report.digest = await run.timeline.phase('Promote image', () => promoteImage(config.awsRegion, config.repository, config.sourceTag, tags, config.sha || config.sourceTag));
+    run.report.promoted = tags;
+    await rollOut(config, run, { auth, image, tunnel });
+}
+
+;// CONCATENATED MODULE: ./src/swarm/teardown.ts
+
+
+
+
+
+/**
+ * Removes a stack and waits until it is really gone: docker stack rm only asks Swarm to remove the
+ * services, whose tasks then shut down; networks can only go once no task is attached, and Swarm
+ * never removes volumes. Removes the stack's volumes and its exited containers on the manager, and
+ * the secrets the action created for it.
+ */
+async function teardownStack(manager, engine, stack, timeoutSeconds) {
+    const label = (0,naming/* stackFilter */.R)(stack);
+    const services = await engine.listServices(label);
+    const serviceIds = new Set(services.map((s) => s.ID));
+    const managerNode = await engine.nodeId();
+    const tasks = serviceIds.size > 0 ? await engine.listTasks({ service: [...serviceIds] }) : [];
+    const otherNodes = [
+        ...new Set(tasks.filter((t) => t.NodeID && t.NodeID !== managerNode).map((t) => t.NodeID)),
+    ];
+    const networks = (await engine.listNetworks(label)).map((n) => n.Name);
+    const volumesBefore = (await engine.listVolumes(label)).map((v) => v.Name);
+    const result = {
+        existed: services.length + networks.length + volumesBefore.length > 0,
+        services: services.map((s) => s.Spec.Name).sort(),
+        networks,
+        volumes: [],
+        secrets: [],
+        otherNodes,
+    };
+    // stack rm may fail to remove a network that tasks are still leaving; that is retried below.
+    if (services.length + networks.length > 0)
+        await manager.run(['stack', 'rm', stack], {}, true);
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    let remaining = [];
+    for (;;) {
+        remaining = [];
+        const left = await engine.listServices(label);
+        remaining.push(...left.map((s) => `service ${s.Spec.Name}`));
+        const liveTasks = (await engine.listTasks({})).filter((t) => serviceIds.has(t.ServiceID));
+        remaining.push(...liveTasks.map((t) => `task ${t.ID} (${t.Status.State})`));
+        for (const c of await engine.listContainers(label)) {
+            if (c.State === 'running' || c.State === 'restarting' || c.State === 'removing') {
+                remaining.push(`container ${c.Names[0] ?? c.Id} (${c.State})`);
+            }
+            else {
+                await engine.remove('containers', c.Id);
+            }
+        }
+        if (left.length === 0 && liveTasks.length === 0) {
+            for (const n of await engine.listNetworks(label)) {
+                await engine.remove('networks', n.Id).catch(() => remaining.push(`network ${n.Name}`));
+            }
+            for (const v of await engine.listVolumes(label)) {
+                try {
+                    await engine.remove('volumes', v.Name);
+                    result.volumes.push(v.Name);
+                }
+                catch {
+                    remaining.push(`volume ${v.Name}`);
+                }
+            }
+        }
+        if (remaining.length === 0)
+            break;
+        if (Date.now() > deadline) {
+            throw new Error(`stack ${stack} was not gone after ${timeoutSeconds} s (converge-timeout); still there: ${remaining.join(', ')}`);
+        }
+        await (0,promises_namespaceObject.setTimeout)(POLL_MS * 2);
+    }
+    result.secrets = await removeSecrets(engine, stack);
+    if (otherNodes.length > 0) {
+        core/* warning */.$e(`the stack ran tasks on other nodes (${otherNodes.join(', ')}): volumes there are local to those nodes and were not removed`);
+    }
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/modes/teardown.ts
+
+
+
+
+
+/** teardown: remove a pull request's preview stack and all it left behind, and optionally its images. */
+async function teardown(config, run) {
+    const manager = await session_connect(config, run, startTunnel(config, run));
+    await takeLock(config, run, manager.engine, config.convergeTimeout);
+    const result = await run.timeline.phase('Teardown', () => teardownStack(manager.cli, manager.engine, config.stackName, config.convergeTimeout));
+    run.report.teardown = result;
+    if (!result.existed)
+        core/* notice */.lm(`There is no stack ${config.stackName}: nothing to tear down`);
+    if (!config.deleteImages)
+        return;
+    const prefix = (0,naming/* previewTagPrefix */.$v)(config.preview.number);
+    const deleted = await run.timeline.phase('Delete images', () => deleteImagesTagged(config.awsRegion, config.repository, prefix));
+    core/* info */.pq(deleted.length > 0 ? `Deleted ${config.repository}:${deleted.join(', ')}` : `No image tagged ${prefix}*`);
+}
+
+;// CONCATENATED MODULE: ./src/report/github.ts
+
+
+
+/**
+ * A pull request preview's GitHub Deployment and its sticky comment. GitHub problems never fail
+ * the deploy: the first refusal (a token without the permissions, as on pull requests from forks)
+ * turns the feedback off with one warning.
+ */
+class PreviewFeedback {
+    pr;
+    environment;
+    octokit;
+    repo = github_context.repo;
+    off = false;
+    deploymentId;
+    constructor(token, pr, environment) {
+        this.pr = pr;
+        this.environment = environment;
+        if (token)
+            this.octokit = getOctokit(token);
+        else
+            core/* info */.pq('github-token is empty: no GitHub Deployment or pull request comment');
+    }
+    get runUrl() {
+        const server = process.env.GITHUB_SERVER_URL ?? 'https://github.com';
+        return `${server}/${this.repo.owner}/${this.repo.repo}/actions/runs/${process.env.GITHUB_RUN_ID ?? ''}`;
+    }
+    async call(what, fn) {
+        if (!this.octokit || this.off)
+            return undefined;
+        try {
+            return await fn(this.octokit);
+        }
+        catch (e) {
+            const status = e.status;
+            if (status === 401 || status === 403 || status === 404) {
+                this.off = true;
+                core/* warning */.$e(`GitHub refused to ${what} (HTTP ${status}): no Deployment or comment for this run. The workflow needs permissions: deployments: write, pull-requests: write (a pull request from a fork gets a read-only token).`);
+            }
+            else {
+                core/* warning */.$e(`could not ${what}: ${e.message}`);
+            }
+            return undefined;
+        }
+    }
+    /** Creates the preview's Deployment for the commit and marks it in progress. */
+    async start(sha) {
+        const created = await this.call('create a deployment', (o) => o.rest.repos.createDeployment({
+            ...this.repo,
+            ref: sha,
+            environment: this.environment,
+            description: `Preview of pull request #${this.pr}`,
+            auto_merge: false,
+            required_contexts: [],
+            transient_environment: true,
+            production_environment: false,
+        }));
+        const id = created?.data?.id;
+        if (!id)
+            return;
+        this.deploymentId = id;
+        await this.status(id, 'in_progress');
+    }
+    async status(id, state, url) {
+        await this.call(`set the deployment ${state}`, (o) => o.rest.repos.createDeploymentStatus({
+            ...this.repo,
+            deployment_id: id,
+            state,
+            log_url: this.runUrl,
+            ...(url ? { environment_url: url } : {}),
+            auto_inactive: state === 'success',
+        }));
+    }
+    async finish(outcome, url) {
+        if (this.deploymentId)
+            await this.status(this.deploymentId, outcome, url);
+    }
+    /** Marks every Deployment of the preview's environment inactive (teardown). */
+    async deactivate() {
+        const deployments = await this.call('list deployments', (o) => o.paginate(o.rest.repos.listDeployments, {
+            ...this.repo,
+            environment: this.environment,
+            per_page: 100,
+        }));
+        for (const d of deployments ?? [])
+            await this.status(d.id, 'inactive');
+    }
+    /** Creates the pull request's comment for this stack, or updates it when there is one. */
+    async comment(stack, body) {
+        const marker = (0,naming/* commentMarker */.Ql)(stack);
+        const text = `${marker}\n${body}`;
+        const comments = await this.call('list pull request comments', (o) => o.paginate(o.rest.issues.listComments, { ...this.repo, issue_number: this.pr, per_page: 100 }));
+        if (comments === undefined)
+            return;
+        const mine = comments.find((c) => c.body?.startsWith(marker));
+        if (mine) {
+            await this.call('update the pull request comment', (o) => o.rest.issues.updateComment({ ...this.repo, comment_id: mine.id, body: text }));
+        }
+        else {
+            await this.call('comment on the pull request', (o) => o.rest.issues.createComment({ ...this.repo, issue_number: this.pr, body: text }));
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/outputs.ts
 /**
  * Each one-shot's outcome, by its name in the stack file: the wait's result, timed-out when the wait
  * ran out of time before its verdict, not-run when the run ended before it (another phase failed).
@@ -94682,9 +94900,303 @@ function migrateOutput(outcomes) {
     const states = names.map((n) => outcomes[n].result);
     return ['failed', 'timed-out', 'not-run'].find((s) => states.includes(s)) ?? 'complete';
 }
+/**
+ * Every output of the step, from the run's record: what it deployed (once the registry was known),
+ * the tests' counts, the one-shots' outcomes, and a preview's Deployment.
+ */
+function stepOutputs(report, oneShotNames, deploymentId) {
+    const outcomes = oneShotOutcomes(report.stack ?? '', oneShotNames, report.oneShots, report.oneShotsTimedOut ?? false);
+    const outputs = {
+        ...(report.image
+            ? {
+                image: report.image,
+                tag: report.tag,
+                registry: report.registry,
+                stack: report.stack,
+                url: report.url,
+            }
+            : {}),
+        digest: report.digest,
+        'promoted-tags': report.promoted?.join(','),
+        'tests-passed': report.acceptance?.passed,
+        'tests-failed': report.acceptance?.failed,
+        migrate: migrateOutput(outcomes),
+        'one-shots': JSON.stringify(outcomes),
+        'deployment-id': deploymentId,
+    };
+    return Object.fromEntries(Object.entries(outputs)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, String(v)]));
+}
 
-// EXTERNAL MODULE: ./src/workdir.ts
-var workdir = __nccwpck_require__(7999);
+;// CONCATENATED MODULE: ./src/report/summary.ts
+const ICON = {
+    ok: '✅',
+    failed: '❌',
+    skipped: '⏭️',
+    pass: '✅',
+    fail: '❌',
+    skip: '⏭️',
+    todo: '📝',
+};
+function codeBlock(text) {
+    return '\n```text\n' + text.replace(/```/g, "'''").trimEnd() + '\n```\n';
+}
+function escapeCell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+function describeAttempts(o) {
+    if (!o.attempts)
+        return '';
+    return o.attempts.max ? `${o.attempts.used} of ${o.attempts.max}` : String(o.attempts.used);
+}
+/** The job summary as Markdown. */
+function renderSummary(r) {
+    const out = [];
+    const stack = r.stack ?? 'the stack';
+    const [done, failed] = r.mode === 'teardown' ? ['🧹 Tore down', 'Teardown of'] : ['✅ Deployed', 'Deploy of'];
+    out.push(`## ${r.ok ? `${done} ${stack}` : `❌ ${failed} ${stack} failed`}`, '');
+    if (r.failure)
+        out.push(`**Failure:** ${r.failure.split('\n')[0]}`, '');
+    const facts = [
+        ['Image', r.image && `\`${r.image}\``],
+        ['Digest', r.digest && `\`${r.digest}\``],
+        ['Promoted to', r.promoted && r.promoted.map((t) => `\`${t}\``).join(', ')],
+        ['Commit', r.commit && `\`${r.commit}\``],
+        ['Stack', r.stack && `\`${r.stack}\``],
+        ['URL', r.url],
+    ];
+    const shown = facts.filter(([, v]) => v);
+    if (shown.length > 0)
+        out.push('| | |', '|---|---|', ...shown.map(([k, v]) => `| ${k} | ${v} |`), '');
+    out.push('### Phases', '', '| Phase | Result | Start | Duration |', '|---|---|---:|---:|');
+    const phases = [...r.phases].sort((a, b) => a.started - b.started);
+    for (const p of phases)
+        out.push(`| ${p.name} | ${ICON[p.status]} ${p.status} | +${p.started.toFixed(1)} s | ${p.seconds.toFixed(1)} s |`);
+    const total = Math.max(0, ...r.phases.map((p) => p.started + p.seconds));
+    out.push(`| **Total** | | | **${total.toFixed(1)} s** |`, '');
+    if (r.oneShots.length > 0) {
+        out.push('### One-shot services', '', '| Service | Result | Attempts | Detail |', '|---|---|---|---|');
+        for (const o of r.oneShots)
+            out.push(`| ${o.service} | ${o.state} | ${describeAttempts(o)} | ${escapeCell(o.detail)} |`);
+        out.push('');
+        for (const o of r.oneShots.filter((x) => x.logs)) {
+            out.push(`<details open><summary>Last log lines of ${o.service}</summary>`, codeBlock(o.logs), '</details>', '');
+        }
+    }
+    for (const f of r.failedServices ?? []) {
+        out.push(`### ❌ ${f.service} did not converge`, '', escapeCell(f.detail), '');
+        if (f.logs) {
+            out.push(`<details open><summary>Last log lines of ${f.service}</summary>`, codeBlock(f.logs), '</details>', '');
+        }
+    }
+    if (r.rollback) {
+        out.push('### ↩️ Rollback', '');
+        if (r.rollback.length === 0)
+            out.push('Nothing to roll back: the deploy changed no long-running service.', '');
+        else {
+            out.push('| Service | Result | Detail |', '|---|---|---|');
+            for (const x of r.rollback)
+                out.push(`| ${x.service} | ${x.state === 'converged' ? '✅ rolled back' : '❌ failed'} | ${escapeCell(x.detail)} |`);
+            out.push('');
+        }
+    }
+    if (r.services.length > 0) {
+        out.push('### Services', '', '| Service | Mode | Tasks | Image | Update |', '|---|---|---|---|---|');
+        for (const s of r.services)
+            out.push(`| ${s.name} | ${s.mode} | ${s.tasks} | \`${s.image}\` | ${s.update} |`);
+        out.push('');
+    }
+    if (r.teardown)
+        out.push(describeTeardown(r.teardown), '');
+    if (r.acceptance)
+        out.push(renderAcceptance(r.acceptance));
+    return out.join('\n');
+}
+function describeTeardown(t) {
+    if (!t.existed && t.secrets.length === 0)
+        return 'There was no such stack: nothing to tear down.';
+    const parts = [
+        ['services', t.services],
+        ['networks', t.networks],
+        ['volumes', t.volumes],
+        ['secrets', t.secrets],
+    ]
+        .filter(([, names]) => names.length > 0)
+        .map(([kind, names]) => `${kind} ${names.map((n) => `\`${n}\``).join(', ')}`);
+    return `Removed ${parts.join('; ')}.`;
+}
+function renderAcceptance(a) {
+    const out = [];
+    out.push(`### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`, '');
+    if (a.problem)
+        out.push(`**${a.problem}**`, '');
+    if (a.tests.length > 0) {
+        out.push('| # | Test | Result |', '|---:|---|---|');
+        for (const t of a.tests)
+            out.push(`| ${t.id} | ${escapeCell(t.name)} | ${ICON[t.result]} ${t.result} |`);
+        out.push('');
+    }
+    for (const t of a.tests.filter((x) => x.result === 'fail' && x.details.length > 0)) {
+        out.push(`<details open><summary>${t.name}</summary>`, codeBlock(t.details.join('\n')), '</details>', '');
+    }
+    return out.join('\n');
+}
+/** The pull request comment for a preview: where it is, which commit, and how the tests went. */
+function renderPreviewComment(r, runUrl) {
+    const out = [];
+    if (r.mode === 'teardown') {
+        out.push(r.ok
+            ? `### 🧹 Preview \`${r.stack}\` was torn down`
+            : `### ❌ Tearing down preview \`${r.stack}\` failed`, '', r.teardown ? describeTeardown(r.teardown) : (r.failure ?? ''));
+    }
+    else {
+        out.push(r.ok ? `### ✅ Preview is up: ${r.url ?? r.stack}` : `### ❌ Preview deploy failed`, '', '| | |', '|---|---|', `| URL | ${r.url ?? '-'} |`, `| Commit | \`${r.commit ?? '-'}\` |`, `| Stack | \`${r.stack}\` |`, `| Image | \`${r.image ?? '-'}\` |`, '');
+        if (r.failure)
+            out.push(`**Failure:** ${r.failure.split('\n')[0]}`, '');
+        if (r.acceptance)
+            out.push(renderAcceptance(r.acceptance));
+    }
+    out.push('', `[Run log](${runUrl})`);
+    return out.join('\n');
+}
+/** The job summary when inputs are bad: nothing was done. */
+function renderInputProblems(problems) {
+    return `## ❌ Inputs need fixing\n\nNothing was deployed.\n\n${problems.map((p) => `- ${p}`).join('\n')}\n`;
+}
+
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 4 modules
+var exec = __nccwpck_require__(2697);
+;// CONCATENATED MODULE: ./src/runner/exec.ts
+
+class CommandError extends Error {
+    command;
+    result;
+    constructor(command, result) {
+        const detail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-10).join('\n');
+        super(`${command} failed (exit code ${result.exitCode})${detail ? `:\n${detail}` : ''}`);
+        this.command = command;
+        this.result = result;
+        this.name = 'CommandError';
+    }
+}
+/** Runs a command; a non-zero exit becomes a CommandError carrying its output. */
+async function run(command, args, options = {}, allowFailure = false) {
+    const result = await (0,exec/* getExecOutput */.H)(command, args, {
+        env: options.env,
+        input: options.input === undefined ? undefined : Buffer.from(options.input),
+        silent: options.silent,
+        ignoreReturnCode: true,
+    });
+    if (result.exitCode !== 0 && !allowFailure)
+        throw new CommandError(`${command} ${args[0] ?? ''}`.trim(), result);
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/runner/docker.ts
+
+/**
+ * What a docker child process gets of the runner's environment: the system's basics, proxies, and
+ * docker's own settings. Nothing else: the step's environment holds the inputs (the SSH key), the
+ * runner's tokens, the AWS credentials and the stack secrets' values, and the docker CLI would
+ * interpolate any of them into a stack file or pass them into a build or a test container.
+ */
+const ALLOWED = new Set([
+    'PATH',
+    'HOME',
+    'USER',
+    'LANG',
+    'TZ',
+    'TMPDIR',
+    'XDG_RUNTIME_DIR',
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'NO_PROXY',
+    'ALL_PROXY',
+    'http_proxy',
+    'https_proxy',
+    'no_proxy',
+    'all_proxy',
+    'DOCKER_HOST',
+    'DOCKER_CONTEXT',
+    'DOCKER_CERT_PATH',
+    'DOCKER_TLS_VERIFY',
+    'DOCKER_BUILDKIT',
+    'DOCKER_DEFAULT_PLATFORM',
+]);
+const ALLOWED_PREFIXES = ['LC_', 'BUILDKIT_', 'BUILDX_'];
+const allowed = (name) => ALLOWED.has(name) || ALLOWED_PREFIXES.some((p) => name.startsWith(p));
+/**
+ * The one way to run the docker CLI: every call gets the private DOCKER_CONFIG (registry
+ * credentials) and the engine it is meant for (the runner's own, or the manager's through the tunnel).
+ */
+class DockerCli {
+    configDir;
+    host;
+    base;
+    constructor(configDir, host, base = process.env) {
+        this.configDir = configDir;
+        this.host = host;
+        this.base = base;
+    }
+    /** The same CLI aimed at another engine, e.g. unix:///tmp/x/docker.sock for the tunnel. */
+    on(host) {
+        return new DockerCli(this.configDir, host, this.base);
+    }
+    /** The allowed part of the environment, then the call's own variables, then the action's DOCKER_*. */
+    env(extra = {}) {
+        const env = {};
+        for (const [k, v] of Object.entries(this.base))
+            if (v !== undefined && allowed(k))
+                env[k] = v;
+        return {
+            ...env,
+            ...extra,
+            DOCKER_CONFIG: this.configDir,
+            ...(this.host ? { DOCKER_HOST: this.host } : {}),
+        };
+    }
+    run(args, options = {}, allowFailure = false) {
+        return run('docker', args, { ...options, env: this.env(options.env) }, allowFailure);
+    }
+}
+
+// EXTERNAL MODULE: ./src/runner/state.ts
+var state = __nccwpck_require__(6003);
+// EXTERNAL MODULE: ./src/runner/workdir.ts
+var workdir = __nccwpck_require__(6466);
+;// CONCATENATED MODULE: ./src/timeline.ts
+
+/**
+ * Records each phase's start, duration and outcome. A phase that runs alongside others is not a
+ * log group (groups cannot overlap); its start is logged instead.
+ */
+class Timeline {
+    phases = [];
+    origin = Date.now();
+    async phase(name, fn, { alongside = false } = {}) {
+        const start = Date.now();
+        const record = (status) => this.phases.push({
+            name,
+            started: (start - this.origin) / 1000,
+            seconds: (Date.now() - start) / 1000,
+            status,
+        });
+        try {
+            if (alongside)
+                core/* info */.pq(`${name}: started`);
+            const value = alongside ? await fn() : await core/* group */.Os(name, fn);
+            record('ok');
+            return value;
+        }
+        catch (e) {
+            // A phase stopped because another one failed did not fail itself.
+            record(e.name === 'AbortError' ? 'skipped' : 'failed');
+            throw e;
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
 
 
@@ -94701,256 +95213,31 @@ var workdir = __nccwpck_require__(7999);
 
 
 
-
-
-
+/** Each mode's steps (a preview deploys the pull request's stack of its own). */
+function runMode(config, run) {
+    switch (config.mode) {
+        case 'deploy':
+        case 'preview':
+            return deploy_deploy(config, run);
+        case 'promote':
+            return promote(config, run);
+        case 'teardown':
+            return teardown(config, run);
+    }
+}
 function maskSecrets(config) {
     for (const line of config.ssh.privateKey.split(/\r?\n/))
         if (line.trim().length > 8)
             core/* setSecret */.Pq(line.trim());
     if (config.ssh.passphrase)
         core/* setSecret */.Pq(config.ssh.passphrase);
+    if (config.mode === 'teardown')
+        return;
     for (const secret of config.stackSecrets) {
         for (const line of secret.value.split(/\r?\n/))
             if (line.trim())
                 core/* setSecret */.Pq(line.trim());
         core/* setSecret */.Pq(Buffer.from(secret.value).toString('base64'));
-    }
-}
-/** What the stack file can interpolate: stack-env, then the action's own variables and secret names. */
-function stackVariables(config, registry, secretNames) {
-    return {
-        ...config.stackEnv,
-        STACK_NAME: config.stackName,
-        ...(config.preview
-            ? { PR_NUMBER: String(config.preview.number), PREVIEW_PORT: String(config.preview.port) }
-            : {}),
-        ECR_REGISTRY: registry,
-        [config.versionVariable]: config.tag,
-        ...secretNames,
-    };
-}
-/** What the summary's services table needs to know of the stack file. */
-function stackShape(config) {
-    return {
-        oneShot: config.oneShotServices.map((s) => stackServiceName(config.stackName, s)),
-        inFile: config.stackServices,
-    };
-}
-function setOutputs(outputs) {
-    for (const [name, value] of Object.entries(outputs))
-        if (value !== undefined)
-            core/* setOutput */.uH(name, String(value));
-}
-/** A service's verdict for the summary; a failure gets its task's error and last log lines, also in the log. */
-async function reportTask(engine, { service, verdict }) {
-    const result = { service: service.Spec.Name, state: verdict.state, detail: verdict.detail };
-    if (verdict.state === 'failed') {
-        core/* error */.z3(`${service.Spec.Name} ${verdict.detail}`);
-        if (verdict.task) {
-            result.logs = await engine
-                .taskLogs(verdict.task.ID, 30)
-                .catch((e) => `(logs unavailable: ${e.message})`);
-            core/* info */.pq(`Last log lines of ${service.Spec.Name} (task ${verdict.task.ID}):\n${result.logs}`);
-        }
-    }
-    return result;
-}
-function describeFailure(f) {
-    return `${f.service} ${f.detail}${f.logs ? `\n${f.logs.trimEnd()}` : ''}`;
-}
-function describeRollback(results) {
-    if (results.length === 0)
-        return 'nothing to roll back: the deploy changed no long-running service';
-    return results
-        .map((r) => r.state === 'converged' ? `rolled back ${r.service}` : `rollback of ${r.service} failed: ${r.detail}`)
-        .join('; ');
-}
-/** Starts the SSH handshake in the background (it runs while the image is built and pushed). */
-function startTunnel(config, work, held) {
-    const started = Date.now();
-    const tunnelReady = openTunnel(config.ssh, work.tunnel).then((t) => {
-        core/* info */.pq(`SSH tunnel to ${config.ssh.host} ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-        return t;
-    });
-    tunnelReady.catch(() => undefined);
-    held.tunnel = tunnelReady;
-    return tunnelReady;
-}
-/** The tunnel's Engine API client, once the manager's engine answers. */
-async function main_connect(config, tunnelReady, held) {
-    const tunnel = await tunnelReady;
-    const engine = new Engine(tunnel.socketPath, tunnel.ready);
-    await engine.ping().catch((err) => {
-        throw new Error(`remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${config.ssh.host} (${err.message.trim()})`, { cause: err });
-    });
-    held.engine = engine;
-    return { tunnel, engine };
-}
-/** The pipeline: ECR login, build and push (or promote), tunnel, stack deploy, one-shot wait, convergence, acceptance. */
-async function deploy(config, work, report, held) {
-    const timeline = new Timeline();
-    report.phases = timeline.phases;
-    const local = new DockerCli(work.dockerConfig);
-    const tunnelReady = startTunnel(config, work, held);
-    const auth = await timeline.phase('ECR login', async () => {
-        const a = await getRegistryAuth(config.awsRegion);
-        await dockerLogin(local, a);
-        core/* info */.pq(`Logged in to ${a.registry}`);
-        return a;
-    });
-    const repo = `${auth.registry}/${config.repository}`;
-    const image = imageName(auth.registry, config.repository, config.tag);
-    report.image = image;
-    setOutputs({
-        image,
-        tag: config.tag,
-        registry: auth.registry,
-        stack: config.stackName,
-        url: config.appUrl || undefined,
-    });
-    if (config.mode === 'promote') {
-        const tags = [config.tag, ...config.extraTags];
-        report.digest = await timeline.phase('Promote image', () => promoteImage(config.awsRegion, config.repository, config.sourceTag, tags, config.sha || config.sourceTag));
-        report.promoted = tags;
-        setOutputs({ 'promoted-tags': tags.join(',') });
-    }
-    else {
-        const refs = [image, ...config.extraTags.map((t) => imageName(auth.registry, config.repository, t))];
-        report.digest = await timeline.phase(config.build ? 'Build and push' : 'Pull existing image', () => config.build ? buildAndPush(local, config, repo, refs) : pullExisting(local, repo, image));
-    }
-    setOutputs({ digest: report.digest });
-    const { tunnel, engine } = await timeline.phase('SSH tunnel', () => main_connect(config, tunnelReady, held));
-    const manager = local.on(tunnel.dockerHost);
-    held.lock = await timeline.phase('Deploy lock', () => acquireLock(engine, config.stackName, lockOwner(), config.oneShotTimeout + config.convergeTimeout + config.acceptanceTimeout + 300, config.lockTimeout));
-    const oneShotNames = config.oneShotServices.map((s) => stackServiceName(config.stackName, s));
-    let secretNames = {};
-    if (config.stackSecrets.length > 0) {
-        secretNames = await timeline.phase('Stack secrets', () => ensureSecrets(engine, config.stackName, config.stackSecrets, config.ssh.privateKey));
-    }
-    let before = new Map();
-    await timeline.phase('Stack deploy', async () => {
-        before = await snapshotStack(engine, config.stackName);
-        await deployStack(manager, config.stackName, config.stackFile, stackVariables(config, auth.registry, secretNames), { prune: config.prune });
-        report.deployed = true;
-        const forced = await forceUnchanged(manager, engine, oneShotNames, before);
-        if (forced.length > 0)
-            core/* info */.pq(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
-    });
-    // Swarm updates the long-running services while the one-shots run: both are watched at once. The
-    // tests start when the one-shots are done and every service serves only its new spec, while Swarm's
-    // update monitor may still roll an update back; the step waits for both verdicts.
-    const stop = new AbortController();
-    let serving;
-    const servingNow = new Promise((resolve) => (serving = resolve));
-    const converge = timeline.phase('Converge', async () => {
-        const { longRunning: names, leftover } = await stackServicesToWait(engine, config.stackName, config.stackServices, oneShotNames);
-        if (leftover.length > 0) {
-            core/* warning */.$e(`${leftover.join(', ')}: in stack ${config.stackName} but not in ${config.stackFile}, so left as it was and not waited for; set prune: true to remove services the stack file no longer has`);
-        }
-        if (names.length === 0)
-            return serving();
-        const waited = await waitConverged(engine, names, config.convergeTimeout, before, {
-            onServing: serving,
-            signal: stop.signal,
-        });
-        const failed = await Promise.all(waited.filter((w) => w.verdict.state === 'failed').map((w) => reportTask(engine, w)));
-        if (failed.length > 0) {
-            report.failedServices = failed;
-            throw new Error(failed.map(describeFailure).join('\n'));
-        }
-    }, { alongside: true });
-    const oneShots = timeline.phase('One-shot services', async () => {
-        if (oneShotNames.length === 0)
-            return;
-        let seen = [];
-        const waited = await waitOneShot(engine, oneShotNames, config.oneShotTimeout, {
-            signal: stop.signal,
-            onResults: (results) => (seen = results),
-        }).catch((e) => {
-            // What had finished keeps its result (a migrate that completed before the wait ran out).
-            report.oneShots = seen
-                .filter((w) => w.verdict.state !== 'pending')
-                .map((w) => ({ ...w.verdict, service: w.service.Spec.Name }));
-            if (!stop.signal.aborted)
-                report.oneShotsTimedOut = true;
-            throw e;
-        });
-        report.oneShots = await Promise.all(waited
-            .filter((w) => w.verdict.state !== 'pending')
-            .map(async (w) => ({ ...(await reportTask(engine, w)), attempts: w.verdict.attempts })));
-        const failed = report.oneShots.filter((o) => o.state === 'failed');
-        if (failed.length > 0)
-            throw new Error(failed.map(describeFailure).join('\n'));
-    }, { alongside: true });
-    const tests = async () => {
-        if (!config.acceptance)
-            return;
-        await timeline.phase('Acceptance tests', async () => {
-            const result = await runAcceptance(local, image, config.appUrl, config.acceptanceCommand, config.acceptanceArgs, config.acceptanceTimeout);
-            setOutputs({ 'tests-passed': result.passed, 'tests-failed': result.failed });
-            report.acceptance = result;
-            if (!result.ok) {
-                const failedNames = result.tests.filter((t) => t.result === 'fail').map((t) => t.name);
-                throw new Error(failedNames.length > 0
-                    ? `${failedNames.length} acceptance test(s) failed: ${failedNames.join('; ')}`
-                    : `acceptance tests failed: ${result.problem}`);
-            }
-        });
-    };
-    try {
-        try {
-            // The first failure of either wait ends both.
-            await Promise.all([oneShots, Promise.race([servingNow, converge])]);
-        }
-        catch (e) {
-            stop.abort();
-            await Promise.allSettled([oneShots, converge]);
-            throw e;
-        }
-        // A failed update is the cause of whatever the tests saw, so it is reported first.
-        const [converged, tested] = await Promise.allSettled([converge, tests()]);
-        report.services = await describeStack(engine, config.stackName, stackShape(config)).catch(() => []);
-        if (converged.status === 'rejected')
-            throw converged.reason;
-        if (tested.status === 'rejected')
-            throw tested.reason;
-    }
-    catch (e) {
-        if (config.rollbackOnFailure) {
-            report.rollback = await timeline
-                .phase('Rollback', () => rollbackStack(manager, engine, config.stackName, before, oneShotNames, config.convergeTimeout))
-                .then((waited) => waited.map((w) => ({ service: w.service.Spec.Name, ...w.verdict })))
-                .catch((err) => [{ service: config.stackName, state: 'failed', detail: err.message }]);
-            throw new Error(`${e.message}\n${describeRollback(report.rollback)}`, { cause: e });
-        }
-        throw e;
-    }
-    if (config.stackSecrets.length > 0) {
-        const removed = await removeSecrets(engine, config.stackName, Object.values(secretNames)).catch((e) => {
-            core/* warning */.$e(`could not remove old secret versions: ${e.message}`);
-            return [];
-        });
-        if (removed.length > 0)
-            core/* info */.pq(`Removed old secret versions: ${removed.join(', ')}`);
-    }
-}
-/** Teardown: remove a preview stack and all it left behind, and optionally its images. */
-async function teardown(config, work, report, held) {
-    const timeline = new Timeline();
-    report.phases = timeline.phases;
-    const local = new DockerCli(work.dockerConfig);
-    const { tunnel, engine } = await timeline.phase('SSH tunnel', () => main_connect(config, startTunnel(config, work, held), held));
-    held.lock = await timeline.phase('Deploy lock', () => acquireLock(engine, config.stackName, lockOwner(), config.convergeTimeout + 300, config.lockTimeout));
-    report.teardown = await timeline.phase('Teardown', () => teardownStack(local.on(tunnel.dockerHost), engine, config.stackName, config.convergeTimeout));
-    if (!report.teardown.existed)
-        core/* notice */.lm(`There is no stack ${config.stackName}: nothing to tear down`);
-    if (config.deleteImages) {
-        const prefix = `pr-${config.preview.number}-`;
-        const deleted = await timeline.phase('Delete images', () => deleteImagesTagged(config.awsRegion, config.repository, prefix));
-        core/* info */.pq(deleted.length > 0
-            ? `Deleted ${config.repository}:${deleted.join(', ')}`
-            : `No image tagged ${prefix}*`);
     }
 }
 async function writeSummary(markdown) {
@@ -94959,69 +95246,77 @@ async function writeSummary(markdown) {
         .write()
         .catch((e) => core/* warning */.$e(`job summary: ${e.message}`));
 }
-async function main_run() {
-    (0,state/* markMainStarted */.UM)();
-    let config;
+/** Gives back what the run holds: the deploy lock, the tunnel, the work directory with the credentials. */
+async function cleanup(held, workRoot) {
+    await held.lock
+        ?.release()
+        .catch((e) => core/* warning */.$e(`could not release the deploy lock: ${e.message}`));
+    // The tunnel may still be opening when an earlier phase fails: wait for it, then close it.
+    await held.tunnel?.then((t) => t.close()).catch(() => undefined);
+    (0,workdir/* removeWorkDir */.x)(workRoot);
+}
+/** A pull request's Deployment and comment (preview and teardown): started now, told the outcome at the end. */
+function gitHubFeedback(config, report) {
+    if (config.mode !== 'preview' && config.mode !== 'teardown')
+        return undefined;
+    const feedback = new PreviewFeedback(config.githubToken, config.preview.number, config.stackName);
+    const started = config.mode === 'preview' ? feedback.start(config.sha) : undefined;
+    return {
+        id: () => feedback.deploymentId,
+        async finish(state) {
+            await started;
+            if (config.mode === 'preview')
+                await feedback.finish(state, config.appUrl);
+            else if (state === 'success')
+                await feedback.deactivate();
+            await feedback.comment(config.stackName, renderPreviewComment(report, feedback.runUrl));
+        },
+    };
+}
+function readInputs() {
     try {
-        config = readConfig((name) => core/* getInput */.V4(name), process.env, github_context.payload);
+        return readConfig((name) => core/* getInput */.V4(name), process.env, github_context.payload);
     }
     catch (e) {
-        const message = e.message;
-        core/* setFailed */.C1(message);
-        const problems = e instanceof InputError ? e.problems : [message];
-        await writeSummary(renderInputProblems(problems));
-        return;
+        return e instanceof InputError ? e : new InputError([e.message]);
+    }
+}
+/** The main step: read every input, run the mode's steps, report, give back what the run holds. */
+async function main_run() {
+    (0,state/* markMainStarted */.UM)();
+    const config = readInputs();
+    if (config instanceof InputError) {
+        core/* setFailed */.C1(config.message);
+        return writeSummary(renderInputProblems(config.problems));
     }
     maskSecrets(config);
     const work = (0,workdir/* createWorkDir */.X)();
     (0,state/* saveWorkDir */.uS)(work.root);
-    const held = {};
-    const cleanup = async () => {
-        await held.lock
-            ?.release()
-            .catch((e) => core/* warning */.$e(`could not release the deploy lock: ${e.message}`));
-        // The tunnel may still be opening when an earlier phase fails: wait for it, then close it.
-        await held.tunnel?.then((t) => t.close()).catch(() => undefined);
-        (0,workdir/* removeWorkDir */.x)(work.root);
-    };
+    const timeline = new Timeline();
     const report = {
         mode: config.mode,
         commit: config.sha || undefined,
         ok: false,
-        phases: [],
+        phases: timeline.phases,
         stack: config.stackName,
         url: config.appUrl || undefined,
         services: [],
         oneShots: [],
     };
-    const feedback = config.preview
-        ? new PreviewFeedback(config.githubToken, config.preview.number, config.stackName)
-        : undefined;
-    const deploymentStarted = config.mode === 'preview' ? feedback?.start(config.sha) : undefined;
-    /** The pull request's Deployment status and comment, once the run has its outcome. */
-    const tellGitHub = async (state) => {
-        if (!feedback)
-            return;
-        await deploymentStarted;
-        if (config.mode === 'preview')
-            await feedback.finish(state, config.appUrl);
-        else if (state === 'success')
-            await feedback.deactivate();
-        setOutputs({ 'deployment-id': feedback.deploymentId });
-        await feedback.comment(config.stackName, renderPreviewComment(report, feedback.runUrl));
-    };
+    const held = {};
+    const feedback = gitHubFeedback(config, report);
     const onSignal = (signal) => {
         core/* error */.z3(`Received ${signal}: closing the tunnel and removing credentials`);
         report.failure = `cancelled (${signal}) after ${report.phases.map((p) => p.name).join(', ') || 'no phase'}`;
         void writeSummary(renderSummary(report))
-            .then(cleanup)
-            .then(() => tellGitHub('error'))
+            .then(() => cleanup(held, work.root))
+            .then(() => feedback?.finish('error'))
             .finally(() => process.exit(1));
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-        await (config.mode === 'teardown' ? teardown : deploy)(config, work, report, held);
+        await runMode(config, { work, report, held, timeline, local: new DockerCli(work.dockerConfig) });
         report.ok = true;
     }
     catch (e) {
@@ -95029,15 +95324,105 @@ async function main_run() {
         core/* setFailed */.C1(report.failure);
     }
     finally {
-        const outcomes = oneShotOutcomes(config.stackName, config.mode === 'teardown' ? [] : config.oneShotServices, report.oneShots, report.oneShotsTimedOut ?? false);
-        setOutputs({ migrate: migrateOutput(outcomes), 'one-shots': JSON.stringify(outcomes) });
+        const shape = config.mode === 'teardown' ? { oneShot: [], inFile: [] } : stackShape(config);
         if (!report.ok && report.services.length === 0 && report.deployed && held.engine) {
-            report.services = await describeStack(held.engine, config.stackName, stackShape(config)).catch(() => []);
+            report.services = await describeStack(held.engine, config.stackName, shape).catch(() => []);
         }
         await writeSummary(renderSummary(report));
-        await cleanup();
-        await tellGitHub(report.ok ? 'success' : 'failure');
+        await cleanup(held, work.root);
+        await feedback?.finish(report.ok ? 'success' : 'failure');
+        const oneShotNames = config.mode === 'teardown' ? [] : config.oneShotServices;
+        for (const [name, value] of Object.entries(stepOutputs(report, oneShotNames, feedback?.id())))
+            core/* setOutput */.uH(name, value);
     }
+}
+
+
+/***/ }),
+
+/***/ 8499:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $v: () => (/* binding */ previewTagPrefix),
+/* harmony export */   HV: () => (/* binding */ secretVariable),
+/* harmony export */   NG: () => (/* binding */ versionedSecretName),
+/* harmony export */   O1: () => (/* binding */ SWARM_NAME_MAX),
+/* harmony export */   Ql: () => (/* binding */ commentMarker),
+/* harmony export */   R: () => (/* binding */ stackFilter),
+/* harmony export */   ZC: () => (/* binding */ stackServiceName),
+/* harmony export */   ab: () => (/* binding */ previewStackName),
+/* harmony export */   kg: () => (/* binding */ LABELS),
+/* harmony export */   l4: () => (/* binding */ lockName),
+/* harmony export */   tU: () => (/* binding */ WORK_DIR_PREFIX),
+/* harmony export */   yj: () => (/* binding */ acceptanceContainerName)
+/* harmony export */ });
+/* unused harmony export STACK_LABEL */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+
+/** Every name the action derives or recognises: one home for each naming rule. */
+/** What the action's own objects and files are called after. */
+const PREFIX = 'ecr-swarm-deploy';
+/** The label docker stack deploy gives every object of a stack. */
+const STACK_LABEL = 'com.docker.stack.namespace';
+/** Engine API filters for the objects of a stack. */
+function stackFilter(stack) {
+    return { label: [`${STACK_LABEL}=${stack}`] };
+}
+/** A stack's service as Swarm names it. */
+function stackServiceName(stack, service) {
+    return `${stack}_${service}`;
+}
+/** A pull request's preview stack. */
+function previewStackName(base, pr) {
+    return `${base}-pr-${pr}`;
+}
+/** The start of a preview's image tags: a teardown deletes only that pull request's images. */
+function previewTagPrefix(pr) {
+    return `pr-${pr}-`;
+}
+/** Labels on the Swarm objects the action makes (its secrets, its lock). */
+const LABELS = {
+    secretStack: `com.github.${PREFIX}.stack`,
+    secretName: `com.github.${PREFIX}.secret`,
+    lockOwner: `com.github.${PREFIX}.owner`,
+    lockExpires: `com.github.${PREFIX}.expires`,
+};
+/** Swarm limits object names (configs, secrets) to 64 characters. */
+const SWARM_NAME_MAX = 64;
+/** The deploy lock of a stack: a Swarm config; a stack name too long for one is hashed. */
+function lockName(stack) {
+    const name = `${PREFIX}-lock.${stack}`;
+    return name.length <= SWARM_NAME_MAX
+        ? name
+        : `${PREFIX}-lock.${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256').update(stack).digest('hex').slice(0, 32)}`;
+}
+/** The private work directories under RUNNER_TEMP start with this. */
+const WORK_DIR_PREFIX = `${PREFIX}-`;
+/** The acceptance test container of a run. */
+function acceptanceContainerName(suffix) {
+    return `${PREFIX}-acceptance-${suffix}`;
+}
+/** Marks the action's own comment on a pull request, so it is updated instead of posted again. */
+function commentMarker(stack) {
+    return `<!-- ${PREFIX} preview ${stack} -->`;
+}
+/** The stack file variable that carries a secret's Swarm name: secret_key -> SECRET_KEY_SECRET. */
+function secretVariable(name) {
+    return `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_SECRET`;
+}
+/**
+ * Swarm secrets cannot change, so each value gets a name of its own. The version is keyed with the
+ * deploy key rather than a plain hash of the value: secret names appear in public logs, and a bare
+ * hash of a short password could be guessed offline.
+ */
+function versionedSecretName(stack, secret, key) {
+    const version = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHmac)('sha256', key)
+        .update(`${stack}\0${secret.name}\0${secret.value}`)
+        .digest('hex')
+        .slice(0, 12);
+    return `${stack}_${secret.name}_${version}`;
 }
 
 
@@ -95050,8 +95435,8 @@ async function main_run() {
 /* harmony export */   a: () => (/* binding */ runPost)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7264);
-/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2462);
-/* harmony import */ var _workdir_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7999);
+/* harmony import */ var _runner_state_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6003);
+/* harmony import */ var _runner_workdir_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6466);
 
 
 
@@ -95060,12 +95445,12 @@ async function main_run() {
  * tunnel died with main's process; here its socket and the registry credentials are removed.
  */
 function runPost() {
-    const dir = (0,_state_js__WEBPACK_IMPORTED_MODULE_1__/* .workDir */ .Hg)();
+    const dir = (0,_runner_state_js__WEBPACK_IMPORTED_MODULE_1__/* .workDir */ .Hg)();
     if (!dir) {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq('Nothing to clean up: the main step created no work directory.');
         return;
     }
-    if ((0,_workdir_js__WEBPACK_IMPORTED_MODULE_2__/* .removeWorkDir */ .x)(dir))
+    if ((0,_runner_workdir_js__WEBPACK_IMPORTED_MODULE_2__/* .removeWorkDir */ .x)(dir))
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`Removed ${dir} (docker config with registry credentials, tunnel socket).`);
     else
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`Already clean: ${dir} is gone.`);
@@ -95074,7 +95459,68 @@ function runPost() {
 
 /***/ }),
 
-/***/ 2710:
+/***/ 6003:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Hg: () => (/* binding */ workDir),
+/* harmony export */   UM: () => (/* binding */ markMainStarted),
+/* harmony export */   tl: () => (/* binding */ isPost),
+/* harmony export */   uS: () => (/* binding */ saveWorkDir)
+/* harmony export */ });
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7264);
+
+/** Everything the post step needs from main, saved and read under names defined once. */
+const IS_POST = 'isPost';
+const WORK_DIR = 'workDir';
+const isPost = () => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(IS_POST) === 'true';
+const markMainStarted = () => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(IS_POST, 'true');
+const saveWorkDir = (dir) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(WORK_DIR, dir);
+const workDir = () => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(WORK_DIR);
+
+
+/***/ }),
+
+/***/ 6466:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   X: () => (/* binding */ createWorkDir),
+/* harmony export */   x: () => (/* binding */ removeWorkDir)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _naming_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8499);
+
+
+
+
+/** A private (0700) directory under RUNNER_TEMP for credentials and the tunnel socket. */
+function createWorkDir(base = process.env.RUNNER_TEMP || node_os__WEBPACK_IMPORTED_MODULE_1___default().tmpdir()) {
+    const root = node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdtempSync(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(base, _naming_js__WEBPACK_IMPORTED_MODULE_3__/* .WORK_DIR_PREFIX */ .tU));
+    node_fs__WEBPACK_IMPORTED_MODULE_0___default().chmodSync(root, 0o700);
+    const dockerConfig = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(root, 'docker-config');
+    const tunnel = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(root, 'tunnel');
+    node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdirSync(dockerConfig, { mode: 0o700 });
+    node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdirSync(tunnel, { mode: 0o700 });
+    return { root, dockerConfig, tunnel };
+}
+/** Removes a work directory made by createWorkDir; refuses any other path. */
+function removeWorkDir(root) {
+    if (!root || !node_path__WEBPACK_IMPORTED_MODULE_2___default().basename(root).startsWith(_naming_js__WEBPACK_IMPORTED_MODULE_3__/* .WORK_DIR_PREFIX */ .tU) || !node_fs__WEBPACK_IMPORTED_MODULE_0___default().existsSync(root))
+        return false;
+    node_fs__WEBPACK_IMPORTED_MODULE_0___default().rmSync(root, { recursive: true, force: true });
+    return true;
+}
+
+
+/***/ }),
+
+/***/ 5049:
 /***/ ((__unused_webpack_module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
@@ -95110,66 +95556,6 @@ function keyObject(key) {
 for (const name of ['createCipheriv', 'createDecipheriv']) {
     const original = (node_crypto__WEBPACK_IMPORTED_MODULE_0___default())[name];
     (node_crypto__WEBPACK_IMPORTED_MODULE_0___default())[name] = ((algorithm, key, ...rest) => original(algorithm, keyObject(key), ...rest));
-}
-
-
-/***/ }),
-
-/***/ 2462:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Hg: () => (/* binding */ workDir),
-/* harmony export */   UM: () => (/* binding */ markMainStarted),
-/* harmony export */   tl: () => (/* binding */ isPost),
-/* harmony export */   uS: () => (/* binding */ saveWorkDir)
-/* harmony export */ });
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7264);
-
-/** Everything the post step needs from main, saved and read under names defined once. */
-const IS_POST = 'isPost';
-const WORK_DIR = 'workDir';
-const isPost = () => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(IS_POST) === 'true';
-const markMainStarted = () => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(IS_POST, 'true');
-const saveWorkDir = (dir) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .saveState */ .LZ(WORK_DIR, dir);
-const workDir = () => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .getState */ .Gu(WORK_DIR);
-
-
-/***/ }),
-
-/***/ 7999:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   X: () => (/* binding */ createWorkDir),
-/* harmony export */   x: () => (/* binding */ removeWorkDir)
-/* harmony export */ });
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-
-
-
-const PREFIX = 'ecr-swarm-deploy-';
-/** A private (0700) directory under RUNNER_TEMP for credentials and the tunnel socket. */
-function createWorkDir(base = process.env.RUNNER_TEMP || node_os__WEBPACK_IMPORTED_MODULE_1___default().tmpdir()) {
-    const root = node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdtempSync(node_path__WEBPACK_IMPORTED_MODULE_2___default().join(base, PREFIX));
-    node_fs__WEBPACK_IMPORTED_MODULE_0___default().chmodSync(root, 0o700);
-    const dockerConfig = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(root, 'docker-config');
-    const tunnel = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(root, 'tunnel');
-    node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdirSync(dockerConfig, { mode: 0o700 });
-    node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdirSync(tunnel, { mode: 0o700 });
-    return { root, dockerConfig, tunnel };
-}
-/** Removes a work directory made by createWorkDir; refuses any other path. */
-function removeWorkDir(root) {
-    if (!root || !node_path__WEBPACK_IMPORTED_MODULE_2___default().basename(root).startsWith(PREFIX) || !node_fs__WEBPACK_IMPORTED_MODULE_0___default().existsSync(root))
-        return false;
-    node_fs__WEBPACK_IMPORTED_MODULE_0___default().rmSync(root, { recursive: true, force: true });
-    return true;
 }
 
 

@@ -142,3 +142,26 @@ describe('a service the stack file no longer has', () => {
     expect((await service(`${STACK}_app`)).UpdateStatus?.State).toBe('completed');
   });
 });
+
+describe("the runner's environment stays out of docker", () => {
+  test('a stack file that interpolates the AWS secret, a runner token or an input gets blanks, never the values', async () => {
+    const doc = parse(readmeStack) as { services: Record<string, Record<string, unknown>> };
+    doc.services.app.environment = {
+      LEAK_AWS: '${AWS_SECRET_ACCESS_KEY:-}',
+      LEAK_ID_TOKEN: '${ACTIONS_ID_TOKEN_REQUEST_TOKEN:-}',
+      LEAK_SECRET: '${APP_SECRET_KEY:-}',
+    };
+    const r = await run({ inputs: readmeInputs(), files: workspace(stringify(doc)), sha: randomSha() });
+    expectDeployed(r);
+    const app = await service(`${STACK}_app`);
+    const env = (app.Spec.TaskTemplate.ContainerSpec as { Env?: string[] }).Env ?? [];
+    expect(env.filter((e) => e.startsWith('LEAK_')).sort()).toEqual([
+      'LEAK_AWS=',
+      'LEAK_ID_TOKEN=',
+      'LEAK_SECRET=',
+    ]);
+    // The values really were in the step's environment.
+    expect(r.runnerSecrets.length).toBeGreaterThan(0);
+    expectTidy(r);
+  });
+});
