@@ -1,5 +1,10 @@
 import { describe, expect, test } from '@jest/globals';
-import { renderInputProblems, renderSummary, type Report } from '../src/report/summary.js';
+import {
+  renderInputProblems,
+  renderPreviewComment,
+  renderSummary,
+  type Report,
+} from '../src/report/summary.js';
 import { judgeAcceptance } from '../src/runner/acceptance.js';
 
 const base: Report = {
@@ -94,4 +99,48 @@ test('renderInputProblems lists each problem and says nothing was deployed', () 
   expect(renderInputProblems(['ssh-host is required: x', 'stack-name is required: y'])).toBe(
     '## ❌ Inputs need fixing\n\nNothing was deployed.\n\n- ssh-host is required: x\n- stack-name is required: y\n',
   );
+});
+
+describe('the pull request comment: posted through the API, so nothing in it is masked by the runner', () => {
+  const hostile: Report = {
+    mode: 'preview',
+    ok: false,
+    commit: 'abc1234',
+    phases: [],
+    stack: 'todo-pr-3',
+    url: 'https://deploy:hunter2@pr-3.preview.example.com/',
+    image: 'r/todo:pr-3-abc1234',
+    services: [],
+    oneShots: [],
+    failure:
+      'todo-pr-3_migrate failed: <img src=x onerror=alert(1)> @octocat [click](https://evil.example) s3cr3t-value\nlog line 2',
+    acceptance: judgeAcceptance(
+      'ok 1 lists </details> todos @admins\nnot ok 2 creates [a link](https://evil.example)\n# s3cr3t-value in the output\n1..2\n',
+      1,
+    ),
+  };
+  const body = renderPreviewComment(hostile, 'https://github.example/run/1', (text) =>
+    text.replaceAll('s3cr3t-value', '***'),
+  );
+
+  test('known secret values are masked', () => {
+    expect(body).not.toContain('s3cr3t-value');
+  });
+
+  test('no credentials from the URL', () => {
+    expect(body).not.toContain('hunter2');
+    expect(body).not.toContain('deploy:');
+    expect(body).toContain('pr-3.preview.example.com');
+  });
+
+  test('no HTML, mention or link from test names or failures; no test output at all', () => {
+    expect(body).not.toMatch(/(^|[^\\])<(img|\/details|details)/);
+    expect(body).not.toMatch(/(^|[^\\])@(octocat|admins)/);
+    expect(body).not.toMatch(/(^|[^\\])\[(click|a link)\]\(/);
+    expect(body).not.toContain('in the output');
+    expect(body).not.toContain('log line 2');
+    // The reason and the tests' names are still there, escaped.
+    expect(body).toContain('todo-pr-3_migrate failed: \\<img src=x');
+    expect(body).toContain('| 2 | creates \\[a link\\](https://evil.example) | ❌ fail |');
+  });
 });

@@ -8,7 +8,13 @@ import type { Held, Run } from './modes/session.js';
 import { teardown } from './modes/teardown.js';
 import { PreviewFeedback, type DeploymentOutcome } from './report/github.js';
 import { stepOutputs } from './report/outputs.js';
-import { renderInputProblems, renderPreviewComment, renderSummary, type Report } from './report/summary.js';
+import {
+  renderInputProblems,
+  renderPreviewComment,
+  renderSummary,
+  withoutCredentials,
+  type Report,
+} from './report/summary.js';
 import { DockerCli } from './runner/docker.js';
 import { markMainStarted, saveWorkDir } from './runner/state.js';
 import { createWorkDir, removeWorkDir } from './runner/workdir.js';
@@ -28,15 +34,20 @@ function runMode(config: Config, run: Run): Promise<void> {
   }
 }
 
-function maskSecrets(config: Config): void {
+/** Masks every secret value in the log; returns a masker for what goes to GitHub's API, which the runner does not mask. */
+function maskSecrets(config: Config): (text: string) => string {
+  const values: string[] = [];
   for (const line of config.ssh.privateKey.split(/\r?\n/))
-    if (line.trim().length > 8) core.setSecret(line.trim());
-  if (config.ssh.passphrase) core.setSecret(config.ssh.passphrase);
-  if (config.mode === 'teardown') return;
-  for (const secret of config.stackSecrets) {
-    for (const line of secret.value.split(/\r?\n/)) if (line.trim()) core.setSecret(line.trim());
-    core.setSecret(Buffer.from(secret.value).toString('base64'));
+    if (line.trim().length > 8) values.push(line.trim());
+  if (config.ssh.passphrase) values.push(config.ssh.passphrase);
+  if (config.mode !== 'teardown') {
+    for (const secret of config.stackSecrets) {
+      for (const line of secret.value.split(/\r?\n/)) if (line.trim()) values.push(line.trim());
+      values.push(Buffer.from(secret.value).toString('base64'));
+    }
   }
+  for (const value of values) core.setSecret(value);
+  return (text) => values.reduce((masked, value) => masked.replaceAll(value, '***'), text);
 }
 
 async function writeSummary(markdown: string): Promise<void> {
@@ -57,7 +68,7 @@ async function cleanup(held: Held, workRoot: string): Promise<void> {
 }
 
 /** A pull request's Deployment and comment (preview and teardown): started now, told the outcome at the end. */
-function gitHubFeedback(config: Config, report: Report) {
+function gitHubFeedback(config: Config, report: Report, mask: (text: string) => string) {
   if (config.mode !== 'preview' && config.mode !== 'teardown') return undefined;
   const feedback = new PreviewFeedback(config.githubToken, config.preview.number, config.stackName);
   const started = config.mode === 'preview' ? feedback.start(config.sha) : undefined;
@@ -65,9 +76,9 @@ function gitHubFeedback(config: Config, report: Report) {
     id: () => feedback.deploymentId,
     async finish(state: DeploymentOutcome): Promise<void> {
       await started;
-      if (config.mode === 'preview') await feedback.finish(state, config.appUrl);
+      if (config.mode === 'preview') await feedback.finish(state, withoutCredentials(config.appUrl));
       else if (state === 'success') await feedback.deactivate();
-      await feedback.comment(config.stackName, renderPreviewComment(report, feedback.runUrl));
+      await feedback.comment(config.stackName, renderPreviewComment(report, feedback.runUrl, mask));
     },
   };
 }
@@ -88,7 +99,7 @@ export async function run(): Promise<void> {
     core.setFailed(config.message);
     return writeSummary(renderInputProblems(config.problems));
   }
-  maskSecrets(config);
+  const mask = maskSecrets(config);
   const work = createWorkDir();
   saveWorkDir(work.root);
   const timeline = new Timeline();
@@ -103,7 +114,7 @@ export async function run(): Promise<void> {
     oneShots: [],
   };
   const held: Held = {};
-  const feedback = gitHubFeedback(config, report);
+  const feedback = gitHubFeedback(config, report, mask);
   const onSignal = (signal: NodeJS.Signals) => {
     core.error(`Received ${signal}: closing the tunnel and removing credentials`);
     report.failure = `cancelled (${signal}) after ${report.phases.map((p) => p.name).join(', ') || 'no phase'}`;

@@ -178,8 +178,35 @@ function renderAcceptance(a: AcceptanceReport): string {
   return out.join('\n');
 }
 
-/** The pull request comment for a preview: where it is, which commit, and how the tests went. */
-export function renderPreviewComment(r: Report, runUrl: string): string {
+/** A URL without its user name and password. */
+export function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^/@\s]*@/, '//');
+  }
+}
+
+/**
+ * Plain text for Markdown: what would make a tag, a link, an image, a mention, an issue reference or
+ * a table cell is escaped. (Intraword underscores, dots and parentheses stay: alone they do nothing.)
+ */
+function asText(text: string): string {
+  return text.replace(/[\\`*[\]<>#|@!~&]/g, (c) => `\\${c}`);
+}
+
+/**
+ * The pull request comment for a preview: where it is, which commit, and how the tests went. It goes
+ * to GitHub's API, which the runner does not mask: known secrets are masked here, URLs lose their
+ * credentials, anything that came from the run (failure, test names) is escaped, and test output and
+ * logs stay in the job summary.
+ */
+export function renderPreviewComment(r: Report, runUrl: string, mask: (text: string) => string): string {
+  const text = (value: string) => asText(mask(value));
   const out: string[] = [];
   if (r.mode === 'teardown') {
     out.push(
@@ -187,24 +214,38 @@ export function renderPreviewComment(r: Report, runUrl: string): string {
         ? `### 🧹 Preview \`${r.stack}\` was torn down`
         : `### ❌ Tearing down preview \`${r.stack}\` failed`,
       '',
-      r.teardown ? describeTeardown(r.teardown) : (r.failure ?? ''),
+      r.teardown ? describeTeardown(r.teardown) : text((r.failure ?? '').split('\n')[0]),
     );
   } else {
+    const url = r.url ? text(withoutCredentials(r.url)) : undefined;
     out.push(
-      r.ok ? `### ✅ Preview is up: ${r.url ?? r.stack}` : `### ❌ Preview deploy failed`,
+      r.ok ? `### ✅ Preview is up: ${url ?? r.stack}` : `### ❌ Preview deploy failed`,
       '',
       '| | |',
       '|---|---|',
-      `| URL | ${r.url ?? '-'} |`,
+      `| URL | ${url ?? '-'} |`,
       `| Commit | \`${r.commit ?? '-'}\` |`,
       `| Stack | \`${r.stack}\` |`,
       `| Image | \`${r.image ?? '-'}\` |`,
       '',
     );
-    if (r.failure) out.push(`**Failure:** ${r.failure.split('\n')[0]}`, '');
-    if (r.acceptance) out.push(renderAcceptance(r.acceptance));
+    if (r.failure) out.push(`**Failure:** ${text(r.failure.split('\n')[0])}`, '');
+    if (r.acceptance) out.push(renderTestTable(r.acceptance, text));
   }
-  out.push('', `[Run log](${runUrl})`);
+  out.push('', `[Run log](${runUrl}) (details in its job summary)`);
+  return out.join('\n');
+}
+
+/** The tests' names and results only, as plain text. */
+function renderTestTable(a: AcceptanceReport, text: (value: string) => string): string {
+  const out = [
+    `### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`,
+    '',
+  ];
+  if (a.tests.length > 0) {
+    out.push('| # | Test | Result |', '|---:|---|---|');
+    for (const t of a.tests) out.push(`| ${t.id} | ${text(t.name)} | ${ICON[t.result]} ${t.result} |`);
+  }
   return out.join('\n');
 }
 
