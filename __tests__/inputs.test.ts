@@ -397,6 +397,16 @@ describe('nothing secret reaches docker by name, and nothing steers it', () => {
     expect(problems(overrides, { GITHUB_SHA: SHA, APP_SECRET_KEY: 'value' })).toEqual([message]);
   });
 
+  test("PREVIEW_PORT and PR_NUMBER are the action's only in a preview", () => {
+    expect(read({ 'stack-env': 'PREVIEW_PORT=8200' }).stackEnv).toEqual({ PREVIEW_PORT: '8200' });
+    expect(
+      problems(
+        { mode: 'preview', 'pr-number': '3', 'stack-env': 'PREVIEW_PORT=8200', 'app-url': 'http://x:{port}' },
+        { GITHUB_SHA: SHA },
+      ),
+    ).toEqual(['stack-env: PREVIEW_PORT is set by the action itself; remove it']);
+  });
+
   test('values given as NAME=VALUE pass', () => {
     const c = read({
       'build-args': 'A=1',

@@ -91734,14 +91734,19 @@ function readStackSecrets(inputs, env, stackName, needValues) {
     }
     return secrets;
 }
-/** Variables the action sets for the stack file itself. */
-const ACTION_VARIABLES = ['STACK_NAME', 'PR_NUMBER', 'PREVIEW_PORT', 'ECR_REGISTRY'];
 /**
  * stack-env may not name what steers the docker CLI or the loader (DOCKER_*, LD_*, PATH, HOME), nor
- * a variable the action sets itself (the version variable, secret names, STACK_NAME ...).
+ * a variable the action sets itself: STACK_NAME, ECR_REGISTRY, the version variable, the secrets'
+ * names, and in a preview PR_NUMBER and PREVIEW_PORT.
  */
-function checkStackEnv(inputs, stackEnv, versionVariable, secrets) {
-    const own = new Set([...ACTION_VARIABLES, versionVariable, ...secrets.map((s) => (0,naming/* secretVariable */.HV)(s.name))]);
+function checkStackEnv(inputs, stackEnv, { versionVariable, secrets, preview, }) {
+    const own = new Set([
+        'STACK_NAME',
+        'ECR_REGISTRY',
+        versionVariable,
+        ...secrets.map((s) => (0,naming/* secretVariable */.HV)(s.name)),
+        ...(preview ? ['PR_NUMBER', 'PREVIEW_PORT'] : []),
+    ]);
     for (const name of Object.keys(stackEnv)) {
         if (/^(DOCKER_|LD_)/.test(name) || name === 'PATH' || name === 'HOME')
             inputs.problem(`stack-env: ${name} would steer the docker CLI, not the stack file; remove it`);
@@ -91822,7 +91827,11 @@ function readRollout(inputs, mode, env, event) {
     const stackName = readStackName(inputs, preview);
     const stack = readStackFileInputs(inputs);
     const stackSecrets = readStackSecrets(inputs, env, stackName, true);
-    checkStackEnv(inputs, stack.stackEnv, stack.versionVariable, stackSecrets);
+    checkStackEnv(inputs, stack.stackEnv, {
+        versionVariable: stack.versionVariable,
+        secrets: stackSecrets,
+        preview: mode === 'preview',
+    });
     const appUrl = readAppUrl(inputs, stackName, preview);
     const { acceptance } = readAcceptance(inputs, appUrl);
     return {
@@ -95042,22 +95051,63 @@ function renderAcceptance(a) {
     }
     return out.join('\n');
 }
-/** The pull request comment for a preview: where it is, which commit, and how the tests went. */
-function renderPreviewComment(r, runUrl) {
+/** A URL without its user name and password. */
+function withoutCredentials(url) {
+    try {
+        const u = new URL(url);
+        if (!u.username && !u.password)
+            return url;
+        u.username = '';
+        u.password = '';
+        return u.toString();
+    }
+    catch {
+        return url.replace(/\/\/[^/@\s]*@/, '//');
+    }
+}
+/**
+ * Plain text for Markdown: what would make a tag, a link, an image, a mention, an issue reference or
+ * a table cell is escaped. (Intraword underscores, dots and parentheses stay: alone they do nothing.)
+ */
+function asText(text) {
+    return text.replace(/[\\`*[\]<>#|@!~&]/g, (c) => `\\${c}`);
+}
+/**
+ * The pull request comment for a preview: where it is, which commit, and how the tests went. It goes
+ * to GitHub's API, which the runner does not mask: known secrets are masked here, URLs lose their
+ * credentials, anything that came from the run (failure, test names) is escaped, and test output and
+ * logs stay in the job summary.
+ */
+function renderPreviewComment(r, runUrl, mask) {
+    const text = (value) => asText(mask(value));
     const out = [];
     if (r.mode === 'teardown') {
         out.push(r.ok
             ? `### 🧹 Preview \`${r.stack}\` was torn down`
-            : `### ❌ Tearing down preview \`${r.stack}\` failed`, '', r.teardown ? describeTeardown(r.teardown) : (r.failure ?? ''));
+            : `### ❌ Tearing down preview \`${r.stack}\` failed`, '', r.teardown ? describeTeardown(r.teardown) : text((r.failure ?? '').split('\n')[0]));
     }
     else {
-        out.push(r.ok ? `### ✅ Preview is up: ${r.url ?? r.stack}` : `### ❌ Preview deploy failed`, '', '| | |', '|---|---|', `| URL | ${r.url ?? '-'} |`, `| Commit | \`${r.commit ?? '-'}\` |`, `| Stack | \`${r.stack}\` |`, `| Image | \`${r.image ?? '-'}\` |`, '');
+        const url = r.url ? text(withoutCredentials(r.url)) : undefined;
+        out.push(r.ok ? `### ✅ Preview is up: ${url ?? r.stack}` : `### ❌ Preview deploy failed`, '', '| | |', '|---|---|', `| URL | ${url ?? '-'} |`, `| Commit | \`${r.commit ?? '-'}\` |`, `| Stack | \`${r.stack}\` |`, `| Image | \`${r.image ?? '-'}\` |`, '');
         if (r.failure)
-            out.push(`**Failure:** ${r.failure.split('\n')[0]}`, '');
+            out.push(`**Failure:** ${text(r.failure.split('\n')[0])}`, '');
         if (r.acceptance)
-            out.push(renderAcceptance(r.acceptance));
+            out.push(renderTestTable(r.acceptance, text));
     }
-    out.push('', `[Run log](${runUrl})`);
+    out.push('', `[Run log](${runUrl}) (details in its job summary)`);
+    return out.join('\n');
+}
+/** The tests' names and results only, as plain text. */
+function renderTestTable(a, text) {
+    const out = [
+        `### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`,
+        '',
+    ];
+    if (a.tests.length > 0) {
+        out.push('| # | Test | Result |', '|---:|---|---|');
+        for (const t of a.tests)
+            out.push(`| ${t.id} | ${text(t.name)} | ${ICON[t.result]} ${t.result} |`);
+    }
     return out.join('\n');
 }
 /** The job summary when inputs are bad: nothing was done. */
@@ -95225,20 +95275,25 @@ function runMode(config, run) {
             return teardown(config, run);
     }
 }
+/** Masks every secret value in the log; returns a masker for what goes to GitHub's API, which the runner does not mask. */
 function maskSecrets(config) {
+    const values = [];
     for (const line of config.ssh.privateKey.split(/\r?\n/))
         if (line.trim().length > 8)
-            core/* setSecret */.Pq(line.trim());
+            values.push(line.trim());
     if (config.ssh.passphrase)
-        core/* setSecret */.Pq(config.ssh.passphrase);
-    if (config.mode === 'teardown')
-        return;
-    for (const secret of config.stackSecrets) {
-        for (const line of secret.value.split(/\r?\n/))
-            if (line.trim())
-                core/* setSecret */.Pq(line.trim());
-        core/* setSecret */.Pq(Buffer.from(secret.value).toString('base64'));
+        values.push(config.ssh.passphrase);
+    if (config.mode !== 'teardown') {
+        for (const secret of config.stackSecrets) {
+            for (const line of secret.value.split(/\r?\n/))
+                if (line.trim())
+                    values.push(line.trim());
+            values.push(Buffer.from(secret.value).toString('base64'));
+        }
     }
+    for (const value of values)
+        core/* setSecret */.Pq(value);
+    return (text) => values.reduce((masked, value) => masked.replaceAll(value, '***'), text);
 }
 async function writeSummary(markdown) {
     await core/* summary */.z
@@ -95256,7 +95311,7 @@ async function cleanup(held, workRoot) {
     (0,workdir/* removeWorkDir */.x)(workRoot);
 }
 /** A pull request's Deployment and comment (preview and teardown): started now, told the outcome at the end. */
-function gitHubFeedback(config, report) {
+function gitHubFeedback(config, report, mask) {
     if (config.mode !== 'preview' && config.mode !== 'teardown')
         return undefined;
     const feedback = new PreviewFeedback(config.githubToken, config.preview.number, config.stackName);
@@ -95266,10 +95321,10 @@ function gitHubFeedback(config, report) {
         async finish(state) {
             await started;
             if (config.mode === 'preview')
-                await feedback.finish(state, config.appUrl);
+                await feedback.finish(state, withoutCredentials(config.appUrl));
             else if (state === 'success')
                 await feedback.deactivate();
-            await feedback.comment(config.stackName, renderPreviewComment(report, feedback.runUrl));
+            await feedback.comment(config.stackName, renderPreviewComment(report, feedback.runUrl, mask));
         },
     };
 }
@@ -95289,7 +95344,7 @@ async function main_run() {
         core/* setFailed */.C1(config.message);
         return writeSummary(renderInputProblems(config.problems));
     }
-    maskSecrets(config);
+    const mask = maskSecrets(config);
     const work = (0,workdir/* createWorkDir */.X)();
     (0,state/* saveWorkDir */.uS)(work.root);
     const timeline = new Timeline();
@@ -95304,7 +95359,7 @@ async function main_run() {
         oneShots: [],
     };
     const held = {};
-    const feedback = gitHubFeedback(config, report);
+    const feedback = gitHubFeedback(config, report, mask);
     const onSignal = (signal) => {
         core/* error */.z3(`Received ${signal}: closing the tunnel and removing credentials`);
         report.failure = `cancelled (${signal}) after ${report.phases.map((p) => p.name).join(', ') || 'no phase'}`;

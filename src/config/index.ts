@@ -78,7 +78,11 @@ function readRollout(
   const stackName = readStackName(inputs, preview);
   const stack = readStackFileInputs(inputs);
   const stackSecrets = readStackSecrets(inputs, env, stackName, true);
-  checkStackEnv(inputs, stack.stackEnv, stack.versionVariable, stackSecrets);
+  checkStackEnv(inputs, stack.stackEnv, {
+    versionVariable: stack.versionVariable,
+    secrets: stackSecrets,
+    preview: mode === 'preview',
+  });
   const appUrl = readAppUrl(inputs, stackName, preview);
   const { acceptance } = readAcceptance(inputs, appUrl);
   return {

@@ -67,20 +67,27 @@ export function readStackSecrets(
   return secrets;
 }
 
-/** Variables the action sets for the stack file itself. */
-const ACTION_VARIABLES = ['STACK_NAME', 'PR_NUMBER', 'PREVIEW_PORT', 'ECR_REGISTRY'];
-
 /**
  * stack-env may not name what steers the docker CLI or the loader (DOCKER_*, LD_*, PATH, HOME), nor
- * a variable the action sets itself (the version variable, secret names, STACK_NAME ...).
+ * a variable the action sets itself: STACK_NAME, ECR_REGISTRY, the version variable, the secrets'
+ * names, and in a preview PR_NUMBER and PREVIEW_PORT.
  */
 export function checkStackEnv(
   inputs: Inputs,
   stackEnv: Record<string, string>,
-  versionVariable: string,
-  secrets: StackSecret[],
+  {
+    versionVariable,
+    secrets,
+    preview,
+  }: { versionVariable: string; secrets: StackSecret[]; preview: boolean },
 ): void {
-  const own = new Set([...ACTION_VARIABLES, versionVariable, ...secrets.map((s) => secretVariable(s.name))]);
+  const own = new Set([
+    'STACK_NAME',
+    'ECR_REGISTRY',
+    versionVariable,
+    ...secrets.map((s) => secretVariable(s.name)),
+    ...(preview ? ['PR_NUMBER', 'PREVIEW_PORT'] : []),
+  ]);
   for (const name of Object.keys(stackEnv)) {
     if (/^(DOCKER_|LD_)/.test(name) || name === 'PATH' || name === 'HOME')
       inputs.problem(`stack-env: ${name} would steer the docker CLI, not the stack file; remove it`);
