@@ -62,3 +62,29 @@ describe('parseHostKeyPin', () => {
     expect(fingerprint(Buffer.from('abc'))).toBe('SHA256:ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0');
   });
 });
+
+describe('parseHostKeyPin: what a user may paste', () => {
+  test('ssh-host in other letter case than the known_hosts line (host names are case-insensitive)', () => {
+    const pin = parseHostKeyPin(`manager.example.com ${a.line}`, 'Manager.Example.COM', 22);
+    expect(hostKeyAllowed(pin, a.blob)).toBe(true);
+    const salt = Buffer.from('0123456789abcdef0123');
+    const hash = createHmac('sha1', salt).update('manager').digest('base64');
+    expect(
+      hostKeyAllowed(
+        parseHostKeyPin(`|1|${salt.toString('base64')}|${hash} ${a.line}`, 'MANAGER', 22),
+        a.blob,
+      ),
+    ).toBe(true);
+  });
+
+  test('"TYPE SHA256:..." pins a fingerprint and asks the server for that key type', () => {
+    const pin = parseHostKeyPin(`ssh-ed25519 ${fingerprint(a.blob)}`, 'manager', 22);
+    expect(pin.keyTypes).toEqual(['ssh-ed25519']);
+    expect(hostKeyAllowed(pin, a.blob)).toBe(true);
+    expect(hostKeyAllowed(pin, b.blob)).toBe(false);
+  });
+
+  test('a typed fingerprint with an unknown type is refused', () => {
+    expect(() => parseHostKeyPin(`ssh-dss ${fingerprint(a.blob)}`, 'manager', 22)).toThrow(/line 1/);
+  });
+});

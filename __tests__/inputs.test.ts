@@ -545,3 +545,35 @@ describe("runner-faithful: every action.yml default arrives set, as GitHub's run
     expect(INPUT_DEFAULTS).toEqual(fromFile);
   });
 });
+
+describe('inputs that would pass and fail late', () => {
+  test.each([
+    [
+      { 'stack-name': 'my.stack' },
+      'stack-name "my.stack" is not valid: letters, digits, _ - (starting with a letter or digit), at most 63 characters',
+    ],
+    [
+      { 'one-shot-services': ' , ' },
+      'one-shot-services " , " names no service: list your one-shot services, or write none',
+    ],
+    [
+      { 'stack-name': 'x'.repeat(56) },
+      `stack-name "${'x'.repeat(56)}" makes service names longer than the 63 characters Swarm accepts (${'x'.repeat(56)}_migrate, ${'x'.repeat(56)}_collectstatic): shorten stack-name`,
+    ],
+    [
+      { 'stack-secrets': 'db-password=APP_SECRET_KEY\ndb_password=APP_SECRET_KEY' },
+      'stack-secrets: db-password and db_password would both be given to the stack file as DB_PASSWORD_SECRET; rename one',
+    ],
+  ])('%o', (overrides, message) => {
+    expect(problems(overrides, { GITHUB_SHA: SHA, APP_SECRET_KEY: 'value' })).toEqual([message]);
+  });
+
+  test("a preview's image-tag and extra-tags carry its pull request's prefix", () => {
+    const preview = { mode: 'preview', 'pr-number': '3', 'app-url': 'http://x:{port}' };
+    expect(problems({ ...preview, 'image-tag': 'latest', 'extra-tags': 'pr-3-extra, main' })).toEqual([
+      'image-tag or extra-tags "latest" must start with pr-3- in mode preview (e.g. pr-3-latest)',
+      'image-tag or extra-tags "main" must start with pr-3- in mode preview (e.g. pr-3-main)',
+    ]);
+    expect(read({ ...preview, 'image-tag': 'pr-3-mine' }).tag).toBe('pr-3-mine');
+  });
+});

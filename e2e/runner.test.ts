@@ -3,6 +3,7 @@
 // manager reached on port 22 as user docker with its engine at /var/run/docker.sock, acceptance tests
 // on the runner engine's own network. Run with each docker CLI on this machine.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { parse, stringify } from 'yaml';
@@ -163,5 +164,34 @@ describe("the runner's environment stays out of docker", () => {
     // The values really were in the step's environment.
     expect(r.runnerSecrets.length).toBeGreaterThan(0);
     expectTidy(r);
+  });
+});
+
+describe('a manager with several host keys, pinned by the fingerprint of one that is not its first choice', () => {
+  const ecdsa = () => {
+    const blob = Buffer.from(fs.readFileSync(sb.SSH_DEFAULT_ECDSA_PUB, 'utf8').split(' ')[1], 'base64');
+    return 'SHA256:' + createHash('sha256').update(blob).digest('base64').replace(/=+$/, '');
+  };
+
+  test('a bare fingerprint is refused before authentication, with the hint to name its key type', async () => {
+    const r = await run({
+      inputs: { ...readmeInputs(), 'ssh-known-hosts': ecdsa() },
+      files: workspace(),
+      sha: randomSha(),
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toContain('which is not the pinned key');
+    expect(r.log).toContain(`write that key's type before it (e.g. "ecdsa-sha2-nistp256 SHA256:...")`);
+    expect(r.log).not.toContain('stack deploy');
+    expectTidy(r);
+  });
+
+  test('"ecdsa-sha2-nistp256 SHA256:..." asks for that key and deploys', async () => {
+    const r = await run({
+      inputs: { ...readmeInputs(), 'ssh-known-hosts': `ecdsa-sha2-nistp256 ${ecdsa()}` },
+      files: workspace(),
+      sha: randomSha(),
+    });
+    expectDeployed(r);
   });
 });

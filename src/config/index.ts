@@ -3,7 +3,13 @@ import { readImage, readRepository, readSha, isSha } from './image.js';
 import { InputError, Inputs, type InputReader } from './inputs.js';
 import { readPullRequest, type PullRequestEvent } from './pull-request.js';
 import { readSsh } from './ssh.js';
-import { checkStackEnv, readStackFileInputs, readStackName, readStackSecrets } from './stack.js';
+import {
+  checkServiceNames,
+  checkStackEnv,
+  readStackFileInputs,
+  readStackName,
+  readStackSecrets,
+} from './stack.js';
 import { MODES, type Config, type Mode } from './types.js';
 
 export { INPUT_DEFAULTS, InputError, splitArgs, type InputReader } from './inputs.js';
@@ -77,6 +83,7 @@ function readRollout(
   const ssh = readSsh(inputs);
   const stackName = readStackName(inputs, preview);
   const stack = readStackFileInputs(inputs);
+  checkServiceNames(inputs, stackName, stack.stackServices);
   const stackSecrets = readStackSecrets(inputs, env, stackName, true);
   checkStackEnv(inputs, stack.stackEnv, {
     versionVariable: stack.versionVariable,

@@ -1,9 +1,16 @@
-import { previewStackName, secretVariable, SWARM_NAME_MAX, versionedSecretName } from '../naming.js';
+import {
+  previewStackName,
+  secretVariable,
+  stackServiceName,
+  SWARM_NAME_MAX,
+  versionedSecretName,
+} from '../naming.js';
 import { ENV_NAME, type Inputs } from './inputs.js';
 import { readStackFile } from './stackfile.js';
 import type { PullRequest, StackSecret } from './types.js';
 
-const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+// Swarm's service names (STACK_SERVICE) must be DNS name components: no dots.
+const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$/;
 const SECRET_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** The stack's name: stack-name, or a preview's NAME-pr-N. */
@@ -12,7 +19,7 @@ export function readStackName(inputs: Inputs, preview: PullRequest | undefined):
   const stackName = preview ? previewStackName(base, preview.number) : base;
   if (base && !STACK_NAME.test(stackName)) {
     inputs.problem(
-      `stack-name "${stackName}" is not valid: letters, digits, _ . - (starting with a letter or digit), at most 63 characters`,
+      `stack-name "${stackName}" is not valid: letters, digits, _ - (starting with a letter or digit), at most 63 characters`,
     );
   }
   return stackName;
@@ -24,7 +31,12 @@ export function readStackFileInputs(inputs: Inputs) {
   if (!ENV_NAME.test(versionVariable))
     inputs.problem(`version-variable "${versionVariable}" is not a variable name`);
   const stackEnv = inputs.assignments('stack-env');
-  const oneShotServices = inputs.list('one-shot-services').filter((s) => s !== 'none');
+  const listed = inputs.list('one-shot-services');
+  if (listed.length === 0)
+    inputs.problem(
+      `one-shot-services "${inputs.raw('one-shot-services')}" names no service: list your one-shot services, or write none`,
+    );
+  const oneShotServices = listed.filter((s) => s !== 'none');
   const stackFile = inputs.get('stack-file');
   const read = readStackFile(stackFile, versionVariable, oneShotServices);
   if ('problem' in read) inputs.problem(`stack-file ${read.problem}`);
@@ -43,6 +55,7 @@ export function readStackSecrets(
   needValues: boolean,
 ): StackSecret[] {
   const secrets: StackSecret[] = [];
+  const byVariable = new Map<string, string>();
   for (const line of inputs.lines('stack-secrets')) {
     const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
     if (!m || !SECRET_NAME.test(m[1]) || !ENV_NAME.test(m[2])) {
@@ -57,6 +70,13 @@ export function readStackSecrets(
         `stack-secrets: ${m[1]} takes its value from ${m[2]}, which is empty: add "env: ${m[2]}: \${{ secrets.${m[2]} }}" to the step`,
       );
     }
+    const variable = secretVariable(m[1]);
+    const other = byVariable.get(variable);
+    if (other !== undefined && other !== m[1])
+      inputs.problem(
+        `stack-secrets: ${other} and ${m[1]} would both be given to the stack file as ${variable}; rename one`,
+      );
+    byVariable.set(variable, m[1]);
     const secret = { name: m[1], env: m[2], value };
     if (versionedSecretName(stackName, secret, '').length > SWARM_NAME_MAX)
       inputs.problem(
@@ -93,4 +113,13 @@ export function checkStackEnv(
       inputs.problem(`stack-env: ${name} would steer the docker CLI, not the stack file; remove it`);
     else if (own.has(name)) inputs.problem(`stack-env: ${name} is set by the action itself; remove it`);
   }
+}
+
+/** Swarm refuses a service name over 63 characters: STACK_SERVICE must fit for every service of the file. */
+export function checkServiceNames(inputs: Inputs, stackName: string, services: string[]): void {
+  const tooLong = services.map((s) => stackServiceName(stackName, s)).filter((name) => name.length > 63);
+  if (tooLong.length > 0)
+    inputs.problem(
+      `stack-name "${stackName}" makes service names longer than the 63 characters Swarm accepts (${tooLong.join(', ')}): shorten stack-name`,
+    );
 }

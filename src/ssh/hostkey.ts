@@ -21,7 +21,10 @@ export function fingerprint(key: Buffer): string {
   return 'SHA256:' + createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
 }
 
+/** Host names match as OpenSSH matches them: in lower case. */
 function hostMatches(pattern: string, host: string, port: number): boolean {
+  host = host.toLowerCase();
+  pattern = pattern.startsWith('|1|') ? pattern : pattern.toLowerCase();
   const target = port === 22 ? host : `[${host}]:${port}`;
   if (pattern.startsWith('|1|')) {
     const [, , salt, hash] = pattern.split('|');
@@ -40,11 +43,14 @@ function keyBlobType(blob: Buffer): string | undefined {
 
 /**
  * Parses the ssh-known-hosts input: known_hosts lines (plain or hashed host names; a bare
- * "TYPE BASE64" line pins that key for any host) and/or "SHA256:..." fingerprints, one per line.
+ * "TYPE BASE64" line pins that key for any host) and/or "SHA256:..." fingerprints, bare or after
+ * their key type ("ecdsa-sha2-nistp256 SHA256:..."), one per line.
  * Throws a message suitable for the user on anything malformed or when no line is for this host.
  */
 export function parseHostKeyPin(text: string, host: string, port: number): HostKeyPin {
   const pin: HostKeyPin = { keys: [], fingerprints: [], keyTypes: [] };
+  const typedFingerprints: string[] = [];
+  let untypedFingerprint = false;
   let linesForOtherHosts = 0;
   const lines = text
     .split(/\r?\n/)
@@ -53,13 +59,18 @@ export function parseHostKeyPin(text: string, host: string, port: number): HostK
   if (lines.length === 0) throw new Error('is empty');
   for (const [i, line] of lines.entries()) {
     const where = `line ${i + 1}`;
-    if (line.startsWith('SHA256:')) {
-      if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(line)) {
+    // A fingerprint, bare or after its key type ("ssh-ed25519 SHA256:..."), which asks for that type.
+    const typed = /^(\S+)\s+(SHA256:\S*)$/.exec(line);
+    if (line.startsWith('SHA256:') || (typed && KEY_TYPES.has(typed[1]))) {
+      const print = typed ? typed[2] : line;
+      if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(print)) {
         throw new Error(
-          `${where}: "${line}" is not an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters)`,
+          `${where}: "${print}" is not an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters)`,
         );
       }
-      pin.fingerprints.push(line);
+      pin.fingerprints.push(print);
+      if (typed) typedFingerprints.push(typed[1]);
+      else untypedFingerprint = true;
       continue;
     }
     if (line.startsWith('@')) {
@@ -94,7 +105,9 @@ export function parseHostKeyPin(text: string, host: string, port: number): HostK
       `has ${linesForOtherHosts} line(s), none for ${name}; add a line for ${name} (ssh-keyscan -p ${port} ${host})`,
     );
   }
-  if (pin.fingerprints.length > 0) pin.keyTypes = [];
+  // A bare fingerprint may be of any key type: the server's default choice is then checked.
+  if (untypedFingerprint) pin.keyTypes = [];
+  else for (const type of typedFingerprints) if (!pin.keyTypes.includes(type)) pin.keyTypes.push(type);
   return pin;
 }
 

@@ -70,10 +70,15 @@ function connect(ep: Endpoint, ssh: SshConfig, sock?: Duplex): Promise<Client> {
       if (settled) return; // after the handshake, a dropped connection ends in 'close' and a reconnect
       settled = true;
       if (presented && !hostKeyAllowed(ep.hostKey, presented)) {
+        // A bare fingerprint leaves the key type to the server's first choice, which may not be the pinned key's.
+        const typeHint =
+          ep.hostKey.keyTypes.length === 0 && ep.hostKey.fingerprints.length > 0
+            ? ` If the fingerprint is of another of its keys, write that key's type before it (e.g. "ecdsa-sha2-nistp256 SHA256:...").`
+            : '';
         reject(
           new Error(
             `${ep.pinInput}: ${ep.host} presented host key ${fingerprint(presented)}, which is not the pinned key; ` +
-              `connection refused before authentication. If the host was replaced, update ${ep.pinInput} (ssh-keyscan).`,
+              `connection refused before authentication. If the host was replaced, update ${ep.pinInput} (ssh-keyscan).${typeHint}`,
           ),
         );
       } else if (err.level === 'client-authentication') {
