@@ -91414,6 +91414,14 @@ function readImage(inputs, mode, sha, preview, release) {
     for (const t of extraTags)
         if (!DOCKER_TAG.test(t))
             inputs.problem(`extra-tags: "${t}" is not a valid Docker tag`);
+    // A preview's tags carry its pull request's prefix: its teardown deletes them, and they cannot
+    // overwrite a tag production or another pull request uses.
+    if (preview) {
+        const prefix = (0,naming/* previewTagPrefix */.$v)(preview.number);
+        const given = [inputs.get('image-tag'), ...extraTags].filter((t) => t && !t.startsWith(prefix));
+        for (const t of given)
+            inputs.problem(`image-tag or extra-tags "${t}" must start with ${prefix} in mode preview (e.g. ${prefix}${t})`);
+    }
     const build = mode === 'deploy' || mode === 'preview' ? inputs.bool('build') : false;
     const context = inputs.get('context');
     const dockerfile = inputs.get('dockerfile') || undefined;
@@ -91491,7 +91499,10 @@ const KEY_TYPES = new Set([
 function fingerprint(key) {
     return 'SHA256:' + (0,external_node_crypto_.createHash)('sha256').update(key).digest('base64').replace(/=+$/, '');
 }
+/** Host names match as OpenSSH matches them: in lower case. */
 function hostMatches(pattern, host, port) {
+    host = host.toLowerCase();
+    pattern = pattern.startsWith('|1|') ? pattern : pattern.toLowerCase();
     const target = port === 22 ? host : `[${host}]:${port}`;
     if (pattern.startsWith('|1|')) {
         const [, , salt, hash] = pattern.split('|');
@@ -91510,11 +91521,14 @@ function keyBlobType(blob) {
 }
 /**
  * Parses the ssh-known-hosts input: known_hosts lines (plain or hashed host names; a bare
- * "TYPE BASE64" line pins that key for any host) and/or "SHA256:..." fingerprints, one per line.
+ * "TYPE BASE64" line pins that key for any host) and/or "SHA256:..." fingerprints, bare or after
+ * their key type ("ecdsa-sha2-nistp256 SHA256:..."), one per line.
  * Throws a message suitable for the user on anything malformed or when no line is for this host.
  */
 function parseHostKeyPin(text, host, port) {
     const pin = { keys: [], fingerprints: [], keyTypes: [] };
+    const typedFingerprints = [];
+    let untypedFingerprint = false;
     let linesForOtherHosts = 0;
     const lines = text
         .split(/\r?\n/)
@@ -91524,11 +91538,18 @@ function parseHostKeyPin(text, host, port) {
         throw new Error('is empty');
     for (const [i, line] of lines.entries()) {
         const where = `line ${i + 1}`;
-        if (line.startsWith('SHA256:')) {
-            if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(line)) {
-                throw new Error(`${where}: "${line}" is not an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters)`);
+        // A fingerprint, bare or after its key type ("ssh-ed25519 SHA256:..."), which asks for that type.
+        const typed = /^(\S+)\s+(SHA256:\S*)$/.exec(line);
+        if (line.startsWith('SHA256:') || (typed && KEY_TYPES.has(typed[1]))) {
+            const print = typed ? typed[2] : line;
+            if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(print)) {
+                throw new Error(`${where}: "${print}" is not an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters)`);
             }
-            pin.fingerprints.push(line);
+            pin.fingerprints.push(print);
+            if (typed)
+                typedFingerprints.push(typed[1]);
+            else
+                untypedFingerprint = true;
             continue;
         }
         if (line.startsWith('@')) {
@@ -91556,8 +91577,13 @@ function parseHostKeyPin(text, host, port) {
         const name = port === 22 ? host : `[${host}]:${port}`;
         throw new Error(`has ${linesForOtherHosts} line(s), none for ${name}; add a line for ${name} (ssh-keyscan -p ${port} ${host})`);
     }
-    if (pin.fingerprints.length > 0)
+    // A bare fingerprint may be of any key type: the server's default choice is then checked.
+    if (untypedFingerprint)
         pin.keyTypes = [];
+    else
+        for (const type of typedFingerprints)
+            if (!pin.keyTypes.includes(type))
+                pin.keyTypes.push(type);
     return pin;
 }
 /** True when the raw key the server presented is one of the pinned keys. */
@@ -91686,14 +91712,15 @@ function checkServices(file, versionVariable, oneShot) {
 
 
 
-const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+// Swarm's service names (STACK_SERVICE) must be DNS name components: no dots.
+const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$/;
 const SECRET_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 /** The stack's name: stack-name, or a preview's NAME-pr-N. */
 function readStackName(inputs, preview) {
     const base = inputs.required('stack-name', 'the Swarm stack to deploy, e.g. todobackend');
     const stackName = preview ? (0,naming/* previewStackName */.ab)(base, preview.number) : base;
     if (base && !STACK_NAME.test(stackName)) {
-        inputs.problem(`stack-name "${stackName}" is not valid: letters, digits, _ . - (starting with a letter or digit), at most 63 characters`);
+        inputs.problem(`stack-name "${stackName}" is not valid: letters, digits, _ - (starting with a letter or digit), at most 63 characters`);
     }
     return stackName;
 }
@@ -91703,7 +91730,10 @@ function readStackFileInputs(inputs) {
     if (!ENV_NAME.test(versionVariable))
         inputs.problem(`version-variable "${versionVariable}" is not a variable name`);
     const stackEnv = inputs.assignments('stack-env');
-    const oneShotServices = inputs.list('one-shot-services').filter((s) => s !== 'none');
+    const listed = inputs.list('one-shot-services');
+    if (listed.length === 0)
+        inputs.problem(`one-shot-services "${inputs.raw('one-shot-services')}" names no service: list your one-shot services, or write none`);
+    const oneShotServices = listed.filter((s) => s !== 'none');
     const stackFile = inputs.get('stack-file');
     const read = readStackFile(stackFile, versionVariable, oneShotServices);
     if ('problem' in read)
@@ -91717,6 +91747,7 @@ function readStackFileInputs(inputs) {
  */
 function readStackSecrets(inputs, env, stackName, needValues) {
     const secrets = [];
+    const byVariable = new Map();
     for (const line of inputs.lines('stack-secrets')) {
         const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
         if (!m || !SECRET_NAME.test(m[1]) || !ENV_NAME.test(m[2])) {
@@ -91727,6 +91758,11 @@ function readStackSecrets(inputs, env, stackName, needValues) {
         if (!value && needValues) {
             inputs.problem(`stack-secrets: ${m[1]} takes its value from ${m[2]}, which is empty: add "env: ${m[2]}: \${{ secrets.${m[2]} }}" to the step`);
         }
+        const variable = (0,naming/* secretVariable */.HV)(m[1]);
+        const other = byVariable.get(variable);
+        if (other !== undefined && other !== m[1])
+            inputs.problem(`stack-secrets: ${other} and ${m[1]} would both be given to the stack file as ${variable}; rename one`);
+        byVariable.set(variable, m[1]);
         const secret = { name: m[1], env: m[2], value };
         if ((0,naming/* versionedSecretName */.NG)(stackName, secret, '').length > naming/* SWARM_NAME_MAX */.O1)
             inputs.problem(`stack-secrets: ${m[1]} is too long for a Swarm secret name with the stack's name: shorten it`);
@@ -91753,6 +91789,12 @@ function checkStackEnv(inputs, stackEnv, { versionVariable, secrets, preview, })
         else if (own.has(name))
             inputs.problem(`stack-env: ${name} is set by the action itself; remove it`);
     }
+}
+/** Swarm refuses a service name over 63 characters: STACK_SERVICE must fit for every service of the file. */
+function checkServiceNames(inputs, stackName, services) {
+    const tooLong = services.map((s) => (0,naming/* stackServiceName */.ZC)(stackName, s)).filter((name) => name.length > 63);
+    if (tooLong.length > 0)
+        inputs.problem(`stack-name "${stackName}" makes service names longer than the 63 characters Swarm accepts (${tooLong.join(', ')}): shorten stack-name`);
 }
 
 ;// CONCATENATED MODULE: ./src/config/types.ts
@@ -91826,6 +91868,7 @@ function readRollout(inputs, mode, env, event) {
     const ssh = readSsh(inputs);
     const stackName = readStackName(inputs, preview);
     const stack = readStackFileInputs(inputs);
+    checkServiceNames(inputs, stackName, stack.stackServices);
     const stackSecrets = readStackSecrets(inputs, env, stackName, true);
     checkStackEnv(inputs, stack.stackEnv, {
         versionVariable: stack.versionVariable,
@@ -94036,8 +94079,12 @@ function connect(ep, ssh, sock) {
                 return; // after the handshake, a dropped connection ends in 'close' and a reconnect
             settled = true;
             if (presented && !hostKeyAllowed(ep.hostKey, presented)) {
+                // A bare fingerprint leaves the key type to the server's first choice, which may not be the pinned key's.
+                const typeHint = ep.hostKey.keyTypes.length === 0 && ep.hostKey.fingerprints.length > 0
+                    ? ` If the fingerprint is of another of its keys, write that key's type before it (e.g. "ecdsa-sha2-nistp256 SHA256:...").`
+                    : '';
                 reject(new Error(`${ep.pinInput}: ${ep.host} presented host key ${fingerprint(presented)}, which is not the pinned key; ` +
-                    `connection refused before authentication. If the host was replaced, update ${ep.pinInput} (ssh-keyscan).`));
+                    `connection refused before authentication. If the host was replaced, update ${ep.pinInput} (ssh-keyscan).${typeHint}`));
             }
             else if (err.level === 'client-authentication') {
                 reject(new Error(`ssh-private-key: ${target} did not accept the key (is its public key in authorized_keys for ${ep.user}?)`));
