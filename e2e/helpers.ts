@@ -45,7 +45,20 @@ export interface RunOptions {
 
 export const sb = sandbox();
 export const repoRoot: string = ROOT;
-export const run = runAction as (o: RunOptions) => Promise<RunResult>;
+/**
+ * Runs the action as the runner does. A run that fails leaves its last log lines in the test output
+ * (the ::add-mask:: commands left out), so that an unexpected failure can be told from its cause.
+ */
+export async function run(o: RunOptions): Promise<RunResult> {
+  const r = await (runAction as (o: RunOptions) => Promise<RunResult>)(o);
+  if (r.exitCode !== 0) {
+    const shown = r.log.split('\n').filter((l) => l && !l.startsWith('::add-mask::'));
+    console.log(
+      `the action exited ${r.exitCode ?? r.signal}; its last log lines:\n${shown.slice(-12).join('\n')}`,
+    );
+  }
+  return r;
+}
 export const inputs = (overrides: Record<string, string> = {}): Record<string, string> =>
   fixtureInputs(sb, overrides);
 
