@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, jest, test } from '@jest/globals';
 import type { DockerCli } from '../src/runner/docker.js';
-import type { RunOptions, RunResult } from '../src/runner/exec.js';
+import { CommandError, type RunOptions, type RunResult } from '../src/runner/exec.js';
 import type { Engine, Service, Task } from '../src/swarm/engine.js';
 
 const info = jest.fn();
@@ -167,6 +167,39 @@ describe('deployStack', () => {
     expect(run.mock.calls.find((c) => !(c[0] as string[]).includes('--help'))?.[1]).toEqual({
       env: { APP_VERSION: 'abc1234' },
     });
+  });
+
+  test('"update out of sequence" (Swarm changed a service meanwhile, e.g. paused a failed update) is retried', async () => {
+    const { cli: manager, run } = cli('20.10');
+    const outOfSequence =
+      'failed to update service todo_migrate: Error response from daemon: rpc error: code = Unknown desc = update out of sequence';
+    let deploys = 0;
+    run.mockImplementation(async (args) => {
+      if (args.includes('--help')) return { stdout: '', stderr: '', exitCode: 0 };
+      if (++deploys === 1)
+        throw new CommandError('docker stack', { stdout: '', stderr: outOfSequence, exitCode: 1 });
+      return { stdout: '', stderr: '', exitCode: 0 };
+    });
+    await deployStack(manager, 'todo', 'stack.yml', {});
+    expect(deploys).toBe(2);
+  });
+
+  test('any other failure of docker stack deploy is not retried', async () => {
+    const { cli: manager, run } = cli('20.10');
+    let deploys = 0;
+    run.mockImplementation(async (args) => {
+      if (args.includes('--help')) return { stdout: '', stderr: '', exitCode: 0 };
+      deploys++;
+      throw new CommandError('docker stack', {
+        stdout: '',
+        stderr: 'network todo_default not found',
+        exitCode: 1,
+      });
+    });
+    await expect(deployStack(manager, 'todo', 'stack.yml', {})).rejects.toThrow(
+      'network todo_default not found',
+    );
+    expect(deploys).toBe(1);
   });
 
   test('prune: --prune', async () => {

@@ -16,6 +16,8 @@ import {
 import { stackFilter, stackServiceName } from '../naming.js';
 
 export const POLL_MS = 250;
+/** docker stack deploy runs at most this often when Swarm reports an update out of sequence. */
+const DEPLOY_ATTEMPTS = 3;
 /** How long the tasks of a newly created service must stay running (docker service create waits 5 s). */
 const NEW_SERVICE_STABLE_MS = 5000;
 
@@ -64,7 +66,18 @@ export async function deployStack(
   const help = await manager.run(['stack', 'deploy', '--help'], { silent: true }, true);
   const detach = /--detach\b/.test(help.stdout) ? ['--detach=true'] : [];
   const args = ['stack', 'deploy', '--with-registry-auth', ...detach, ...(prune ? ['--prune'] : [])];
-  await manager.run([...args, '-c', file, stack], { env: variables });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await manager.run([...args, '-c', file, stack], { env: variables });
+      return;
+    } catch (e) {
+      // Swarm changed a service between the CLI's read and its update (e.g. it paused the update of a
+      // one-shot whose task had failed): the deploy is idempotent, so it is run again.
+      if (attempt >= DEPLOY_ATTEMPTS || !/update out of sequence/.test((e as Error).message)) throw e;
+      core.info(`A service changed while the stack was deployed (update out of sequence): deploying again`);
+      await sleep(POLL_MS);
+    }
+  }
 }
 
 /**
