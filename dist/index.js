@@ -91454,7 +91454,6 @@ function readImage(inputs, mode, sha, preview, release) {
     };
 }
 
-
 ;// CONCATENATED MODULE: ./src/config/pull-request.ts
 /**
  * preview and teardown: the pull request (pr-number, or the pull_request event's) and, for a preview,
@@ -91827,7 +91826,6 @@ event = {}) {
         throw new InputError(inputs.problems);
     return config;
 }
-// A pull request is undefined only together with a problem, which throws above.
 function readTeardown(inputs, env, event) {
     const deleteImages = inputs.bool('delete-images');
     const repository = readRepository(inputs, deleteImages);
@@ -91841,6 +91839,7 @@ function readTeardown(inputs, env, event) {
     return {
         mode: 'teardown',
         sha: isSha(sha) ? sha : '',
+        // Undefined only together with a problem, which readConfig throws.
         preview: preview,
         awsRegion: inputs.get('aws-region') || undefined,
         repository,

@@ -25,7 +25,7 @@ export function readSha(inputs: Inputs, env: NodeJS.ProcessEnv, previewHead: str
   return inputs.get('sha') || previewHead || env.GITHUB_SHA || '';
 }
 
-const isSha = (sha: string) => /^[0-9a-f]{7,40}$/.test(sha);
+export const isSha = (sha: string) => /^[0-9a-f]{7,40}$/.test(sha);
 
 /**
  * The image tag and where it comes from. deploy: the SHA (or image-tag); preview: pr-N-SHA, so a
@@ -122,5 +122,3 @@ export function readImage(
     target: inputs.get('target') || undefined,
   };
 }
-
-export { isSha };

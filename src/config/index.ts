@@ -36,8 +36,6 @@ export function readConfig(
   return config as Config;
 }
 
-// A pull request is undefined only together with a problem, which throws above.
-
 function readTeardown(inputs: Inputs, env: NodeJS.ProcessEnv, event: Record<string, unknown>) {
   const deleteImages = inputs.bool('delete-images');
   const repository = readRepository(inputs, deleteImages);
@@ -51,6 +49,7 @@ function readTeardown(inputs: Inputs, env: NodeJS.ProcessEnv, event: Record<stri
   return {
     mode: 'teardown' as const,
     sha: isSha(sha) ? sha : '',
+    // Undefined only together with a problem, which readConfig throws.
     preview: preview!,
     awsRegion: inputs.get('aws-region') || undefined,
     repository,
