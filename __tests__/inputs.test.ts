@@ -554,7 +554,7 @@ describe('inputs that would pass and fail late', () => {
     ],
     [
       { 'one-shot-services': ' , ' },
-      'one-shot-services " , " names no service: list your one-shot services, or write none',
+      'one-shot-services "," names no service: list your one-shot services, or write none',
     ],
     [
       { 'stack-name': 'x'.repeat(56) },

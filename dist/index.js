@@ -91731,7 +91731,7 @@ function readStackFileInputs(inputs) {
     const stackEnv = inputs.assignments('stack-env');
     const listed = inputs.list('one-shot-services');
     if (listed.length === 0)
-        inputs.problem(`one-shot-services "${inputs.raw('one-shot-services')}" names no service: list your one-shot services, or write none`);
+        inputs.problem(`one-shot-services "${inputs.get('one-shot-services')}" names no service: list your one-shot services, or write none`);
     const oneShotServices = listed.filter((s) => s !== 'none');
     const stackFile = inputs.get('stack-file');
     const read = readStackFile(stackFile, versionVariable, oneShotServices);
@@ -94451,6 +94451,7 @@ async function acquireLock(engine, stack, owner, holdSeconds, waitSeconds) {
 
 
 
+
 /** A lock outlives the longest a run can hold it by this much (a run that died, or a slow cleanup). */
 const LOCK_MARGIN_SECONDS = 300;
 /** Starts the SSH handshake in the background (it runs while the image is built and pushed). */
@@ -94488,6 +94489,17 @@ function ecrLogin(config, run) {
         core/* info */.pq(`Logged in to ${auth.registry}`);
         return auth;
     });
+}
+/**
+ * How a rollout starts: the SSH handshake in the background, ECR login, and the image the run
+ * deploys (REGISTRY/REPOSITORY:TAG), recorded for the summary and outputs.
+ */
+async function beginRollout(config, run) {
+    const tunnel = startTunnel(config, run);
+    const auth = await ecrLogin(config, run);
+    const image = imageName(auth.registry, config.repository, config.tag);
+    Object.assign(run.report, { image, tag: config.tag, registry: auth.registry });
+    return { tunnel, auth, image };
 }
 
 ;// CONCATENATED MODULE: ./src/modes/watch.ts
@@ -94701,11 +94713,8 @@ async function removeOldSecrets(config, engine, current) {
  * the commit's image (or pull an existing tag), then roll it out.
  */
 async function deploy_deploy(config, run) {
-    const tunnel = startTunnel(config, run);
-    const auth = await ecrLogin(config, run);
+    const { tunnel, auth, image } = await beginRollout(config, run);
     const repo = `${auth.registry}/${config.repository}`;
-    const image = imageName(auth.registry, config.repository, config.tag);
-    Object.assign(run.report, { image, tag: config.tag, registry: auth.registry });
     const refs = [image, ...config.extraTags.map((t) => imageName(auth.registry, config.repository, t))];
     run.report.digest = await run.timeline.phase(config.build ? 'Build and push' : 'Pull existing image', () => config.build ? buildAndPush(run.local, config, repo, refs) : pullExisting(run.local, repo, image));
     await rollOut(config, run, { auth, image, tunnel });
@@ -94715,16 +94724,12 @@ async function deploy_deploy(config, run) {
 
 
 
-
 /**
  * promote: give the image already built and tested for the commit the release tag (and extra tags)
  * in ECR, without pulling or rebuilding, then roll the release out.
  */
 async function promote(config, run) {
-    const tunnel = startTunnel(config, run);
-    const auth = await ecrLogin(config, run);
-    const image = imageName(auth.registry, config.repository, config.tag);
-    Object.assign(run.report, { image, tag: config.tag, registry: auth.registry });
+    const { tunnel, auth, image } = await beginRollout(config, run);
     const tags = [config.tag, ...config.extraTags];
     run.report.digest = await run.timeline.phase('Promote image', () => promoteImage(config.awsRegion, config.repository, config.sourceTag, tags, config.sha || config.sourceTag));
     run.report.promoted = tags;
@@ -94936,6 +94941,7 @@ class PreviewFeedback {
 }
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
+
 /**
  * Each one-shot's outcome, by its name in the stack file: the wait's result, timed-out when the wait
  * ran out of time before its verdict, not-run when the run ended before it (another phase failed).
@@ -94943,7 +94949,7 @@ class PreviewFeedback {
 function oneShotOutcomes(stack, names, results, timedOut) {
     const outcomes = {};
     for (const name of names) {
-        const result = results.find((r) => r.service === `${stack}_${name}`);
+        const result = results.find((r) => r.service === (0,naming/* stackServiceName */.ZC)(stack, name));
         if (!result) {
             outcomes[name] = { result: timedOut ? 'timed-out' : 'not-run' };
             continue;

@@ -327,6 +327,15 @@ describe('deploy to a real swarm', () => {
       [{ 'one-shot-timeout': 'soon' }, /one-shot-timeout must be a positive number of seconds/],
       [{ mode: 'preview' }, /pr-number is required in mode preview outside a pull_request event/],
       [{ 'stack-secrets': 'secret_key=UNSET_SECRET' }, /takes its value from UNSET_SECRET, which is empty/],
+      [{ 'build-args': 'AWS_SECRET_ACCESS_KEY' }, /build-args: "AWS_SECRET_ACCESS_KEY" is not NAME=VALUE/],
+      [
+        { 'acceptance-args': '-e AWS_SECRET_ACCESS_KEY' },
+        /acceptance-args: "-e AWS_SECRET_ACCESS_KEY" passes a variable by name/,
+      ],
+      [{ 'stack-env': 'DOCKER_HOST=tcp://127.0.0.1:9' }, /stack-env: DOCKER_HOST would steer the docker CLI/],
+      [{ 'acceptance-timeout': '9999999' }, /acceptance-timeout must be at most 21600 seconds/],
+      [{ 'stack-name': 'todo.backend' }, /stack-name "todo.backend" is not valid/],
+      [{ 'one-shot-services': ' , ' }, /one-shot-services "," names no service/],
     ];
     for (const [override, message] of cases) {
       const r = await run({ inputs: inputs(override), sha: randomSha() });

@@ -34,7 +34,7 @@ export function readStackFileInputs(inputs: Inputs) {
   const listed = inputs.list('one-shot-services');
   if (listed.length === 0)
     inputs.problem(
-      `one-shot-services "${inputs.raw('one-shot-services')}" names no service: list your one-shot services, or write none`,
+      `one-shot-services "${inputs.get('one-shot-services')}" names no service: list your one-shot services, or write none`,
     );
   const oneShotServices = listed.filter((s) => s !== 'none');
   const stackFile = inputs.get('stack-file');

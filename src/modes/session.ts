@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
-import type { CommonConfig as Config } from '../config/index.js';
+import type { CommonConfig as Config, RolloutConfig } from '../config/index.js';
 import { dockerLogin, getRegistryAuth, type RegistryAuth } from '../registry/ecr.js';
+import { imageName } from '../registry/image.js';
 import type { Report } from '../report/summary.js';
 import { DockerCli } from '../runner/docker.js';
 import type { WorkDir } from '../runner/workdir.js';
@@ -80,4 +81,19 @@ export function ecrLogin(config: Config, run: Run): Promise<RegistryAuth> {
     core.info(`Logged in to ${auth.registry}`);
     return auth;
   });
+}
+
+/**
+ * How a rollout starts: the SSH handshake in the background, ECR login, and the image the run
+ * deploys (REGISTRY/REPOSITORY:TAG), recorded for the summary and outputs.
+ */
+export async function beginRollout(
+  config: RolloutConfig,
+  run: Run,
+): Promise<{ tunnel: Promise<Tunnel>; auth: RegistryAuth; image: string }> {
+  const tunnel = startTunnel(config, run);
+  const auth = await ecrLogin(config, run);
+  const image = imageName(auth.registry, config.repository, config.tag);
+  Object.assign(run.report, { image, tag: config.tag, registry: auth.registry });
+  return { tunnel, auth, image };
 }

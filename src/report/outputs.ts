@@ -1,3 +1,4 @@
+import { stackServiceName } from '../naming.js';
 import type { Report, ServiceResult } from './summary.js';
 
 export type OneShotState = 'complete' | 'failed' | 'timed-out' | 'not-run';
@@ -21,7 +22,7 @@ export function oneShotOutcomes(
 ): Record<string, OneShotOutcome> {
   const outcomes: Record<string, OneShotOutcome> = {};
   for (const name of names) {
-    const result = results.find((r) => r.service === `${stack}_${name}`);
+    const result = results.find((r) => r.service === stackServiceName(stack, name));
     if (!result) {
       outcomes[name] = { result: timedOut ? 'timed-out' : 'not-run' };
       continue;
