@@ -463,10 +463,47 @@ describe('judgeConvergence on recorded Swarm state', () => {
     expect(
       judgeConvergence(app.service, app.tasks, { previousUpdateStartedAt: '2000-01-01T00:00:00Z' }).state,
     ).toBe('converged');
+    // A service never updated before: no status until Swarm starts the update, while the old spec runs.
     const first = clone(app.service);
     first.UpdateStatus = null;
-    expect(judgeConvergence(first, app.tasks, {}).state).toBe('pending');
-    expect(judgeConvergence(first, app.tasks).state).toBe('converged');
+    const oldRunning = app.tasks.map((t) =>
+      withState(t, hasCurrentSpec(app.service, t) ? 'shutdown' : 'running'),
+    );
+    expect(judgeConvergence(first, oldRunning, {}).state).toBe('pending');
+  });
+
+  test('a changed spec whose update status Swarm cleared (the spec applied again) converges once only the new spec runs', () => {
+    const s = clone(app.service);
+    s.UpdateStatus = null;
+    const current = app.tasks.find((t) => hasCurrentSpec(app.service, t))!;
+    const old = app.tasks.find((t) => !hasCurrentSpec(app.service, t))!;
+    const expectUpdate = { previousUpdateStartedAt: app.service.UpdateStatus!.StartedAt };
+    expect(
+      judgeConvergence(s, [withState(old, 'running'), withState(current, 'shutdown')], expectUpdate),
+    ).toEqual({ state: 'pending', detail: 'waiting for Swarm to start the rolling update' });
+    expect(
+      judgeConvergence(s, [withState(old, 'shutdown'), withState(current, 'starting')], expectUpdate).state,
+    ).toBe('pending');
+    expect(
+      judgeConvergence(s, [withState(old, 'shutdown'), withState(current, 'running')], expectUpdate),
+    ).toEqual({
+      state: 'converged',
+      detail: 'no task out of date, so no rolling update',
+      unmonitored: true,
+    });
+  });
+
+  test('a change of placement alone (Swarm leaves the task where it is) converges without an update', () => {
+    const s = clone(app.service);
+    s.UpdateStatus = null;
+    s.Spec.TaskTemplate = { ...s.Spec.TaskTemplate, Placement: { Constraints: ['node.role==manager'] } };
+    const current = app.tasks.find((t) => hasCurrentSpec(app.service, t))!;
+    const old = app.tasks.find((t) => !hasCurrentSpec(app.service, t))!;
+    const tasks = [withState(old, 'shutdown'), withState(current, 'running')];
+    expect(judgeConvergence(s, tasks, {}).state).toBe('converged');
+    // Anything else changed as well: the task is out of date, and Swarm's update is awaited.
+    s.Spec.TaskTemplate = { ...s.Spec.TaskTemplate, ForceUpdate: 7 };
+    expect(judgeConvergence(s, tasks, {}).state).toBe('pending');
   });
 
   test('scaled to 0 converges at once', () => {

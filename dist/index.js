@@ -93426,8 +93426,21 @@ function canonical(v) {
  * (including ForceUpdate, which a forced re-run bumps). Runtime is set on the service only.
  */
 function hasCurrentSpec(service, task) {
-    const withoutRuntime = (spec) => ({ ...spec, Runtime: undefined });
-    return canonical(withoutRuntime(service.Spec.TaskTemplate)) === canonical(withoutRuntime(task.Spec));
+    return sameTemplate(service, task, ['Runtime']);
+}
+/**
+ * Swarm's own test of whether a rolling update must replace a task: a change of placement alone does
+ * not make it out of date (the task stays where it is while its node still fits).
+ */
+function isOutOfDate(service, task) {
+    return !sameTemplate(service, task, ['Runtime', 'Placement']);
+}
+function sameTemplate(service, task, ignored) {
+    const without = (spec) => ({
+        ...spec,
+        ...Object.fromEntries(ignored.map((k) => [k, undefined])),
+    });
+    return canonical(without(service.Spec.TaskTemplate)) === canonical(without(task.Spec));
 }
 function isJob(service) {
     return Boolean(service.Spec.Mode.ReplicatedJob || service.Spec.Mode.GlobalJob);
@@ -93598,6 +93611,16 @@ const UPDATE_FAILURES = new Set(['paused', 'rollback_started', 'rollback_paused'
 function judgeConvergence(service, allTasks, expectUpdate) {
     const update = service.UpdateStatus;
     if (expectUpdate && (!update?.StartedAt || update.StartedAt === expectUpdate.previousUpdateStartedAt)) {
+        // Swarm starts no rolling update when no task is out of date (e.g. only placement changed). And a
+        // spec applied again while an update rolls (docker stack deploy run again) clears the update's
+        // status, which that update then never sets: once no task is out of date, nothing is left to wait for.
+        if (!update && servesOnlyNewSpec(service, allTasks)) {
+            return {
+                state: 'converged',
+                detail: 'no task out of date, so no rolling update',
+                unmonitored: true,
+            };
+        }
         return { state: 'pending', detail: 'waiting for Swarm to start the rolling update' };
     }
     const mine = tasksOfThisDeploy(service, allTasks);
@@ -93636,13 +93659,12 @@ function judgeConvergence(service, allTasks, expectUpdate) {
     };
 }
 /**
- * The service serves only its new spec: the tasks it should run are of its current spec and running,
- * and no task of an older spec still runs. Requests then reach the new version only, though Swarm's
- * update monitor may still roll it back.
+ * The service serves only its new spec: the tasks it should run are running, and none is out of date.
+ * Requests then reach the new version only, though Swarm's update monitor may still roll it back.
  */
 function servesOnlyNewSpec(service, allTasks) {
     const running = allTasks.filter((t) => t.ServiceID === service.ID && t.Status.State === 'running');
-    if (running.some((t) => !hasCurrentSpec(service, t)))
+    if (running.some((t) => isOutOfDate(service, t)))
         return false;
     const want = service.Spec.Mode.Replicated ? (service.Spec.Mode.Replicated.Replicas ?? 1) : undefined;
     if (want !== undefined)
@@ -93830,12 +93852,13 @@ function waitConverged(engine, names, timeoutSeconds, before, { onServing, signa
             ? { previousUpdateStartedAt: was?.updateStartedAt }
             : undefined;
         const verdict = judgeConvergence(service, tasks, expectUpdate);
-        if (was !== undefined || verdict.state !== 'converged') {
+        const unmonitored = was === undefined || verdict.unmonitored;
+        if (!unmonitored || verdict.state !== 'converged') {
             convergedSince.delete(name);
             return verdict;
         }
-        // A new service has no rolling update whose monitor would catch a task that crashes right after
-        // starting: like docker service create, require its tasks to stay up for a while.
+        // A new service, or one changed without a rolling update, has no update monitor that would catch a
+        // task crashing right after it started: like docker service create, require its tasks to stay up.
         const since = convergedSince.get(name) ?? Date.now();
         convergedSince.set(name, since);
         const left = NEW_SERVICE_STABLE_MS - (Date.now() - since);

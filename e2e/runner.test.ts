@@ -144,6 +144,34 @@ describe('a service the stack file no longer has', () => {
   });
 });
 
+describe('a change that Swarm rolls out without a rolling update', () => {
+  test('a re-run of the same commit that adds a placement constraint the manager fits: no task is replaced, the deploy completes', async () => {
+    const sha = randomSha();
+    expectDeployed(await run({ inputs: readmeInputs(), files: workspace(), sha }));
+    const running = () =>
+      manager(['service', 'ps', '-q', '--filter', 'desired-state=running', `${STACK}_app`]);
+    const task = running();
+
+    const doc = parse(readmeStack) as { services: Record<string, { deploy: Record<string, unknown> }> };
+    for (const name of ['db', 'app'])
+      doc.services[name].deploy.placement = { constraints: ['node.role == manager'] };
+    const r = await run({
+      inputs: { ...readmeInputs(), 'converge-timeout': '60' },
+      files: workspace(stringify(doc)),
+      sha,
+    });
+    expectDeployed(r);
+    const app = await service(`${STACK}_app`);
+    expect(
+      (app.Spec.TaskTemplate as { Placement?: { Constraints?: string[] } }).Placement?.Constraints,
+    ).toEqual(['node.role == manager']);
+    // Swarm found no task out of date: it started no update, and the same task still runs.
+    expect(app.UpdateStatus ?? null).toBeNull();
+    expect(running()).toBe(task);
+    expect(r.log).toContain(`${STACK}_app: converged: no task out of date, so no rolling update`);
+  });
+});
+
 describe("the runner's environment stays out of docker", () => {
   test('a stack file that interpolates the AWS secret, a runner token or an input gets blanks, never the values', async () => {
     const doc = parse(readmeStack) as { services: Record<string, Record<string, unknown>> };

@@ -7,7 +7,13 @@ export type OneShotVerdict =
   | { state: 'complete'; detail: string; task: Task }
   | { state: 'failed'; detail: string; task?: Task };
 
-export type ConvergeVerdict = { state: 'pending' | 'converged' | 'failed'; detail: string; task?: Task };
+export type ConvergeVerdict = {
+  state: 'pending' | 'converged' | 'failed';
+  detail: string;
+  task?: Task;
+  /** Converged with no rolling update of this deploy, so no update monitor watches the new tasks. */
+  unmonitored?: boolean;
+};
 
 const FAILED_STATES = new Set(['failed', 'rejected', 'orphaned']);
 
@@ -35,8 +41,23 @@ function canonical(v: unknown): string {
  * (including ForceUpdate, which a forced re-run bumps). Runtime is set on the service only.
  */
 export function hasCurrentSpec(service: Service, task: Task): boolean {
-  const withoutRuntime = (spec: Record<string, unknown>) => ({ ...spec, Runtime: undefined });
-  return canonical(withoutRuntime(service.Spec.TaskTemplate)) === canonical(withoutRuntime(task.Spec));
+  return sameTemplate(service, task, ['Runtime']);
+}
+
+/**
+ * Swarm's own test of whether a rolling update must replace a task: a change of placement alone does
+ * not make it out of date (the task stays where it is while its node still fits).
+ */
+export function isOutOfDate(service: Service, task: Task): boolean {
+  return !sameTemplate(service, task, ['Runtime', 'Placement']);
+}
+
+function sameTemplate(service: Service, task: Task, ignored: string[]): boolean {
+  const without = (spec: Record<string, unknown>) => ({
+    ...spec,
+    ...Object.fromEntries(ignored.map((k) => [k, undefined])),
+  });
+  return canonical(without(service.Spec.TaskTemplate)) === canonical(without(task.Spec));
 }
 
 export function isJob(service: Service): boolean {
@@ -255,6 +276,16 @@ export function judgeConvergence(
 ): ConvergeVerdict {
   const update = service.UpdateStatus;
   if (expectUpdate && (!update?.StartedAt || update.StartedAt === expectUpdate.previousUpdateStartedAt)) {
+    // Swarm starts no rolling update when no task is out of date (e.g. only placement changed). And a
+    // spec applied again while an update rolls (docker stack deploy run again) clears the update's
+    // status, which that update then never sets: once no task is out of date, nothing is left to wait for.
+    if (!update && servesOnlyNewSpec(service, allTasks)) {
+      return {
+        state: 'converged',
+        detail: 'no task out of date, so no rolling update',
+        unmonitored: true,
+      };
+    }
     return { state: 'pending', detail: 'waiting for Swarm to start the rolling update' };
   }
   const mine = tasksOfThisDeploy(service, allTasks);
@@ -294,13 +325,12 @@ export function judgeConvergence(
 }
 
 /**
- * The service serves only its new spec: the tasks it should run are of its current spec and running,
- * and no task of an older spec still runs. Requests then reach the new version only, though Swarm's
- * update monitor may still roll it back.
+ * The service serves only its new spec: the tasks it should run are running, and none is out of date.
+ * Requests then reach the new version only, though Swarm's update monitor may still roll it back.
  */
 export function servesOnlyNewSpec(service: Service, allTasks: Task[]): boolean {
   const running = allTasks.filter((t) => t.ServiceID === service.ID && t.Status.State === 'running');
-  if (running.some((t) => !hasCurrentSpec(service, t))) return false;
+  if (running.some((t) => isOutOfDate(service, t))) return false;
   const want = service.Spec.Mode.Replicated ? (service.Spec.Mode.Replicated.Replicas ?? 1) : undefined;
   if (want !== undefined) return running.length >= want;
   const desired = allTasks.filter((t) => t.ServiceID === service.ID && t.DesiredState === 'running');

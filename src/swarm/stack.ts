@@ -239,12 +239,13 @@ export function waitConverged(
       ? { previousUpdateStartedAt: was?.updateStartedAt }
       : undefined;
     const verdict = judgeConvergence(service, tasks, expectUpdate);
-    if (was !== undefined || verdict.state !== 'converged') {
+    const unmonitored = was === undefined || verdict.unmonitored;
+    if (!unmonitored || verdict.state !== 'converged') {
       convergedSince.delete(name);
       return verdict;
     }
-    // A new service has no rolling update whose monitor would catch a task that crashes right after
-    // starting: like docker service create, require its tasks to stay up for a while.
+    // A new service, or one changed without a rolling update, has no update monitor that would catch a
+    // task crashing right after it started: like docker service create, require its tasks to stay up.
     const since = convergedSince.get(name) ?? Date.now();
     convergedSince.set(name, since);
     const left = NEW_SERVICE_STABLE_MS - (Date.now() - since);
