@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { GitHubApi } from '../e2e/github-api.js';
+import { GitHubApi, TOKEN_AUTHOR, TOKEN_VIEWER, type Author } from '../e2e/github-api.js';
 
 const warning = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ warning, info: jest.fn() }));
 
 const api = new GitHubApi();
+const STRANGER: Author = { login: 'mallory', type: 'User' };
+const marker = (stack: string) => `<!-- ecr-swarm-deploy preview ${stack} -->`;
 let PreviewFeedback: typeof import('../src/report/github.js').PreviewFeedback;
 
 beforeAll(async () => {
@@ -59,6 +61,75 @@ describe('preview feedback through the GitHub API', () => {
       '<!-- ecr-swarm-deploy preview other-pr-43 -->\nthird',
     ]);
     expect(api.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1);
+  });
+
+  test("a stranger's comment with the marker is left alone: the action posts its own", async () => {
+    const forged = `${marker('todo-pr-47')}\nforged`;
+    const stranger = api.addComment(47, forged, STRANGER);
+    const sent = api.requests.length;
+    await new PreviewFeedback('token', 47, 'todo-pr-47').comment('todo-pr-47', 'the preview');
+    expect(api.comments.filter((c) => c.issue === 47)).toEqual([
+      { id: stranger.id, issue: 47, body: forged, user: STRANGER },
+      { id: expect.any(Number), issue: 47, body: `${marker('todo-pr-47')}\nthe preview`, user: TOKEN_AUTHOR },
+    ]);
+    expect(api.requests.slice(sent).map((r) => r.method)).not.toContain('PATCH');
+  });
+
+  test("the action's own comment is updated, not a stranger's before it; the identity is asked once", async () => {
+    const forged = `${marker('todo-pr-48')}\nforged`;
+    api.addComment(48, forged, STRANGER);
+    const own = api.addComment(48, `${marker('todo-pr-48')}\nold`, TOKEN_AUTHOR);
+    const sent = api.requests.length;
+    const f = new PreviewFeedback('token', 48, 'todo-pr-48');
+    await f.comment('todo-pr-48', 'first');
+    await f.comment('todo-pr-48', 'second');
+    expect(api.comments.filter((c) => c.issue === 48).map((c) => [c.user.login, c.body])).toEqual([
+      ['mallory', forged],
+      ['github-actions[bot]', `${marker('todo-pr-48')}\nsecond`],
+    ]);
+    const calls = api.requests.slice(sent);
+    expect(calls.filter((r) => r.method === 'PATCH').map((r) => r.path)).toEqual([
+      `/repos/example/todobackend/issues/comments/${own.id}`,
+      `/repos/example/todobackend/issues/comments/${own.id}`,
+    ]);
+    expect(calls.filter((r) => r.path === '/graphql')).toHaveLength(1);
+  });
+
+  test("a personal token's own comment is found by its login", async () => {
+    api.viewer = 'octocat';
+    try {
+      api.addComment(49, `${marker('todo-pr-49')}\nforged`, STRANGER);
+      api.addComment(49, `${marker('todo-pr-49')}\nold`, { login: 'octocat', type: 'User' });
+      await new PreviewFeedback('token', 49, 'todo-pr-49').comment('todo-pr-49', 'new');
+    } finally {
+      api.viewer = TOKEN_VIEWER;
+    }
+    expect(api.comments.filter((c) => c.issue === 49).map((c) => [c.user.login, c.body])).toEqual([
+      ['mallory', `${marker('todo-pr-49')}\nforged`],
+      ['octocat', `${marker('todo-pr-49')}\nnew`],
+    ]);
+  });
+
+  test("when the token's identity cannot be found, a new comment is posted with a warning, none edited", async () => {
+    const old = `${marker('todo-pr-50')}\nold`;
+    api.addComment(50, old, TOKEN_AUTHOR);
+    api.viewer = undefined;
+    warning.mockClear();
+    const sent = api.requests.length;
+    try {
+      await new PreviewFeedback('token', 50, 'todo-pr-50').comment('todo-pr-50', 'new');
+    } finally {
+      api.viewer = TOKEN_VIEWER;
+    }
+    expect(api.comments.filter((c) => c.issue === 50).map((c) => c.body)).toEqual([
+      old,
+      `${marker('todo-pr-50')}\nnew`,
+    ]);
+    expect(api.requests.slice(sent).map((r) => r.method)).not.toContain('PATCH');
+    expect(warning).toHaveBeenCalledTimes(1);
+    expect(warning.mock.calls[0][0]).toMatch(
+      /could not find who the token is, so a new pull request comment is posted.*Resource not accessible/,
+    );
   });
 
   test('teardown marks every deployment of the environment inactive', async () => {

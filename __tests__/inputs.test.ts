@@ -297,8 +297,33 @@ describe('modes', () => {
       { 'stack-secrets': 'db_password=DB_PASSWORD' },
       /DB_PASSWORD, which is empty: add "env: DB_PASSWORD:/,
     ],
+    [
+      'preview-allow outside previews',
+      { 'preview-allow': 'port:80' },
+      /^preview-allow only applies to mode: preview/,
+    ],
+    [
+      'a preview-allow entry of no known kind',
+      { mode: 'preview', 'pr-number': '7', 'preview-allow': 'everything' },
+      /^preview-allow: "everything" is not one of bind:\/HOST\/PATH, object:NAME, option:NAME or port:NUMBER/,
+    ],
   ])('%s', (_name, overrides, expected) => {
     expect(problems(overrides)).toEqual([expect.stringMatching(expected)]);
+  });
+
+  test("preview: the pull request's stack file is held to the preview policy, interpolated as docker will", () => {
+    const file = path.join(dir, 'stack-socket.yml');
+    fs.writeFileSync(
+      file,
+      'services:\n  app:\n    image: ${ECR_REGISTRY}/todo:${APP_VERSION}\n    volumes: ["${SOCK:-/var/run/docker.sock}:/s"]\n',
+    );
+    const preview = { mode: 'preview', 'pr-number': '7', 'stack-file': file, 'one-shot-services': 'none' };
+    expect(problems(preview)).toEqual([
+      `stack-file "${file}" in a preview (a pull request's stack on your swarm): service app mounts /var/run/docker.sock, the manager's Docker socket (allow it with bind:/var/run/docker.sock); see preview-allow`,
+    ]);
+    expect(read({ ...preview, 'preview-allow': 'bind:/var/run/docker.sock' }).mode).toBe('preview');
+    // The same file deploys in mode deploy: production's stack is the repository's own.
+    expect(read({ 'stack-file': file, 'one-shot-services': 'none' }).mode).toBe('deploy');
   });
 
   test('teardown needs no repository, stack file, build context or app URL', () => {

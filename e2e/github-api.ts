@@ -1,6 +1,7 @@
-// A local stand-in for the GitHub REST API calls the action makes (Deployments, deployment statuses,
-// issue comments). It keeps what it is sent and records every request; refuse makes it answer 403,
-// as GitHub does for a workflow token without the permissions (pull requests from forks).
+// A local stand-in for the GitHub API calls the action makes (Deployments, deployment statuses, issue
+// comments, and GraphQL's viewer for the token's identity). It keeps what it is sent and records every
+// request; refuse makes it answer 403, as GitHub does for a workflow token without the permissions
+// (pull requests from forks).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -18,17 +19,32 @@ export interface Deployment {
   statuses: Record<string, unknown>[];
 }
 
+export interface Author {
+  login: string;
+  type: 'User' | 'Bot';
+}
+
 export interface Comment {
   id: number;
   issue: number;
   body: string;
+  user: Author;
 }
+
+/**
+ * The workflow token's identity: GraphQL's viewer says github-actions, while REST shows what it wrote
+ * as github-actions[bot].
+ */
+export const TOKEN_VIEWER = 'github-actions';
+export const TOKEN_AUTHOR: Author = { login: 'github-actions[bot]', type: 'Bot' };
 
 export class GitHubApi {
   requests: Recorded[] = [];
   deployments: Deployment[] = [];
   comments: Comment[] = [];
   refuse = false;
+  /** The login the GraphQL viewer query answers; undefined makes that query fail. */
+  viewer: string | undefined = TOKEN_VIEWER;
   private nextId = 100;
   private server?: http.Server;
 
@@ -58,9 +74,29 @@ export class GitHubApi {
     return this.deployments.filter((d) => d.environment === environment);
   }
 
+  /** A comment someone wrote on the pull request (or issue). */
+  addComment(issue: number, body: string, user: Author): Comment {
+    const c = { id: this.nextId++, issue, body, user };
+    this.comments.push(c);
+    return c;
+  }
+
+  /** GraphQL: the action asks only who the token is. */
+  private graphql(query: string): [number, unknown] {
+    if (!/^\s*query\s*\{\s*viewer\s*\{\s*login\s*\}\s*\}\s*$/.test(query))
+      return [200, { data: null, errors: [{ message: `no stand-in for the query ${query}` }] }];
+    if (this.viewer === undefined)
+      return [
+        200,
+        { data: null, errors: [{ type: 'FORBIDDEN', message: 'Resource not accessible by integration' }] },
+      ];
+    return [200, { data: { viewer: { login: this.viewer } } }];
+  }
+
   private route(method: string, url: URL, body: Record<string, unknown>): [number, unknown] {
     const p = url.pathname;
     let m: RegExpExecArray | null;
+    if (method === 'POST' && p === '/graphql') return this.graphql(String(body.query));
     if (method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/deployments$/.test(p)) {
       const d: Deployment = {
         id: this.nextId++,
@@ -85,9 +121,7 @@ export class GitHubApi {
     if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(p))) {
       const issue = Number(m[1]);
       if (method === 'GET') return [200, this.comments.filter((c) => c.issue === issue)];
-      const c = { id: this.nextId++, issue, body: String(body.body) };
-      this.comments.push(c);
-      return [201, c];
+      return [201, this.addComment(issue, String(body.body), TOKEN_AUTHOR)];
     }
     if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(p)) && method === 'PATCH') {
       const c = this.comments.find((x) => x.id === Number(m![1]));

@@ -2,9 +2,11 @@
 // the runner runs it, against the sandbox's Swarm, registry, sshd and ECR emulator, with a recording
 // stand-in for the GitHub API.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { ECRClient, PutImageTagMutabilityCommand } from '@aws-sdk/client-ecr';
-import { GitHubApi } from './github-api.js';
+import { parse, stringify } from 'yaml';
+import { GitHubApi, TOKEN_AUTHOR, type Author } from './github-api.js';
 import {
   deploysOf,
   ensureDeployed,
@@ -17,6 +19,7 @@ import {
   registryDigest,
   registryTags,
   removeStack,
+  repoRoot,
   run,
   sb,
   service,
@@ -42,10 +45,18 @@ function previewRun(
     extra = {},
     env = {},
     killAfter,
-  }: { mode?: string; extra?: Record<string, string>; env?: Record<string, string>; killAfter?: string } = {},
+    files,
+  }: {
+    mode?: string;
+    extra?: Record<string, string>;
+    env?: Record<string, string>;
+    killAfter?: string;
+    files?: Record<string, string>;
+  } = {},
 ) {
   return run({
     killAfter,
+    files,
     killSignal: 'SIGTERM',
     inputs: inputs({ mode, 'app-url': 'http://127.0.0.1:{port}', 'github-token': 'test-token', ...extra }),
     sha: randomSha(),
@@ -110,11 +121,12 @@ function appSecret(stack: string): string {
 
 beforeAll(async () => {
   apiUrl = await github.start();
-  for (const s of [BASE, previewStack(7), previewStack(8), previewStack(9)]) await removeStack(s);
+  for (const s of [BASE, previewStack(7), previewStack(8), previewStack(9), previewStack(10)])
+    await removeStack(s);
 });
 afterAll(async () => {
   await github.stop();
-  for (const s of [previewStack(7), previewStack(8), previewStack(9)]) await removeStack(s);
+  for (const s of [previewStack(7), previewStack(8), previewStack(9), previewStack(10)]) await removeStack(s);
 });
 
 describe('pull request previews', () => {
@@ -356,6 +368,87 @@ describe('pull request previews', () => {
     expect(again.exitCode).toBe(0);
     expect(leftovers(stack)).toEqual(NOTHING);
     expect(github.deploymentsOf(stack).every((d) => d.statuses.at(-1)?.state === 'inactive')).toBe(true);
+  });
+
+  test("13. a stranger's comment carrying the marker is left alone: the preview posts its own", async () => {
+    const pr = 10;
+    const stranger: Author = { login: 'mallory', type: 'User' };
+    const forged = `<!-- ecr-swarm-deploy preview ${previewStack(pr)} -->\nforged by someone else`;
+    const theirs = github.addComment(pr, forged, stranger);
+    const sent = github.requests.length;
+    const head = randomSha();
+    const r = await previewRun(pr, head, { extra: { acceptance: 'false' } });
+    expect(r.exitCode).toBe(0);
+    const comments = github.comments.filter((c) => c.issue === pr);
+    expect(comments).toHaveLength(2);
+    expect(comments[0]).toEqual({ id: theirs.id, issue: pr, body: forged, user: stranger });
+    expect(comments[1].user).toEqual(TOKEN_AUTHOR);
+    expect(comments[1].body).toContain(`\`${head}\``);
+    const calls = github.requests.slice(sent);
+    // The token's identity is asked once, and no existing comment is edited or deleted.
+    expect(calls.filter((q) => q.method === 'POST' && q.path === '/graphql')).toHaveLength(1);
+    expect(calls.filter((q) => q.path.includes('/issues/comments/'))).toEqual([]);
+    expect(r.log).not.toContain('::warning::');
+    expectTidy(r, ['test-token']);
+  });
+
+  test("14. the preview policy: a stack file that mounts the manager's Docker socket or production's volume is refused before anything is built; preview-allow lets a named network through", async () => {
+    const pr = 14;
+    const stack = previewStack(pr);
+    const fixture = () =>
+      parse(fs.readFileSync(`${repoRoot}/e2e/fixture/stack.yml`, 'utf8')) as {
+        services: Record<string, Record<string, unknown>>;
+        volumes: Record<string, unknown>;
+        networks: Record<string, unknown>;
+      };
+    const hostile = fixture();
+    hostile.services.app.volumes = ['/var/run/docker.sock:/var/run/docker.sock'];
+    hostile.volumes.db_data = { name: 'todobackend_db_data' };
+    const sent = github.requests.length;
+    const refused = await previewRun(pr, randomSha(), {
+      files: { 'stack-pr.yml': stringify(hostile) },
+      extra: { 'stack-file': 'stack-pr.yml' },
+    });
+    expect(refused.exitCode).toBe(1);
+    const errors = refused.lines.filter((l) => l.text.startsWith('::error::')).map((l) => l.text);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(
+      "service app mounts /var/run/docker.sock, the manager's Docker socket (allow it with bind:/var/run/docker.sock)",
+    );
+    expect(errors[0]).toContain(
+      "volume db_data is a volume named todobackend_db_data, outside the preview's stack (allow it with object:todobackend_db_data)",
+    );
+    expect(refused.log).not.toContain('docker build');
+    expect(github.requests.slice(sent)).toEqual([]);
+    expect(manager(['service', 'ls', '-q', '--filter', `name=${stack}_`]).trim()).toBe('');
+    expectTidy(refused, ['test-token']);
+
+    const network = `esd-shared-${crypto.randomBytes(3).toString('hex')}`;
+    manager(['network', 'create', '--driver', 'overlay', '--attachable', network]);
+    try {
+      const joining = fixture();
+      joining.networks.proxy = { external: true, name: network };
+      joining.services.app.networks = ['net', 'proxy'];
+      const files = { 'stack-pr.yml': stringify(joining) };
+      const extra = { 'stack-file': 'stack-pr.yml', acceptance: 'false' };
+      const notAllowed = await previewRun(pr, randomSha(), { files, extra });
+      expect(notAllowed.exitCode).toBe(1);
+      expect(notAllowed.log).toContain(`(allow it with object:${network})`);
+
+      const allowed = await previewRun(pr, randomSha(), {
+        files,
+        extra: { ...extra, 'preview-allow': `object:${network}` },
+      });
+      expect(allowed.exitCode).toBe(0);
+      const app = await service(`${stack}_app`);
+      const networks = (app.Spec.TaskTemplate as { Networks?: { Target: string }[] }).Networks ?? [];
+      const id = manager(['network', 'inspect', '--format', '{{.Id}}', network]).trim();
+      expect(networks.map((n) => n.Target)).toContain(id);
+      expectTidy(allowed, ['test-token']);
+    } finally {
+      await removeStack(stack);
+      manager(['network', 'rm', network]);
+    }
   });
 
   describe('release promotion', () => {

@@ -4,6 +4,7 @@ import { InputError, Inputs, type InputReader } from './inputs.js';
 import { readPullRequest, type PullRequestEvent } from './pull-request.js';
 import { readSsh } from './ssh.js';
 import {
+  checkPreviewPolicy,
   checkServiceNames,
   checkStackEnv,
   readStackFileInputs,
@@ -14,6 +15,7 @@ import { MODES, type Config, type Mode } from './types.js';
 
 export { INPUT_DEFAULTS, InputError, splitArgs, type InputReader } from './inputs.js';
 export type * from './types.js';
+export { stackVariables } from './stack.js';
 
 /**
  * Reads and validates every input into the Config of the run's mode. Nothing here has side effects
@@ -89,6 +91,18 @@ function readRollout(
     secrets: stackSecrets,
     preview: mode === 'preview',
   });
+  if (mode !== 'preview' && inputs.get('preview-allow'))
+    inputs.problem('preview-allow only applies to mode: preview; remove it');
+  // (A preview without a pull request is a problem reported already.)
+  if (mode === 'preview' && preview) {
+    checkPreviewPolicy(inputs, stack, {
+      stackName,
+      tag: image.tag,
+      preview,
+      secrets: stackSecrets,
+      workspace: env.GITHUB_WORKSPACE || process.cwd(),
+    });
+  }
   const appUrl = readAppUrl(inputs, stackName, preview);
   const { acceptance } = readAcceptance(inputs, appUrl);
   return {

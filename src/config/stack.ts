@@ -5,8 +5,16 @@ import {
   SWARM_NAME_MAX,
   versionedSecretName,
 } from '../naming.js';
+import path from 'node:path';
 import { ENV_NAME, type Inputs } from './inputs.js';
-import { readStackFile } from './stackfile.js';
+import { interpolateAll } from './interpolate.js';
+import {
+  ALLOWANCE_KINDS,
+  HOST_OPTIONS,
+  previewPolicyProblems,
+  type PreviewAllowance,
+} from './preview-policy.js';
+import { loadStackFile, readStackFile } from './stackfile.js';
 import type { PullRequest, StackSecret } from './types.js';
 
 // Swarm's service names (STACK_SERVICE) must be DNS name components: no dots.
@@ -122,4 +130,94 @@ export function checkServiceNames(inputs: Inputs, stackName: string, services: s
     inputs.problem(
       `stack-name "${stackName}" makes service names longer than the 63 characters Swarm accepts (${tooLong.join(', ')}): shorten stack-name`,
     );
+}
+
+/** What the stack file can interpolate: stack-env, then the action's own variables and secret names. */
+export function stackVariables(
+  config: {
+    stackEnv: Record<string, string>;
+    stackName: string;
+    versionVariable: string;
+    tag: string;
+    preview?: PullRequest;
+  },
+  registry: string,
+  secretNames: Record<string, string>,
+): Record<string, string> {
+  return {
+    ...config.stackEnv,
+    STACK_NAME: config.stackName,
+    ...(config.preview
+      ? { PR_NUMBER: String(config.preview.number), PREVIEW_PORT: String(config.preview.port) }
+      : {}),
+    ECR_REGISTRY: registry,
+    [config.versionVariable]: config.tag,
+    ...secretNames,
+  };
+}
+
+/** preview-allow: kind:value entries (bind:/path, object:NAME, option:NAME, port:N). */
+export function readPreviewAllowance(inputs: Inputs): PreviewAllowance {
+  const allow: PreviewAllowance = { bind: [], object: [], option: [], port: [] };
+  for (const entry of inputs.list('preview-allow')) {
+    const m = /^(\w+):(.+)$/.exec(entry);
+    const kind = m?.[1] as (typeof ALLOWANCE_KINDS)[number] | undefined;
+    const value = m?.[2].trim() ?? '';
+    const port = Number(value);
+    if (!kind || !ALLOWANCE_KINDS.includes(kind)) {
+      inputs.problem(
+        `preview-allow: "${entry}" is not one of bind:/HOST/PATH, object:NAME, option:NAME or port:NUMBER`,
+      );
+    } else if (kind === 'bind' && !path.posix.isAbsolute(value)) {
+      inputs.problem(`preview-allow: "${entry}": a bind mount is allowed by its absolute host path`);
+    } else if (kind === 'option' && !HOST_OPTIONS.includes(value)) {
+      inputs.problem(
+        `preview-allow: "${entry}": the options a preview may be allowed are ${HOST_OPTIONS.join(', ')}`,
+      );
+    } else if (kind === 'port' && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
+      inputs.problem(`preview-allow: "${entry}": a port is a number from 1 to 65535`);
+    } else if (kind === 'port') {
+      allow.port.push(port);
+    } else {
+      allow[kind].push(kind === 'bind' ? path.posix.normalize(value) : value);
+    }
+  }
+  return allow;
+}
+
+/**
+ * In a preview, the stack file as the docker CLI will deploy it (interpolated with the run's
+ * variables) must keep to the preview's own stack: see preview-policy.ts.
+ */
+export function checkPreviewPolicy(
+  inputs: Inputs,
+  stack: { stackFile: string; stackEnv: Record<string, string>; versionVariable: string },
+  context: {
+    stackName: string;
+    tag: string;
+    preview: PullRequest;
+    secrets: StackSecret[];
+    workspace: string;
+  },
+): void {
+  const allow = readPreviewAllowance(inputs);
+  const loaded = loadStackFile(stack.stackFile);
+  if ('problem' in loaded) return; // already reported for stack-file
+  const secretNames = Object.fromEntries(
+    context.secrets.map((s) => [secretVariable(s.name), versionedSecretName(context.stackName, s, '')]),
+  );
+  const variables = stackVariables({ ...stack, ...context }, 'ecr-registry.invalid', secretNames);
+  const doc = interpolateAll(loaded.doc, variables) as Record<string, unknown>;
+  const problems = previewPolicyProblems(doc, {
+    stack: context.stackName,
+    port: context.preview.port,
+    dir: path.dirname(path.resolve(stack.stackFile)),
+    workspace: context.workspace,
+    allow,
+  });
+  for (const problem of problems) {
+    inputs.problem(
+      `stack-file "${stack.stackFile}" in a preview (a pull request's stack on your swarm): ${problem}; see preview-allow`,
+    );
+  }
 }

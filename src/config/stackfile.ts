@@ -20,18 +20,25 @@ export function readStackFile(
   return typeof problem === 'string' ? { problem } : { services: Object.keys(problem) };
 }
 
+/** The stack file parsed as the docker CLI reads it (YAML merge keys included), or the problem. */
+export function loadStackFile(file: string): { doc: unknown } | { problem: string } {
+  if (!fs.existsSync(file))
+    return { problem: `"${file}" does not exist: set stack-file to your stack's compose file` };
+  try {
+    return { doc: parse(fs.readFileSync(file, 'utf8'), { merge: true }) };
+  } catch (e) {
+    return { problem: `"${file}" is not valid YAML: ${(e as Error).message.split('\n')[0]}` };
+  }
+}
+
 function checkServices(
   file: string,
   versionVariable: string,
   oneShot: string[],
 ): string | Record<string, ServiceDef> {
-  if (!fs.existsSync(file)) return `"${file}" does not exist: set stack-file to your stack's compose file`;
-  let doc: unknown;
-  try {
-    doc = parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    return `"${file}" is not valid YAML: ${(e as Error).message.split('\n')[0]}`;
-  }
+  const loaded = loadStackFile(file);
+  if ('problem' in loaded) return loaded.problem;
+  const doc = loaded.doc;
   const services = (doc as { services?: Record<string, ServiceDef> } | null)?.services;
   if (!services || typeof services !== 'object') return `"${file}" has no services: section`;
   const usesVersion = new RegExp(`\\$\\{?${versionVariable}\\b`);

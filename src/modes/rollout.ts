@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import type { RolloutConfig } from '../config/index.js';
+import { stackVariables, type RolloutConfig } from '../config/index.js';
 import { stackServiceName } from '../naming.js';
 import type { RegistryAuth } from '../registry/ecr.js';
 import type { ServiceResult } from '../report/summary.js';
@@ -21,24 +21,6 @@ import {
 } from '../swarm/stack.js';
 import { connect, takeLock, type Manager, type Run } from './session.js';
 import { watchRollout } from './watch.js';
-
-/** What the stack file can interpolate: stack-env, then the action's own variables and secret names. */
-export function stackVariables(
-  config: RolloutConfig & { preview?: { number: number; port: number } },
-  registry: string,
-  secretNames: Record<string, string>,
-): Record<string, string> {
-  return {
-    ...config.stackEnv,
-    STACK_NAME: config.stackName,
-    ...(config.preview
-      ? { PR_NUMBER: String(config.preview.number), PREVIEW_PORT: String(config.preview.port) }
-      : {}),
-    ECR_REGISTRY: registry,
-    [config.versionVariable]: config.tag,
-    ...secretNames,
-  };
-}
 
 /** What the summary's services table needs to know of the stack file. */
 export function stackShape(config: RolloutConfig): { oneShot: string[]; inFile: string[] } {

@@ -8,6 +8,15 @@ export type DeploymentOutcome = 'success' | 'failure' | 'error';
 type DeploymentState = DeploymentOutcome | 'in_progress' | 'inactive';
 
 /**
+ * Whether a comment was written by the identity GraphQL calls login. An app's token (the workflow's
+ * GITHUB_TOKEN is github-actions) writes as login[bot] in REST; a personal token as its login.
+ */
+function writtenBy(comment: { user?: { login: string } | null }, login: string): boolean {
+  const author = comment.user?.login;
+  return author === login || author === `${login}[bot]`;
+}
+
+/**
  * A pull request preview's GitHub Deployment and its sticky comment. GitHub problems never fail
  * the deploy: the first refusal (a token without the permissions, as on pull requests from forks)
  * turns the feedback off with one warning.
@@ -16,6 +25,7 @@ export class PreviewFeedback {
   private readonly octokit?: Octokit;
   private readonly repo = context.repo;
   private off = false;
+  private login?: Promise<string | undefined>;
   deploymentId?: number;
 
   constructor(
@@ -99,15 +109,40 @@ export class PreviewFeedback {
     for (const d of deployments ?? []) await this.status(d.id, 'inactive');
   }
 
-  /** Creates the pull request's comment for this stack, or updates it when there is one. */
+  /**
+   * The token's login, asked once. REST GET /user refuses app installation tokens such as
+   * GITHUB_TOKEN; GraphQL's viewer answers for every kind of token.
+   */
+  private identity(octokit: Octokit): Promise<string | undefined> {
+    this.login ??= octokit.graphql<{ viewer: { login: string } }>('query { viewer { login } }').then(
+      (answer) => answer.viewer.login,
+      (e: unknown) => {
+        const reason = (e as Error).message.replace(/\s*\n\s*/g, ' ');
+        core.warning(
+          `could not find who the token is, so a new pull request comment is posted and no existing one is edited (GraphQL viewer: ${reason})`,
+        );
+        return undefined;
+      },
+    );
+    return this.login;
+  }
+
+  /**
+   * Creates the pull request's comment for this stack, or updates it when there is one. Anyone can
+   * write the marker, so only a comment the token itself wrote is updated.
+   */
   async comment(stack: string, body: string): Promise<void> {
     const marker = commentMarker(stack);
     const text = `${marker}\n${body}`;
     const comments = await this.call('list pull request comments', (o) =>
       o.paginate(o.rest.issues.listComments, { ...this.repo, issue_number: this.pr, per_page: 100 }),
     );
-    if (comments === undefined) return;
-    const mine = comments.find((c) => c.body?.startsWith(marker));
+    if (comments === undefined || !this.octokit) return;
+    const login = await this.identity(this.octokit);
+    const mine =
+      login === undefined
+        ? undefined
+        : comments.find((c) => c.body?.startsWith(marker) && writtenBy(c, login));
     if (mine) {
       await this.call('update the pull request comment', (o) =>
         o.rest.issues.updateComment({ ...this.repo, comment_id: mine.id, body: text }),
