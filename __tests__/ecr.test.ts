@@ -18,24 +18,22 @@ jest.unstable_mockModule('@aws-sdk/client-ecr', () => ({
 const setSecret = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ setSecret, info: jest.fn() }));
 
-const {
-  decodeAuthorization,
-  getRegistryAuth,
-  dockerLogin,
-  promoteImage,
-  deleteImagesTagged,
-  MANIFEST_TYPES,
-} = await import('../src/registry/ecr.js');
+const { decodeAuthorization, getRegistryAuth, promoteImage, deleteImagesTagged, MANIFEST_TYPES } =
+  await import('../src/registry/ecr.js');
 
 const token = Buffer.from('AWS:s3cr3t:with:colons').toString('base64');
 
 describe('decodeAuthorization', () => {
-  test('splits AWS:password at the first colon and drops the scheme', () => {
-    expect(decodeAuthorization(token, 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com')).toEqual({
+  test('splits AWS:password at the first colon; the registry is the endpoint without its scheme', () => {
+    expect(decodeAuthorization(token, 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com/')).toEqual({
       registry: '123456789012.dkr.ecr.us-east-1.amazonaws.com',
+      endpoint: 'https://123456789012.dkr.ecr.us-east-1.amazonaws.com',
       username: 'AWS',
       password: 's3cr3t:with:colons',
     });
+  });
+  test('keeps a plain http endpoint as it is', () => {
+    expect(decodeAuthorization(token, 'http://127.0.0.1:5000').endpoint).toBe('http://127.0.0.1:5000');
   });
   test.each([
     [Buffer.from('nocolon').toString('base64'), 'https://r', /not user:password/],
@@ -55,6 +53,7 @@ describe('getRegistryAuth', () => {
     const auth = await getRegistryAuth('us-east-1');
     expect(auth).toEqual({
       registry: 'r.example',
+      endpoint: 'https://r.example',
       username: 'AWS',
       password: 's3cr3t:with:colons',
       expiresAt,
@@ -80,17 +79,6 @@ describe('getRegistryAuth', () => {
   test('no authorization data', async () => {
     send.mockResolvedValueOnce({ authorizationData: [] });
     await expect(getRegistryAuth()).rejects.toThrow(/no authorization data/);
-  });
-});
-
-describe('dockerLogin', () => {
-  test('passes the password on stdin, never as an argument', async () => {
-    const run = jest.fn<(args: string[], o: { input?: string }) => Promise<unknown>>().mockResolvedValue({});
-    await dockerLogin({ run } as never, { registry: 'r.example', username: 'AWS', password: 'pw' });
-    const [args, options] = run.mock.calls[0];
-    expect(args).toEqual(['login', '--username', 'AWS', '--password-stdin', 'r.example']);
-    expect(args.join(' ')).not.toContain('pw');
-    expect(options.input).toBe('pw');
   });
 });
 

@@ -15,6 +15,18 @@ describe('work directory', () => {
     expect(removeWorkDir(w.root)).toBe(false);
   });
 
+  test('the credentials directory is 0700 whatever the umask', () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-temp-'));
+    const umask = process.umask(0o277);
+    try {
+      const w = createWorkDir(base);
+      for (const d of [w.root, w.dockerConfig, w.tunnel]) expect(fs.statSync(d).mode & 0o777).toBe(0o700);
+      removeWorkDir(w.root);
+    } finally {
+      process.umask(umask);
+    }
+  });
+
   test('refuses to remove anything it did not make', () => {
     const other = fs.mkdtempSync(path.join(os.tmpdir(), 'precious-'));
     expect(removeWorkDir(other)).toBe(false);

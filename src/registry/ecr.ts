@@ -8,17 +8,18 @@ import {
   PutImageCommand,
   type Image,
 } from '@aws-sdk/client-ecr';
-import type { DockerCli } from '../runner/docker.js';
 
 export interface RegistryAuth {
   /** Registry host, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com */
   registry: string;
+  /** Where the registry answers, with ECR's scheme: https://REGISTRY */
+  endpoint: string;
   username: string;
   password: string;
   expiresAt?: Date;
 }
 
-/** Decodes ECR's base64 "AWS:password" token and its https:// proxy endpoint. */
+/** Decodes ECR's base64 "AWS:password" token and its proxy endpoint (https://REGISTRY). */
 export function decodeAuthorization(token: string, proxyEndpoint: string): Omit<RegistryAuth, 'expiresAt'> {
   const decoded = Buffer.from(token, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
@@ -26,7 +27,13 @@ export function decodeAuthorization(token: string, proxyEndpoint: string): Omit<
     throw new Error('ECR returned an authorization token that is not user:password');
   const registry = proxyEndpoint.replace(/^https?:\/\//, '').replace(/\/+$/, '');
   if (!registry) throw new Error('ECR returned no proxy endpoint');
-  return { registry, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  const scheme = proxyEndpoint.startsWith('http://') ? 'http' : 'https';
+  return {
+    registry,
+    endpoint: `${scheme}://${registry}`,
+    username: decoded.slice(0, colon),
+    password: decoded.slice(colon + 1),
+  };
 }
 
 /**
@@ -53,14 +60,6 @@ export async function getRegistryAuth(region?: string): Promise<RegistryAuth> {
           : '';
     throw new Error(`ECR GetAuthorizationToken failed: ${err.name}: ${err.message}${hint}`, { cause: e });
   }
-}
-
-/** docker login with the password on stdin, into the private DOCKER_CONFIG. */
-export async function dockerLogin(docker: DockerCli, auth: RegistryAuth): Promise<void> {
-  await docker.run(['login', '--username', auth.username, '--password-stdin', auth.registry], {
-    input: auth.password,
-    silent: true,
-  });
 }
 
 /** Manifest types BatchGetImage may return: Docker v2 and OCI, single images and multi-platform lists. */

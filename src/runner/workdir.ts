@@ -17,8 +17,10 @@ export function createWorkDir(base = process.env.RUNNER_TEMP || os.tmpdir()): Wo
   fs.chmodSync(root, 0o700);
   const dockerConfig = path.join(root, 'docker-config');
   const tunnel = path.join(root, 'tunnel');
-  fs.mkdirSync(dockerConfig, { mode: 0o700 });
-  fs.mkdirSync(tunnel, { mode: 0o700 });
+  for (const dir of [dockerConfig, tunnel]) {
+    fs.mkdirSync(dir, { mode: 0o700 });
+    fs.chmodSync(dir, 0o700); // mkdir's mode is less the umask
+  }
   return { root, dockerConfig, tunnel };
 }
 
