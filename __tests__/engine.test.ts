@@ -7,6 +7,7 @@ import { Engine } from '../src/swarm/engine.js';
 
 // A stand-in Docker engine on a Unix socket, as the tunnel's local end would be.
 const requests: string[] = [];
+const bodies: unknown[] = [];
 let server: http.Server;
 let socketPath: string;
 
@@ -30,6 +31,25 @@ beforeAll(async () => {
     if (url.pathname === '/v1.41/services/app') {
       res.setHeader('content-type', 'application/json');
       return res.end(JSON.stringify({ ID: 's1', Spec: { Name: 'stack_app' } }));
+    }
+    if (url.pathname === '/v1.41/info') {
+      res.setHeader('content-type', 'application/json');
+      return res.end(JSON.stringify({ SystemTime: '2030-05-06T07:08:09.123456789+02:00' }));
+    }
+    if (url.pathname === '/v1.41/configs/c1') {
+      res.setHeader('content-type', 'application/json');
+      return res.end(
+        JSON.stringify({ ID: 'c1', Version: { Index: 7 }, Spec: { Name: 'lock', Data: 'aGkK' } }),
+      );
+    }
+    if (url.pathname === '/v1.41/configs/c1/update' && req.method === 'POST') {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        bodies.push(JSON.parse(body));
+        res.end();
+      });
+      return;
     }
     if (url.pathname === '/v1.41/tasks/t1/logs') {
       res.setHeader('content-type', 'application/vnd.docker.raw-stream');
@@ -71,5 +91,20 @@ describe('Engine', () => {
     const logs = await new Engine(socketPath).taskLogs('t1', 5);
     expect(logs).toBe('migrate: connecting\nmigrate: ERROR: no table\n');
     expect(requests.some((r) => r.startsWith('/v1.41/tasks/t1/logs?') && r.includes('tail=5'))).toBe(true);
+  });
+
+  test('systemTime: the manager clock, from GET /info', async () => {
+    expect(await new Engine(socketPath).systemTime()).toBe(Date.parse('2030-05-06T05:08:09.123Z'));
+  });
+
+  test('inspectObject and updateLabels: the spec sent back with new labels, at its version', async () => {
+    const engine = new Engine(socketPath);
+    const config = await engine.inspectObject('configs', 'c1');
+    expect(config?.Version?.Index).toBe(7);
+    expect(await engine.inspectObject('configs', 'gone')).toBeUndefined();
+    expect(await engine.updateLabels('configs', config!, { renewals: '1' })).toBe(true);
+    expect(requests).toContain('/v1.41/configs/c1/update?version=7');
+    expect(bodies).toEqual([{ Name: 'lock', Data: 'aGkK', Labels: { renewals: '1' } }]);
+    expect(await engine.updateLabels('configs', { ...config!, ID: 'gone' }, {})).toBe(false);
   });
 });

@@ -33,6 +33,9 @@ export const LABELS = {
   secretStack: `com.github.${PREFIX}.stack`,
   secretName: `com.github.${PREFIX}.secret`,
   lockOwner: `com.github.${PREFIX}.owner`,
+  lockHold: `com.github.${PREFIX}.hold`,
+  lockRenewals: `com.github.${PREFIX}.renewals`,
+  /** The expiry a lock taken by an earlier version of the action carries instead of a hold. */
   lockExpires: `com.github.${PREFIX}.expires`,
 } as const;
 

@@ -72,8 +72,7 @@ export async function rollOut(
   { auth, image, tunnel }: { auth: RegistryAuth; image: string; tunnel: Parameters<typeof connect>[2] },
 ): Promise<void> {
   const manager = await connect(config, run, tunnel);
-  const waits = config.oneShotTimeout + config.convergeTimeout + config.acceptanceTimeout;
-  await takeLock(config, run, manager.engine, waits);
+  await takeLock(config, run, manager.engine);
   const secretNames =
     config.stackSecrets.length > 0
       ? await run.timeline.phase('Stack secrets', () =>

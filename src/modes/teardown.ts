@@ -8,7 +8,7 @@ import { connect, startTunnel, takeLock, type Run } from './session.js';
 /** teardown: remove a pull request's preview stack and all it left behind, and optionally its images. */
 export async function teardown(config: TeardownConfig, run: Run): Promise<void> {
   const manager = await connect(config, run, startTunnel(config, run));
-  await takeLock(config, run, manager.engine, config.convergeTimeout);
+  await takeLock(config, run, manager.engine);
   const result = await run.timeline.phase('Teardown', () =>
     teardownStack(manager.cli, manager.engine, config.stackName, config.convergeTimeout),
   );

@@ -47,11 +47,14 @@ export interface Service {
 
 export type SwarmObjectKind = 'configs' | 'secrets';
 
-/** A Swarm config or secret, as listed (a secret's data is never returned). */
+/** A Swarm config or secret, as listed (a secret's data is never returned); times on the manager's clock. */
 export interface SwarmObject {
   ID: string;
+  Version?: { Index: number };
   CreatedAt: string;
-  Spec: { Name: string; Labels?: Record<string, string> };
+  /** Moved by every update, e.g. of its labels. */
+  UpdatedAt?: string;
+  Spec: { Name: string; Labels?: Record<string, string>; Data?: string };
 }
 
 type Filters = Record<string, string[]>;
@@ -109,9 +112,9 @@ export class Engine {
     return new Promise((resolve, reject) => {
       this.modem.dial(
         {
-          path: method === 'GET' ? `${path}?` : path,
+          path: method === 'GET' || Object.keys(query).length > 0 ? `${path}?` : path,
           method,
-          options: method === 'POST' ? { _body: body } : query,
+          options: method === 'POST' ? { _body: body, _query: query } : query,
           isStream: stream,
           statusCodes: {
             200: true,
@@ -173,6 +176,38 @@ export class Engine {
     return this.request<SwarmObject[]>(`/${kind}`, { query: { filters } });
   }
 
+  /** A config or secret by id or name; undefined when there is none. */
+  async inspectObject(kind: SwarmObjectKind, id: string): Promise<SwarmObject | undefined> {
+    try {
+      return await this.request<SwarmObject>(`/${kind}/${encodeURIComponent(id)}`);
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Replaces the labels of a config or secret as inspected (the only part of its spec Swarm lets
+   * change); fails when it changed since. False when it is gone.
+   */
+  async updateLabels(
+    kind: SwarmObjectKind,
+    object: SwarmObject,
+    labels: Record<string, string>,
+  ): Promise<boolean> {
+    try {
+      await this.request(`/${kind}/${encodeURIComponent(object.ID)}/update`, {
+        method: 'POST',
+        query: { version: object.Version?.Index },
+        body: { ...object.Spec, Labels: labels },
+      });
+      return true;
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return false;
+      throw e;
+    }
+  }
+
   /** Removes a config, secret, network, volume or container by id or name; false when it was already gone. */
   async remove(kind: SwarmObjectKind | 'networks' | 'volumes' | 'containers', id: string): Promise<boolean> {
     try {
@@ -198,6 +233,11 @@ export class Engine {
   /** Containers on the manager node itself, stopped ones included. */
   listContainers(filters: Filters): Promise<{ Id: string; State: string; Names: string[] }[]> {
     return this.request('/containers/json', { query: { all: true, filters } });
+  }
+
+  /** The manager's clock now, in ms since the epoch (its /info SystemTime). */
+  async systemTime(): Promise<number> {
+    return Date.parse((await this.request<{ SystemTime: string }>('/info')).SystemTime);
   }
 
   /** The manager's own Swarm node id. */

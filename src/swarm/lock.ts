@@ -6,7 +6,11 @@ import { LABELS, lockName } from '../naming.js';
 
 /**
  * A per-stack deploy lock held on the manager: a Swarm config, whose creation is atomic. It names its
- * holder and carries an expiry, so a run that died holding it cannot block later runs for ever.
+ * holder and its hold, in seconds. Its time is the manager's alone: the lock is held until its
+ * UpdatedAt (its creation, or its last renewal) plus the hold, judged against the manager's own clock,
+ * so runners whose clocks are off agree on it. The holder renews it every min(RENEW_SECONDS, hold/3)
+ * for as long as it works (a rollback included) by updating a label, which moves UpdatedAt; a holder
+ * that died renews it no more, so its lock frees itself one hold after its last renewal.
  */
 export interface Lock {
   name: string;
@@ -14,6 +18,15 @@ export interface Lock {
 }
 
 const POLL_MS = 2000;
+const RENEW_SECONDS = 20;
+
+/**
+ * How long a run's lock holds without a renewal: three renewals may fail, and a dropped tunnel may
+ * take up to ssh-reconnect-timeout to come back (the renewal then waits for it).
+ */
+export function lockHold(reconnectSeconds: number): number {
+  return 3 * RENEW_SECONDS + reconnectSeconds;
+}
 
 /** Who this run is, for whoever finds the lock taken. */
 export function lockOwner(env: NodeJS.ProcessEnv = process.env): string {
@@ -28,17 +41,78 @@ export function lockOwner(env: NodeJS.ProcessEnv = process.env): string {
   return `${repo}${run}${job} (sha ${(env.GITHUB_SHA ?? '').slice(0, 7)}, pid ${process.pid})${url}`;
 }
 
-/** What the lock's labels say about its holder; expired when its expiry is past. */
-export function describeHolder(config: SwarmObject, now: number): { holder: string; expired: boolean } {
+/**
+ * When the lock is free, on the manager's clock (NaN if its labels do not say). A lock taken by an
+ * earlier version of the action carries an expiry instead of a hold.
+ */
+function lockExpiry(config: SwarmObject): number {
   const labels = config.Spec.Labels ?? {};
-  const expires = Date.parse(labels[LABELS.lockExpires] ?? '');
-  const holder = `${labels[LABELS.lockOwner] ?? 'an unknown run'}, since ${config.CreatedAt}, until ${labels[LABELS.lockExpires] ?? '?'}`;
-  return { holder, expired: Number.isNaN(expires) || expires <= now };
+  const hold = labels[LABELS.lockHold];
+  if (hold === undefined) return Date.parse(labels[LABELS.lockExpires] ?? '');
+  const seconds = Number(hold);
+  if (!(seconds > 0)) return NaN;
+  return Date.parse(config.UpdatedAt ?? config.CreatedAt) + seconds * 1000;
+}
+
+const readable = (ms: number) => (Number.isNaN(ms) ? '?' : new Date(ms).toISOString());
+
+/** What the lock's labels say about its holder; expired once managerNow (the manager's clock) reaches its expiry. */
+export function describeHolder(
+  config: SwarmObject,
+  managerNow: number,
+): { holder: string; expired: boolean } {
+  const expiry = lockExpiry(config);
+  const owner = config.Spec.Labels?.[LABELS.lockOwner] ?? 'an unknown run';
+  const holder = `${owner}, since ${readable(Date.parse(config.CreatedAt))}, until ${readable(expiry)} (manager's clock)`;
+  return { holder, expired: Number.isNaN(expiry) || expiry <= managerNow };
+}
+
+/** The manager's clock, read once: this runner's clock, however far off, then only has to keep time. */
+async function managerClock(engine: Engine): Promise<() => number> {
+  const sent = Date.now();
+  const managerNow = await engine.systemTime();
+  const offset = managerNow - (sent + Date.now()) / 2;
+  return () => Date.now() + offset;
+}
+
+/**
+ * Renews the lock every `every` ms until stopped, by counting its renewals in a label. A failed
+ * renewal is a warning, and the next one tries again; a lock that is gone is reported once.
+ */
+function keepRenewing(engine: Engine, stack: string, id: string, every: number): () => Promise<void> {
+  let renewals = 0;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let renewing: Promise<void> = Promise.resolve();
+  const renew = async () => {
+    const config = await engine.inspectObject('configs', id);
+    const labels = { ...config?.Spec.Labels, [LABELS.lockRenewals]: String(++renewals) };
+    if (config && (await engine.updateLabels('configs', config, labels))) return schedule();
+    core.warning(
+      `the deploy lock of stack ${stack} is gone (removed by hand, or judged expired by another run); this run goes on without it`,
+    );
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      renewing = renew().catch((e: Error) => {
+        core.warning(`could not renew the deploy lock of stack ${stack}: ${e.message}`);
+        schedule();
+      });
+    }, every).unref();
+  };
+  schedule();
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await renewing;
+  };
 }
 
 /**
  * Takes the stack's lock, waiting up to waitSeconds for another run to release it; removes a lock whose
- * holder's time is up. holdSeconds is how long this run may keep it.
+ * holder's time is up on the manager's clock. The lock holds holdSeconds past its last renewal, and is
+ * renewed until released.
  */
 export async function acquireLock(
   engine: Engine,
@@ -49,20 +123,26 @@ export async function acquireLock(
 ): Promise<Lock> {
   const name = lockName(stack);
   const deadline = Date.now() + waitSeconds * 1000;
+  let managerNow: (() => number) | undefined;
   let said = '';
   for (;;) {
-    const expires = new Date(Date.now() + holdSeconds * 1000).toISOString();
     const labels = {
       [LABELS.lockOwner]: owner,
-      [LABELS.lockExpires]: expires,
+      [LABELS.lockHold]: String(holdSeconds),
       nonce: randomBytes(8).toString('hex'),
     };
     const id = await engine.createObject('configs', name, labels, `${owner}\n`);
     if (id) {
-      core.info(`Holding the deploy lock of stack ${stack} (${name}) until ${expires}`);
+      const every = Math.min(RENEW_SECONDS, holdSeconds / 3);
+      core.info(
+        `Holding the deploy lock of stack ${stack} (${name}), renewed every ${every} s; ` +
+          `should this run die, it frees itself ${holdSeconds} s after its last renewal`,
+      );
+      const stopRenewing = keepRenewing(engine, stack, id, every * 1000);
       return {
         name,
         release: async () => {
+          await stopRenewing();
           await engine.remove('configs', id);
         },
       };
@@ -71,7 +151,8 @@ export async function acquireLock(
       (c) => c.Spec.Name === name,
     );
     if (!current) continue; // released between the two calls
-    const { holder, expired } = describeHolder(current, Date.now());
+    managerNow ??= await managerClock(engine);
+    const { holder, expired } = describeHolder(current, managerNow());
     if (expired) {
       core.warning(`Removing an expired deploy lock of stack ${stack}, held by ${holder}`);
       await engine.remove('configs', current.ID);
