@@ -77,12 +77,12 @@ describe('readConfig', () => {
       acceptanceArgs: [],
     });
     expect(c.ssh).toMatchObject({
-      host: 'manager.example.com',
+      managers: [{ host: 'manager.example.com' }],
       port: 22,
       user: 'docker',
       remoteSocket: '/var/run/docker.sock',
     });
-    expect(c.ssh.hostKey.keys).toHaveLength(1);
+    expect(c.ssh.managers[0].hostKey.keys).toHaveLength(1);
   });
 
   test('every other input', () => {
@@ -324,6 +324,22 @@ describe('modes', () => {
     expect(read({ ...preview, 'preview-allow': 'bind:/var/run/docker.sock' }).mode).toBe('preview');
     // The same file deploys in mode deploy: production's stack is the repository's own.
     expect(read({ 'stack-file': file, 'one-shot-services': 'none' }).mode).toBe('deploy');
+  });
+
+  test('ssh-host may list several managers, each pinned, tried in order', () => {
+    const second = makeKey();
+    const c = read({
+      'ssh-host': 'manager.example.com, manager2.example.com',
+      'ssh-known-hosts': `${inputs['ssh-known-hosts']}\nmanager2.example.com ${second.line}`,
+    });
+    expect(c.ssh.managers.map((m) => m.host)).toEqual(['manager.example.com', 'manager2.example.com']);
+    expect(c.ssh.managers[1].hostKey.keys).toEqual([second.blob]);
+    expect(problems({ 'ssh-host': 'manager.example.com\nmanager3.example.com' })).toEqual([
+      expect.stringMatching(/^ssh-known-hosts .*manager3\.example\.com/),
+    ]);
+    expect(problems({ 'ssh-host': 'manager.example.com, manager.example.com' })).toEqual([
+      'ssh-host names a manager twice: "manager.example.com, manager.example.com"',
+    ]);
   });
 
   test('teardown needs no repository, stack file, build context or app URL', () => {

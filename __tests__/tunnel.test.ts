@@ -15,9 +15,12 @@ type Handler = (channel: ssh2.ServerChannel) => void;
 let onChannel: Handler = () => undefined;
 let server: ssh2.Server;
 let tunnel: Tunnel;
+let sshConfig: Parameters<typeof openTunnel>[0];
+let hostKeyLine: string;
 
 beforeAll(async () => {
   const hostKey = makeKey();
+  hostKeyLine = hostKey.line;
   const clientKey = makeKey();
   server = new ssh2.Server({ hostKeys: [hostKey.privateKey] }, (conn) => {
     conn.on('authentication', (ctx) =>
@@ -27,18 +30,20 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
-  tunnel = await openTunnel(
-    {
-      host: '127.0.0.1',
-      port,
-      user: 'deploy',
-      privateKey: clientKey.privateKey,
-      hostKey: parseHostKeyPin(`[127.0.0.1]:${port} ${hostKey.line}`, '127.0.0.1', port),
-      remoteSocket: '/var/run/docker.sock',
-      reconnectTimeout: 1,
-    },
-    fs.mkdtempSync(path.join(os.tmpdir(), 'tunnel-')),
-  );
+  sshConfig = {
+    managers: [
+      {
+        host: '127.0.0.1',
+        hostKey: parseHostKeyPin(`[127.0.0.1]:${port} ${hostKey.line}`, '127.0.0.1', port),
+      },
+    ],
+    port,
+    user: 'deploy',
+    privateKey: clientKey.privateKey,
+    remoteSocket: '/var/run/docker.sock',
+    reconnectTimeout: 1,
+  };
+  tunnel = await openTunnel(sshConfig, fs.mkdtempSync(path.join(os.tmpdir(), 'tunnel-')));
 });
 
 afterAll(async () => {
@@ -132,5 +137,59 @@ describe('openTunnel forwarding', () => {
     local.destroy();
 
     expect(await closed).toBe('closed');
+  });
+});
+
+describe('several managers in ssh-host', () => {
+  const pinned = (host: string) => ({
+    host,
+    hostKey: parseHostKeyPin(`[${host}]:${sshConfig.port} ${hostKeyLine}`, host, sshConfig.port),
+  });
+  const dir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tunnel-'));
+
+  test('the first that answers is used; one whose port is closed is passed over', async () => {
+    // 127.0.0.9 is loopback too, but nothing listens there.
+    const t = await openTunnel({ ...sshConfig, managers: [pinned('127.0.0.9'), pinned('127.0.0.1')] }, dir());
+    try {
+      expect(t.host()).toBe('127.0.0.1');
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('one that admit refuses is passed over, and admit asks it over the remote socket', async () => {
+    onChannel = (channel) =>
+      channel.once('data', (request: Buffer) => {
+        expect(request.toString()).toBe('GET /info HTTP/1.0\r\nHost: docker\r\n\r\n');
+        channel.end('HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"answer":42}');
+      });
+    const asked: string[] = [];
+    const admit = async (get: (p: string) => Promise<{ status: number; body: string }>, host: string) => {
+      const info = await get('/info');
+      asked.push(`${host} ${info.status} ${info.body}`);
+      if (host === 'localhost') throw new Error('it is a worker, not a manager');
+    };
+    const t = await openTunnel(
+      { ...sshConfig, managers: [pinned('localhost'), pinned('127.0.0.1')] },
+      dir(),
+      admit,
+    );
+    try {
+      expect(t.host()).toBe('127.0.0.1');
+      expect(asked).toEqual(['localhost 200 {"answer":42}', '127.0.0.1 200 {"answer":42}']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test("none will do: the error names each manager's reason", async () => {
+    const admit = async () => {
+      throw new Error('it is a worker, not a manager');
+    };
+    await expect(
+      openTunnel({ ...sshConfig, managers: [pinned('127.0.0.9'), pinned('127.0.0.1')] }, dir(), admit),
+    ).rejects.toThrow(
+      /^no manager in ssh-host could be used: 127\.0\.0\.9: SSH connection to deploy@127\.0\.0\.9:\d+ failed: connect ECONNREFUSED .*; 127\.0\.0\.1: it is a worker, not a manager$/,
+    );
   });
 });

@@ -120,11 +120,19 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-tunnel-'));
 const blobSocket = path.join(dir, 'blob.sock');
 const blobs = await blobServer(blobSocket);
 const ssh = {
-  host: '127.0.0.1',
+  managers: [
+    {
+      host: '127.0.0.1',
+      hostKey: parseHostKeyPin(
+        fs.readFileSync(env.SSH_KNOWN_HOSTS, 'utf8'),
+        '127.0.0.1',
+        Number(env.SSH_PORT),
+      ),
+    },
+  ],
   port: Number(env.SSH_PORT),
   user: 'root',
   privateKey: fs.readFileSync(env.SSH_KEY, 'utf8'),
-  hostKey: parseHostKeyPin(fs.readFileSync(env.SSH_KNOWN_HOSTS, 'utf8'), '127.0.0.1', Number(env.SSH_PORT)),
   reconnectTimeout: 10,
 };
 fs.mkdirSync(path.join(dir, 'api'));

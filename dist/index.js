@@ -86090,7 +86090,7 @@ module.exports = __nccwpck_require__(9023).deprecate;
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _ssh_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5049);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9735);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8921);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6661);
 /* harmony import */ var _runner_state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6003);
 
@@ -86107,7 +86107,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9735:
+/***/ 8921:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -91596,29 +91596,35 @@ function hostKeyAllowed(pin, key) {
 
 
 const HOST = /^[A-Za-z0-9.:-]+$/;
-/** An SSH server's address, port and pinned host key (the manager, or the jump host in front of it). */
-function readEndpoint(inputs, names, host, knownHostsHint) {
-    if (host && !HOST.test(host))
-        inputs.problem(`${names.host} "${host}" is not a host name or IP address`);
+/**
+ * SSH servers that share a port and a known_hosts input: the managers, or the jump host in front of
+ * them. Each host's key is pinned.
+ */
+function readEndpoints(inputs, names, hosts, knownHostsHint) {
+    for (const host of hosts)
+        if (!HOST.test(host))
+            inputs.problem(`${names.host} "${host}" is not a host name or IP address`);
     const portText = inputs.get(names.port);
     const port = Number(portText);
     const portOk = /^\d+$/.test(portText) && port >= 1 && port <= 65535;
     if (!portOk)
         inputs.problem(`${names.port} must be a TCP port number (1-65535), not "${portText}"`);
-    let hostKey = { keys: [], fingerprints: [], keyTypes: [] };
     const knownHosts = inputs.raw(names.knownHosts);
-    if (!knownHosts.trim()) {
+    if (!knownHosts.trim())
         inputs.problem(`${names.knownHosts} is required${knownHostsHint}`);
-    }
-    else if (host && HOST.test(host) && portOk) {
-        try {
-            hostKey = parseHostKeyPin(knownHosts, host, port);
+    const pinned = hosts.map((host) => {
+        let hostKey = { keys: [], fingerprints: [], keyTypes: [] };
+        if (knownHosts.trim() && HOST.test(host) && portOk) {
+            try {
+                hostKey = parseHostKeyPin(knownHosts, host, port);
+            }
+            catch (e) {
+                inputs.problem(`${names.knownHosts} ${e.message}`);
+            }
         }
-        catch (e) {
-            inputs.problem(`${names.knownHosts} ${e.message}`);
-        }
-    }
-    return { host, port, hostKey };
+        return { host, hostKey };
+    });
+    return { hosts: pinned, port };
 }
 /** The private key, checked to be readable (with its passphrase) before anything connects. */
 function readKey(inputs) {
@@ -91637,16 +91643,20 @@ function readKey(inputs) {
     }
     return { privateKey, passphrase };
 }
-/** The manager, the key, and the jump host when there is one. */
+/** The managers (tried in order), the key, and the jump host when there is one. */
 function readSsh(inputs) {
-    const manager = readEndpoint(inputs, { host: 'ssh-host', port: 'ssh-port', knownHosts: 'ssh-known-hosts' }, inputs.required('ssh-host', 'the address of a Swarm manager'), ': the manager\'s host key as a known_hosts line (ssh-keyscan HOST) or a "SHA256:..." fingerprint');
+    inputs.required('ssh-host', 'the address of a Swarm manager');
+    const listed = inputs.list('ssh-host');
+    if (new Set(listed).size < listed.length)
+        inputs.problem(`ssh-host names a manager twice: "${inputs.get('ssh-host')}"`);
+    const { hosts: managers, port } = readEndpoints(inputs, { host: 'ssh-host', port: 'ssh-port', knownHosts: 'ssh-known-hosts' }, listed, ': each manager\'s host key as a known_hosts line (ssh-keyscan HOST) or a "SHA256:..." fingerprint');
     const user = inputs.get('ssh-user');
     const key = readKey(inputs);
     const jumpHost = inputs.get('ssh-jump-host');
     let jump;
     if (jumpHost) {
-        const via = readEndpoint(inputs, { host: 'ssh-jump-host', port: 'ssh-jump-port', knownHosts: 'ssh-jump-known-hosts' }, jumpHost, " with ssh-jump-host: the jump host's key, as for ssh-known-hosts");
-        jump = { ...via, user: inputs.get('ssh-jump-user') || user };
+        const via = readEndpoints(inputs, { host: 'ssh-jump-host', port: 'ssh-jump-port', knownHosts: 'ssh-jump-known-hosts' }, [jumpHost], " with ssh-jump-host: the jump host's key, as for ssh-known-hosts");
+        jump = { ...via.hosts[0], port: via.port, user: inputs.get('ssh-jump-user') || user };
     }
     else {
         // Only inputs without a default: the runner always sets ssh-jump-port.
@@ -91658,7 +91668,209 @@ function readSsh(inputs) {
     const remoteSocket = inputs.get('remote-docker-socket');
     if (!remoteSocket.startsWith('/'))
         inputs.problem(`remote-docker-socket must be an absolute path, not "${remoteSocket}"`);
-    return { ...manager, user, ...key, remoteSocket, jump };
+    return { managers, port, user, ...key, remoteSocket, jump };
+}
+
+;// CONCATENATED MODULE: ./src/config/interpolate.ts
+/**
+ * The docker CLI's stack file interpolation, so that a check sees the file as it will be deployed:
+ * $$ is a dollar; $NAME and ${NAME} a variable's value (empty when unset); ${NAME:-x} x when unset or
+ * empty; ${NAME-x} x when unset; ${NAME:?msg} and ${NAME?msg} the value. Defaults are not themselves
+ * interpolated, and names match case-insensitively in the pattern, as in the CLI.
+ */
+const SUBSTITUTION = '[_a-z][_a-z0-9]*(?::?[-?][^}]*)?';
+const PATTERN = new RegExp(`\\$(?:(\\$)|(${SUBSTITUTION})|\\{(${SUBSTITUTION})\\}|())`, 'gi');
+function substitute(expression, variables) {
+    const has = (name) => Object.prototype.hasOwnProperty.call(variables, name);
+    const split = (sep) => {
+        const at = expression.indexOf(sep);
+        return [expression.slice(0, at), expression.slice(at + sep.length)];
+    };
+    if (expression.includes(':-')) {
+        const [name, fallback] = split(':-');
+        return has(name) && variables[name] !== '' ? variables[name] : fallback;
+    }
+    if (expression.includes('-')) {
+        const [name, fallback] = split('-');
+        return has(name) ? variables[name] : fallback;
+    }
+    if (expression.includes('?'))
+        return variables[split(expression.includes(':?') ? ':?' : '?')[0]] ?? '';
+    return variables[expression] ?? '';
+}
+function interpolate(text, variables) {
+    return text.replace(PATTERN, (_match, escaped, named, braced) => escaped ? '$' : substitute(named ?? braced ?? '', variables));
+}
+/** Every string in a parsed YAML document interpolated; keys are left as they are. */
+function interpolateAll(value, variables) {
+    if (typeof value === 'string')
+        return interpolate(value, variables);
+    if (Array.isArray(value))
+        return value.map((v) => interpolateAll(v, variables));
+    if (value && typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateAll(v, variables)]));
+    }
+    return value;
+}
+
+;// CONCATENATED MODULE: ./src/config/preview-policy.ts
+
+
+const ALLOWANCE_KINDS = ['bind', 'object', 'option', 'port'];
+/** Service options that reach past the container: the host's namespaces, devices and privileges. */
+const HOST_OPTIONS = [
+    'privileged',
+    'cap_add',
+    'devices',
+    'network_mode',
+    'pid',
+    'ipc',
+    'userns_mode',
+    'security_opt',
+    'sysctls',
+    'cgroup_parent',
+    'cgroupns_mode',
+];
+const DOCKER_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
+const OBJECT_KINDS = ['networks', 'volumes', 'secrets', 'configs'];
+const record = (v) => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
+const list = (v) => (Array.isArray(v) ? v : []);
+/** What the (interpolated) stack file does that a preview may not: one line per finding. */
+function previewPolicyProblems(doc, ctx) {
+    const problems = [];
+    for (const [name, def] of Object.entries(record(doc.services))) {
+        const service = record(def);
+        problems.push(...hostOptions(name, service, ctx), ...mounts(name, service, ctx));
+        problems.push(...ports(name, service, ctx), ...envFiles(name, service, ctx));
+    }
+    for (const kind of OBJECT_KINDS) {
+        for (const [key, def] of Object.entries(record(doc[kind])))
+            problems.push(...object(kind, key, def, ctx));
+    }
+    return problems;
+}
+function hostOptions(name, service, ctx) {
+    return HOST_OPTIONS.filter((o) => service[o] !== undefined && !ctx.allow.option.includes(o)).map((o) => `service ${name} sets ${o}, which reaches past its container (allow it with option:${o})`);
+}
+/** A volume entry's source and type, from the short ("SRC:DST[:MODE]") or the long syntax. */
+function mountOf(entry) {
+    if (typeof entry === 'string') {
+        const parts = entry.split(':');
+        if (parts.length < 2)
+            return { type: 'volume', source: '' };
+        const source = parts[0];
+        const isPath = /^(\/|\.|~)/.test(source);
+        return { type: isPath ? 'bind' : 'volume', source };
+    }
+    const m = record(entry);
+    return { type: String(m.type ?? 'volume'), source: String(m.source ?? '') };
+}
+const beneath = (p, dir) => p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+/** The Docker sockets at or beneath a host path: each must be allowed by its own path. */
+const socketsIn = (host) => DOCKER_SOCKETS.filter((s) => beneath(s, host));
+/** Why a bind mount of a host path is refused, or undefined when preview-allow lets it through. */
+function bindProblem(source, ctx) {
+    const host = external_node_path_default().posix.resolve(ctx.dir, source);
+    const sockets = socketsIn(host).filter((s) => !ctx.allow.bind.includes(s));
+    if (sockets.length > 0) {
+        const fix = [...sockets, ...(sockets.includes(host) ? [] : [host])].map((p) => `bind:${p}`).join(' and ');
+        const what = sockets.includes(host)
+            ? "the manager's Docker socket"
+            : "which holds the manager's Docker socket";
+        return `${source}, ${what} (allow it with ${fix})`;
+    }
+    if (socketsIn(host).includes(host) || ctx.allow.bind.some((p) => beneath(host, p)))
+        return undefined;
+    return `${source}, a path of the host (allow it with bind:${host})`;
+}
+function mounts(name, service, ctx) {
+    return list(service.volumes)
+        .map(mountOf)
+        .filter((m) => m.type === 'bind' || m.type === 'npipe')
+        .map((m) => bindProblem(m.source, ctx))
+        .filter((p) => p !== undefined)
+        .map((p) => `service ${name} mounts ${p}`);
+}
+/** Published ports: "PUBLISHED:TARGET", "IP:PUBLISHED:TARGET", ranges, or the long syntax's published. */
+function publishedPorts(entry) {
+    let published;
+    if (typeof entry === 'number')
+        return [];
+    if (typeof entry === 'string') {
+        const parts = entry.split('/')[0].split(':');
+        if (parts.length < 2)
+            return [];
+        published = parts[parts.length - 2];
+    }
+    else {
+        const p = record(entry).published;
+        if (p === undefined || p === '')
+            return [];
+        published = String(p);
+    }
+    const [from, to = from] = published.split('-').map(Number);
+    if (!Number.isInteger(from) || !Number.isInteger(to) || to < from || to - from > 65535)
+        return [NaN];
+    return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+function ports(name, service, ctx) {
+    const foreign = list(service.ports)
+        .flatMap(publishedPorts)
+        .filter((p) => p !== ctx.port && !ctx.allow.port.includes(p));
+    if (foreign.length === 0)
+        return [];
+    const shown = [...new Set(foreign.map((p) => (Number.isNaN(p) ? 'one it cannot read' : String(p))))];
+    return [
+        `service ${name} publishes port ${shown.join(', ')}, not the preview's own ${ctx.port} (use \${PREVIEW_PORT}, or allow it with port:N)`,
+    ];
+}
+/** A file the docker CLI reads on the runner must be in the workspace (not the runner's own files). */
+function outsideWorkspace(file, ctx) {
+    const resolved = external_node_path_default().resolve(ctx.dir, file.replace(/^~(?=\/|$)/, process.env.HOME ?? '/'));
+    const real = (p) => {
+        try {
+            return external_node_fs_default().realpathSync(p);
+        }
+        catch {
+            return external_node_path_default().resolve(p);
+        }
+    };
+    const relative = external_node_path_default().relative(real(ctx.workspace), real(resolved));
+    return relative.startsWith('..') || external_node_path_default().isAbsolute(relative);
+}
+function envFiles(name, service, ctx) {
+    const files = typeof service.env_file === 'string' ? [service.env_file] : list(service.env_file);
+    return files
+        .map((f) => (typeof f === 'string' ? f : String(record(f).path ?? '')))
+        .filter((f) => outsideWorkspace(f, ctx))
+        .map((f) => `service ${name} reads env_file ${f}, which is outside the workspace`);
+}
+function object(kind, key, def, ctx) {
+    const o = record(def);
+    const singular = kind.slice(0, -1);
+    const problems = [];
+    const file = o.file;
+    if (typeof file === 'string' && outsideWorkspace(file, ctx))
+        problems.push(`${singular} ${key} is read from ${file}, which is outside the workspace`);
+    const opts = record(o.driver_opts);
+    if (kind === 'volumes' && (opts.device !== undefined || /\bbind\b/.test(String(opts.o ?? '')))) {
+        const problem = bindProblem(String(opts.device ?? ''), ctx);
+        if (problem)
+            problems.push(`volume ${key} mounts ${problem}`);
+    }
+    const external = o.external === true || (o.external !== undefined && o.external !== false);
+    const legacyName = record(o.external).name;
+    const name = typeof o.name === 'string' ? o.name : typeof legacyName === 'string' ? legacyName : undefined;
+    if (!external && name === undefined)
+        return problems; // STACK_KEY: the preview's own
+    const swarmName = name ?? key;
+    // The action's own secrets are STACK_NAME_VERSION too.
+    const own = swarmName.startsWith(`${ctx.stack}_`);
+    if (!own && !ctx.allow.object.includes(swarmName)) {
+        const how = external ? 'an external' : 'a';
+        problems.push(`${singular} ${key} is ${how} ${singular} named ${swarmName}, outside the preview's stack (allow it with object:${swarmName})`);
+    }
+    return problems;
 }
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -91675,16 +91887,22 @@ function readStackFile(file, versionVariable, oneShot) {
     const problem = checkServices(file, versionVariable, oneShot);
     return typeof problem === 'string' ? { problem } : { services: Object.keys(problem) };
 }
-function checkServices(file, versionVariable, oneShot) {
+/** The stack file parsed as the docker CLI reads it (YAML merge keys included), or the problem. */
+function loadStackFile(file) {
     if (!external_node_fs_default().existsSync(file))
-        return `"${file}" does not exist: set stack-file to your stack's compose file`;
-    let doc;
+        return { problem: `"${file}" does not exist: set stack-file to your stack's compose file` };
     try {
-        doc = (0,dist.parse)(external_node_fs_default().readFileSync(file, 'utf8'));
+        return { doc: (0,dist.parse)(external_node_fs_default().readFileSync(file, 'utf8'), { merge: true }) };
     }
     catch (e) {
-        return `"${file}" is not valid YAML: ${e.message.split('\n')[0]}`;
+        return { problem: `"${file}" is not valid YAML: ${e.message.split('\n')[0]}` };
     }
+}
+function checkServices(file, versionVariable, oneShot) {
+    const loaded = loadStackFile(file);
+    if ('problem' in loaded)
+        return loaded.problem;
+    const doc = loaded.doc;
     const services = doc?.services;
     if (!services || typeof services !== 'object')
         return `"${file}" has no services: section`;
@@ -91708,6 +91926,9 @@ function checkServices(file, versionVariable, oneShot) {
 }
 
 ;// CONCATENATED MODULE: ./src/config/stack.ts
+
+
+
 
 
 
@@ -91795,11 +92016,77 @@ function checkServiceNames(inputs, stackName, services) {
     if (tooLong.length > 0)
         inputs.problem(`stack-name "${stackName}" makes service names longer than the 63 characters Swarm accepts (${tooLong.join(', ')}): shorten stack-name`);
 }
+/** What the stack file can interpolate: stack-env, then the action's own variables and secret names. */
+function stackVariables(config, registry, secretNames) {
+    return {
+        ...config.stackEnv,
+        STACK_NAME: config.stackName,
+        ...(config.preview
+            ? { PR_NUMBER: String(config.preview.number), PREVIEW_PORT: String(config.preview.port) }
+            : {}),
+        ECR_REGISTRY: registry,
+        [config.versionVariable]: config.tag,
+        ...secretNames,
+    };
+}
+/** preview-allow: kind:value entries (bind:/path, object:NAME, option:NAME, port:N). */
+function readPreviewAllowance(inputs) {
+    const allow = { bind: [], object: [], option: [], port: [] };
+    for (const entry of inputs.list('preview-allow')) {
+        const m = /^(\w+):(.+)$/.exec(entry);
+        const kind = m?.[1];
+        const value = m?.[2].trim() ?? '';
+        const port = Number(value);
+        if (!kind || !ALLOWANCE_KINDS.includes(kind)) {
+            inputs.problem(`preview-allow: "${entry}" is not one of bind:/HOST/PATH, object:NAME, option:NAME or port:NUMBER`);
+        }
+        else if (kind === 'bind' && !external_node_path_default().posix.isAbsolute(value)) {
+            inputs.problem(`preview-allow: "${entry}": a bind mount is allowed by its absolute host path`);
+        }
+        else if (kind === 'option' && !HOST_OPTIONS.includes(value)) {
+            inputs.problem(`preview-allow: "${entry}": the options a preview may be allowed are ${HOST_OPTIONS.join(', ')}`);
+        }
+        else if (kind === 'port' && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
+            inputs.problem(`preview-allow: "${entry}": a port is a number from 1 to 65535`);
+        }
+        else if (kind === 'port') {
+            allow.port.push(port);
+        }
+        else {
+            allow[kind].push(kind === 'bind' ? external_node_path_default().posix.normalize(value) : value);
+        }
+    }
+    return allow;
+}
+/**
+ * In a preview, the stack file as the docker CLI will deploy it (interpolated with the run's
+ * variables) must keep to the preview's own stack: see preview-policy.ts.
+ */
+function checkPreviewPolicy(inputs, stack, context) {
+    const allow = readPreviewAllowance(inputs);
+    const loaded = loadStackFile(stack.stackFile);
+    if ('problem' in loaded)
+        return; // already reported for stack-file
+    const secretNames = Object.fromEntries(context.secrets.map((s) => [(0,naming/* secretVariable */.HV)(s.name), (0,naming/* versionedSecretName */.NG)(context.stackName, s, '')]));
+    const variables = stackVariables({ ...stack, ...context }, 'ecr-registry.invalid', secretNames);
+    const doc = interpolateAll(loaded.doc, variables);
+    const problems = previewPolicyProblems(doc, {
+        stack: context.stackName,
+        port: context.preview.port,
+        dir: external_node_path_default().dirname(external_node_path_default().resolve(stack.stackFile)),
+        workspace: context.workspace,
+        allow,
+    });
+    for (const problem of problems) {
+        inputs.problem(`stack-file "${stack.stackFile}" in a preview (a pull request's stack on your swarm): ${problem}; see preview-allow`);
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/config/types.ts
 const MODES = ['deploy', 'preview', 'teardown', 'promote'];
 
 ;// CONCATENATED MODULE: ./src/config/index.ts
+
 
 
 
@@ -91874,6 +92161,18 @@ function readRollout(inputs, mode, env, event) {
         secrets: stackSecrets,
         preview: mode === 'preview',
     });
+    if (mode !== 'preview' && inputs.get('preview-allow'))
+        inputs.problem('preview-allow only applies to mode: preview; remove it');
+    // (A preview without a pull request is a problem reported already.)
+    if (mode === 'preview' && preview) {
+        checkPreviewPolicy(inputs, stack, {
+            stackName,
+            tag: image.tag,
+            preview,
+            secrets: stackSecrets,
+            workspace: env.GITHUB_WORKSPACE || process.cwd(),
+        });
+    }
     const appUrl = readAppUrl(inputs, stackName, preview);
     const { acceptance } = readAcceptance(inputs, appUrl);
     return {
@@ -93929,7 +94228,7 @@ var dist_cjs = __nccwpck_require__(8249);
 ;// CONCATENATED MODULE: ./src/registry/ecr.ts
 
 
-/** Decodes ECR's base64 "AWS:password" token and its https:// proxy endpoint. */
+/** Decodes ECR's base64 "AWS:password" token and its proxy endpoint (https://REGISTRY). */
 function decodeAuthorization(token, proxyEndpoint) {
     const decoded = Buffer.from(token, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
@@ -93938,7 +94237,13 @@ function decodeAuthorization(token, proxyEndpoint) {
     const registry = proxyEndpoint.replace(/^https?:\/\//, '').replace(/\/+$/, '');
     if (!registry)
         throw new Error('ECR returned no proxy endpoint');
-    return { registry, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+    const scheme = proxyEndpoint.startsWith('http://') ? 'http' : 'https';
+    return {
+        registry,
+        endpoint: `${scheme}://${registry}`,
+        username: decoded.slice(0, colon),
+        password: decoded.slice(colon + 1),
+    };
 }
 /**
  * GetAuthorizationToken with the SDK's own credential chain, region and endpoint resolution
@@ -93964,13 +94269,6 @@ async function getRegistryAuth(region) {
                 : '';
         throw new Error(`ECR GetAuthorizationToken failed: ${err.name}: ${err.message}${hint}`, { cause: e });
     }
-}
-/** docker login with the password on stdin, into the private DOCKER_CONFIG. */
-async function dockerLogin(docker, auth) {
-    await docker.run(['login', '--username', auth.username, '--password-stdin', auth.registry], {
-        input: auth.password,
-        silent: true,
-    });
 }
 /** Manifest types BatchGetImage may return: Docker v2 and OCI, single images and multi-platform lists. */
 const MANIFEST_TYPES = [
@@ -94063,9 +94361,112 @@ async function deleteImagesTagged(region, repository, prefix) {
     });
 }
 
+;// CONCATENATED MODULE: external "node:dns/promises"
+const external_node_dns_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns/promises");
+var external_node_dns_promises_default = /*#__PURE__*/__nccwpck_require__.n(external_node_dns_promises_namespaceObject);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+var external_node_fs_promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
 var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
+;// CONCATENATED MODULE: ./src/registry/login.ts
+
+
+
+
+/** How long the registry has to answer the credentials check. */
+const CHECK_TIMEOUT_MS = 30_000;
+const basic = (auth) => Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
+/**
+ * Writes DOCKER_CONFIG/config.json, created 0600, with the credentials inline and no credsStore: the
+ * docker CLI only picks a credential helper it finds on PATH (pass, secretservice) for a config that
+ * holds no auths, so the token never leaves this file.
+ */
+async function writeDockerConfig(configDir, auth) {
+    const config = { auths: { [auth.registry]: { auth: basic(auth) } } };
+    await external_node_fs_promises_default().writeFile(external_node_path_default().join(configDir, 'config.json'), JSON.stringify(config, null, 2), {
+        mode: 0o600,
+        flag: 'wx',
+    });
+}
+/** Checks the credentials with the registry (GET /v2/), so that wrong ones fail before any build. */
+async function checkRegistryAuth(docker, auth) {
+    const res = await getV2(docker, auth);
+    if (res.status === 200)
+        return;
+    if (res.status === 401)
+        throw new Error(`ECR rejected the registry credentials for ${auth.registry} (401 from /v2/): the token GetAuthorizationToken returned does not open this registry; check that the AWS credentials, aws-region and any AWS_ENDPOINT_URL_ECR belong to its account and region`);
+    throw new Error(`the registry ${auth.registry} answered ${res.status} ${res.statusText} to GET /v2/, not 200`);
+}
+/**
+ * GET /v2/ at the endpoint ECR gave. A registry the runner's engine counts insecure is tried over
+ * plain http when https cannot connect, as the engine itself does when it pushes.
+ */
+async function getV2(docker, auth) {
+    const url = new URL('/v2/', auth.endpoint);
+    try {
+        return await get(url, auth);
+    }
+    catch (err) {
+        if (url.protocol !== 'https:' || !(await isInsecure(docker, auth.registry)))
+            throw unreachable(auth.registry, url, err);
+    }
+    url.protocol = 'http:';
+    return get(url, auth).catch((err) => {
+        throw unreachable(auth.registry, url, err);
+    });
+}
+async function get(url, auth) {
+    const res = await fetch(url, {
+        headers: { authorization: `Basic ${basic(auth)}` },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
+    });
+    await res.arrayBuffer(); // frees the connection
+    return res;
+}
+function unreachable(registry, url, err) {
+    const e = err;
+    const reason = e.cause?.message ?? e.message;
+    return new Error(`could not reach the registry ${registry} at ${url.origin}: ${reason}`, { cause: err });
+}
+/** The registry settings of the engine docker talks to (docker info), or none when it cannot say. */
+async function registryConfig(docker) {
+    try {
+        const out = await docker.run(['info', '--format', '{{json .RegistryConfig}}'], { silent: true }, true);
+        return JSON.parse(out.stdout) ?? {};
+    }
+    catch {
+        return {};
+    }
+}
+/**
+ * Whether the engine counts registry insecure, as dockerd decides: its own entry (--insecure-registry
+ * host:port), else whether its host's addresses are in the insecure CIDRs (127.0.0.0/8 by default).
+ */
+async function isInsecure(docker, registry) {
+    const config = await registryConfig(docker);
+    const entry = config.IndexConfigs?.[registry];
+    if (entry)
+        return entry.Secure === false;
+    const cidrs = new (external_node_net_default()).BlockList();
+    for (const cidr of config.InsecureRegistryCIDRs ?? []) {
+        const [address, bits] = cidr.split('/');
+        cidrs.addSubnet(address, Number(bits), ipType(address));
+    }
+    return (await addresses(registry)).some((a) => cidrs.check(a, ipType(a)));
+}
+const ipType = (address) => (external_node_net_default().isIPv6(address) ? 'ipv6' : 'ipv4');
+/** The addresses of a registry's host (host, host:port or [v6]:port). */
+async function addresses(registry) {
+    const host = new URL(`http://${registry}`).hostname.replace(/^\[|\]$/g, '');
+    if (external_node_net_default().isIP(host))
+        return [host];
+    const found = await external_node_dns_promises_default().lookup(host, { all: true }).catch(() => []);
+    return found.map((a) => a.address);
+}
+
 ;// CONCATENATED MODULE: ./src/ssh/tunnel.ts
 
 
@@ -94136,17 +94537,17 @@ function connect(ep, ssh, sock) {
         client.connect(config);
     });
 }
-/** Connects to the manager, through the jump host when there is one; both host keys pinned. */
-async function connectToManager(ssh) {
-    const manager = { ...ssh, pinInput: 'ssh-known-hosts' };
+/** One manager of ssh-host, through the jump host when there is one; both host keys pinned. */
+async function connectToManager(ssh, manager) {
+    const target = { ...manager, port: ssh.port, user: ssh.user, pinInput: 'ssh-known-hosts' };
     if (!ssh.jump)
-        return connect(manager, ssh);
+        return connect(target, ssh);
     const jump = await connect({ ...ssh.jump, pinInput: 'ssh-jump-known-hosts' }, ssh);
     try {
-        const stream = await new Promise((resolve, reject) => jump.forwardOut('127.0.0.1', 0, ssh.host, ssh.port, (err, s) => err
-            ? reject(new Error(`jump host ${ssh.jump.host} could not reach ${ssh.host}:${ssh.port}: ${err.message}`))
+        const stream = await new Promise((resolve, reject) => jump.forwardOut('127.0.0.1', 0, manager.host, ssh.port, (err, s) => err
+            ? reject(new Error(`jump host ${ssh.jump.host} could not reach ${manager.host}:${ssh.port}: ${err.message}`))
             : resolve(s)));
-        const client = await connect(manager, ssh, stream);
+        const client = await connect(target, ssh, stream);
         client.once('close', () => jump.end());
         jump.once('close', () => client.end());
         return client;
@@ -94155,6 +94556,54 @@ async function connectToManager(ssh) {
         jump.end();
         throw e;
     }
+}
+function remoteGet(client, socket) {
+    return (urlPath) => new Promise((resolve, reject) => {
+        client.openssh_forwardOutStreamLocal(socket, (err, channel) => {
+            if (err)
+                return reject(err);
+            const chunks = [];
+            channel.on('data', (c) => chunks.push(c));
+            channel.on('error', reject);
+            channel.on('close', () => {
+                const text = Buffer.concat(chunks).toString('utf8');
+                const status = Number(/^HTTP\/1\.\d (\d{3})/.exec(text)?.[1] ?? NaN);
+                if (Number.isNaN(status))
+                    return reject(new Error('no HTTP answer'));
+                resolve({ status, body: text.slice(text.indexOf('\r\n\r\n') + 4) });
+            });
+            // HTTP/1.0: the engine closes the connection after its answer, which is not chunked then.
+            channel.end(`GET ${urlPath} HTTP/1.0\r\nHost: docker\r\n\r\n`);
+        });
+    });
+}
+/**
+ * The first manager of ssh-host that answers and that admit accepts. Each one passed over is a
+ * warning; when none is left, the error names every manager's reason (one manager: its own error).
+ */
+async function connectToSwarm(ssh, admit) {
+    const reasons = [];
+    for (const [i, manager] of ssh.managers.entries()) {
+        try {
+            const client = await connectToManager(ssh, manager);
+            try {
+                await admit?.(remoteGet(client, ssh.remoteSocket), manager.host);
+            }
+            catch (e) {
+                client.end();
+                throw e;
+            }
+            return { client, host: manager.host };
+        }
+        catch (e) {
+            if (ssh.managers.length === 1)
+                throw e;
+            reasons.push(`${manager.host}: ${e.message}`);
+            if (i < ssh.managers.length - 1)
+                core/* warning */.$e(`Passing over manager ${manager.host}: ${e.message}`);
+        }
+    }
+    throw new Error(`no manager in ssh-host could be used: ${reasons.join('; ')}`);
 }
 /**
  * Pipes a local connection through its SSH channel. The local end is half-open, so the channel stays
@@ -94171,28 +94620,32 @@ function forward(local, remote) {
     local.pipe(remote).pipe(local);
 }
 /**
- * Opens the SSH connection to the manager (host keys pinned, keepalive on) and serves a local Unix
- * socket in `dir` (0700) whose every connection is forwarded to the remote Docker socket. When the
- * connection drops, it reconnects with backoff; connections made meanwhile wait for it. After
+ * Opens the SSH connection to the first manager of ssh-host that answers and that admit accepts (host
+ * keys pinned, keepalive on) and serves a local Unix socket in `dir` (0700) whose every connection is
+ * forwarded to the remote Docker socket. When the connection drops, it reconnects with backoff, to
+ * the first manager that will do again; connections made meanwhile wait for it. After
  * ssh.reconnectTimeout seconds without success it gives up, and they fail with the reason.
  */
-async function openTunnel(ssh, dir) {
+async function openTunnel(ssh, dir, admit) {
     let closed = false;
-    let current = Promise.resolve(await connectToManager(ssh));
+    const first = await connectToSwarm(ssh, admit);
+    let host = first.host;
+    let current = Promise.resolve(first.client);
     const reconnect = async () => {
         const deadline = Date.now() + ssh.reconnectTimeout * 1000;
         let delay = 250;
         for (;;) {
             try {
-                const client = await connectToManager(ssh);
-                core/* info */.pq(`SSH connection to ${ssh.host} re-established`);
-                return watch(client);
+                const next = await connectToSwarm(ssh, admit);
+                core/* info */.pq(`SSH connection to ${next.host} re-established`);
+                host = next.host;
+                return watch(next.client);
             }
             catch (e) {
                 if (closed)
                     throw new Error('the tunnel was closed', { cause: e });
                 if (Date.now() + delay > deadline) {
-                    throw new Error(`lost the SSH connection to ${ssh.host} and could not re-establish it within ${ssh.reconnectTimeout} s ` +
+                    throw new Error(`lost the SSH connection to ${host} and could not re-establish it within ${ssh.reconnectTimeout} s ` +
                         `(ssh-reconnect-timeout): ${e.message}`, { cause: e });
                 }
                 await (0,promises_namespaceObject.setTimeout)(delay);
@@ -94204,7 +94657,7 @@ async function openTunnel(ssh, dir) {
         client.once('close', () => {
             if (closed)
                 return;
-            core/* warning */.$e(`SSH connection to ${ssh.host} lost; reconnecting (up to ${ssh.reconnectTimeout} s)`);
+            core/* warning */.$e(`SSH connection to ${host} lost; reconnecting (up to ${ssh.reconnectTimeout} s)`);
             current = reconnect();
             current.catch(() => undefined);
         });
@@ -94233,6 +94686,7 @@ async function openTunnel(ssh, dir) {
     return {
         socketPath,
         dockerHost: `unix://${socketPath}`,
+        host: () => host,
         ready: () => current.then(() => undefined),
         async close() {
             if (closed)
@@ -94299,9 +94753,9 @@ class Engine {
         this.countCall();
         return new Promise((resolve, reject) => {
             this.modem.dial({
-                path: method === 'GET' ? `${path}?` : path,
+                path: method === 'GET' || Object.keys(query).length > 0 ? `${path}?` : path,
                 method,
-                options: method === 'POST' ? { _body: body } : query,
+                options: method === 'POST' ? { _body: body, _query: query } : query,
                 isStream: stream,
                 statusCodes: {
                     200: true,
@@ -94353,6 +94807,36 @@ class Engine {
     listObjects(kind, filters) {
         return this.request(`/${kind}`, { query: { filters } });
     }
+    /** A config or secret by id or name; undefined when there is none. */
+    async inspectObject(kind, id) {
+        try {
+            return await this.request(`/${kind}/${encodeURIComponent(id)}`);
+        }
+        catch (e) {
+            if (e.statusCode === 404)
+                return undefined;
+            throw e;
+        }
+    }
+    /**
+     * Replaces the labels of a config or secret as inspected (the only part of its spec Swarm lets
+     * change); fails when it changed since. False when it is gone.
+     */
+    async updateLabels(kind, object, labels) {
+        try {
+            await this.request(`/${kind}/${encodeURIComponent(object.ID)}/update`, {
+                method: 'POST',
+                query: { version: object.Version?.Index },
+                body: { ...object.Spec, Labels: labels },
+            });
+            return true;
+        }
+        catch (e) {
+            if (e.statusCode === 404)
+                return false;
+            throw e;
+        }
+    }
     /** Removes a config, secret, network, volume or container by id or name; false when it was already gone. */
     async remove(kind, id) {
         try {
@@ -94376,6 +94860,10 @@ class Engine {
     listContainers(filters) {
         return this.request('/containers/json', { query: { all: true, filters } });
     }
+    /** The manager's clock now, in ms since the epoch (its /info SystemTime). */
+    async systemTime() {
+        return Date.parse((await this.request('/info')).SystemTime);
+    }
     /** The manager's own Swarm node id. */
     async nodeId() {
         return (await this.request('/info')).Swarm.NodeID;
@@ -94398,12 +94886,51 @@ class Engine {
     }
 }
 
+;// CONCATENATED MODULE: ./src/swarm/manager.ts
+function message(body) {
+    try {
+        return JSON.parse(body).message ?? body.trim();
+    }
+    catch {
+        return body.trim();
+    }
+}
+/**
+ * Why an engine is not a Swarm manager to deploy through, or undefined when it is one: in a swarm, a
+ * manager (ControlAvailable), and one the swarm answers through (a leader is elected) and finds
+ * reachable.
+ */
+async function managerProblem(get) {
+    const info = await get('/info');
+    if (info.status !== 200)
+        return `its engine answered /info with HTTP ${info.status}: ${message(info.body)}`;
+    const swarm = JSON.parse(info.body).Swarm ?? {};
+    if (swarm.LocalNodeState !== 'active')
+        return `its engine is not in a swarm (${swarm.LocalNodeState || 'inactive'})`;
+    if (!swarm.ControlAvailable)
+        return 'it is a worker, not a manager';
+    const node = await get(`/nodes/${swarm.NodeID}`);
+    if (node.status !== 200)
+        return `the swarm does not answer through it (HTTP ${node.status}: ${message(node.body)})`;
+    const reachability = JSON.parse(node.body).ManagerStatus
+        ?.Reachability;
+    return reachability === 'reachable' ? undefined : `the swarm finds it ${reachability ?? 'not a manager'}`;
+}
+
 ;// CONCATENATED MODULE: ./src/swarm/lock.ts
 
 
 
 
 const lock_POLL_MS = 2000;
+const RENEW_SECONDS = 20;
+/**
+ * How long a run's lock holds without a renewal: three renewals may fail, and a dropped tunnel may
+ * take up to ssh-reconnect-timeout to come back (the renewal then waits for it).
+ */
+function lockHold(reconnectSeconds) {
+    return 3 * RENEW_SECONDS + reconnectSeconds;
+}
 /** Who this run is, for whoever finds the lock taken. */
 function lockOwner(env = process.env) {
     const repo = env.GITHUB_REPOSITORY ?? 'unknown repository';
@@ -94416,34 +94943,94 @@ function lockOwner(env = process.env) {
         : '';
     return `${repo}${run}${job} (sha ${(env.GITHUB_SHA ?? '').slice(0, 7)}, pid ${process.pid})${url}`;
 }
-/** What the lock's labels say about its holder; expired when its expiry is past. */
-function describeHolder(config, now) {
+/**
+ * When the lock is free, on the manager's clock (NaN if its labels do not say). A lock taken by an
+ * earlier version of the action carries an expiry instead of a hold.
+ */
+function lockExpiry(config) {
     const labels = config.Spec.Labels ?? {};
-    const expires = Date.parse(labels[naming/* LABELS */.kg.lockExpires] ?? '');
-    const holder = `${labels[naming/* LABELS */.kg.lockOwner] ?? 'an unknown run'}, since ${config.CreatedAt}, until ${labels[naming/* LABELS */.kg.lockExpires] ?? '?'}`;
-    return { holder, expired: Number.isNaN(expires) || expires <= now };
+    const hold = labels[naming/* LABELS */.kg.lockHold];
+    if (hold === undefined)
+        return Date.parse(labels[naming/* LABELS */.kg.lockExpires] ?? '');
+    const seconds = Number(hold);
+    if (!(seconds > 0))
+        return NaN;
+    return Date.parse(config.UpdatedAt ?? config.CreatedAt) + seconds * 1000;
+}
+const readable = (ms) => (Number.isNaN(ms) ? '?' : new Date(ms).toISOString());
+/** What the lock's labels say about its holder; expired once managerNow (the manager's clock) reaches its expiry. */
+function describeHolder(config, managerNow) {
+    const expiry = lockExpiry(config);
+    const owner = config.Spec.Labels?.[naming/* LABELS */.kg.lockOwner] ?? 'an unknown run';
+    const holder = `${owner}, since ${readable(Date.parse(config.CreatedAt))}, until ${readable(expiry)} (manager's clock)`;
+    return { holder, expired: Number.isNaN(expiry) || expiry <= managerNow };
+}
+/** The manager's clock, read once: this runner's clock, however far off, then only has to keep time. */
+async function managerClock(engine) {
+    const sent = Date.now();
+    const managerNow = await engine.systemTime();
+    const offset = managerNow - (sent + Date.now()) / 2;
+    return () => Date.now() + offset;
+}
+/**
+ * Renews the lock every `every` ms until stopped, by counting its renewals in a label. A failed
+ * renewal is a warning, and the next one tries again; a lock that is gone is reported once.
+ */
+function keepRenewing(engine, stack, id, every) {
+    let renewals = 0;
+    let stopped = false;
+    let timer;
+    let renewing = Promise.resolve();
+    const renew = async () => {
+        const config = await engine.inspectObject('configs', id);
+        const labels = { ...config?.Spec.Labels, [naming/* LABELS */.kg.lockRenewals]: String(++renewals) };
+        if (config && (await engine.updateLabels('configs', config, labels)))
+            return schedule();
+        core/* warning */.$e(`the deploy lock of stack ${stack} is gone (removed by hand, or judged expired by another run); this run goes on without it`);
+    };
+    const schedule = () => {
+        if (stopped)
+            return;
+        timer = setTimeout(() => {
+            renewing = renew().catch((e) => {
+                core/* warning */.$e(`could not renew the deploy lock of stack ${stack}: ${e.message}`);
+                schedule();
+            });
+        }, every).unref();
+    };
+    schedule();
+    return async () => {
+        stopped = true;
+        clearTimeout(timer);
+        await renewing;
+    };
 }
 /**
  * Takes the stack's lock, waiting up to waitSeconds for another run to release it; removes a lock whose
- * holder's time is up. holdSeconds is how long this run may keep it.
+ * holder's time is up on the manager's clock. The lock holds holdSeconds past its last renewal, and is
+ * renewed until released.
  */
 async function acquireLock(engine, stack, owner, holdSeconds, waitSeconds) {
     const name = (0,naming/* lockName */.l4)(stack);
     const deadline = Date.now() + waitSeconds * 1000;
+    let managerNow;
     let said = '';
     for (;;) {
-        const expires = new Date(Date.now() + holdSeconds * 1000).toISOString();
         const labels = {
             [naming/* LABELS */.kg.lockOwner]: owner,
-            [naming/* LABELS */.kg.lockExpires]: expires,
+            [naming/* LABELS */.kg.lockHold]: String(holdSeconds),
             nonce: (0,external_node_crypto_.randomBytes)(8).toString('hex'),
         };
         const id = await engine.createObject('configs', name, labels, `${owner}\n`);
         if (id) {
-            core/* info */.pq(`Holding the deploy lock of stack ${stack} (${name}) until ${expires}`);
+            const every = Math.min(RENEW_SECONDS, holdSeconds / 3);
+            core/* info */.pq(`Holding the deploy lock of stack ${stack} (${name}), renewed every ${every} s; ` +
+                `should this run die, it frees itself ${holdSeconds} s after its last renewal`);
+            const stopRenewing = keepRenewing(engine, stack, id, every * 1000);
             return {
                 name,
                 release: async () => {
+                    await stopRenewing();
                     await engine.remove('configs', id);
                 },
             };
@@ -94451,7 +95038,8 @@ async function acquireLock(engine, stack, owner, holdSeconds, waitSeconds) {
         const [current] = (await engine.listObjects('configs', { name: [name] })).filter((c) => c.Spec.Name === name);
         if (!current)
             continue; // released between the two calls
-        const { holder, expired } = describeHolder(current, Date.now());
+        managerNow ??= await managerClock(engine);
+        const { holder, expired } = describeHolder(current, managerNow());
         if (expired) {
             core/* warning */.$e(`Removing an expired deploy lock of stack ${stack}, held by ${holder}`);
             await engine.remove('configs', current.ID);
@@ -94475,40 +95063,52 @@ async function acquireLock(engine, stack, owner, holdSeconds, waitSeconds) {
 
 
 
-/** A lock outlives the longest a run can hold it by this much (a run that died, or a slow cleanup). */
-const LOCK_MARGIN_SECONDS = 300;
+
+
+/**
+ * Only a manager of the swarm will do (ssh-host may list several): its engine answers on
+ * remote-docker-socket, and it is a reachable manager.
+ */
+function admitManager(config) {
+    return async (get, host) => {
+        const problem = await managerProblem(get).catch((err) => {
+            throw new Error(`remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${host} (${err.message.trim()})`, { cause: err });
+        });
+        if (problem)
+            throw new Error(`ssh-host: ${host} is not a manager to deploy through: ${problem}`);
+    };
+}
 /** Starts the SSH handshake in the background (it runs while the image is built and pushed). */
 function startTunnel(config, run) {
     const started = Date.now();
-    const tunnelReady = openTunnel(config.ssh, run.work.tunnel).then((t) => {
-        core/* info */.pq(`SSH tunnel to ${config.ssh.host} ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const tunnelReady = openTunnel(config.ssh, run.work.tunnel, admitManager(config)).then((t) => {
+        core/* info */.pq(`SSH tunnel to ${t.host()} ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
         return t;
     });
     tunnelReady.catch(() => undefined);
     run.held.tunnel = tunnelReady;
     return tunnelReady;
 }
-/** The manager, once the tunnel is up and its engine answers. */
+/** The manager, once the tunnel is up to one that will do. */
 function session_connect(config, run, tunnelReady) {
     return run.timeline.phase('SSH tunnel', async () => {
         const tunnel = await tunnelReady;
         const engine = new Engine(tunnel.socketPath, tunnel.ready);
-        await engine.ping().catch((err) => {
-            throw new Error(`remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${config.ssh.host} (${err.message.trim()})`, { cause: err });
-        });
         run.held.engine = engine;
         return { cli: run.local.on(tunnel.dockerHost), engine };
     });
 }
-/** The stack's deploy lock, held for at most holdSeconds (the run's waits) plus a margin. */
-async function takeLock(config, run, engine, holdSeconds) {
-    run.held.lock = await run.timeline.phase('Deploy lock', () => acquireLock(engine, config.stackName, lockOwner(), holdSeconds + LOCK_MARGIN_SECONDS, config.lockTimeout));
+/** The stack's deploy lock, renewed until the run gives it back in cleanup, however long the run works. */
+async function takeLock(config, run, engine) {
+    const hold = lockHold(config.ssh.reconnectTimeout);
+    run.held.lock = await run.timeline.phase('Deploy lock', () => acquireLock(engine, config.stackName, lockOwner(), hold, config.lockTimeout));
 }
-/** ECR credentials, and the runner's docker logged in with them (private DOCKER_CONFIG). */
+/** ECR credentials, checked with the registry and written to the private DOCKER_CONFIG. */
 function ecrLogin(config, run) {
     return run.timeline.phase('ECR login', async () => {
         const auth = await getRegistryAuth(config.awsRegion);
-        await dockerLogin(run.local, auth);
+        await checkRegistryAuth(run.local, auth);
+        await writeDockerConfig(run.local.configDir, auth);
         core/* info */.pq(`Logged in to ${auth.registry}`);
         return auth;
     });
@@ -94568,19 +95168,7 @@ async function watch(w) {
 
 
 
-/** What the stack file can interpolate: stack-env, then the action's own variables and secret names. */
-function stackVariables(config, registry, secretNames) {
-    return {
-        ...config.stackEnv,
-        STACK_NAME: config.stackName,
-        ...(config.preview
-            ? { PR_NUMBER: String(config.preview.number), PREVIEW_PORT: String(config.preview.port) }
-            : {}),
-        ECR_REGISTRY: registry,
-        [config.versionVariable]: config.tag,
-        ...secretNames,
-    };
-}
+
 /** What the summary's services table needs to know of the stack file. */
 function stackShape(config) {
     return {
@@ -94619,8 +95207,7 @@ function describeRollback(results) {
  */
 async function rollOut(config, run, { auth, image, tunnel }) {
     const manager = await session_connect(config, run, tunnel);
-    const waits = config.oneShotTimeout + config.convergeTimeout + config.acceptanceTimeout;
-    await takeLock(config, run, manager.engine, waits);
+    await takeLock(config, run, manager.engine);
     const secretNames = config.stackSecrets.length > 0
         ? await run.timeline.phase('Stack secrets', () => ensureSecrets(manager.engine, config.stackName, config.stackSecrets, config.ssh.privateKey))
         : {};
@@ -94846,7 +95433,7 @@ async function teardownStack(manager, engine, stack, timeoutSeconds) {
 /** teardown: remove a pull request's preview stack and all it left behind, and optionally its images. */
 async function teardown(config, run) {
     const manager = await session_connect(config, run, startTunnel(config, run));
-    await takeLock(config, run, manager.engine, config.convergeTimeout);
+    await takeLock(config, run, manager.engine);
     const result = await run.timeline.phase('Teardown', () => teardownStack(manager.cli, manager.engine, config.stackName, config.convergeTimeout));
     run.report.teardown = result;
     if (!result.existed)
@@ -94863,6 +95450,14 @@ async function teardown(config, run) {
 
 
 /**
+ * Whether a comment was written by the identity GraphQL calls login. An app's token (the workflow's
+ * GITHUB_TOKEN is github-actions) writes as login[bot] in REST; a personal token as its login.
+ */
+function writtenBy(comment, login) {
+    const author = comment.user?.login;
+    return author === login || author === `${login}[bot]`;
+}
+/**
  * A pull request preview's GitHub Deployment and its sticky comment. GitHub problems never fail
  * the deploy: the first refusal (a token without the permissions, as on pull requests from forks)
  * turns the feedback off with one warning.
@@ -94873,6 +95468,7 @@ class PreviewFeedback {
     octokit;
     repo = github_context.repo;
     off = false;
+    login;
     deploymentId;
     constructor(token, pr, environment) {
         this.pr = pr;
@@ -94946,14 +95542,32 @@ class PreviewFeedback {
         for (const d of deployments ?? [])
             await this.status(d.id, 'inactive');
     }
-    /** Creates the pull request's comment for this stack, or updates it when there is one. */
+    /**
+     * The token's login, asked once. REST GET /user refuses app installation tokens such as
+     * GITHUB_TOKEN; GraphQL's viewer answers for every kind of token.
+     */
+    identity(octokit) {
+        this.login ??= octokit.graphql('query { viewer { login } }').then((answer) => answer.viewer.login, (e) => {
+            const reason = e.message.replace(/\s*\n\s*/g, ' ');
+            core/* warning */.$e(`could not find who the token is, so a new pull request comment is posted and no existing one is edited (GraphQL viewer: ${reason})`);
+            return undefined;
+        });
+        return this.login;
+    }
+    /**
+     * Creates the pull request's comment for this stack, or updates it when there is one. Anyone can
+     * write the marker, so only a comment the token itself wrote is updated.
+     */
     async comment(stack, body) {
         const marker = (0,naming/* commentMarker */.Ql)(stack);
         const text = `${marker}\n${body}`;
         const comments = await this.call('list pull request comments', (o) => o.paginate(o.rest.issues.listComments, { ...this.repo, issue_number: this.pr, per_page: 100 }));
-        if (comments === undefined)
+        if (comments === undefined || !this.octokit)
             return;
-        const mine = comments.find((c) => c.body?.startsWith(marker));
+        const login = await this.identity(this.octokit);
+        const mine = login === undefined
+            ? undefined
+            : comments.find((c) => c.body?.startsWith(marker) && writtenBy(c, login));
         if (mine) {
             await this.call('update the pull request comment', (o) => o.rest.issues.updateComment({ ...this.repo, comment_id: mine.id, body: text }));
         }
@@ -95532,6 +96146,9 @@ const LABELS = {
     secretStack: `com.github.${PREFIX}.stack`,
     secretName: `com.github.${PREFIX}.secret`,
     lockOwner: `com.github.${PREFIX}.owner`,
+    lockHold: `com.github.${PREFIX}.hold`,
+    lockRenewals: `com.github.${PREFIX}.renewals`,
+    /** The expiry a lock taken by an earlier version of the action carries instead of a hold. */
     lockExpires: `com.github.${PREFIX}.expires`,
 };
 /** Swarm limits object names (configs, secrets) to 64 characters. */
@@ -95650,8 +96267,10 @@ function createWorkDir(base = process.env.RUNNER_TEMP || node_os__WEBPACK_IMPORT
     node_fs__WEBPACK_IMPORTED_MODULE_0___default().chmodSync(root, 0o700);
     const dockerConfig = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(root, 'docker-config');
     const tunnel = node_path__WEBPACK_IMPORTED_MODULE_2___default().join(root, 'tunnel');
-    node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdirSync(dockerConfig, { mode: 0o700 });
-    node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdirSync(tunnel, { mode: 0o700 });
+    for (const dir of [dockerConfig, tunnel]) {
+        node_fs__WEBPACK_IMPORTED_MODULE_0___default().mkdirSync(dir, { mode: 0o700 });
+        node_fs__WEBPACK_IMPORTED_MODULE_0___default().chmodSync(dir, 0o700); // mkdir's mode is less the umask
+    }
     return { root, dockerConfig, tunnel };
 }
 /** Removes a work directory made by createWorkDir; refuses any other path. */

@@ -2,6 +2,7 @@
 // dockerd/Swarm, authenticated registry, OpenSSH sshd, ECR emulator and bats.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import {
@@ -291,7 +292,7 @@ describe('deploy to a real swarm', () => {
         env: { AWS_ENDPOINT_URL_ECR: 'http://127.0.0.1:4599' },
       });
       expect(r.exitCode).toBe(1);
-      expect(r.log).toMatch(/docker login failed/);
+      expect(r.log).toContain(`ECR rejected the registry credentials for ${sb.REGISTRY} (401 from /v2/)`);
       expect(r.log).not.toContain('docker build');
       expect((await service(`${STACK}_app`)).Version.Index).toBe(before.Version.Index);
       expect(r.summary).toContain('| ECR login | ❌ failed |');
@@ -389,7 +390,8 @@ describe('deploy to a real swarm', () => {
 describe('deploy lock on the manager', () => {
   const LOCK = 'ecr-swarm-deploy-lock.todobackend';
   const at = (r: RunResult, text: string) => r.lines.find((l) => l.text.includes(text))?.at ?? NaN;
-  const plantLock = (expires: Date) =>
+  /** A lock held by another run, as the action writes it: its holder, and the label given (its time). */
+  const plantLock = (label: string) =>
     manager(
       [
         'config',
@@ -397,13 +399,17 @@ describe('deploy lock on the manager', () => {
         '--label',
         'com.github.ecr-swarm-deploy.owner=someone/else run 99 job deploy',
         '--label',
-        `com.github.ecr-swarm-deploy.expires=${expires.toISOString()}`,
+        `com.github.ecr-swarm-deploy.${label}`,
         LOCK,
         '-',
       ],
       {},
       'held by hand\n',
     );
+  /** As an earlier version of the action took it: with an expiry written by its runner's clock. */
+  const plantExpiring = (expires: Date) => plantLock(`expires=${expires.toISOString()}`);
+  /** As this version takes it: a hold in seconds, its times the manager's. */
+  const plantHeld = (holdSeconds: number) => plantLock(`hold=${holdSeconds}`);
   const lockExists = () => manager(['config', 'ls', '-q', '--filter', `name=${LOCK}`]).trim() !== '';
 
   test('16. two runs deploying the same stack at once do not interleave: the second waits for the first', async () => {
@@ -427,7 +433,7 @@ describe('deploy lock on the manager', () => {
 
   test('17. a lock held by a live run stops the deploy after lock-timeout, naming the holder; nothing deployed', async () => {
     await ensureDeployed(STACK);
-    plantLock(new Date(Date.now() + 3600_000));
+    plantExpiring(new Date(Date.now() + 3600_000));
     try {
       const before = await service(`${STACK}_app`);
       const r = await run({ inputs: inputs({ 'lock-timeout': '2' }), sha: randomSha() });
@@ -445,12 +451,114 @@ describe('deploy lock on the manager', () => {
   });
 
   test('18. an expired lock (its run died) is removed with a warning and the deploy goes on', async () => {
-    plantLock(new Date(Date.now() - 60_000));
+    plantExpiring(new Date(Date.now() - 60_000));
     const r = await run({ inputs: inputs(), sha: randomSha() });
     expect(r.exitCode).toBe(0);
     expect(r.log).toMatch(
       /::warning::Removing an expired deploy lock of stack todobackend, held by someone\/else run 99/,
     );
+    expect(lockExists()).toBe(false);
+    expectTidy(r);
+  });
+
+  /**
+   * The action's process clock set hours off, as on a runner whose clock is wrong: a module preloaded
+   * into Node shifts Date, the only wall clock the action reads.
+   */
+  const clockOff = (hours: number): Record<string, string> => {
+    const skew = `const R = Date, skew = ${hours * 3600_000};
+function D(...a) { if (!new.target) return new R(R.now() + skew).toString(); return a.length > 0 ? new R(...a) : new R(R.now() + skew); }
+D.prototype = R.prototype; D.now = () => R.now() + skew; D.parse = R.parse; D.UTC = R.UTC; globalThis.Date = D;
+console.error('runner clock ${hours} h off: ' + new D().toISOString());`;
+    return { NODE_OPTIONS: `--import=data:text/javascript;base64,${Buffer.from(skew).toString('base64')}` };
+  };
+
+  test('25. runners whose clocks are hours off judge the lock by the manager clock: a live lock is respected, one whose hold has passed is removed', async () => {
+    await ensureDeployed(STACK);
+    const before = await service(`${STACK}_app`);
+    // An hour's hold, judged by a runner 3 hours ahead: by its own clock the lock expired long ago.
+    plantHeld(3600);
+    try {
+      const ahead = await run({
+        inputs: inputs({ 'lock-timeout': '2' }),
+        sha: randomSha(),
+        env: clockOff(3),
+      });
+      expect(ahead.exitCode).toBe(1);
+      expect(ahead.log).toContain('runner clock 3 h off');
+      const held = ahead.log.match(
+        /another deploy of stack todobackend holds its lock: someone\/else run 99 job deploy, since (\S+), until (\S+) \(manager's clock\)/,
+      );
+      expect(held).not.toBeNull();
+      expect(Date.parse(held![2]) - Date.parse(held![1])).toBe(3600_000);
+      expect(ahead.log).not.toContain('Removing an expired deploy lock');
+      expect(lockExists()).toBe(true);
+      expect((await service(`${STACK}_app`)).Version.Index).toBe(before.Version.Index);
+      expectTidy(ahead);
+    } finally {
+      manager(['config', 'rm', LOCK]);
+    }
+    // A 1 s hold, past on the manager, judged by a runner 3 hours behind: by its own clock the lock
+    // holds for 3 more hours, and lock-timeout would run out.
+    plantHeld(1);
+    await new Promise((r) => setTimeout(r, 1500));
+    const behind = await run({
+      inputs: inputs({ 'lock-timeout': '5' }),
+      sha: randomSha(),
+      env: clockOff(-3),
+    });
+    expect(behind.exitCode).toBe(0);
+    expect(behind.log).toContain('runner clock -3 h off');
+    expect(behind.log).toMatch(
+      /::warning::Removing an expired deploy lock of stack todobackend, held by someone\/else run 99 job deploy, since \S+, until \S+ \(manager's clock\)/,
+    );
+    expect(lockExists()).toBe(false);
+    expectTidy(behind);
+  });
+
+  test('26. a long run renews its lock on the manager while it works, and stops when it releases it', async () => {
+    const sha = randomSha();
+    const seen: { id: string; created: number; updated: number; renewals?: string }[] = [];
+    const look = () => {
+      try {
+        const [lock] = JSON.parse(manager(['config', 'inspect', LOCK])) as {
+          ID: string;
+          CreatedAt: string;
+          UpdatedAt: string;
+          Spec: { Labels: Record<string, string> };
+        }[];
+        const labels = lock.Spec.Labels;
+        // Only this run's lock: other scenarios may be deploying the stack too.
+        if (!labels['com.github.ecr-swarm-deploy.owner'].includes(`sha ${short(sha)}`)) return;
+        seen.push({
+          id: lock.ID,
+          created: Date.parse(lock.CreatedAt),
+          updated: Date.parse(lock.UpdatedAt),
+          renewals: labels['com.github.ecr-swarm-deploy.renewals'],
+        });
+      } catch {
+        // not held at the moment
+      }
+    };
+    const poll = setInterval(look, 1000);
+    let r: RunResult;
+    try {
+      // The tests start 25 s late: the run holds its lock past its first renewal, 20 s after taking it.
+      r = await run({
+        inputs: inputs({ 'acceptance-command': 'bash -c "sleep 25 && exec bats /app/src/acceptance.bats"' }),
+        sha,
+      });
+    } finally {
+      clearInterval(poll);
+    }
+    expect(r.exitCode).toBe(0);
+    expect(r.log).toMatch(/Holding the deploy lock of stack todobackend \(\S+\), renewed every 20 s/);
+    expect(new Set(seen.map((s) => s.id)).size).toBe(1);
+    const last = seen.at(-1)!;
+    expect(Number(last.renewals)).toBeGreaterThanOrEqual(1);
+    // UpdatedAt moved on the manager's clock: the lock now holds from its last renewal.
+    expect(last.updated - last.created).toBeGreaterThanOrEqual(19_000);
+    expect(r.log).not.toMatch(/could not renew|deploy lock of stack todobackend is gone/);
     expect(lockExists()).toBe(false);
     expectTidy(r);
   });
@@ -580,5 +688,46 @@ describe('migrate as a replicated-job', () => {
       tasks.filter((t) => (t.JobIteration?.Index ?? 0) === iteration + 1).map((t) => t.Status.State),
     ).toEqual(['complete']);
     expectTidy(again);
+  });
+});
+
+describe('registry credentials', () => {
+  /** Every file under dir, with its path. */
+  const filesUnder = (dir: string) =>
+    fs
+      .readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath, e.name));
+
+  test('24. a docker credential helper on PATH is never used: the token stays in the private DOCKER_CONFIG', async () => {
+    // The helpers docker/cli picks by default on Linux (pass when `pass` is on PATH, else secretservice),
+    // as a store that works: it records each call and keeps what it is given.
+    const helpers = fs.mkdtempSync(path.join(os.tmpdir(), 'esd-helpers-'));
+    const store = `#!/bin/sh
+echo "$(basename "$0") $1" >> '${helpers}/calls'
+case "$1" in
+  store) cat > '${helpers}/stored.json' ;;
+  get) cat '${helpers}/stored.json' 2>/dev/null || { echo 'credentials not found in native keychain'; exit 1; } ;;
+  list) echo '{}' ;;
+esac
+`;
+    for (const name of ['docker-credential-pass', 'docker-credential-secretservice'])
+      fs.writeFileSync(path.join(helpers, name), store, { mode: 0o755 });
+    fs.writeFileSync(path.join(helpers, 'pass'), `#!/bin/sh\necho "pass $1" >> '${helpers}/calls'\n`, {
+      mode: 0o755,
+    });
+    try {
+      const sha = randomSha();
+      const r = await run({ inputs: inputs(), sha, env: { PATH: `${helpers}:${process.env.PATH}` } });
+      expect(r.exitCode).toBe(0);
+      expect(fs.existsSync(path.join(helpers, 'calls'))).toBe(false);
+      const password = fs.readFileSync(sb.REGISTRY_PASSWORD_FILE, 'utf8').trim();
+      for (const file of [...filesUnder(helpers), ...filesUnder(r.dir)])
+        expect([file, fs.readFileSync(file, 'utf8').includes(password)]).toEqual([file, false]);
+      noteDeployed(STACK, sha, r);
+      expectTidy(r);
+    } finally {
+      fs.rmSync(helpers, { recursive: true, force: true });
+    }
   });
 });

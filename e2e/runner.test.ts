@@ -172,6 +172,29 @@ describe('a change that Swarm rolls out without a rolling update', () => {
   });
 });
 
+describe('several managers in ssh-host', () => {
+  test("the first one's sshd is down: the run passes it over with a warning and deploys through the next", async () => {
+    const down = '127.0.0.3'; // loopback, where no sshd listens
+    const known = fs.readFileSync(sb.SSH_DEFAULT_KNOWN_HOSTS, 'utf8');
+    const r = await run({
+      inputs: {
+        ...readmeInputs(),
+        'ssh-host': `${down}, ${sb.SSH_DEFAULT_HOST}`,
+        'ssh-known-hosts': `${known}\n${known.replaceAll(sb.SSH_DEFAULT_HOST, down)}`,
+      },
+      files: workspace(),
+      sha: randomSha(),
+    });
+    expectDeployed(r);
+    expect(r.lines.filter((l) => l.text.startsWith('::warning::')).map((l) => l.text)).toEqual([
+      `::warning::Passing over manager ${down}: SSH connection to docker@${down}:22 failed: connect ECONNREFUSED ${down}:22`,
+    ]);
+    expect(r.log).toMatch(
+      new RegExp(`SSH tunnel to ${sb.SSH_DEFAULT_HOST.replaceAll('.', '\\.')} ready after`),
+    );
+  });
+});
+
 describe("the runner's environment stays out of docker", () => {
   test('a stack file that interpolates the AWS secret, a runner token or an input gets blanks, never the values', async () => {
     const doc = parse(readmeStack) as { services: Record<string, Record<string, unknown>> };

@@ -27,11 +27,15 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(dir, 'local'), { mode: 0o700 });
   tunnel = await openTunnel(
     {
-      host: '127.0.0.1',
+      managers: [
+        {
+          host: '127.0.0.1',
+          hostKey: parseHostKeyPin(fs.readFileSync(sb.SSH_KNOWN_HOSTS, 'utf8'), '127.0.0.1', port),
+        },
+      ],
       port,
       user: 'root',
       privateKey: fs.readFileSync(sb.SSH_KEY, 'utf8'),
-      hostKey: parseHostKeyPin(fs.readFileSync(sb.SSH_KNOWN_HOSTS, 'utf8'), '127.0.0.1', port),
       remoteSocket,
       reconnectTimeout: 5,
     },

@@ -6,30 +6,36 @@ import type { SshConfig } from './types.js';
 
 const HOST = /^[A-Za-z0-9.:-]+$/;
 
-/** An SSH server's address, port and pinned host key (the manager, or the jump host in front of it). */
-function readEndpoint(
+/**
+ * SSH servers that share a port and a known_hosts input: the managers, or the jump host in front of
+ * them. Each host's key is pinned.
+ */
+function readEndpoints(
   inputs: Inputs,
   names: { host: string; port: string; knownHosts: string },
-  host: string,
+  hosts: string[],
   knownHostsHint: string,
-): { host: string; port: number; hostKey: HostKeyPin } {
-  if (host && !HOST.test(host)) inputs.problem(`${names.host} "${host}" is not a host name or IP address`);
+): { hosts: { host: string; hostKey: HostKeyPin }[]; port: number } {
+  for (const host of hosts)
+    if (!HOST.test(host)) inputs.problem(`${names.host} "${host}" is not a host name or IP address`);
   const portText = inputs.get(names.port);
   const port = Number(portText);
   const portOk = /^\d+$/.test(portText) && port >= 1 && port <= 65535;
   if (!portOk) inputs.problem(`${names.port} must be a TCP port number (1-65535), not "${portText}"`);
-  let hostKey: HostKeyPin = { keys: [], fingerprints: [], keyTypes: [] };
   const knownHosts = inputs.raw(names.knownHosts);
-  if (!knownHosts.trim()) {
-    inputs.problem(`${names.knownHosts} is required${knownHostsHint}`);
-  } else if (host && HOST.test(host) && portOk) {
-    try {
-      hostKey = parseHostKeyPin(knownHosts, host, port);
-    } catch (e) {
-      inputs.problem(`${names.knownHosts} ${(e as Error).message}`);
+  if (!knownHosts.trim()) inputs.problem(`${names.knownHosts} is required${knownHostsHint}`);
+  const pinned = hosts.map((host) => {
+    let hostKey: HostKeyPin = { keys: [], fingerprints: [], keyTypes: [] };
+    if (knownHosts.trim() && HOST.test(host) && portOk) {
+      try {
+        hostKey = parseHostKeyPin(knownHosts, host, port);
+      } catch (e) {
+        inputs.problem(`${names.knownHosts} ${(e as Error).message}`);
+      }
     }
-  }
-  return { host, port, hostKey };
+    return { host, hostKey };
+  });
+  return { hosts: pinned, port };
 }
 
 /** The private key, checked to be readable (with its passphrase) before anything connects. */
@@ -54,26 +60,30 @@ function readKey(inputs: Inputs): { privateKey: string; passphrase?: string } {
   return { privateKey, passphrase };
 }
 
-/** The manager, the key, and the jump host when there is one. */
+/** The managers (tried in order), the key, and the jump host when there is one. */
 export function readSsh(inputs: Inputs): Omit<SshConfig, 'reconnectTimeout'> {
-  const manager = readEndpoint(
+  inputs.required('ssh-host', 'the address of a Swarm manager');
+  const listed = inputs.list('ssh-host');
+  if (new Set(listed).size < listed.length)
+    inputs.problem(`ssh-host names a manager twice: "${inputs.get('ssh-host')}"`);
+  const { hosts: managers, port } = readEndpoints(
     inputs,
     { host: 'ssh-host', port: 'ssh-port', knownHosts: 'ssh-known-hosts' },
-    inputs.required('ssh-host', 'the address of a Swarm manager'),
-    ': the manager\'s host key as a known_hosts line (ssh-keyscan HOST) or a "SHA256:..." fingerprint',
+    listed,
+    ': each manager\'s host key as a known_hosts line (ssh-keyscan HOST) or a "SHA256:..." fingerprint',
   );
   const user = inputs.get('ssh-user');
   const key = readKey(inputs);
   const jumpHost = inputs.get('ssh-jump-host');
   let jump: SshConfig['jump'];
   if (jumpHost) {
-    const via = readEndpoint(
+    const via = readEndpoints(
       inputs,
       { host: 'ssh-jump-host', port: 'ssh-jump-port', knownHosts: 'ssh-jump-known-hosts' },
-      jumpHost,
+      [jumpHost],
       " with ssh-jump-host: the jump host's key, as for ssh-known-hosts",
     );
-    jump = { ...via, user: inputs.get('ssh-jump-user') || user };
+    jump = { ...via.hosts[0], port: via.port, user: inputs.get('ssh-jump-user') || user };
   } else {
     // Only inputs without a default: the runner always sets ssh-jump-port.
     for (const name of ['ssh-jump-user', 'ssh-jump-known-hosts']) {
@@ -84,5 +94,5 @@ export function readSsh(inputs: Inputs): Omit<SshConfig, 'reconnectTimeout'> {
   const remoteSocket = inputs.get('remote-docker-socket');
   if (!remoteSocket.startsWith('/'))
     inputs.problem(`remote-docker-socket must be an absolute path, not "${remoteSocket}"`);
-  return { ...manager, user, ...key, remoteSocket, jump };
+  return { managers, port, user, ...key, remoteSocket, jump };
 }

@@ -5,12 +5,12 @@ export type Mode = 'deploy' | 'preview' | 'teardown' | 'promote';
 export const MODES: readonly Mode[] = ['deploy', 'preview', 'teardown', 'promote'];
 
 export interface SshConfig {
-  host: string;
+  /** The managers, in the order they are tried; each host key pinned. */
+  managers: { host: string; hostKey: HostKeyPin }[];
   port: number;
   user: string;
   privateKey: string;
   passphrase?: string;
-  hostKey: HostKeyPin;
   remoteSocket: string;
   /** A bastion the manager is reached through (same key), its host key pinned too. */
   jump?: { host: string; port: number; user: string; hostKey: HostKeyPin };

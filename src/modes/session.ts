@@ -1,13 +1,15 @@
 import * as core from '@actions/core';
 import type { CommonConfig as Config, RolloutConfig } from '../config/index.js';
-import { dockerLogin, getRegistryAuth, type RegistryAuth } from '../registry/ecr.js';
+import { getRegistryAuth, type RegistryAuth } from '../registry/ecr.js';
+import { checkRegistryAuth, writeDockerConfig } from '../registry/login.js';
 import { imageName } from '../registry/image.js';
 import type { Report } from '../report/summary.js';
 import { DockerCli } from '../runner/docker.js';
 import type { WorkDir } from '../runner/workdir.js';
-import { openTunnel, type Tunnel } from '../ssh/tunnel.js';
+import { openTunnel, type Admit, type Tunnel } from '../ssh/tunnel.js';
 import { Engine } from '../swarm/engine.js';
-import { acquireLock, lockOwner, type Lock } from '../swarm/lock.js';
+import { managerProblem } from '../swarm/manager.js';
+import { acquireLock, lockHold, lockOwner, type Lock } from '../swarm/lock.js';
 import type { Timeline } from '../timeline.js';
 
 /** What a run holds on the manager, for cleanup to give back whatever phase it stopped in. */
@@ -35,14 +37,27 @@ export interface Manager {
   engine: Engine;
 }
 
-/** A lock outlives the longest a run can hold it by this much (a run that died, or a slow cleanup). */
-const LOCK_MARGIN_SECONDS = 300;
+/**
+ * Only a manager of the swarm will do (ssh-host may list several): its engine answers on
+ * remote-docker-socket, and it is a reachable manager.
+ */
+function admitManager(config: Config): Admit {
+  return async (get, host) => {
+    const problem = await managerProblem(get).catch((err: Error) => {
+      throw new Error(
+        `remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${host} (${err.message.trim()})`,
+        { cause: err },
+      );
+    });
+    if (problem) throw new Error(`ssh-host: ${host} is not a manager to deploy through: ${problem}`);
+  };
+}
 
 /** Starts the SSH handshake in the background (it runs while the image is built and pushed). */
 export function startTunnel(config: Config, run: Run): Promise<Tunnel> {
   const started = Date.now();
-  const tunnelReady = openTunnel(config.ssh, run.work.tunnel).then((t) => {
-    core.info(`SSH tunnel to ${config.ssh.host} ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const tunnelReady = openTunnel(config.ssh, run.work.tunnel, admitManager(config)).then((t) => {
+    core.info(`SSH tunnel to ${t.host()} ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return t;
   });
   tunnelReady.catch(() => undefined);
@@ -50,34 +65,30 @@ export function startTunnel(config: Config, run: Run): Promise<Tunnel> {
   return tunnelReady;
 }
 
-/** The manager, once the tunnel is up and its engine answers. */
+/** The manager, once the tunnel is up to one that will do. */
 export function connect(config: Config, run: Run, tunnelReady: Promise<Tunnel>): Promise<Manager> {
   return run.timeline.phase('SSH tunnel', async () => {
     const tunnel = await tunnelReady;
     const engine = new Engine(tunnel.socketPath, tunnel.ready);
-    await engine.ping().catch((err: Error) => {
-      throw new Error(
-        `remote-docker-socket: no Docker engine answered at ${config.ssh.remoteSocket} on ${config.ssh.host} (${err.message.trim()})`,
-        { cause: err },
-      );
-    });
     run.held.engine = engine;
     return { cli: run.local.on(tunnel.dockerHost), engine };
   });
 }
 
-/** The stack's deploy lock, held for at most holdSeconds (the run's waits) plus a margin. */
-export async function takeLock(config: Config, run: Run, engine: Engine, holdSeconds: number): Promise<void> {
+/** The stack's deploy lock, renewed until the run gives it back in cleanup, however long the run works. */
+export async function takeLock(config: Config, run: Run, engine: Engine): Promise<void> {
+  const hold = lockHold(config.ssh.reconnectTimeout);
   run.held.lock = await run.timeline.phase('Deploy lock', () =>
-    acquireLock(engine, config.stackName, lockOwner(), holdSeconds + LOCK_MARGIN_SECONDS, config.lockTimeout),
+    acquireLock(engine, config.stackName, lockOwner(), hold, config.lockTimeout),
   );
 }
 
-/** ECR credentials, and the runner's docker logged in with them (private DOCKER_CONFIG). */
+/** ECR credentials, checked with the registry and written to the private DOCKER_CONFIG. */
 export function ecrLogin(config: Config, run: Run): Promise<RegistryAuth> {
   return run.timeline.phase('ECR login', async () => {
     const auth = await getRegistryAuth(config.awsRegion);
-    await dockerLogin(run.local, auth);
+    await checkRegistryAuth(run.local, auth);
+    await writeDockerConfig(run.local.configDir, auth);
     core.info(`Logged in to ${auth.registry}`);
     return auth;
   });

@@ -13,6 +13,8 @@ export interface Tunnel {
   socketPath: string;
   /** DOCKER_HOST value for the local end. */
   dockerHost: string;
+  /** The manager of ssh-host the connection is to (it may change at a reconnect). */
+  host(): string;
   /** Resolves when the SSH connection is up (at once, or after a reconnect); rejects once it was given up. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -101,24 +103,24 @@ function connect(ep: Endpoint, ssh: SshConfig, sock?: Duplex): Promise<Client> {
   });
 }
 
-/** Connects to the manager, through the jump host when there is one; both host keys pinned. */
-async function connectToManager(ssh: SshConfig): Promise<Client> {
-  const manager: Endpoint = { ...ssh, pinInput: 'ssh-known-hosts' };
-  if (!ssh.jump) return connect(manager, ssh);
+/** One manager of ssh-host, through the jump host when there is one; both host keys pinned. */
+async function connectToManager(ssh: SshConfig, manager: SshConfig['managers'][number]): Promise<Client> {
+  const target: Endpoint = { ...manager, port: ssh.port, user: ssh.user, pinInput: 'ssh-known-hosts' };
+  if (!ssh.jump) return connect(target, ssh);
   const jump = await connect({ ...ssh.jump, pinInput: 'ssh-jump-known-hosts' }, ssh);
   try {
     const stream = await new Promise<Duplex>((resolve, reject) =>
-      jump.forwardOut('127.0.0.1', 0, ssh.host, ssh.port, (err, s) =>
+      jump.forwardOut('127.0.0.1', 0, manager.host, ssh.port, (err, s) =>
         err
           ? reject(
               new Error(
-                `jump host ${ssh.jump!.host} could not reach ${ssh.host}:${ssh.port}: ${err.message}`,
+                `jump host ${ssh.jump!.host} could not reach ${manager.host}:${ssh.port}: ${err.message}`,
               ),
             )
           : resolve(s),
       ),
     );
-    const client = await connect(manager, ssh, stream);
+    const client = await connect(target, ssh, stream);
     client.once('close', () => jump.end());
     jump.once('close', () => client.end());
     return client;
@@ -126,6 +128,61 @@ async function connectToManager(ssh: SshConfig): Promise<Client> {
     jump.end();
     throw e;
   }
+}
+
+/** An HTTP GET on the remote Docker socket, through one SSH channel: the status and the body. */
+export type RemoteGet = (path: string) => Promise<{ status: number; body: string }>;
+
+/** Whether a manager that answered over SSH is one to use: resolves, or rejects saying why not. */
+export type Admit = (get: RemoteGet, host: string) => Promise<void>;
+
+function remoteGet(client: Client, socket: string): RemoteGet {
+  return (urlPath) =>
+    new Promise((resolve, reject) => {
+      client.openssh_forwardOutStreamLocal(socket, (err, channel) => {
+        if (err) return reject(err);
+        const chunks: Buffer[] = [];
+        channel.on('data', (c: Buffer) => chunks.push(c));
+        channel.on('error', reject);
+        channel.on('close', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = Number(/^HTTP\/1\.\d (\d{3})/.exec(text)?.[1] ?? NaN);
+          if (Number.isNaN(status)) return reject(new Error('no HTTP answer'));
+          resolve({ status, body: text.slice(text.indexOf('\r\n\r\n') + 4) });
+        });
+        // HTTP/1.0: the engine closes the connection after its answer, which is not chunked then.
+        channel.end(`GET ${urlPath} HTTP/1.0\r\nHost: docker\r\n\r\n`);
+      });
+    });
+}
+
+/**
+ * The first manager of ssh-host that answers and that admit accepts. Each one passed over is a
+ * warning; when none is left, the error names every manager's reason (one manager: its own error).
+ */
+async function connectToSwarm(
+  ssh: SshConfig,
+  admit: Admit | undefined,
+): Promise<{ client: Client; host: string }> {
+  const reasons: string[] = [];
+  for (const [i, manager] of ssh.managers.entries()) {
+    try {
+      const client = await connectToManager(ssh, manager);
+      try {
+        await admit?.(remoteGet(client, ssh.remoteSocket), manager.host);
+      } catch (e) {
+        client.end();
+        throw e;
+      }
+      return { client, host: manager.host };
+    } catch (e) {
+      if (ssh.managers.length === 1) throw e;
+      reasons.push(`${manager.host}: ${(e as Error).message}`);
+      if (i < ssh.managers.length - 1)
+        core.warning(`Passing over manager ${manager.host}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`no manager in ssh-host could be used: ${reasons.join('; ')}`);
 }
 
 /**
@@ -143,28 +200,32 @@ function forward(local: net.Socket, remote: ClientChannel): void {
 }
 
 /**
- * Opens the SSH connection to the manager (host keys pinned, keepalive on) and serves a local Unix
- * socket in `dir` (0700) whose every connection is forwarded to the remote Docker socket. When the
- * connection drops, it reconnects with backoff; connections made meanwhile wait for it. After
+ * Opens the SSH connection to the first manager of ssh-host that answers and that admit accepts (host
+ * keys pinned, keepalive on) and serves a local Unix socket in `dir` (0700) whose every connection is
+ * forwarded to the remote Docker socket. When the connection drops, it reconnects with backoff, to
+ * the first manager that will do again; connections made meanwhile wait for it. After
  * ssh.reconnectTimeout seconds without success it gives up, and they fail with the reason.
  */
-export async function openTunnel(ssh: SshConfig, dir: string): Promise<Tunnel> {
+export async function openTunnel(ssh: SshConfig, dir: string, admit?: Admit): Promise<Tunnel> {
   let closed = false;
-  let current = Promise.resolve(await connectToManager(ssh));
+  const first = await connectToSwarm(ssh, admit);
+  let host = first.host;
+  let current = Promise.resolve(first.client);
 
   const reconnect = async (): Promise<Client> => {
     const deadline = Date.now() + ssh.reconnectTimeout * 1000;
     let delay = 250;
     for (;;) {
       try {
-        const client = await connectToManager(ssh);
-        core.info(`SSH connection to ${ssh.host} re-established`);
-        return watch(client);
+        const next = await connectToSwarm(ssh, admit);
+        core.info(`SSH connection to ${next.host} re-established`);
+        host = next.host;
+        return watch(next.client);
       } catch (e) {
         if (closed) throw new Error('the tunnel was closed', { cause: e });
         if (Date.now() + delay > deadline) {
           throw new Error(
-            `lost the SSH connection to ${ssh.host} and could not re-establish it within ${ssh.reconnectTimeout} s ` +
+            `lost the SSH connection to ${host} and could not re-establish it within ${ssh.reconnectTimeout} s ` +
               `(ssh-reconnect-timeout): ${(e as Error).message}`,
             { cause: e },
           );
@@ -177,7 +238,7 @@ export async function openTunnel(ssh: SshConfig, dir: string): Promise<Tunnel> {
   const watch = (client: Client): Client => {
     client.once('close', () => {
       if (closed) return;
-      core.warning(`SSH connection to ${ssh.host} lost; reconnecting (up to ${ssh.reconnectTimeout} s)`);
+      core.warning(`SSH connection to ${host} lost; reconnecting (up to ${ssh.reconnectTimeout} s)`);
       current = reconnect();
       current.catch(() => undefined);
     });
@@ -210,6 +271,7 @@ export async function openTunnel(ssh: SshConfig, dir: string): Promise<Tunnel> {
   return {
     socketPath,
     dockerHost: `unix://${socketPath}`,
+    host: () => host,
     ready: () => current.then(() => undefined),
     async close() {
       if (closed) return;

@@ -1,0 +1,35 @@
+/** An HTTP GET on a Docker engine's API: the status and the body. */
+export type EngineGet = (path: string) => Promise<{ status: number; body: string }>;
+
+function message(body: string): string {
+  try {
+    return (JSON.parse(body) as { message?: string }).message ?? body.trim();
+  } catch {
+    return body.trim();
+  }
+}
+
+/**
+ * Why an engine is not a Swarm manager to deploy through, or undefined when it is one: in a swarm, a
+ * manager (ControlAvailable), and one the swarm answers through (a leader is elected) and finds
+ * reachable.
+ */
+export async function managerProblem(get: EngineGet): Promise<string | undefined> {
+  const info = await get('/info');
+  if (info.status !== 200) return `its engine answered /info with HTTP ${info.status}: ${message(info.body)}`;
+  const swarm =
+    (
+      JSON.parse(info.body) as {
+        Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean; NodeID?: string };
+      }
+    ).Swarm ?? {};
+  if (swarm.LocalNodeState !== 'active')
+    return `its engine is not in a swarm (${swarm.LocalNodeState || 'inactive'})`;
+  if (!swarm.ControlAvailable) return 'it is a worker, not a manager';
+  const node = await get(`/nodes/${swarm.NodeID}`);
+  if (node.status !== 200)
+    return `the swarm does not answer through it (HTTP ${node.status}: ${message(node.body)})`;
+  const reachability = (JSON.parse(node.body) as { ManagerStatus?: { Reachability?: string } }).ManagerStatus
+    ?.Reachability;
+  return reachability === 'reachable' ? undefined : `the swarm finds it ${reachability ?? 'not a manager'}`;
+}
