@@ -11,8 +11,6 @@ export interface RolloutWatchers {
   converge(signal: AbortSignal, serving: () => void): Promise<void>;
   /** The acceptance tests; rejects when they fail. */
   tests(): Promise<void>;
-  /** Called once the waits are over, before the verdict (e.g. to record the stack's state). */
-  settled(): Promise<void>;
   /** Puts the changed services back; returns what to add to the failure's message. */
   rollback?(): Promise<string>;
 }
@@ -42,7 +40,6 @@ async function watch(w: RolloutWatchers): Promise<void> {
   }
   // A failed update is the cause of whatever the tests saw, so it is reported first.
   const [converged, tested] = await Promise.allSettled([converge, w.tests()]);
-  await w.settled();
   if (converged.status === 'rejected') throw converged.reason;
   if (tested.status === 'rejected') throw tested.reason;
 }
