@@ -9,7 +9,7 @@ const send = jest.fn<(command: Sent) => Promise<unknown>>();
 const command = (op: string) => jest.fn().mockImplementation((input) => ({ op, input }));
 jest.unstable_mockModule('@aws-sdk/client-ecr', () => ({
   ECRClient: jest.fn().mockImplementation(() => ({ send, destroy: () => undefined })),
-  GetAuthorizationTokenCommand: jest.fn(),
+  GetAuthorizationTokenCommand: command('GetAuthorizationToken'),
   BatchGetImageCommand: command('BatchGetImage'),
   PutImageCommand: command('PutImage'),
   ListImagesCommand: command('ListImages'),
@@ -18,7 +18,7 @@ jest.unstable_mockModule('@aws-sdk/client-ecr', () => ({
 const setSecret = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ setSecret, info: jest.fn() }));
 
-const { decodeAuthorization, getRegistryAuth, promoteImage, deleteImagesTagged, MANIFEST_TYPES } =
+const { decodeAuthorization, getRegistryAuth, promoteImage, deleteImagesTagged, findImage, MANIFEST_TYPES } =
   await import('../src/registry/ecr.js');
 
 const token = Buffer.from('AWS:s3cr3t:with:colons').toString('base64');
@@ -50,7 +50,7 @@ describe('getRegistryAuth', () => {
     send.mockResolvedValueOnce({
       authorizationData: [{ authorizationToken: token, proxyEndpoint: 'https://r.example', expiresAt }],
     });
-    const auth = await getRegistryAuth('us-east-1');
+    const auth = await getRegistryAuth({ awsRegion: 'us-east-1' });
     expect(auth).toEqual({
       registry: 'r.example',
       endpoint: 'https://r.example',
@@ -68,17 +68,17 @@ describe('getRegistryAuth', () => {
         name: 'CredentialsProviderError',
       }),
     );
-    await expect(getRegistryAuth()).rejects.toThrow(/configure-aws-credentials/);
+    await expect(getRegistryAuth({})).rejects.toThrow(/configure-aws-credentials/);
   });
 
   test('missing region: names the input', async () => {
     send.mockRejectedValueOnce(new Error('Region is missing'));
-    await expect(getRegistryAuth()).rejects.toThrow(/set aws-region/);
+    await expect(getRegistryAuth({})).rejects.toThrow(/set aws-region/);
   });
 
   test('no authorization data', async () => {
     send.mockResolvedValueOnce({ authorizationData: [] });
-    await expect(getRegistryAuth()).rejects.toThrow(/no authorization data/);
+    await expect(getRegistryAuth({})).rejects.toThrow(/no authorization data/);
   });
 });
 
@@ -96,7 +96,13 @@ describe('promoteImage', () => {
     send.mockReset();
     send.mockResolvedValueOnce({ images: [image('abc1234', 'sha256:aa'), image('latest', 'sha256:aa')] });
     send.mockResolvedValueOnce({ image: { imageId: { imageTag: 'v1.2.3', imageDigest: 'sha256:aa' } } });
-    const digest = await promoteImage('us-east-1', 'todo', 'abc1234', ['v1.2.3', 'latest'], 'abc1234ff');
+    const digest = await promoteImage(
+      { awsRegion: 'us-east-1' },
+      'todo',
+      'abc1234',
+      ['v1.2.3', 'latest'],
+      'abc1234ff',
+    );
     expect(digest).toBe('sha256:aa');
     expect(sentOps()).toEqual(['BatchGetImage', 'PutImage']); // latest already names the image
     expect(send.mock.calls[0][0].input).toEqual({
@@ -116,7 +122,7 @@ describe('promoteImage', () => {
   test('no image for the commit: names the commit, puts nothing', async () => {
     send.mockReset();
     send.mockResolvedValueOnce({ images: [], failures: [{ failureCode: 'ImageNotFound' }] });
-    await expect(promoteImage(undefined, 'todo', 'abc1234', ['v1'], 'abc1234ff')).rejects.toThrow(
+    await expect(promoteImage({}, 'todo', 'abc1234', ['v1'], 'abc1234ff')).rejects.toThrow(
       'no image todo:abc1234 in ECR for commit abc1234ff',
     );
     expect(sentOps()).toEqual(['BatchGetImage']);
@@ -128,7 +134,7 @@ describe('promoteImage', () => {
     send.mockRejectedValueOnce(
       Object.assign(new Error('tag exists'), { name: 'ImageTagAlreadyExistsException' }),
     );
-    await expect(promoteImage(undefined, 'todo', 'abc1234', ['v1'], 'abc1234ff')).rejects.toThrow(
+    await expect(promoteImage({}, 'todo', 'abc1234', ['v1'], 'abc1234ff')).rejects.toThrow(
       "todo:v1 already exists as another image (sha256:bb) and the repository's tags are immutable",
     );
   });
@@ -137,7 +143,7 @@ describe('promoteImage', () => {
     send.mockReset();
     send.mockResolvedValueOnce({ images: [image('abc1234', 'sha256:aa')] });
     send.mockResolvedValueOnce({ image: { imageId: { imageDigest: 'sha256:cc' } } });
-    await expect(promoteImage(undefined, 'todo', 'abc1234', ['v1'], 'abc1234ff')).rejects.toThrow(
+    await expect(promoteImage({}, 'todo', 'abc1234', ['v1'], 'abc1234ff')).rejects.toThrow(
       'ECR stored todo:v1 as sha256:cc, not the tested sha256:aa',
     );
   });
@@ -152,11 +158,109 @@ describe('deleteImagesTagged', () => {
     });
     send.mockResolvedValueOnce({ imageIds: [{ imageTag: 'pr-42-bbb' }, { imageTag: 'pr-4-ccc' }] });
     send.mockResolvedValueOnce({ imageIds: [], failures: [] });
-    expect(await deleteImagesTagged(undefined, 'todo', 'pr-4-')).toEqual(['pr-4-aaa', 'pr-4-ccc']);
+    expect(await deleteImagesTagged({}, 'todo', 'pr-4-')).toEqual(['pr-4-aaa', 'pr-4-ccc']);
     expect(send.mock.calls[1][0].input).toMatchObject({ nextToken: 't' });
     expect(send.mock.calls[2][0].input).toEqual({
       repositoryName: 'todo',
       imageIds: [{ imageTag: 'pr-4-aaa' }, { imageTag: 'pr-4-ccc' }],
     });
+  });
+});
+
+describe('registry-id: every call names the registry of another account', () => {
+  const tools = { awsRegion: 'us-east-1', registryId: '210987654321' };
+  const inputs = () => send.mock.calls.map(([c]) => c.input);
+
+  test('GetAuthorizationToken asks for that registry (its proxyEndpoint is the registry used)', async () => {
+    send.mockReset();
+    send.mockResolvedValue({
+      authorizationData: [{ authorizationToken: token, proxyEndpoint: 'https://tools.example' }],
+    });
+    expect((await getRegistryAuth(tools)).registry).toBe('tools.example');
+    await getRegistryAuth({ awsRegion: 'us-east-1' });
+    expect(inputs()).toEqual([{ registryIds: ['210987654321'] }, {}]);
+  });
+
+  test('a refusal names registry-id', async () => {
+    send.mockReset();
+    send.mockRejectedValueOnce(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    await expect(getRegistryAuth(tools)).rejects.toThrow(
+      'ECR GetAuthorizationToken failed: AccessDeniedException: not authorized (registry-id 210987654321: is it the account that owns the registry, and does that registry let this role in?)',
+    );
+  });
+
+  test('promotion reads and writes in that registry', async () => {
+    send.mockReset();
+    send.mockResolvedValueOnce({
+      images: [{ imageId: { imageTag: 'abc1234', imageDigest: 'sha256:aa' }, imageManifest: '{}' }],
+    });
+    send.mockResolvedValueOnce({ image: { imageId: { imageTag: 'v1', imageDigest: 'sha256:aa' } } });
+    await promoteImage(tools, 'todo', 'abc1234', ['v1'], 'abc1234ff');
+    expect(inputs().map((i) => i.registryId)).toEqual(['210987654321', '210987654321']);
+  });
+
+  test('teardown lists and deletes in that registry', async () => {
+    send.mockReset();
+    send.mockResolvedValueOnce({ imageIds: [{ imageTag: 'pr-4-aaa' }] });
+    send.mockResolvedValueOnce({ imageIds: [], failures: [] });
+    await deleteImagesTagged(tools, 'todo', 'pr-4-');
+    expect(inputs().map((i) => i.registryId)).toEqual(['210987654321', '210987654321']);
+  });
+});
+
+describe('findImage', () => {
+  const DIGEST = `sha256:${'ab'.repeat(32)}`;
+  const found = { images: [{ imageId: { imageTag: 'v1', imageDigest: DIGEST }, imageManifest: '{}' }] };
+
+  test('asks BatchGetImage (what a pull asks) for the tag and digest together, in the registry given', async () => {
+    send.mockReset();
+    send.mockResolvedValueOnce(found);
+    expect(await findImage({ registryId: '210987654321' }, 'todo', 'v1', DIGEST)).toBe(DIGEST);
+    expect(send.mock.calls[0][0]).toEqual({
+      op: 'BatchGetImage',
+      input: {
+        registryId: '210987654321',
+        repositoryName: 'todo',
+        imageIds: [{ imageTag: 'v1', imageDigest: DIGEST }],
+        acceptedMediaTypes: MANIFEST_TYPES,
+      },
+    });
+  });
+
+  test('a tag alone: the digest ECR holds for it', async () => {
+    send.mockReset();
+    send.mockResolvedValueOnce(found);
+    expect(await findImage({}, 'todo', 'v1')).toBe(DIGEST);
+    expect(send.mock.calls[0][0].input).toMatchObject({ imageIds: [{ imageTag: 'v1' }] });
+  });
+
+  test.each([
+    [
+      'ImageNotFound',
+      `no image todo:v1@${DIGEST} in ECR: push it before this step, or correct the reference`,
+    ],
+    [
+      'ImageTagDoesNotMatchDigest',
+      `todo:v1 in ECR is another image than ${DIGEST}: the tag was moved to another build, or the digest is of another image`,
+    ],
+  ])('%s: a clear error', async (failureCode, message) => {
+    send.mockReset();
+    send.mockResolvedValueOnce({ images: [], failures: [{ failureCode, failureReason: 'x' }] });
+    await expect(findImage({}, 'todo', 'v1', DIGEST)).rejects.toThrow(message);
+  });
+
+  test('a repository missing from the registry: ECR says so', async () => {
+    send.mockReset();
+    send.mockRejectedValueOnce(
+      Object.assign(
+        new Error("The repository with name 'todo' does not exist in the registry with id '999999999999'"),
+        {
+          name: 'RepositoryNotFoundException',
+        },
+      ),
+    );
+    await expect(findImage({ registryId: '999999999999' }, 'todo', 'v1')).rejects.toThrow(
+      "RepositoryNotFoundException: The repository with name 'todo' does not exist in the registry with id '999999999999'",
+    );
   });
 });

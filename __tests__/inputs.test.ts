@@ -326,6 +326,37 @@ describe('modes', () => {
     expect(read({ 'stack-file': file, 'one-shot-services': 'none' }).mode).toBe('deploy');
   });
 
+  test('env-file: dotenv variables for the stack file, stack-env winning; its names follow the stack-env rules', () => {
+    const env = path.join(dir, 'deploy.env');
+    fs.writeFileSync(
+      env,
+      [
+        '# for the stack',
+        'export REPLICAS=3',
+        'DOMAIN = example.com  # the public one',
+        "QUOTED='a # b'",
+        'ESCAPED="line\\nnext \\"q\\""',
+        'EMPTY=',
+      ].join('\n'),
+    );
+    const c = read({ 'env-file': env, 'stack-env': 'DOMAIN=override.example.com' });
+    expect(c.stackEnv).toEqual({
+      REPLICAS: '3',
+      DOMAIN: 'override.example.com',
+      QUOTED: 'a # b',
+      ESCAPED: 'line\nnext "q"',
+      EMPTY: '',
+    });
+    fs.writeFileSync(env, 'DOCKER_HOST=tcp://elsewhere:2375\nnot a line\n');
+    expect(problems({ 'env-file': env })).toEqual([
+      `env-file "${env}" line 2 is not NAME=VALUE`,
+      'env-file: DOCKER_HOST would steer the docker CLI, not the stack file; remove it',
+    ]);
+    expect(problems({ 'env-file': path.join(dir, 'missing.env') })).toEqual([
+      `env-file "${path.join(dir, 'missing.env')}" could not be read (ENOENT)`,
+    ]);
+  });
+
   test('ssh-host may list several managers, each pinned, tried in order', () => {
     const second = makeKey();
     const c = read({

@@ -6,7 +6,7 @@ import { readStackFile } from '../src/config/stackfile.js';
 
 /** The file's problem, or undefined when it is fine. */
 function checkStackFile(file: string, versionVariable: string, oneShot: string[]): string | undefined {
-  const read = readStackFile(file, versionVariable, oneShot);
+  const read = readStackFile([file], versionVariable, oneShot);
   return 'problem' in read ? read.problem : undefined;
 }
 
@@ -21,8 +21,9 @@ const fixture = path.resolve('e2e/fixture/stack.yml');
 
 describe('checkStackFile', () => {
   test("a fine file's service names", () => {
-    expect(readStackFile(fixture, 'APP_VERSION', ['migrate'])).toEqual({
+    expect(readStackFile([fixture], 'APP_VERSION', ['migrate'])).toEqual({
       services: ['db', 'app', 'migrate'],
+      version: '3.7',
     });
   });
 
@@ -63,6 +64,30 @@ describe('checkStackFile', () => {
     expect(checkStackFile(file('services:\n  app:\n    image: r:${TAGGED}\n'), 'TAG', [])).toMatch(
       /no service image/,
     );
+  });
+
+  test('several files are checked together: an override adds a service and fixes a restart policy', () => {
+    const base = file(
+      'version: "3.7"\nservices:\n  app:\n    image: r:${APP_VERSION}\n  migrate:\n    image: r:x\n',
+    );
+    const prod = file(
+      'services:\n  migrate:\n    deploy:\n      restart_policy:\n        condition: on-failure\n  worker:\n    image: r:w\n',
+    );
+    expect(readStackFile([base], 'APP_VERSION', ['migrate'])).toEqual({
+      problem: expect.stringMatching(/one-shot service "migrate" restarts even after it succeeds/),
+    });
+    expect(readStackFile([base, prod], 'APP_VERSION', ['migrate'])).toEqual({
+      services: ['app', 'migrate', 'worker'],
+      version: '3.7',
+    });
+    // The later file's image wins: without the version variable, the deploy would not change the image.
+    const pinned = file('services:\n  app:\n    image: r:latest\n');
+    expect(readStackFile([base, prod, pinned], 'APP_VERSION', ['migrate'])).toEqual({
+      problem: expect.stringContaining(`"${base}" + "${prod}" + "${pinned}": no service image uses`),
+    });
+    expect(readStackFile([base, '/nope.yml'], 'APP_VERSION', [])).toEqual({
+      problem: expect.stringMatching(/^"\/nope.yml" does not exist/),
+    });
   });
 
   test('a missing file', () => {

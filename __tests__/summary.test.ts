@@ -70,6 +70,13 @@ describe('renderSummary', () => {
     expect(md).toContain('| 1 | root \\| answers | ✅ pass |');
   });
 
+  test('the services prune removed are named', () => {
+    expect(renderSummary({ ...base, pruned: ['todobackend_worker'] })).toContain(
+      'Removed (prune: the stack file no longer has them): `todobackend_worker`',
+    );
+    expect(renderSummary(base)).not.toContain('Removed (prune');
+  });
+
   test('a failure: the reason, the failing task logs and the failing test details', () => {
     const md = renderSummary({
       ...base,

@@ -7,7 +7,7 @@ import type { Engine, Service, Task } from '../src/swarm/engine.js';
 const info = jest.fn();
 const debug = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ info, debug }));
-const { deployStack, waitOneShot, stackServicesToWait, describeStack } =
+const { deployStack, labelsOverride, waitOneShot, stackServicesToWait, describeStack } =
   await import('../src/swarm/stack.js');
 
 const recorded = (name: string) =>
@@ -162,7 +162,7 @@ describe('deployStack', () => {
     ['20.10', ['stack', 'deploy', '--with-registry-auth', '-c', 'stack.yml', 'todo']],
   ])('CLI %s: --detach=true only where the CLI has the flag', async (version, expected) => {
     const { cli: manager, run } = cli(version);
-    await deployStack(manager, 'todo', 'stack.yml', { APP_VERSION: 'abc1234' });
+    await deployStack(manager, 'todo', ['stack.yml'], { APP_VERSION: 'abc1234' });
     expect(deployArgs(run)).toEqual(expected);
     expect(run.mock.calls.find((c) => !(c[0] as string[]).includes('--help'))?.[1]).toEqual({
       env: { APP_VERSION: 'abc1234' },
@@ -180,7 +180,7 @@ describe('deployStack', () => {
         throw new CommandError('docker stack', { stdout: '', stderr: outOfSequence, exitCode: 1 });
       return { stdout: '', stderr: '', exitCode: 0 };
     });
-    await deployStack(manager, 'todo', 'stack.yml', {});
+    await deployStack(manager, 'todo', ['stack.yml'], {});
     expect(deploys).toBe(2);
   });
 
@@ -196,15 +196,43 @@ describe('deployStack', () => {
         exitCode: 1,
       });
     });
-    await expect(deployStack(manager, 'todo', 'stack.yml', {})).rejects.toThrow(
+    await expect(deployStack(manager, 'todo', ['stack.yml'], {})).rejects.toThrow(
       'network todo_default not found',
     );
     expect(deploys).toBe(1);
   });
 
+  test('several stack files: a -c for each, in order', async () => {
+    const { cli: manager, run } = cli('20.10');
+    await deployStack(manager, 'todo', ['base.yml', 'prod.yml', '/tmp/labels.yml'], {});
+    expect(deployArgs(run)).toEqual([
+      'stack',
+      'deploy',
+      '--with-registry-auth',
+      '-c',
+      'base.yml',
+      '-c',
+      'prod.yml',
+      '-c',
+      '/tmp/labels.yml',
+      'todo',
+    ]);
+  });
+
+  test("the labels override: deploy.labels for each service, in the compose version of the user's files", () => {
+    const labels = { 'com.github.ecr-swarm-deploy.commit': 'abc' };
+    expect(JSON.parse(labelsOverride(['app', 'db'], labels, '3.7'))).toEqual({
+      version: '3.7',
+      services: { app: { deploy: { labels } }, db: { deploy: { labels } } },
+    });
+    expect(JSON.parse(labelsOverride(['app'], labels))).toEqual({
+      services: { app: { deploy: { labels } } },
+    });
+  });
+
   test('prune: --prune', async () => {
     const { cli: manager, run } = cli('20.10');
-    await deployStack(manager, 'todo', 'stack.yml', {}, { prune: true });
+    await deployStack(manager, 'todo', ['stack.yml'], {}, { prune: true });
     expect(deployArgs(run)).toEqual([
       'stack',
       'deploy',

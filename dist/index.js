@@ -86090,7 +86090,7 @@ module.exports = __nccwpck_require__(9023).deprecate;
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _ssh_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5049);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8921);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2721);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6661);
 /* harmony import */ var _runner_state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6003);
 
@@ -86107,7 +86107,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8921:
+/***/ 2721:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -91164,12 +91164,6 @@ function readTestArgs(inputs) {
     return args;
 }
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./src/naming.ts
 var naming = __nccwpck_require__(8499);
 ;// CONCATENATED MODULE: ./src/config/inputs.ts
@@ -91184,6 +91178,7 @@ const INPUT_DEFAULTS = {
     mode: 'deploy',
     'tag-format': 'short',
     build: 'true',
+    cache: 'true',
     context: '.',
     'ssh-port': '22',
     'ssh-user': 'docker',
@@ -91349,6 +91344,78 @@ class Inputs {
     }
 }
 
+;// CONCATENATED MODULE: ./src/config/build.ts
+
+
+/** The moving tag, in the image's own repository, that the build cache lives under. */
+const CACHE_TAG = 'buildcache';
+/**
+ * Each build is also pushed as the cache tag and the next build reuses its layers. A preview writes
+ * a tag of its own pull request (its teardown deletes it; a pull request never overwrites
+ * production's cache) and reads production's too.
+ */
+function readCache(inputs, build, preview) {
+    const cache = inputs.bool('cache');
+    if (!cache || !build)
+        return undefined;
+    if (!preview)
+        return { tag: CACHE_TAG, from: [CACHE_TAG] };
+    const own = `${(0,naming/* previewTagPrefix */.$v)(preview.number)}${CACHE_TAG}`;
+    return { tag: own, from: [own, CACHE_TAG] };
+}
+const SECRET_ID = /^[A-Za-z0-9_.-]+$/;
+/** ID=ENV_VARIABLE lines; the values are needed only when something is built. */
+function readBuildSecrets(inputs, env, build) {
+    const secrets = [];
+    for (const line of inputs.lines('build-secrets')) {
+        const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
+        if (!m || !SECRET_ID.test(m[1]) || !ENV_NAME.test(m[2])) {
+            inputs.problem(`build-secrets: "${line}" is not ID=ENV_VARIABLE (the id the Dockerfile mounts with RUN --mount=type=secret,id=ID, then the environment variable holding its value)`);
+            continue;
+        }
+        const [, id, variable] = m;
+        if (secrets.some((s) => s.id === id)) {
+            inputs.problem(`build-secrets: ${id} is given twice; give each id once`);
+            continue;
+        }
+        const value = env[variable] ?? '';
+        if (!value && build)
+            inputs.problem(`build-secrets: ${id} takes its value from ${variable}, which is empty: add "env: ${variable}: \${{ secrets.${variable} }}" to the step`);
+        secrets.push({ id, env: variable, value });
+    }
+    return secrets;
+}
+/** NAME=VALUE lines; a label's name may hold dots and slashes, its value anything. */
+function readLabels(inputs) {
+    const labels = {};
+    for (const line of inputs.lines('labels')) {
+        const eq = line.indexOf('=');
+        const name = eq > 0 ? line.slice(0, eq).trim() : '';
+        if (!/^[^\s=]+$/.test(name)) {
+            inputs.problem(`labels: "${line}" is not NAME=VALUE (one per line)`);
+            continue;
+        }
+        labels[name] = line.slice(eq + 1).trim();
+    }
+    return labels;
+}
+/** The build's cache, secrets and labels (deploy and preview build; promote never does). */
+function readBuildOptions(inputs, env, build, preview) {
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository } = env;
+    return {
+        cache: readCache(inputs, build, preview),
+        buildSecrets: readBuildSecrets(inputs, env, build),
+        labels: readLabels(inputs),
+        repositoryUrl: server && repository ? `${server}/${repository}` : undefined,
+    };
+}
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: ./src/config/image.ts
 
 
@@ -91356,15 +91423,61 @@ class Inputs {
 
 const ECR_REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-/** The ECR repository: required, except for a teardown that deletes no images. */
-function readRepository(inputs, required) {
+// REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST]
+const IMAGE_REFERENCE = /^([^/]+)\/([^:@]+)(?::([^@]+))?(?:@(sha256:[0-9a-f]{64}))?$/;
+/** Inputs that only steer a build: they have no default, so one given with image is a mistake to name. */
+const BUILD_ONLY_INPUTS = ['dockerfile', 'build-args', 'target', 'extra-tags', 'build-secrets', 'labels'];
+/** As docker tells a registry from a repository's first component: a dot, a port, or localhost. */
+const isRegistryHost = (host) => /^[a-z0-9.-]+(:\d+)?$/i.test(host) && (/[.:]/.test(host) || host === 'localhost');
+/**
+ * The ECR repository: required, except for a teardown that deletes no images and for image, which
+ * names it (ecr-repository may name it too).
+ */
+function readRepository(inputs, required, fromImage) {
     const repository = required
         ? inputs.required('ecr-repository', 'the ECR repository name, e.g. docker-in-aws/todobackend')
         : inputs.get('ecr-repository');
     if (repository && !ECR_REPOSITORY.test(repository)) {
         inputs.problem(`ecr-repository "${repository}" is not a valid repository name (lower case letters, digits, . _ - and /; no registry host)`);
     }
-    return repository;
+    else if (repository && fromImage && repository !== fromImage) {
+        inputs.problem(`ecr-repository "${repository}" is not the repository image names (${fromImage}): remove ecr-repository, image names it`);
+    }
+    return repository || fromImage || '';
+}
+/** registry-id: the AWS account whose registry holds the repository; empty for the caller's own. */
+function readRegistryId(inputs) {
+    const id = inputs.get('registry-id');
+    if (id && !/^\d{12}$/.test(id))
+        inputs.problem(`registry-id "${id}" is not an AWS account id (12 digits, e.g. 123456789012): set it to the account that owns the registry, or leave it empty for your own`);
+    return id || undefined;
+}
+/**
+ * image: an image built elsewhere (e.g. by docker/build-push-action), deployed without a build. Its
+ * repository is the deploy's; build and context have defaults, so they are ignored, not refused.
+ */
+function readPrebuilt(inputs, mode) {
+    const reference = inputs.get('image');
+    if (!reference)
+        return undefined;
+    if (mode === 'promote') {
+        inputs.problem("image only applies to modes deploy and preview (promote releases the commit's own image): remove it");
+        return undefined;
+    }
+    const [, registry = '', repository = '', tag, digest] = IMAGE_REFERENCE.exec(reference) ?? [];
+    if (!isRegistryHost(registry) ||
+        !ECR_REPOSITORY.test(repository) ||
+        (tag !== undefined && !DOCKER_TAG.test(tag)) ||
+        (!tag && !digest)) {
+        inputs.problem(`image "${reference}" is not REGISTRY/REPOSITORY:TAG, REGISTRY/REPOSITORY@sha256:DIGEST or REGISTRY/REPOSITORY:TAG@sha256:DIGEST (the registry host first, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/todobackend:abc1234)`);
+        return undefined;
+    }
+    for (const name of BUILD_ONLY_INPUTS)
+        if (inputs.get(name))
+            inputs.problem(`${name} is for a build, and with image nothing is built: remove ${name} (give it to the build that made the image)`);
+    if (tag && inputs.get('image-tag'))
+        inputs.problem(`image-tag: image names its tag (${tag}) already; remove image-tag`);
+    return { registry, repository, tag, digest };
 }
 /** The commit: sha, else a preview's head commit (not the merge commit GitHub checks out), else github.sha. */
 function readSha(inputs, env, previewHead) {
@@ -91407,9 +91520,17 @@ function readTags(inputs, mode, sha, preview, { releaseTag, ref }) {
         inputs.problem(`image-tag "${tag}" is not a valid Docker tag`);
     return { tag, sourceTag };
 }
-/** The image a rollout deploys and how it is built (deploy and preview build; promote never does). */
+/**
+ * The image a rollout deploys and how it is built (deploy and preview build, unless image names one
+ * built elsewhere; promote never does). A digest alone in image takes the tag the action would give
+ * its own build of the commit.
+ */
 function readImage(inputs, mode, sha, preview, release) {
-    const { tag, sourceTag } = readTags(inputs, mode, sha, preview, release);
+    const prebuilt = readPrebuilt(inputs, mode);
+    const repository = readRepository(inputs, !inputs.get('image'), prebuilt?.repository);
+    const { tag, sourceTag } = prebuilt?.tag
+        ? { tag: prebuilt.tag, sourceTag: undefined }
+        : readTags(inputs, mode, sha, preview, release);
     const extraTags = inputs.list('extra-tags');
     for (const t of extraTags)
         if (!DOCKER_TAG.test(t))
@@ -91422,7 +91543,7 @@ function readImage(inputs, mode, sha, preview, release) {
         for (const t of given)
             inputs.problem(`image-tag or extra-tags "${t}" must start with ${prefix} in mode preview (e.g. ${prefix}${t})`);
     }
-    const build = mode === 'deploy' || mode === 'preview' ? inputs.bool('build') : false;
+    const build = (mode === 'deploy' || mode === 'preview') && !inputs.get('image') ? inputs.bool('build') : false;
     const context = inputs.get('context');
     const dockerfile = inputs.get('dockerfile') || undefined;
     if (build) {
@@ -91443,6 +91564,7 @@ function readImage(inputs, mode, sha, preview, release) {
             inputs.problem(`build-args: "${a}" is not NAME=VALUE (one per line)`);
     }
     return {
+        repository,
         tag,
         sourceTag,
         extraTags,
@@ -91451,6 +91573,7 @@ function readImage(inputs, mode, sha, preview, release) {
         dockerfile,
         buildArgs,
         target: inputs.get('target') || undefined,
+        ...(prebuilt ? { prebuilt: { registry: prebuilt.registry, digest: prebuilt.digest } } : {}),
     };
 }
 
@@ -91879,53 +92002,82 @@ var dist = __nccwpck_require__(8815);
 
 
 /**
- * Reads and checks the stack file before anything is deployed: it exists, parses, has an image that
- * uses the version variable, and each one-shot service is in it and can finish (no restart on
- * success). Returns the names of its services, or the problem (to follow "stack-file").
+ * Reads and checks the stack files before anything is deployed: each exists and parses; together
+ * (later files override earlier ones, as with docker stack deploy -c a.yml -c b.yml) they have an image
+ * that uses the version variable, and each one-shot service is in them and can finish (no restart on
+ * success). Returns the names of their services and their compose version, or the problem (to follow
+ * "stack-file").
  */
-function readStackFile(file, versionVariable, oneShot) {
-    const problem = checkServices(file, versionVariable, oneShot);
-    return typeof problem === 'string' ? { problem } : { services: Object.keys(problem) };
+function readStackFile(files, versionVariable, oneShot) {
+    const checked = checkServices(files, versionVariable, oneShot);
+    if (typeof checked === 'string')
+        return { problem: checked };
+    const version = checked.version;
+    return { services: Object.keys(checked.services), ...(typeof version === 'string' ? { version } : {}) };
 }
-/** The stack file parsed as the docker CLI reads it (YAML merge keys included), or the problem. */
-function loadStackFile(file) {
-    if (!external_node_fs_default().existsSync(file))
-        return { problem: `"${file}" does not exist: set stack-file to your stack's compose file` };
-    try {
-        return { doc: (0,dist.parse)(external_node_fs_default().readFileSync(file, 'utf8'), { merge: true }) };
+/**
+ * The stack files parsed as the docker CLI reads them (YAML merge keys included) and merged: mappings
+ * key by key, a later scalar over an earlier one, and lists joined, so that a check sees every entry
+ * any file gives (docker replaces some lists, such as command; no check reads those).
+ */
+function loadStackFiles(files) {
+    let doc = {};
+    for (const file of files) {
+        if (!external_node_fs_default().existsSync(file))
+            return { problem: `"${file}" does not exist: set stack-file to your stack's compose file(s)` };
+        try {
+            doc = stackfile_merge(doc, (0,dist.parse)(external_node_fs_default().readFileSync(file, 'utf8'), { merge: true }));
+        }
+        catch (e) {
+            return { problem: `"${file}" is not valid YAML: ${e.message.split('\n')[0]}` };
+        }
     }
-    catch (e) {
-        return { problem: `"${file}" is not valid YAML: ${e.message.split('\n')[0]}` };
-    }
+    return { doc };
 }
-function checkServices(file, versionVariable, oneShot) {
-    const loaded = loadStackFile(file);
+function isMap(v) {
+    return Boolean(v) && typeof v === 'object' && !Array.isArray(v);
+}
+function stackfile_merge(base, over) {
+    if (isMap(base) && isMap(over)) {
+        const out = { ...base };
+        for (const [k, v] of Object.entries(over))
+            out[k] = k in base ? stackfile_merge(base[k], v) : v;
+        return out;
+    }
+    if (Array.isArray(base) && Array.isArray(over))
+        return [...base, ...over];
+    return over === undefined || over === null ? base : over;
+}
+function checkServices(files, versionVariable, oneShot) {
+    const loaded = loadStackFiles(files);
     if ('problem' in loaded)
         return loaded.problem;
+    const named = files.map((f) => `"${f}"`).join(' + ');
     const doc = loaded.doc;
     const services = doc?.services;
     if (!services || typeof services !== 'object')
-        return `"${file}" has no services: section`;
+        return `${named} has no services: section`;
     const usesVersion = new RegExp(`\\$\\{?${versionVariable}\\b`);
     const images = Object.values(services).map((s) => (typeof s?.image === 'string' ? s.image : ''));
     if (!images.some((image) => usesVersion.test(image))) {
-        return `"${file}": no service image uses \${${versionVariable}}, so the deploy would not change the image; write e.g. image: \${ECR_REGISTRY}/REPOSITORY:\${${versionVariable}}`;
+        return `${named}: no service image uses \${${versionVariable}}, so the deploy would not change the image; write e.g. image: \${ECR_REGISTRY}/REPOSITORY:\${${versionVariable}}`;
     }
     for (const name of oneShot) {
         const service = services[name];
         if (!service) {
-            return `"${file}" has no service "${name}" (named in one-shot-services); set one-shot-services to your one-shot services, or none`;
+            return `${named} has no service "${name}" (named in one-shot-services); set one-shot-services to your one-shot services, or none`;
         }
         const job = service.deploy?.mode === 'replicated-job' || service.deploy?.mode === 'global-job';
         const condition = service.deploy?.restart_policy?.condition;
         if (!job && condition !== 'on-failure' && condition !== 'none') {
-            return `"${file}": one-shot service "${name}" restarts even after it succeeds; give it deploy.restart_policy.condition: on-failure (or deploy.mode: replicated-job)`;
+            return `${named}: one-shot service "${name}" restarts even after it succeeds; give it deploy.restart_policy.condition: on-failure (or deploy.mode: replicated-job)`;
         }
     }
-    return services;
+    return { services, version: doc?.version };
 }
 
 ;// CONCATENATED MODULE: ./src/config/stack.ts
+
 
 
 
@@ -91944,22 +92096,71 @@ function readStackName(inputs, preview) {
     }
     return stackName;
 }
-/** The stack file, checked, and what the deploy gives it to interpolate. */
+/**
+ * env-file: NAME=VALUE lines of a dotenv file ("export " allowed, # comments, values in single quotes
+ * taken as they are, in double quotes with \\n \\" \\\\ escapes, unquoted ones up to a " #" comment).
+ */
+function readEnvFile(inputs) {
+    const file = inputs.get('env-file');
+    if (!file)
+        return {};
+    let text;
+    try {
+        text = external_node_fs_default().readFileSync(file, 'utf8');
+    }
+    catch (e) {
+        inputs.problem(`env-file "${file}" could not be read (${e.code ?? e.message})`);
+        return {};
+    }
+    const vars = {};
+    for (const [i, raw] of text.split(/\r?\n/).entries()) {
+        const line = raw.trim();
+        if (!line || line.startsWith('#'))
+            continue;
+        const m = /^(?:export\s+)?([^=\s]+)\s*=\s*(.*)$/.exec(line);
+        if (!m || !ENV_NAME.test(m[1])) {
+            inputs.problem(`env-file "${file}" line ${i + 1} is not NAME=VALUE`);
+            continue;
+        }
+        vars[m[1]] = dotenvValue(m[2]);
+    }
+    return vars;
+}
+function dotenvValue(v) {
+    const single = /^'([^']*)'/.exec(v);
+    if (single)
+        return single[1];
+    const double = /^"((?:[^"\\]|\\.)*)"/.exec(v);
+    if (double)
+        return double[1].replace(/\\(.)/g, (_m, c) => (c === 'n' ? '\n' : c));
+    return v.replace(/\s+#.*$/, '').trim();
+}
+/** The stack files, checked, and what the deploy gives them to interpolate. */
 function readStackFileInputs(inputs) {
     const versionVariable = inputs.get('version-variable');
     if (!ENV_NAME.test(versionVariable))
         inputs.problem(`version-variable "${versionVariable}" is not a variable name`);
-    const stackEnv = inputs.assignments('stack-env');
+    const envBySource = { 'env-file': readEnvFile(inputs), 'stack-env': inputs.assignments('stack-env') };
+    const stackEnv = { ...envBySource['env-file'], ...envBySource['stack-env'] };
     const listed = inputs.list('one-shot-services');
     if (listed.length === 0)
         inputs.problem(`one-shot-services "${inputs.get('one-shot-services')}" names no service: list your one-shot services, or write none`);
     const oneShotServices = listed.filter((s) => s !== 'none');
-    const stackFile = inputs.get('stack-file');
-    const read = readStackFile(stackFile, versionVariable, oneShotServices);
+    const stackFiles = inputs.list('stack-file');
+    const read = readStackFile(stackFiles, versionVariable, oneShotServices);
     if ('problem' in read)
         inputs.problem(`stack-file ${read.problem}`);
     const stackServices = 'services' in read ? read.services : [];
-    return { stackFile, stackServices, versionVariable, stackEnv, oneShotServices };
+    const composeVersion = 'version' in read ? read.version : undefined;
+    return {
+        stackFiles,
+        stackServices,
+        composeVersion,
+        versionVariable,
+        stackEnv,
+        envBySource,
+        oneShotServices,
+    };
 }
 /**
  * The Swarm secrets the action makes for the stack: NAME=ENV_VARIABLE lines, each value from the
@@ -91991,11 +92192,11 @@ function readStackSecrets(inputs, env, stackName, needValues) {
     return secrets;
 }
 /**
- * stack-env may not name what steers the docker CLI or the loader (DOCKER_*, LD_*, PATH, HOME), nor
+ * stack-env and env-file may not name what steers the docker CLI or the loader (DOCKER_*, LD_*, PATH, HOME), nor
  * a variable the action sets itself: STACK_NAME, ECR_REGISTRY, the version variable, the secrets'
  * names, and in a preview PR_NUMBER and PREVIEW_PORT.
  */
-function checkStackEnv(inputs, stackEnv, { versionVariable, secrets, preview, }) {
+function checkStackEnv(inputs, envBySource, { versionVariable, secrets, preview, }) {
     const own = new Set([
         'STACK_NAME',
         'ECR_REGISTRY',
@@ -92003,11 +92204,13 @@ function checkStackEnv(inputs, stackEnv, { versionVariable, secrets, preview, })
         ...secrets.map((s) => (0,naming/* secretVariable */.HV)(s.name)),
         ...(preview ? ['PR_NUMBER', 'PREVIEW_PORT'] : []),
     ]);
-    for (const name of Object.keys(stackEnv)) {
-        if (/^(DOCKER_|LD_)/.test(name) || name === 'PATH' || name === 'HOME')
-            inputs.problem(`stack-env: ${name} would steer the docker CLI, not the stack file; remove it`);
-        else if (own.has(name))
-            inputs.problem(`stack-env: ${name} is set by the action itself; remove it`);
+    for (const [source, vars] of Object.entries(envBySource)) {
+        for (const name of Object.keys(vars)) {
+            if (/^(DOCKER_|LD_)/.test(name) || name === 'PATH' || name === 'HOME')
+                inputs.problem(`${source}: ${name} would steer the docker CLI, not the stack file; remove it`);
+            else if (own.has(name))
+                inputs.problem(`${source}: ${name} is set by the action itself; remove it`);
+        }
     }
 }
 /** Swarm refuses a service name over 63 characters: STACK_SERVICE must fit for every service of the file. */
@@ -92064,7 +92267,7 @@ function readPreviewAllowance(inputs) {
  */
 function checkPreviewPolicy(inputs, stack, context) {
     const allow = readPreviewAllowance(inputs);
-    const loaded = loadStackFile(stack.stackFile);
+    const loaded = loadStackFiles(stack.stackFiles);
     if ('problem' in loaded)
         return; // already reported for stack-file
     const secretNames = Object.fromEntries(context.secrets.map((s) => [(0,naming/* secretVariable */.HV)(s.name), (0,naming/* versionedSecretName */.NG)(context.stackName, s, '')]));
@@ -92073,12 +92276,13 @@ function checkPreviewPolicy(inputs, stack, context) {
     const problems = previewPolicyProblems(doc, {
         stack: context.stackName,
         port: context.preview.port,
-        dir: external_node_path_default().dirname(external_node_path_default().resolve(stack.stackFile)),
+        // docker resolves every file's relative paths from the first file's directory
+        dir: external_node_path_default().dirname(external_node_path_default().resolve(stack.stackFiles[0] ?? '.')),
         workspace: context.workspace,
         allow,
     });
     for (const problem of problems) {
-        inputs.problem(`stack-file "${stack.stackFile}" in a preview (a pull request's stack on your swarm): ${problem}; see preview-allow`);
+        inputs.problem(`stack-file ${stack.stackFiles.map((f) => `"${f}"`).join(' + ')} in a preview (a pull request's stack on your swarm): ${problem}; see preview-allow`);
     }
 }
 
@@ -92086,6 +92290,7 @@ function checkPreviewPolicy(inputs, stack, context) {
 const MODES = ['deploy', 'preview', 'teardown', 'promote'];
 
 ;// CONCATENATED MODULE: ./src/config/index.ts
+
 
 
 
@@ -92129,6 +92334,7 @@ function readTeardown(inputs, env, event) {
         // Undefined only together with a problem, which readConfig throws.
         preview: preview,
         awsRegion: inputs.get('aws-region') || undefined,
+        registryId: readRegistryId(inputs),
         repository,
         ssh: { ...ssh, reconnectTimeout: inputs.seconds('ssh-reconnect-timeout') },
         stackName,
@@ -92142,7 +92348,6 @@ function readTeardown(inputs, env, event) {
 function readRollout(inputs, mode, env, event) {
     if (inputs.bool('delete-images'))
         inputs.problem('delete-images only applies to mode: teardown; remove it');
-    const repository = readRepository(inputs, true);
     const pullRequest = event.pull_request;
     const preview = readPullRequest(inputs, mode, pullRequest);
     const sha = readSha(inputs, env, preview ? pullRequest?.head?.sha : undefined);
@@ -92150,13 +92355,13 @@ function readRollout(inputs, mode, env, event) {
         releaseTag: event.release?.tag_name,
         ref: env.GITHUB_REF,
     };
-    const { sourceTag, ...image } = readImage(inputs, mode, sha, preview, release);
+    const { sourceTag, repository, ...image } = readImage(inputs, mode, sha, preview, release);
     const ssh = readSsh(inputs);
     const stackName = readStackName(inputs, preview);
-    const stack = readStackFileInputs(inputs);
+    const { envBySource, ...stack } = readStackFileInputs(inputs);
     checkServiceNames(inputs, stackName, stack.stackServices);
     const stackSecrets = readStackSecrets(inputs, env, stackName, true);
-    checkStackEnv(inputs, stack.stackEnv, {
+    checkStackEnv(inputs, envBySource, {
         versionVariable: stack.versionVariable,
         secrets: stackSecrets,
         preview: mode === 'preview',
@@ -92181,8 +92386,10 @@ function readRollout(inputs, mode, env, event) {
         ...(mode === 'preview' ? { preview: preview } : {}),
         ...(mode === 'promote' ? { sourceTag: sourceTag } : {}),
         awsRegion: inputs.get('aws-region') || undefined,
+        registryId: readRegistryId(inputs),
         repository,
         ...image,
+        ...readBuildOptions(inputs, env, image.build, preview),
         ssh: { ...ssh, reconnectTimeout: inputs.seconds('ssh-reconnect-timeout') },
         stackName,
         ...stack,
@@ -92201,12 +92408,210 @@ function readRollout(inputs, mode, env, event) {
     };
 }
 
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(8249);
+;// CONCATENATED MODULE: ./src/registry/ecr.ts
+
+
+/** Decodes ECR's base64 "AWS:password" token and its proxy endpoint (https://REGISTRY). */
+function decodeAuthorization(token, proxyEndpoint) {
+    const decoded = Buffer.from(token, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0 || colon === decoded.length - 1)
+        throw new Error('ECR returned an authorization token that is not user:password');
+    const registry = proxyEndpoint.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+    if (!registry)
+        throw new Error('ECR returned no proxy endpoint');
+    const scheme = proxyEndpoint.startsWith('http://') ? 'http' : 'https';
+    return {
+        registry,
+        endpoint: `${scheme}://${registry}`,
+        username: decoded.slice(0, colon),
+        password: decoded.slice(colon + 1),
+    };
+}
+/**
+ * GetAuthorizationToken with the SDK's own credential chain, region and endpoint resolution
+ * (AWS_ENDPOINT_URL_ECR included). The token opens every registry the caller may use; registryIds
+ * picks whose proxyEndpoint (the registry host) comes back. The password is masked before anything
+ * could print it.
+ */
+async function getRegistryAuth(target) {
+    const { registryId } = target;
+    try {
+        const out = await withClient(target, (client) => client.send(new dist_cjs/* GetAuthorizationTokenCommand */.Eu6(registryId ? { registryIds: [registryId] } : {})));
+        const data = out.authorizationData?.[0];
+        if (!data?.authorizationToken || !data.proxyEndpoint)
+            throw new Error('ECR returned no authorization data');
+        const auth = decodeAuthorization(data.authorizationToken, data.proxyEndpoint);
+        core/* setSecret */.Pq(auth.password);
+        core/* setSecret */.Pq(data.authorizationToken);
+        return { ...auth, expiresAt: data.expiresAt };
+    }
+    catch (e) {
+        const err = e;
+        const hint = err.name === 'CredentialsProviderError'
+            ? ' (no AWS credentials found: run aws-actions/configure-aws-credentials before this step)'
+            : /region/i.test(err.message)
+                ? ' (set aws-region, or AWS_REGION in the environment)'
+                : registryId
+                    ? ` (registry-id ${registryId}: is it the account that owns the registry, and does that registry let this role in?)`
+                    : '';
+        throw new Error(`ECR GetAuthorizationToken failed: ${err.name}: ${err.message}${hint}`, { cause: e });
+    }
+}
+/** Manifest types BatchGetImage may return: Docker v2 and OCI, single images and multi-platform lists. */
+const MANIFEST_TYPES = [
+    'application/vnd.docker.distribution.manifest.v2+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.oci.image.index.v1+json',
+];
+async function withClient({ awsRegion }, fn) {
+    const client = new dist_cjs/* ECRClient */.S70(awsRegion ? { region: awsRegion } : {});
+    try {
+        return await fn(client);
+    }
+    finally {
+        client.destroy();
+    }
+}
+async function getImages(client, registryId, repository, imageIds) {
+    return client.send(new dist_cjs/* BatchGetImageCommand */.P8n({
+        registryId,
+        repositoryName: repository,
+        imageIds,
+        acceptedMediaTypes: MANIFEST_TYPES,
+    }));
+}
+/**
+ * The digest of repository:tag in ECR, asked with BatchGetImage (what a pull asks, so a registry
+ * policy that lets the caller pull is enough). With a digest, ECR checks that the tag names it.
+ */
+async function findImage(target, repository, tag, digest) {
+    const out = await withClient(target, (client) => getImages(client, target.registryId, repository, [{ imageTag: tag, imageDigest: digest }])).catch((err) => {
+        throw new Error(`ECR BatchGetImage failed: ${err.name}: ${err.message}`, { cause: err });
+    });
+    const found = out.images?.[0]?.imageId?.imageDigest;
+    if (found)
+        return found;
+    const failure = out.failures?.[0];
+    if (failure?.failureCode === 'ImageTagDoesNotMatchDigest')
+        throw new Error(`${repository}:${tag} in ECR is another image than ${digest}: the tag was moved to another build, or the digest is of another image`);
+    if (failure && failure.failureCode !== 'ImageNotFound')
+        throw new Error(`ECR could not read ${repository}:${tag}: ${failure.failureCode}: ${failure.failureReason}`);
+    throw new Error(`no image ${repository}:${tag}${digest ? `@${digest}` : ''} in ECR: push it before this step, or correct the reference`);
+}
+/**
+ * Gives the image tagged `source` the given tags, registry side: the manifest is read with
+ * BatchGetImage and written back under each tag with PutImage, so nothing is pulled or rebuilt.
+ * A tag that already names the same image is left as it is; returns the digest.
+ */
+async function promoteImage(target, repository, source, tags, commit) {
+    return withClient(target, async (client) => {
+        const out = await getImages(client, target.registryId, repository, [source, ...tags].map((imageTag) => ({ imageTag })));
+        const found = new Map((out.images ?? []).map((i) => [i.imageId?.imageTag ?? '', i]));
+        const image = found.get(source);
+        if (!image?.imageManifest || !image.imageId?.imageDigest) {
+            throw new Error(`no image ${repository}:${source} in ECR for commit ${commit}: the deploy of that commit pushes it; promote only releases images that were built and tested`);
+        }
+        const digest = image.imageId.imageDigest;
+        for (const tag of tags) {
+            const existing = found.get(tag)?.imageId?.imageDigest;
+            if (existing === digest) {
+                core/* info */.pq(`${repository}:${tag} is already ${digest}`);
+                continue;
+            }
+            try {
+                const put = await client.send(new dist_cjs/* PutImageCommand */.SUU({
+                    registryId: target.registryId,
+                    repositoryName: repository,
+                    imageManifest: image.imageManifest,
+                    imageManifestMediaType: image.imageManifestMediaType,
+                    imageTag: tag,
+                    imageDigest: digest,
+                }));
+                const written = put.image?.imageId?.imageDigest;
+                if (written !== digest)
+                    throw new Error(`ECR stored ${repository}:${tag} as ${written}, not the tested ${digest}`);
+                core/* info */.pq(`Tagged ${repository}:${source} as ${tag} (${digest})`);
+            }
+            catch (e) {
+                if (e.name === 'ImageTagAlreadyExistsException') {
+                    throw new Error(`${repository}:${tag} already exists as another image (${existing ?? 'unknown digest'}) and the repository's tags are immutable: release a new version tag instead of moving ${tag}`, { cause: e });
+                }
+                throw e;
+            }
+        }
+        return digest;
+    });
+}
+/** Deletes every tag starting with prefix (e.g. pr-42-); returns the tags deleted. */
+async function deleteImagesTagged(target, repository, prefix) {
+    const { registryId } = target;
+    return withClient(target, async (client) => {
+        const tags = [];
+        let nextToken;
+        do {
+            const page = await client.send(new dist_cjs/* ListImagesCommand */.W_n({
+                registryId,
+                repositoryName: repository,
+                filter: { tagStatus: 'TAGGED' },
+                nextToken,
+            }));
+            for (const id of page.imageIds ?? [])
+                if (id.imageTag?.startsWith(prefix))
+                    tags.push(id.imageTag);
+            nextToken = page.nextToken;
+        } while (nextToken);
+        for (let i = 0; i < tags.length; i += 100) {
+            const out = await client.send(new dist_cjs/* BatchDeleteImageCommand */.wau({
+                registryId,
+                repositoryName: repository,
+                imageIds: tags.slice(i, i + 100).map((imageTag) => ({ imageTag })),
+            }));
+            const failed = (out.failures ?? []).filter((f) => f.failureCode !== 'ImageNotFound');
+            if (failed.length > 0)
+                throw new Error(`ECR could not delete ${failed.map((f) => `${f.imageId?.imageTag}: ${f.failureReason}`).join('; ')}`);
+        }
+        return tags;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/registry/builder.ts
+/**
+ * Whether docker build, given env, builds with BuildKit: its help lists --secret then, and not with
+ * the classic builder (a CLI 23+ without buildx, or a CLI before 23 without DOCKER_BUILDKIT=1).
+ */
+async function offersSecrets(docker, env) {
+    const help = await docker.run(['build', '--help'], { silent: true, env }, true);
+    return /--secret\b/.test(help.stdout);
+}
+/**
+ * The builder the docker CLI chooses by itself. Build secrets need BuildKit: a CLI that has it built
+ * in (18.09 to 22) gets DOCKER_BUILDKIT=1 for the build, unless the step turned it off.
+ */
+async function detectBuilder(docker, needBuildKit) {
+    if (await offersSecrets(docker, {}))
+        return { buildKit: true, env: {} };
+    if (!needBuildKit)
+        return { buildKit: false, env: {} };
+    if (/^(0|false)$/i.test(docker.env().DOCKER_BUILDKIT ?? ''))
+        throw new Error("build-secrets need BuildKit, but the step's environment sets DOCKER_BUILDKIT=0: remove it");
+    const env = { DOCKER_BUILDKIT: '1' };
+    if (await offersSecrets(docker, env))
+        return { buildKit: true, env };
+    throw new Error('build-secrets need BuildKit, and this docker CLI builds with the classic builder only: install its buildx component (docker/setup-buildx-action on GitHub, the docker-buildx-plugin package elsewhere), or remove build-secrets');
+}
+
 ;// CONCATENATED MODULE: ./src/registry/image.ts
+
+
 function imageName(registry, repository, tag) {
     return `${registry}/${repository}:${tag}`;
 }
 /** docker build arguments for the configured context, Dockerfile, build args, target and tags. */
-function buildArgs(config, refs) {
+function buildArgs(config, refs, extras = {}) {
     const args = ['build'];
     for (const ref of refs)
         args.push('--tag', ref);
@@ -92214,22 +92619,95 @@ function buildArgs(config, refs) {
         args.push('--file', config.dockerfile);
     for (const a of config.buildArgs)
         args.push('--build-arg', a);
+    if (extras.inlineCache)
+        args.push('--build-arg', 'BUILDKIT_INLINE_CACHE=1');
+    for (const ref of extras.cacheFrom ?? [])
+        args.push('--cache-from', ref);
+    for (const [name, value] of Object.entries(extras.labels ?? {}))
+        args.push('--label', `${name}=${value}`);
+    for (const s of extras.secrets ?? [])
+        args.push('--secret', `id=${s.id},env=${s.env}`);
     if (config.target)
         args.push('--target', config.target);
     args.push(config.context);
     return args;
+}
+const OCI = 'org.opencontainers.image';
+/** The OCI labels of a build (those the run knows), then the user's labels over them. */
+function imageLabels(config, created) {
+    return {
+        ...(config.repositoryUrl ? { [`${OCI}.source`]: config.repositoryUrl } : {}),
+        ...(config.sha ? { [`${OCI}.revision`]: config.sha } : {}),
+        [`${OCI}.created`]: created.toISOString().replace(/\.\d+Z$/, 'Z'),
+        [`${OCI}.version`]: config.tag,
+        ...config.labels,
+    };
 }
 /** The digest of `repo` among an image's RepoDigests ("repo@sha256:..."). */
 function digestOf(repoDigests, repo) {
     const match = repoDigests.find((d) => d.startsWith(`${repo}@`));
     return match?.slice(repo.length + 1);
 }
-/** Builds and pushes every tag; returns the pushed digest. */
+/**
+ * Builds and pushes every tag, and the build cache's tag last; returns the pushed digest. BuildKit
+ * imports the cache from the registry by itself; the classic builder only reuses local images, so
+ * it gets the cache pulled first.
+ */
 async function buildAndPush(docker, config, repo, refs) {
-    await docker.run(buildArgs(config, refs));
+    const builder = await detectBuilder(docker, config.buildSecrets.length > 0);
+    const cacheRefs = (config.cache?.from ?? []).map((tag) => `${repo}:${tag}`);
+    const cacheTo = config.cache ? [`${repo}:${config.cache.tag}`] : [];
+    const secrets = secretVariables(config.buildSecrets);
+    const extras = {
+        inlineCache: builder.buildKit && cacheTo.length > 0,
+        cacheFrom: builder.buildKit ? cacheRefs : await pullCache(docker, cacheRefs),
+        labels: imageLabels(config, new Date()),
+        secrets: secrets.map(({ id, env }) => ({ id, env })),
+    };
+    const env = { ...builder.env, ...Object.fromEntries(secrets.map((s) => [s.env, s.value])) };
+    await docker.run(buildArgs(config, [...refs, ...cacheTo], extras), { env });
     for (const ref of refs)
         await docker.run(['push', ref]);
+    for (const ref of cacheTo)
+        await pushCache(docker, ref);
     return inspectDigest(docker, repo, refs[0]);
+}
+/**
+ * Each secret's value, masked, under a variable of the action's own naming for the build's
+ * environment: never an argument, and never a variable that steers docker.
+ */
+function secretVariables(secrets) {
+    return secrets.map((s, i) => {
+        for (const line of s.value.split(/\r?\n/))
+            if (line.trim())
+                core/* setSecret */.Pq(line.trim());
+        core/* setSecret */.Pq(s.value);
+        return { id: s.id, env: `BUILD_SECRET_${i}`, value: s.value };
+    });
+}
+/** The cache images the classic builder can use: those pulled now (there is none before the first build). */
+async function pullCache(docker, refs) {
+    const pulled = [];
+    for (const ref of refs) {
+        const started = Date.now();
+        const r = await docker.run(['pull', ref], { silent: true }, true);
+        const reason = (r.stderr.trim() || r.stdout.trim()).split('\n').at(-1);
+        if (r.exitCode === 0) {
+            core/* info */.pq(`Build cache: pulled ${ref} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+            pulled.push(ref);
+        }
+        else
+            core/* info */.pq(`Build cache: no build cache from ${ref} (${reason})`);
+    }
+    return pulled;
+}
+/** A cache tag the registry refuses (an immutable tag, say) costs the next build its cache, not this deploy. */
+async function pushCache(docker, ref) {
+    const r = await docker.run(['push', ref], {}, true);
+    if (r.exitCode === 0)
+        return;
+    const reason = (r.stderr.trim() || r.stdout.trim()).split('\n').at(-1);
+    core/* warning */.$e(`cache: the build cache could not be pushed to ${ref} (${reason}); the next build starts cold. A repository with immutable tags needs the tag excluded from immutability, or cache: false`);
 }
 /** Deploys an existing tag: pulls it (for the acceptance run) and returns its digest. */
 async function pullExisting(docker, repo, ref) {
@@ -94026,13 +94504,13 @@ async function snapshotStack(engine, stack) {
  * interpolates. A CLI that has --detach (26 and later) is told --detach=true: its default is to wait,
  * and that wait never ends on a completed one-shot service (the waits here judge it instead).
  */
-async function deployStack(manager, stack, file, variables, { prune = false } = {}) {
+async function deployStack(manager, stack, files, variables, { prune = false } = {}) {
     const help = await manager.run(['stack', 'deploy', '--help'], { silent: true }, true);
     const detach = /--detach\b/.test(help.stdout) ? ['--detach=true'] : [];
     const args = ['stack', 'deploy', '--with-registry-auth', ...detach, ...(prune ? ['--prune'] : [])];
     for (let attempt = 1;; attempt++) {
         try {
-            await manager.run([...args, '-c', file, stack], { env: variables });
+            await manager.run([...args, ...files.flatMap((f) => ['-c', f]), stack], { env: variables });
             return;
         }
         catch (e) {
@@ -94044,6 +94522,17 @@ async function deployStack(manager, stack, file, variables, { prune = false } = 
             await (0,promises_namespaceObject.setTimeout)(POLL_MS);
         }
     }
+}
+/**
+ * A stack file that adds labels to each service (deploy.labels), given to docker stack deploy after the
+ * user's own files. JSON is YAML; the compose version is the user's, which the CLI wants the same in
+ * every file.
+ */
+function labelsOverride(services, labels, version) {
+    return JSON.stringify({
+        ...(version ? { version } : {}),
+        services: Object.fromEntries(services.map((s) => [s, { deploy: { labels } }])),
+    });
 }
 /**
  * A deploy that left a one-shot service's spec as it was starts no new task; force one, so that
@@ -94221,144 +94710,6 @@ async function describeStack(engine, stack, { oneShot = [], inFile } = {}) {
         };
     })
         .sort((a, b) => (a.name < b.name ? -1 : 1));
-}
-
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(8249);
-;// CONCATENATED MODULE: ./src/registry/ecr.ts
-
-
-/** Decodes ECR's base64 "AWS:password" token and its proxy endpoint (https://REGISTRY). */
-function decodeAuthorization(token, proxyEndpoint) {
-    const decoded = Buffer.from(token, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon <= 0 || colon === decoded.length - 1)
-        throw new Error('ECR returned an authorization token that is not user:password');
-    const registry = proxyEndpoint.replace(/^https?:\/\//, '').replace(/\/+$/, '');
-    if (!registry)
-        throw new Error('ECR returned no proxy endpoint');
-    const scheme = proxyEndpoint.startsWith('http://') ? 'http' : 'https';
-    return {
-        registry,
-        endpoint: `${scheme}://${registry}`,
-        username: decoded.slice(0, colon),
-        password: decoded.slice(colon + 1),
-    };
-}
-/**
- * GetAuthorizationToken with the SDK's own credential chain, region and endpoint resolution
- * (AWS_ENDPOINT_URL_ECR included). The password is masked before anything could print it.
- */
-async function getRegistryAuth(region) {
-    try {
-        const out = await withClient(region, (client) => client.send(new dist_cjs/* GetAuthorizationTokenCommand */.Eu6({})));
-        const data = out.authorizationData?.[0];
-        if (!data?.authorizationToken || !data.proxyEndpoint)
-            throw new Error('ECR returned no authorization data');
-        const auth = decodeAuthorization(data.authorizationToken, data.proxyEndpoint);
-        core/* setSecret */.Pq(auth.password);
-        core/* setSecret */.Pq(data.authorizationToken);
-        return { ...auth, expiresAt: data.expiresAt };
-    }
-    catch (e) {
-        const err = e;
-        const hint = err.name === 'CredentialsProviderError'
-            ? ' (no AWS credentials found: run aws-actions/configure-aws-credentials before this step)'
-            : /region/i.test(err.message)
-                ? ' (set aws-region, or AWS_REGION in the environment)'
-                : '';
-        throw new Error(`ECR GetAuthorizationToken failed: ${err.name}: ${err.message}${hint}`, { cause: e });
-    }
-}
-/** Manifest types BatchGetImage may return: Docker v2 and OCI, single images and multi-platform lists. */
-const MANIFEST_TYPES = [
-    'application/vnd.docker.distribution.manifest.v2+json',
-    'application/vnd.docker.distribution.manifest.list.v2+json',
-    'application/vnd.oci.image.manifest.v1+json',
-    'application/vnd.oci.image.index.v1+json',
-];
-async function withClient(region, fn) {
-    const client = new dist_cjs/* ECRClient */.S70(region ? { region } : {});
-    try {
-        return await fn(client);
-    }
-    finally {
-        client.destroy();
-    }
-}
-async function getImages(client, repository, tags) {
-    const out = await client.send(new dist_cjs/* BatchGetImageCommand */.P8n({
-        repositoryName: repository,
-        imageIds: tags.map((imageTag) => ({ imageTag })),
-        acceptedMediaTypes: MANIFEST_TYPES,
-    }));
-    return new Map((out.images ?? []).map((i) => [i.imageId?.imageTag ?? '', i]));
-}
-/**
- * Gives the image tagged `source` the given tags, registry side: the manifest is read with
- * BatchGetImage and written back under each tag with PutImage, so nothing is pulled or rebuilt.
- * A tag that already names the same image is left as it is; returns the digest.
- */
-async function promoteImage(region, repository, source, tags, commit) {
-    return withClient(region, async (client) => {
-        const found = await getImages(client, repository, [source, ...tags]);
-        const image = found.get(source);
-        if (!image?.imageManifest || !image.imageId?.imageDigest) {
-            throw new Error(`no image ${repository}:${source} in ECR for commit ${commit}: the deploy of that commit pushes it; promote only releases images that were built and tested`);
-        }
-        const digest = image.imageId.imageDigest;
-        for (const tag of tags) {
-            const existing = found.get(tag)?.imageId?.imageDigest;
-            if (existing === digest) {
-                core/* info */.pq(`${repository}:${tag} is already ${digest}`);
-                continue;
-            }
-            try {
-                const put = await client.send(new dist_cjs/* PutImageCommand */.SUU({
-                    repositoryName: repository,
-                    imageManifest: image.imageManifest,
-                    imageManifestMediaType: image.imageManifestMediaType,
-                    imageTag: tag,
-                    imageDigest: digest,
-                }));
-                const written = put.image?.imageId?.imageDigest;
-                if (written !== digest)
-                    throw new Error(`ECR stored ${repository}:${tag} as ${written}, not the tested ${digest}`);
-                core/* info */.pq(`Tagged ${repository}:${source} as ${tag} (${digest})`);
-            }
-            catch (e) {
-                if (e.name === 'ImageTagAlreadyExistsException') {
-                    throw new Error(`${repository}:${tag} already exists as another image (${existing ?? 'unknown digest'}) and the repository's tags are immutable: release a new version tag instead of moving ${tag}`, { cause: e });
-                }
-                throw e;
-            }
-        }
-        return digest;
-    });
-}
-/** Deletes every tag starting with prefix (e.g. pr-42-); returns the tags deleted. */
-async function deleteImagesTagged(region, repository, prefix) {
-    return withClient(region, async (client) => {
-        const tags = [];
-        let nextToken;
-        do {
-            const page = await client.send(new dist_cjs/* ListImagesCommand */.W_n({ repositoryName: repository, filter: { tagStatus: 'TAGGED' }, nextToken }));
-            for (const id of page.imageIds ?? [])
-                if (id.imageTag?.startsWith(prefix))
-                    tags.push(id.imageTag);
-            nextToken = page.nextToken;
-        } while (nextToken);
-        for (let i = 0; i < tags.length; i += 100) {
-            const out = await client.send(new dist_cjs/* BatchDeleteImageCommand */.wau({
-                repositoryName: repository,
-                imageIds: tags.slice(i, i + 100).map((imageTag) => ({ imageTag })),
-            }));
-            const failed = (out.failures ?? []).filter((f) => f.failureCode !== 'ImageNotFound');
-            if (failed.length > 0)
-                throw new Error(`ECR could not delete ${failed.map((f) => `${f.imageId?.imageTag}: ${f.failureReason}`).join('; ')}`);
-        }
-        return tags;
-    });
 }
 
 ;// CONCATENATED MODULE: external "node:dns/promises"
@@ -94938,9 +95289,7 @@ function lockOwner(env = process.env) {
         ? ` run ${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `.${env.GITHUB_RUN_ATTEMPT}` : ''}`
         : '';
     const job = env.GITHUB_JOB ? ` job ${env.GITHUB_JOB}` : '';
-    const url = env.GITHUB_RUN_ID
-        ? ` ${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repo}/actions/runs/${env.GITHUB_RUN_ID}`
-        : '';
+    const url = (0,naming/* runUrl */.Vp)(env) ? ` ${(0,naming/* runUrl */.Vp)(env)}` : '';
     return `${repo}${run}${job} (sha ${(env.GITHUB_SHA ?? '').slice(0, 7)}, pid ${process.pid})${url}`;
 }
 /**
@@ -95106,7 +95455,7 @@ async function takeLock(config, run, engine) {
 /** ECR credentials, checked with the registry and written to the private DOCKER_CONFIG. */
 function ecrLogin(config, run) {
     return run.timeline.phase('ECR login', async () => {
-        const auth = await getRegistryAuth(config.awsRegion);
+        const auth = await getRegistryAuth(config);
         await checkRegistryAuth(run.local, auth);
         await writeDockerConfig(run.local.configDir, auth);
         core/* info */.pq(`Logged in to ${auth.registry}`);
@@ -95153,7 +95502,6 @@ async function watch(w) {
     }
     // A failed update is the cause of whatever the tests saw, so it is reported first.
     const [converged, tested] = await Promise.allSettled([converge, w.tests()]);
-    await w.settled();
     if (converged.status === 'rejected')
         throw converged.reason;
     if (tested.status === 'rejected')
@@ -95169,6 +95517,8 @@ async function watch(w) {
 
 
 
+
+
 /** What the summary's services table needs to know of the stack file. */
 function stackShape(config) {
     return {
@@ -95176,11 +95526,14 @@ function stackShape(config) {
         inFile: config.stackServices,
     };
 }
-/** A service's verdict for the summary; a failure gets its task's error and last log lines, also in the log. */
+/**
+ * A service's verdict for the summary; a failure gets its task's error and last log lines, also in the
+ * log (the step's one error annotation, at the end, carries them too).
+ */
 async function reportTask(engine, { service, verdict }) {
     const result = { service: service.Spec.Name, state: verdict.state, detail: verdict.detail };
     if (verdict.state === 'failed') {
-        core/* error */.z3(`${service.Spec.Name} ${verdict.detail}`);
+        core/* info */.pq(`${service.Spec.Name} ${verdict.detail}`);
         if (verdict.task) {
             result.logs = await engine
                 .taskLogs(verdict.task.ID, 30)
@@ -95212,24 +95565,46 @@ async function rollOut(config, run, { auth, image, tunnel }) {
         ? await run.timeline.phase('Stack secrets', () => ensureSecrets(manager.engine, config.stackName, config.stackSecrets, config.ssh.privateKey))
         : {};
     const before = await deploy(config, run, manager, stackVariables(config, auth.registry, secretNames));
-    await watchRollout({
-        oneShots: (signal) => watchOneShots(config, run, manager.engine, signal),
-        converge: (signal, serving) => watchConvergence(config, run, manager.engine, before, { signal, serving }),
-        tests: () => runTests(config, run, image),
-        settled: async () => {
-            run.report.services = await describeStack(manager.engine, config.stackName, stackShape(config)).catch(() => []);
-        },
-        rollback: config.rollbackOnFailure ? () => rollback(config, run, manager, before) : undefined,
-    });
+    try {
+        await watchRollout({
+            oneShots: (signal) => watchOneShots(config, run, manager.engine, signal),
+            converge: (signal, serving) => watchConvergence(config, run, manager.engine, before, { signal, serving }),
+            tests: () => runTests(config, run, image),
+            rollback: config.rollbackOnFailure ? () => rollback(config, run, manager, before) : undefined,
+        });
+    }
+    finally {
+        // What runs now, after a rollback too.
+        run.report.services = await describeStack(manager.engine, config.stackName, stackShape(config)).catch(() => []);
+    }
     if (config.stackSecrets.length > 0)
         await removeOldSecrets(config, manager.engine, secretNames);
+}
+/** On every service: the commit, the image (with the digest pushed or promoted), the run, the actor. */
+function deployLabels(config, run) {
+    const { image, digest } = run.report;
+    const labels = {
+        [naming/* LABELS */.kg.deployCommit]: config.sha,
+        [naming/* LABELS */.kg.deployImage]: digest && image ? `${image}@${digest}` : (image ?? ''),
+        [naming/* LABELS */.kg.deployRun]: (0,naming/* runUrl */.Vp)() ?? '',
+        [naming/* LABELS */.kg.deployActor]: process.env.GITHUB_ACTOR ?? '',
+    };
+    return Object.fromEntries(Object.entries(labels).filter(([, v]) => v));
 }
 /** docker stack deploy; a one-shot whose spec did not change is forced to run again. */
 async function deploy(config, run, manager, variables) {
     return run.timeline.phase('Stack deploy', async () => {
         const before = await snapshotStack(manager.engine, config.stackName);
-        await deployStack(manager.cli, config.stackName, config.stackFile, variables, { prune: config.prune });
+        const labels = external_node_path_default().join(run.work.root, 'deploy-labels.yml');
+        external_node_fs_default().writeFileSync(labels, labelsOverride(config.stackServices, deployLabels(config, run), config.composeVersion));
+        await deployStack(manager.cli, config.stackName, [...config.stackFiles, labels], variables, {
+            prune: config.prune,
+        });
         run.report.deployed = true;
+        if (config.prune) {
+            const inFile = new Set(config.stackServices.map((s) => (0,naming/* stackServiceName */.ZC)(config.stackName, s)));
+            run.report.pruned = [...before.keys()].filter((name) => !inFile.has(name));
+        }
         const oneShots = stackShape(config).oneShot;
         const forced = await forceUnchanged(manager.cli, manager.engine, oneShots, before);
         if (forced.length > 0)
@@ -95268,7 +95643,7 @@ async function watchConvergence(config, run, engine, before, { signal, serving }
     await run.timeline.phase('Converge', async () => {
         const { longRunning, leftover } = await stackServicesToWait(engine, config.stackName, config.stackServices, stackShape(config).oneShot);
         if (leftover.length > 0) {
-            core/* warning */.$e(`${leftover.join(', ')}: in stack ${config.stackName} but not in ${config.stackFile}, so left as it was and not waited for; set prune: true to remove services the stack file no longer has`);
+            core/* warning */.$e(`${leftover.join(', ')}: in stack ${config.stackName} but not in ${config.stackFiles.join(' + ')}, so left as it was and not waited for; set prune: true to remove services the stack file no longer has`);
         }
         if (longRunning.length === 0)
             return serving();
@@ -95318,16 +95693,40 @@ async function removeOldSecrets(config, engine, current) {
 
 
 
+
 /**
  * deploy (and preview, which deploys a pull request's stack of its own): ECR login, build and push
- * the commit's image (or pull an existing tag), then roll it out.
+ * the commit's image (or pull an existing tag, or check an image built elsewhere), then roll it out.
  */
 async function deploy_deploy(config, run) {
     const { tunnel, auth, image } = await beginRollout(config, run);
+    if (config.prebuilt)
+        return deployPrebuilt(config, config.prebuilt, run, { tunnel, auth });
     const repo = `${auth.registry}/${config.repository}`;
     const refs = [image, ...config.extraTags.map((t) => imageName(auth.registry, config.repository, t))];
     run.report.digest = await run.timeline.phase(config.build ? 'Build and push' : 'Pull existing image', () => config.build ? buildAndPush(run.local, config, repo, refs) : pullExisting(run.local, repo, image));
     await rollOut(config, run, { auth, image, tunnel });
+}
+/**
+ * image: an image built elsewhere, found in ECR and deployed by its digest: the version variable
+ * carries TAG@DIGEST, so the stack file's REPO:${APP_VERSION} names that digest. It comes to the
+ * runner only for the acceptance tests, which run in it.
+ */
+async function deployPrebuilt(config, prebuilt, run, { tunnel, auth }) {
+    const digest = await run.timeline.phase('Find image in ECR', () => findPrebuilt(config, prebuilt, auth));
+    run.report.digest = digest;
+    const pinned = { ...config, tag: `${config.tag}@${digest}` };
+    const image = imageName(auth.registry, config.repository, pinned.tag);
+    if (config.acceptance)
+        await run.timeline.phase('Pull image for the tests', () => run.local.run(['pull', image]));
+    await rollOut(pinned, run, { auth, image, tunnel });
+}
+async function findPrebuilt(config, prebuilt, auth) {
+    if (prebuilt.registry !== auth.registry)
+        throw new Error(`image: ${prebuilt.registry} is not the registry this run logs in to (${auth.registry}): push the image there, or set registry-id (and aws-region) to the account (and region) of ${prebuilt.registry}`);
+    return findImage(config, config.repository, config.tag, prebuilt.digest).catch((err) => {
+        throw new Error(`image: ${err.message}`, { cause: err });
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/modes/promote.ts
@@ -95341,7 +95740,7 @@ async function deploy_deploy(config, run) {
 async function promote(config, run) {
     const { tunnel, auth, image } = await beginRollout(config, run);
     const tags = [config.tag, ...config.extraTags];
-    run.report.digest = await run.timeline.phase('Promote image', () => promoteImage(config.awsRegion, config.repository, config.sourceTag, tags, config.sha || config.sourceTag));
+    run.report.digest = await run.timeline.phase('Promote image', () => promoteImage(config, config.repository, config.sourceTag, tags, config.sha || config.sourceTag));
     run.report.promoted = tags;
     await rollOut(config, run, { auth, image, tunnel });
 }
@@ -95441,7 +95840,7 @@ async function teardown(config, run) {
     if (!config.deleteImages)
         return;
     const prefix = (0,naming/* previewTagPrefix */.$v)(config.preview.number);
-    const deleted = await run.timeline.phase('Delete images', () => deleteImagesTagged(config.awsRegion, config.repository, prefix));
+    const deleted = await run.timeline.phase('Delete images', () => deleteImagesTagged(config, config.repository, prefix));
     core/* info */.pq(deleted.length > 0 ? `Deleted ${config.repository}:${deleted.join(', ')}` : `No image tagged ${prefix}*`);
 }
 
@@ -95479,8 +95878,7 @@ class PreviewFeedback {
             core/* info */.pq('github-token is empty: no GitHub Deployment or pull request comment');
     }
     get runUrl() {
-        const server = process.env.GITHUB_SERVER_URL ?? 'https://github.com';
-        return `${server}/${this.repo.owner}/${this.repo.repo}/actions/runs/${process.env.GITHUB_RUN_ID ?? ''}`;
+        return (0,naming/* runUrl */.Vp)() ?? '';
     }
     async call(what, fn) {
         if (!this.octokit || this.off)
@@ -95720,6 +96118,9 @@ function renderSummary(r) {
             out.push(`| ${s.name} | ${s.mode} | ${s.tasks} | \`${s.image}\` | ${s.update} |`);
         out.push('');
     }
+    if (r.pruned?.length) {
+        out.push(`Removed (prune: the stack file no longer has them): ${r.pruned.map((n) => `\`${n}\``).join(', ')}`, '');
+    }
     if (r.teardown)
         out.push(describeTeardown(r.teardown), '');
     if (r.acceptance)
@@ -95819,9 +96220,16 @@ function renderInputProblems(problems) {
     return `## ❌ Inputs need fixing\n\nNothing was deployed.\n\n${problems.map((p) => `- ${p}`).join('\n')}\n`;
 }
 
-// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 4 modules
-var exec = __nccwpck_require__(2697);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 2 modules
+var exec = __nccwpck_require__(5260);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(8701);
 ;// CONCATENATED MODULE: ./src/runner/exec.ts
+
+
 
 class CommandError extends Error {
     command;
@@ -95834,12 +96242,25 @@ class CommandError extends Error {
         this.name = 'CommandError';
     }
 }
-/** Runs a command; a non-zero exit becomes a CommandError carrying its output. */
+/** A word as a POSIX shell would take it back: quoted only when it has to be. */
+function shellQuote(word) {
+    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * Runs a command; a non-zero exit becomes a CommandError carrying its output. Unless silent, the log
+ * shows the command as a shell line that can be pasted back, then its output.
+ */
 async function run(command, args, options = {}, allowFailure = false) {
+    if (!options.silent) {
+        const resolved = await (0,io/* which */.K7)(command, true);
+        process.stdout.write(`[command]${[resolved, ...args].map(shellQuote).join(' ')}${(external_node_os_default()).EOL}`);
+    }
+    const echo = (stream) => (data) => void (options.silent || stream.write(data));
     const result = await (0,exec/* getExecOutput */.H)(command, args, {
         env: options.env,
         input: options.input === undefined ? undefined : Buffer.from(options.input),
-        silent: options.silent,
+        silent: true,
+        listeners: { stdout: echo(process.stdout), stderr: echo(process.stderr) },
         ignoreReturnCode: true,
     });
     if (result.exitCode !== 0 && !allowFailure)
@@ -96109,6 +96530,7 @@ async function main_run() {
 /* harmony export */   O1: () => (/* binding */ SWARM_NAME_MAX),
 /* harmony export */   Ql: () => (/* binding */ commentMarker),
 /* harmony export */   R: () => (/* binding */ stackFilter),
+/* harmony export */   Vp: () => (/* binding */ runUrl),
 /* harmony export */   ZC: () => (/* binding */ stackServiceName),
 /* harmony export */   ab: () => (/* binding */ previewStackName),
 /* harmony export */   kg: () => (/* binding */ LABELS),
@@ -96150,7 +96572,19 @@ const LABELS = {
     lockRenewals: `com.github.${PREFIX}.renewals`,
     /** The expiry a lock taken by an earlier version of the action carries instead of a hold. */
     lockExpires: `com.github.${PREFIX}.expires`,
+    /** On every service deployed: who deployed what, from where. */
+    deployCommit: `com.github.${PREFIX}.commit`,
+    deployImage: `com.github.${PREFIX}.image`,
+    deployRun: `com.github.${PREFIX}.run`,
+    deployActor: `com.github.${PREFIX}.actor`,
 };
+/** The workflow run's page, when the runner says which run this is. */
+function runUrl(env = process.env) {
+    if (!env.GITHUB_RUN_ID)
+        return undefined;
+    const repo = env.GITHUB_REPOSITORY ?? 'unknown/repository';
+    return `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repo}/actions/runs/${env.GITHUB_RUN_ID}`;
+}
 /** Swarm limits object names (configs, secrets) to 64 characters. */
 const SWARM_NAME_MAX = 64;
 /** The deploy lock of a stack: a Swarm config; a stack name too long for one is hashed. */
@@ -107112,8 +107546,8 @@ function toPlatformPath(pth) {
     return pth.replace(/[/\\]/g, path.sep);
 }
 //# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 4 modules
-var lib_exec = __nccwpck_require__(2697);
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 2 modules
+var lib_exec = __nccwpck_require__(5260);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -107500,7 +107934,7 @@ function getIDToken(aud) {
 
 /***/ }),
 
-/***/ 2697:
+/***/ 5260:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -107521,466 +107955,14 @@ var external_events_ = __nccwpck_require__(4434);
 var external_child_process_ = __nccwpck_require__(5317);
 // EXTERNAL MODULE: external "path"
 var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return __awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_.constants.O_RDONLY;
-function exists(fsPath) {
-    return __awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return __awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return __awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_.dirname(filePath);
-                        const upperName = external_path_.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(8701);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util = __nccwpck_require__(90);
 ;// CONCATENATED MODULE: external "timers"
 const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
 ;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -107997,7 +107979,7 @@ var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 /* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
+const IS_WINDOWS = process.platform === 'win32';
 /*
  * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
  */
@@ -108020,7 +108002,7 @@ class ToolRunner extends external_events_.EventEmitter {
         const toolPath = this._getSpawnFileName();
         const args = this._getSpawnArgs(options);
         let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
+        if (IS_WINDOWS) {
             // Windows + cmd file
             if (this._isCmdFile()) {
                 cmd += toolPath;
@@ -108074,7 +108056,7 @@ class ToolRunner extends external_events_.EventEmitter {
         }
     }
     _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
+        if (IS_WINDOWS) {
             if (this._isCmdFile()) {
                 return process.env['COMSPEC'] || 'cmd.exe';
             }
@@ -108082,7 +108064,7 @@ class ToolRunner extends external_events_.EventEmitter {
         return this.toolPath;
     }
     _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
+        if (IS_WINDOWS) {
             if (this._isCmdFile()) {
                 let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
                 for (const a of this.args) {
@@ -108335,18 +108317,18 @@ class ToolRunner extends external_events_.EventEmitter {
      * @returns   number
      */
     exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
+            if (!io_util/* isRooted */.Qh(this.toolPath) &&
                 (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
+                    (IS_WINDOWS && this.toolPath.includes('\\')))) {
                 // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
                 this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
             }
             // if the tool is only a file name, then resolve it from the PATH
             // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
+            this.toolPath = yield io/* which */.K7(this.toolPath, true);
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
                 this._debug(`exec tool: ${this.toolPath}`);
                 this._debug('arguments:');
                 for (const arg of this.args) {
@@ -108360,7 +108342,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 state.on('debug', (message) => {
                     this._debug(message);
                 });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                if (this.options.cwd && !(yield io_util/* exists */.t2(this.options.cwd))) {
                     return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
                 }
                 const fileName = this._getSpawnFileName();
@@ -108647,6 +108629,484 @@ function getExecOutput(commandLine, args, options) {
     });
 }
 //# sourceMappingURL=exec.js.map
+
+/***/ }),
+
+/***/ 90:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   H8: () => (/* binding */ IS_WINDOWS),
+/* harmony export */   Qh: () => (/* binding */ isRooted),
+/* harmony export */   t2: () => (/* binding */ exists),
+/* harmony export */   vr: () => (/* binding */ tryGetExecutablePath)
+/* harmony export */ });
+/* unused harmony exports chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink, readlink, UV_FS_O_EXLOCK, READONLY, isDirectory, getCmdPath */
+/* harmony import */ var fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9896);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs__WEBPACK_IMPORTED_MODULE_0__.promises;
+// export const {open} = 'fs'
+const IS_WINDOWS = process.platform === 'win32';
+/**
+ * Custom implementation of readlink to ensure Windows junctions
+ * maintain trailing backslash for backward compatibility with Node.js < 24
+ *
+ * In Node.js 20, Windows junctions (directory symlinks) always returned paths
+ * with trailing backslashes. Node.js 24 removed this behavior, which breaks
+ * code that relied on this format for path operations.
+ *
+ * This implementation restores the Node 20 behavior by adding a trailing
+ * backslash to all junction results on Windows.
+ */
+function readlink(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        const result = yield fs.promises.readlink(fsPath);
+        // On Windows, restore Node 20 behavior: add trailing backslash to all results
+        // since junctions on Windows are always directory links
+        if (IS_WINDOWS && !result.endsWith('\\')) {
+            return `${result}\\`;
+        }
+        return result;
+    });
+}
+// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
+const UV_FS_O_EXLOCK = 0x10000000;
+const READONLY = fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_RDONLY;
+function exists(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        try {
+            yield stat(fsPath);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT') {
+                return false;
+            }
+            throw err;
+        }
+        return true;
+    });
+}
+function isDirectory(fsPath_1) {
+    return __awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        return stats.isDirectory();
+    });
+}
+/**
+ * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
+ * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
+ */
+function isRooted(p) {
+    p = normalizeSeparators(p);
+    if (!p) {
+        throw new Error('isRooted() parameter "p" cannot be empty');
+    }
+    if (IS_WINDOWS) {
+        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
+        ); // e.g. C: or C:\hello
+    }
+    return p.startsWith('/');
+}
+/**
+ * Best effort attempt to determine whether a file exists and is executable.
+ * @param filePath    file path to check
+ * @param extensions  additional file extensions to try
+ * @return if file exists and is executable, returns the file path. otherwise empty string.
+ */
+function tryGetExecutablePath(filePath, extensions) {
+    return __awaiter(this, void 0, void 0, function* () {
+        let stats = undefined;
+        try {
+            // test file exists
+            stats = yield stat(filePath);
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT') {
+                // eslint-disable-next-line no-console
+                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+            }
+        }
+        if (stats && stats.isFile()) {
+            if (IS_WINDOWS) {
+                // on Windows, test for valid extension
+                const upperExt = path__WEBPACK_IMPORTED_MODULE_1__.extname(filePath).toUpperCase();
+                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
+                    return filePath;
+                }
+            }
+            else {
+                if (isUnixExecutable(stats)) {
+                    return filePath;
+                }
+            }
+        }
+        // try each extension
+        const originalFilePath = filePath;
+        for (const extension of extensions) {
+            filePath = originalFilePath + extension;
+            stats = undefined;
+            try {
+                stats = yield stat(filePath);
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT') {
+                    // eslint-disable-next-line no-console
+                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+                }
+            }
+            if (stats && stats.isFile()) {
+                if (IS_WINDOWS) {
+                    // preserve the case of the actual file (since an extension was appended)
+                    try {
+                        const directory = path__WEBPACK_IMPORTED_MODULE_1__.dirname(filePath);
+                        const upperName = path__WEBPACK_IMPORTED_MODULE_1__.basename(filePath).toUpperCase();
+                        for (const actualName of yield readdir(directory)) {
+                            if (upperName === actualName.toUpperCase()) {
+                                filePath = path__WEBPACK_IMPORTED_MODULE_1__.join(directory, actualName);
+                                break;
+                            }
+                        }
+                    }
+                    catch (err) {
+                        // eslint-disable-next-line no-console
+                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+                    }
+                    return filePath;
+                }
+                else {
+                    if (isUnixExecutable(stats)) {
+                        return filePath;
+                    }
+                }
+            }
+        }
+        return '';
+    });
+}
+function normalizeSeparators(p) {
+    p = p || '';
+    if (IS_WINDOWS) {
+        // convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // remove redundant slashes
+        return p.replace(/\\\\+/g, '\\');
+    }
+    // remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+// on Mac/Linux, test the execute bit
+//     R   W  X  R  W X R W X
+//   256 128 64 32 16 8 4 2 1
+function isUnixExecutable(stats) {
+    return ((stats.mode & 1) > 0 ||
+        ((stats.mode & 8) > 0 &&
+            process.getgid !== undefined &&
+            stats.gid === process.getgid()) ||
+        ((stats.mode & 64) > 0 &&
+            process.getuid !== undefined &&
+            stats.uid === process.getuid()));
+}
+// Get the path of cmd.exe in windows
+function getCmdPath() {
+    var _a;
+    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
+}
+//# sourceMappingURL=io-util.js.map
+
+/***/ }),
+
+/***/ 8701:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K7: () => (/* binding */ which)
+/* harmony export */ });
+/* unused harmony exports cp, mv, rmRF, mkdirP, findInPath */
+/* harmony import */ var assert__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2613);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
+/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(90);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+/**
+ * Copies a file or folder.
+ * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See CopyOptions.
+ */
+function cp(source_1, dest_1) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
+        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
+        // Dest is an existing file, but not forcing
+        if (destStat && destStat.isFile() && !force) {
+            return;
+        }
+        // If dest is an existing directory, should copy inside.
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
+            ? path.join(dest, path.basename(source))
+            : dest;
+        if (!(yield ioUtil.exists(source))) {
+            throw new Error(`no such file or directory: ${source}`);
+        }
+        const sourceStat = yield ioUtil.stat(source);
+        if (sourceStat.isDirectory()) {
+            if (!recursive) {
+                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
+            }
+            else {
+                yield cpDirRecursive(source, newDest, 0, force);
+            }
+        }
+        else {
+            if (path.relative(source, newDest) === '') {
+                // a file cannot be copied to itself
+                throw new Error(`'${newDest}' and '${source}' are the same file`);
+            }
+            yield copyFile(source, newDest, force);
+        }
+    });
+}
+/**
+ * Moves a path.
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See MoveOptions.
+ */
+function mv(source_1, dest_1) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        if (yield ioUtil.exists(dest)) {
+            let destExists = true;
+            if (yield ioUtil.isDirectory(dest)) {
+                // If dest is directory copy src into dest
+                dest = path.join(dest, path.basename(source));
+                destExists = yield ioUtil.exists(dest);
+            }
+            if (destExists) {
+                if (options.force == null || options.force) {
+                    yield rmRF(dest);
+                }
+                else {
+                    throw new Error('Destination already exists');
+                }
+            }
+        }
+        yield mkdirP(path.dirname(dest));
+        yield ioUtil.rename(source, dest);
+    });
+}
+/**
+ * Remove a path recursively with force
+ *
+ * @param inputPath path to remove
+ */
+function rmRF(inputPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (ioUtil.IS_WINDOWS) {
+            // Check for invalid characters
+            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
+            if (/[*"<>|]/.test(inputPath)) {
+                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
+            }
+        }
+        try {
+            // note if path does not exist, error is silent
+            yield ioUtil.rm(inputPath, {
+                force: true,
+                maxRetries: 3,
+                recursive: true,
+                retryDelay: 300
+            });
+        }
+        catch (err) {
+            throw new Error(`File was unable to be removed ${err}`);
+        }
+    });
+}
+/**
+ * Make a directory.  Creates the full path with folders in between
+ * Will throw if it fails
+ *
+ * @param   fsPath        path to create
+ * @returns Promise<void>
+ */
+function mkdirP(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        ok(fsPath, 'a path argument must be provided');
+        yield ioUtil.mkdir(fsPath, { recursive: true });
+    });
+}
+/**
+ * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
+ * If you check and the tool does not exist, it will throw.
+ *
+ * @param     tool              name of the tool
+ * @param     check             whether to check if tool exists
+ * @returns   Promise<string>   path to tool
+ */
+function which(tool, check) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // recursive when check=true
+        if (check) {
+            const result = yield which(tool, false);
+            if (!result) {
+                if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+                }
+                else {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+                }
+            }
+            return result;
+        }
+        const matches = yield findInPath(tool);
+        if (matches && matches.length > 0) {
+            return matches[0];
+        }
+        return '';
+    });
+}
+/**
+ * Returns a list of all occurrences of the given tool on the system path.
+ *
+ * @returns   Promise<string[]>  the paths of the tool
+ */
+function findInPath(tool) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // build the list of extensions to try
+        const extensions = [];
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8 && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
+                if (extension) {
+                    extensions.push(extension);
+                }
+            }
+        }
+        // if it's rooted, return it if exists. otherwise return empty.
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .isRooted */ .Qh(tool)) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(tool, extensions);
+            if (filePath) {
+                return [filePath];
+            }
+            return [];
+        }
+        // if any path separators, return empty
+        if (tool.includes(path__WEBPACK_IMPORTED_MODULE_1__.sep)) {
+            return [];
+        }
+        // build the list of directories
+        //
+        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
+        // it feels like we should not do this. Checking the current directory seems like more of a use
+        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
+        // across platforms.
+        const directories = [];
+        if (process.env.PATH) {
+            for (const p of process.env.PATH.split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
+                if (p) {
+                    directories.push(p);
+                }
+            }
+        }
+        // find all matches
+        const matches = [];
+        for (const directory of directories) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(path__WEBPACK_IMPORTED_MODULE_1__.join(directory, tool), extensions);
+            if (filePath) {
+                matches.push(filePath);
+            }
+        }
+        return matches;
+    });
+}
+function readCopyOptions(options) {
+    const force = options.force == null ? true : options.force;
+    const recursive = Boolean(options.recursive);
+    const copySourceDirectory = options.copySourceDirectory == null
+        ? true
+        : Boolean(options.copySourceDirectory);
+    return { force, recursive, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+    return __awaiter(this, void 0, void 0, function* () {
+        // Ensure there is not a run away recursive copy
+        if (currentDepth >= 255)
+            return;
+        currentDepth++;
+        yield mkdirP(destDir);
+        const files = yield ioUtil.readdir(sourceDir);
+        for (const fileName of files) {
+            const srcFile = `${sourceDir}/${fileName}`;
+            const destFile = `${destDir}/${fileName}`;
+            const srcFileStat = yield ioUtil.lstat(srcFile);
+            if (srcFileStat.isDirectory()) {
+                // Recurse
+                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+            }
+            else {
+                yield copyFile(srcFile, destFile, force);
+            }
+        }
+        // Change the mode for the newly created directory
+        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
+    });
+}
+// Buffered file copy
+function copyFile(srcFile, destFile, force) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
+            // unlink/re-link it
+            try {
+                yield ioUtil.lstat(destFile);
+                yield ioUtil.unlink(destFile);
+            }
+            catch (e) {
+                // Try to override file permission
+                if (e.code === 'EPERM') {
+                    yield ioUtil.chmod(destFile, '0666');
+                    yield ioUtil.unlink(destFile);
+                }
+                // other errors = it doesn't exist, no work to do
+            }
+            // Copy over symlink
+            const symlinkFull = yield ioUtil.readlink(srcFile);
+            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
+        }
+        else if (!(yield ioUtil.exists(destFile)) || force) {
+            yield ioUtil.copyFile(srcFile, destFile);
+        }
+    });
+}
+//# sourceMappingURL=io.js.map
 
 /***/ }),
 

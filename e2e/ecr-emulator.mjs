@@ -2,6 +2,7 @@
 // Every request must carry a valid SigV4 signature for the sandbox's dummy credentials.
 // GetAuthorizationToken answers with the sandbox registry's real credentials; the image calls
 // (BatchGetImage, PutImage, ListImages, BatchDeleteImage) act on the registry through its HTTP API.
+// It serves two accounts' registries, as registryIds / registryId name them (see ACCOUNTS).
 import http from 'node:http';
 import fs from 'node:fs';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -11,6 +12,19 @@ import { SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from './credentials.
 const port = Number(process.env.ECR_EMULATOR_PORT ?? 4566);
 const registry = process.env.ECR_EMULATOR_REGISTRY ?? '127.0.0.1:5000';
 const passwordFile = process.env.ECR_EMULATOR_PASSWORD_FILE;
+
+/**
+ * The registries served, by AWS account id: the caller's own (the default, with no registryIds /
+ * registryId) and a second account's, like a shared tools account. Both are the sandbox registry, the
+ * second under another host name, since each account's registry has a host of its own. Any other
+ * account is refused, as AWS refuses a registry the caller may not use.
+ */
+const OWN_ACCOUNT = '123456789012';
+const TOOLS_ACCOUNT = '210987654321';
+const ACCOUNTS = {
+  [OWN_ACCOUNT]: registry,
+  [TOOLS_ACCOUNT]: registry.replace(/^127\.0\.0\.1:/, 'localhost:'),
+};
 
 function registryPassword() {
   if (process.env.ECR_EMULATOR_PASSWORD) return process.env.ECR_EMULATOR_PASSWORD;
@@ -104,14 +118,19 @@ async function listTags(repo) {
 }
 
 const operations = {
-  GetAuthorizationToken: () => ({
-    authorizationData: [
-      {
+  GetAuthorizationToken: ({ registryIds = [OWN_ACCOUNT] }) => ({
+    authorizationData: registryIds.map((id) => {
+      if (!ACCOUNTS[id])
+        throw new EcrError(
+          'AccessDeniedException',
+          `User: arn:aws:iam::${OWN_ACCOUNT}:user/sandbox is not authorized to perform: ecr:GetAuthorizationToken on the registry of account ${id}`,
+        );
+      return {
         authorizationToken: Buffer.from(`AWS:${registryPassword()}`).toString('base64'),
         expiresAt: Math.floor(Date.now() / 1000) + 12 * 3600,
-        proxyEndpoint: `https://${registry}`,
-      },
-    ],
+        proxyEndpoint: `https://${ACCOUNTS[id]}`,
+      };
+    }),
   }),
 
   PutImageTagMutability: ({ repositoryName, imageTagMutability }) => {
@@ -130,6 +149,15 @@ const operations = {
           imageId: id,
           failureCode: 'ImageNotFound',
           failureReason: 'Requested image not found',
+        });
+        continue;
+      }
+      // Given both, ECR checks that the tag names the digest.
+      if (id.imageTag && id.imageDigest && id.imageDigest !== m.digest) {
+        failures.push({
+          imageId: id,
+          failureCode: 'ImageTagDoesNotMatchDigest',
+          failureReason: 'Image tag does not match image digest',
         });
         continue;
       }
@@ -237,8 +265,15 @@ const server = http.createServer((req, res) => {
     if (problem) return reply(res, 403, { __type: 'InvalidSignatureException', message: problem });
     const handler = operations[operation];
     if (!handler) return reply(res, 400, { __type: 'UnknownOperationException', message: operation });
+    const input = body ? JSON.parse(body) : {};
+    // Every image call names its registry by registryId (the caller's own when absent), as ECR's do.
+    if (input.registryId && !ACCOUNTS[input.registryId])
+      return reply(res, 400, {
+        __type: 'RepositoryNotFoundException',
+        message: `The repository with name '${input.repositoryName}' does not exist in the registry with id '${input.registryId}'`,
+      });
     try {
-      reply(res, 200, await handler(body ? JSON.parse(body) : {}));
+      reply(res, 200, await handler(input));
     } catch (e) {
       if (e instanceof EcrError) reply(res, 400, { __type: e.type, message: e.message });
       else reply(res, 500, { __type: 'ServerException', message: String(e) });

@@ -109,7 +109,7 @@ export const tasksOf = (service: string) =>
 
 export interface ApiService {
   Version: { Index: number };
-  Spec: { TaskTemplate: { ContainerSpec: { Image: string } } };
+  Spec: { TaskTemplate: { ContainerSpec: { Image: string } }; Labels?: Record<string, string> };
   UpdateStatus?: { State: string };
   JobStatus?: { JobIteration?: { Index?: number } };
 }

@@ -75,11 +75,17 @@ describe('a step with only the README inputs, every default set by the runner', 
       expectDeployed(r);
       // Relative stack-file and context resolved in the workspace, not in the action's directory.
       expect(r.log).toContain(`[command]${cli} stack deploy --with-registry-auth`);
+      // The user's stack file, then the action's labels (a file of its own, in its private directory).
+      const labels = String.raw`-c \S+/deploy-labels\.yml readme`;
       if (version === '28') {
-        expect(r.log).toContain('stack deploy --with-registry-auth --detach=true -c stack.yml readme');
+        expect(r.log).toMatch(
+          new RegExp(String.raw`stack deploy --with-registry-auth --detach=true -c stack\.yml ${labels}`),
+        );
         expect(r.log).not.toContain('--detach=false will become the default');
       } else {
-        expect(r.log).toContain('stack deploy --with-registry-auth -c stack.yml readme');
+        expect(r.log).toMatch(
+          new RegExp(String.raw`stack deploy --with-registry-auth -c stack\.yml ${labels}`),
+        );
       }
       expect(r.log).toMatch(/\[command\]\S*docker build .* \.$/m);
       // The defaults reached the run: user docker on port 22, the engine at /var/run/docker.sock.
@@ -138,16 +144,70 @@ describe('a service the stack file no longer has', () => {
     });
     expectDeployed(pruned);
     expect(pruned.log).toContain('Removing service readme_collectstatic');
+    expect(pruned.summary).toContain(
+      'Removed (prune: the stack file no longer has them): `readme_collectstatic`',
+    );
     expect(pruned.log).not.toContain('::warning::');
     expect(manager(['service', 'ls', '-q', '--filter', 'name=readme_collectstatic']).trim()).toBe('');
     expect((await service(`${STACK}_app`)).UpdateStatus?.State).toBe('completed');
   });
 });
 
-describe('a change that Swarm rolls out without a rolling update', () => {
-  test('a re-run of the same commit that adds a placement constraint the manager fits: no task is replaced, the deploy completes', async () => {
+describe('the compose override pattern: several stack files and an env-file', () => {
+  test('later files override earlier ones, stack-env wins over env-file, and every service says who deployed it', async () => {
+    const override = stringify({
+      version: '3.7',
+      services: {
+        app: {
+          environment: { DOMAIN: '${DOMAIN}', TIER: '${TIER}' },
+          deploy: { labels: { tier: '${TIER}' } },
+        },
+      },
+    });
     const sha = randomSha();
-    expectDeployed(await run({ inputs: readmeInputs(), files: workspace(), sha }));
+    const r = await run({
+      inputs: {
+        ...readmeInputs(),
+        'stack-file': 'stack.yml, stack.prod.yml',
+        'env-file': 'deploy.env',
+        'stack-env': 'DOMAIN=input.example.com',
+      },
+      files: {
+        ...workspace(),
+        'stack.prod.yml': override,
+        'deploy.env': '# deploy settings\nTIER=web\nDOMAIN=file.example.com\n',
+      },
+      sha,
+    });
+    expectDeployed(r);
+    expect(r.log).toMatch(
+      /stack deploy --with-registry-auth --detach=true -c stack\.yml -c stack\.prod\.yml -c \S+deploy-labels\.yml readme/,
+    );
+    const app = await service(`${STACK}_app`);
+    const env = (app.Spec.TaskTemplate.ContainerSpec as { Env?: string[] }).Env ?? [];
+    expect(env).toEqual(expect.arrayContaining(['DOMAIN=input.example.com', 'TIER=web']));
+    const image = app.Spec.TaskTemplate.ContainerSpec.Image;
+    for (const name of ['app', 'db', 'migrate']) {
+      const labels = (await service(`${STACK}_${name}`)).Spec.Labels ?? {};
+      expect(labels).toMatchObject({
+        'com.github.ecr-swarm-deploy.commit': sha,
+        'com.github.ecr-swarm-deploy.image': `${r.outputs.image}@${r.outputs.digest}`,
+        // The harness's runner: https://github.example, example/todobackend, run 1001, octocat.
+        'com.github.ecr-swarm-deploy.run': 'https://github.example/example/todobackend/actions/runs/1001',
+        'com.github.ecr-swarm-deploy.actor': 'octocat',
+      });
+    }
+    // The user's own label is kept beside the action's.
+    expect(app.Spec.Labels?.tier).toBe('web');
+    expect(image).toContain(r.outputs.digest);
+  });
+});
+
+describe('a change that Swarm rolls out without a rolling update', () => {
+  test('a deploy of the same image that adds a placement constraint the manager fits: no task is replaced, the deploy completes', async () => {
+    const sha = randomSha();
+    const first = await run({ inputs: readmeInputs(), files: workspace(), sha });
+    expectDeployed(first);
     const running = () =>
       manager(['service', 'ps', '-q', '--filter', 'desired-state=running', `${STACK}_app`]);
     const task = running();
@@ -156,7 +216,8 @@ describe('a change that Swarm rolls out without a rolling update', () => {
     for (const name of ['db', 'app'])
       doc.services[name].deploy.placement = { constraints: ['node.role == manager'] };
     const r = await run({
-      inputs: { ...readmeInputs(), 'converge-timeout': '60' },
+      // The same image, not built again (a build may give it another digest).
+      inputs: { ...readmeInputs(), build: 'false', 'image-tag': first.outputs.tag, 'converge-timeout': '60' },
       files: workspace(stringify(doc)),
       sha,
     });

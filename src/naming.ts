@@ -37,7 +37,19 @@ export const LABELS = {
   lockRenewals: `com.github.${PREFIX}.renewals`,
   /** The expiry a lock taken by an earlier version of the action carries instead of a hold. */
   lockExpires: `com.github.${PREFIX}.expires`,
+  /** On every service deployed: who deployed what, from where. */
+  deployCommit: `com.github.${PREFIX}.commit`,
+  deployImage: `com.github.${PREFIX}.image`,
+  deployRun: `com.github.${PREFIX}.run`,
+  deployActor: `com.github.${PREFIX}.actor`,
 } as const;
+
+/** The workflow run's page, when the runner says which run this is. */
+export function runUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (!env.GITHUB_RUN_ID) return undefined;
+  const repo = env.GITHUB_REPOSITORY ?? 'unknown/repository';
+  return `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repo}/actions/runs/${env.GITHUB_RUN_ID}`;
+}
 
 /** Swarm limits object names (configs, secrets) to 64 characters. */
 export const SWARM_NAME_MAX = 64;

@@ -2,13 +2,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { previewTagPrefix } from '../naming.js';
 import { ENV_NAME, type Inputs } from './inputs.js';
-import type { ImageConfig, Mode, PullRequest } from './types.js';
+import type { BuildOptions, ImageConfig, Mode, PullRequest } from './types.js';
 
 const ECR_REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+// REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST]
+const IMAGE_REFERENCE = /^([^/]+)\/([^:@]+)(?::([^@]+))?(?:@(sha256:[0-9a-f]{64}))?$/;
+/** Inputs that only steer a build: they have no default, so one given with image is a mistake to name. */
+const BUILD_ONLY_INPUTS = ['dockerfile', 'build-args', 'target', 'extra-tags', 'build-secrets', 'labels'];
 
-/** The ECR repository: required, except for a teardown that deletes no images. */
-export function readRepository(inputs: Inputs, required: boolean): string {
+/** As docker tells a registry from a repository's first component: a dot, a port, or localhost. */
+const isRegistryHost = (host: string) =>
+  /^[a-z0-9.-]+(:\d+)?$/i.test(host) && (/[.:]/.test(host) || host === 'localhost');
+
+/**
+ * The ECR repository: required, except for a teardown that deletes no images and for image, which
+ * names it (ecr-repository may name it too).
+ */
+export function readRepository(inputs: Inputs, required: boolean, fromImage?: string): string {
   const repository = required
     ? inputs.required('ecr-repository', 'the ECR repository name, e.g. docker-in-aws/todobackend')
     : inputs.get('ecr-repository');
@@ -16,8 +27,57 @@ export function readRepository(inputs: Inputs, required: boolean): string {
     inputs.problem(
       `ecr-repository "${repository}" is not a valid repository name (lower case letters, digits, . _ - and /; no registry host)`,
     );
+  } else if (repository && fromImage && repository !== fromImage) {
+    inputs.problem(
+      `ecr-repository "${repository}" is not the repository image names (${fromImage}): remove ecr-repository, image names it`,
+    );
   }
-  return repository;
+  return repository || fromImage || '';
+}
+
+/** registry-id: the AWS account whose registry holds the repository; empty for the caller's own. */
+export function readRegistryId(inputs: Inputs): string | undefined {
+  const id = inputs.get('registry-id');
+  if (id && !/^\d{12}$/.test(id))
+    inputs.problem(
+      `registry-id "${id}" is not an AWS account id (12 digits, e.g. 123456789012): set it to the account that owns the registry, or leave it empty for your own`,
+    );
+  return id || undefined;
+}
+
+/**
+ * image: an image built elsewhere (e.g. by docker/build-push-action), deployed without a build. Its
+ * repository is the deploy's; build and context have defaults, so they are ignored, not refused.
+ */
+function readPrebuilt(inputs: Inputs, mode: Mode) {
+  const reference = inputs.get('image');
+  if (!reference) return undefined;
+  if (mode === 'promote') {
+    inputs.problem(
+      "image only applies to modes deploy and preview (promote releases the commit's own image): remove it",
+    );
+    return undefined;
+  }
+  const [, registry = '', repository = '', tag, digest] = IMAGE_REFERENCE.exec(reference) ?? [];
+  if (
+    !isRegistryHost(registry) ||
+    !ECR_REPOSITORY.test(repository) ||
+    (tag !== undefined && !DOCKER_TAG.test(tag)) ||
+    (!tag && !digest)
+  ) {
+    inputs.problem(
+      `image "${reference}" is not REGISTRY/REPOSITORY:TAG, REGISTRY/REPOSITORY@sha256:DIGEST or REGISTRY/REPOSITORY:TAG@sha256:DIGEST (the registry host first, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/todobackend:abc1234)`,
+    );
+    return undefined;
+  }
+  for (const name of BUILD_ONLY_INPUTS)
+    if (inputs.get(name))
+      inputs.problem(
+        `${name} is for a build, and with image nothing is built: remove ${name} (give it to the build that made the image)`,
+      );
+  if (tag && inputs.get('image-tag'))
+    inputs.problem(`image-tag: image names its tag (${tag}) already; remove image-tag`);
+  return { registry, repository, tag, digest };
 }
 
 /** The commit: sha, else a preview's head commit (not the merge commit GitHub checks out), else github.sha. */
@@ -70,15 +130,23 @@ function readTags(
   return { tag, sourceTag };
 }
 
-/** The image a rollout deploys and how it is built (deploy and preview build; promote never does). */
+/**
+ * The image a rollout deploys and how it is built (deploy and preview build, unless image names one
+ * built elsewhere; promote never does). A digest alone in image takes the tag the action would give
+ * its own build of the commit.
+ */
 export function readImage(
   inputs: Inputs,
   mode: Mode,
   sha: string,
   preview: PullRequest | undefined,
   release: { releaseTag?: string; ref?: string },
-): ImageConfig & { sourceTag?: string } {
-  const { tag, sourceTag } = readTags(inputs, mode, sha, preview, release);
+): Omit<ImageConfig, keyof BuildOptions> & { repository: string; sourceTag?: string } {
+  const prebuilt = readPrebuilt(inputs, mode);
+  const repository = readRepository(inputs, !inputs.get('image'), prebuilt?.repository);
+  const { tag, sourceTag } = prebuilt?.tag
+    ? { tag: prebuilt.tag, sourceTag: undefined }
+    : readTags(inputs, mode, sha, preview, release);
   const extraTags = inputs.list('extra-tags');
   for (const t of extraTags)
     if (!DOCKER_TAG.test(t)) inputs.problem(`extra-tags: "${t}" is not a valid Docker tag`);
@@ -93,7 +161,8 @@ export function readImage(
       );
   }
 
-  const build = mode === 'deploy' || mode === 'preview' ? inputs.bool('build') : false;
+  const build =
+    (mode === 'deploy' || mode === 'preview') && !inputs.get('image') ? inputs.bool('build') : false;
   const context = inputs.get('context');
   const dockerfile = inputs.get('dockerfile') || undefined;
   if (build) {
@@ -112,6 +181,7 @@ export function readImage(
       inputs.problem(`build-args: "${a}" is not NAME=VALUE (one per line)`);
   }
   return {
+    repository,
     tag,
     sourceTag,
     extraTags,
@@ -120,5 +190,6 @@ export function readImage(
     dockerfile,
     buildArgs,
     target: inputs.get('target') || undefined,
+    ...(prebuilt ? { prebuilt: { registry: prebuilt.registry, digest: prebuilt.digest } } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { readAcceptance, readAppUrl, readTestArgs } from './acceptance.js';
-import { readImage, readRepository, readSha, isSha } from './image.js';
+import { readBuildOptions } from './build.js';
+import { readImage, readRegistryId, readRepository, readSha, isSha } from './image.js';
 import { InputError, Inputs, type InputReader } from './inputs.js';
 import { readPullRequest, type PullRequestEvent } from './pull-request.js';
 import { readSsh } from './ssh.js';
@@ -54,6 +55,7 @@ function readTeardown(inputs: Inputs, env: NodeJS.ProcessEnv, event: Record<stri
     // Undefined only together with a problem, which readConfig throws.
     preview: preview!,
     awsRegion: inputs.get('aws-region') || undefined,
+    registryId: readRegistryId(inputs),
     repository,
     ssh: { ...ssh, reconnectTimeout: inputs.seconds('ssh-reconnect-timeout') },
     stackName,
@@ -72,7 +74,6 @@ function readRollout(
   event: Record<string, unknown>,
 ) {
   if (inputs.bool('delete-images')) inputs.problem('delete-images only applies to mode: teardown; remove it');
-  const repository = readRepository(inputs, true);
   const pullRequest = event.pull_request as PullRequestEvent | undefined;
   const preview = readPullRequest(inputs, mode, pullRequest);
   const sha = readSha(inputs, env, preview ? pullRequest?.head?.sha : undefined);
@@ -80,13 +81,13 @@ function readRollout(
     releaseTag: (event.release as { tag_name?: string } | undefined)?.tag_name,
     ref: env.GITHUB_REF,
   };
-  const { sourceTag, ...image } = readImage(inputs, mode, sha, preview, release);
+  const { sourceTag, repository, ...image } = readImage(inputs, mode, sha, preview, release);
   const ssh = readSsh(inputs);
   const stackName = readStackName(inputs, preview);
-  const stack = readStackFileInputs(inputs);
+  const { envBySource, ...stack } = readStackFileInputs(inputs);
   checkServiceNames(inputs, stackName, stack.stackServices);
   const stackSecrets = readStackSecrets(inputs, env, stackName, true);
-  checkStackEnv(inputs, stack.stackEnv, {
+  checkStackEnv(inputs, envBySource, {
     versionVariable: stack.versionVariable,
     secrets: stackSecrets,
     preview: mode === 'preview',
@@ -111,8 +112,10 @@ function readRollout(
     ...(mode === 'preview' ? { preview: preview! } : {}),
     ...(mode === 'promote' ? { sourceTag: sourceTag! } : {}),
     awsRegion: inputs.get('aws-region') || undefined,
+    registryId: readRegistryId(inputs),
     repository,
     ...image,
+    ...readBuildOptions(inputs, env, image.build, preview),
     ssh: { ...ssh, reconnectTimeout: inputs.seconds('ssh-reconnect-timeout') },
     stackName,
     ...stack,

@@ -12,6 +12,7 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   mode: 'deploy',
   'tag-format': 'short',
   build: 'true',
+  cache: 'true',
   context: '.',
   'ssh-port': '22',
   'ssh-user': 'docker',

@@ -5,6 +5,7 @@ import {
   SWARM_NAME_MAX,
   versionedSecretName,
 } from '../naming.js';
+import fs from 'node:fs';
 import path from 'node:path';
 import { ENV_NAME, type Inputs } from './inputs.js';
 import { interpolateAll } from './interpolate.js';
@@ -14,7 +15,7 @@ import {
   previewPolicyProblems,
   type PreviewAllowance,
 } from './preview-policy.js';
-import { loadStackFile, readStackFile } from './stackfile.js';
+import { loadStackFiles, readStackFile } from './stackfile.js';
 import type { PullRequest, StackSecret } from './types.js';
 
 // Swarm's service names (STACK_SERVICE) must be DNS name components: no dots.
@@ -33,23 +34,71 @@ export function readStackName(inputs: Inputs, preview: PullRequest | undefined):
   return stackName;
 }
 
-/** The stack file, checked, and what the deploy gives it to interpolate. */
+/**
+ * env-file: NAME=VALUE lines of a dotenv file ("export " allowed, # comments, values in single quotes
+ * taken as they are, in double quotes with \\n \\" \\\\ escapes, unquoted ones up to a " #" comment).
+ */
+export function readEnvFile(inputs: Inputs): Record<string, string> {
+  const file = inputs.get('env-file');
+  if (!file) return {};
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    inputs.problem(
+      `env-file "${file}" could not be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+    return {};
+  }
+  const vars: Record<string, string> = {};
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?([^=\s]+)\s*=\s*(.*)$/.exec(line);
+    if (!m || !ENV_NAME.test(m[1])) {
+      inputs.problem(`env-file "${file}" line ${i + 1} is not NAME=VALUE`);
+      continue;
+    }
+    vars[m[1]] = dotenvValue(m[2]);
+  }
+  return vars;
+}
+
+function dotenvValue(v: string): string {
+  const single = /^'([^']*)'/.exec(v);
+  if (single) return single[1];
+  const double = /^"((?:[^"\\]|\\.)*)"/.exec(v);
+  if (double) return double[1].replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c));
+  return v.replace(/\s+#.*$/, '').trim();
+}
+
+/** The stack files, checked, and what the deploy gives them to interpolate. */
 export function readStackFileInputs(inputs: Inputs) {
   const versionVariable = inputs.get('version-variable');
   if (!ENV_NAME.test(versionVariable))
     inputs.problem(`version-variable "${versionVariable}" is not a variable name`);
-  const stackEnv = inputs.assignments('stack-env');
+  const envBySource = { 'env-file': readEnvFile(inputs), 'stack-env': inputs.assignments('stack-env') };
+  const stackEnv = { ...envBySource['env-file'], ...envBySource['stack-env'] };
   const listed = inputs.list('one-shot-services');
   if (listed.length === 0)
     inputs.problem(
       `one-shot-services "${inputs.get('one-shot-services')}" names no service: list your one-shot services, or write none`,
     );
   const oneShotServices = listed.filter((s) => s !== 'none');
-  const stackFile = inputs.get('stack-file');
-  const read = readStackFile(stackFile, versionVariable, oneShotServices);
+  const stackFiles = inputs.list('stack-file');
+  const read = readStackFile(stackFiles, versionVariable, oneShotServices);
   if ('problem' in read) inputs.problem(`stack-file ${read.problem}`);
   const stackServices = 'services' in read ? read.services : [];
-  return { stackFile, stackServices, versionVariable, stackEnv, oneShotServices };
+  const composeVersion = 'version' in read ? read.version : undefined;
+  return {
+    stackFiles,
+    stackServices,
+    composeVersion,
+    versionVariable,
+    stackEnv,
+    envBySource,
+    oneShotServices,
+  };
 }
 
 /**
@@ -96,13 +145,13 @@ export function readStackSecrets(
 }
 
 /**
- * stack-env may not name what steers the docker CLI or the loader (DOCKER_*, LD_*, PATH, HOME), nor
+ * stack-env and env-file may not name what steers the docker CLI or the loader (DOCKER_*, LD_*, PATH, HOME), nor
  * a variable the action sets itself: STACK_NAME, ECR_REGISTRY, the version variable, the secrets'
  * names, and in a preview PR_NUMBER and PREVIEW_PORT.
  */
 export function checkStackEnv(
   inputs: Inputs,
-  stackEnv: Record<string, string>,
+  envBySource: Record<'env-file' | 'stack-env', Record<string, string>>,
   {
     versionVariable,
     secrets,
@@ -116,10 +165,12 @@ export function checkStackEnv(
     ...secrets.map((s) => secretVariable(s.name)),
     ...(preview ? ['PR_NUMBER', 'PREVIEW_PORT'] : []),
   ]);
-  for (const name of Object.keys(stackEnv)) {
-    if (/^(DOCKER_|LD_)/.test(name) || name === 'PATH' || name === 'HOME')
-      inputs.problem(`stack-env: ${name} would steer the docker CLI, not the stack file; remove it`);
-    else if (own.has(name)) inputs.problem(`stack-env: ${name} is set by the action itself; remove it`);
+  for (const [source, vars] of Object.entries(envBySource)) {
+    for (const name of Object.keys(vars)) {
+      if (/^(DOCKER_|LD_)/.test(name) || name === 'PATH' || name === 'HOME')
+        inputs.problem(`${source}: ${name} would steer the docker CLI, not the stack file; remove it`);
+      else if (own.has(name)) inputs.problem(`${source}: ${name} is set by the action itself; remove it`);
+    }
   }
 }
 
@@ -191,7 +242,7 @@ export function readPreviewAllowance(inputs: Inputs): PreviewAllowance {
  */
 export function checkPreviewPolicy(
   inputs: Inputs,
-  stack: { stackFile: string; stackEnv: Record<string, string>; versionVariable: string },
+  stack: { stackFiles: string[]; stackEnv: Record<string, string>; versionVariable: string },
   context: {
     stackName: string;
     tag: string;
@@ -201,7 +252,7 @@ export function checkPreviewPolicy(
   },
 ): void {
   const allow = readPreviewAllowance(inputs);
-  const loaded = loadStackFile(stack.stackFile);
+  const loaded = loadStackFiles(stack.stackFiles);
   if ('problem' in loaded) return; // already reported for stack-file
   const secretNames = Object.fromEntries(
     context.secrets.map((s) => [secretVariable(s.name), versionedSecretName(context.stackName, s, '')]),
@@ -211,13 +262,14 @@ export function checkPreviewPolicy(
   const problems = previewPolicyProblems(doc, {
     stack: context.stackName,
     port: context.preview.port,
-    dir: path.dirname(path.resolve(stack.stackFile)),
+    // docker resolves every file's relative paths from the first file's directory
+    dir: path.dirname(path.resolve(stack.stackFiles[0] ?? '.')),
     workspace: context.workspace,
     allow,
   });
   for (const problem of problems) {
     inputs.problem(
-      `stack-file "${stack.stackFile}" in a preview (a pull request's stack on your swarm): ${problem}; see preview-allow`,
+      `stack-file ${stack.stackFiles.map((f) => `"${f}"`).join(' + ')} in a preview (a pull request's stack on your swarm): ${problem}; see preview-allow`,
     );
   }
 }

@@ -7,55 +7,82 @@ interface ServiceDef {
 }
 
 /**
- * Reads and checks the stack file before anything is deployed: it exists, parses, has an image that
- * uses the version variable, and each one-shot service is in it and can finish (no restart on
- * success). Returns the names of its services, or the problem (to follow "stack-file").
+ * Reads and checks the stack files before anything is deployed: each exists and parses; together
+ * (later files override earlier ones, as with docker stack deploy -c a.yml -c b.yml) they have an image
+ * that uses the version variable, and each one-shot service is in them and can finish (no restart on
+ * success). Returns the names of their services and their compose version, or the problem (to follow
+ * "stack-file").
  */
 export function readStackFile(
-  file: string,
+  files: string[],
   versionVariable: string,
   oneShot: string[],
-): { services: string[] } | { problem: string } {
-  const problem = checkServices(file, versionVariable, oneShot);
-  return typeof problem === 'string' ? { problem } : { services: Object.keys(problem) };
+): { services: string[]; version?: string } | { problem: string } {
+  const checked = checkServices(files, versionVariable, oneShot);
+  if (typeof checked === 'string') return { problem: checked };
+  const version = checked.version;
+  return { services: Object.keys(checked.services), ...(typeof version === 'string' ? { version } : {}) };
 }
 
-/** The stack file parsed as the docker CLI reads it (YAML merge keys included), or the problem. */
-export function loadStackFile(file: string): { doc: unknown } | { problem: string } {
-  if (!fs.existsSync(file))
-    return { problem: `"${file}" does not exist: set stack-file to your stack's compose file` };
-  try {
-    return { doc: parse(fs.readFileSync(file, 'utf8'), { merge: true }) };
-  } catch (e) {
-    return { problem: `"${file}" is not valid YAML: ${(e as Error).message.split('\n')[0]}` };
+/**
+ * The stack files parsed as the docker CLI reads them (YAML merge keys included) and merged: mappings
+ * key by key, a later scalar over an earlier one, and lists joined, so that a check sees every entry
+ * any file gives (docker replaces some lists, such as command; no check reads those).
+ */
+export function loadStackFiles(files: string[]): { doc: unknown } | { problem: string } {
+  let doc: unknown = {};
+  for (const file of files) {
+    if (!fs.existsSync(file))
+      return { problem: `"${file}" does not exist: set stack-file to your stack's compose file(s)` };
+    try {
+      doc = merge(doc, parse(fs.readFileSync(file, 'utf8'), { merge: true }));
+    } catch (e) {
+      return { problem: `"${file}" is not valid YAML: ${(e as Error).message.split('\n')[0]}` };
+    }
   }
+  return { doc };
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return Boolean(v) && typeof v === 'object' && !Array.isArray(v);
+}
+
+function merge(base: unknown, over: unknown): unknown {
+  if (isMap(base) && isMap(over)) {
+    const out = { ...base };
+    for (const [k, v] of Object.entries(over)) out[k] = k in base ? merge(base[k], v) : v;
+    return out;
+  }
+  if (Array.isArray(base) && Array.isArray(over)) return [...base, ...over];
+  return over === undefined || over === null ? base : over;
 }
 
 function checkServices(
-  file: string,
+  files: string[],
   versionVariable: string,
   oneShot: string[],
-): string | Record<string, ServiceDef> {
-  const loaded = loadStackFile(file);
+): string | { services: Record<string, ServiceDef>; version?: unknown } {
+  const loaded = loadStackFiles(files);
   if ('problem' in loaded) return loaded.problem;
-  const doc = loaded.doc;
-  const services = (doc as { services?: Record<string, ServiceDef> } | null)?.services;
-  if (!services || typeof services !== 'object') return `"${file}" has no services: section`;
+  const named = files.map((f) => `"${f}"`).join(' + ');
+  const doc = loaded.doc as { services?: Record<string, ServiceDef>; version?: unknown } | null;
+  const services = doc?.services;
+  if (!services || typeof services !== 'object') return `${named} has no services: section`;
   const usesVersion = new RegExp(`\\$\\{?${versionVariable}\\b`);
   const images = Object.values(services).map((s) => (typeof s?.image === 'string' ? s.image : ''));
   if (!images.some((image) => usesVersion.test(image))) {
-    return `"${file}": no service image uses \${${versionVariable}}, so the deploy would not change the image; write e.g. image: \${ECR_REGISTRY}/REPOSITORY:\${${versionVariable}}`;
+    return `${named}: no service image uses \${${versionVariable}}, so the deploy would not change the image; write e.g. image: \${ECR_REGISTRY}/REPOSITORY:\${${versionVariable}}`;
   }
   for (const name of oneShot) {
     const service = services[name];
     if (!service) {
-      return `"${file}" has no service "${name}" (named in one-shot-services); set one-shot-services to your one-shot services, or none`;
+      return `${named} has no service "${name}" (named in one-shot-services); set one-shot-services to your one-shot services, or none`;
     }
     const job = service.deploy?.mode === 'replicated-job' || service.deploy?.mode === 'global-job';
     const condition = service.deploy?.restart_policy?.condition;
     if (!job && condition !== 'on-failure' && condition !== 'none') {
-      return `"${file}": one-shot service "${name}" restarts even after it succeeds; give it deploy.restart_policy.condition: on-failure (or deploy.mode: replicated-job)`;
+      return `${named}: one-shot service "${name}" restarts even after it succeeds; give it deploy.restart_policy.condition: on-failure (or deploy.mode: replicated-job)`;
     }
   }
-  return services;
+  return { services, version: doc?.version };
 }

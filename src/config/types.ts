@@ -36,6 +36,8 @@ export interface CommonConfig {
   /** The commit deployed (a pull request's head commit in preview mode); may be empty for teardown. */
   sha: string;
   awsRegion?: string;
+  /** The AWS account whose registry holds the repository (a shared tools account); the caller's own when unset. */
+  registryId?: string;
   repository: string;
   ssh: SshConfig;
   stackName: string;
@@ -47,8 +49,32 @@ export interface CommonConfig {
   appUrl: string;
 }
 
+/** The build cache: the tag each build is also pushed as, and the tags a build may reuse layers from. */
+export interface BuildCache {
+  tag: string;
+  from: string[];
+}
+
+/** A BuildKit secret: the id the Dockerfile mounts, and the step's variable that holds its value. */
+export interface BuildSecret {
+  id: string;
+  env: string;
+  value: string;
+}
+
+/** How the image is built besides what docker build is pointed at: cache, secrets, labels. */
+export interface BuildOptions {
+  /** None when cache is off or nothing is built. */
+  cache?: BuildCache;
+  buildSecrets: BuildSecret[];
+  /** The user's labels, set over the OCI ones. */
+  labels: Record<string, string>;
+  /** The repository's web address, for the org.opencontainers.image.source label. */
+  repositoryUrl?: string;
+}
+
 /** The image a rollout deploys, and how it is built. */
-export interface ImageConfig {
+export interface ImageConfig extends BuildOptions {
   tag: string;
   extraTags: string[];
   build: boolean;
@@ -56,13 +82,24 @@ export interface ImageConfig {
   dockerfile?: string;
   buildArgs: string[];
   target?: string;
+  /** The image input: an image built elsewhere, deployed without a build (then build is false). */
+  prebuilt?: PrebuiltImage;
+}
+
+/** Where the image input says the image is: its registry host, and its digest when it names one. */
+export interface PrebuiltImage {
+  registry: string;
+  digest?: string;
 }
 
 /** What deploy, preview and promote share: a stack deploy, its waits, the tests, rollback. */
 export interface RolloutConfig extends CommonConfig, ImageConfig {
-  stackFile: string;
-  /** The services the stack file defines. */
+  /** docker stack deploy's -c files, in order: later ones override earlier ones. */
+  stackFiles: string[];
+  /** The services the stack files define. */
   stackServices: string[];
+  /** Their compose file version, when they give one. */
+  composeVersion?: string;
   versionVariable: string;
   stackEnv: Record<string, string>;
   stackSecrets: StackSecret[];

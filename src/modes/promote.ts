@@ -11,7 +11,7 @@ export async function promote(config: PromoteConfig, run: Run): Promise<void> {
   const { tunnel, auth, image } = await beginRollout(config, run);
   const tags = [config.tag, ...config.extraTags];
   run.report.digest = await run.timeline.phase('Promote image', () =>
-    promoteImage(config.awsRegion, config.repository, config.sourceTag, tags, config.sha || config.sourceTag),
+    promoteImage(config, config.repository, config.sourceTag, tags, config.sha || config.sourceTag),
   );
   run.report.promoted = tags;
   await rollOut(config, run, { auth, image, tunnel });

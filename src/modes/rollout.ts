@@ -1,6 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import * as core from '@actions/core';
 import { stackVariables, type RolloutConfig } from '../config/index.js';
-import { stackServiceName } from '../naming.js';
+import { LABELS, runUrl, stackServiceName } from '../naming.js';
 import type { RegistryAuth } from '../registry/ecr.js';
 import type { ServiceResult } from '../report/summary.js';
 import { runAcceptance } from '../runner/acceptance.js';
@@ -10,6 +12,7 @@ import {
   deployStack,
   describeStack,
   forceUnchanged,
+  labelsOverride,
   rollbackStack,
   snapshotStack,
   stackServicesToWait,
@@ -30,14 +33,17 @@ export function stackShape(config: RolloutConfig): { oneShot: string[]; inFile: 
   };
 }
 
-/** A service's verdict for the summary; a failure gets its task's error and last log lines, also in the log. */
+/**
+ * A service's verdict for the summary; a failure gets its task's error and last log lines, also in the
+ * log (the step's one error annotation, at the end, carries them too).
+ */
 async function reportTask(
   engine: Engine,
   { service, verdict }: { service: Service; verdict: { state: string; detail: string; task?: Task } },
 ): Promise<ServiceResult> {
   const result: ServiceResult = { service: service.Spec.Name, state: verdict.state, detail: verdict.detail };
   if (verdict.state === 'failed') {
-    core.error(`${service.Spec.Name} ${verdict.detail}`);
+    core.info(`${service.Spec.Name} ${verdict.detail}`);
     if (verdict.task) {
       result.logs = await engine
         .taskLogs(verdict.task.ID, 30)
@@ -80,18 +86,33 @@ export async function rollOut(
         )
       : {};
   const before = await deploy(config, run, manager, stackVariables(config, auth.registry, secretNames));
-  await watchRollout({
-    oneShots: (signal) => watchOneShots(config, run, manager.engine, signal),
-    converge: (signal, serving) => watchConvergence(config, run, manager.engine, before, { signal, serving }),
-    tests: () => runTests(config, run, image),
-    settled: async () => {
-      run.report.services = await describeStack(manager.engine, config.stackName, stackShape(config)).catch(
-        () => [],
-      );
-    },
-    rollback: config.rollbackOnFailure ? () => rollback(config, run, manager, before) : undefined,
-  });
+  try {
+    await watchRollout({
+      oneShots: (signal) => watchOneShots(config, run, manager.engine, signal),
+      converge: (signal, serving) =>
+        watchConvergence(config, run, manager.engine, before, { signal, serving }),
+      tests: () => runTests(config, run, image),
+      rollback: config.rollbackOnFailure ? () => rollback(config, run, manager, before) : undefined,
+    });
+  } finally {
+    // What runs now, after a rollback too.
+    run.report.services = await describeStack(manager.engine, config.stackName, stackShape(config)).catch(
+      () => [],
+    );
+  }
   if (config.stackSecrets.length > 0) await removeOldSecrets(config, manager.engine, secretNames);
+}
+
+/** On every service: the commit, the image (with the digest pushed or promoted), the run, the actor. */
+function deployLabels(config: RolloutConfig, run: Run): Record<string, string> {
+  const { image, digest } = run.report;
+  const labels: Record<string, string> = {
+    [LABELS.deployCommit]: config.sha,
+    [LABELS.deployImage]: digest && image ? `${image}@${digest}` : (image ?? ''),
+    [LABELS.deployRun]: runUrl() ?? '',
+    [LABELS.deployActor]: process.env.GITHUB_ACTOR ?? '',
+  };
+  return Object.fromEntries(Object.entries(labels).filter(([, v]) => v));
 }
 
 /** docker stack deploy; a one-shot whose spec did not change is forced to run again. */
@@ -103,8 +124,19 @@ async function deploy(
 ): Promise<Map<string, ServiceBefore>> {
   return run.timeline.phase('Stack deploy', async () => {
     const before = await snapshotStack(manager.engine, config.stackName);
-    await deployStack(manager.cli, config.stackName, config.stackFile, variables, { prune: config.prune });
+    const labels = path.join(run.work.root, 'deploy-labels.yml');
+    fs.writeFileSync(
+      labels,
+      labelsOverride(config.stackServices, deployLabels(config, run), config.composeVersion),
+    );
+    await deployStack(manager.cli, config.stackName, [...config.stackFiles, labels], variables, {
+      prune: config.prune,
+    });
     run.report.deployed = true;
+    if (config.prune) {
+      const inFile = new Set(config.stackServices.map((s) => stackServiceName(config.stackName, s)));
+      run.report.pruned = [...before.keys()].filter((name) => !inFile.has(name));
+    }
     const oneShots = stackShape(config).oneShot;
     const forced = await forceUnchanged(manager.cli, manager.engine, oneShots, before);
     if (forced.length > 0) core.info(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
@@ -161,7 +193,7 @@ async function watchConvergence(
       );
       if (leftover.length > 0) {
         core.warning(
-          `${leftover.join(', ')}: in stack ${config.stackName} but not in ${config.stackFile}, so left as it was and not waited for; set prune: true to remove services the stack file no longer has`,
+          `${leftover.join(', ')}: in stack ${config.stackName} but not in ${config.stackFiles.join(' + ')}, so left as it was and not waited for; set prune: true to remove services the stack file no longer has`,
         );
       }
       if (longRunning.length === 0) return serving();

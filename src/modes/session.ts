@@ -86,7 +86,7 @@ export async function takeLock(config: Config, run: Run, engine: Engine): Promis
 /** ECR credentials, checked with the registry and written to the private DOCKER_CONFIG. */
 export function ecrLogin(config: Config, run: Run): Promise<RegistryAuth> {
   return run.timeline.phase('ECR login', async () => {
-    const auth = await getRegistryAuth(config.awsRegion);
+    const auth = await getRegistryAuth(config);
     await checkRegistryAuth(run.local, auth);
     await writeDockerConfig(run.local.configDir, auth);
     core.info(`Logged in to ${auth.registry}`);

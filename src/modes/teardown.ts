@@ -17,7 +17,7 @@ export async function teardown(config: TeardownConfig, run: Run): Promise<void> 
   if (!config.deleteImages) return;
   const prefix = previewTagPrefix(config.preview.number);
   const deleted = await run.timeline.phase('Delete images', () =>
-    deleteImagesTagged(config.awsRegion, config.repository, prefix),
+    deleteImagesTagged(config, config.repository, prefix),
   );
   core.info(
     deleted.length > 0 ? `Deleted ${config.repository}:${deleted.join(', ')}` : `No image tagged ${prefix}*`,

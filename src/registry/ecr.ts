@@ -6,8 +6,15 @@ import {
   GetAuthorizationTokenCommand,
   ListImagesCommand,
   PutImageCommand,
-  type Image,
+  type BatchGetImageCommandOutput,
+  type ImageIdentifier,
 } from '@aws-sdk/client-ecr';
+
+/** Where ECR API calls go: the region, and the registry's AWS account (the caller's own when unset). */
+export interface EcrTarget {
+  awsRegion?: string;
+  registryId?: string;
+}
 
 export interface RegistryAuth {
   /** Registry host, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com */
@@ -38,11 +45,16 @@ export function decodeAuthorization(token: string, proxyEndpoint: string): Omit<
 
 /**
  * GetAuthorizationToken with the SDK's own credential chain, region and endpoint resolution
- * (AWS_ENDPOINT_URL_ECR included). The password is masked before anything could print it.
+ * (AWS_ENDPOINT_URL_ECR included). The token opens every registry the caller may use; registryIds
+ * picks whose proxyEndpoint (the registry host) comes back. The password is masked before anything
+ * could print it.
  */
-export async function getRegistryAuth(region?: string): Promise<RegistryAuth> {
+export async function getRegistryAuth(target: EcrTarget): Promise<RegistryAuth> {
+  const { registryId } = target;
   try {
-    const out = await withClient(region, (client) => client.send(new GetAuthorizationTokenCommand({})));
+    const out = await withClient(target, (client) =>
+      client.send(new GetAuthorizationTokenCommand(registryId ? { registryIds: [registryId] } : {})),
+    );
     const data = out.authorizationData?.[0];
     if (!data?.authorizationToken || !data.proxyEndpoint)
       throw new Error('ECR returned no authorization data');
@@ -57,7 +69,9 @@ export async function getRegistryAuth(region?: string): Promise<RegistryAuth> {
         ? ' (no AWS credentials found: run aws-actions/configure-aws-credentials before this step)'
         : /region/i.test(err.message)
           ? ' (set aws-region, or AWS_REGION in the environment)'
-          : '';
+          : registryId
+            ? ` (registry-id ${registryId}: is it the account that owns the registry, and does that registry let this role in?)`
+            : '';
     throw new Error(`ECR GetAuthorizationToken failed: ${err.name}: ${err.message}${hint}`, { cause: e });
   }
 }
@@ -70,8 +84,8 @@ export const MANIFEST_TYPES = [
   'application/vnd.oci.image.index.v1+json',
 ];
 
-async function withClient<T>(region: string | undefined, fn: (client: ECRClient) => Promise<T>): Promise<T> {
-  const client = new ECRClient(region ? { region } : {});
+async function withClient<T>({ awsRegion }: EcrTarget, fn: (client: ECRClient) => Promise<T>): Promise<T> {
+  const client = new ECRClient(awsRegion ? { region: awsRegion } : {});
   try {
     return await fn(client);
   } finally {
@@ -79,15 +93,51 @@ async function withClient<T>(region: string | undefined, fn: (client: ECRClient)
   }
 }
 
-async function getImages(client: ECRClient, repository: string, tags: string[]): Promise<Map<string, Image>> {
-  const out = await client.send(
+async function getImages(
+  client: ECRClient,
+  registryId: string | undefined,
+  repository: string,
+  imageIds: ImageIdentifier[],
+): Promise<BatchGetImageCommandOutput> {
+  return client.send(
     new BatchGetImageCommand({
+      registryId,
       repositoryName: repository,
-      imageIds: tags.map((imageTag) => ({ imageTag })),
+      imageIds,
       acceptedMediaTypes: MANIFEST_TYPES,
     }),
   );
-  return new Map((out.images ?? []).map((i) => [i.imageId?.imageTag ?? '', i]));
+}
+
+/**
+ * The digest of repository:tag in ECR, asked with BatchGetImage (what a pull asks, so a registry
+ * policy that lets the caller pull is enough). With a digest, ECR checks that the tag names it.
+ */
+export async function findImage(
+  target: EcrTarget,
+  repository: string,
+  tag: string,
+  digest?: string,
+): Promise<string> {
+  const out = await withClient(target, (client) =>
+    getImages(client, target.registryId, repository, [{ imageTag: tag, imageDigest: digest }]),
+  ).catch((err: Error) => {
+    throw new Error(`ECR BatchGetImage failed: ${err.name}: ${err.message}`, { cause: err });
+  });
+  const found = out.images?.[0]?.imageId?.imageDigest;
+  if (found) return found;
+  const failure = out.failures?.[0];
+  if (failure?.failureCode === 'ImageTagDoesNotMatchDigest')
+    throw new Error(
+      `${repository}:${tag} in ECR is another image than ${digest}: the tag was moved to another build, or the digest is of another image`,
+    );
+  if (failure && failure.failureCode !== 'ImageNotFound')
+    throw new Error(
+      `ECR could not read ${repository}:${tag}: ${failure.failureCode}: ${failure.failureReason}`,
+    );
+  throw new Error(
+    `no image ${repository}:${tag}${digest ? `@${digest}` : ''} in ECR: push it before this step, or correct the reference`,
+  );
 }
 
 /**
@@ -96,14 +146,20 @@ async function getImages(client: ECRClient, repository: string, tags: string[]):
  * A tag that already names the same image is left as it is; returns the digest.
  */
 export async function promoteImage(
-  region: string | undefined,
+  target: EcrTarget,
   repository: string,
   source: string,
   tags: string[],
   commit: string,
 ): Promise<string> {
-  return withClient(region, async (client) => {
-    const found = await getImages(client, repository, [source, ...tags]);
+  return withClient(target, async (client) => {
+    const out = await getImages(
+      client,
+      target.registryId,
+      repository,
+      [source, ...tags].map((imageTag) => ({ imageTag })),
+    );
+    const found = new Map((out.images ?? []).map((i) => [i.imageId?.imageTag ?? '', i]));
     const image = found.get(source);
     if (!image?.imageManifest || !image.imageId?.imageDigest) {
       throw new Error(
@@ -120,6 +176,7 @@ export async function promoteImage(
       try {
         const put = await client.send(
           new PutImageCommand({
+            registryId: target.registryId,
             repositoryName: repository,
             imageManifest: image.imageManifest,
             imageManifestMediaType: image.imageManifestMediaType,
@@ -147,16 +204,22 @@ export async function promoteImage(
 
 /** Deletes every tag starting with prefix (e.g. pr-42-); returns the tags deleted. */
 export async function deleteImagesTagged(
-  region: string | undefined,
+  target: EcrTarget,
   repository: string,
   prefix: string,
 ): Promise<string[]> {
-  return withClient(region, async (client) => {
+  const { registryId } = target;
+  return withClient(target, async (client) => {
     const tags: string[] = [];
     let nextToken: string | undefined;
     do {
       const page = await client.send(
-        new ListImagesCommand({ repositoryName: repository, filter: { tagStatus: 'TAGGED' }, nextToken }),
+        new ListImagesCommand({
+          registryId,
+          repositoryName: repository,
+          filter: { tagStatus: 'TAGGED' },
+          nextToken,
+        }),
       );
       for (const id of page.imageIds ?? []) if (id.imageTag?.startsWith(prefix)) tags.push(id.imageTag);
       nextToken = page.nextToken;
@@ -164,6 +227,7 @@ export async function deleteImagesTagged(
     for (let i = 0; i < tags.length; i += 100) {
       const out = await client.send(
         new BatchDeleteImageCommand({
+          registryId,
           repositoryName: repository,
           imageIds: tags.slice(i, i + 100).map((imageTag) => ({ imageTag })),
         }),

@@ -1,19 +1,52 @@
+import * as core from '@actions/core';
 import type { DockerCli } from '../runner/docker.js';
-import type { ImageConfig } from '../config/index.js';
+import type { BuildSecret, ImageConfig } from '../config/index.js';
+import { detectBuilder } from './builder.js';
 
 export function imageName(registry: string, repository: string, tag: string): string {
   return `${registry}/${repository}:${tag}`;
 }
 
+/** What a build adds to the configured one: its cache, its labels, its secrets' variables. */
+export interface BuildExtras {
+  /** BuildKit writes its cache metadata into the image, for the next build to import. */
+  inlineCache?: boolean;
+  /** Images whose layers the build may reuse. */
+  cacheFrom?: string[];
+  labels?: Record<string, string>;
+  /** Each secret's id and the variable of the build's environment that holds its value. */
+  secrets?: { id: string; env: string }[];
+}
+
 /** docker build arguments for the configured context, Dockerfile, build args, target and tags. */
-export function buildArgs(config: ImageConfig, refs: string[]): string[] {
+export function buildArgs(config: ImageConfig, refs: string[], extras: BuildExtras = {}): string[] {
   const args = ['build'];
   for (const ref of refs) args.push('--tag', ref);
   if (config.dockerfile) args.push('--file', config.dockerfile);
   for (const a of config.buildArgs) args.push('--build-arg', a);
+  if (extras.inlineCache) args.push('--build-arg', 'BUILDKIT_INLINE_CACHE=1');
+  for (const ref of extras.cacheFrom ?? []) args.push('--cache-from', ref);
+  for (const [name, value] of Object.entries(extras.labels ?? {})) args.push('--label', `${name}=${value}`);
+  for (const s of extras.secrets ?? []) args.push('--secret', `id=${s.id},env=${s.env}`);
   if (config.target) args.push('--target', config.target);
   args.push(config.context);
   return args;
+}
+
+const OCI = 'org.opencontainers.image';
+
+/** The OCI labels of a build (those the run knows), then the user's labels over them. */
+export function imageLabels(
+  config: ImageConfig & { tag: string; sha: string },
+  created: Date,
+): Record<string, string> {
+  return {
+    ...(config.repositoryUrl ? { [`${OCI}.source`]: config.repositoryUrl } : {}),
+    ...(config.sha ? { [`${OCI}.revision`]: config.sha } : {}),
+    [`${OCI}.created`]: created.toISOString().replace(/\.\d+Z$/, 'Z'),
+    [`${OCI}.version`]: config.tag,
+    ...config.labels,
+  };
 }
 
 /** The digest of `repo` among an image's RepoDigests ("repo@sha256:..."). */
@@ -22,16 +55,69 @@ export function digestOf(repoDigests: string[], repo: string): string | undefine
   return match?.slice(repo.length + 1);
 }
 
-/** Builds and pushes every tag; returns the pushed digest. */
+/**
+ * Builds and pushes every tag, and the build cache's tag last; returns the pushed digest. BuildKit
+ * imports the cache from the registry by itself; the classic builder only reuses local images, so
+ * it gets the cache pulled first.
+ */
 export async function buildAndPush(
   docker: DockerCli,
-  config: ImageConfig,
+  config: ImageConfig & { sha: string },
   repo: string,
   refs: string[],
 ): Promise<string> {
-  await docker.run(buildArgs(config, refs));
+  const builder = await detectBuilder(docker, config.buildSecrets.length > 0);
+  const cacheRefs = (config.cache?.from ?? []).map((tag) => `${repo}:${tag}`);
+  const cacheTo = config.cache ? [`${repo}:${config.cache.tag}`] : [];
+  const secrets = secretVariables(config.buildSecrets);
+  const extras: BuildExtras = {
+    inlineCache: builder.buildKit && cacheTo.length > 0,
+    cacheFrom: builder.buildKit ? cacheRefs : await pullCache(docker, cacheRefs),
+    labels: imageLabels(config, new Date()),
+    secrets: secrets.map(({ id, env }) => ({ id, env })),
+  };
+  const env = { ...builder.env, ...Object.fromEntries(secrets.map((s) => [s.env, s.value])) };
+  await docker.run(buildArgs(config, [...refs, ...cacheTo], extras), { env });
   for (const ref of refs) await docker.run(['push', ref]);
+  for (const ref of cacheTo) await pushCache(docker, ref);
   return inspectDigest(docker, repo, refs[0]);
+}
+
+/**
+ * Each secret's value, masked, under a variable of the action's own naming for the build's
+ * environment: never an argument, and never a variable that steers docker.
+ */
+function secretVariables(secrets: BuildSecret[]): { id: string; env: string; value: string }[] {
+  return secrets.map((s, i) => {
+    for (const line of s.value.split(/\r?\n/)) if (line.trim()) core.setSecret(line.trim());
+    core.setSecret(s.value);
+    return { id: s.id, env: `BUILD_SECRET_${i}`, value: s.value };
+  });
+}
+
+/** The cache images the classic builder can use: those pulled now (there is none before the first build). */
+async function pullCache(docker: DockerCli, refs: string[]): Promise<string[]> {
+  const pulled: string[] = [];
+  for (const ref of refs) {
+    const started = Date.now();
+    const r = await docker.run(['pull', ref], { silent: true }, true);
+    const reason = (r.stderr.trim() || r.stdout.trim()).split('\n').at(-1);
+    if (r.exitCode === 0) {
+      core.info(`Build cache: pulled ${ref} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      pulled.push(ref);
+    } else core.info(`Build cache: no build cache from ${ref} (${reason})`);
+  }
+  return pulled;
+}
+
+/** A cache tag the registry refuses (an immutable tag, say) costs the next build its cache, not this deploy. */
+async function pushCache(docker: DockerCli, ref: string): Promise<void> {
+  const r = await docker.run(['push', ref], {}, true);
+  if (r.exitCode === 0) return;
+  const reason = (r.stderr.trim() || r.stdout.trim()).split('\n').at(-1);
+  core.warning(
+    `cache: the build cache could not be pushed to ${ref} (${reason}); the next build starts cold. A repository with immutable tags needs the tag excluded from immutability, or cache: false`,
+  );
 }
 
 /** Deploys an existing tag: pulls it (for the acceptance run) and returns its digest. */

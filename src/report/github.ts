@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { context, getOctokit } from '@actions/github';
-import { commentMarker } from '../naming.js';
+import { commentMarker, runUrl } from '../naming.js';
 
 type Octokit = ReturnType<typeof getOctokit>;
 /** How a preview run ended: error is a cancelled run. */
@@ -38,8 +38,7 @@ export class PreviewFeedback {
   }
 
   get runUrl(): string {
-    const server = process.env.GITHUB_SERVER_URL ?? 'https://github.com';
-    return `${server}/${this.repo.owner}/${this.repo.repo}/actions/runs/${process.env.GITHUB_RUN_ID ?? ''}`;
+    return runUrl() ?? '';
   }
 
   private async call<T>(what: string, fn: (octokit: Octokit) => Promise<T>): Promise<T | undefined> {

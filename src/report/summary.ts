@@ -41,6 +41,8 @@ export interface Report {
   oneShotsTimedOut?: boolean;
   /** docker stack deploy ran (so the stack's state is worth showing). */
   deployed?: boolean;
+  /** Services removed because the stack file no longer has them (prune). */
+  pruned?: string[];
 }
 
 const ICON: Record<string, string> = {
@@ -140,6 +142,12 @@ export function renderSummary(r: Report): string {
     for (const s of r.services)
       out.push(`| ${s.name} | ${s.mode} | ${s.tasks} | \`${s.image}\` | ${s.update} |`);
     out.push('');
+  }
+  if (r.pruned?.length) {
+    out.push(
+      `Removed (prune: the stack file no longer has them): ${r.pruned.map((n) => `\`${n}\``).join(', ')}`,
+      '',
+    );
   }
 
   if (r.teardown) out.push(describeTeardown(r.teardown), '');

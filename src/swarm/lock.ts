@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import * as core from '@actions/core';
 import type { Engine, SwarmObject } from './engine.js';
-import { LABELS, lockName } from '../naming.js';
+import { LABELS, lockName, runUrl } from '../naming.js';
 
 /**
  * A per-stack deploy lock held on the manager: a Swarm config, whose creation is atomic. It names its
@@ -35,9 +35,7 @@ export function lockOwner(env: NodeJS.ProcessEnv = process.env): string {
     ? ` run ${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `.${env.GITHUB_RUN_ATTEMPT}` : ''}`
     : '';
   const job = env.GITHUB_JOB ? ` job ${env.GITHUB_JOB}` : '';
-  const url = env.GITHUB_RUN_ID
-    ? ` ${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repo}/actions/runs/${env.GITHUB_RUN_ID}`
-    : '';
+  const url = runUrl(env) ? ` ${runUrl(env)}` : '';
   return `${repo}${run}${job} (sha ${(env.GITHUB_SHA ?? '').slice(0, 7)}, pid ${process.pid})${url}`;
 }
 

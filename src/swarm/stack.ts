@@ -59,7 +59,7 @@ export async function snapshotStack(engine: Engine, stack: string): Promise<Map<
 export async function deployStack(
   manager: DockerCli,
   stack: string,
-  file: string,
+  files: string[],
   variables: Record<string, string>,
   { prune = false }: { prune?: boolean } = {},
 ): Promise<void> {
@@ -68,7 +68,7 @@ export async function deployStack(
   const args = ['stack', 'deploy', '--with-registry-auth', ...detach, ...(prune ? ['--prune'] : [])];
   for (let attempt = 1; ; attempt++) {
     try {
-      await manager.run([...args, '-c', file, stack], { env: variables });
+      await manager.run([...args, ...files.flatMap((f) => ['-c', f]), stack], { env: variables });
       return;
     } catch (e) {
       // Swarm changed a service between the CLI's read and its update (e.g. it paused the update of a
@@ -78,6 +78,18 @@ export async function deployStack(
       await sleep(POLL_MS);
     }
   }
+}
+
+/**
+ * A stack file that adds labels to each service (deploy.labels), given to docker stack deploy after the
+ * user's own files. JSON is YAML; the compose version is the user's, which the CLI wants the same in
+ * every file.
+ */
+export function labelsOverride(services: string[], labels: Record<string, string>, version?: string): string {
+  return JSON.stringify({
+    ...(version ? { version } : {}),
+    services: Object.fromEntries(services.map((s) => [s, { deploy: { labels } }])),
+  });
 }
 
 /**

@@ -1,0 +1,338 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { makeKey } from './sshkeys.js';
+
+const core = { setSecret: jest.fn(), info: jest.fn(), warning: jest.fn() };
+jest.unstable_mockModule('@actions/core', () => core);
+
+const { InputError, readConfig } = await import('../src/config/index.js');
+const { buildAndPush, buildArgs, imageLabels } = await import('../src/registry/image.js');
+const { detectBuilder } = await import('../src/registry/builder.js');
+type ImageConfig = import('../src/config/index.js').ImageConfig;
+type DockerCli = import('../src/runner/docker.js').DockerCli;
+
+const SHA = '0123456789abcdef0123456789abcdef01234567';
+let inputs: Record<string, string>;
+
+beforeAll(() => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'build-'));
+  fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\n');
+  fs.writeFileSync(
+    path.join(dir, 'stack.yml'),
+    `services:\n  app:\n    image: \${ECR_REGISTRY}/todo:\${APP_VERSION}\n  migrate:\n    image: x\n    deploy:\n      restart_policy:\n        condition: on-failure\n`,
+  );
+  const key = makeKey();
+  inputs = {
+    'ecr-repository': 'todobackend',
+    'ssh-host': 'manager.example.com',
+    'ssh-private-key': key.privateKey,
+    'ssh-known-hosts': `manager.example.com ${key.line}`,
+    'stack-name': 'todobackend',
+    'stack-file': path.join(dir, 'stack.yml'),
+    context: dir,
+    'app-url': 'http://lb.example.com',
+  };
+});
+
+const ENV = {
+  GITHUB_SHA: SHA,
+  GITHUB_SERVER_URL: 'https://github.com',
+  GITHUB_REPOSITORY: 'octo/todobackend',
+  NPM_TOKEN: 'npm-s3cr3t',
+};
+const read = (overrides: Record<string, string> = {}, env: NodeJS.ProcessEnv = ENV) =>
+  readConfig((name) => ({ ...inputs, ...overrides })[name] ?? '', env) as ImageConfig & { tag: string };
+
+function problems(overrides: Record<string, string>, env: NodeJS.ProcessEnv = ENV): string[] {
+  try {
+    read(overrides, env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError);
+    return (e as InstanceType<typeof InputError>).problems;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('cache', () => {
+  test('on by default: the build is pushed as buildcache too, and imports it', () => {
+    expect(read().cache).toEqual({ tag: 'buildcache', from: ['buildcache'] });
+  });
+
+  test("a preview writes its pull request's own cache tag, and reads production's too", () => {
+    const c = read({ mode: 'preview', 'pr-number': '3', 'app-url': 'http://lb.example.com:{port}' });
+    expect(c.cache).toEqual({ tag: 'pr-3-buildcache', from: ['pr-3-buildcache', 'buildcache'] });
+  });
+
+  test.each([[{ cache: 'false' }], [{ build: 'false' }], [{ mode: 'promote', 'release-tag': 'v1.0.0' }]])(
+    '%o: no cache, where the same step without it has one',
+    (overrides) => {
+      expect(read(overrides).cache).toBeUndefined();
+      expect(read({ ...overrides, cache: 'true', build: 'true', mode: 'deploy' }).cache).toBeDefined();
+    },
+  );
+
+  test('a value that is not a boolean', () => {
+    expect(problems({ cache: 'registry' })).toEqual(['cache must be true or false, not "registry"']);
+  });
+});
+
+describe('build-secrets', () => {
+  test('ID=ENV_VARIABLE lines, the value from the environment', () => {
+    const c = read({ 'build-secrets': 'npm_token=NPM_TOKEN\n# a comment\npip.conf = NPM_TOKEN' });
+    expect(c.buildSecrets).toEqual([
+      { id: 'npm_token', env: 'NPM_TOKEN', value: 'npm-s3cr3t' },
+      { id: 'pip.conf', env: 'NPM_TOKEN', value: 'npm-s3cr3t' },
+    ]);
+    expect(read().buildSecrets).toEqual([]);
+  });
+
+  test.each<[string, string[]]>([
+    [
+      'npm_token',
+      [
+        'build-secrets: "npm_token" is not ID=ENV_VARIABLE (the id the Dockerfile mounts with RUN --mount=type=secret,id=ID, then the environment variable holding its value)',
+      ],
+    ],
+    [
+      'npm token=NPM_TOKEN',
+      [
+        'build-secrets: "npm token=NPM_TOKEN" is not ID=ENV_VARIABLE (the id the Dockerfile mounts with RUN --mount=type=secret,id=ID, then the environment variable holding its value)',
+      ],
+    ],
+    [
+      'npm_token=NPM-TOKEN',
+      [
+        'build-secrets: "npm_token=NPM-TOKEN" is not ID=ENV_VARIABLE (the id the Dockerfile mounts with RUN --mount=type=secret,id=ID, then the environment variable holding its value)',
+      ],
+    ],
+    [
+      'npm_token=EMPTY_TOKEN',
+      [
+        'build-secrets: npm_token takes its value from EMPTY_TOKEN, which is empty: add "env: EMPTY_TOKEN: ${{ secrets.EMPTY_TOKEN }}" to the step',
+      ],
+    ],
+    [
+      'npm_token=NPM_TOKEN\nnpm_token=NPM_TOKEN',
+      ['build-secrets: npm_token is given twice; give each id once'],
+    ],
+  ])('%j: one problem naming the input and the fix', (value, expected) => {
+    expect(problems({ 'build-secrets': value })).toEqual(expected);
+  });
+
+  test('no value needed when nothing is built', () => {
+    expect(read({ build: 'false', 'build-secrets': 'npm_token=EMPTY_TOKEN' }).buildSecrets).toHaveLength(1);
+  });
+});
+
+describe('labels', () => {
+  test('NAME=VALUE lines; the repository for the source label comes from the runner', () => {
+    const c = read({
+      labels: 'org.opencontainers.image.title=Todo Backend\ncom.example.team = web=ops\nempty=',
+    });
+    expect(c.labels).toEqual({
+      'org.opencontainers.image.title': 'Todo Backend',
+      'com.example.team': 'web=ops',
+      empty: '',
+    });
+    expect(c.repositoryUrl).toBe('https://github.com/octo/todobackend');
+    expect(read({}, { GITHUB_SHA: SHA }).repositoryUrl).toBeUndefined();
+  });
+
+  test.each(['no value', '=x', 'a b=c'])('%j is a problem', (line) => {
+    expect(problems({ labels: line })).toEqual([`labels: "${line}" is not NAME=VALUE (one per line)`]);
+  });
+});
+
+const base = { context: '.', buildArgs: [], buildSecrets: [], labels: {} } as unknown as ImageConfig;
+
+describe('buildArgs', () => {
+  test('cache, labels and secrets', () => {
+    expect(
+      buildArgs(base, ['r/x:1', 'r/x:buildcache'], {
+        inlineCache: true,
+        cacheFrom: ['r/x:buildcache'],
+        labels: { 'org.opencontainers.image.version': '1', note: 'a b' },
+        secrets: [{ id: 'npm_token', env: 'BUILD_SECRET_0' }],
+      }),
+    ).toEqual([
+      'build',
+      '--tag',
+      'r/x:1',
+      '--tag',
+      'r/x:buildcache',
+      '--build-arg',
+      'BUILDKIT_INLINE_CACHE=1',
+      '--cache-from',
+      'r/x:buildcache',
+      '--label',
+      'org.opencontainers.image.version=1',
+      '--label',
+      'note=a b',
+      '--secret',
+      'id=npm_token,env=BUILD_SECRET_0',
+      '.',
+    ]);
+  });
+});
+
+describe('imageLabels', () => {
+  const config = {
+    ...base,
+    tag: 'abc1234',
+    sha: SHA,
+    repositoryUrl: 'https://github.com/octo/todobackend',
+  };
+  const created = new Date('2026-11-28T10:11:12.345Z');
+
+  test('the OCI labels: source, revision, created (RFC 3339), version', () => {
+    expect(imageLabels(config, created)).toEqual({
+      'org.opencontainers.image.source': 'https://github.com/octo/todobackend',
+      'org.opencontainers.image.revision': SHA,
+      'org.opencontainers.image.created': '2026-11-28T10:11:12Z',
+      'org.opencontainers.image.version': 'abc1234',
+    });
+  });
+
+  test("the user's labels on top; no source or revision when the run does not know them", () => {
+    const labels = imageLabels(
+      { ...config, sha: '', repositoryUrl: undefined, labels: { 'org.opencontainers.image.version': '2.0' } },
+      created,
+    );
+    expect(labels).toEqual({
+      'org.opencontainers.image.created': '2026-11-28T10:11:12Z',
+      'org.opencontainers.image.version': '2.0',
+    });
+  });
+});
+
+/** A docker CLI whose build --help lists --secret when buildKit says so, given the call's DOCKER_BUILDKIT. */
+function fakeDocker({
+  buildKit = (env: Record<string, string>) => env.DOCKER_BUILDKIT === '1',
+  env = {} as Record<string, string>,
+  fails = [] as string[],
+} = {}) {
+  const run = jest.fn(async (args: string[], options: { env?: Record<string, string> } = {}) => {
+    const callEnv = { ...env, ...options.env };
+    if (args[0] === 'build' && args[1] === '--help')
+      return {
+        exitCode: 0,
+        stdout: buildKit(callEnv) ? '  --secret stringArray\n' : '  --cache-from\n',
+        stderr: '',
+      };
+    if (args[0] === 'image')
+      return { exitCode: 0, stdout: JSON.stringify(['reg/app@sha256:abc']), stderr: '' };
+    const failed = fails.includes(args.join(' '));
+    return { exitCode: failed ? 1 : 0, stdout: '', stderr: failed ? 'manifest unknown' : '' };
+  });
+  return { run, docker: { run, env: () => ({ ...env }) } as unknown as DockerCli };
+}
+
+describe('detectBuilder', () => {
+  test("BuildKit when docker build offers --secret (buildx, or DOCKER_BUILDKIT=1): the CLI's own choice", async () => {
+    const { docker } = fakeDocker({ buildKit: () => true });
+    await expect(detectBuilder(docker, false)).resolves.toEqual({ buildKit: true, env: {} });
+  });
+
+  test('the classic builder otherwise, unless build-secrets need BuildKit and the CLI has it built in', async () => {
+    const { docker } = fakeDocker();
+    await expect(detectBuilder(docker, false)).resolves.toEqual({ buildKit: false, env: {} });
+    await expect(detectBuilder(docker, true)).resolves.toEqual({
+      buildKit: true,
+      env: { DOCKER_BUILDKIT: '1' },
+    });
+  });
+
+  test('build-secrets with a CLI that has no BuildKit: an error naming the input and the fix', async () => {
+    const { docker } = fakeDocker({ buildKit: () => false });
+    await expect(detectBuilder(docker, true)).rejects.toThrow(
+      'build-secrets need BuildKit, and this docker CLI builds with the classic builder only: install its buildx component (docker/setup-buildx-action on GitHub, the docker-buildx-plugin package elsewhere), or remove build-secrets',
+    );
+  });
+
+  test('build-secrets while the step turns BuildKit off', async () => {
+    const { docker } = fakeDocker({ env: { DOCKER_BUILDKIT: '0' } });
+    await expect(detectBuilder(docker, true)).rejects.toThrow(
+      "build-secrets need BuildKit, but the step's environment sets DOCKER_BUILDKIT=0: remove it",
+    );
+  });
+});
+
+describe('buildAndPush', () => {
+  beforeEach(() => {
+    jest.clearAllMocks();
+  });
+  const config = {
+    ...base,
+    tag: '0123456',
+    sha: SHA,
+    cache: { tag: 'pr-3-buildcache', from: ['pr-3-buildcache', 'buildcache'] },
+  };
+  const commands = (run: ReturnType<typeof fakeDocker>['run']) =>
+    run.mock.calls.map(([args]) => args.join(' ')).filter((c) => !c.startsWith('build --help'));
+
+  test('classic builder: pulls the cache images first (none yet is fine), builds from what it got, pushes the cache tag last', async () => {
+    const { run, docker } = fakeDocker({ fails: ['pull reg/app:pr-3-buildcache'] });
+    const digest = await buildAndPush(docker, config, 'reg/app', ['reg/app:0123456', 'reg/app:pr-3-x']);
+    expect(digest).toBe('sha256:abc');
+    const calls = commands(run);
+    expect(calls.slice(0, 2)).toEqual(['pull reg/app:pr-3-buildcache', 'pull reg/app:buildcache']);
+    expect(calls[2]).toMatch(
+      /^build --tag reg\/app:0123456 --tag reg\/app:pr-3-x --tag reg\/app:pr-3-buildcache --cache-from reg\/app:buildcache --label /,
+    );
+    expect(calls[2]).not.toContain('BUILDKIT_INLINE_CACHE');
+    expect(calls.slice(3)).toEqual([
+      'push reg/app:0123456',
+      'push reg/app:pr-3-x',
+      'push reg/app:pr-3-buildcache',
+      'image inspect --format {{json .RepoDigests}} reg/app:0123456',
+    ]);
+    expect(core.info).toHaveBeenCalledWith(
+      expect.stringContaining('no build cache from reg/app:pr-3-buildcache'),
+    );
+  });
+
+  test('BuildKit: imports the cache from the registry itself and writes inline cache metadata', async () => {
+    const { run, docker } = fakeDocker({ buildKit: () => true });
+    await buildAndPush(docker, config, 'reg/app', ['reg/app:0123456']);
+    const calls = commands(run);
+    expect(calls.filter((c) => c.startsWith('pull'))).toEqual([]);
+    expect(calls[0]).toContain(
+      '--build-arg BUILDKIT_INLINE_CACHE=1 --cache-from reg/app:pr-3-buildcache --cache-from reg/app:buildcache',
+    );
+  });
+
+  test('a cache tag the registry refuses (immutable tags) is a warning, not a failed deploy', async () => {
+    const { docker } = fakeDocker({ fails: ['push reg/app:pr-3-buildcache'] });
+    await expect(buildAndPush(docker, config, 'reg/app', ['reg/app:0123456'])).resolves.toBe('sha256:abc');
+    expect(core.warning).toHaveBeenCalledWith(
+      expect.stringMatching(/^cache: the build cache could not be pushed to reg\/app:pr-3-buildcache/),
+    );
+  });
+
+  test('without cache: no pull, no cache tag; the labels still', async () => {
+    const { run, docker } = fakeDocker();
+    await buildAndPush(docker, { ...config, cache: undefined }, 'reg/app', ['reg/app:0123456']);
+    expect(commands(run).join('\n')).not.toMatch(/pull|cache/);
+    expect(commands(run)[0]).toContain('--label org.opencontainers.image.version=0123456');
+  });
+
+  test("build secrets: masked, in the build's environment, never in its arguments", async () => {
+    const { run, docker } = fakeDocker();
+    const secret = 'line-one\nline-two';
+    await buildAndPush(
+      docker,
+      { ...config, cache: undefined, buildSecrets: [{ id: 'npm_token', env: 'NPM_TOKEN', value: secret }] },
+      'reg/app',
+      ['reg/app:0123456'],
+    );
+    const build = run.mock.calls.find(([args]) => args[0] === 'build' && args[1] !== '--help')!;
+    expect(build[0].join(' ')).toContain('--secret id=npm_token,env=BUILD_SECRET_0');
+    expect(build[0].join(' ')).not.toContain('line-');
+    expect(build[1]?.env).toEqual({ DOCKER_BUILDKIT: '1', BUILD_SECRET_0: secret });
+    expect(core.setSecret).toHaveBeenCalledWith(secret);
+    expect(core.setSecret).toHaveBeenCalledWith('line-one');
+    expect(core.setSecret).toHaveBeenCalledWith('line-two');
+  });
+});

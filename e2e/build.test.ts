@@ -1,0 +1,310 @@
+// The build as hosted runners need it: a build cache that survives a runner starting with an empty
+// Docker, BuildKit build secrets that stay out of the image and the log, and OCI labels on the image.
+// Each scenario pushes to a repository of its own (nothing cached there yet, and no other scenario's
+// cache tag) and deploys the fixture app as stack buildcache, published on 8310.
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import {
+  expectTidy,
+  inputs,
+  randomSha,
+  registryApi,
+  registryTags,
+  removeStack,
+  repoRoot,
+  run,
+  sb,
+  type RunResult,
+} from './helpers.js';
+
+jest.setTimeout(600_000);
+
+const STACK = 'buildcache';
+const PORT = 8310;
+/** The preview's pull request: its stack publishes on 8300 + PR. */
+const PR = 12;
+const fixtureStack = fs.readFileSync(`${repoRoot}/e2e/fixture/stack.yml`, 'utf8');
+
+/** The docker CLIs of this machine: 28 first on PATH (no buildx: the classic builder), Debian's 20.10. */
+const CLI_28 = { PATH: process.env.PATH ?? '' };
+const CLI_20 = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+
+/** The repositories the scenarios pushed to, whose images the runner's engine drops at the end. */
+const repositories = new Set<string>();
+
+/** A repository no other run has pushed to. */
+function freshRepository(what: string): string {
+  const repository = `build-${what}-${randomSha().slice(0, 8)}`;
+  repositories.add(repository);
+  return repository;
+}
+
+/** The fixture's stack file, its images in repository; and a change to the app's code, when given. */
+const workspace = (repository: string, codeChange?: string): Record<string, string> => ({
+  'stack.yml': fixtureStack.replaceAll('/todobackend:', `/${repository}:`),
+  ...(codeChange ? { 'src/change.txt': codeChange } : {}),
+});
+
+const stepInputs = (repository: string, overrides: Record<string, string> = {}) =>
+  inputs({
+    'ecr-repository': repository,
+    'stack-name': STACK,
+    'stack-env': `PREVIEW_PORT=${PORT}`,
+    'app-url': `http://127.0.0.1:${PORT}`,
+    ...overrides,
+  });
+
+/** The runner's own engine, which builds and pushes. */
+const runnerDocker = (args: string[]) =>
+  execFileSync('docker', ['-H', sb.RUNNER_DOCKER_HOST, ...args], { encoding: 'utf8' });
+
+/**
+ * What a new hosted runner lacks: the repository's images and BuildKit's cache. (Not `image prune -a`:
+ * it would remove the sandbox's base image, which no registry has.)
+ */
+function coldRunner(repository: string): void {
+  removeImages(repository);
+  runnerDocker(['builder', 'prune', '-af']);
+  expect(runnerDocker(['images', '-q', `${sb.REGISTRY}/${repository}`]).trim()).toBe('');
+}
+
+/** Every image of repository on the runner's engine, whatever its tags. */
+function removeImages(repository: string): void {
+  const ids = runnerDocker(['images', '--format', '{{.Repository}} {{.ID}}'])
+    .split('\n')
+    .filter((l) => l.startsWith(`${sb.REGISTRY}/${repository} `))
+    .map((l) => l.split(' ')[1]);
+  if (ids.length > 0) runnerDocker(['rmi', '-f', ...new Set(ids)]);
+}
+
+function expectDeployed(r: RunResult, secrets: string[] = []): void {
+  expect({ exitCode: r.exitCode, errors: r.lines.filter((l) => l.text.startsWith('::error::')) }).toEqual({
+    exitCode: 0,
+    errors: [],
+  });
+  expect(r.outputs).toMatchObject({ stack: STACK, migrate: 'complete', 'tests-failed': '0' });
+  expectTidy(r, secrets);
+}
+
+/** A phase's duration from the job summary's table. */
+function phaseSeconds(r: RunResult, phase: string): number {
+  const m = new RegExp(`^\\| ${phase} \\| .* \\| ([\\d.]+) s \\|$`, 'm').exec(r.summary);
+  if (!m) throw new Error(`no phase ${phase} in the summary`);
+  return Number(m[1]);
+}
+
+/** The log of the RUN step that sleeps, reused or run: classic "Using cache", BuildKit "CACHED". */
+const SLEEP_STEP = /RUN sleep 8/;
+const reused = (r: RunResult) => {
+  const at = r.lines.findIndex((l) => SLEEP_STEP.test(l.text));
+  const step = r.lines.slice(at, at + 4).map((l) => l.text);
+  return step.some((l) => / ---> Using cache$|^#\d+ CACHED$/.test(l));
+};
+
+/** The pushed image's configuration, from the registry. */
+async function pushedConfig(
+  repository: string,
+  tag: string,
+): Promise<{ config: { Labels?: Record<string, string> } }> {
+  const manifest = (await (
+    await registryApi(repository, 'GET', `manifests/${tag}`, {
+      accept:
+        'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json',
+    })
+  ).json()) as { config: { digest: string } };
+  return (await (await registryApi(repository, 'GET', `blobs/${manifest.config.digest}`)).json()) as {
+    config: { Labels?: Record<string, string> };
+  };
+}
+
+const cleanUp = async () => {
+  await removeStack(STACK);
+  await removeStack(`${STACK}-pr-${PR}`);
+};
+beforeAll(cleanUp);
+afterAll(async () => {
+  await cleanUp();
+  for (const repository of repositories) removeImages(repository);
+});
+
+describe('build cache on a runner that starts with an empty Docker', () => {
+  test.each([
+    [
+      '28, the classic builder',
+      CLI_28,
+      / ---> Using cache$/m,
+      /^Build cache: no build cache from \S+:buildcache /m,
+    ],
+    [
+      '20.10 with BuildKit',
+      { ...CLI_20, DOCKER_BUILDKIT: '1' },
+      /^#\d+ CACHED$/m,
+      /^#\d+ ERROR: \S+:buildcache: not found$/m,
+    ],
+  ])(
+    'docker CLI %s: a code-only change reuses the dependency layer of the last build',
+    async (cli, env, cachedLine, noCacheYet) => {
+      const repository = freshRepository('cache');
+      const step = stepInputs(repository, { dockerfile: 'Dockerfile.cache' });
+      coldRunner(repository);
+      const first = await run({ inputs: step, files: workspace(repository), sha: randomSha(), env });
+      expectDeployed(first);
+      expect(first.log).toMatch(noCacheYet);
+      expect(reused(first)).toBe(false);
+      expect(await registryTags(repository)).toContain('buildcache');
+
+      coldRunner(repository);
+      const second = await run({
+        inputs: step,
+        files: workspace(repository, randomSha()),
+        sha: randomSha(),
+        env,
+      });
+      expectDeployed(second);
+      expect(second.log).toMatch(cachedLine);
+      expect(reused(second)).toBe(true);
+      const cold = phaseSeconds(first, 'Build and push');
+      const cached = phaseSeconds(second, 'Build and push');
+      expect(cached / cold).toBeLessThan(0.5);
+
+      // The same change on a cold runner without the cache runs the layer again.
+      coldRunner(repository);
+      const uncached = await run({
+        inputs: { ...step, cache: 'false' },
+        files: workspace(repository, randomSha()),
+        sha: randomSha(),
+        env,
+      });
+      expectDeployed(uncached);
+      expect(reused(uncached)).toBe(false);
+      const without = phaseSeconds(uncached, 'Build and push');
+      console.log(
+        `docker CLI ${cli}, Build and push on a cold runner: first build ${cold} s; code change with cache ${cached} s, without ${without} s`,
+      );
+      expect(cached / without).toBeLessThan(0.5);
+    },
+  );
+
+  test("a preview writes its pull request's own cache tag, which its teardown deletes", async () => {
+    const repository = freshRepository('preview');
+    const head = randomSha();
+    const event = (action: string) => ({
+      name: 'pull_request',
+      payload: { action, pull_request: { number: PR, head: { sha: head } } },
+    });
+    const preview = await run({
+      inputs: stepInputs(repository, {
+        mode: 'preview',
+        'stack-env': '',
+        'preview-port-base': '8300',
+        'app-url': 'http://127.0.0.1:{port}',
+        'github-token': '',
+      }),
+      files: workspace(repository),
+      event: event('synchronize'),
+    });
+    expect(preview.exitCode).toBe(0);
+    expectTidy(preview);
+    expect((await registryTags(repository)).sort()).toEqual([
+      `pr-${PR}-${head.slice(0, 7)}`,
+      `pr-${PR}-buildcache`,
+    ]);
+
+    const teardown = await run({
+      inputs: stepInputs(repository, {
+        mode: 'teardown',
+        'stack-env': '',
+        'app-url': '',
+        'github-token': '',
+        'delete-images': 'true',
+      }),
+      files: workspace(repository),
+      event: event('closed'),
+    });
+    expect(teardown.exitCode).toBe(0);
+    expect(await registryTags(repository)).toEqual([]);
+  });
+});
+
+describe('build secrets', () => {
+  const token = `tok-${randomSha()}`;
+  const secretInputs = (repository: string) =>
+    stepInputs(repository, { dockerfile: 'Dockerfile.secret', 'build-secrets': 'app_token=APP_BUILD_TOKEN' });
+
+  test('docker CLI 20.10: the build gets BuildKit and the secret; neither the image nor the log has it', async () => {
+    const repository = freshRepository('secret');
+    const r = await run({
+      inputs: secretInputs(repository),
+      files: workspace(repository),
+      sha: randomSha(),
+      env: { ...CLI_20, APP_BUILD_TOKEN: token },
+    });
+    expectDeployed(r, [token]);
+    expect(r.log).toContain('--secret id=app_token,env=BUILD_SECRET_0');
+    const image = r.outputs.image;
+    const sha256 = createHash('sha256').update(token).digest('hex');
+    expect(runnerDocker(['run', '--rm', '--entrypoint', 'cat', image, '/app-token.sha256']).trim()).toBe(
+      sha256,
+    );
+    expect(runnerDocker(['history', '--no-trunc', image])).not.toContain(token);
+    expect(runnerDocker(['image', 'inspect', image])).not.toContain(token);
+  });
+
+  test('docker CLI 28 without buildx: fails before the build, naming build-secrets and the fix', async () => {
+    const repository = freshRepository('secret');
+    const r = await run({
+      inputs: secretInputs(repository),
+      files: workspace(repository),
+      sha: randomSha(),
+      env: { ...CLI_28, APP_BUILD_TOKEN: token },
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.lines.filter((l) => l.text.startsWith('::error::')).map((l) => l.text)).toEqual([
+      '::error::build-secrets need BuildKit, and this docker CLI builds with the classic builder only: install its buildx component (docker/setup-buildx-action on GitHub, the docker-buildx-plugin package elsewhere), or remove build-secrets',
+    ]);
+    expect(r.log).not.toMatch(/\[command\]\S*docker (build|push|stack)/);
+    expect(await registryTags(repository)).toEqual([]);
+    expectTidy(r, [token]);
+  });
+
+  test('an empty secret variable: the input problem and the env: fix, nothing done', async () => {
+    const repository = freshRepository('secret');
+    const r = await run({ inputs: secretInputs(repository), files: workspace(repository), sha: randomSha() });
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toContain(
+      '::error::build-secrets: app_token takes its value from APP_BUILD_TOKEN, which is empty: add "env: APP_BUILD_TOKEN: ${{ secrets.APP_BUILD_TOKEN }}" to the step',
+    );
+    expect(r.log).not.toContain('[command]');
+    expectTidy(r);
+  });
+});
+
+describe('labels', () => {
+  test('the pushed image carries the OCI labels and the labels input', async () => {
+    const repository = freshRepository('labels');
+    const sha = randomSha();
+    const before = new Date();
+    const r = await run({
+      inputs: stepInputs(repository, {
+        labels: 'org.opencontainers.image.title=Todo Backend\ncom.example.team=web',
+      }),
+      files: workspace(repository),
+      sha,
+    });
+    expectDeployed(r);
+    const labels = (await pushedConfig(repository, sha.slice(0, 7))).config.Labels ?? {};
+    expect(labels).toMatchObject({
+      'org.opencontainers.image.source': 'https://github.example/example/todobackend',
+      'org.opencontainers.image.revision': sha,
+      'org.opencontainers.image.version': sha.slice(0, 7),
+      'org.opencontainers.image.title': 'Todo Backend',
+      'com.example.team': 'web',
+    });
+    const created = labels['org.opencontainers.image.created'];
+    expect(created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(Date.parse(created)).toBeGreaterThanOrEqual(Math.floor(before.getTime() / 1000) * 1000);
+    expect(Date.parse(created)).toBeLessThanOrEqual(Date.now());
+  });
+});

@@ -1,0 +1,78 @@
+import { previewTagPrefix } from '../naming.js';
+import { ENV_NAME, type Inputs } from './inputs.js';
+import type { BuildCache, BuildOptions, BuildSecret, PullRequest } from './types.js';
+
+/** The moving tag, in the image's own repository, that the build cache lives under. */
+const CACHE_TAG = 'buildcache';
+
+/**
+ * Each build is also pushed as the cache tag and the next build reuses its layers. A preview writes
+ * a tag of its own pull request (its teardown deletes it; a pull request never overwrites
+ * production's cache) and reads production's too.
+ */
+function readCache(inputs: Inputs, build: boolean, preview: PullRequest | undefined): BuildCache | undefined {
+  const cache = inputs.bool('cache');
+  if (!cache || !build) return undefined;
+  if (!preview) return { tag: CACHE_TAG, from: [CACHE_TAG] };
+  const own = `${previewTagPrefix(preview.number)}${CACHE_TAG}`;
+  return { tag: own, from: [own, CACHE_TAG] };
+}
+
+const SECRET_ID = /^[A-Za-z0-9_.-]+$/;
+
+/** ID=ENV_VARIABLE lines; the values are needed only when something is built. */
+function readBuildSecrets(inputs: Inputs, env: NodeJS.ProcessEnv, build: boolean): BuildSecret[] {
+  const secrets: BuildSecret[] = [];
+  for (const line of inputs.lines('build-secrets')) {
+    const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
+    if (!m || !SECRET_ID.test(m[1]) || !ENV_NAME.test(m[2])) {
+      inputs.problem(
+        `build-secrets: "${line}" is not ID=ENV_VARIABLE (the id the Dockerfile mounts with RUN --mount=type=secret,id=ID, then the environment variable holding its value)`,
+      );
+      continue;
+    }
+    const [, id, variable] = m;
+    if (secrets.some((s) => s.id === id)) {
+      inputs.problem(`build-secrets: ${id} is given twice; give each id once`);
+      continue;
+    }
+    const value = env[variable] ?? '';
+    if (!value && build)
+      inputs.problem(
+        `build-secrets: ${id} takes its value from ${variable}, which is empty: add "env: ${variable}: \${{ secrets.${variable} }}" to the step`,
+      );
+    secrets.push({ id, env: variable, value });
+  }
+  return secrets;
+}
+
+/** NAME=VALUE lines; a label's name may hold dots and slashes, its value anything. */
+function readLabels(inputs: Inputs): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const line of inputs.lines('labels')) {
+    const eq = line.indexOf('=');
+    const name = eq > 0 ? line.slice(0, eq).trim() : '';
+    if (!/^[^\s=]+$/.test(name)) {
+      inputs.problem(`labels: "${line}" is not NAME=VALUE (one per line)`);
+      continue;
+    }
+    labels[name] = line.slice(eq + 1).trim();
+  }
+  return labels;
+}
+
+/** The build's cache, secrets and labels (deploy and preview build; promote never does). */
+export function readBuildOptions(
+  inputs: Inputs,
+  env: NodeJS.ProcessEnv,
+  build: boolean,
+  preview: PullRequest | undefined,
+): BuildOptions {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository } = env;
+  return {
+    cache: readCache(inputs, build, preview),
+    buildSecrets: readBuildSecrets(inputs, env, build),
+    labels: readLabels(inputs),
+    repositoryUrl: server && repository ? `${server}/${repository}` : undefined,
+  };
+}
