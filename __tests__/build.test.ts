@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,7 @@ const core = { setSecret: jest.fn(), info: jest.fn(), warning: jest.fn() };
 jest.unstable_mockModule('@actions/core', () => core);
 
 const { InputError, readConfig } = await import('../src/config/index.js');
-const { buildAndPush, buildArgs, imageLabels } = await import('../src/registry/image.js');
+const { buildAndPush, buildArgs, commitTime, imageLabels } = await import('../src/registry/image.js');
 const { detectBuilder } = await import('../src/registry/builder.js');
 type ImageConfig = import('../src/config/index.js').ImageConfig;
 type DockerCli = import('../src/runner/docker.js').DockerCli;
@@ -154,7 +155,7 @@ describe('buildArgs', () => {
         inlineCache: true,
         cacheFrom: ['r/x:buildcache'],
         labels: { 'org.opencontainers.image.version': '1', note: 'a b' },
-        secrets: [{ id: 'npm_token', env: 'BUILD_SECRET_0' }],
+        secrets: [{ id: 'npm_token', src: '/work/build-secrets-x/0' }],
       }),
     ).toEqual([
       'build',
@@ -171,9 +172,26 @@ describe('buildArgs', () => {
       '--label',
       'note=a b',
       '--secret',
-      'id=npm_token,env=BUILD_SECRET_0',
+      'id=npm_token,src=/work/build-secrets-x/0',
       '.',
     ]);
+  });
+});
+
+describe('commitTime: the created label is when the checked-out commit was made', () => {
+  test('a git checkout: its commit time; anything else: none', async () => {
+    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'commit-'));
+    const at = '2026-03-04T05:06:07Z';
+    execFileSync('git', ['init', '-q', repo]);
+    execFileSync(
+      'git',
+      ['-C', repo, '-c', 'user.name=a', '-c', 'user.email=a@b', 'commit', '-q', '--allow-empty', '-m', 'x'],
+      {
+        env: { ...process.env, GIT_COMMITTER_DATE: at, GIT_AUTHOR_DATE: at },
+      },
+    );
+    expect((await commitTime(repo))?.toISOString()).toBe('2026-03-04T05:06:07.000Z');
+    expect(await commitTime(fs.mkdtempSync(path.join(os.tmpdir(), 'nogit-')))).toBeUndefined();
   });
 });
 
@@ -226,7 +244,16 @@ function fakeDocker({
     const failed = fails.includes(args.join(' '));
     return { exitCode: failed ? 1 : 0, stdout: '', stderr: failed ? 'manifest unknown' : '' };
   });
-  return { run, docker: { run, env: () => ({ ...env }) } as unknown as DockerCli };
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'work-'));
+  return {
+    run,
+    work,
+    docker: {
+      run,
+      env: () => ({ ...env }),
+      configDir: path.join(work, 'docker-config'),
+    } as unknown as DockerCli,
+  };
 }
 
 describe('detectBuilder', () => {
@@ -247,7 +274,7 @@ describe('detectBuilder', () => {
   test('build-secrets with a CLI that has no BuildKit: an error naming the input and the fix', async () => {
     const { docker } = fakeDocker({ buildKit: () => false });
     await expect(detectBuilder(docker, true)).rejects.toThrow(
-      'build-secrets need BuildKit, and this docker CLI builds with the classic builder only: install its buildx component (docker/setup-buildx-action on GitHub, the docker-buildx-plugin package elsewhere), or remove build-secrets',
+      'build-secrets need BuildKit, and this docker CLI builds with the classic builder only: install buildx (docker/setup-buildx-action, or the docker-buildx-plugin package), or remove build-secrets',
     );
   });
 
@@ -318,9 +345,24 @@ describe('buildAndPush', () => {
     expect(commands(run)[0]).toContain('--label org.opencontainers.image.version=0123456');
   });
 
-  test("build secrets: masked, in the build's environment, never in its arguments", async () => {
-    const { run, docker } = fakeDocker();
+  test('build secrets: masked, in a private file only while the build runs, never an argument or in its environment', async () => {
+    const { run, docker, work } = fakeDocker();
     const secret = 'line-one\nline-two';
+    let seen: { mode: number; dirMode: number; text: string } | undefined;
+    run.mockImplementationOnce(async () => ({
+      exitCode: 0,
+      stdout: '  --secret stringArray\n',
+      stderr: '',
+    }));
+    run.mockImplementationOnce(async (args: string[]) => {
+      const src = /src=([^,\s]+)/.exec(args.join(' '))![1];
+      seen = {
+        mode: fs.statSync(src).mode & 0o777,
+        dirMode: fs.statSync(path.dirname(src)).mode & 0o777,
+        text: fs.readFileSync(src, 'utf8'),
+      };
+      return { exitCode: 0, stdout: '', stderr: '' };
+    });
     await buildAndPush(
       docker,
       { ...config, cache: undefined, buildSecrets: [{ id: 'npm_token', env: 'NPM_TOKEN', value: secret }] },
@@ -328,9 +370,11 @@ describe('buildAndPush', () => {
       ['reg/app:0123456'],
     );
     const build = run.mock.calls.find(([args]) => args[0] === 'build' && args[1] !== '--help')!;
-    expect(build[0].join(' ')).toContain('--secret id=npm_token,env=BUILD_SECRET_0');
+    expect(build[0].join(' ')).toMatch(new RegExp(`--secret id=npm_token,src=${work}/build-secrets-\\w+/0`));
     expect(build[0].join(' ')).not.toContain('line-');
-    expect(build[1]?.env).toEqual({ DOCKER_BUILDKIT: '1', BUILD_SECRET_0: secret });
+    expect(JSON.stringify(build[1])).not.toContain('line-');
+    expect(seen).toEqual({ mode: 0o600, dirMode: 0o700, text: secret });
+    expect(fs.readdirSync(work)).toEqual([]);
     expect(core.setSecret).toHaveBeenCalledWith(secret);
     expect(core.setSecret).toHaveBeenCalledWith('line-one');
     expect(core.setSecret).toHaveBeenCalledWith('line-two');

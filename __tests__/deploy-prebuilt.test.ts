@@ -11,7 +11,7 @@ const rollOut = jest.fn<(config: DeployConfig, run: Run, target: { image: string
 const findImage = jest.fn<(...args: unknown[]) => Promise<string>>();
 let auth = { registry: REGISTRY };
 jest.unstable_mockModule('../src/modes/rollout.js', () => ({ rollOut }));
-jest.unstable_mockModule('../src/registry/ecr.js', () => ({ findImage }));
+jest.unstable_mockModule('../src/registry/ecr.js', () => ({ findImage, checkRepository: jest.fn() }));
 jest.unstable_mockModule('../src/modes/session.js', () => ({
   beginRollout: (config: DeployConfig) =>
     Promise.resolve({ tunnel: Promise.resolve(), auth, image: `${auth.registry}/todo:${config.tag}` }),

@@ -14,12 +14,20 @@ jest.unstable_mockModule('@aws-sdk/client-ecr', () => ({
   PutImageCommand: command('PutImage'),
   ListImagesCommand: command('ListImages'),
   BatchDeleteImageCommand: command('BatchDeleteImage'),
+  DescribeRepositoriesCommand: command('DescribeRepositories'),
 }));
 const setSecret = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ setSecret, info: jest.fn() }));
 
-const { decodeAuthorization, getRegistryAuth, promoteImage, deleteImagesTagged, findImage, MANIFEST_TYPES } =
-  await import('../src/registry/ecr.js');
+const {
+  checkRepository,
+  decodeAuthorization,
+  getRegistryAuth,
+  promoteImage,
+  deleteImagesTagged,
+  findImage,
+  MANIFEST_TYPES,
+} = await import('../src/registry/ecr.js');
 
 const token = Buffer.from('AWS:s3cr3t:with:colons').toString('base64');
 
@@ -205,6 +213,34 @@ describe('registry-id: every call names the registry of another account', () => 
     send.mockResolvedValueOnce({ imageIds: [], failures: [] });
     await deleteImagesTagged(tools, 'todo', 'pr-4-');
     expect(inputs().map((i) => i.registryId)).toEqual(['210987654321', '210987654321']);
+  });
+});
+
+describe('checkRepository: ECR refuses a push to a repository that does not exist', () => {
+  test('asks DescribeRepositories in the registry given; an existing one passes', async () => {
+    send.mockReset();
+    send.mockResolvedValueOnce({ repositories: [{ repositoryName: 'todo' }] });
+    await checkRepository({ registryId: '210987654321' }, 'todo', 'r.example');
+    expect(send.mock.calls[0][0]).toEqual({
+      op: 'DescribeRepositories',
+      input: { registryId: '210987654321', repositoryNames: ['todo'] },
+    });
+  });
+
+  test('a missing one is refused, naming it, the registry and how to create it', async () => {
+    send.mockReset();
+    send.mockRejectedValueOnce(
+      Object.assign(new Error('does not exist'), { name: 'RepositoryNotFoundException' }),
+    );
+    await expect(checkRepository({}, 'todo', 'r.example')).rejects.toThrow(
+      'ecr-repository: no repository todo in r.example: create it (aws ecr create-repository --repository-name todo), or correct ecr-repository, registry-id or aws-region',
+    );
+  });
+
+  test('a role not allowed to describe repositories is let through (the push will tell)', async () => {
+    send.mockReset();
+    send.mockRejectedValueOnce(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    await expect(checkRepository({}, 'todo', 'r.example')).resolves.toBeUndefined();
   });
 });
 

@@ -317,11 +317,26 @@ describe('modes', () => {
       file,
       'services:\n  app:\n    image: ${ECR_REGISTRY}/todo:${APP_VERSION}\n    volumes: ["${SOCK:-/var/run/docker.sock}:/s"]\n',
     );
-    const preview = { mode: 'preview', 'pr-number': '7', 'stack-file': file, 'one-shot-services': 'none' };
+    const preview = {
+      mode: 'preview',
+      'pr-number': '7',
+      'stack-file': file,
+      'one-shot-services': 'none',
+      'stack-env': 'SOCK=',
+    };
     expect(problems(preview)).toEqual([
       `stack-file "${file}" in a preview (a pull request's stack on your swarm): service app mounts /var/run/docker.sock, the manager's Docker socket (allow it with bind:/var/run/docker.sock); see preview-allow`,
     ]);
     expect(read({ ...preview, 'preview-allow': 'bind:/var/run/docker.sock' }).mode).toBe('preview');
+    // What docker would take from the runner's environment, and a port YAML 1.1 reads as octal.
+    fs.writeFileSync(
+      file,
+      'services:\n  app:\n    image: ${ECR_REGISTRY}/todo:${APP_VERSION}\n    volumes: ["${HOME-data}:/host"]\n    ports: [{ target: 80, published: 020007 }]\n',
+    );
+    expect(problems(preview)).toEqual([
+      `stack-file "${file}" in a preview uses \${HOME}, which the run does not give it (docker would take it from the runner's environment): set it in stack-env or env-file`,
+      `stack-file "${file}" in a preview (a pull request's stack on your swarm): service app publishes port 8199, not the preview's own 20007 (use \${PREVIEW_PORT}, or allow it with port:N); see preview-allow`,
+    ]);
     // The same file deploys in mode deploy: production's stack is the repository's own.
     expect(read({ 'stack-file': file, 'one-shot-services': 'none' }).mode).toBe('deploy');
   });

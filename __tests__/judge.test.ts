@@ -8,6 +8,7 @@ import {
   judgeRollback,
   oneShotAttempts,
   servesOnlyNewSpec,
+  waitingFor,
   tasksOfThisDeploy,
 } from '../src/swarm/judge.js';
 
@@ -445,7 +446,7 @@ describe('judgeConvergence on recorded Swarm state', () => {
     const retry = { ...withState(current, 'starting'), ID: 'retry' };
     retry.Status.Timestamp = '2026-01-01T00:00:02.25Z';
     expect(judgeConvergence(s, [failedFirst, retry]).detail).toBe(
-      'updating, 0/1 running; newest task: starting',
+      'updating, 0/1 running; the new task is starting',
     );
   });
 
@@ -510,6 +511,54 @@ describe('judgeConvergence on recorded Swarm state', () => {
     const s = clone(app.service);
     s.Spec.Mode = { Replicated: { Replicas: 0 } };
     expect(judgeConvergence(s, []).state).toBe('converged');
+  });
+});
+
+describe('waitingFor: what a slow rollout waits for', () => {
+  const current = app.tasks.find((t) => hasCurrentSpec(app.service, t))!;
+  const old = app.tasks.find((t) => !hasCurrentSpec(app.service, t))!;
+  const stopping = { ...withState(old, 'running'), DesiredState: 'shutdown' };
+
+  test('an old task that has not stopped yet (it ignored SIGTERM): its grace period', () => {
+    const s = clone(app.service);
+    s.Spec.TaskTemplate.ContainerSpec = { ...s.Spec.TaskTemplate.ContainerSpec, StopGracePeriod: 30e9 };
+    expect(waitingFor(s, [stopping, withState(current, 'ready')])).toBe(
+      'waiting for the old task to stop (it is killed after its stop grace period, 30 s)',
+    );
+    expect(waitingFor(app.service, [stopping])).toMatch(/stop grace period, 10 s\)$/);
+  });
+
+  test('a new task not running yet: scheduling (with why), pulling, its healthcheck', () => {
+    const pending = withState(current, 'pending', {
+      Err: 'no suitable node (insufficient resources on 1 node)',
+    });
+    expect(waitingFor(app.service, [pending])).toBe(
+      'the new task is waiting for a node: no suitable node (insufficient resources on 1 node)',
+    );
+    expect(waitingFor(app.service, [withState(current, 'preparing')])).toBe(
+      'the new task is preparing (pulling the image)',
+    );
+    const s = clone(app.service);
+    s.Spec.TaskTemplate.ContainerSpec = {
+      ...s.Spec.TaskTemplate.ContainerSpec,
+      Healthcheck: { Test: ['CMD', 'curl', '-f', 'http://localhost/'] },
+    };
+    const checked = { ...withState(current, 'starting'), Spec: clone(s.Spec.TaskTemplate) };
+    expect(waitingFor(s, [checked])).toBe('the new task is up, waiting for its healthcheck to pass');
+  });
+
+  test('nothing to say once the new task runs', () => {
+    expect(
+      waitingFor(app.service, [withState(current, 'running'), withState(old, 'shutdown')]),
+    ).toBeUndefined();
+  });
+
+  test('the convergence detail says it', () => {
+    const s = clone(app.service);
+    s.UpdateStatus = { State: 'updating' };
+    expect(judgeConvergence(s, [stopping]).detail).toBe(
+      'updating, 0/1 running; waiting for the old task to stop (it is killed after its stop grace period, 10 s)',
+    );
   });
 });
 

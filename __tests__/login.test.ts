@@ -13,6 +13,7 @@ jest.unstable_mockModule('@aws-sdk/client-ecr', () => ({
   PutImageCommand: jest.fn(),
   ListImagesCommand: jest.fn(),
   BatchDeleteImageCommand: jest.fn(),
+  DescribeRepositoriesCommand: jest.fn(),
 }));
 jest.unstable_mockModule('@actions/core', () => ({ setSecret: jest.fn(), info: jest.fn() }));
 
@@ -69,6 +70,7 @@ describe('ecrLogin', () => {
     expect(fs.statSync(configFile(configDir)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(fs.readFileSync(configFile(configDir), 'utf8'))).toEqual({
       auths: { [registry]: { auth: basic(PASSWORD) } },
+      cliPluginsExtraDirs: [path.join(os.homedir(), '.docker', 'cli-plugins')],
     });
     expect(requests.at(-1)).toBe('GET /v2/');
     for (const [args, options] of docker.mock.calls) {

@@ -113,6 +113,16 @@ describe('the preview policy', () => {
       'service app reads env_file escape.env, which is outside the workspace',
     ],
     [
+      "the checkout's credentials in .git",
+      'configs: { c: { file: .git/config } }',
+      'config c is read from .git/config, which is outside the workspace',
+    ],
+    [
+      'a logging driver (it runs in the node with its credentials)',
+      'services: { app: { logging: { driver: awslogs } } }',
+      'service app sets logging, which reaches past its container (allow it with option:logging)',
+    ],
+    [
       'options hidden behind a YAML merge key',
       'x-base: &base { privileged: true }\nservices: { app: { <<: *base } }',
       'service app sets privileged, which reaches past its container (allow it with option:privileged)',

@@ -90,6 +90,19 @@ describe('checkStackFile', () => {
     });
   });
 
+  test('an unquoted version is the text docker reads: 3.8, not a number', () => {
+    expect(
+      readStackFile(
+        [file('version: 3.8\nservices:\n  app:\n    image: r:${APP_VERSION}\n')],
+        'APP_VERSION',
+        [],
+      ),
+    ).toEqual({
+      services: ['app'],
+      version: '3.8',
+    });
+  });
+
   test('a missing file', () => {
     expect(checkStackFile('/nope.yml', 'APP_VERSION', [])).toMatch(/"\/nope.yml" does not exist/);
   });

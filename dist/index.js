@@ -4512,7 +4512,7 @@ __webpack_unused_export__ = DescribeReplicationBackfillResultsCommand;
 __webpack_unused_export__ = DescribeReplicationBackfillResultsRequest$;
 __webpack_unused_export__ = DescribeReplicationBackfillResultsResponse$;
 __webpack_unused_export__ = DescribeRepositories$;
-__webpack_unused_export__ = DescribeRepositoriesCommand;
+exports.pE_ = DescribeRepositoriesCommand;
 __webpack_unused_export__ = DescribeRepositoriesRequest$;
 __webpack_unused_export__ = DescribeRepositoriesResponse$;
 __webpack_unused_export__ = DescribeRepositoryCreationTemplates$;
@@ -86090,7 +86090,7 @@ module.exports = __nccwpck_require__(9023).deprecate;
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _ssh_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5049);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2721);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6661);
 /* harmony import */ var _runner_state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6003);
 
@@ -86107,7 +86107,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2721:
+/***/ 5:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -91122,7 +91122,15 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: ./src/config/acceptance.ts
+
+// An image reference as docker parses it: [HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST].
+const HOST = String.raw `[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d+)?`;
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_REFERENCE = new RegExp(String.raw `^(?:${HOST}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
 /** The app URL with {stack}, {pr} and {port} filled in. */
 function expandUrl(template, values) {
     return template
@@ -91162,6 +91170,31 @@ function readTestArgs(inputs) {
         }
     });
     return args;
+}
+/**
+ * The test container: acceptance-image (empty: the deployed image), acceptance-entrypoint (empty: the
+ * image's own), acceptance-command and acceptance-args.
+ */
+function readTestContainer(inputs) {
+    const image = inputs.get('acceptance-image');
+    if (image && !IMAGE_REFERENCE.test(image))
+        inputs.problem(`acceptance-image "${image}" is not an image reference: [REGISTRY/]REPOSITORY[:TAG][@sha256:DIGEST], e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/notes-tests:abc1234 or bats/bats:1.11.0`);
+    const entrypoint = inputs.get('acceptance-entrypoint');
+    const command = inputs.words('acceptance-command');
+    if (/\s/.test(entrypoint)) {
+        inputs.problem(`acceptance-entrypoint "${entrypoint}" must be one word, the program the test container starts (e.g. bats or /bin/sh): put its arguments in acceptance-command`);
+    }
+    else if (entrypoint &&
+        command[0] &&
+        external_node_path_default().posix.basename(command[0]) === external_node_path_default().posix.basename(entrypoint)) {
+        inputs.problem(`acceptance-entrypoint "${entrypoint}" is the first word of acceptance-command "${inputs.get('acceptance-command')}" too, so the container would run ${command[0]} ${command[0]} ...: with acceptance-entrypoint, give acceptance-command only its arguments${command.length > 1 ? ` (${command.slice(1).join(' ')})` : ''}`);
+    }
+    return {
+        acceptanceImage: image || undefined,
+        acceptanceEntrypoint: entrypoint || undefined,
+        acceptanceCommand: command,
+        acceptanceArgs: readTestArgs(inputs),
+    };
 }
 
 // EXTERNAL MODULE: ./src/naming.ts
@@ -91413,9 +91446,6 @@ function readBuildOptions(inputs, env, build, preview) {
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: ./src/config/image.ts
 
 
@@ -91424,7 +91454,7 @@ var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 const ECR_REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 // REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST]
-const IMAGE_REFERENCE = /^([^/]+)\/([^:@]+)(?::([^@]+))?(?:@(sha256:[0-9a-f]{64}))?$/;
+const image_IMAGE_REFERENCE = /^([^/]+)\/([^:@]+)(?::([^@]+))?(?:@(sha256:[0-9a-f]{64}))?$/;
 /** Inputs that only steer a build: they have no default, so one given with image is a mistake to name. */
 const BUILD_ONLY_INPUTS = ['dockerfile', 'build-args', 'target', 'extra-tags', 'build-secrets', 'labels'];
 /** As docker tells a registry from a repository's first component: a dot, a port, or localhost. */
@@ -91464,7 +91494,7 @@ function readPrebuilt(inputs, mode) {
         inputs.problem("image only applies to modes deploy and preview (promote releases the commit's own image): remove it");
         return undefined;
     }
-    const [, registry = '', repository = '', tag, digest] = IMAGE_REFERENCE.exec(reference) ?? [];
+    const [, registry = '', repository = '', tag, digest] = image_IMAGE_REFERENCE.exec(reference) ?? [];
     if (!isRegistryHost(registry) ||
         !ECR_REPOSITORY.test(repository) ||
         (tag !== undefined && !DOCKER_TAG.test(tag)) ||
@@ -91718,14 +91748,14 @@ function hostKeyAllowed(pin, key) {
 // ssh2 is CommonJS: a default import works under Node's native ESM as well as in the bundle.
 
 
-const HOST = /^[A-Za-z0-9.:-]+$/;
+const ssh_HOST = /^[A-Za-z0-9.:-]+$/;
 /**
  * SSH servers that share a port and a known_hosts input: the managers, or the jump host in front of
  * them. Each host's key is pinned.
  */
 function readEndpoints(inputs, names, hosts, knownHostsHint) {
     for (const host of hosts)
-        if (!HOST.test(host))
+        if (!ssh_HOST.test(host))
             inputs.problem(`${names.host} "${host}" is not a host name or IP address`);
     const portText = inputs.get(names.port);
     const port = Number(portText);
@@ -91737,7 +91767,7 @@ function readEndpoints(inputs, names, hosts, knownHostsHint) {
         inputs.problem(`${names.knownHosts} is required${knownHostsHint}`);
     const pinned = hosts.map((host) => {
         let hostKey = { keys: [], fingerprints: [], keyTypes: [] };
-        if (knownHosts.trim() && HOST.test(host) && portOk) {
+        if (knownHosts.trim() && ssh_HOST.test(host) && portOk) {
             try {
                 hostKey = parseHostKeyPin(knownHosts, host, port);
             }
@@ -91835,6 +91865,26 @@ function interpolateAll(value, variables) {
     }
     return value;
 }
+/** The variables a text refers to (escaped dollars left out). */
+function referencedVariables(text) {
+    const names = [];
+    for (const m of text.matchAll(PATTERN)) {
+        const expression = m[2] ?? m[3];
+        if (expression)
+            names.push(/^[_a-z][_a-z0-9]*/i.exec(expression)[0]);
+    }
+    return names;
+}
+/** Every string of a parsed YAML document, keys left out. */
+function stringsOf(value) {
+    if (typeof value === 'string')
+        return [value];
+    if (Array.isArray(value))
+        return value.flatMap(stringsOf);
+    if (value && typeof value === 'object')
+        return Object.values(value).flatMap(stringsOf);
+    return [];
+}
 
 ;// CONCATENATED MODULE: ./src/config/preview-policy.ts
 
@@ -91853,6 +91903,8 @@ const HOST_OPTIONS = [
     'sysctls',
     'cgroup_parent',
     'cgroupns_mode',
+    // A logging driver runs in the node's daemon: its credentials (awslogs) and its network.
+    'logging',
 ];
 const DOCKER_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
 const OBJECT_KINDS = ['networks', 'volumes', 'secrets', 'configs'];
@@ -91947,7 +91999,7 @@ function ports(name, service, ctx) {
         `service ${name} publishes port ${shown.join(', ')}, not the preview's own ${ctx.port} (use \${PREVIEW_PORT}, or allow it with port:N)`,
     ];
 }
-/** A file the docker CLI reads on the runner must be in the workspace (not the runner's own files). */
+/** A file the docker CLI reads on the runner must be in the workspace (not the runner's own files, nor .git). */
 function outsideWorkspace(file, ctx) {
     const resolved = external_node_path_default().resolve(ctx.dir, file.replace(/^~(?=\/|$)/, process.env.HOME ?? '/'));
     const real = (p) => {
@@ -91959,7 +92011,8 @@ function outsideWorkspace(file, ctx) {
         }
     };
     const relative = external_node_path_default().relative(real(ctx.workspace), real(resolved));
-    return relative.startsWith('..') || external_node_path_default().isAbsolute(relative);
+    // .git holds the checkout's credentials (actions/checkout keeps the token in .git/config).
+    return relative.startsWith('..') || external_node_path_default().isAbsolute(relative) || /^\.git(\/|$)/.test(relative);
 }
 function envFiles(name, service, ctx) {
     const files = typeof service.env_file === 'string' ? [service.env_file] : list(service.env_file);
@@ -92012,21 +92065,24 @@ function readStackFile(files, versionVariable, oneShot) {
     const checked = checkServices(files, versionVariable, oneShot);
     if (typeof checked === 'string')
         return { problem: checked };
+    // version: 3.8 unquoted is a number; docker reads it as the text it formats it to (3.10 is "3.1").
     const version = checked.version;
-    return { services: Object.keys(checked.services), ...(typeof version === 'string' ? { version } : {}) };
+    const text = typeof version === 'string' || typeof version === 'number' ? String(version) : undefined;
+    return { services: Object.keys(checked.services), ...(text ? { version: text } : {}) };
 }
 /**
- * The stack files parsed as the docker CLI reads them (YAML merge keys included) and merged: mappings
+ * The stack files parsed (YAML merge keys included; YAML 1.2 unless asked for 1.1, whose numbers and
+ * booleans some docker versions follow) and merged: mappings
  * key by key, a later scalar over an earlier one, and lists joined, so that a check sees every entry
  * any file gives (docker replaces some lists, such as command; no check reads those).
  */
-function loadStackFiles(files) {
+function loadStackFiles(files, yamlVersion = '1.2') {
     let doc = {};
     for (const file of files) {
         if (!external_node_fs_default().existsSync(file))
             return { problem: `"${file}" does not exist: set stack-file to your stack's compose file(s)` };
         try {
-            doc = stackfile_merge(doc, (0,dist.parse)(external_node_fs_default().readFileSync(file, 'utf8'), { merge: true }));
+            doc = stackfile_merge(doc, (0,dist.parse)(external_node_fs_default().readFileSync(file, 'utf8'), { version: yamlVersion, merge: true }));
         }
         catch (e) {
             return { problem: `"${file}" is not valid YAML: ${e.message.split('\n')[0]}` };
@@ -92267,22 +92323,37 @@ function readPreviewAllowance(inputs) {
  */
 function checkPreviewPolicy(inputs, stack, context) {
     const allow = readPreviewAllowance(inputs);
-    const loaded = loadStackFiles(stack.stackFiles);
-    if ('problem' in loaded)
-        return; // already reported for stack-file
     const secretNames = Object.fromEntries(context.secrets.map((s) => [(0,naming/* secretVariable */.HV)(s.name), (0,naming/* versionedSecretName */.NG)(context.stackName, s, '')]));
     const variables = stackVariables({ ...stack, ...context }, 'ecr-registry.invalid', secretNames);
-    const doc = interpolateAll(loaded.doc, variables);
-    const problems = previewPolicyProblems(doc, {
-        stack: context.stackName,
-        port: context.preview.port,
-        // docker resolves every file's relative paths from the first file's directory
-        dir: external_node_path_default().dirname(external_node_path_default().resolve(stack.stackFiles[0] ?? '.')),
-        workspace: context.workspace,
-        allow,
-    });
+    const problems = new Set();
+    const unknown = new Set();
+    // Read as YAML 1.2 and as 1.1 (020042 is octal there): a finding under either reading counts.
+    for (const yamlVersion of ['1.2', '1.1']) {
+        const loaded = loadStackFiles(stack.stackFiles, yamlVersion);
+        if ('problem' in loaded)
+            return; // already reported for stack-file
+        // The docker CLI also sees the runner's own variables (HOME, PATH, ...): a preview may use only the run's.
+        for (const name of new Set(stringsOf(loaded.doc).flatMap(referencedVariables))) {
+            if (!(name in variables))
+                unknown.add(name);
+        }
+        const doc = interpolateAll(loaded.doc, variables);
+        for (const problem of previewPolicyProblems(doc, {
+            stack: context.stackName,
+            port: context.preview.port,
+            // docker resolves every file's relative paths from the first file's directory
+            dir: external_node_path_default().dirname(external_node_path_default().resolve(stack.stackFiles[0] ?? '.')),
+            workspace: context.workspace,
+            allow,
+        }))
+            problems.add(problem);
+    }
+    const files = stack.stackFiles.map((f) => `"${f}"`).join(' + ');
+    for (const name of unknown) {
+        inputs.problem(`stack-file ${files} in a preview uses \${${name}}, which the run does not give it (docker would take it from the runner's environment): set it in stack-env or env-file`);
+    }
     for (const problem of problems) {
-        inputs.problem(`stack-file ${stack.stackFiles.map((f) => `"${f}"`).join(' + ')} in a preview (a pull request's stack on your swarm): ${problem}; see preview-allow`);
+        inputs.problem(`stack-file ${files} in a preview (a pull request's stack on your swarm): ${problem}; see preview-allow`);
     }
 }
 
@@ -92398,8 +92469,7 @@ function readRollout(inputs, mode, env, event) {
         convergeTimeout: inputs.seconds('converge-timeout'),
         acceptance,
         appUrl,
-        acceptanceCommand: inputs.words('acceptance-command'),
-        acceptanceArgs: readTestArgs(inputs),
+        ...readTestContainer(inputs),
         acceptanceTimeout: inputs.seconds('acceptance-timeout'),
         lockTimeout: inputs.seconds('lock-timeout', true),
         rollbackOnFailure: inputs.bool('rollback-on-failure'),
@@ -92483,6 +92553,25 @@ async function getImages(client, registryId, repository, imageIds) {
         imageIds,
         acceptedMediaTypes: MANIFEST_TYPES,
     }));
+}
+/**
+ * ECR refuses a push to a repository that does not exist: find out before building. A caller not
+ * allowed to describe repositories is let through (the push will tell).
+ */
+async function checkRepository(target, repository, registry) {
+    await withClient(target, async (client) => {
+        try {
+            await client.send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({ registryId: target.registryId, repositoryNames: [repository] }));
+        }
+        catch (e) {
+            const err = e;
+            if (err.name === 'RepositoryNotFoundException') {
+                const region = await Promise.resolve(client.config?.region?.()).catch(() => undefined);
+                throw new Error(`ecr-repository: no repository ${repository} in ${registry}${region ? ` (${region})` : ''}: create it (aws ecr create-repository --repository-name ${repository}), or correct ecr-repository, registry-id or aws-region`, { cause: e });
+            }
+            core/* info */.pq(`Could not check that ECR repository ${repository} exists (${err.name}); the push will tell`);
+        }
+    });
 }
 /**
  * The digest of repository:tag in ECR, asked with BatchGetImage (what a pull asks, so a registry
@@ -92578,6 +92667,54 @@ async function deleteImagesTagged(target, repository, prefix) {
     });
 }
 
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 2 modules
+var exec = __nccwpck_require__(5260);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(8701);
+;// CONCATENATED MODULE: ./src/runner/exec.ts
+
+
+
+class CommandError extends Error {
+    command;
+    result;
+    constructor(command, result) {
+        const detail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-10).join('\n');
+        super(`${command} failed (exit code ${result.exitCode})${detail ? `:\n${detail}` : ''}`);
+        this.command = command;
+        this.result = result;
+        this.name = 'CommandError';
+    }
+}
+/** A word as a POSIX shell would take it back: quoted only when it has to be. */
+function shellQuote(word) {
+    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * Runs a command; a non-zero exit becomes a CommandError carrying its output. Unless silent, the log
+ * shows the command as a shell line that can be pasted back, then its output.
+ */
+async function run(command, args, options = {}, allowFailure = false) {
+    if (!options.silent) {
+        const resolved = await (0,io/* which */.K7)(command, true);
+        process.stdout.write(`[command]${[resolved, ...args].map(shellQuote).join(' ')}${(external_node_os_default()).EOL}`);
+    }
+    const echo = (stream) => (data) => void (options.silent || stream.write(data));
+    const result = await (0,exec/* getExecOutput */.H)(command, args, {
+        env: options.env,
+        input: options.input === undefined ? undefined : Buffer.from(options.input),
+        silent: true,
+        listeners: { stdout: echo(process.stdout), stderr: echo(process.stderr) },
+        ignoreReturnCode: true,
+    });
+    if (result.exitCode !== 0 && !allowFailure)
+        throw new CommandError(`${command} ${args[0] ?? ''}`.trim(), result);
+    return result;
+}
+
 ;// CONCATENATED MODULE: ./src/registry/builder.ts
 /**
  * Whether docker build, given env, builds with BuildKit: its help lists --secret then, and not with
@@ -92601,10 +92738,13 @@ async function detectBuilder(docker, needBuildKit) {
     const env = { DOCKER_BUILDKIT: '1' };
     if (await offersSecrets(docker, env))
         return { buildKit: true, env };
-    throw new Error('build-secrets need BuildKit, and this docker CLI builds with the classic builder only: install its buildx component (docker/setup-buildx-action on GitHub, the docker-buildx-plugin package elsewhere), or remove build-secrets');
+    throw new Error('build-secrets need BuildKit, and this docker CLI builds with the classic builder only: install buildx (docker/setup-buildx-action, or the docker-buildx-plugin package), or remove build-secrets');
 }
 
 ;// CONCATENATED MODULE: ./src/registry/image.ts
+
+
+
 
 
 function imageName(registry, repository, tag) {
@@ -92626,7 +92766,7 @@ function buildArgs(config, refs, extras = {}) {
     for (const [name, value] of Object.entries(extras.labels ?? {}))
         args.push('--label', `${name}=${value}`);
     for (const s of extras.secrets ?? [])
-        args.push('--secret', `id=${s.id},env=${s.env}`);
+        args.push('--secret', `id=${s.id},src=${s.src}`);
     if (config.target)
         args.push('--target', config.target);
     args.push(config.context);
@@ -92638,7 +92778,7 @@ function imageLabels(config, created) {
     return {
         ...(config.repositoryUrl ? { [`${OCI}.source`]: config.repositoryUrl } : {}),
         ...(config.sha ? { [`${OCI}.revision`]: config.sha } : {}),
-        [`${OCI}.created`]: created.toISOString().replace(/\.\d+Z$/, 'Z'),
+        ...(created ? { [`${OCI}.created`]: created.toISOString().replace(/\.\d+Z$/, 'Z') } : {}),
         [`${OCI}.version`]: config.tag,
         ...config.labels,
     };
@@ -92657,15 +92797,19 @@ async function buildAndPush(docker, config, repo, refs) {
     const builder = await detectBuilder(docker, config.buildSecrets.length > 0);
     const cacheRefs = (config.cache?.from ?? []).map((tag) => `${repo}:${tag}`);
     const cacheTo = config.cache ? [`${repo}:${config.cache.tag}`] : [];
-    const secrets = secretVariables(config.buildSecrets);
-    const extras = {
-        inlineCache: builder.buildKit && cacheTo.length > 0,
-        cacheFrom: builder.buildKit ? cacheRefs : await pullCache(docker, cacheRefs),
-        labels: imageLabels(config, new Date()),
-        secrets: secrets.map(({ id, env }) => ({ id, env })),
-    };
-    const env = { ...builder.env, ...Object.fromEntries(secrets.map((s) => [s.env, s.value])) };
-    await docker.run(buildArgs(config, [...refs, ...cacheTo], extras), { env });
+    const secrets = writeSecrets(config.buildSecrets, external_node_path_default().dirname(docker.configDir));
+    try {
+        const extras = {
+            inlineCache: builder.buildKit && cacheTo.length > 0,
+            cacheFrom: builder.buildKit ? cacheRefs : await pullCache(docker, cacheRefs),
+            labels: imageLabels(config, await commitTime(config.context)),
+            secrets: secrets.files,
+        };
+        await docker.run(buildArgs(config, [...refs, ...cacheTo], extras), { env: builder.env });
+    }
+    finally {
+        secrets.remove();
+    }
     for (const ref of refs)
         await docker.run(['push', ref]);
     for (const ref of cacheTo)
@@ -92673,17 +92817,34 @@ async function buildAndPush(docker, config, repo, refs) {
     return inspectDigest(docker, repo, refs[0]);
 }
 /**
- * Each secret's value, masked, under a variable of the action's own naming for the build's
- * environment: never an argument, and never a variable that steers docker.
+ * When the checked-out commit was made: the image's created label. Not the build's own time, so that
+ * building the same commit again gives the same image (and a re-run starts no rolling update).
+ * Undefined outside a git checkout.
  */
-function secretVariables(secrets) {
-    return secrets.map((s, i) => {
+async function commitTime(context) {
+    const out = await run('git', ['-C', context, 'log', '-1', '--format=%cI'], { silent: true }, true).catch(() => undefined);
+    const time = out?.exitCode === 0 ? new Date(out.stdout.trim()) : undefined;
+    return time && !Number.isNaN(time.getTime()) ? time : undefined;
+}
+/**
+ * Each secret's value, masked, in a file of its own (0600, in a 0700 directory of the run's private
+ * work directory) for the build to mount: never an argument, never in a child's environment.
+ */
+function writeSecrets(secrets, workRoot) {
+    if (secrets.length === 0)
+        return { files: [], remove: () => undefined };
+    const dir = external_node_fs_default().mkdtempSync(external_node_path_default().join(workRoot, 'build-secrets-'));
+    external_node_fs_default().chmodSync(dir, 0o700);
+    const files = secrets.map((s, i) => {
         for (const line of s.value.split(/\r?\n/))
             if (line.trim())
                 core/* setSecret */.Pq(line.trim());
         core/* setSecret */.Pq(s.value);
-        return { id: s.id, env: `BUILD_SECRET_${i}`, value: s.value };
+        const src = external_node_path_default().join(dir, String(i));
+        external_node_fs_default().writeFileSync(src, s.value, { mode: 0o600, flag: 'wx' });
+        return { id: s.id, src };
     });
+    return { files, remove: () => external_node_fs_default().rmSync(dir, { recursive: true, force: true }) };
 }
 /** The cache images the classic builder can use: those pulled now (there is none before the first build). */
 async function pullCache(docker, refs) {
@@ -92725,6 +92886,208 @@ async function inspectDigest(docker, repo, ref) {
     if (!digest)
         throw new Error(`no registry digest recorded for ${ref} after the push`);
     return digest;
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+const ICON = {
+    ok: '✅',
+    failed: '❌',
+    skipped: '⏭️',
+    pass: '✅',
+    fail: '❌',
+    skip: '⏭️',
+    todo: '📝',
+};
+function codeBlock(text) {
+    return '\n```text\n' + text.replace(/```/g, "'''").trimEnd() + '\n```\n';
+}
+function escapeCell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+function describeAttempts(o) {
+    if (!o.attempts)
+        return '';
+    return o.attempts.max ? `${o.attempts.used} of ${o.attempts.max}` : String(o.attempts.used);
+}
+/** The job summary as Markdown. */
+function renderSummary(r) {
+    const out = [];
+    const stack = r.stack ?? 'the stack';
+    const [done, failed] = r.mode === 'teardown' ? ['🧹 Tore down', 'Teardown of'] : ['✅ Deployed', 'Deploy of'];
+    out.push(`## ${r.ok ? `${done} ${stack}` : `❌ ${failed} ${stack} failed`}`, '');
+    if (r.failure)
+        out.push(`**Failure:** ${r.failure.split('\n')[0]}`, '');
+    const facts = [
+        ['Image', r.image && `\`${r.image}\``],
+        ['Digest', r.digest && `\`${r.digest}\``],
+        ['Promoted to', r.promoted && r.promoted.map((t) => `\`${t}\``).join(', ')],
+        ['Commit', r.commit && `\`${r.commit}\``],
+        ['Stack', r.stack && `\`${r.stack}\``],
+        ['URL', r.url],
+    ];
+    const shown = facts.filter(([, v]) => v);
+    if (shown.length > 0)
+        out.push('| | |', '|---|---|', ...shown.map(([k, v]) => `| ${k} | ${v} |`), '');
+    out.push('### Phases', '', '| Phase | Result | Start | Duration |', '|---|---|---:|---:|');
+    const phases = [...r.phases].sort((a, b) => a.started - b.started);
+    for (const p of phases)
+        out.push(`| ${p.name} | ${ICON[p.status]} ${p.status} | +${p.started.toFixed(1)} s | ${p.seconds.toFixed(1)} s |`);
+    const total = Math.max(0, ...r.phases.map((p) => p.started + p.seconds));
+    out.push(`| **Total** | | | **${total.toFixed(1)} s** |`, '');
+    if (r.oneShots.length > 0) {
+        out.push('### One-shot services', '', '| Service | Result | Attempts | Detail |', '|---|---|---|---|');
+        for (const o of r.oneShots)
+            out.push(`| ${o.service} | ${o.state} | ${describeAttempts(o)} | ${escapeCell(o.detail)} |`);
+        out.push('');
+        for (const o of r.oneShots.filter((x) => x.logs)) {
+            out.push(`<details open><summary>Last log lines of ${o.service}</summary>`, codeBlock(o.logs), '</details>', '');
+        }
+    }
+    for (const f of r.failedServices ?? []) {
+        out.push(`### ❌ ${f.service} did not converge`, '', escapeCell(f.detail), '');
+        if (f.logs) {
+            out.push(`<details open><summary>Last log lines of ${f.service}</summary>`, codeBlock(f.logs), '</details>', '');
+        }
+    }
+    if (r.rollback) {
+        out.push('### ↩️ Rollback', '');
+        if (r.rollback.length === 0)
+            out.push('Nothing to roll back: the deploy changed no long-running service.', '');
+        else {
+            out.push('| Service | Result | Detail |', '|---|---|---|');
+            for (const x of r.rollback)
+                out.push(`| ${x.service} | ${x.state === 'converged' ? '✅ rolled back' : '❌ failed'} | ${escapeCell(x.detail)} |`);
+            out.push('');
+        }
+    }
+    if (r.services.length > 0) {
+        out.push('### Services', '', '| Service | Mode | Tasks | Image | Update |', '|---|---|---|---|---|');
+        for (const s of r.services)
+            out.push(`| ${s.name} | ${s.mode} | ${s.tasks} | \`${s.image}\` | ${s.update} |`);
+        out.push('');
+    }
+    if (r.pruned?.length) {
+        out.push(`Removed (prune: the stack file no longer has them): ${r.pruned.map((n) => `\`${n}\``).join(', ')}`, '');
+    }
+    if (r.teardown)
+        out.push(describeTeardown(r.teardown), '');
+    if (r.acceptance)
+        out.push(renderAcceptance(r.acceptance));
+    return out.join('\n');
+}
+function describeTeardown(t) {
+    if (!t.existed && t.secrets.length === 0)
+        return 'There was no such stack: nothing to tear down.';
+    const parts = [
+        ['services', t.services],
+        ['networks', t.networks],
+        ['volumes', t.volumes],
+        ['secrets', t.secrets],
+    ]
+        .filter(([, names]) => names.length > 0)
+        .map(([kind, names]) => `${kind} ${names.map((n) => `\`${n}\``).join(', ')}`);
+    return `Removed ${parts.join('; ')}.`;
+}
+const OUTPUT_TITLE = 'Last lines the test container printed (output, then errors)';
+const NO_OUTPUT = 'The test container printed nothing.';
+/**
+ * The step's error when the tests fail: the failing tests' names, or else the problem with the test
+ * container's last lines, URLs stripped of credentials (APP_URL's). The first line alone goes to the
+ * pull request comment.
+ */
+function describeAcceptanceFailure(a) {
+    const failed = a.tests.filter((t) => t.result === 'fail').map((t) => t.name);
+    if (failed.length > 0)
+        return `${failed.length} acceptance test(s) failed: ${failed.join('; ')}`;
+    const output = a.output ? `${OUTPUT_TITLE}:\n${withoutUrlCredentials(a.output)}` : NO_OUTPUT;
+    return `acceptance tests failed: ${a.problem}\n${output}`;
+}
+function renderAcceptance(a) {
+    const out = [];
+    out.push(`### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`, '');
+    if (a.problem)
+        out.push(`**${a.problem}**`, '');
+    if (a.output)
+        out.push(`<details open><summary>${OUTPUT_TITLE}</summary>`, codeBlock(withoutUrlCredentials(a.output)), '</details>', '');
+    else if (a.output === '')
+        out.push(NO_OUTPUT, '');
+    if (a.tests.length > 0) {
+        out.push('| # | Test | Result |', '|---:|---|---|');
+        for (const t of a.tests)
+            out.push(`| ${t.id} | ${escapeCell(t.name)} | ${ICON[t.result]} ${t.result} |`);
+        out.push('');
+    }
+    for (const t of a.tests.filter((x) => x.result === 'fail' && x.details.length > 0)) {
+        out.push(`<details open><summary>${t.name}</summary>`, codeBlock(t.details.join('\n')), '</details>', '');
+    }
+    return out.join('\n');
+}
+/** A URL without its user name and password. */
+function withoutCredentials(url) {
+    try {
+        const u = new URL(url);
+        if (!u.username && !u.password)
+            return url;
+        u.username = '';
+        u.password = '';
+        return u.toString();
+    }
+    catch {
+        return withoutUrlCredentials(url);
+    }
+}
+/** Text with every URL in it stripped of its user name and password. */
+function withoutUrlCredentials(text) {
+    return text.replace(/\/\/[^/@\s]*@/g, '//');
+}
+/**
+ * Plain text for Markdown: what would make a tag, a link, an image, a mention, an issue reference or
+ * a table cell is escaped. (Intraword underscores, dots and parentheses stay: alone they do nothing.)
+ */
+function asText(text) {
+    return text.replace(/[\\`*[\]<>#|@!~&]/g, (c) => `\\${c}`);
+}
+/**
+ * The pull request comment for a preview: where it is, which commit, and how the tests went. It goes
+ * to GitHub's API, which the runner does not mask: known secrets are masked here, URLs lose their
+ * credentials, anything that came from the run (failure, test names) is escaped, and test output and
+ * logs stay in the job summary.
+ */
+function renderPreviewComment(r, runUrl, mask) {
+    const text = (value) => asText(mask(value));
+    const out = [];
+    if (r.mode === 'teardown') {
+        out.push(r.ok
+            ? `### 🧹 Preview \`${r.stack}\` was torn down`
+            : `### ❌ Tearing down preview \`${r.stack}\` failed`, '', r.teardown ? describeTeardown(r.teardown) : text((r.failure ?? '').split('\n')[0]));
+    }
+    else {
+        const url = r.url ? text(withoutCredentials(r.url)) : undefined;
+        out.push(r.ok ? `### ✅ Preview is up: ${url ?? r.stack}` : `### ❌ Preview deploy failed`, '', '| | |', '|---|---|', `| URL | ${url ?? '-'} |`, `| Commit | \`${r.commit ?? '-'}\` |`, `| Stack | \`${r.stack}\` |`, `| Image | \`${r.image ?? '-'}\` |`, '');
+        if (r.failure)
+            out.push(`**Failure:** ${text(r.failure.split('\n')[0])}`, '');
+        if (r.acceptance)
+            out.push(renderTestTable(r.acceptance, text));
+    }
+    out.push('', `[Run log](${runUrl}) (details in its job summary)`);
+    return out.join('\n');
+}
+/** The tests' names and results only, as plain text. */
+function renderTestTable(a, text) {
+    const out = [
+        `### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`,
+        '',
+    ];
+    if (a.tests.length > 0) {
+        out.push('| # | Test | Result |', '|---:|---|---|');
+        for (const t of a.tests)
+            out.push(`| ${t.id} | ${text(t.name)} | ${ICON[t.result]} ${t.result} |`);
+    }
+    return out.join('\n');
+}
+/** The job summary when inputs are bad: nothing was done. */
+function renderInputProblems(problems, title = 'Inputs need fixing') {
+    return `## ❌ ${title}\n\nNothing was deployed.\n\n${problems.map((p) => `- ${p}`).join('\n')}\n`;
 }
 
 // EXTERNAL MODULE: external "events"
@@ -94075,8 +94438,15 @@ class Parser extends external_events_.EventEmitter {
 
 
 
-/** Parses the TAP stream of the test run and judges it together with the command's exit code. */
-function judgeAcceptance(tap, exitCode) {
+/** How many of the test container's last lines a problem shows. */
+const OUTPUT_LINES = 20;
+/** What makes a server image's container ignore acceptance-command, and the fix. */
+const ENTRYPOINT_HINT = "if the image's ENTRYPOINT starts the app instead of running acceptance-command, set acceptance-entrypoint";
+/**
+ * Parses the TAP stream of the test run and judges it together with the command's exit code, or with
+ * the acceptance-timeout (seconds) the run was stopped at.
+ */
+function judgeAcceptance(tap, exitCode, timedOutAfter) {
     const tests = [];
     let final;
     const parser = new Parser((results) => (final = results));
@@ -94099,8 +94469,13 @@ function judgeAcceptance(tap, exitCode) {
         skipped: count('skip') + count('todo'),
     };
     const plan = final?.plan;
-    if (tests.length === 0) {
-        report.problem = `no TAP test results in the output (exit code ${exitCode}); does acceptance-command print TAP?`;
+    if (timedOutAfter !== undefined) {
+        report.problem = `the tests did not finish within acceptance-timeout (${timedOutAfter}s)`;
+        if (tests.length === 0)
+            report.problem += ` and printed no TAP: ${ENTRYPOINT_HINT}`;
+    }
+    else if (tests.length === 0) {
+        report.problem = `no TAP test results in the output (exit code ${exitCode}): acceptance-command must print TAP (as bats does); ${ENTRYPOINT_HINT}`;
     }
     else if (final?.bailout) {
         report.problem = `the tests bailed out: ${final.bailout}`;
@@ -94114,21 +94489,39 @@ function judgeAcceptance(tap, exitCode) {
     report.ok = report.failed === 0 && !report.problem;
     return report;
 }
-/** docker run --rm -e APP_URL=url [args] image command..., on the runner's engine; TAP judged. */
-async function runAcceptance(docker, image, url, command, extraArgs, timeoutSeconds) {
+/** The last count lines of a command's output, then of its errors; blank lines left out. */
+function lastLines(stdout, stderr, count) {
+    return [stdout, stderr]
+        .flatMap((text) => text.split('\n'))
+        .map((line) => line.trimEnd())
+        .filter(Boolean)
+        .slice(-count)
+        .join('\n');
+}
+/** acceptance-image onto the runner, with the run's registry credentials (none for a public image). */
+async function pullTestImage(docker, image) {
+    const pulled = await docker.run(['pull', image], {}, true);
+    if (pulled.exitCode !== 0)
+        throw new Error(`acceptance-image ${image} could not be pulled: ${lastLines(pulled.stdout, pulled.stderr, 1)}; push it before this step, to the registry this run logs in to or to a public one`);
+}
+/**
+ * docker run --rm -e APP_URL=url [--entrypoint E] [args] image command..., on the runner's engine;
+ * TAP judged. A run no single test explains keeps the container's last lines.
+ */
+async function runAcceptance(docker, t) {
     const name = (0,naming/* acceptanceContainerName */.yj)((0,external_node_crypto_.randomBytes)(4).toString('hex'));
     let timedOut = false;
     const timer = setTimeout(() => {
         timedOut = true;
         void docker.run(['rm', '--force', name], { silent: true }, true);
-    }, timeoutSeconds * 1000);
+    }, t.timeout * 1000);
     try {
-        const result = await docker.run(['run', '--rm', '--name', name, '--env', `APP_URL=${url}`, ...extraArgs, image, ...command], {}, true);
-        const report = judgeAcceptance(result.stdout, result.exitCode);
-        if (timedOut) {
-            report.ok = false;
-            report.problem = `the tests did not finish within acceptance-timeout (${timeoutSeconds}s)`;
-        }
+        const entrypoint = t.entrypoint ? ['--entrypoint', t.entrypoint] : [];
+        const args = ['run', '--rm', '--name', name, '--env', `APP_URL=${t.url}`, ...entrypoint, ...t.args];
+        const result = await docker.run([...args, t.image, ...t.command], {}, true);
+        const report = judgeAcceptance(result.stdout, result.exitCode, timedOut ? t.timeout : undefined);
+        if (report.problem)
+            report.output = lastLines(result.stdout, result.stderr, OUTPUT_LINES);
         return report;
     }
     finally {
@@ -94206,8 +94599,9 @@ function hasCurrentSpec(service, task) {
     return sameTemplate(service, task, ['Runtime']);
 }
 /**
- * Swarm's own test of whether a rolling update must replace a task: a change of placement alone does
- * not make it out of date (the task stays where it is while its node still fits).
+ * Whether a rolling update must replace a task, as Swarm tests it, but for one thing: Swarm leaves a
+ * task whose placement alone changed where it is only while its node still fits the new constraints;
+ * the node is not checked here (when it no longer fits, Swarm starts an update, which is then awaited).
  */
 function isOutOfDate(service, task) {
     return !sameTemplate(service, task, ['Runtime', 'Placement']);
@@ -94413,11 +94807,17 @@ function judgeConvergence(service, allTasks, expectUpdate) {
     const running = tasks.filter((t) => t.Status.State === 'running');
     const mode = service.Spec.Mode;
     const want = mode.Replicated ? (mode.Replicated.Replicas ?? 1) : undefined;
-    // What a wait that times out reports: the newest task, not an older attempt that failed.
+    // What a wait that times out reports: the newest task, not an older attempt that failed; else what
+    // Swarm is waiting for.
     const latest = newest(mine);
-    const note = latest && latest.Status.State !== 'running' && running.length < (want ?? 1)
+    const waiting = waitingFor(service, allTasks);
+    const note = latest && FAILED_STATES.has(latest.Status.State) && running.length < (want ?? 1)
         ? `; newest task: ${describe(latest)}`
-        : '';
+        : waiting
+            ? `; ${waiting}`
+            : latest && latest.Status.State !== 'running' && running.length < (want ?? 1)
+                ? `; newest task: ${describe(latest)}`
+                : '';
     if (update?.State === 'updating' || (expectUpdate && update?.State !== 'completed')) {
         return { state: 'pending', detail: `updating, ${running.length}/${want ?? '?'} running${note}` };
     }
@@ -94434,6 +94834,40 @@ function judgeConvergence(service, allTasks, expectUpdate) {
         state: running.length >= want ? 'converged' : 'pending',
         detail: `${running.length}/${want} running${note}`,
     };
+}
+const STARTING = {
+    pending: 'waiting for a node',
+    assigned: 'assigned to a node',
+    accepted: 'accepted by its node',
+    preparing: 'preparing (pulling the image)',
+    ready: 'ready to start',
+};
+/**
+ * What a rolling update is waiting for, from the tasks' states: an old task still stopping (within its
+ * stop grace period, after which it is killed), or a new one not running yet (scheduling, pulling its
+ * image, its healthcheck). Undefined when it waits for nothing the tasks show.
+ */
+function waitingFor(service, allTasks) {
+    const tasks = allTasks.filter((t) => t.ServiceID === service.ID);
+    const stopping = tasks.filter((t) => t.DesiredState !== 'running' && t.Status.State === 'running' && isOutOfDate(service, t));
+    if (stopping.length > 0) {
+        const spec = service.Spec.TaskTemplate.ContainerSpec;
+        const grace = (spec?.StopGracePeriod ?? 10e9) / 1e9;
+        const which = stopping.length === 1 ? 'the old task' : `${stopping.length} old tasks`;
+        return `waiting for ${which} to stop (it is killed after its stop grace period, ${grace} s)`;
+    }
+    const starting = newest(tasks.filter((t) => t.DesiredState === 'running' && !isOutOfDate(service, t) && t.Status.State !== 'running'));
+    if (!starting || ENDED_STATES.has(starting.Status.State))
+        return undefined;
+    const state = starting.Status.State;
+    if (state === 'starting') {
+        const healthcheck = service.Spec.TaskTemplate.ContainerSpec?.Healthcheck?.Test?.[0];
+        return healthcheck && healthcheck !== 'NONE'
+            ? 'the new task is up, waiting for its healthcheck to pass'
+            : 'the new task is starting';
+    }
+    const why = state === 'pending' && starting.Status.Err ? `: ${starting.Status.Err}` : '';
+    return `the new task is ${STARTING[state] ?? state}${why}`;
 }
 /**
  * The service serves only its new spec: the tasks it should run are running, and none is out of date.
@@ -94726,6 +95160,7 @@ var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node
 
 
 
+
 /** How long the registry has to answer the credentials check. */
 const CHECK_TIMEOUT_MS = 30_000;
 const basic = (auth) => Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
@@ -94735,7 +95170,11 @@ const basic = (auth) => Buffer.from(`${auth.username}:${auth.password}`).toStrin
  * holds no auths, so the token never leaves this file.
  */
 async function writeDockerConfig(configDir, auth) {
-    const config = { auths: { [auth.registry]: { auth: basic(auth) } } };
+    const config = {
+        auths: { [auth.registry]: { auth: basic(auth) } },
+        // The CLI plugins a user installed (docker/setup-buildx-action puts buildx there) still load.
+        cliPluginsExtraDirs: [external_node_path_default().join(external_node_os_default().homedir(), '.docker', 'cli-plugins')],
+    };
     await external_node_fs_promises_default().writeFile(external_node_path_default().join(configDir, 'config.json'), JSON.stringify(config, null, 2), {
         mode: 0o600,
         flag: 'wx',
@@ -94908,15 +95347,22 @@ async function connectToManager(ssh, manager) {
         throw e;
     }
 }
+/** How long a manager's engine may take to answer the check (a wedged dockerd must not hold the run). */
+const REMOTE_GET_MS = 20_000;
 function remoteGet(client, socket) {
     return (urlPath) => new Promise((resolve, reject) => {
         client.openssh_forwardOutStreamLocal(socket, (err, channel) => {
             if (err)
                 return reject(err);
+            const timer = setTimeout(() => {
+                reject(new Error(`no answer to GET ${urlPath} within ${REMOTE_GET_MS / 1000} s`));
+                channel.close();
+            }, REMOTE_GET_MS);
             const chunks = [];
             channel.on('data', (c) => chunks.push(c));
             channel.on('error', reject);
             channel.on('close', () => {
+                clearTimeout(timer);
                 const text = Buffer.concat(chunks).toString('utf8');
                 const status = Number(/^HTTP\/1\.\d (\d{3})/.exec(text)?.[1] ?? NaN);
                 if (Number.isNaN(status))
@@ -94929,10 +95375,10 @@ function remoteGet(client, socket) {
     });
 }
 /**
- * The first manager of ssh-host that answers and that admit accepts. Each one passed over is a
- * warning; when none is left, the error names every manager's reason (one manager: its own error).
+ * The first manager of ssh-host that answers and that admit accepts. Each one passed over is told
+ * (a warning by default); when none is left, the error names every manager's reason (one manager: its own error).
  */
-async function connectToSwarm(ssh, admit) {
+async function connectToSwarm(ssh, admit, passOver = core/* warning */.$e) {
     const reasons = [];
     for (const [i, manager] of ssh.managers.entries()) {
         try {
@@ -94951,7 +95397,7 @@ async function connectToSwarm(ssh, admit) {
                 throw e;
             reasons.push(`${manager.host}: ${e.message}`);
             if (i < ssh.managers.length - 1)
-                core/* warning */.$e(`Passing over manager ${manager.host}: ${e.message}`);
+                passOver(`Passing over manager ${manager.host}: ${e.message}`);
         }
     }
     throw new Error(`no manager in ssh-host could be used: ${reasons.join('; ')}`);
@@ -94987,7 +95433,8 @@ async function openTunnel(ssh, dir, admit) {
         let delay = 250;
         for (;;) {
             try {
-                const next = await connectToSwarm(ssh, admit);
+                // Each try of the backoff: the managers passed over go to the debug log, the last reasons to the error.
+                const next = await connectToSwarm(ssh, admit, core/* debug */.Yz);
                 core/* info */.pq(`SSH connection to ${next.host} re-established`);
                 host = next.host;
                 return watch(next.client);
@@ -95306,6 +95753,11 @@ function lockExpiry(config) {
         return NaN;
     return Date.parse(config.UpdatedAt ?? config.CreatedAt) + seconds * 1000;
 }
+/**
+ * The expiry an earlier version of the action reads (with its runner's clock; this version reads the
+ * hold instead): written and renewed so that such a run does not take a live lock for an expired one.
+ */
+const expiresFor = (holdSeconds) => new Date(Date.now() + holdSeconds * 1000).toISOString();
 const readable = (ms) => (Number.isNaN(ms) ? '?' : new Date(ms).toISOString());
 /** What the lock's labels say about its holder; expired once managerNow (the manager's clock) reaches its expiry. */
 function describeHolder(config, managerNow) {
@@ -95325,14 +95777,18 @@ async function managerClock(engine) {
  * Renews the lock every `every` ms until stopped, by counting its renewals in a label. A failed
  * renewal is a warning, and the next one tries again; a lock that is gone is reported once.
  */
-function keepRenewing(engine, stack, id, every) {
+function keepRenewing(engine, stack, id, every, holdSeconds) {
     let renewals = 0;
     let stopped = false;
     let timer;
     let renewing = Promise.resolve();
     const renew = async () => {
         const config = await engine.inspectObject('configs', id);
-        const labels = { ...config?.Spec.Labels, [naming/* LABELS */.kg.lockRenewals]: String(++renewals) };
+        const labels = {
+            ...config?.Spec.Labels,
+            [naming/* LABELS */.kg.lockRenewals]: String(++renewals),
+            [naming/* LABELS */.kg.lockExpires]: expiresFor(holdSeconds),
+        };
         if (config && (await engine.updateLabels('configs', config, labels)))
             return schedule();
         core/* warning */.$e(`the deploy lock of stack ${stack} is gone (removed by hand, or judged expired by another run); this run goes on without it`);
@@ -95368,6 +95824,7 @@ async function acquireLock(engine, stack, owner, holdSeconds, waitSeconds) {
         const labels = {
             [naming/* LABELS */.kg.lockOwner]: owner,
             [naming/* LABELS */.kg.lockHold]: String(holdSeconds),
+            [naming/* LABELS */.kg.lockExpires]: expiresFor(holdSeconds),
             nonce: (0,external_node_crypto_.randomBytes)(8).toString('hex'),
         };
         const id = await engine.createObject('configs', name, labels, `${owner}\n`);
@@ -95375,7 +95832,7 @@ async function acquireLock(engine, stack, owner, holdSeconds, waitSeconds) {
             const every = Math.min(RENEW_SECONDS, holdSeconds / 3);
             core/* info */.pq(`Holding the deploy lock of stack ${stack} (${name}), renewed every ${every} s; ` +
                 `should this run die, it frees itself ${holdSeconds} s after its last renewal`);
-            const stopRenewing = keepRenewing(engine, stack, id, every * 1000);
+            const stopRenewing = keepRenewing(engine, stack, id, every * 1000, holdSeconds);
             return {
                 name,
                 release: async () => {
@@ -95519,6 +95976,7 @@ async function watch(w) {
 
 
 
+
 /** What the summary's services table needs to know of the stack file. */
 function stackShape(config) {
     return {
@@ -95643,7 +96101,7 @@ async function watchConvergence(config, run, engine, before, { signal, serving }
     await run.timeline.phase('Converge', async () => {
         const { longRunning, leftover } = await stackServicesToWait(engine, config.stackName, config.stackServices, stackShape(config).oneShot);
         if (leftover.length > 0) {
-            core/* warning */.$e(`${leftover.join(', ')}: in stack ${config.stackName} but not in ${config.stackFiles.join(' + ')}, so left as it was and not waited for; set prune: true to remove services the stack file no longer has`);
+            core/* warning */.$e(`${leftover.join(', ')}: in stack ${config.stackName} but not in ${config.stackFiles.join(' + ')}, so left as it was and not waited for; set prune: true to remove services ${config.stackFiles.length > 1 ? 'the stack files no longer have' : 'the stack file no longer has'}`);
         }
         if (longRunning.length === 0)
             return serving();
@@ -95661,15 +96119,21 @@ async function watchConvergence(config, run, engine, before, { signal, serving }
 async function runTests(config, run, image) {
     if (!config.acceptance)
         return;
+    const testImage = config.acceptanceImage ?? image;
+    if (config.acceptanceImage)
+        await run.timeline.phase('Pull test image', () => pullTestImage(run.local, testImage));
     await run.timeline.phase('Acceptance tests', async () => {
-        const result = await runAcceptance(run.local, image, config.appUrl, config.acceptanceCommand, config.acceptanceArgs, config.acceptanceTimeout);
+        const result = await runAcceptance(run.local, {
+            image: testImage,
+            url: config.appUrl,
+            entrypoint: config.acceptanceEntrypoint,
+            command: config.acceptanceCommand,
+            args: config.acceptanceArgs,
+            timeout: config.acceptanceTimeout,
+        });
         run.report.acceptance = result;
-        if (!result.ok) {
-            const failedNames = result.tests.filter((t) => t.result === 'fail').map((t) => t.name);
-            throw new Error(failedNames.length > 0
-                ? `${failedNames.length} acceptance test(s) failed: ${failedNames.join('; ')}`
-                : `acceptance tests failed: ${result.problem}`);
-        }
+        if (!result.ok)
+            throw new Error(describeAcceptanceFailure(result));
     });
 }
 async function rollback(config, run, manager, before) {
@@ -95704,20 +96168,25 @@ async function deploy_deploy(config, run) {
         return deployPrebuilt(config, config.prebuilt, run, { tunnel, auth });
     const repo = `${auth.registry}/${config.repository}`;
     const refs = [image, ...config.extraTags.map((t) => imageName(auth.registry, config.repository, t))];
-    run.report.digest = await run.timeline.phase(config.build ? 'Build and push' : 'Pull existing image', () => config.build ? buildAndPush(run.local, config, repo, refs) : pullExisting(run.local, repo, image));
+    run.report.digest = await run.timeline.phase(config.build ? 'Build and push' : 'Pull existing image', async () => {
+        if (!config.build)
+            return pullExisting(run.local, repo, image);
+        await checkRepository(config, config.repository, auth.registry);
+        return buildAndPush(run.local, config, repo, refs);
+    });
     await rollOut(config, run, { auth, image, tunnel });
 }
 /**
  * image: an image built elsewhere, found in ECR and deployed by its digest: the version variable
  * carries TAG@DIGEST, so the stack file's REPO:${APP_VERSION} names that digest. It comes to the
- * runner only for the acceptance tests, which run in it.
+ * runner only for the acceptance tests, when they run in it.
  */
 async function deployPrebuilt(config, prebuilt, run, { tunnel, auth }) {
     const digest = await run.timeline.phase('Find image in ECR', () => findPrebuilt(config, prebuilt, auth));
     run.report.digest = digest;
     const pinned = { ...config, tag: `${config.tag}@${digest}` };
     const image = imageName(auth.registry, config.repository, pinned.tag);
-    if (config.acceptance)
+    if (config.acceptance && !config.acceptanceImage)
         await run.timeline.phase('Pull image for the tests', () => run.local.run(['pull', image]));
     await rollOut(pinned, run, { auth, image, tunnel });
 }
@@ -96040,234 +96509,6 @@ function stepOutputs(report, oneShotNames, deploymentId) {
         .map(([k, v]) => [k, String(v)]));
 }
 
-;// CONCATENATED MODULE: ./src/report/summary.ts
-const ICON = {
-    ok: '✅',
-    failed: '❌',
-    skipped: '⏭️',
-    pass: '✅',
-    fail: '❌',
-    skip: '⏭️',
-    todo: '📝',
-};
-function codeBlock(text) {
-    return '\n```text\n' + text.replace(/```/g, "'''").trimEnd() + '\n```\n';
-}
-function escapeCell(text) {
-    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-function describeAttempts(o) {
-    if (!o.attempts)
-        return '';
-    return o.attempts.max ? `${o.attempts.used} of ${o.attempts.max}` : String(o.attempts.used);
-}
-/** The job summary as Markdown. */
-function renderSummary(r) {
-    const out = [];
-    const stack = r.stack ?? 'the stack';
-    const [done, failed] = r.mode === 'teardown' ? ['🧹 Tore down', 'Teardown of'] : ['✅ Deployed', 'Deploy of'];
-    out.push(`## ${r.ok ? `${done} ${stack}` : `❌ ${failed} ${stack} failed`}`, '');
-    if (r.failure)
-        out.push(`**Failure:** ${r.failure.split('\n')[0]}`, '');
-    const facts = [
-        ['Image', r.image && `\`${r.image}\``],
-        ['Digest', r.digest && `\`${r.digest}\``],
-        ['Promoted to', r.promoted && r.promoted.map((t) => `\`${t}\``).join(', ')],
-        ['Commit', r.commit && `\`${r.commit}\``],
-        ['Stack', r.stack && `\`${r.stack}\``],
-        ['URL', r.url],
-    ];
-    const shown = facts.filter(([, v]) => v);
-    if (shown.length > 0)
-        out.push('| | |', '|---|---|', ...shown.map(([k, v]) => `| ${k} | ${v} |`), '');
-    out.push('### Phases', '', '| Phase | Result | Start | Duration |', '|---|---|---:|---:|');
-    const phases = [...r.phases].sort((a, b) => a.started - b.started);
-    for (const p of phases)
-        out.push(`| ${p.name} | ${ICON[p.status]} ${p.status} | +${p.started.toFixed(1)} s | ${p.seconds.toFixed(1)} s |`);
-    const total = Math.max(0, ...r.phases.map((p) => p.started + p.seconds));
-    out.push(`| **Total** | | | **${total.toFixed(1)} s** |`, '');
-    if (r.oneShots.length > 0) {
-        out.push('### One-shot services', '', '| Service | Result | Attempts | Detail |', '|---|---|---|---|');
-        for (const o of r.oneShots)
-            out.push(`| ${o.service} | ${o.state} | ${describeAttempts(o)} | ${escapeCell(o.detail)} |`);
-        out.push('');
-        for (const o of r.oneShots.filter((x) => x.logs)) {
-            out.push(`<details open><summary>Last log lines of ${o.service}</summary>`, codeBlock(o.logs), '</details>', '');
-        }
-    }
-    for (const f of r.failedServices ?? []) {
-        out.push(`### ❌ ${f.service} did not converge`, '', escapeCell(f.detail), '');
-        if (f.logs) {
-            out.push(`<details open><summary>Last log lines of ${f.service}</summary>`, codeBlock(f.logs), '</details>', '');
-        }
-    }
-    if (r.rollback) {
-        out.push('### ↩️ Rollback', '');
-        if (r.rollback.length === 0)
-            out.push('Nothing to roll back: the deploy changed no long-running service.', '');
-        else {
-            out.push('| Service | Result | Detail |', '|---|---|---|');
-            for (const x of r.rollback)
-                out.push(`| ${x.service} | ${x.state === 'converged' ? '✅ rolled back' : '❌ failed'} | ${escapeCell(x.detail)} |`);
-            out.push('');
-        }
-    }
-    if (r.services.length > 0) {
-        out.push('### Services', '', '| Service | Mode | Tasks | Image | Update |', '|---|---|---|---|---|');
-        for (const s of r.services)
-            out.push(`| ${s.name} | ${s.mode} | ${s.tasks} | \`${s.image}\` | ${s.update} |`);
-        out.push('');
-    }
-    if (r.pruned?.length) {
-        out.push(`Removed (prune: the stack file no longer has them): ${r.pruned.map((n) => `\`${n}\``).join(', ')}`, '');
-    }
-    if (r.teardown)
-        out.push(describeTeardown(r.teardown), '');
-    if (r.acceptance)
-        out.push(renderAcceptance(r.acceptance));
-    return out.join('\n');
-}
-function describeTeardown(t) {
-    if (!t.existed && t.secrets.length === 0)
-        return 'There was no such stack: nothing to tear down.';
-    const parts = [
-        ['services', t.services],
-        ['networks', t.networks],
-        ['volumes', t.volumes],
-        ['secrets', t.secrets],
-    ]
-        .filter(([, names]) => names.length > 0)
-        .map(([kind, names]) => `${kind} ${names.map((n) => `\`${n}\``).join(', ')}`);
-    return `Removed ${parts.join('; ')}.`;
-}
-function renderAcceptance(a) {
-    const out = [];
-    out.push(`### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`, '');
-    if (a.problem)
-        out.push(`**${a.problem}**`, '');
-    if (a.tests.length > 0) {
-        out.push('| # | Test | Result |', '|---:|---|---|');
-        for (const t of a.tests)
-            out.push(`| ${t.id} | ${escapeCell(t.name)} | ${ICON[t.result]} ${t.result} |`);
-        out.push('');
-    }
-    for (const t of a.tests.filter((x) => x.result === 'fail' && x.details.length > 0)) {
-        out.push(`<details open><summary>${t.name}</summary>`, codeBlock(t.details.join('\n')), '</details>', '');
-    }
-    return out.join('\n');
-}
-/** A URL without its user name and password. */
-function withoutCredentials(url) {
-    try {
-        const u = new URL(url);
-        if (!u.username && !u.password)
-            return url;
-        u.username = '';
-        u.password = '';
-        return u.toString();
-    }
-    catch {
-        return url.replace(/\/\/[^/@\s]*@/, '//');
-    }
-}
-/**
- * Plain text for Markdown: what would make a tag, a link, an image, a mention, an issue reference or
- * a table cell is escaped. (Intraword underscores, dots and parentheses stay: alone they do nothing.)
- */
-function asText(text) {
-    return text.replace(/[\\`*[\]<>#|@!~&]/g, (c) => `\\${c}`);
-}
-/**
- * The pull request comment for a preview: where it is, which commit, and how the tests went. It goes
- * to GitHub's API, which the runner does not mask: known secrets are masked here, URLs lose their
- * credentials, anything that came from the run (failure, test names) is escaped, and test output and
- * logs stay in the job summary.
- */
-function renderPreviewComment(r, runUrl, mask) {
-    const text = (value) => asText(mask(value));
-    const out = [];
-    if (r.mode === 'teardown') {
-        out.push(r.ok
-            ? `### 🧹 Preview \`${r.stack}\` was torn down`
-            : `### ❌ Tearing down preview \`${r.stack}\` failed`, '', r.teardown ? describeTeardown(r.teardown) : text((r.failure ?? '').split('\n')[0]));
-    }
-    else {
-        const url = r.url ? text(withoutCredentials(r.url)) : undefined;
-        out.push(r.ok ? `### ✅ Preview is up: ${url ?? r.stack}` : `### ❌ Preview deploy failed`, '', '| | |', '|---|---|', `| URL | ${url ?? '-'} |`, `| Commit | \`${r.commit ?? '-'}\` |`, `| Stack | \`${r.stack}\` |`, `| Image | \`${r.image ?? '-'}\` |`, '');
-        if (r.failure)
-            out.push(`**Failure:** ${text(r.failure.split('\n')[0])}`, '');
-        if (r.acceptance)
-            out.push(renderTestTable(r.acceptance, text));
-    }
-    out.push('', `[Run log](${runUrl}) (details in its job summary)`);
-    return out.join('\n');
-}
-/** The tests' names and results only, as plain text. */
-function renderTestTable(a, text) {
-    const out = [
-        `### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`,
-        '',
-    ];
-    if (a.tests.length > 0) {
-        out.push('| # | Test | Result |', '|---:|---|---|');
-        for (const t of a.tests)
-            out.push(`| ${t.id} | ${text(t.name)} | ${ICON[t.result]} ${t.result} |`);
-    }
-    return out.join('\n');
-}
-/** The job summary when inputs are bad: nothing was done. */
-function renderInputProblems(problems) {
-    return `## ❌ Inputs need fixing\n\nNothing was deployed.\n\n${problems.map((p) => `- ${p}`).join('\n')}\n`;
-}
-
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
-// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 2 modules
-var exec = __nccwpck_require__(5260);
-// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
-var io = __nccwpck_require__(8701);
-;// CONCATENATED MODULE: ./src/runner/exec.ts
-
-
-
-class CommandError extends Error {
-    command;
-    result;
-    constructor(command, result) {
-        const detail = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-10).join('\n');
-        super(`${command} failed (exit code ${result.exitCode})${detail ? `:\n${detail}` : ''}`);
-        this.command = command;
-        this.result = result;
-        this.name = 'CommandError';
-    }
-}
-/** A word as a POSIX shell would take it back: quoted only when it has to be. */
-function shellQuote(word) {
-    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-/**
- * Runs a command; a non-zero exit becomes a CommandError carrying its output. Unless silent, the log
- * shows the command as a shell line that can be pasted back, then its output.
- */
-async function run(command, args, options = {}, allowFailure = false) {
-    if (!options.silent) {
-        const resolved = await (0,io/* which */.K7)(command, true);
-        process.stdout.write(`[command]${[resolved, ...args].map(shellQuote).join(' ')}${(external_node_os_default()).EOL}`);
-    }
-    const echo = (stream) => (data) => void (options.silent || stream.write(data));
-    const result = await (0,exec/* getExecOutput */.H)(command, args, {
-        env: options.env,
-        input: options.input === undefined ? undefined : Buffer.from(options.input),
-        silent: true,
-        listeners: { stdout: echo(process.stdout), stderr: echo(process.stderr) },
-        ignoreReturnCode: true,
-    });
-    if (result.exitCode !== 0 && !allowFailure)
-        throw new CommandError(`${command} ${args[0] ?? ''}`.trim(), result);
-    return result;
-}
-
 ;// CONCATENATED MODULE: ./src/runner/docker.ts
 
 /**
@@ -96336,6 +96577,31 @@ class DockerCli {
     }
 }
 
+;// CONCATENATED MODULE: ./src/runner/preflight.ts
+
+
+
+/**
+ * What the runner must have before anything starts: Linux (the tunnel is a Unix socket, the tests a
+ * Linux container) and a docker CLI on PATH. Returns one line per problem; logs the CLI it found.
+ */
+async function runnerProblems(platform = process.platform, find = (tool) => (0,io/* which */.K7)(tool, false)) {
+    if (platform !== 'linux') {
+        return [
+            `this action runs on Linux runners (runs-on: ubuntu-latest, or a self-hosted Linux runner with docker), not on ${platform}`,
+        ];
+    }
+    const docker = await find('docker');
+    if (!docker) {
+        return [
+            'no docker CLI on PATH: run the job on ubuntu-latest (it has docker), or install docker on the self-hosted runner',
+        ];
+    }
+    const version = await run(docker, ['version', '--format', '{{.Client.Version}}'], { silent: true }, true);
+    core/* info */.pq(`docker CLI ${version.stdout.trim() || '(version unknown)'} at ${docker}`);
+    return [];
+}
+
 // EXTERNAL MODULE: ./src/runner/state.ts
 var state = __nccwpck_require__(6003);
 // EXTERNAL MODULE: ./src/runner/workdir.ts
@@ -96373,6 +96639,7 @@ class Timeline {
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -96468,6 +96735,11 @@ async function main_run() {
     if (config instanceof InputError) {
         core/* setFailed */.C1(config.message);
         return writeSummary(renderInputProblems(config.problems));
+    }
+    const runnerFaults = await runnerProblems();
+    if (runnerFaults.length > 0) {
+        core/* setFailed */.C1(runnerFaults.join('\n'));
+        return writeSummary(renderInputProblems(runnerFaults, 'The runner cannot run this action'));
     }
     const mask = maskSecrets(config);
     const work = (0,workdir/* createWorkDir */.X)();
@@ -96570,7 +96842,7 @@ const LABELS = {
     lockOwner: `com.github.${PREFIX}.owner`,
     lockHold: `com.github.${PREFIX}.hold`,
     lockRenewals: `com.github.${PREFIX}.renewals`,
-    /** The expiry a lock taken by an earlier version of the action carries instead of a hold. */
+    /** The expiry (runner's clock) that earlier versions of the action judge a lock by. */
     lockExpires: `com.github.${PREFIX}.expires`,
     /** On every service deployed: who deployed what, from where. */
     deployCommit: `com.github.${PREFIX}.commit`,

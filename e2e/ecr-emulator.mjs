@@ -79,6 +79,20 @@ async function verifySignature(req, body) {
 /** Repositories made tag-immutable with PutImageTagMutability. */
 const immutable = new Set();
 
+/**
+ * Repositories that exist, as ECR needs them to before a push: those made with CreateRepository,
+ * those the registry already holds, and the fixture's own (ECR_EMULATOR_REPOSITORIES, comma separated).
+ */
+const created = new Set((process.env.ECR_EMULATOR_REPOSITORIES ?? 'todobackend').split(',').filter(Boolean));
+
+async function repositoryExists(name) {
+  if (created.has(name)) return true;
+  const r = await fetch(`http://${registry}/v2/_catalog?n=10000`, {
+    headers: { authorization: `Basic ${Buffer.from(`AWS:${registryPassword()}`).toString('base64')}` },
+  });
+  return r.ok && ((await r.json()).repositories ?? []).includes(name);
+}
+
 class EcrError extends Error {
   constructor(type, message) {
     super(message);
@@ -133,6 +147,20 @@ const operations = {
     }),
   }),
 
+  CreateRepository: ({ repositoryName }) => {
+    created.add(repositoryName);
+    return { repository: { repositoryName, registryId: OWN_ACCOUNT } };
+  },
+  DescribeRepositories: async ({ repositoryNames = [], registryId = OWN_ACCOUNT }) => {
+    for (const name of repositoryNames) {
+      if (!(await repositoryExists(name)))
+        throw new EcrError(
+          'RepositoryNotFoundException',
+          `The repository with name '${name}' does not exist in the registry with id '${registryId}'`,
+        );
+    }
+    return { repositories: repositoryNames.map((repositoryName) => ({ repositoryName, registryId })) };
+  },
   PutImageTagMutability: ({ repositoryName, imageTagMutability }) => {
     if (imageTagMutability === 'IMMUTABLE') immutable.add(repositoryName);
     else immutable.delete(repositoryName);

@@ -3,12 +3,13 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { expect } from '@jest/globals';
 // @ts-expect-error plain JS module shared with npm run demo
 import { runAction, fixtureInputs } from './run-action.mjs';
 import { ROOT, sandbox } from './sandbox-env.mjs';
 // @ts-expect-error plain JS module shared with the ECR emulator
-import { SANDBOX_SECRET_ACCESS_KEY } from './credentials.mjs';
+import { SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from './credentials.mjs';
 
 export interface RunResult {
   dir: string;
@@ -311,4 +312,18 @@ export async function stopSshd(): Promise<void> {
 export function startSshd(): void {
   const dir = path.join(sb.SANDBOX_DIR, 'ssh');
   execFileSync('/usr/sbin/sshd', ['-f', path.join(dir, 'sshd_config'), '-E', path.join(dir, 'sshd.log')]);
+}
+
+/** An ECR repository made in the sandbox's emulator, as a user makes one before the first push. */
+export async function createRepository(name: string): Promise<void> {
+  const ecr = new ECRClient({
+    region: 'us-east-1',
+    endpoint: sb.ECR_ENDPOINT,
+    credentials: { accessKeyId: SANDBOX_ACCESS_KEY_ID, secretAccessKey: SANDBOX_SECRET_ACCESS_KEY },
+  });
+  try {
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
+  } finally {
+    ecr.destroy();
+  }
 }

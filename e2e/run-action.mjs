@@ -50,10 +50,13 @@ function makeWorkspace(dir, files) {
   const workspace = path.join(dir, 'workspace');
   fs.cpSync(path.join(ROOT, 'e2e/fixture'), workspace, { recursive: true });
   for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(workspace, name), content);
+  // A commit's time is fixed, as it is for every run of the same commit on GitHub.
+  const at = '2026-01-01T00:00:00Z';
   const git = (...args) =>
     execFileSync('git', ['-c', 'user.name=dev', '-c', 'user.email=dev@example.com', ...args], {
       cwd: workspace,
       stdio: 'ignore',
+      env: { ...process.env, GIT_AUTHOR_DATE: at, GIT_COMMITTER_DATE: at },
     });
   git('init', '-q', '-b', 'main');
   git('add', '-A');

@@ -98,6 +98,24 @@ describe('a step with only the README inputs, every default set by the runner', 
   );
 });
 
+describe('a runner without a docker CLI', () => {
+  test('is refused before anything starts, naming the fix', async () => {
+    const r = await run({
+      inputs: readmeInputs(),
+      files: workspace(),
+      sha: randomSha(),
+      env: { PATH: '/nonexistent' },
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.lines.filter((l) => l.text.startsWith('::error::')).map((l) => l.text)).toEqual([
+      '::error::no docker CLI on PATH: run the job on ubuntu-latest (it has docker), or install docker on the self-hosted runner',
+    ]);
+    expect(r.summary).toContain('## ❌ The runner cannot run this action');
+    expect(r.log).not.toContain('ECR login');
+    expectTidy(r);
+  });
+});
+
 describe('a service the stack file no longer has', () => {
   /** The README stack plus a collectstatic one-shot that fails once, then completes. */
   function withCollectstatic(): string {
@@ -200,6 +218,21 @@ describe('the compose override pattern: several stack files and an env-file', ()
     // The user's own label is kept beside the action's.
     expect(app.Spec.Labels?.tier).toBe('web');
     expect(image).toContain(r.outputs.digest);
+  });
+});
+
+describe('a slow rollout says what it waits for', () => {
+  test('an old task that ignores its stop signal: the wait names it and its grace period', async () => {
+    // The app's main process ignores SIGUSR2 (it is PID 1, with no handler): Swarm waits out the grace period.
+    const doc = parse(readmeStack) as { services: Record<string, Record<string, unknown>> };
+    Object.assign(doc.services.app, { stop_signal: 'SIGUSR2', stop_grace_period: '6s' });
+    const files = workspace(stringify(doc));
+    expectDeployed(await run({ inputs: readmeInputs(), files, sha: randomSha() }));
+    const r = await run({ inputs: readmeInputs(), files, sha: randomSha() });
+    expectDeployed(r);
+    expect(r.log).toContain(
+      `${STACK}_app: pending: updating, 0/1 running; waiting for the old task to stop (it is killed after its stop grace period, 6 s)`,
+    );
   });
 });
 

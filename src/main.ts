@@ -16,6 +16,7 @@ import {
   type Report,
 } from './report/summary.js';
 import { DockerCli } from './runner/docker.js';
+import { runnerProblems } from './runner/preflight.js';
 import { markMainStarted, saveWorkDir } from './runner/state.js';
 import { createWorkDir, removeWorkDir } from './runner/workdir.js';
 import { describeStack } from './swarm/stack.js';
@@ -98,6 +99,11 @@ export async function run(): Promise<void> {
   if (config instanceof InputError) {
     core.setFailed(config.message);
     return writeSummary(renderInputProblems(config.problems));
+  }
+  const runnerFaults = await runnerProblems();
+  if (runnerFaults.length > 0) {
+    core.setFailed(runnerFaults.join('\n'));
+    return writeSummary(renderInputProblems(runnerFaults, 'The runner cannot run this action'));
   }
   const mask = maskSecrets(config);
   const work = createWorkDir();

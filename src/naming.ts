@@ -35,7 +35,7 @@ export const LABELS = {
   lockOwner: `com.github.${PREFIX}.owner`,
   lockHold: `com.github.${PREFIX}.hold`,
   lockRenewals: `com.github.${PREFIX}.renewals`,
-  /** The expiry a lock taken by an earlier version of the action carries instead of a hold. */
+  /** The expiry (runner's clock) that earlier versions of the action judge a lock by. */
   lockExpires: `com.github.${PREFIX}.expires`,
   /** On every service deployed: who deployed what, from where. */
   deployCommit: `com.github.${PREFIX}.commit`,

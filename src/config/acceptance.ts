@@ -1,5 +1,13 @@
+import path from 'node:path';
 import type { Inputs } from './inputs.js';
 import type { PullRequest } from './types.js';
+
+// An image reference as docker parses it: [HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST].
+const HOST = String.raw`[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d+)?`;
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_REFERENCE = new RegExp(
+  String.raw`^(?:${HOST}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`,
+);
 
 /** The app URL with {stack}, {pr} and {port} filled in. */
 function expandUrl(template: string, values: { stack: string; pr?: number; port?: number }): string {
@@ -32,7 +40,7 @@ export function readAcceptance(inputs: Inputs, appUrl: string) {
  * acceptance-args, refusing an environment variable passed by name only (-e NAME): docker would copy
  * its value from the runner's environment into the test container.
  */
-export function readTestArgs(inputs: Inputs): string[] {
+function readTestArgs(inputs: Inputs): string[] {
   const args = inputs.words('acceptance-args');
   args.forEach((arg, i) => {
     const separate = /^(?:-e|--env)$/.test(arg);
@@ -43,4 +51,37 @@ export function readTestArgs(inputs: Inputs): string[] {
     }
   });
   return args;
+}
+
+/**
+ * The test container: acceptance-image (empty: the deployed image), acceptance-entrypoint (empty: the
+ * image's own), acceptance-command and acceptance-args.
+ */
+export function readTestContainer(inputs: Inputs) {
+  const image = inputs.get('acceptance-image');
+  if (image && !IMAGE_REFERENCE.test(image))
+    inputs.problem(
+      `acceptance-image "${image}" is not an image reference: [REGISTRY/]REPOSITORY[:TAG][@sha256:DIGEST], e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/notes-tests:abc1234 or bats/bats:1.11.0`,
+    );
+  const entrypoint = inputs.get('acceptance-entrypoint');
+  const command = inputs.words('acceptance-command');
+  if (/\s/.test(entrypoint)) {
+    inputs.problem(
+      `acceptance-entrypoint "${entrypoint}" must be one word, the program the test container starts (e.g. bats or /bin/sh): put its arguments in acceptance-command`,
+    );
+  } else if (
+    entrypoint &&
+    command[0] &&
+    path.posix.basename(command[0]) === path.posix.basename(entrypoint)
+  ) {
+    inputs.problem(
+      `acceptance-entrypoint "${entrypoint}" is the first word of acceptance-command "${inputs.get('acceptance-command')}" too, so the container would run ${command[0]} ${command[0]} ...: with acceptance-entrypoint, give acceptance-command only its arguments${command.length > 1 ? ` (${command.slice(1).join(' ')})` : ''}`,
+    );
+  }
+  return {
+    acceptanceImage: image || undefined,
+    acceptanceEntrypoint: entrypoint || undefined,
+    acceptanceCommand: command,
+    acceptanceArgs: readTestArgs(inputs),
+  };
 }

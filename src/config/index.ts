@@ -1,4 +1,4 @@
-import { readAcceptance, readAppUrl, readTestArgs } from './acceptance.js';
+import { readAcceptance, readAppUrl, readTestContainer } from './acceptance.js';
 import { readBuildOptions } from './build.js';
 import { readImage, readRegistryId, readRepository, readSha, isSha } from './image.js';
 import { InputError, Inputs, type InputReader } from './inputs.js';
@@ -124,8 +124,7 @@ function readRollout(
     convergeTimeout: inputs.seconds('converge-timeout'),
     acceptance,
     appUrl,
-    acceptanceCommand: inputs.words('acceptance-command'),
-    acceptanceArgs: readTestArgs(inputs),
+    ...readTestContainer(inputs),
     acceptanceTimeout: inputs.seconds('acceptance-timeout'),
     lockTimeout: inputs.seconds('lock-timeout', true),
     rollbackOnFailure: inputs.bool('rollback-on-failure'),

@@ -42,3 +42,21 @@ export function interpolateAll(value: unknown, variables: Record<string, string>
   }
   return value;
 }
+
+/** The variables a text refers to (escaped dollars left out). */
+export function referencedVariables(text: string): string[] {
+  const names: string[] = [];
+  for (const m of text.matchAll(PATTERN)) {
+    const expression = m[2] ?? m[3];
+    if (expression) names.push(/^[_a-z][_a-z0-9]*/i.exec(expression)![0]);
+  }
+  return names;
+}
+
+/** Every string of a parsed YAML document, keys left out. */
+export function stringsOf(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringsOf);
+  if (value && typeof value === 'object') return Object.values(value as object).flatMap(stringsOf);
+  return [];
+}

@@ -34,6 +34,8 @@ export const HOST_OPTIONS = [
   'sysctls',
   'cgroup_parent',
   'cgroupns_mode',
+  // A logging driver runs in the node's daemon: its credentials (awslogs) and its network.
+  'logging',
 ];
 
 const DOCKER_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
@@ -146,7 +148,7 @@ function ports(name: string, service: Doc, ctx: PreviewContext): string[] {
   ];
 }
 
-/** A file the docker CLI reads on the runner must be in the workspace (not the runner's own files). */
+/** A file the docker CLI reads on the runner must be in the workspace (not the runner's own files, nor .git). */
 function outsideWorkspace(file: string, ctx: PreviewContext): boolean {
   const resolved = path.resolve(ctx.dir, file.replace(/^~(?=\/|$)/, process.env.HOME ?? '/'));
   const real = (p: string) => {
@@ -157,7 +159,8 @@ function outsideWorkspace(file: string, ctx: PreviewContext): boolean {
     }
   };
   const relative = path.relative(real(ctx.workspace), real(resolved));
-  return relative.startsWith('..') || path.isAbsolute(relative);
+  // .git holds the checkout's credentials (actions/checkout keeps the token in .git/config).
+  return relative.startsWith('..') || path.isAbsolute(relative) || /^\.git(\/|$)/.test(relative);
 }
 
 function envFiles(name: string, service: Doc, ctx: PreviewContext): string[] {

@@ -8,7 +8,7 @@ import {
 import fs from 'node:fs';
 import path from 'node:path';
 import { ENV_NAME, type Inputs } from './inputs.js';
-import { interpolateAll } from './interpolate.js';
+import { interpolateAll, referencedVariables, stringsOf } from './interpolate.js';
 import {
   ALLOWANCE_KINDS,
   HOST_OPTIONS,
@@ -252,24 +252,40 @@ export function checkPreviewPolicy(
   },
 ): void {
   const allow = readPreviewAllowance(inputs);
-  const loaded = loadStackFiles(stack.stackFiles);
-  if ('problem' in loaded) return; // already reported for stack-file
   const secretNames = Object.fromEntries(
     context.secrets.map((s) => [secretVariable(s.name), versionedSecretName(context.stackName, s, '')]),
   );
   const variables = stackVariables({ ...stack, ...context }, 'ecr-registry.invalid', secretNames);
-  const doc = interpolateAll(loaded.doc, variables) as Record<string, unknown>;
-  const problems = previewPolicyProblems(doc, {
-    stack: context.stackName,
-    port: context.preview.port,
-    // docker resolves every file's relative paths from the first file's directory
-    dir: path.dirname(path.resolve(stack.stackFiles[0] ?? '.')),
-    workspace: context.workspace,
-    allow,
-  });
+  const problems = new Set<string>();
+  const unknown = new Set<string>();
+  // Read as YAML 1.2 and as 1.1 (020042 is octal there): a finding under either reading counts.
+  for (const yamlVersion of ['1.2', '1.1'] as const) {
+    const loaded = loadStackFiles(stack.stackFiles, yamlVersion);
+    if ('problem' in loaded) return; // already reported for stack-file
+    // The docker CLI also sees the runner's own variables (HOME, PATH, ...): a preview may use only the run's.
+    for (const name of new Set(stringsOf(loaded.doc).flatMap(referencedVariables))) {
+      if (!(name in variables)) unknown.add(name);
+    }
+    const doc = interpolateAll(loaded.doc, variables) as Record<string, unknown>;
+    for (const problem of previewPolicyProblems(doc, {
+      stack: context.stackName,
+      port: context.preview.port,
+      // docker resolves every file's relative paths from the first file's directory
+      dir: path.dirname(path.resolve(stack.stackFiles[0] ?? '.')),
+      workspace: context.workspace,
+      allow,
+    }))
+      problems.add(problem);
+  }
+  const files = stack.stackFiles.map((f) => `"${f}"`).join(' + ');
+  for (const name of unknown) {
+    inputs.problem(
+      `stack-file ${files} in a preview uses \${${name}}, which the run does not give it (docker would take it from the runner's environment): set it in stack-env or env-file`,
+    );
+  }
   for (const problem of problems) {
     inputs.problem(
-      `stack-file ${stack.stackFiles.map((f) => `"${f}"`).join(' + ')} in a preview (a pull request's stack on your swarm): ${problem}; see preview-allow`,
+      `stack-file ${files} in a preview (a pull request's stack on your swarm): ${problem}; see preview-allow`,
     );
   }
 }

@@ -20,22 +20,28 @@ export function readStackFile(
 ): { services: string[]; version?: string } | { problem: string } {
   const checked = checkServices(files, versionVariable, oneShot);
   if (typeof checked === 'string') return { problem: checked };
+  // version: 3.8 unquoted is a number; docker reads it as the text it formats it to (3.10 is "3.1").
   const version = checked.version;
-  return { services: Object.keys(checked.services), ...(typeof version === 'string' ? { version } : {}) };
+  const text = typeof version === 'string' || typeof version === 'number' ? String(version) : undefined;
+  return { services: Object.keys(checked.services), ...(text ? { version: text } : {}) };
 }
 
 /**
- * The stack files parsed as the docker CLI reads them (YAML merge keys included) and merged: mappings
+ * The stack files parsed (YAML merge keys included; YAML 1.2 unless asked for 1.1, whose numbers and
+ * booleans some docker versions follow) and merged: mappings
  * key by key, a later scalar over an earlier one, and lists joined, so that a check sees every entry
  * any file gives (docker replaces some lists, such as command; no check reads those).
  */
-export function loadStackFiles(files: string[]): { doc: unknown } | { problem: string } {
+export function loadStackFiles(
+  files: string[],
+  yamlVersion: '1.1' | '1.2' = '1.2',
+): { doc: unknown } | { problem: string } {
   let doc: unknown = {};
   for (const file of files) {
     if (!fs.existsSync(file))
       return { problem: `"${file}" does not exist: set stack-file to your stack's compose file(s)` };
     try {
-      doc = merge(doc, parse(fs.readFileSync(file, 'utf8'), { merge: true }));
+      doc = merge(doc, parse(fs.readFileSync(file, 'utf8'), { version: yamlVersion, merge: true }));
     } catch (e) {
       return { problem: `"${file}" is not valid YAML: ${(e as Error).message.split('\n')[0]}` };
     }

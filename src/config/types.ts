@@ -106,6 +106,10 @@ export interface RolloutConfig extends CommonConfig, ImageConfig {
   oneShotServices: string[];
   oneShotTimeout: number;
   acceptance: boolean;
+  /** The image the tests run in; the deployed image when unset. */
+  acceptanceImage?: string;
+  /** docker run --entrypoint of the test container; the image's own when unset. */
+  acceptanceEntrypoint?: string;
   acceptanceCommand: string[];
   acceptanceArgs: string[];
   acceptanceTimeout: number;

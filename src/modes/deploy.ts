@@ -1,5 +1,5 @@
 import type { DeployConfig, PrebuiltImage, PreviewConfig } from '../config/index.js';
-import { findImage, type RegistryAuth } from '../registry/ecr.js';
+import { checkRepository, findImage, type RegistryAuth } from '../registry/ecr.js';
 import { buildAndPush, imageName, pullExisting } from '../registry/image.js';
 import type { Tunnel } from '../ssh/tunnel.js';
 import { rollOut } from './rollout.js';
@@ -16,8 +16,13 @@ export async function deploy(config: Config, run: Run): Promise<void> {
   if (config.prebuilt) return deployPrebuilt(config, config.prebuilt, run, { tunnel, auth });
   const repo = `${auth.registry}/${config.repository}`;
   const refs = [image, ...config.extraTags.map((t) => imageName(auth.registry, config.repository, t))];
-  run.report.digest = await run.timeline.phase(config.build ? 'Build and push' : 'Pull existing image', () =>
-    config.build ? buildAndPush(run.local, config, repo, refs) : pullExisting(run.local, repo, image),
+  run.report.digest = await run.timeline.phase(
+    config.build ? 'Build and push' : 'Pull existing image',
+    async () => {
+      if (!config.build) return pullExisting(run.local, repo, image);
+      await checkRepository(config, config.repository, auth.registry);
+      return buildAndPush(run.local, config, repo, refs);
+    },
   );
   await rollOut(config, run, { auth, image, tunnel });
 }
@@ -25,7 +30,7 @@ export async function deploy(config: Config, run: Run): Promise<void> {
 /**
  * image: an image built elsewhere, found in ECR and deployed by its digest: the version variable
  * carries TAG@DIGEST, so the stack file's REPO:${APP_VERSION} names that digest. It comes to the
- * runner only for the acceptance tests, which run in it.
+ * runner only for the acceptance tests, when they run in it.
  */
 async function deployPrebuilt(
   config: Config,
@@ -37,7 +42,7 @@ async function deployPrebuilt(
   run.report.digest = digest;
   const pinned = { ...config, tag: `${config.tag}@${digest}` };
   const image = imageName(auth.registry, config.repository, pinned.tag);
-  if (config.acceptance)
+  if (config.acceptance && !config.acceptanceImage)
     await run.timeline.phase('Pull image for the tests', () => run.local.run(['pull', image]));
   await rollOut(pinned, run, { auth, image, tunnel });
 }

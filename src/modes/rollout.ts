@@ -4,8 +4,8 @@ import * as core from '@actions/core';
 import { stackVariables, type RolloutConfig } from '../config/index.js';
 import { LABELS, runUrl, stackServiceName } from '../naming.js';
 import type { RegistryAuth } from '../registry/ecr.js';
-import type { ServiceResult } from '../report/summary.js';
-import { runAcceptance } from '../runner/acceptance.js';
+import { describeAcceptanceFailure, type ServiceResult } from '../report/summary.js';
+import { pullTestImage, runAcceptance } from '../runner/acceptance.js';
 import type { Engine, Service, Task } from '../swarm/engine.js';
 import { ensureSecrets, removeSecrets } from '../swarm/secrets.js';
 import {
@@ -193,7 +193,7 @@ async function watchConvergence(
       );
       if (leftover.length > 0) {
         core.warning(
-          `${leftover.join(', ')}: in stack ${config.stackName} but not in ${config.stackFiles.join(' + ')}, so left as it was and not waited for; set prune: true to remove services the stack file no longer has`,
+          `${leftover.join(', ')}: in stack ${config.stackName} but not in ${config.stackFiles.join(' + ')}, so left as it was and not waited for; set prune: true to remove services ${config.stackFiles.length > 1 ? 'the stack files no longer have' : 'the stack file no longer has'}`,
         );
       }
       if (longRunning.length === 0) return serving();
@@ -215,24 +215,20 @@ async function watchConvergence(
 
 async function runTests(config: RolloutConfig, run: Run, image: string): Promise<void> {
   if (!config.acceptance) return;
+  const testImage = config.acceptanceImage ?? image;
+  if (config.acceptanceImage)
+    await run.timeline.phase('Pull test image', () => pullTestImage(run.local, testImage));
   await run.timeline.phase('Acceptance tests', async () => {
-    const result = await runAcceptance(
-      run.local,
-      image,
-      config.appUrl,
-      config.acceptanceCommand,
-      config.acceptanceArgs,
-      config.acceptanceTimeout,
-    );
+    const result = await runAcceptance(run.local, {
+      image: testImage,
+      url: config.appUrl,
+      entrypoint: config.acceptanceEntrypoint,
+      command: config.acceptanceCommand,
+      args: config.acceptanceArgs,
+      timeout: config.acceptanceTimeout,
+    });
     run.report.acceptance = result;
-    if (!result.ok) {
-      const failedNames = result.tests.filter((t) => t.result === 'fail').map((t) => t.name);
-      throw new Error(
-        failedNames.length > 0
-          ? `${failedNames.length} acceptance test(s) failed: ${failedNames.join('; ')}`
-          : `acceptance tests failed: ${result.problem}`,
-      );
-    }
+    if (!result.ok) throw new Error(describeAcceptanceFailure(result));
   });
 }
 

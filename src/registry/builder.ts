@@ -29,6 +29,6 @@ export async function detectBuilder(docker: DockerCli, needBuildKit: boolean): P
   const env = { DOCKER_BUILDKIT: '1' };
   if (await offersSecrets(docker, env)) return { buildKit: true, env };
   throw new Error(
-    'build-secrets need BuildKit, and this docker CLI builds with the classic builder only: install its buildx component (docker/setup-buildx-action on GitHub, the docker-buildx-plugin package elsewhere), or remove build-secrets',
+    'build-secrets need BuildKit, and this docker CLI builds with the classic builder only: install buildx (docker/setup-buildx-action, or the docker-buildx-plugin package), or remove build-secrets',
   );
 }

@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import {
   BatchDeleteImageCommand,
   BatchGetImageCommand,
+  DescribeRepositoriesCommand,
   ECRClient,
   GetAuthorizationTokenCommand,
   ListImagesCommand,
@@ -107,6 +108,34 @@ async function getImages(
       acceptedMediaTypes: MANIFEST_TYPES,
     }),
   );
+}
+
+/**
+ * ECR refuses a push to a repository that does not exist: find out before building. A caller not
+ * allowed to describe repositories is let through (the push will tell).
+ */
+export async function checkRepository(
+  target: EcrTarget,
+  repository: string,
+  registry: string,
+): Promise<void> {
+  await withClient(target, async (client) => {
+    try {
+      await client.send(
+        new DescribeRepositoriesCommand({ registryId: target.registryId, repositoryNames: [repository] }),
+      );
+    } catch (e) {
+      const err = e as Error;
+      if (err.name === 'RepositoryNotFoundException') {
+        const region = await Promise.resolve(client.config?.region?.()).catch(() => undefined);
+        throw new Error(
+          `ecr-repository: no repository ${repository} in ${registry}${region ? ` (${region})` : ''}: create it (aws ecr create-repository --repository-name ${repository}), or correct ecr-repository, registry-id or aws-region`,
+          { cause: e },
+        );
+      }
+      core.info(`Could not check that ECR repository ${repository} exists (${err.name}); the push will tell`);
+    }
+  });
 }
 
 /**

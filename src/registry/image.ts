@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import * as core from '@actions/core';
 import type { DockerCli } from '../runner/docker.js';
+import { run } from '../runner/exec.js';
 import type { BuildSecret, ImageConfig } from '../config/index.js';
 import { detectBuilder } from './builder.js';
 
@@ -7,15 +10,15 @@ export function imageName(registry: string, repository: string, tag: string): st
   return `${registry}/${repository}:${tag}`;
 }
 
-/** What a build adds to the configured one: its cache, its labels, its secrets' variables. */
+/** What a build adds to the configured one: its cache, its labels, its secrets' files. */
 export interface BuildExtras {
   /** BuildKit writes its cache metadata into the image, for the next build to import. */
   inlineCache?: boolean;
   /** Images whose layers the build may reuse. */
   cacheFrom?: string[];
   labels?: Record<string, string>;
-  /** Each secret's id and the variable of the build's environment that holds its value. */
-  secrets?: { id: string; env: string }[];
+  /** Each secret's id and the private file (0600) that holds its value. */
+  secrets?: { id: string; src: string }[];
 }
 
 /** docker build arguments for the configured context, Dockerfile, build args, target and tags. */
@@ -27,7 +30,7 @@ export function buildArgs(config: ImageConfig, refs: string[], extras: BuildExtr
   if (extras.inlineCache) args.push('--build-arg', 'BUILDKIT_INLINE_CACHE=1');
   for (const ref of extras.cacheFrom ?? []) args.push('--cache-from', ref);
   for (const [name, value] of Object.entries(extras.labels ?? {})) args.push('--label', `${name}=${value}`);
-  for (const s of extras.secrets ?? []) args.push('--secret', `id=${s.id},env=${s.env}`);
+  for (const s of extras.secrets ?? []) args.push('--secret', `id=${s.id},src=${s.src}`);
   if (config.target) args.push('--target', config.target);
   args.push(config.context);
   return args;
@@ -38,12 +41,12 @@ const OCI = 'org.opencontainers.image';
 /** The OCI labels of a build (those the run knows), then the user's labels over them. */
 export function imageLabels(
   config: ImageConfig & { tag: string; sha: string },
-  created: Date,
+  created: Date | undefined,
 ): Record<string, string> {
   return {
     ...(config.repositoryUrl ? { [`${OCI}.source`]: config.repositoryUrl } : {}),
     ...(config.sha ? { [`${OCI}.revision`]: config.sha } : {}),
-    [`${OCI}.created`]: created.toISOString().replace(/\.\d+Z$/, 'Z'),
+    ...(created ? { [`${OCI}.created`]: created.toISOString().replace(/\.\d+Z$/, 'Z') } : {}),
     [`${OCI}.version`]: config.tag,
     ...config.labels,
   };
@@ -69,30 +72,55 @@ export async function buildAndPush(
   const builder = await detectBuilder(docker, config.buildSecrets.length > 0);
   const cacheRefs = (config.cache?.from ?? []).map((tag) => `${repo}:${tag}`);
   const cacheTo = config.cache ? [`${repo}:${config.cache.tag}`] : [];
-  const secrets = secretVariables(config.buildSecrets);
-  const extras: BuildExtras = {
-    inlineCache: builder.buildKit && cacheTo.length > 0,
-    cacheFrom: builder.buildKit ? cacheRefs : await pullCache(docker, cacheRefs),
-    labels: imageLabels(config, new Date()),
-    secrets: secrets.map(({ id, env }) => ({ id, env })),
-  };
-  const env = { ...builder.env, ...Object.fromEntries(secrets.map((s) => [s.env, s.value])) };
-  await docker.run(buildArgs(config, [...refs, ...cacheTo], extras), { env });
+  const secrets = writeSecrets(config.buildSecrets, path.dirname(docker.configDir));
+  try {
+    const extras: BuildExtras = {
+      inlineCache: builder.buildKit && cacheTo.length > 0,
+      cacheFrom: builder.buildKit ? cacheRefs : await pullCache(docker, cacheRefs),
+      labels: imageLabels(config, await commitTime(config.context)),
+      secrets: secrets.files,
+    };
+    await docker.run(buildArgs(config, [...refs, ...cacheTo], extras), { env: builder.env });
+  } finally {
+    secrets.remove();
+  }
   for (const ref of refs) await docker.run(['push', ref]);
   for (const ref of cacheTo) await pushCache(docker, ref);
   return inspectDigest(docker, repo, refs[0]);
 }
 
 /**
- * Each secret's value, masked, under a variable of the action's own naming for the build's
- * environment: never an argument, and never a variable that steers docker.
+ * When the checked-out commit was made: the image's created label. Not the build's own time, so that
+ * building the same commit again gives the same image (and a re-run starts no rolling update).
+ * Undefined outside a git checkout.
  */
-function secretVariables(secrets: BuildSecret[]): { id: string; env: string; value: string }[] {
-  return secrets.map((s, i) => {
+export async function commitTime(context: string): Promise<Date | undefined> {
+  const out = await run('git', ['-C', context, 'log', '-1', '--format=%cI'], { silent: true }, true).catch(
+    () => undefined,
+  );
+  const time = out?.exitCode === 0 ? new Date(out.stdout.trim()) : undefined;
+  return time && !Number.isNaN(time.getTime()) ? time : undefined;
+}
+
+/**
+ * Each secret's value, masked, in a file of its own (0600, in a 0700 directory of the run's private
+ * work directory) for the build to mount: never an argument, never in a child's environment.
+ */
+function writeSecrets(
+  secrets: BuildSecret[],
+  workRoot: string,
+): { files: { id: string; src: string }[]; remove(): void } {
+  if (secrets.length === 0) return { files: [], remove: () => undefined };
+  const dir = fs.mkdtempSync(path.join(workRoot, 'build-secrets-'));
+  fs.chmodSync(dir, 0o700);
+  const files = secrets.map((s, i) => {
     for (const line of s.value.split(/\r?\n/)) if (line.trim()) core.setSecret(line.trim());
     core.setSecret(s.value);
-    return { id: s.id, env: `BUILD_SECRET_${i}`, value: s.value };
+    const src = path.join(dir, String(i));
+    fs.writeFileSync(src, s.value, { mode: 0o600, flag: 'wx' });
+    return { id: s.id, src };
   });
+  return { files, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** The cache images the classic builder can use: those pulled now (there is none before the first build). */

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import dns from 'node:dns/promises';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -16,7 +17,11 @@ const basic = (auth: RegistryAuth) => Buffer.from(`${auth.username}:${auth.passw
  * holds no auths, so the token never leaves this file.
  */
 export async function writeDockerConfig(configDir: string, auth: RegistryAuth): Promise<void> {
-  const config = { auths: { [auth.registry]: { auth: basic(auth) } } };
+  const config = {
+    auths: { [auth.registry]: { auth: basic(auth) } },
+    // The CLI plugins a user installed (docker/setup-buildx-action puts buildx there) still load.
+    cliPluginsExtraDirs: [path.join(os.homedir(), '.docker', 'cli-plugins')],
+  };
   await fs.writeFile(path.join(configDir, 'config.json'), JSON.stringify(config, null, 2), {
     mode: 0o600,
     flag: 'wx',

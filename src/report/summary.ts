@@ -168,6 +168,21 @@ function describeTeardown(t: TeardownResult): string {
   return `Removed ${parts.join('; ')}.`;
 }
 
+const OUTPUT_TITLE = 'Last lines the test container printed (output, then errors)';
+const NO_OUTPUT = 'The test container printed nothing.';
+
+/**
+ * The step's error when the tests fail: the failing tests' names, or else the problem with the test
+ * container's last lines, URLs stripped of credentials (APP_URL's). The first line alone goes to the
+ * pull request comment.
+ */
+export function describeAcceptanceFailure(a: AcceptanceReport): string {
+  const failed = a.tests.filter((t) => t.result === 'fail').map((t) => t.name);
+  if (failed.length > 0) return `${failed.length} acceptance test(s) failed: ${failed.join('; ')}`;
+  const output = a.output ? `${OUTPUT_TITLE}:\n${withoutUrlCredentials(a.output)}` : NO_OUTPUT;
+  return `acceptance tests failed: ${a.problem}\n${output}`;
+}
+
 function renderAcceptance(a: AcceptanceReport): string {
   const out: string[] = [];
   out.push(
@@ -175,6 +190,14 @@ function renderAcceptance(a: AcceptanceReport): string {
     '',
   );
   if (a.problem) out.push(`**${a.problem}**`, '');
+  if (a.output)
+    out.push(
+      `<details open><summary>${OUTPUT_TITLE}</summary>`,
+      codeBlock(withoutUrlCredentials(a.output)),
+      '</details>',
+      '',
+    );
+  else if (a.output === '') out.push(NO_OUTPUT, '');
   if (a.tests.length > 0) {
     out.push('| # | Test | Result |', '|---:|---|---|');
     for (const t of a.tests) out.push(`| ${t.id} | ${escapeCell(t.name)} | ${ICON[t.result]} ${t.result} |`);
@@ -195,8 +218,13 @@ export function withoutCredentials(url: string): string {
     u.password = '';
     return u.toString();
   } catch {
-    return url.replace(/\/\/[^/@\s]*@/, '//');
+    return withoutUrlCredentials(url);
   }
+}
+
+/** Text with every URL in it stripped of its user name and password. */
+export function withoutUrlCredentials(text: string): string {
+  return text.replace(/\/\/[^/@\s]*@/g, '//');
 }
 
 /**
@@ -258,6 +286,6 @@ function renderTestTable(a: AcceptanceReport, text: (value: string) => string): 
 }
 
 /** The job summary when inputs are bad: nothing was done. */
-export function renderInputProblems(problems: string[]): string {
-  return `## ❌ Inputs need fixing\n\nNothing was deployed.\n\n${problems.map((p) => `- ${p}`).join('\n')}\n`;
+export function renderInputProblems(problems: string[], title = 'Inputs need fixing'): string {
+  return `## ❌ ${title}\n\nNothing was deployed.\n\n${problems.map((p) => `- ${p}`).join('\n')}\n`;
 }

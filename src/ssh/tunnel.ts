@@ -136,15 +136,23 @@ export type RemoteGet = (path: string) => Promise<{ status: number; body: string
 /** Whether a manager that answered over SSH is one to use: resolves, or rejects saying why not. */
 export type Admit = (get: RemoteGet, host: string) => Promise<void>;
 
+/** How long a manager's engine may take to answer the check (a wedged dockerd must not hold the run). */
+const REMOTE_GET_MS = 20_000;
+
 function remoteGet(client: Client, socket: string): RemoteGet {
   return (urlPath) =>
     new Promise((resolve, reject) => {
       client.openssh_forwardOutStreamLocal(socket, (err, channel) => {
         if (err) return reject(err);
+        const timer = setTimeout(() => {
+          reject(new Error(`no answer to GET ${urlPath} within ${REMOTE_GET_MS / 1000} s`));
+          channel.close();
+        }, REMOTE_GET_MS);
         const chunks: Buffer[] = [];
         channel.on('data', (c: Buffer) => chunks.push(c));
         channel.on('error', reject);
         channel.on('close', () => {
+          clearTimeout(timer);
           const text = Buffer.concat(chunks).toString('utf8');
           const status = Number(/^HTTP\/1\.\d (\d{3})/.exec(text)?.[1] ?? NaN);
           if (Number.isNaN(status)) return reject(new Error('no HTTP answer'));
@@ -157,12 +165,13 @@ function remoteGet(client: Client, socket: string): RemoteGet {
 }
 
 /**
- * The first manager of ssh-host that answers and that admit accepts. Each one passed over is a
- * warning; when none is left, the error names every manager's reason (one manager: its own error).
+ * The first manager of ssh-host that answers and that admit accepts. Each one passed over is told
+ * (a warning by default); when none is left, the error names every manager's reason (one manager: its own error).
  */
 async function connectToSwarm(
   ssh: SshConfig,
   admit: Admit | undefined,
+  passOver: (message: string) => void = core.warning,
 ): Promise<{ client: Client; host: string }> {
   const reasons: string[] = [];
   for (const [i, manager] of ssh.managers.entries()) {
@@ -179,7 +188,7 @@ async function connectToSwarm(
       if (ssh.managers.length === 1) throw e;
       reasons.push(`${manager.host}: ${(e as Error).message}`);
       if (i < ssh.managers.length - 1)
-        core.warning(`Passing over manager ${manager.host}: ${(e as Error).message}`);
+        passOver(`Passing over manager ${manager.host}: ${(e as Error).message}`);
     }
   }
   throw new Error(`no manager in ssh-host could be used: ${reasons.join('; ')}`);
@@ -217,7 +226,8 @@ export async function openTunnel(ssh: SshConfig, dir: string, admit?: Admit): Pr
     let delay = 250;
     for (;;) {
       try {
-        const next = await connectToSwarm(ssh, admit);
+        // Each try of the backoff: the managers passed over go to the debug log, the last reasons to the error.
+        const next = await connectToSwarm(ssh, admit, core.debug);
         core.info(`SSH connection to ${next.host} re-established`);
         host = next.host;
         return watch(next.client);

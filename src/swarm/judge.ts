@@ -45,8 +45,9 @@ export function hasCurrentSpec(service: Service, task: Task): boolean {
 }
 
 /**
- * Swarm's own test of whether a rolling update must replace a task: a change of placement alone does
- * not make it out of date (the task stays where it is while its node still fits).
+ * Whether a rolling update must replace a task, as Swarm tests it, but for one thing: Swarm leaves a
+ * task whose placement alone changed where it is only while its node still fits the new constraints;
+ * the node is not checked here (when it no longer fits, Swarm starts an update, which is then awaited).
  */
 export function isOutOfDate(service: Service, task: Task): boolean {
   return !sameTemplate(service, task, ['Runtime', 'Placement']);
@@ -301,12 +302,18 @@ export function judgeConvergence(
   const running = tasks.filter((t) => t.Status.State === 'running');
   const mode = service.Spec.Mode;
   const want = mode.Replicated ? (mode.Replicated.Replicas ?? 1) : undefined;
-  // What a wait that times out reports: the newest task, not an older attempt that failed.
+  // What a wait that times out reports: the newest task, not an older attempt that failed; else what
+  // Swarm is waiting for.
   const latest = newest(mine);
+  const waiting = waitingFor(service, allTasks);
   const note =
-    latest && latest.Status.State !== 'running' && running.length < (want ?? 1)
+    latest && FAILED_STATES.has(latest.Status.State) && running.length < (want ?? 1)
       ? `; newest task: ${describe(latest)}`
-      : '';
+      : waiting
+        ? `; ${waiting}`
+        : latest && latest.Status.State !== 'running' && running.length < (want ?? 1)
+          ? `; newest task: ${describe(latest)}`
+          : '';
   if (update?.State === 'updating' || (expectUpdate && update?.State !== 'completed')) {
     return { state: 'pending', detail: `updating, ${running.length}/${want ?? '?'} running${note}` };
   }
@@ -322,6 +329,47 @@ export function judgeConvergence(
     state: running.length >= want ? 'converged' : 'pending',
     detail: `${running.length}/${want} running${note}`,
   };
+}
+
+const STARTING: Record<string, string> = {
+  pending: 'waiting for a node',
+  assigned: 'assigned to a node',
+  accepted: 'accepted by its node',
+  preparing: 'preparing (pulling the image)',
+  ready: 'ready to start',
+};
+
+/**
+ * What a rolling update is waiting for, from the tasks' states: an old task still stopping (within its
+ * stop grace period, after which it is killed), or a new one not running yet (scheduling, pulling its
+ * image, its healthcheck). Undefined when it waits for nothing the tasks show.
+ */
+export function waitingFor(service: Service, allTasks: Task[]): string | undefined {
+  const tasks = allTasks.filter((t) => t.ServiceID === service.ID);
+  const stopping = tasks.filter(
+    (t) => t.DesiredState !== 'running' && t.Status.State === 'running' && isOutOfDate(service, t),
+  );
+  if (stopping.length > 0) {
+    const spec = service.Spec.TaskTemplate.ContainerSpec;
+    const grace = (spec?.StopGracePeriod ?? 10e9) / 1e9;
+    const which = stopping.length === 1 ? 'the old task' : `${stopping.length} old tasks`;
+    return `waiting for ${which} to stop (it is killed after its stop grace period, ${grace} s)`;
+  }
+  const starting = newest(
+    tasks.filter(
+      (t) => t.DesiredState === 'running' && !isOutOfDate(service, t) && t.Status.State !== 'running',
+    ),
+  );
+  if (!starting || ENDED_STATES.has(starting.Status.State)) return undefined;
+  const state = starting.Status.State;
+  if (state === 'starting') {
+    const healthcheck = service.Spec.TaskTemplate.ContainerSpec?.Healthcheck?.Test?.[0];
+    return healthcheck && healthcheck !== 'NONE'
+      ? 'the new task is up, waiting for its healthcheck to pass'
+      : 'the new task is starting';
+  }
+  const why = state === 'pending' && starting.Status.Err ? `: ${starting.Status.Err}` : '';
+  return `the new task is ${STARTING[state] ?? state}${why}`;
 }
 
 /**

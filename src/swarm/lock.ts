@@ -52,6 +52,12 @@ function lockExpiry(config: SwarmObject): number {
   return Date.parse(config.UpdatedAt ?? config.CreatedAt) + seconds * 1000;
 }
 
+/**
+ * The expiry an earlier version of the action reads (with its runner's clock; this version reads the
+ * hold instead): written and renewed so that such a run does not take a live lock for an expired one.
+ */
+const expiresFor = (holdSeconds: number) => new Date(Date.now() + holdSeconds * 1000).toISOString();
+
 const readable = (ms: number) => (Number.isNaN(ms) ? '?' : new Date(ms).toISOString());
 
 /** What the lock's labels say about its holder; expired once managerNow (the manager's clock) reaches its expiry. */
@@ -77,14 +83,24 @@ async function managerClock(engine: Engine): Promise<() => number> {
  * Renews the lock every `every` ms until stopped, by counting its renewals in a label. A failed
  * renewal is a warning, and the next one tries again; a lock that is gone is reported once.
  */
-function keepRenewing(engine: Engine, stack: string, id: string, every: number): () => Promise<void> {
+function keepRenewing(
+  engine: Engine,
+  stack: string,
+  id: string,
+  every: number,
+  holdSeconds: number,
+): () => Promise<void> {
   let renewals = 0;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let renewing: Promise<void> = Promise.resolve();
   const renew = async () => {
     const config = await engine.inspectObject('configs', id);
-    const labels = { ...config?.Spec.Labels, [LABELS.lockRenewals]: String(++renewals) };
+    const labels = {
+      ...config?.Spec.Labels,
+      [LABELS.lockRenewals]: String(++renewals),
+      [LABELS.lockExpires]: expiresFor(holdSeconds),
+    };
     if (config && (await engine.updateLabels('configs', config, labels))) return schedule();
     core.warning(
       `the deploy lock of stack ${stack} is gone (removed by hand, or judged expired by another run); this run goes on without it`,
@@ -127,6 +143,7 @@ export async function acquireLock(
     const labels = {
       [LABELS.lockOwner]: owner,
       [LABELS.lockHold]: String(holdSeconds),
+      [LABELS.lockExpires]: expiresFor(holdSeconds),
       nonce: randomBytes(8).toString('hex'),
     };
     const id = await engine.createObject('configs', name, labels, `${owner}\n`);
@@ -136,7 +153,7 @@ export async function acquireLock(
         `Holding the deploy lock of stack ${stack} (${name}), renewed every ${every} s; ` +
           `should this run die, it frees itself ${holdSeconds} s after its last renewal`,
       );
-      const stopRenewing = keepRenewing(engine, stack, id, every * 1000);
+      const stopRenewing = keepRenewing(engine, stack, id, every * 1000, holdSeconds);
       return {
         name,
         release: async () => {
