@@ -43,7 +43,7 @@ describe('judgeOneShot on recorded Swarm state', () => {
     const v = judgeOneShot(failed.service, failed.tasks);
     expect(v).toMatchObject({
       state: 'failed',
-      detail: 'failed after 4 attempts: failed: task: non-zero exit (3)',
+      detail: 'failed after 4 runs (1 + max_attempts 3): failed: task: non-zero exit (3)',
     });
     const newest = [...failed.tasks].sort((x, y) => (x.Status.Timestamp < y.Status.Timestamp ? 1 : -1))[0];
     expect(v.state === 'failed' && v.task?.ID).toBe(newest.ID);
@@ -57,13 +57,13 @@ describe('judgeOneShot on recorded Swarm state', () => {
       'one failure, restart not created yet',
       [f1],
       'pending',
-      /^attempt 1 of 4: failed: task: non-zero exit \(3\); Swarm retries$/,
+      /^run 1 of 4 \(1 \+ max_attempts 3\): failed: task: non-zero exit \(3\); Swarm retries$/,
     ],
     [
       'three failures and a running fourth attempt',
       [f1, f2, f3, withState(f3, 'starting', { Err: undefined })],
       'pending',
-      /starting \(attempt 4 of 4\)/,
+      /starting \(run 4 of 4, 1 \+ max_attempts 3\)/,
     ],
     [
       'two failures then complete',
@@ -76,7 +76,7 @@ describe('judgeOneShot on recorded Swarm state', () => {
       'rejected task',
       [withState(f1, 'rejected', { Err: 'No such image: x' })],
       'pending',
-      /^attempt 1 of 4: rejected: No such image: x; Swarm retries$/,
+      /^run 1 of 4 \(1 \+ max_attempts 3\): rejected: No such image: x; Swarm retries$/,
     ],
   ])('%s → %s', (_name, tasks, state, detail) => {
     const v = judgeOneShot(failed.service, tasks);
@@ -106,7 +106,7 @@ describe('judgeOneShot on recorded Swarm state', () => {
     tasks[0].Spec.RestartPolicy = { Condition: 'none' };
     expect(judgeOneShot(service, tasks)).toMatchObject({
       state: 'failed',
-      detail: 'failed after 1 attempt: failed: task: non-zero exit (3)',
+      detail: 'failed after 1 run (restart_policy condition: none): failed: task: non-zero exit (3)',
     });
   });
 
@@ -175,35 +175,35 @@ describe('judgeOneShot: a rejected task is one failed attempt', () => {
       rejectedThenComplete,
       asOf(rejectedThenComplete, 1),
       'pending',
-      `attempt 1 of 7: ${mountErr('rej-a')}; Swarm retries`,
+      `run 1 of 7 (1 + max_attempts 6): ${mountErr('rej-a')}; Swarm retries`,
     ],
     [
       'second attempt lined up (restart delay)',
       rejectedThenComplete,
       asOf(rejectedThenComplete, 2, 'pending'),
       'pending',
-      `attempt 1 of 7: ${mountErr('rej-a')}; Swarm retries`,
+      `run 1 of 7 (1 + max_attempts 6): ${mountErr('rej-a')}; Swarm retries`,
     ],
     [
       'second attempt rejected while it waited',
       rejectedThenComplete,
       asOf(rejectedThenComplete, 2),
       'pending',
-      `attempt 2 of 7: ${mountErr('rej-a')}; Swarm retries`,
+      `run 2 of 7 (1 + max_attempts 6): ${mountErr('rej-a')}; Swarm retries`,
     ],
     [
       'three rejected',
       rejectedThenComplete,
       asOf(rejectedThenComplete, 3),
       'pending',
-      `attempt 3 of 7: ${mountErr('rej-a')}; Swarm retries`,
+      `run 3 of 7 (1 + max_attempts 6): ${mountErr('rej-a')}; Swarm retries`,
     ],
     [
       'fourth attempt running',
       rejectedThenComplete,
       asOf(rejectedThenComplete, 4, 'running'),
       'pending',
-      'running (attempt 4 of 7)',
+      'running (run 4 of 7, 1 + max_attempts 6)',
     ],
     [
       'fourth attempt complete',
@@ -218,21 +218,21 @@ describe('judgeOneShot: a rejected task is one failed attempt', () => {
       rejectedExhausted,
       asOf(rejectedExhausted, 3),
       'pending',
-      `attempt 3 of 4: ${mountErr('rej-b')}; Swarm retries`,
+      `run 3 of 4 (1 + max_attempts 3): ${mountErr('rej-b')}; Swarm retries`,
     ],
     [
       'last attempt lined up',
       rejectedExhausted,
       asOf(rejectedExhausted, 4, 'assigned'),
       'pending',
-      `attempt 3 of 4: ${mountErr('rej-b')}; Swarm retries`,
+      `run 3 of 4 (1 + max_attempts 3): ${mountErr('rej-b')}; Swarm retries`,
     ],
     [
       '4 of 4 rejected',
       rejectedExhausted,
       rejectedExhausted.tasks,
       'failed',
-      `failed after 4 attempts: ${mountErr('rej-b')}`,
+      `failed after 4 runs (1 + max_attempts 3): ${mountErr('rej-b')}`,
     ],
     // condition none: no restart, the first rejection is the end.
     ['condition none, preparing', rejectedNone, asOf(rejectedNone, 1, 'preparing'), 'pending', 'preparing'],
@@ -241,7 +241,7 @@ describe('judgeOneShot: a rejected task is one failed attempt', () => {
       rejectedNone,
       rejectedNone.tasks,
       'failed',
-      `failed after 1 attempt: ${mountErr('rej-c')}`,
+      `failed after 1 run (restart_policy condition: none): ${mountErr('rej-c')}`,
     ],
     // max_attempts 4: two rejections, then the source appeared and the command exited 3.
     [
@@ -249,21 +249,21 @@ describe('judgeOneShot: a rejected task is one failed attempt', () => {
       rejectedThenFailed,
       asOf(rejectedThenFailed, 3, 'pending'),
       'pending',
-      `attempt 2 of 5: ${mountErr('rej-e')}; Swarm retries`,
+      `run 2 of 5 (1 + max_attempts 4): ${mountErr('rej-e')}; Swarm retries`,
     ],
     [
       '2 rejected, third failed',
       rejectedThenFailed,
       asOf(rejectedThenFailed, 3),
       'pending',
-      'attempt 3 of 5: failed: task: non-zero exit (3); Swarm retries',
+      'run 3 of 5 (1 + max_attempts 4): failed: task: non-zero exit (3); Swarm retries',
     ],
     [
       '5 of 5 used',
       rejectedThenFailed,
       rejectedThenFailed.tasks,
       'failed',
-      `failed after 5 attempts: failed: task: non-zero exit (3); reasons seen: ${mountErr('rej-e')} | failed: task: non-zero exit (3)`,
+      `failed after 5 runs (1 + max_attempts 4): failed: task: non-zero exit (3); reasons seen: ${mountErr('rej-e')} | failed: task: non-zero exit (3)`,
     ],
     // "No such image" (a registry hiccup) counts the same way; max_attempts 2.
     [
@@ -271,14 +271,14 @@ describe('judgeOneShot: a rejected task is one failed attempt', () => {
       noSuchImage,
       asOf(noSuchImage, 1),
       'pending',
-      'attempt 1 of 3: rejected: No such image: 127.0.0.1:5000/rej-missing:1; Swarm retries',
+      'run 1 of 3 (1 + max_attempts 2): rejected: No such image: 127.0.0.1:5000/rej-missing:1; Swarm retries',
     ],
     [
       'no such image 3 times',
       noSuchImage,
       noSuchImage.tasks,
       'failed',
-      'failed after 3 attempts: rejected: No such image: 127.0.0.1:5000/rej-missing:1',
+      'failed after 3 runs (1 + max_attempts 2): rejected: No such image: 127.0.0.1:5000/rej-missing:1',
     ],
     // max_attempts 1 within a window: no bound in total, so no "of N".
     [
@@ -286,14 +286,14 @@ describe('judgeOneShot: a rejected task is one failed attempt', () => {
       windowExhausted,
       asOf(windowExhausted, 1),
       'pending',
-      `attempt 1: ${mountErr('rej-d')}; Swarm retries`,
+      `run 1 (max_attempts 1 within window 2 s): ${mountErr('rej-d')}; Swarm retries`,
     ],
     [
       'window 2s, restart rejected 1.4s after it was created',
       windowExhausted,
       windowExhausted.tasks,
       'failed',
-      `failed after 2 attempts: ${mountErr('rej-d')}`,
+      `failed after 2 runs (max_attempts 1 within window 2 s): ${mountErr('rej-d')}`,
     ],
     // Swarm kept restarting every 2s (12 tasks in 24s; its reaper keeps max_attempts + 1 = 2 listed).
     [
@@ -301,7 +301,7 @@ describe('judgeOneShot: a rejected task is one failed attempt', () => {
       windowEndless,
       windowEndless.tasks,
       'pending',
-      `attempt 2: ${mountErr('rej-f')}; Swarm retries`,
+      `run 2 (max_attempts 1 within window 0.2 s): ${mountErr('rej-f')}; Swarm retries`,
     ],
   ])('%s', (_name, r, tasks, state, detail) => {
     expect(judgeOneShot(r.service, tasks)).toMatchObject({ state, detail });
@@ -323,7 +323,7 @@ describe('judgeOneShot: a rejected task is one failed attempt', () => {
     }
     expect(judgeOneShot(service, tasks)).toMatchObject({
       state: 'failed',
-      detail: `failed after 2 attempts: ${mountErr('rej-f')}`,
+      detail: `failed after 2 runs (max_attempts 1 within window 2 s): ${mountErr('rej-f')}`,
     });
   });
 
@@ -331,7 +331,9 @@ describe('judgeOneShot: a rejected task is one failed attempt', () => {
     const details = ['pending', 'assigned', 'preparing', 'ready'].map(
       (state) => judgeOneShot(rejectedThenComplete.service, asOf(rejectedThenComplete, 2, state)).detail,
     );
-    expect(new Set(details)).toEqual(new Set([`attempt 1 of 7: ${mountErr('rej-a')}; Swarm retries`]));
+    expect(new Set(details)).toEqual(
+      new Set([`run 1 of 7 (1 + max_attempts 6): ${mountErr('rej-a')}; Swarm retries`]),
+    );
   });
 
   test.each<[string, Recorded, Task[], ReturnType<typeof oneShotAttempts>]>([
@@ -629,7 +631,7 @@ describe('judgeOneShot: several slots (replicas, or one per node for global serv
     const { service, tasks } = twoSlots({ Replicated: { Replicas: 2 } }, { Slot: 2 }, 'running');
     expect(judgeOneShot(service, tasks)).toMatchObject({
       state: 'failed',
-      detail: `failed after 4 attempts: ${mountErr('rej-b')}`,
+      detail: `failed after 4 runs (1 + max_attempts 3): ${mountErr('rej-b')}`,
     });
   });
 

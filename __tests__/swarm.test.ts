@@ -49,7 +49,7 @@ describe('waitOneShot', () => {
     const said = info.mock.calls.map((c) => c[0] as string);
     expect(said).toContain('todo_migrate: pending: no task created yet');
     expect(said).toContain(
-      'todo_migrate: pending: attempt 1 of 4: failed: task: non-zero exit (3); Swarm retries',
+      'todo_migrate: pending: run 1 of 4 (1 + max_attempts 3): failed: task: non-zero exit (3); Swarm retries',
     );
     expect(debug).toHaveBeenCalledWith(expect.stringMatching(/: 5 polls, 10 Engine API calls$/));
   });
@@ -57,7 +57,7 @@ describe('waitOneShot', () => {
   test('a timeout says what it waited for and what it last saw', async () => {
     const engine = replayingEngine([failed.service], [sorted.slice(0, 1)]);
     await expect(waitOneShot(engine, [failed.service.Spec.Name], 1)).rejects.toThrow(
-      'timed out after 1s waiting for one-shot service(s) todo_migrate to complete; last seen: todo_migrate: attempt 1 of 4: failed: task: non-zero exit (3); Swarm retries',
+      'timed out after 1s waiting for one-shot service(s) todo_migrate to complete; last seen: todo_migrate: run 1 of 4 (1 + max_attempts 3): failed: task: non-zero exit (3); Swarm retries',
     );
   });
 

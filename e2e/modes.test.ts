@@ -320,7 +320,7 @@ describe('pull request previews', () => {
     const comments = github.comments.filter((c) => c.issue === 9);
     expect(comments).toHaveLength(1);
     expect(comments[0].body).toContain('Preview deploy failed');
-    expect(comments[0].body).toContain('todobackend-pr-9_migrate failed after 4 attempts');
+    expect(comments[0].body).toContain('todobackend-pr-9_migrate failed after 4 runs (1 + max_attempts 3)');
     expect(comments[0].body).toContain(`\`${head}\``);
     expectTidy(r, ['test-token']);
   });

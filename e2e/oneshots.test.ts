@@ -59,16 +59,16 @@ describe('a one-shot whose tasks Swarm rejects', () => {
       sha: randomSha(),
       onLine: (text) => {
         if (
-          text.includes('book_collectstatic: pending: attempt 2 of 7: rejected') &&
+          text.includes('book_collectstatic: pending: run 2 of 7 (1 + max_attempts 6): rejected') &&
           !fs.existsSync(staticDir)
         )
           fs.mkdirSync(staticDir);
       },
     });
     expect(r.log).toMatch(
-      /book_collectstatic: pending: attempt 1 of 7: rejected: invalid mount config for type "bind": bind source path does not exist: \S+appears-later; Swarm retries/,
+      /book_collectstatic: pending: run 1 of 7 \(1 \+ max_attempts 6\): rejected: invalid mount config for type "bind": bind source path does not exist: \S+appears-later; Swarm retries/,
     );
-    expect(r.log).toContain('book_collectstatic: pending: attempt 2 of 7: rejected:');
+    expect(r.log).toContain('book_collectstatic: pending: run 2 of 7 (1 + max_attempts 6): rejected:');
     expect(r.log).toMatch(/book_collectstatic: complete: completed with exit code 0/);
     expect(r.exitCode).toBe(0);
     const oneShots = JSON.parse(r.outputs['one-shots']);
@@ -94,9 +94,9 @@ describe('a one-shot whose tasks Swarm rejects', () => {
     });
     expect(r.exitCode).toBe(1);
     expect(r.log).toMatch(
-      /::error::book_collectstatic failed after 3 attempts: rejected: invalid mount config for type "bind": bind source path does not exist: \S+never/,
+      /::error::book_collectstatic failed after 3 runs \(1 \+ max_attempts 2\): rejected: invalid mount config for type "bind": bind source path does not exist: \S+never/,
     );
-    expect(r.log).toContain('book_collectstatic: pending: attempt 2 of 3: rejected:');
+    expect(r.log).toContain('book_collectstatic: pending: run 2 of 3 (1 + max_attempts 2): rejected:');
     const oneShots = JSON.parse(r.outputs['one-shots']);
     expect(oneShots.collectstatic).toEqual({ result: 'failed', attempts: 3, 'max-attempts': 3 });
     // migrate keeps its meaning: the migrate service completed.

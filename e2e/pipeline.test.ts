@@ -197,7 +197,9 @@ describe('deploy to a real swarm', () => {
     expect(r.exitCode).toBe(0);
     const mine = await migrateTasksFor(STACK, sha);
     expect(mine.map((t) => t.Status.State).sort()).toEqual(['complete', 'failed', 'failed']);
-    expect(r.log).toMatch(/attempt 2 of 4: failed: task: non-zero exit \(3\); Swarm retries/);
+    expect(r.log).toMatch(
+      /run 2 of 4 \(1 \+ max_attempts 3\): failed: task: non-zero exit \(3\); Swarm retries/,
+    );
     expect(r.outputs.migrate).toBe('complete');
     expect(r.summary).toContain('| todobackend_migrate | complete |');
     expectTidy(r);
@@ -208,7 +210,9 @@ describe('deploy to a real swarm', () => {
     const r = await run({ inputs: inputs({ 'build-args': 'MIGRATE_FAIL=always' }), sha });
     expect(r.exitCode).toBe(1);
     expect(r.outputs.migrate).toBe('failed');
-    expect(r.log).toContain('todobackend_migrate failed after 4 attempts: failed: task: non-zero exit (3)');
+    expect(r.log).toContain(
+      'todobackend_migrate failed after 4 runs (1 + max_attempts 3): failed: task: non-zero exit (3)',
+    );
     expect(r.log).toContain('relation "todos" could not be created (MIGRATE_FAIL=always)');
     expect(r.log).not.toContain('::group::Acceptance tests');
     expect(r.outputs['tests-passed']).toBeUndefined();

@@ -175,6 +175,16 @@ function attemptSlots(service: Service, tasks: Task[]): SlotAttempts[] {
   });
 }
 
+/** The restart policy's bound in the stack file's terms, for messages that count runs. */
+function boundNote(service: Service): string | undefined {
+  const policy = restartPolicy(service);
+  if (policy.Condition === 'none') return 'restart_policy condition: none';
+  const restarts = policy.MaxAttempts ?? 0;
+  if (restarts > 0 && (policy.Window ?? 0) > 0)
+    return `max_attempts ${restarts} within window ${policy.Window! / 1e9} s`;
+  return restarts > 0 ? `1 + max_attempts ${restarts}` : undefined;
+}
+
 function maxAttemptsOf(service: Service): number | undefined {
   const policy = restartPolicy(service);
   if (policy.Condition === 'none') return 1;
@@ -218,14 +228,16 @@ export function judgeOneShot(service: Service, allTasks: Task[]): OneShotVerdict
   // A slot whose attempts are used up is never restarted, so the service cannot complete any more.
   const slots = attemptSlots(service, tasks);
   const { max, reasons } = oneShotAttempts(service, tasks);
+  const note = boundNote(service);
   const exhausted = slots.find((s) => s.exhausted);
   if (exhausted) {
     const task = newest(exhausted.failures)!;
     const n = exhausted.tasks.length;
     const seen = reasons.length > 1 ? `; reasons seen: ${reasons.join(' | ')}` : '';
+    const bound = note ? ` (${note})` : '';
     return {
       state: 'failed',
-      detail: `failed after ${n === 1 ? '1 attempt' : `${n} attempts`}: ${describe(task)}${seen}`,
+      detail: `failed after ${n === 1 ? '1 run' : `${n} runs`}${bound}: ${describe(task)}${seen}`,
       task,
     };
   }
@@ -246,20 +258,21 @@ export function judgeOneShot(service: Service, allTasks: Task[]): OneShotVerdict
     (a, b) => b.failures.length - a.failures.length,
   )[0];
   if (retrying.failures.length === 0) return { state: 'pending', detail: describe(newest(live) ?? last) };
+  // Counted as runs, next to the stack file's max_attempts (restarts after the first run).
   const of = max ? ` of ${max}` : '';
   const current = newest(retrying.live);
   if (current && ACTIVE_STATES.has(current.Status.State)) {
     return {
       state: 'pending',
-      detail: `${describe(current)} (attempt ${retrying.failures.length + 1}${of})`,
+      detail: `${describe(current)} (run ${retrying.failures.length + 1}${of}${note ? `, ${note}` : ''})`,
     };
   }
-  // The next attempt is lined up (Swarm waits out the restart delay) or about to be: say which attempt
-  // failed and why (a rejected one never ran).
+  // The next run is lined up (Swarm waits out the restart delay) or about to be: say which run failed
+  // and why (a rejected one never started).
   const lastFailure = newest(retrying.failures)!;
   return {
     state: 'pending',
-    detail: `attempt ${retrying.failures.length}${of}: ${describe(lastFailure)}; Swarm retries`,
+    detail: `run ${retrying.failures.length}${of}${note ? ` (${note})` : ''}: ${describe(lastFailure)}; Swarm retries`,
   };
 }
 
