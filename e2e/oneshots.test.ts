@@ -15,7 +15,7 @@ const PORT = 8110;
 const appSecret = fs.readFileSync(sb.APP_SECRET_KEY_FILE, 'utf8').trim();
 
 /** The README's stack on its own port, plus the book's collectstatic one-shot reading a bind mount. */
-function bookStack(staticDir: string, maxAttempts: number): string {
+function bookStack(staticDir: string, maxAttempts: number, delay = '1s'): string {
   const doc = parse(fs.readFileSync(`${repoRoot}/e2e/fixture/stack-readme.yml`, 'utf8')) as {
     services: Record<string, Record<string, unknown>>;
   };
@@ -24,7 +24,7 @@ function bookStack(staticDir: string, maxAttempts: number): string {
     image: '${ECR_REGISTRY}/todobackend:${APP_VERSION}',
     command: ['sh', '-c', 'test -d /static && echo "collectstatic: 1 static file copied"'],
     volumes: [{ type: 'bind', source: staticDir, target: '/static' }],
-    deploy: { restart_policy: { condition: 'on-failure', delay: '1s', max_attempts: maxAttempts } },
+    deploy: { restart_policy: { condition: 'on-failure', delay, max_attempts: maxAttempts } },
   };
   return stringify(doc);
 }
@@ -89,7 +89,8 @@ describe('a one-shot whose tasks Swarm rejects', () => {
   test('rejected every time: the step fails when the attempts are used up, naming the reason', async () => {
     const r = await run({
       inputs: bookInputs(),
-      files: { 'stack.yml': bookStack(path.join(staticRoot, 'never'), 2), 'secret_key.txt': appSecret },
+      // Retries 3 s apart: migrate, started with it, has completed by the time they are used up.
+      files: { 'stack.yml': bookStack(path.join(staticRoot, 'never'), 2, '3s'), 'secret_key.txt': appSecret },
       sha: randomSha(),
     });
     expect(r.exitCode).toBe(1);
