@@ -56,7 +56,12 @@ describe('deploy with image', () => {
   test('checked in ECR, pulled for the tests, deployed as TAG@DIGEST; nothing built or pushed', async () => {
     const c = config();
     await deploy(c, run);
-    expect(findImage).toHaveBeenCalledWith(c, 'todo', 'v1', DIGEST);
+    expect(findImage).toHaveBeenCalledWith(c, {
+      registry: REGISTRY,
+      repository: 'todo',
+      tag: 'v1',
+      digest: DIGEST,
+    });
     expect(docker.mock.calls).toEqual([[['pull', `${REGISTRY}/todo:v1@${DIGEST}`]]]);
     expect(run.report.digest).toBe(DIGEST);
     const [deployed, , target] = rollOut.mock.calls[0];
@@ -68,7 +73,12 @@ describe('deploy with image', () => {
 
   test('a tag alone is deployed by the digest ECR holds for it', async () => {
     await deploy(config({ prebuilt: { registry: REGISTRY } }), run);
-    expect(findImage).toHaveBeenCalledWith(expect.anything(), 'todo', 'v1', undefined);
+    expect(findImage).toHaveBeenCalledWith(expect.anything(), {
+      registry: REGISTRY,
+      repository: 'todo',
+      tag: 'v1',
+      digest: undefined,
+    });
     expect(rollOut.mock.calls[0][0].tag).toBe(`v1@${DIGEST}`);
   });
 

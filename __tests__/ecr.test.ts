@@ -4,7 +4,7 @@ interface Sent {
   op: string;
   input: Record<string, unknown>;
 }
-const send = jest.fn<(command: Sent) => Promise<unknown>>();
+const send = jest.fn<(command: Sent, options?: { abortSignal?: AbortSignal }) => Promise<unknown>>();
 /** A mocked SDK command that remembers which operation it is and its input. */
 const command = (op: string) => jest.fn().mockImplementation((input) => ({ op, input }));
 jest.unstable_mockModule('@aws-sdk/client-ecr', () => ({
@@ -247,11 +247,32 @@ describe('checkRepository: ECR refuses a push to a repository that does not exis
 describe('findImage', () => {
   const DIGEST = `sha256:${'ab'.repeat(32)}`;
   const found = { images: [{ imageId: { imageTag: 'v1', imageDigest: DIGEST }, imageManifest: '{}' }] };
+  const R = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+
+  test('ECR has 30 s to answer: no answer names the registry, the repository and the digest', async () => {
+    send.mockReset();
+    let signal: AbortSignal | undefined;
+    send.mockImplementationOnce((_command, options?: { abortSignal?: AbortSignal }) => {
+      signal = options?.abortSignal;
+      return Promise.reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
+    });
+    await expect(
+      findImage({}, { registry: R, repository: 'todo', tag: 'v1', digest: DIGEST }),
+    ).rejects.toThrow(
+      `the registry ${R} did not answer within 30 s whether it holds todo:v1@${DIGEST} (ECR BatchGetImage): nothing was deployed; deploy again once it answers`,
+    );
+    expect(signal).toBeInstanceOf(AbortSignal);
+  });
 
   test('asks BatchGetImage (what a pull asks) for the tag and digest together, in the registry given', async () => {
     send.mockReset();
     send.mockResolvedValueOnce(found);
-    expect(await findImage({ registryId: '210987654321' }, 'todo', 'v1', DIGEST)).toBe(DIGEST);
+    expect(
+      await findImage(
+        { registryId: '210987654321' },
+        { registry: R, repository: 'todo', tag: 'v1', digest: DIGEST },
+      ),
+    ).toBe(DIGEST);
     expect(send.mock.calls[0][0]).toEqual({
       op: 'BatchGetImage',
       input: {
@@ -266,7 +287,7 @@ describe('findImage', () => {
   test('a tag alone: the digest ECR holds for it', async () => {
     send.mockReset();
     send.mockResolvedValueOnce(found);
-    expect(await findImage({}, 'todo', 'v1')).toBe(DIGEST);
+    expect(await findImage({}, { registry: R, repository: 'todo', tag: 'v1' })).toBe(DIGEST);
     expect(send.mock.calls[0][0].input).toMatchObject({ imageIds: [{ imageTag: 'v1' }] });
   });
 
@@ -282,7 +303,9 @@ describe('findImage', () => {
   ])('%s: a clear error', async (failureCode, message) => {
     send.mockReset();
     send.mockResolvedValueOnce({ images: [], failures: [{ failureCode, failureReason: 'x' }] });
-    await expect(findImage({}, 'todo', 'v1', DIGEST)).rejects.toThrow(message);
+    await expect(
+      findImage({}, { registry: R, repository: 'todo', tag: 'v1', digest: DIGEST }),
+    ).rejects.toThrow(message);
   });
 
   test('a repository missing from the registry: ECR says so', async () => {
@@ -295,7 +318,9 @@ describe('findImage', () => {
         },
       ),
     );
-    await expect(findImage({ registryId: '999999999999' }, 'todo', 'v1')).rejects.toThrow(
+    await expect(
+      findImage({ registryId: '999999999999' }, { registry: R, repository: 'todo', tag: 'v1' }),
+    ).rejects.toThrow(
       "RepositoryNotFoundException: The repository with name 'todo' does not exist in the registry with id '999999999999'",
     );
   });

@@ -76,7 +76,7 @@ describe('judgeOneShot on recorded Swarm state', () => {
       'rejected task',
       [withState(f1, 'rejected', { Err: 'No such image: x' })],
       'pending',
-      /^run 1 of 4 \(1 \+ max_attempts 3\): rejected: No such image: x; Swarm retries$/,
+      /^run 1 of 4 \(1 \+ max_attempts 3\): rejected: node \w+ could not pull the image: No such image: x; Swarm retries$/,
     ],
   ])('%s → %s', (_name, tasks, state, detail) => {
     const v = judgeOneShot(failed.service, tasks);
@@ -271,14 +271,14 @@ describe('judgeOneShot: a rejected task is one failed attempt', () => {
       noSuchImage,
       asOf(noSuchImage, 1),
       'pending',
-      'run 1 of 3 (1 + max_attempts 2): rejected: No such image: 127.0.0.1:5000/rej-missing:1; Swarm retries',
+      'run 1 of 3 (1 + max_attempts 2): rejected: node vhg04rvu7gygcyksvcbcat4ar could not pull the image: No such image: 127.0.0.1:5000/rej-missing:1; Swarm retries',
     ],
     [
       'no such image 3 times',
       noSuchImage,
       noSuchImage.tasks,
       'failed',
-      'failed after 3 runs (1 + max_attempts 2): rejected: No such image: 127.0.0.1:5000/rej-missing:1',
+      'failed after 3 runs (1 + max_attempts 2): rejected: node vhg04rvu7gygcyksvcbcat4ar could not pull the image: No such image: 127.0.0.1:5000/rej-missing:1',
     ],
     // max_attempts 1 within a window: no bound in total, so no "of N".
     [
@@ -648,6 +648,40 @@ describe('judgeOneShot: several slots (replicas, or one per node for global serv
     expect(judgeOneShot(service, [done, running]).state).toBe('pending');
     expect(judgeOneShot(service, [done, { ...withState(running, 'complete'), ID: 'other' }]).state).toBe(
       'complete',
+    );
+  });
+});
+
+describe('a task rejected because its node could not pull the image', () => {
+  const noSuchImage = load('oneshot-no-such-image');
+  const nodes = new Map([[noSuchImage.tasks[0].NodeID!, 'worker-1']]);
+
+  test.each([
+    'No such image: 127.0.0.1:5000/todo:abc@sha256:00',
+    "pull access denied for todo, repository does not exist or may require 'docker login'",
+    'no basic auth credentials',
+  ])('%s: said so, naming the node by its hostname', (err) => {
+    const tasks = noSuchImage.tasks.map((t) => withState(t, 'rejected', { Err: err }));
+    expect(judgeOneShot(noSuchImage.service, tasks, nodes).detail).toBe(
+      `failed after 3 runs (1 + max_attempts 2): rejected: node worker-1 could not pull the image: ${err}`,
+    );
+  });
+
+  test('another rejection is described as before', () => {
+    const tasks = noSuchImage.tasks.map((t) => withState(t, 'rejected', { Err: 'invalid mount config' }));
+    expect(judgeOneShot(noSuchImage.service, tasks, nodes).detail).toBe(
+      'failed after 3 runs (1 + max_attempts 2): rejected: invalid mount config',
+    );
+  });
+
+  test('judgeConvergence: the newest task of the update, rejected on its node', () => {
+    const rejected = withState({ ...app.tasks[1], ID: 'new', NodeID: 'n1' }, 'rejected', {
+      Timestamp: '2030-01-01T00:00:00Z',
+      Err: 'No such image: x',
+    });
+    const v = judgeConvergence(app.service, [rejected], undefined, new Map([['n1', 'worker-2']]));
+    expect(v.detail).toBe(
+      '0/1 running; newest task: rejected: node worker-2 could not pull the image: No such image: x',
     );
   });
 });

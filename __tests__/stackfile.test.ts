@@ -24,6 +24,7 @@ describe('checkStackFile', () => {
     expect(readStackFile([fixture], 'APP_VERSION', ['migrate'])).toEqual({
       services: ['db', 'app', 'migrate'],
       version: '3.7',
+      everyImagePinned: true,
     });
   });
 
@@ -79,6 +80,7 @@ describe('checkStackFile', () => {
     expect(readStackFile([base, prod], 'APP_VERSION', ['migrate'])).toEqual({
       services: ['app', 'migrate', 'worker'],
       version: '3.7',
+      everyImagePinned: false,
     });
     // The later file's image wins: without the version variable, the deploy would not change the image.
     const pinned = file('services:\n  app:\n    image: r:latest\n');
@@ -100,7 +102,19 @@ describe('checkStackFile', () => {
     ).toEqual({
       services: ['app'],
       version: '3.8',
+      everyImagePinned: true,
     });
+  });
+
+  test('every image pinned: by the version variable, or by a digest the stack file names', () => {
+    const pinned = (images: string[]) => {
+      const text = `services:\n${images.map((image, i) => `  s${i}:\n    image: ${image}\n`).join('')}`;
+      const read = readStackFile([file(text)], 'APP_VERSION', []);
+      return 'everyImagePinned' in read && read.everyImagePinned;
+    };
+    expect(pinned(['r:${APP_VERSION}', `postgres:16@sha256:${'a'.repeat(64)}`])).toBe(true);
+    expect(pinned(['r:${APP_VERSION}', 'postgres:16'])).toBe(false);
+    expect(pinned(['r:${APP_VERSION}', 'redis'])).toBe(false);
   });
 
   test('a missing file', () => {

@@ -7,8 +7,16 @@ import type { Engine, Service, Task } from '../src/swarm/engine.js';
 const info = jest.fn();
 const debug = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ info, debug }));
-const { deployStack, labelsOverride, waitOneShot, stackServicesToWait, describeStack } =
-  await import('../src/swarm/stack.js');
+const {
+  deployStack,
+  describeStack,
+  forceUnchanged,
+  labelsOverride,
+  snapshotStack,
+  stackServicesToWait,
+  waitConverged,
+  waitOneShot,
+} = await import('../src/swarm/stack.js');
 
 const recorded = (name: string) =>
   JSON.parse(fs.readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8')) as {
@@ -36,6 +44,38 @@ function replayingEngine(services: Service[], polls: Task[][]) {
   };
   return engine as unknown as Engine & { listTasks: jest.Mock; listServices: jest.Mock };
 }
+
+describe('a node that cannot pull the image', () => {
+  const noSuchImage = recorded('oneshot-no-such-image');
+  const node = noSuchImage.tasks[0].NodeID!;
+
+  test('the detail names the node by its hostname; the nodes are listed only once a pull failed', async () => {
+    const engine = replayingEngine([noSuchImage.service], [[], noSuchImage.tasks]);
+    const listNodes = jest.fn(async () => [{ ID: node, Description: { Hostname: 'worker-1' } }]);
+    Object.assign(engine, { listNodes });
+    const [result] = await waitOneShot(engine, [noSuchImage.service.Spec.Name], 30);
+    expect(result.verdict).toMatchObject({
+      state: 'failed',
+      detail:
+        'failed after 3 runs (1 + max_attempts 2): rejected: node worker-1 could not pull the image: No such image: 127.0.0.1:5000/rej-missing:1',
+    });
+    expect(listNodes).toHaveBeenCalledTimes(1);
+  });
+
+  test('a convergence wait says so too, with the node ID when the nodes cannot be listed', async () => {
+    const rejected = {
+      ...app.tasks[1],
+      ID: 'new',
+      DesiredState: 'running',
+      Status: { Timestamp: '2030-01-01T00:00:00Z', State: 'rejected', Err: 'no basic auth credentials' },
+    };
+    const engine = replayingEngine([app.service], [[rejected]]);
+    Object.assign(engine, { listNodes: jest.fn(async () => Promise.reject(new Error('down'))) });
+    await expect(waitConverged(engine, ['todo_app'], 0, new Map())).rejects.toThrow(
+      `newest task: rejected: node ${rejected.NodeID} could not pull the image: no basic auth credentials`,
+    );
+  });
+});
 
 describe('waitOneShot', () => {
   test('follows the attempts and stops at the failure that uses up max_attempts, one task call per poll', async () => {
@@ -125,14 +165,14 @@ describe('stack listing', () => {
     ]);
   });
 
-  test('describeStack shows running/desired and the image without its digest', async () => {
+  test('describeStack shows running/desired and the image with the start of the digest it runs', async () => {
     const engine = replayingEngine([app.service], [app.tasks]);
     expect(await describeStack(engine, 'todo')).toEqual([
       {
         name: 'todo_app',
         mode: 'Replicated',
         tasks: '1/1',
-        image: '127.0.0.1:5000/todobackend:t3',
+        image: '127.0.0.1:5000/todobackend:t3@sha256:c645423263ab',
         update: 'completed',
       },
     ]);
@@ -158,8 +198,24 @@ describe('deployStack', () => {
     run.mock.calls.map((c) => c[0] as string[]).find((a) => !a.includes('--help'));
 
   test.each([
-    ['28.2', ['stack', 'deploy', '--with-registry-auth', '--detach=true', '-c', 'stack.yml', 'todo']],
-    ['20.10', ['stack', 'deploy', '--with-registry-auth', '-c', 'stack.yml', 'todo']],
+    [
+      '28.2',
+      [
+        'stack',
+        'deploy',
+        '--with-registry-auth',
+        '--resolve-image',
+        'always',
+        '--detach=true',
+        '-c',
+        'stack.yml',
+        'todo',
+      ],
+    ],
+    [
+      '20.10',
+      ['stack', 'deploy', '--with-registry-auth', '--resolve-image', 'always', '-c', 'stack.yml', 'todo'],
+    ],
   ])('CLI %s: --detach=true only where the CLI has the flag', async (version, expected) => {
     const { cli: manager, run } = cli(version);
     await deployStack(manager, 'todo', ['stack.yml'], { APP_VERSION: 'abc1234' });
@@ -209,6 +265,8 @@ describe('deployStack', () => {
       'stack',
       'deploy',
       '--with-registry-auth',
+      '--resolve-image',
+      'always',
       '-c',
       'base.yml',
       '-c',
@@ -230,6 +288,39 @@ describe('deployStack', () => {
     });
   });
 
+  test.each(['28.2', '20.10'])(
+    'CLI %s: every image pinned by the action: --resolve-image never, the registry is not asked',
+    async (version) => {
+      const { cli: manager, run } = cli(version);
+      await deployStack(manager, 'todo', ['stack.yml'], {}, { resolveImage: 'never' });
+      expect(deployArgs(run)?.slice(2, 5)).toEqual(['--with-registry-auth', '--resolve-image', 'never']);
+    },
+  );
+
+  test('a one-shot whose spec is unchanged is forced to run again without asking the registry', async () => {
+    const run = jest.fn<(args: string[]) => Promise<RunResult>>(async () => ({
+      stdout: '',
+      stderr: '',
+      exitCode: 0,
+    }));
+    const engine = { inspectService: async () => failed.service } as unknown as Engine;
+    const before = await snapshotStack(
+      { listServices: async () => [failed.service] } as unknown as Engine,
+      'todo',
+    );
+    await forceUnchanged({ run } as unknown as DockerCli, engine, [failed.service.Spec.Name], before);
+    expect(run.mock.calls[0][0]).toEqual([
+      'service',
+      'update',
+      '--force',
+      '--detach',
+      '--with-registry-auth',
+      '--no-resolve-image',
+      '--quiet',
+      failed.service.Spec.Name,
+    ]);
+  });
+
   test('prune: --prune', async () => {
     const { cli: manager, run } = cli('20.10');
     await deployStack(manager, 'todo', ['stack.yml'], {}, { prune: true });
@@ -237,6 +328,8 @@ describe('deployStack', () => {
       'stack',
       'deploy',
       '--with-registry-auth',
+      '--resolve-image',
+      'always',
       '--prune',
       '-c',
       'stack.yml',

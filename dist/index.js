@@ -86090,7 +86090,7 @@ module.exports = __nccwpck_require__(9023).deprecate;
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _ssh_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5049);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3589);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6661);
 /* harmony import */ var _runner_state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6003);
 
@@ -86107,7 +86107,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5:
+/***/ 3589:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -92058,8 +92058,8 @@ var dist = __nccwpck_require__(8815);
  * Reads and checks the stack files before anything is deployed: each exists and parses; together
  * (later files override earlier ones, as with docker stack deploy -c a.yml -c b.yml) they have an image
  * that uses the version variable, and each one-shot service is in them and can finish (no restart on
- * success). Returns the names of their services and their compose version, or the problem (to follow
- * "stack-file").
+ * success). Returns the names of their services, their compose version and whether every image is
+ * pinned (see everyImagePinned), or the problem (to follow "stack-file").
  */
 function readStackFile(files, versionVariable, oneShot) {
     const checked = checkServices(files, versionVariable, oneShot);
@@ -92068,8 +92068,24 @@ function readStackFile(files, versionVariable, oneShot) {
     // version: 3.8 unquoted is a number; docker reads it as the text it formats it to (3.10 is "3.1").
     const version = checked.version;
     const text = typeof version === 'string' || typeof version === 'number' ? String(version) : undefined;
-    return { services: Object.keys(checked.services), ...(text ? { version: text } : {}) };
+    return {
+        services: Object.keys(checked.services),
+        ...(text ? { version: text } : {}),
+        everyImagePinned: everyImagePinned(checked.services, versionVariable),
+    };
 }
+/**
+ * Every service's image names a digest: through the version variable (the action gives it TAG@DIGEST)
+ * or written in the stack file (postgres:16@sha256:...). docker stack deploy then has nothing to ask
+ * the registry.
+ */
+function everyImagePinned(services, versionVariable) {
+    return Object.values(services).every((s) => {
+        const image = typeof s?.image === 'string' ? s.image : '';
+        return usesVariable(image, versionVariable) || /@sha256:[0-9a-f]{64}$/.test(image);
+    });
+}
+const usesVariable = (image, variable) => new RegExp(`\\$\\{?${variable}\\b`).test(image);
 /**
  * The stack files parsed (YAML merge keys included; YAML 1.2 unless asked for 1.1, whose numbers and
  * booleans some docker versions follow) and merged: mappings
@@ -92113,9 +92129,8 @@ function checkServices(files, versionVariable, oneShot) {
     const services = doc?.services;
     if (!services || typeof services !== 'object')
         return `${named} has no services: section`;
-    const usesVersion = new RegExp(`\\$\\{?${versionVariable}\\b`);
     const images = Object.values(services).map((s) => (typeof s?.image === 'string' ? s.image : ''));
-    if (!images.some((image) => usesVersion.test(image))) {
+    if (!images.some((image) => usesVariable(image, versionVariable))) {
         return `${named}: no service image uses \${${versionVariable}}, so the deploy would not change the image; write e.g. image: \${ECR_REGISTRY}/REPOSITORY:\${${versionVariable}}`;
     }
     for (const name of oneShot) {
@@ -92212,6 +92227,7 @@ function readStackFileInputs(inputs) {
         stackFiles,
         stackServices,
         composeVersion,
+        everyImagePinned: 'everyImagePinned' in read && read.everyImagePinned,
         versionVariable,
         stackEnv,
         envBySource,
@@ -92546,13 +92562,13 @@ async function withClient({ awsRegion }, fn) {
         client.destroy();
     }
 }
-async function getImages(client, registryId, repository, imageIds) {
+async function getImages(client, registryId, repository, imageIds, options) {
     return client.send(new dist_cjs/* BatchGetImageCommand */.P8n({
         registryId,
         repositoryName: repository,
         imageIds,
         acceptedMediaTypes: MANIFEST_TYPES,
-    }));
+    }), options);
 }
 /**
  * ECR refuses a push to a repository that does not exist: find out before building. A caller not
@@ -92573,13 +92589,23 @@ async function checkRepository(target, repository, registry) {
         }
     });
 }
+/** How long ECR has to answer before a deploy: a registry that is down stops the run this early. */
+const FIND_TIMEOUT_MS = 30_000;
 /**
  * The digest of repository:tag in ECR, asked with BatchGetImage (what a pull asks, so a registry
  * policy that lets the caller pull is enough). With a digest, ECR checks that the tag names it.
  */
-async function findImage(target, repository, tag, digest) {
-    const out = await withClient(target, (client) => getImages(client, target.registryId, repository, [{ imageTag: tag, imageDigest: digest }])).catch((err) => {
-        throw new Error(`ECR BatchGetImage failed: ${err.name}: ${err.message}`, { cause: err });
+async function findImage(target, image) {
+    const { registry, repository, tag, digest } = image;
+    const ref = `${repository}:${tag}${digest ? `@${digest}` : ''}`;
+    const out = await withClient(target, (client) => getImages(client, target.registryId, repository, [{ imageTag: tag, imageDigest: digest }], {
+        abortSignal: AbortSignal.timeout(FIND_TIMEOUT_MS),
+    })).catch((err) => {
+        if (err.name === 'AbortError' || err.name === 'TimeoutError')
+            throw new Error(`the registry ${registry} did not answer within ${FIND_TIMEOUT_MS / 1000} s whether it holds ${ref} (ECR BatchGetImage): nothing was deployed; deploy again once it answers`, { cause: err });
+        throw new Error(`ECR BatchGetImage of ${ref} in ${registry} failed: ${err.name}: ${err.message}`, {
+            cause: err,
+        });
     });
     const found = out.images?.[0]?.imageId?.imageDigest;
     if (found)
@@ -92589,7 +92615,7 @@ async function findImage(target, repository, tag, digest) {
         throw new Error(`${repository}:${tag} in ECR is another image than ${digest}: the tag was moved to another build, or the digest is of another image`);
     if (failure && failure.failureCode !== 'ImageNotFound')
         throw new Error(`ECR could not read ${repository}:${tag}: ${failure.failureCode}: ${failure.failureReason}`);
-    throw new Error(`no image ${repository}:${tag}${digest ? `@${digest}` : ''} in ECR: push it before this step, or correct the reference`);
+    throw new Error(`no image ${ref} in ECR: push it before this step, or correct the reference`);
 }
 /**
  * Gives the image tagged `source` the given tags, registry side: the manifest is read with
@@ -92886,6 +92912,27 @@ async function inspectDigest(docker, repo, ref) {
     if (!digest)
         throw new Error(`no registry digest recorded for ${ref} after the push`);
     return digest;
+}
+
+;// CONCATENATED MODULE: ./src/modes/pin.ts
+
+
+/**
+ * What every rollout deploys: the image at the digest it pushed, pulled or promoted (or, given a tag
+ * alone, the one ECR holds for it), once ECR says it holds it, within a short timeout: a registry that
+ * does not answer stops the run here, before the deploy lock and before anything on the swarm changes.
+ * The version variable then carries TAG@DIGEST, so the stack file's REPO:${APP_VERSION} names exactly
+ * that image, and docker stack deploy need not ask the registry for it. input, when the reference came
+ * from one, starts the error.
+ */
+async function pinImage(config, run, auth, { digest, input } = {}) {
+    const image = { registry: auth.registry, repository: config.repository, tag: config.tag, digest };
+    const found = await run.timeline.phase('Find image in ECR', () => findImage(config, image).catch((err) => {
+        throw input ? new Error(`${input}: ${err.message}`, { cause: err }) : err;
+    }));
+    run.report.digest = found;
+    const tag = `${config.tag}@${found}`;
+    return { config: { ...config, tag }, image: imageName(auth.registry, config.repository, tag) };
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -94638,8 +94685,18 @@ function millis(ts) {
 function newest(tasks) {
     return [...tasks].sort((a, b) => (timeKey(a.Status.Timestamp) < timeKey(b.Status.Timestamp) ? 1 : -1))[0];
 }
-function describe(task) {
+/** What Swarm's task error says when its node could not pull the image (gone, refused, unreachable). */
+const PULL_FAILURE = /No such image|pull access denied|no basic auth credentials|manifest unknown/i;
+/** A task that failed or was rejected because its node could not pull the image. */
+function isPullFailure(task) {
+    return FAILED_STATES.has(task.Status.State) && PULL_FAILURE.test(task.Status.Err ?? '');
+}
+function describe(task, nodes) {
     const s = task.Status;
+    if (isPullFailure(task)) {
+        const node = nodes?.get(task.NodeID ?? '') ?? task.NodeID ?? 'unknown';
+        return `${s.State}: node ${node} could not pull the image: ${s.Err}`;
+    }
     const exit = FAILED_STATES.has(s.State) ? s.ContainerStatus?.ExitCode : undefined;
     const err = s.Err ? `: ${s.Err}` : exit ? ` (exit code ${exit})` : '';
     return `${s.State}${err}`;
@@ -94709,21 +94766,21 @@ function maxAttemptsOf(service) {
         return policy.MaxAttempts + 1;
     return undefined;
 }
-function distinctReasons(tasks) {
+function distinctReasons(tasks, nodes) {
     const failures = tasks
         .filter((t) => FAILED_STATES.has(t.Status.State))
         .sort((a, b) => (timeKey(a.Status.Timestamp) < timeKey(b.Status.Timestamp) ? -1 : 1));
-    return [...new Set(failures.map(describe))];
+    return [...new Set(failures.map((t) => describe(t, nodes)))];
 }
 /**
  * Attempts of a one-shot service's current deploy, for the verdict and the summary. Each task is one
  * attempt, rejected ones included. Without a bound (max unset), Swarm's task reaper keeps only the newest
  * tasks of a slot, so `used` may then fall short of the attempts really made.
  */
-function oneShotAttempts(service, allTasks) {
+function oneShotAttempts(service, allTasks, nodes) {
     const tasks = tasksOfThisDeploy(service, allTasks);
     const used = Math.max(0, ...attemptSlots(service, tasks).map((s) => s.tasks.length));
-    return { used, max: maxAttemptsOf(service), reasons: distinctReasons(tasks) };
+    return { used, max: maxAttemptsOf(service), reasons: distinctReasons(tasks, nodes) };
 }
 /**
  * Judges a one-shot service (restart_policy on-failure/none, or a replicated job) from its tasks.
@@ -94731,8 +94788,9 @@ function oneShotAttempts(service, allTasks) {
  * failed attempt: the service has failed only when a slot's attempts are used up (max_attempts restarts
  * after the first run, restarts within the window when one is set) or the policy does not restart
  * (condition none), once no task runs any more. Pending while Swarm retries: "attempt 1 of 7: rejected: …".
+ * A task whose node could not pull the image names that node (by its hostname, when nodes has it).
  */
-function judgeOneShot(service, allTasks) {
+function judgeOneShot(service, allTasks, nodes) {
     const tasks = tasksOfThisDeploy(service, allTasks);
     const needed = service.Spec.Mode.ReplicatedJob?.TotalCompletions ?? service.Spec.Mode.Replicated?.Replicas ?? 1;
     const complete = tasks.filter((t) => t.Status.State === 'complete');
@@ -94741,7 +94799,7 @@ function judgeOneShot(service, allTasks) {
         return { state: 'complete', detail: 'scaled to 0 replicas: nothing to run', task: last };
     // A slot whose attempts are used up is never restarted, so the service cannot complete any more.
     const slots = attemptSlots(service, tasks);
-    const { max, reasons } = oneShotAttempts(service, tasks);
+    const { max, reasons } = oneShotAttempts(service, tasks, nodes);
     const note = boundNote(service);
     const exhausted = slots.find((s) => s.exhausted);
     if (exhausted) {
@@ -94751,7 +94809,7 @@ function judgeOneShot(service, allTasks) {
         const bound = note ? ` (${note})` : '';
         return {
             state: 'failed',
-            detail: `failed after ${n === 1 ? '1 run' : `${n} runs`}${bound}: ${describe(task)}${seen}`,
+            detail: `failed after ${n === 1 ? '1 run' : `${n} runs`}${bound}: ${describe(task, nodes)}${seen}`,
             task,
         };
     }
@@ -94768,14 +94826,14 @@ function judgeOneShot(service, allTasks) {
     const unfinished = slots.filter((s) => !s.tasks.some((t) => t.Status.State === 'complete'));
     const retrying = [...(unfinished.length > 0 ? unfinished : slots)].sort((a, b) => b.failures.length - a.failures.length)[0];
     if (retrying.failures.length === 0)
-        return { state: 'pending', detail: describe(newest(live) ?? last) };
+        return { state: 'pending', detail: describe(newest(live) ?? last, nodes) };
     // Counted as runs, next to the stack file's max_attempts (restarts after the first run).
     const of = max ? ` of ${max}` : '';
     const current = newest(retrying.live);
     if (current && ACTIVE_STATES.has(current.Status.State)) {
         return {
             state: 'pending',
-            detail: `${describe(current)} (run ${retrying.failures.length + 1}${of}${note ? `, ${note}` : ''})`,
+            detail: `${describe(current, nodes)} (run ${retrying.failures.length + 1}${of}${note ? `, ${note}` : ''})`,
         };
     }
     // The next run is lined up (Swarm waits out the restart delay) or about to be: say which run failed
@@ -94783,7 +94841,7 @@ function judgeOneShot(service, allTasks) {
     const lastFailure = newest(retrying.failures);
     return {
         state: 'pending',
-        detail: `run ${retrying.failures.length}${of}${note ? ` (${note})` : ''}: ${describe(lastFailure)}; Swarm retries`,
+        detail: `run ${retrying.failures.length}${of}${note ? ` (${note})` : ''}: ${describe(lastFailure, nodes)}; Swarm retries`,
     };
 }
 const UPDATE_FAILURES = new Set(['paused', 'rollback_started', 'rollback_paused', 'rollback_completed']);
@@ -94792,7 +94850,7 @@ const UPDATE_FAILURES = new Set(['paused', 'rollback_started', 'rollback_paused'
  * changed the spec (expectUpdate), Swarm's rolling update for it has started and completed. Rollbacks
  * and paused updates are failures, with the reason Swarm gives.
  */
-function judgeConvergence(service, allTasks, expectUpdate) {
+function judgeConvergence(service, allTasks, expectUpdate, nodes) {
     const update = service.UpdateStatus;
     if (expectUpdate && (!update?.StartedAt || update.StartedAt === expectUpdate.previousUpdateStartedAt)) {
         // Swarm starts no rolling update when no task is out of date (e.g. only placement changed). And a
@@ -94825,11 +94883,11 @@ function judgeConvergence(service, allTasks, expectUpdate) {
     const latest = newest(mine);
     const waiting = waitingFor(service, allTasks);
     const note = latest && FAILED_STATES.has(latest.Status.State) && running.length < (want ?? 1)
-        ? `; newest task: ${describe(latest)}`
+        ? `; newest task: ${describe(latest, nodes)}`
         : waiting
             ? `; ${waiting}`
             : latest && latest.Status.State !== 'running' && running.length < (want ?? 1)
-                ? `; newest task: ${describe(latest)}`
+                ? `; newest task: ${describe(latest, nodes)}`
                 : '';
     if (update?.State === 'updating' || (expectUpdate && update?.State !== 'completed')) {
         return { state: 'pending', detail: `updating, ${running.length}/${want ?? '?'} running${note}` };
@@ -94950,11 +95008,17 @@ async function snapshotStack(engine, stack) {
  * docker stack deploy --with-registry-auth, through the tunnel, with the variables the file
  * interpolates. A CLI that has --detach (26 and later) is told --detach=true: its default is to wait,
  * and that wait never ends on a completed one-shot service (the waits here judge it instead).
+ * resolveImage always (the CLI's default) has the registry asked for each service's digest, through
+ * the manager; never leaves every image as the stack files name it.
  */
-async function deployStack(manager, stack, files, variables, { prune = false } = {}) {
+async function deployStack(manager, stack, files, variables, { prune = false, resolveImage = 'always' } = {}) {
     const help = await manager.run(['stack', 'deploy', '--help'], { silent: true }, true);
     const detach = /--detach\b/.test(help.stdout) ? ['--detach=true'] : [];
-    const args = ['stack', 'deploy', '--with-registry-auth', ...detach, ...(prune ? ['--prune'] : [])];
+    const args = [
+        ...['stack', 'deploy', '--with-registry-auth', '--resolve-image', resolveImage],
+        ...detach,
+        ...(prune ? ['--prune'] : []),
+    ];
     for (let attempt = 1;; attempt++) {
         try {
             await manager.run([...args, ...files.flatMap((f) => ['-c', f]), stack], { env: variables });
@@ -94983,7 +95047,8 @@ function labelsOverride(services, labels, version) {
 }
 /**
  * A deploy that left a one-shot service's spec as it was starts no new task; force one, so that
- * every deploy (also a re-run of the same commit) runs migrate again.
+ * every deploy (also a re-run of the same commit) runs migrate again, with the image the deploy left
+ * (the CLI would ask the registry again).
  */
 async function forceUnchanged(manager, engine, names, before) {
     const forced = [];
@@ -94991,13 +95056,30 @@ async function forceUnchanged(manager, engine, names, before) {
         const was = before.get(name);
         const now = await engine.inspectService(name);
         if (was && now && runIdentity(now) === was.run) {
-            await manager.run(['service', 'update', '--force', '--detach', '--with-registry-auth', '--quiet', name], {
-                silent: true,
-            });
+            await manager.run([
+                ...['service', 'update', '--force', '--detach', '--with-registry-auth'],
+                ...['--no-resolve-image', '--quiet', name],
+            ], { silent: true });
             forced.push(name);
         }
     }
     return forced;
+}
+/**
+ * The hostnames of the nodes of tasks that could not pull their image, for the verdicts to name: the
+ * nodes are listed (one call) only when such a task is on a node not named yet. A list that fails
+ * leaves the node IDs.
+ */
+async function namePullFailureNodes(engine, tasks, known) {
+    const unnamed = tasks.some((t) => isPullFailure(t) && t.NodeID && !known.has(t.NodeID));
+    if (!unnamed)
+        return;
+    const nodes = await engine.listNodes().catch(() => []);
+    for (const n of nodes)
+        known.set(n.ID, n.Description?.Hostname || n.ID);
+    for (const t of tasks)
+        if (t.NodeID && !known.has(t.NodeID))
+            known.set(t.NodeID, t.NodeID);
 }
 /**
  * Polls the services and their tasks (one call each per poll, however many services) until
@@ -95008,6 +95090,7 @@ async function waitForVerdicts(shared, names, judge, done, { what, timeoutSecond
     const started = Date.now();
     const deadline = started + timeoutSeconds * 1000;
     const said = new Map();
+    const nodes = new Map();
     for (let polls = 1;; polls++) {
         signal?.throwIfAborted();
         const services = (await engine.listServices({ name: names })).filter((s) => names.includes(s.Spec.Name));
@@ -95016,7 +95099,8 @@ async function waitForVerdicts(shared, names, judge, done, { what, timeoutSecond
             throw new Error(`service ${missing.join(', ')} is not in the swarm after the deploy`);
         const tasks = await engine.listTasks({ service: services.map((s) => s.ID) });
         onPoll?.(services, tasks);
-        const results = services.map((service) => ({ service, verdict: judge(service, tasks) }));
+        await namePullFailureNodes(engine, tasks, nodes);
+        const results = services.map((service) => ({ service, verdict: judge(service, tasks, nodes) }));
         for (const { service, verdict } of results) {
             const line = `${verdict.state}: ${verdict.detail}`;
             if (said.get(service.Spec.Name) !== line)
@@ -95039,9 +95123,9 @@ async function waitForVerdicts(shared, names, judge, done, { what, timeoutSecond
 }
 /** Waits until each one-shot service completed, or one failed (a failure ends the wait at once). */
 function waitOneShot(engine, names, timeoutSeconds, { signal, onResults } = {}) {
-    const judge = (service, tasks) => ({
-        ...judgeOneShot(service, tasks),
-        attempts: oneShotAttempts(service, tasks),
+    const judge = (service, tasks, nodes) => ({
+        ...judgeOneShot(service, tasks, nodes),
+        attempts: oneShotAttempts(service, tasks, nodes),
     });
     return waitForVerdicts(engine, names, judge, (v) => v.state !== 'pending', {
         what: `one-shot service(s) ${names.join(', ')} to complete`,
@@ -95080,13 +95164,13 @@ function waitConverged(engine, names, timeoutSeconds, before, { onServing, signa
         onServing?.();
     };
     const convergedSince = new Map();
-    const judge = (service, tasks) => {
+    const judge = (service, tasks, nodes) => {
         const name = service.Spec.Name;
         const was = before.get(name);
         const expectUpdate = changedByDeploy(service, before)
             ? { previousUpdateStartedAt: was?.updateStartedAt }
             : undefined;
-        const verdict = judgeConvergence(service, tasks, expectUpdate);
+        const verdict = judgeConvergence(service, tasks, expectUpdate, nodes);
         const unmonitored = was === undefined || verdict.unmonitored;
         if (!unmonitored || verdict.state !== 'converged') {
             convergedSince.delete(name);
@@ -95143,7 +95227,8 @@ async function describeStack(engine, stack, { oneShot = [], inFile } = {}) {
         const running = mine.filter((t) => t.Status.State === 'running').length;
         const mode = Object.keys(s.Spec.Mode)[0] ?? '';
         const want = s.Spec.Mode.Replicated?.Replicas;
-        const image = (s.Spec.TaskTemplate.ContainerSpec?.Image ?? '').replace(/@sha256:[0-9a-f]+$/, '');
+        // The digest's first 12 hex digits, as docker's short IDs: enough to tell images apart.
+        const image = (s.Spec.TaskTemplate.ContainerSpec?.Image ?? '').replace(/(@sha256:[0-9a-f]{12})[0-9a-f]+$/, '$1');
         return {
             name: s.Spec.Name,
             mode,
@@ -95589,6 +95674,9 @@ class Engine {
     }
     listTasks(filters) {
         return this.request('/tasks', { query: { filters } });
+    }
+    listNodes() {
+        return this.request('/nodes');
     }
     async inspectService(name) {
         try {
@@ -96070,6 +96158,9 @@ async function deploy(config, run, manager, variables) {
         external_node_fs_default().writeFileSync(labels, labelsOverride(config.stackServices, deployLabels(config, run), config.composeVersion));
         await deployStack(manager.cli, config.stackName, [...config.stackFiles, labels], variables, {
             prune: config.prune,
+            // The action's images are pinned already: with every other one pinned too, the registry is not
+            // asked at all (an outage would cost each service a long wait and leave it unpinned).
+            resolveImage: config.everyImagePinned ? 'never' : 'always',
         });
         run.report.deployed = true;
         if (config.prune) {
@@ -96171,9 +96262,11 @@ async function removeOldSecrets(config, engine, current) {
 
 
 
+
 /**
  * deploy (and preview, which deploys a pull request's stack of its own): ECR login, build and push
- * the commit's image (or pull an existing tag, or check an image built elsewhere), then roll it out.
+ * the commit's image (or pull an existing tag, or check an image built elsewhere), then roll out the
+ * digest ECR holds.
  */
 async function deploy_deploy(config, run) {
     const { tunnel, auth, image } = await beginRollout(config, run);
@@ -96187,44 +96280,38 @@ async function deploy_deploy(config, run) {
         await checkRepository(config, config.repository, auth.registry);
         return buildAndPush(run.local, config, repo, refs);
     });
-    await rollOut(config, run, { auth, image, tunnel });
+    const pinned = await pinImage(config, run, auth, { digest: run.report.digest });
+    await rollOut(pinned.config, run, { auth, image: pinned.image, tunnel });
 }
 /**
- * image: an image built elsewhere, found in ECR and deployed by its digest: the version variable
- * carries TAG@DIGEST, so the stack file's REPO:${APP_VERSION} names that digest. It comes to the
- * runner only for the acceptance tests, when they run in it.
+ * image: an image built elsewhere, found in ECR and deployed by its digest. It comes to the runner
+ * only for the acceptance tests, when they run in it.
  */
 async function deployPrebuilt(config, prebuilt, run, { tunnel, auth }) {
-    const digest = await run.timeline.phase('Find image in ECR', () => findPrebuilt(config, prebuilt, auth));
-    run.report.digest = digest;
-    const pinned = { ...config, tag: `${config.tag}@${digest}` };
-    const image = imageName(auth.registry, config.repository, pinned.tag);
-    if (config.acceptance && !config.acceptanceImage)
-        await run.timeline.phase('Pull image for the tests', () => run.local.run(['pull', image]));
-    await rollOut(pinned, run, { auth, image, tunnel });
-}
-async function findPrebuilt(config, prebuilt, auth) {
     if (prebuilt.registry !== auth.registry)
         throw new Error(`image: ${prebuilt.registry} is not the registry this run logs in to (${auth.registry}): push the image there, or set registry-id (and aws-region) to the account (and region) of ${prebuilt.registry}`);
-    return findImage(config, config.repository, config.tag, prebuilt.digest).catch((err) => {
-        throw new Error(`image: ${err.message}`, { cause: err });
-    });
+    const pinned = await pinImage(config, run, auth, { digest: prebuilt.digest, input: 'image' });
+    if (config.acceptance && !config.acceptanceImage)
+        await run.timeline.phase('Pull image for the tests', () => run.local.run(['pull', pinned.image]));
+    await rollOut(pinned.config, run, { auth, image: pinned.image, tunnel });
 }
 
 ;// CONCATENATED MODULE: ./src/modes/promote.ts
 
 
 
+
 /**
  * promote: give the image already built and tested for the commit the release tag (and extra tags)
- * in ECR, without pulling or rebuilding, then roll the release out.
+ * in ECR, without pulling or rebuilding, then roll the release out by that digest.
  */
 async function promote(config, run) {
-    const { tunnel, auth, image } = await beginRollout(config, run);
+    const { tunnel, auth } = await beginRollout(config, run);
     const tags = [config.tag, ...config.extraTags];
     run.report.digest = await run.timeline.phase('Promote image', () => promoteImage(config, config.repository, config.sourceTag, tags, config.sha || config.sourceTag));
     run.report.promoted = tags;
-    await rollOut(config, run, { auth, image, tunnel });
+    const pinned = await pinImage(config, run, auth, { digest: run.report.digest });
+    await rollOut(pinned.config, run, { auth, image: pinned.image, tunnel });
 }
 
 ;// CONCATENATED MODULE: ./src/swarm/teardown.ts

@@ -79,12 +79,16 @@ describe('a step with only the README inputs, every default set by the runner', 
       const labels = String.raw`-c \S+/deploy-labels\.yml readme`;
       if (version === '28') {
         expect(r.log).toMatch(
-          new RegExp(String.raw`stack deploy --with-registry-auth --detach=true -c stack\.yml ${labels}`),
+          new RegExp(
+            String.raw`stack deploy --with-registry-auth --resolve-image never --detach=true -c stack\.yml ${labels}`,
+          ),
         );
         expect(r.log).not.toContain('--detach=false will become the default');
       } else {
         expect(r.log).toMatch(
-          new RegExp(String.raw`stack deploy --with-registry-auth -c stack\.yml ${labels}`),
+          new RegExp(
+            String.raw`stack deploy --with-registry-auth --resolve-image never -c stack\.yml ${labels}`,
+          ),
         );
       }
       expect(r.log).toMatch(/\[command\]\S*docker build .* \.$/m);
@@ -199,7 +203,7 @@ describe('the compose override pattern: several stack files and an env-file', ()
     });
     expectDeployed(r);
     expect(r.log).toMatch(
-      /stack deploy --with-registry-auth --detach=true -c stack\.yml -c stack\.prod\.yml -c \S+deploy-labels\.yml readme/,
+      /stack deploy --with-registry-auth --resolve-image never --detach=true -c stack\.yml -c stack\.prod\.yml -c \S+deploy-labels\.yml readme/,
     );
     const app = await service(`${STACK}_app`);
     const env = (app.Spec.TaskTemplate.ContainerSpec as { Env?: string[] }).Env ?? [];

@@ -94,6 +94,7 @@ export function readStackFileInputs(inputs: Inputs) {
     stackFiles,
     stackServices,
     composeVersion,
+    everyImagePinned: 'everyImagePinned' in read && read.everyImagePinned,
     versionVariable,
     stackEnv,
     envBySource,

@@ -10,21 +10,39 @@ interface ServiceDef {
  * Reads and checks the stack files before anything is deployed: each exists and parses; together
  * (later files override earlier ones, as with docker stack deploy -c a.yml -c b.yml) they have an image
  * that uses the version variable, and each one-shot service is in them and can finish (no restart on
- * success). Returns the names of their services and their compose version, or the problem (to follow
- * "stack-file").
+ * success). Returns the names of their services, their compose version and whether every image is
+ * pinned (see everyImagePinned), or the problem (to follow "stack-file").
  */
 export function readStackFile(
   files: string[],
   versionVariable: string,
   oneShot: string[],
-): { services: string[]; version?: string } | { problem: string } {
+): { services: string[]; version?: string; everyImagePinned: boolean } | { problem: string } {
   const checked = checkServices(files, versionVariable, oneShot);
   if (typeof checked === 'string') return { problem: checked };
   // version: 3.8 unquoted is a number; docker reads it as the text it formats it to (3.10 is "3.1").
   const version = checked.version;
   const text = typeof version === 'string' || typeof version === 'number' ? String(version) : undefined;
-  return { services: Object.keys(checked.services), ...(text ? { version: text } : {}) };
+  return {
+    services: Object.keys(checked.services),
+    ...(text ? { version: text } : {}),
+    everyImagePinned: everyImagePinned(checked.services, versionVariable),
+  };
 }
+
+/**
+ * Every service's image names a digest: through the version variable (the action gives it TAG@DIGEST)
+ * or written in the stack file (postgres:16@sha256:...). docker stack deploy then has nothing to ask
+ * the registry.
+ */
+function everyImagePinned(services: Record<string, ServiceDef>, versionVariable: string): boolean {
+  return Object.values(services).every((s) => {
+    const image = typeof s?.image === 'string' ? s.image : '';
+    return usesVariable(image, versionVariable) || /@sha256:[0-9a-f]{64}$/.test(image);
+  });
+}
+
+const usesVariable = (image: string, variable: string) => new RegExp(`\\$\\{?${variable}\\b`).test(image);
 
 /**
  * The stack files parsed (YAML merge keys included; YAML 1.2 unless asked for 1.1, whose numbers and
@@ -74,9 +92,8 @@ function checkServices(
   const doc = loaded.doc as { services?: Record<string, ServiceDef>; version?: unknown } | null;
   const services = doc?.services;
   if (!services || typeof services !== 'object') return `${named} has no services: section`;
-  const usesVersion = new RegExp(`\\$\\{?${versionVariable}\\b`);
   const images = Object.values(services).map((s) => (typeof s?.image === 'string' ? s.image : ''));
-  if (!images.some((image) => usesVersion.test(image))) {
+  if (!images.some((image) => usesVariable(image, versionVariable))) {
     return `${named}: no service image uses \${${versionVariable}}, so the deploy would not change the image; write e.g. image: \${ECR_REGISTRY}/REPOSITORY:\${${versionVariable}}`;
   }
   for (const name of oneShot) {

@@ -100,6 +100,8 @@ export interface RolloutConfig extends CommonConfig, ImageConfig {
   stackServices: string[];
   /** Their compose file version, when they give one. */
   composeVersion?: string;
+  /** Every service image of the stack files names a digest (see readStackFile). */
+  everyImagePinned: boolean;
   versionVariable: string;
   stackEnv: Record<string, string>;
   stackSecrets: StackSecret[];

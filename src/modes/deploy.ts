@@ -1,7 +1,8 @@
 import type { DeployConfig, PrebuiltImage, PreviewConfig } from '../config/index.js';
-import { checkRepository, findImage, type RegistryAuth } from '../registry/ecr.js';
+import { checkRepository, type RegistryAuth } from '../registry/ecr.js';
 import { buildAndPush, imageName, pullExisting } from '../registry/image.js';
 import type { Tunnel } from '../ssh/tunnel.js';
+import { pinImage } from './pin.js';
 import { rollOut } from './rollout.js';
 import { beginRollout, type Run } from './session.js';
 
@@ -9,7 +10,8 @@ type Config = DeployConfig | PreviewConfig;
 
 /**
  * deploy (and preview, which deploys a pull request's stack of its own): ECR login, build and push
- * the commit's image (or pull an existing tag, or check an image built elsewhere), then roll it out.
+ * the commit's image (or pull an existing tag, or check an image built elsewhere), then roll out the
+ * digest ECR holds.
  */
 export async function deploy(config: Config, run: Run): Promise<void> {
   const { tunnel, auth, image } = await beginRollout(config, run);
@@ -24,13 +26,13 @@ export async function deploy(config: Config, run: Run): Promise<void> {
       return buildAndPush(run.local, config, repo, refs);
     },
   );
-  await rollOut(config, run, { auth, image, tunnel });
+  const pinned = await pinImage(config, run, auth, { digest: run.report.digest });
+  await rollOut(pinned.config, run, { auth, image: pinned.image, tunnel });
 }
 
 /**
- * image: an image built elsewhere, found in ECR and deployed by its digest: the version variable
- * carries TAG@DIGEST, so the stack file's REPO:${APP_VERSION} names that digest. It comes to the
- * runner only for the acceptance tests, when they run in it.
+ * image: an image built elsewhere, found in ECR and deployed by its digest. It comes to the runner
+ * only for the acceptance tests, when they run in it.
  */
 async function deployPrebuilt(
   config: Config,
@@ -38,21 +40,12 @@ async function deployPrebuilt(
   run: Run,
   { tunnel, auth }: { tunnel: Promise<Tunnel>; auth: RegistryAuth },
 ): Promise<void> {
-  const digest = await run.timeline.phase('Find image in ECR', () => findPrebuilt(config, prebuilt, auth));
-  run.report.digest = digest;
-  const pinned = { ...config, tag: `${config.tag}@${digest}` };
-  const image = imageName(auth.registry, config.repository, pinned.tag);
-  if (config.acceptance && !config.acceptanceImage)
-    await run.timeline.phase('Pull image for the tests', () => run.local.run(['pull', image]));
-  await rollOut(pinned, run, { auth, image, tunnel });
-}
-
-async function findPrebuilt(config: Config, prebuilt: PrebuiltImage, auth: RegistryAuth): Promise<string> {
   if (prebuilt.registry !== auth.registry)
     throw new Error(
       `image: ${prebuilt.registry} is not the registry this run logs in to (${auth.registry}): push the image there, or set registry-id (and aws-region) to the account (and region) of ${prebuilt.registry}`,
     );
-  return findImage(config, config.repository, config.tag, prebuilt.digest).catch((err: Error) => {
-    throw new Error(`image: ${err.message}`, { cause: err });
-  });
+  const pinned = await pinImage(config, run, auth, { digest: prebuilt.digest, input: 'image' });
+  if (config.acceptance && !config.acceptanceImage)
+    await run.timeline.phase('Pull image for the tests', () => run.local.run(['pull', pinned.image]));
+  await rollOut(pinned.config, run, { auth, image: pinned.image, tunnel });
 }

@@ -131,6 +131,9 @@ async function deploy(
     );
     await deployStack(manager.cli, config.stackName, [...config.stackFiles, labels], variables, {
       prune: config.prune,
+      // The action's images are pinned already: with every other one pinned too, the registry is not
+      // asked at all (an outage would cost each service a long wait and leave it unpinned).
+      resolveImage: config.everyImagePinned ? 'never' : 'always',
     });
     run.report.deployed = true;
     if (config.prune) {

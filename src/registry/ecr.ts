@@ -99,6 +99,7 @@ async function getImages(
   registryId: string | undefined,
   repository: string,
   imageIds: ImageIdentifier[],
+  options?: { abortSignal: AbortSignal },
 ): Promise<BatchGetImageCommandOutput> {
   return client.send(
     new BatchGetImageCommand({
@@ -107,6 +108,7 @@ async function getImages(
       imageIds,
       acceptedMediaTypes: MANIFEST_TYPES,
     }),
+    options,
   );
 }
 
@@ -138,20 +140,37 @@ export async function checkRepository(
   });
 }
 
+/** An image in a registry: its host (for messages), repository, tag and, when known, digest. */
+export interface ImageRef {
+  registry: string;
+  repository: string;
+  tag: string;
+  digest?: string;
+}
+
+/** How long ECR has to answer before a deploy: a registry that is down stops the run this early. */
+const FIND_TIMEOUT_MS = 30_000;
+
 /**
  * The digest of repository:tag in ECR, asked with BatchGetImage (what a pull asks, so a registry
  * policy that lets the caller pull is enough). With a digest, ECR checks that the tag names it.
  */
-export async function findImage(
-  target: EcrTarget,
-  repository: string,
-  tag: string,
-  digest?: string,
-): Promise<string> {
+export async function findImage(target: EcrTarget, image: ImageRef): Promise<string> {
+  const { registry, repository, tag, digest } = image;
+  const ref = `${repository}:${tag}${digest ? `@${digest}` : ''}`;
   const out = await withClient(target, (client) =>
-    getImages(client, target.registryId, repository, [{ imageTag: tag, imageDigest: digest }]),
+    getImages(client, target.registryId, repository, [{ imageTag: tag, imageDigest: digest }], {
+      abortSignal: AbortSignal.timeout(FIND_TIMEOUT_MS),
+    }),
   ).catch((err: Error) => {
-    throw new Error(`ECR BatchGetImage failed: ${err.name}: ${err.message}`, { cause: err });
+    if (err.name === 'AbortError' || err.name === 'TimeoutError')
+      throw new Error(
+        `the registry ${registry} did not answer within ${FIND_TIMEOUT_MS / 1000} s whether it holds ${ref} (ECR BatchGetImage): nothing was deployed; deploy again once it answers`,
+        { cause: err },
+      );
+    throw new Error(`ECR BatchGetImage of ${ref} in ${registry} failed: ${err.name}: ${err.message}`, {
+      cause: err,
+    });
   });
   const found = out.images?.[0]?.imageId?.imageDigest;
   if (found) return found;
@@ -164,9 +183,7 @@ export async function findImage(
     throw new Error(
       `ECR could not read ${repository}:${tag}: ${failure.failureCode}: ${failure.failureReason}`,
     );
-  throw new Error(
-    `no image ${repository}:${tag}${digest ? `@${digest}` : ''} in ECR: push it before this step, or correct the reference`,
-  );
+  throw new Error(`no image ${ref} in ECR: push it before this step, or correct the reference`);
 }
 
 /**

@@ -144,6 +144,10 @@ export class Engine {
     return this.request<Task[]>('/tasks', { query: { filters } });
   }
 
+  listNodes(): Promise<{ ID: string; Description?: { Hostname?: string } }[]> {
+    return this.request('/nodes');
+  }
+
   async inspectService(name: string): Promise<Service | undefined> {
     try {
       return await this.request<Service>(`/services/${encodeURIComponent(name)}`);

@@ -91,8 +91,23 @@ function newest(tasks: Task[]): Task | undefined {
   return [...tasks].sort((a, b) => (timeKey(a.Status.Timestamp) < timeKey(b.Status.Timestamp) ? 1 : -1))[0];
 }
 
-function describe(task: Task): string {
+/** Node hostnames by node ID. */
+export type NodeNames = ReadonlyMap<string, string>;
+
+/** What Swarm's task error says when its node could not pull the image (gone, refused, unreachable). */
+const PULL_FAILURE = /No such image|pull access denied|no basic auth credentials|manifest unknown/i;
+
+/** A task that failed or was rejected because its node could not pull the image. */
+export function isPullFailure(task: Task): boolean {
+  return FAILED_STATES.has(task.Status.State) && PULL_FAILURE.test(task.Status.Err ?? '');
+}
+
+function describe(task: Task, nodes?: NodeNames): string {
   const s = task.Status;
+  if (isPullFailure(task)) {
+    const node = nodes?.get(task.NodeID ?? '') ?? task.NodeID ?? 'unknown';
+    return `${s.State}: node ${node} could not pull the image: ${s.Err}`;
+  }
   const exit = FAILED_STATES.has(s.State) ? s.ContainerStatus?.ExitCode : undefined;
   const err = s.Err ? `: ${s.Err}` : exit ? ` (exit code ${exit})` : '';
   return `${s.State}${err}`;
@@ -192,11 +207,11 @@ function maxAttemptsOf(service: Service): number | undefined {
   return undefined;
 }
 
-function distinctReasons(tasks: Task[]): string[] {
+function distinctReasons(tasks: Task[], nodes?: NodeNames): string[] {
   const failures = tasks
     .filter((t) => FAILED_STATES.has(t.Status.State))
     .sort((a, b) => (timeKey(a.Status.Timestamp) < timeKey(b.Status.Timestamp) ? -1 : 1));
-  return [...new Set(failures.map(describe))];
+  return [...new Set(failures.map((t) => describe(t, nodes)))];
 }
 
 /**
@@ -204,10 +219,10 @@ function distinctReasons(tasks: Task[]): string[] {
  * attempt, rejected ones included. Without a bound (max unset), Swarm's task reaper keeps only the newest
  * tasks of a slot, so `used` may then fall short of the attempts really made.
  */
-export function oneShotAttempts(service: Service, allTasks: Task[]): OneShotAttempts {
+export function oneShotAttempts(service: Service, allTasks: Task[], nodes?: NodeNames): OneShotAttempts {
   const tasks = tasksOfThisDeploy(service, allTasks);
   const used = Math.max(0, ...attemptSlots(service, tasks).map((s) => s.tasks.length));
-  return { used, max: maxAttemptsOf(service), reasons: distinctReasons(tasks) };
+  return { used, max: maxAttemptsOf(service), reasons: distinctReasons(tasks, nodes) };
 }
 
 /**
@@ -216,8 +231,9 @@ export function oneShotAttempts(service: Service, allTasks: Task[]): OneShotAtte
  * failed attempt: the service has failed only when a slot's attempts are used up (max_attempts restarts
  * after the first run, restarts within the window when one is set) or the policy does not restart
  * (condition none), once no task runs any more. Pending while Swarm retries: "attempt 1 of 7: rejected: …".
+ * A task whose node could not pull the image names that node (by its hostname, when nodes has it).
  */
-export function judgeOneShot(service: Service, allTasks: Task[]): OneShotVerdict {
+export function judgeOneShot(service: Service, allTasks: Task[], nodes?: NodeNames): OneShotVerdict {
   const tasks = tasksOfThisDeploy(service, allTasks);
   const needed =
     service.Spec.Mode.ReplicatedJob?.TotalCompletions ?? service.Spec.Mode.Replicated?.Replicas ?? 1;
@@ -227,7 +243,7 @@ export function judgeOneShot(service: Service, allTasks: Task[]): OneShotVerdict
 
   // A slot whose attempts are used up is never restarted, so the service cannot complete any more.
   const slots = attemptSlots(service, tasks);
-  const { max, reasons } = oneShotAttempts(service, tasks);
+  const { max, reasons } = oneShotAttempts(service, tasks, nodes);
   const note = boundNote(service);
   const exhausted = slots.find((s) => s.exhausted);
   if (exhausted) {
@@ -237,7 +253,7 @@ export function judgeOneShot(service: Service, allTasks: Task[]): OneShotVerdict
     const bound = note ? ` (${note})` : '';
     return {
       state: 'failed',
-      detail: `failed after ${n === 1 ? '1 run' : `${n} runs`}${bound}: ${describe(task)}${seen}`,
+      detail: `failed after ${n === 1 ? '1 run' : `${n} runs`}${bound}: ${describe(task, nodes)}${seen}`,
       task,
     };
   }
@@ -257,14 +273,15 @@ export function judgeOneShot(service: Service, allTasks: Task[]): OneShotVerdict
   const retrying = [...(unfinished.length > 0 ? unfinished : slots)].sort(
     (a, b) => b.failures.length - a.failures.length,
   )[0];
-  if (retrying.failures.length === 0) return { state: 'pending', detail: describe(newest(live) ?? last) };
+  if (retrying.failures.length === 0)
+    return { state: 'pending', detail: describe(newest(live) ?? last, nodes) };
   // Counted as runs, next to the stack file's max_attempts (restarts after the first run).
   const of = max ? ` of ${max}` : '';
   const current = newest(retrying.live);
   if (current && ACTIVE_STATES.has(current.Status.State)) {
     return {
       state: 'pending',
-      detail: `${describe(current)} (run ${retrying.failures.length + 1}${of}${note ? `, ${note}` : ''})`,
+      detail: `${describe(current, nodes)} (run ${retrying.failures.length + 1}${of}${note ? `, ${note}` : ''})`,
     };
   }
   // The next run is lined up (Swarm waits out the restart delay) or about to be: say which run failed
@@ -272,7 +289,7 @@ export function judgeOneShot(service: Service, allTasks: Task[]): OneShotVerdict
   const lastFailure = newest(retrying.failures)!;
   return {
     state: 'pending',
-    detail: `run ${retrying.failures.length}${of}${note ? ` (${note})` : ''}: ${describe(lastFailure)}; Swarm retries`,
+    detail: `run ${retrying.failures.length}${of}${note ? ` (${note})` : ''}: ${describe(lastFailure, nodes)}; Swarm retries`,
   };
 }
 
@@ -287,6 +304,7 @@ export function judgeConvergence(
   service: Service,
   allTasks: Task[],
   expectUpdate?: { previousUpdateStartedAt?: string },
+  nodes?: NodeNames,
 ): ConvergeVerdict {
   const update = service.UpdateStatus;
   if (expectUpdate && (!update?.StartedAt || update.StartedAt === expectUpdate.previousUpdateStartedAt)) {
@@ -321,11 +339,11 @@ export function judgeConvergence(
   const waiting = waitingFor(service, allTasks);
   const note =
     latest && FAILED_STATES.has(latest.Status.State) && running.length < (want ?? 1)
-      ? `; newest task: ${describe(latest)}`
+      ? `; newest task: ${describe(latest, nodes)}`
       : waiting
         ? `; ${waiting}`
         : latest && latest.Status.State !== 'running' && running.length < (want ?? 1)
-          ? `; newest task: ${describe(latest)}`
+          ? `; newest task: ${describe(latest, nodes)}`
           : '';
   if (update?.State === 'updating' || (expectUpdate && update?.State !== 'completed')) {
     return { state: 'pending', detail: `updating, ${running.length}/${want ?? '?'} running${note}` };

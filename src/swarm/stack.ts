@@ -4,6 +4,7 @@ import type { DockerCli } from '../runner/docker.js';
 import type { Engine, Service, Task } from './engine.js';
 import {
   isJob,
+  isPullFailure,
   servesOnlyNewSpec,
   judgeConvergence,
   judgeOneShot,
@@ -11,6 +12,7 @@ import {
   oneShotAttempts,
   type OneShotAttempts,
   type ConvergeVerdict,
+  type NodeNames,
   type OneShotVerdict,
 } from './judge.js';
 import { stackFilter, stackServiceName } from '../naming.js';
@@ -55,17 +57,23 @@ export async function snapshotStack(engine: Engine, stack: string): Promise<Map<
  * docker stack deploy --with-registry-auth, through the tunnel, with the variables the file
  * interpolates. A CLI that has --detach (26 and later) is told --detach=true: its default is to wait,
  * and that wait never ends on a completed one-shot service (the waits here judge it instead).
+ * resolveImage always (the CLI's default) has the registry asked for each service's digest, through
+ * the manager; never leaves every image as the stack files name it.
  */
 export async function deployStack(
   manager: DockerCli,
   stack: string,
   files: string[],
   variables: Record<string, string>,
-  { prune = false }: { prune?: boolean } = {},
+  { prune = false, resolveImage = 'always' }: { prune?: boolean; resolveImage?: 'always' | 'never' } = {},
 ): Promise<void> {
   const help = await manager.run(['stack', 'deploy', '--help'], { silent: true }, true);
   const detach = /--detach\b/.test(help.stdout) ? ['--detach=true'] : [];
-  const args = ['stack', 'deploy', '--with-registry-auth', ...detach, ...(prune ? ['--prune'] : [])];
+  const args = [
+    ...['stack', 'deploy', '--with-registry-auth', '--resolve-image', resolveImage],
+    ...detach,
+    ...(prune ? ['--prune'] : []),
+  ];
   for (let attempt = 1; ; attempt++) {
     try {
       await manager.run([...args, ...files.flatMap((f) => ['-c', f]), stack], { env: variables });
@@ -94,7 +102,8 @@ export function labelsOverride(services: string[], labels: Record<string, string
 
 /**
  * A deploy that left a one-shot service's spec as it was starts no new task; force one, so that
- * every deploy (also a re-run of the same commit) runs migrate again.
+ * every deploy (also a re-run of the same commit) runs migrate again, with the image the deploy left
+ * (the CLI would ask the registry again).
  */
 export async function forceUnchanged(
   manager: DockerCli,
@@ -108,10 +117,11 @@ export async function forceUnchanged(
     const now = await engine.inspectService(name);
     if (was && now && runIdentity(now) === was.run) {
       await manager.run(
-        ['service', 'update', '--force', '--detach', '--with-registry-auth', '--quiet', name],
-        {
-          silent: true,
-        },
+        [
+          ...['service', 'update', '--force', '--detach', '--with-registry-auth'],
+          ...['--no-resolve-image', '--quiet', name],
+        ],
+        { silent: true },
       );
       forced.push(name);
     }
@@ -138,13 +148,26 @@ interface WaitOptions<V> {
 }
 
 /**
+ * The hostnames of the nodes of tasks that could not pull their image, for the verdicts to name: the
+ * nodes are listed (one call) only when such a task is on a node not named yet. A list that fails
+ * leaves the node IDs.
+ */
+async function namePullFailureNodes(engine: Engine, tasks: Task[], known: Map<string, string>) {
+  const unnamed = tasks.some((t) => isPullFailure(t) && t.NodeID && !known.has(t.NodeID));
+  if (!unnamed) return;
+  const nodes = await engine.listNodes().catch(() => []);
+  for (const n of nodes) known.set(n.ID, n.Description?.Hostname || n.ID);
+  for (const t of tasks) if (t.NodeID && !known.has(t.NodeID)) known.set(t.NodeID, t.NodeID);
+}
+
+/**
  * Polls the services and their tasks (one call each per poll, however many services) until
  * every verdict is final; logs each change; on timeout, says what it last saw.
  */
 async function waitForVerdicts<V extends { state: string; detail: string }>(
   shared: Engine,
   names: string[],
-  judge: (service: Service, tasks: Task[]) => V,
+  judge: (service: Service, tasks: Task[], nodes: NodeNames) => V,
   done: (v: V) => boolean,
   { what, timeoutSeconds, signal, onPoll, onResults, failFast = false }: WaitOptions<V>,
 ): Promise<Waited<V>[]> {
@@ -152,6 +175,7 @@ async function waitForVerdicts<V extends { state: string; detail: string }>(
   const started = Date.now();
   const deadline = started + timeoutSeconds * 1000;
   const said = new Map<string, string>();
+  const nodes = new Map<string, string>();
   for (let polls = 1; ; polls++) {
     signal?.throwIfAborted();
     const services = (await engine.listServices({ name: names })).filter((s) => names.includes(s.Spec.Name));
@@ -160,7 +184,8 @@ async function waitForVerdicts<V extends { state: string; detail: string }>(
       throw new Error(`service ${missing.join(', ')} is not in the swarm after the deploy`);
     const tasks = await engine.listTasks({ service: services.map((s) => s.ID) });
     onPoll?.(services, tasks);
-    const results = services.map((service) => ({ service, verdict: judge(service, tasks) }));
+    await namePullFailureNodes(engine, tasks, nodes);
+    const results = services.map((service) => ({ service, verdict: judge(service, tasks, nodes) }));
     for (const { service, verdict } of results) {
       const line = `${verdict.state}: ${verdict.detail}`;
       if (said.get(service.Spec.Name) !== line) core.info(`${service.Spec.Name}: ${line}`);
@@ -191,9 +216,9 @@ export function waitOneShot(
   timeoutSeconds: number,
   { signal, onResults }: Pick<WaitOptions<OneShotResult>, 'signal' | 'onResults'> = {},
 ) {
-  const judge = (service: Service, tasks: Task[]): OneShotResult => ({
-    ...judgeOneShot(service, tasks),
-    attempts: oneShotAttempts(service, tasks),
+  const judge = (service: Service, tasks: Task[], nodes: NodeNames): OneShotResult => ({
+    ...judgeOneShot(service, tasks, nodes),
+    attempts: oneShotAttempts(service, tasks, nodes),
   });
   return waitForVerdicts<OneShotResult>(engine, names, judge, (v) => v.state !== 'pending', {
     what: `one-shot service(s) ${names.join(', ')} to complete`,
@@ -244,13 +269,13 @@ export function waitConverged(
     onServing?.();
   };
   const convergedSince = new Map<string, number>();
-  const judge = (service: Service, tasks: Task[]): ConvergeVerdict => {
+  const judge = (service: Service, tasks: Task[], nodes: NodeNames): ConvergeVerdict => {
     const name = service.Spec.Name;
     const was = before.get(name);
     const expectUpdate = changedByDeploy(service, before)
       ? { previousUpdateStartedAt: was?.updateStartedAt }
       : undefined;
-    const verdict = judgeConvergence(service, tasks, expectUpdate);
+    const verdict = judgeConvergence(service, tasks, expectUpdate, nodes);
     const unmonitored = was === undefined || verdict.unmonitored;
     if (!unmonitored || verdict.state !== 'converged') {
       convergedSince.delete(name);
@@ -332,7 +357,11 @@ export async function describeStack(
       const running = mine.filter((t) => t.Status.State === 'running').length;
       const mode = Object.keys(s.Spec.Mode)[0] ?? '';
       const want = s.Spec.Mode.Replicated?.Replicas;
-      const image = (s.Spec.TaskTemplate.ContainerSpec?.Image ?? '').replace(/@sha256:[0-9a-f]+$/, '');
+      // The digest's first 12 hex digits, as docker's short IDs: enough to tell images apart.
+      const image = (s.Spec.TaskTemplate.ContainerSpec?.Image ?? '').replace(
+        /(@sha256:[0-9a-f]{12})[0-9a-f]+$/,
+        '$1',
+      );
       return {
         name: s.Spec.Name,
         mode,
