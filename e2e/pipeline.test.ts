@@ -385,7 +385,7 @@ describe('deploy to a real swarm', () => {
     );
     expect(r.summary).toContain('❌ Deploy of todobackend failed');
     expect(r.summary).toContain(
-      '**Failure:** cancelled (SIGTERM) after ECR login, Build and push, SSH tunnel, Deploy lock, Stack secrets, Stack deploy',
+      '**Failure:** cancelled (SIGTERM) after ECR login, Build and push, Find image in ECR, SSH tunnel, Deploy lock, Stack secrets, Stack deploy',
     );
     expectTidy(r);
   });
