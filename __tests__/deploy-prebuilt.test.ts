@@ -3,6 +3,7 @@
 import { beforeEach, describe, expect, jest, test } from '@jest/globals';
 import type { DeployConfig } from '../src/config/index.js';
 import type { Run } from '../src/modes/session.js';
+import { recordingRun } from './recording-run.js';
 
 const REGISTRY = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
@@ -19,17 +20,7 @@ jest.unstable_mockModule('../src/modes/session.js', () => ({
 const { deploy } = await import('../src/modes/deploy.js');
 
 const docker = jest.fn<(args: string[]) => Promise<{ exitCode: number; stdout: string }>>();
-const phases: string[] = [];
-const run = {
-  local: { run: docker },
-  report: {},
-  timeline: {
-    phase: (name: string, fn: () => unknown) => {
-      phases.push(name);
-      return fn();
-    },
-  },
-} as unknown as Run & { report: { digest?: string } };
+const { run, phases, reset } = recordingRun(docker);
 
 const config = (over: Partial<DeployConfig> = {}) =>
   ({
@@ -48,8 +39,7 @@ beforeEach(() => {
   rollOut.mockReset().mockResolvedValue();
   findImage.mockReset().mockResolvedValue(DIGEST);
   docker.mockReset().mockResolvedValue({ exitCode: 0, stdout: '' });
-  phases.length = 0;
-  run.report = {} as Run['report'];
+  reset();
 });
 
 describe('deploy with image', () => {

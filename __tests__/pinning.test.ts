@@ -4,6 +4,7 @@
 import { beforeEach, describe, expect, jest, test } from '@jest/globals';
 import type { DeployConfig, PromoteConfig } from '../src/config/index.js';
 import type { Run } from '../src/modes/session.js';
+import { recordingRun } from './recording-run.js';
 
 const REGISTRY = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const DIGEST = `sha256:${'cd'.repeat(32)}`;
@@ -35,17 +36,7 @@ jest.unstable_mockModule('../src/modes/session.js', () => ({
 const { deploy } = await import('../src/modes/deploy.js');
 const { promote } = await import('../src/modes/promote.js');
 
-const phases: string[] = [];
-const run = {
-  local: { run: jest.fn() },
-  report: {},
-  timeline: {
-    phase: (name: string, fn: () => unknown) => {
-      phases.push(name);
-      return fn();
-    },
-  },
-} as unknown as Run & { report: { digest?: string } };
+const { run, phases, reset } = recordingRun(jest.fn());
 
 const config = (over: Partial<DeployConfig> = {}) =>
   ({
@@ -64,8 +55,7 @@ beforeEach(() => {
   buildAndPush.mockResolvedValue(DIGEST);
   pullExisting.mockResolvedValue(DIGEST);
   promoteImage.mockResolvedValue(DIGEST);
-  phases.length = 0;
-  run.report = {} as Run['report'];
+  reset();
 });
 
 describe('every rollout deploys the digest ECR confirmed', () => {
