@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
-import { makeKey } from './sshkeys.js';
+import { userStep } from './step.js';
 
 const core = { setSecret: jest.fn(), info: jest.fn(), warning: jest.fn() };
 jest.unstable_mockModule('@actions/core', () => core);
@@ -18,23 +18,7 @@ const SHA = '0123456789abcdef0123456789abcdef01234567';
 let inputs: Record<string, string>;
 
 beforeAll(() => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'build-'));
-  fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\n');
-  fs.writeFileSync(
-    path.join(dir, 'stack.yml'),
-    `services:\n  app:\n    image: \${ECR_REGISTRY}/todo:\${APP_VERSION}\n  migrate:\n    image: x\n    deploy:\n      restart_policy:\n        condition: on-failure\n`,
-  );
-  const key = makeKey();
-  inputs = {
-    'ecr-repository': 'todobackend',
-    'ssh-host': 'manager.example.com',
-    'ssh-private-key': key.privateKey,
-    'ssh-known-hosts': `manager.example.com ${key.line}`,
-    'stack-name': 'todobackend',
-    'stack-file': path.join(dir, 'stack.yml'),
-    context: dir,
-    'app-url': 'http://lb.example.com',
-  };
+  inputs = { ...userStep('build-').inputs, 'ecr-repository': 'todobackend', 'stack-name': 'todobackend' };
 });
 
 const ENV = {

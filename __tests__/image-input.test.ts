@@ -1,8 +1,6 @@
 // The image input (an image built elsewhere, deployed without a build) and registry-id (a registry in
 // another account), as readConfig reads them.
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
 import {
@@ -12,12 +10,11 @@ import {
   type PreviewConfig,
   type TeardownConfig,
 } from '../src/config/index.js';
-import { makeKey } from './sshkeys.js';
+import { userStep } from './step.js';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const REGISTRY = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
-let dir: string;
 let base: Record<string, string>;
 
 /** What the runner sets from action.yml alone: every default (build: true among them). */
@@ -31,21 +28,10 @@ const runnerDefaults = Object.fromEntries(
 
 beforeAll(() => {
   // No Dockerfile: with image, nothing is built, so the build context is not looked at.
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'image-input-'));
-  fs.writeFileSync(
-    path.join(dir, 'stack.yml'),
-    'services:\n  app:\n    image: ${ECR_REGISTRY}/todo:${APP_VERSION}\n  migrate:\n    image: x\n    deploy:\n      restart_policy:\n        condition: on-failure\n',
-  );
-  const key = makeKey();
   base = {
     ...runnerDefaults,
-    'ssh-host': 'manager.example.com',
-    'ssh-private-key': key.privateKey,
-    'ssh-known-hosts': `manager.example.com ${key.line}`,
+    ...userStep('image-input-', { dockerfile: false }).inputs,
     'stack-name': 'todo',
-    'stack-file': path.join(dir, 'stack.yml'),
-    context: dir,
-    'app-url': 'http://lb.example.com',
   };
 });
 

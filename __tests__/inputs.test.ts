@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
@@ -20,29 +19,18 @@ type AnyConfig = Omit<PreviewConfig, 'mode'> &
   Omit<TeardownConfig, 'mode'> & { mode: Mode };
 const readConfig = (...args: Parameters<typeof readAnyConfig>) => readAnyConfig(...args) as AnyConfig;
 import { makeKey } from './sshkeys.js';
+import { STACK_YML, userStep } from './step.js';
 
 let dir: string;
 let inputs: Record<string, string>;
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inputs-'));
-  fs.writeFileSync(path.join(dir, 'Dockerfile'), 'FROM scratch\n');
-  fs.writeFileSync(
-    path.join(dir, 'stack.yml'),
-    `services:\n  app:\n    image: \${ECR_REGISTRY}/todo:\${APP_VERSION}\n  migrate:\n    image: x\n    deploy:\n      restart_policy:\n        condition: on-failure\n  collectstatic:\n    image: x\n    deploy:\n      restart_policy:\n        condition: none\n`,
-  );
-  const key = makeKey();
-  inputs = {
-    'ecr-repository': 'docker-in-aws/todobackend',
-    'ssh-host': 'manager.example.com',
-    'ssh-private-key': key.privateKey,
-    'ssh-known-hosts': `manager.example.com ${key.line}`,
-    'stack-name': 'todobackend',
-    'stack-file': path.join(dir, 'stack.yml'),
-    context: dir,
-    'app-url': 'http://lb.example.com',
-  };
+  const collectstatic =
+    '  collectstatic:\n    image: x\n    deploy:\n      restart_policy:\n        condition: none\n';
+  const step = userStep('inputs-', { stack: STACK_YML + collectstatic });
+  dir = step.dir;
+  inputs = { ...step.inputs, 'ecr-repository': 'docker-in-aws/todobackend', 'stack-name': 'todobackend' };
 });
 
 const read = (
