@@ -72,8 +72,17 @@ describe('the test container: acceptance-image, acceptance-entrypoint, acceptanc
   });
 
   test('an entrypoint that acceptance-command starts with again is refused: it would run twice', () => {
-    expect(read({ 'acceptance-entrypoint': '/usr/bin/bats' }).problems).toEqual([
-      'acceptance-entrypoint "/usr/bin/bats" is the first word of acceptance-command "bats /app/src/acceptance.bats" too, so the container would run bats bats ...: with acceptance-entrypoint, give acceptance-command only its arguments (/app/src/acceptance.bats)',
+    expect(
+      read({ 'acceptance-entrypoint': '/usr/bin/bats', 'acceptance-command': 'bats /tests/api.bats' })
+        .problems,
+    ).toEqual([
+      'acceptance-entrypoint "/usr/bin/bats" is the first word of acceptance-command "bats /tests/api.bats" too, so the container would run bats bats ...: with acceptance-entrypoint, set acceptance-command to only its arguments (/tests/api.bats)',
+    ]);
+  });
+
+  test("the same with acceptance-command's default, which the user never set: the message says so", () => {
+    expect(read({ 'acceptance-entrypoint': 'bats' }).problems).toEqual([
+      'acceptance-entrypoint "bats" is the first word of acceptance-command\'s default ("bats /app/src/acceptance.bats") too, so the container would run bats bats ...: with acceptance-entrypoint, set acceptance-command to only its arguments (/app/src/acceptance.bats)',
     ]);
   });
 });

@@ -68,16 +68,15 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 describe('Engine', () => {
   test('speaks API 1.41 and sends filters as JSON', async () => {
     const engine = new Engine(socketPath);
-    expect(await engine.ping()).toBe('OK');
     expect(await engine.listTasks({ service: ['a', 'b'] })).toEqual([{ ID: 't1' }]);
     expect(requests).toContain('/v1.41/tasks?filters={"service":["a","b"]}');
-    expect(engine.calls).toBe(2);
+    expect(engine.calls).toBe(1);
   });
 
   test('a fork counts its own calls and adds them to its parent', async () => {
     const engine = new Engine(socketPath);
     const [a, b] = [engine.fork(), engine.fork()];
-    await Promise.all([a.ping(), a.listTasks({}), b.ping()]);
+    await Promise.all([a.listTasks({}), a.listTasks({}), b.listTasks({})]);
     expect([a.calls, b.calls, engine.calls]).toEqual([2, 1, 3]);
   });
 

@@ -636,11 +636,20 @@ describe('inputs that would pass and fail late', () => {
       `stack-name "${'x'.repeat(56)}" makes service names longer than the 63 characters Swarm accepts (${'x'.repeat(56)}_migrate, ${'x'.repeat(56)}_collectstatic): shorten stack-name`,
     ],
     [
+      { 'one-shots-first': 'true', 'one-shot-services': 'none' },
+      'one-shots-first: true needs one-shot services: name them in one-shot-services, or remove one-shots-first',
+    ],
+    [
       { 'stack-secrets': 'db-password=APP_SECRET_KEY\ndb_password=APP_SECRET_KEY' },
       'stack-secrets: db-password and db_password would both be given to the stack file as DB_PASSWORD_SECRET; rename one',
     ],
   ])('%o', (overrides, message) => {
     expect(problems(overrides, { GITHUB_SHA: SHA, APP_SECRET_KEY: 'value' })).toEqual([message]);
+  });
+
+  test('one-shots-first is off by default, and on when asked for', () => {
+    expect(read({}).oneShotsFirst).toBe(false);
+    expect(read({ 'one-shots-first': 'true' }).oneShotsFirst).toBe(true);
   });
 
   test("a preview's image-tag and extra-tags carry its pull request's prefix", () => {

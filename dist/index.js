@@ -86090,7 +86090,7 @@ module.exports = __nccwpck_require__(9023).deprecate;
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _ssh_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5049);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3589);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1099);
 /* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6661);
 /* harmony import */ var _runner_state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6003);
 
@@ -86107,7 +86107,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3589:
+/***/ 1099:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -91125,80 +91125,6 @@ function getOctokit(token, options, ...additionalPlugins) {
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-;// CONCATENATED MODULE: ./src/config/acceptance.ts
-
-// An image reference as docker parses it: [HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST].
-const HOST = String.raw `[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d+)?`;
-const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const IMAGE_REFERENCE = new RegExp(String.raw `^(?:${HOST}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
-/** The app URL with {stack}, {pr} and {port} filled in. */
-function expandUrl(template, values) {
-    return template
-        .replaceAll('{stack}', values.stack)
-        .replaceAll('{pr}', String(values.pr ?? ''))
-        .replaceAll('{port}', String(values.port ?? ''));
-}
-/** app-url, filled in; {pr} and {port} exist only for a preview. */
-function readAppUrl(inputs, stackName, preview) {
-    const raw = inputs.get('app-url');
-    if (!preview && /\{(pr|port)\}/.test(raw))
-        inputs.problem(`app-url "${raw}" uses {pr} or {port}, which exist only in mode preview`);
-    const appUrl = raw && expandUrl(raw, { stack: stackName, pr: preview?.number, port: preview?.port });
-    if (appUrl && !/^https?:\/\/[^\s/]+/.test(appUrl))
-        inputs.problem(`app-url "${appUrl}" must be an http:// or https:// URL`);
-    return appUrl;
-}
-/** Whether the acceptance tests run, and how; they need an app URL. */
-function readAcceptance(inputs, appUrl) {
-    const acceptance = inputs.bool('acceptance');
-    if (acceptance && !appUrl)
-        inputs.problem('app-url is required when acceptance is on: the load balancer URL the tests run against');
-    return { acceptance };
-}
-/**
- * acceptance-args, refusing an environment variable passed by name only (-e NAME): docker would copy
- * its value from the runner's environment into the test container.
- */
-function readTestArgs(inputs) {
-    const args = inputs.words('acceptance-args');
-    args.forEach((arg, i) => {
-        const separate = /^(?:-e|--env)$/.test(arg);
-        const value = separate ? args[i + 1] : /^(?:-e|--env=)(.+)$/.exec(arg)?.[1];
-        if (value !== undefined && !value.includes('=')) {
-            const given = separate ? `${arg} ${value}` : arg;
-            inputs.problem(`acceptance-args: "${given}" passes a variable by name; give NAME=VALUE`);
-        }
-    });
-    return args;
-}
-/**
- * The test container: acceptance-image (empty: the deployed image), acceptance-entrypoint (empty: the
- * image's own), acceptance-command and acceptance-args.
- */
-function readTestContainer(inputs) {
-    const image = inputs.get('acceptance-image');
-    if (image && !IMAGE_REFERENCE.test(image))
-        inputs.problem(`acceptance-image "${image}" is not an image reference: [REGISTRY/]REPOSITORY[:TAG][@sha256:DIGEST], e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/notes-tests:abc1234 or bats/bats:1.11.0`);
-    const entrypoint = inputs.get('acceptance-entrypoint');
-    const command = inputs.words('acceptance-command');
-    if (/\s/.test(entrypoint)) {
-        inputs.problem(`acceptance-entrypoint "${entrypoint}" must be one word, the program the test container starts (e.g. bats or /bin/sh): put its arguments in acceptance-command`);
-    }
-    else if (entrypoint &&
-        command[0] &&
-        external_node_path_default().posix.basename(command[0]) === external_node_path_default().posix.basename(entrypoint)) {
-        inputs.problem(`acceptance-entrypoint "${entrypoint}" is the first word of acceptance-command "${inputs.get('acceptance-command')}" too, so the container would run ${command[0]} ${command[0]} ...: with acceptance-entrypoint, give acceptance-command only its arguments${command.length > 1 ? ` (${command.slice(1).join(' ')})` : ''}`);
-    }
-    return {
-        acceptanceImage: image || undefined,
-        acceptanceEntrypoint: entrypoint || undefined,
-        acceptanceCommand: command,
-        acceptanceArgs: readTestArgs(inputs),
-    };
-}
-
-// EXTERNAL MODULE: ./src/naming.ts
-var naming = __nccwpck_require__(8499);
 ;// CONCATENATED MODULE: ./src/config/inputs.ts
 /** Reading inputs: action.yml's defaults, the parsing of each kind of value, and the problems found. */
 /**
@@ -91222,6 +91148,7 @@ const INPUT_DEFAULTS = {
     'version-variable': 'APP_VERSION',
     'one-shot-services': 'migrate',
     'one-shot-timeout': '600',
+    'one-shots-first': 'false',
     'converge-timeout': '300',
     acceptance: 'true',
     'acceptance-command': 'bats /app/src/acceptance.bats',
@@ -91377,6 +91304,85 @@ class Inputs {
     }
 }
 
+;// CONCATENATED MODULE: ./src/config/acceptance.ts
+
+
+// An image reference as docker parses it: [HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST].
+const HOST = String.raw `[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d+)?`;
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_REFERENCE = new RegExp(String.raw `^(?:${HOST}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
+/** The app URL with {stack}, {pr} and {port} filled in. */
+function expandUrl(template, values) {
+    return template
+        .replaceAll('{stack}', values.stack)
+        .replaceAll('{pr}', String(values.pr ?? ''))
+        .replaceAll('{port}', String(values.port ?? ''));
+}
+/** app-url, filled in; {pr} and {port} exist only for a preview. */
+function readAppUrl(inputs, stackName, preview) {
+    const raw = inputs.get('app-url');
+    if (!preview && /\{(pr|port)\}/.test(raw))
+        inputs.problem(`app-url "${raw}" uses {pr} or {port}, which exist only in mode preview`);
+    const appUrl = raw && expandUrl(raw, { stack: stackName, pr: preview?.number, port: preview?.port });
+    if (appUrl && !/^https?:\/\/[^\s/]+/.test(appUrl))
+        inputs.problem(`app-url "${appUrl}" must be an http:// or https:// URL`);
+    return appUrl;
+}
+/** Whether the acceptance tests run, and how; they need an app URL. */
+function readAcceptance(inputs, appUrl) {
+    const acceptance = inputs.bool('acceptance');
+    if (acceptance && !appUrl)
+        inputs.problem('app-url is required when acceptance is on: the load balancer URL the tests run against');
+    return { acceptance };
+}
+/**
+ * acceptance-args, refusing an environment variable passed by name only (-e NAME): docker would copy
+ * its value from the runner's environment into the test container.
+ */
+function readTestArgs(inputs) {
+    const args = inputs.words('acceptance-args');
+    args.forEach((arg, i) => {
+        const separate = /^(?:-e|--env)$/.test(arg);
+        const value = separate ? args[i + 1] : /^(?:-e|--env=)(.+)$/.exec(arg)?.[1];
+        if (value !== undefined && !value.includes('=')) {
+            const given = separate ? `${arg} ${value}` : arg;
+            inputs.problem(`acceptance-args: "${given}" passes a variable by name; give NAME=VALUE`);
+        }
+    });
+    return args;
+}
+/**
+ * The test container: acceptance-image (empty: the deployed image), acceptance-entrypoint (empty: the
+ * image's own), acceptance-command and acceptance-args.
+ */
+function readTestContainer(inputs) {
+    const image = inputs.get('acceptance-image');
+    if (image && !IMAGE_REFERENCE.test(image))
+        inputs.problem(`acceptance-image "${image}" is not an image reference: [REGISTRY/]REPOSITORY[:TAG][@sha256:DIGEST], e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/notes-tests:abc1234 or bats/bats:1.11.0`);
+    const entrypoint = inputs.get('acceptance-entrypoint');
+    const command = inputs.words('acceptance-command');
+    if (/\s/.test(entrypoint)) {
+        inputs.problem(`acceptance-entrypoint "${entrypoint}" must be one word, the program the test container starts (e.g. bats or /bin/sh): put its arguments in acceptance-command`);
+    }
+    else if (entrypoint &&
+        command[0] &&
+        external_node_path_default().posix.basename(command[0]) === external_node_path_default().posix.basename(entrypoint)) {
+        const given = inputs.get('acceptance-command');
+        const which = given === INPUT_DEFAULTS['acceptance-command']
+            ? `acceptance-command's default ("${given}")`
+            : `acceptance-command "${given}"`;
+        inputs.problem(`acceptance-entrypoint "${entrypoint}" is the first word of ${which} too, so the container would run ${command[0]} ${command[0]} ...: with acceptance-entrypoint, set acceptance-command to only its arguments${command.length > 1 ? ` (${command.slice(1).join(' ')})` : ''}`);
+    }
+    return {
+        acceptanceImage: image || undefined,
+        acceptanceEntrypoint: entrypoint || undefined,
+        acceptanceCommand: command,
+        acceptanceArgs: readTestArgs(inputs),
+    };
+}
+
+// EXTERNAL MODULE: ./src/naming.ts
+var naming = __nccwpck_require__(8499);
 ;// CONCATENATED MODULE: ./src/config/build.ts
 
 
@@ -92217,6 +92223,9 @@ function readStackFileInputs(inputs) {
     if (listed.length === 0)
         inputs.problem(`one-shot-services "${inputs.get('one-shot-services')}" names no service: list your one-shot services, or write none`);
     const oneShotServices = listed.filter((s) => s !== 'none');
+    const oneShotsFirst = inputs.bool('one-shots-first');
+    if (oneShotsFirst && listed.length > 0 && oneShotServices.length === 0)
+        inputs.problem('one-shots-first: true needs one-shot services: name them in one-shot-services, or remove one-shots-first');
     const stackFiles = inputs.list('stack-file');
     const read = readStackFile(stackFiles, versionVariable, oneShotServices);
     if ('problem' in read)
@@ -92232,6 +92241,7 @@ function readStackFileInputs(inputs) {
         stackEnv,
         envBySource,
         oneShotServices,
+        oneShotsFirst,
     };
 }
 /**
@@ -92853,7 +92863,7 @@ async function commitTime(context) {
     return time && !Number.isNaN(time.getTime()) ? time : undefined;
 }
 /**
- * Each secret's value, masked, in a file of its own (0600, in a 0700 directory of the run's private
+ * Each secret's value (masked from the start of the run, with the step's other secrets) in a file of its own (0600, in a 0700 directory of the run's private
  * work directory) for the build to mount: never an argument, never in a child's environment.
  */
 function writeSecrets(secrets, workRoot) {
@@ -92862,10 +92872,6 @@ function writeSecrets(secrets, workRoot) {
     const dir = external_node_fs_default().mkdtempSync(external_node_path_default().join(workRoot, 'build-secrets-'));
     external_node_fs_default().chmodSync(dir, 0o700);
     const files = secrets.map((s, i) => {
-        for (const line of s.value.split(/\r?\n/))
-            if (line.trim())
-                core/* setSecret */.Pq(line.trim());
-        core/* setSecret */.Pq(s.value);
         const src = external_node_path_default().join(dir, String(i));
         external_node_fs_default().writeFileSync(src, s.value, { mode: 0o600, flag: 'wx' });
         return { id: s.id, src };
@@ -92959,11 +92965,23 @@ function describeAttempts(o) {
 /** The job summary as Markdown. */
 function renderSummary(r) {
     const out = [];
+    for (const render of [renderHeadline, renderPhases, renderOneShots, renderRollback, renderServices])
+        render(r, out);
+    if (r.teardown)
+        out.push(describeTeardown(r.teardown), '');
+    if (r.acceptance)
+        out.push(renderAcceptance(r.acceptance));
+    return out.join('\n');
+}
+/** The outcome, the failure, and what was deployed. */
+function renderHeadline(r, out) {
     const stack = r.stack ?? 'the stack';
     const [done, failed] = r.mode === 'teardown' ? ['🧹 Tore down', 'Teardown of'] : ['✅ Deployed', 'Deploy of'];
     out.push(`## ${r.ok ? `${done} ${stack}` : `❌ ${failed} ${stack} failed`}`, '');
     if (r.failure)
         out.push(`**Failure:** ${r.failure.split('\n')[0]}`, '');
+    if (r.rolloutNotStarted)
+        out.push('**The rollout was not started** (one-shots-first): every other service still runs its previous version.', '');
     const facts = [
         ['Image', r.image && `\`${r.image}\``],
         ['Digest', r.digest && `\`${r.digest}\``],
@@ -92975,12 +92993,18 @@ function renderSummary(r) {
     const shown = facts.filter(([, v]) => v);
     if (shown.length > 0)
         out.push('| | |', '|---|---|', ...shown.map(([k, v]) => `| ${k} | ${v} |`), '');
+}
+/** Each phase, in the order they started, and the total. */
+function renderPhases(r, out) {
     out.push('### Phases', '', '| Phase | Result | Start | Duration |', '|---|---|---:|---:|');
     const phases = [...r.phases].sort((a, b) => a.started - b.started);
     for (const p of phases)
         out.push(`| ${p.name} | ${ICON[p.status]} ${p.status} | +${p.started.toFixed(1)} s | ${p.seconds.toFixed(1)} s |`);
     const total = Math.max(0, ...r.phases.map((p) => p.started + p.seconds));
     out.push(`| **Total** | | | **${total.toFixed(1)} s** |`, '');
+}
+/** The one-shots with their logs, and the services that did not converge with theirs. */
+function renderOneShots(r, out) {
     if (r.oneShots.length > 0) {
         out.push('### One-shot services', '', '| Service | Result | Attempts | Detail |', '|---|---|---|---|');
         for (const o of r.oneShots)
@@ -92996,6 +93020,9 @@ function renderSummary(r) {
             out.push(`<details open><summary>Last log lines of ${f.service}</summary>`, codeBlock(f.logs), '</details>', '');
         }
     }
+}
+/** What a rollback put back. */
+function renderRollback(r, out) {
     if (r.rollback) {
         out.push('### ↩️ Rollback', '');
         if (r.rollback.length === 0)
@@ -93007,6 +93034,9 @@ function renderSummary(r) {
             out.push('');
         }
     }
+}
+/** What runs now, and what prune removed. */
+function renderServices(r, out) {
     if (r.services.length > 0) {
         out.push('### Services', '', '| Service | Mode | Tasks | Image | Update |', '|---|---|---|---|---|');
         for (const s of r.services)
@@ -93016,11 +93046,6 @@ function renderSummary(r) {
     if (r.pruned?.length) {
         out.push(`Removed (prune: the stack file no longer has them): ${r.pruned.map((n) => `\`${n}\``).join(', ')}`, '');
     }
-    if (r.teardown)
-        out.push(describeTeardown(r.teardown), '');
-    if (r.acceptance)
-        out.push(renderAcceptance(r.acceptance));
-    return out.join('\n');
 }
 function describeTeardown(t) {
     if (!t.existed && t.secrets.length === 0)
@@ -94576,6 +94601,107 @@ async function runAcceptance(docker, t) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/swarm/one-shot-stack.ts
+
+/** The top-level sections whose entries a service refers to by name. */
+const SECTIONS = ['networks', 'volumes', 'secrets', 'configs'];
+/**
+ * The stack files cut down to the one-shot services and what they use, for docker stack deploy to
+ * deploy them alone: each file keeps its text (quoting, numbers, comments, interpolation left to the
+ * docker CLI), with the other services and the networks, volumes, secrets and configs no one-shot
+ * refers to taken out. Anchors used across what is taken out are written out in full.
+ */
+function oneShotStackFiles(texts, oneShots) {
+    const used = usedByOneShots(texts, oneShots);
+    return texts.map((text) => {
+        // failsafe: every scalar stays the text it is, so docker reads it as it would read the user's file.
+        const doc = (0,dist.parseDocument)(text, { schema: 'failsafe' });
+        resolveAliases(doc);
+        keepOnly(doc, ['services'], (name) => oneShots.includes(name));
+        for (const section of SECTIONS) {
+            const names = used[section];
+            if (names)
+                keepOnly(doc, [section], (name) => names.has(name));
+        }
+        return doc.toString();
+    });
+}
+function resolveAliases(doc) {
+    (0,dist.visit)(doc, {
+        Alias(_, alias) {
+            const target = alias.resolve(doc);
+            if (!(0,dist.isNode)(target))
+                return undefined;
+            const node = target.clone();
+            delete node.anchor;
+            return node;
+        },
+    });
+}
+function keepOnly(doc, at, keep) {
+    const map = doc.getIn(at, true);
+    if (!(0,dist.isMap)(map))
+        return;
+    map.items = map.items.filter((pair) => (0,dist.isScalar)(pair.key) && keep(String(pair.key.value)));
+}
+function usedByOneShots(texts, oneShots) {
+    const used = {
+        networks: new Set(),
+        volumes: new Set(),
+        secrets: new Set(),
+        configs: new Set(),
+    };
+    const add = (section, name) => {
+        if (typeof name !== 'string')
+            return;
+        if (name.includes('$'))
+            used[section] = undefined;
+        else
+            used[section]?.add(name);
+    };
+    const docs = texts.map((text) => (0,dist.parse)(text, { merge: true }));
+    for (const name of oneShots) {
+        const defs = docs.map((doc) => doc?.services?.[name]).filter((d) => isDef(d));
+        // A service that names no network in any file is on the stack's default network.
+        if (!defs.some((d) => d.networks !== undefined))
+            add('networks', 'default');
+        for (const def of defs)
+            addUses(def, add);
+    }
+    return used;
+}
+const isDef = (v) => Boolean(v) && typeof v === 'object' && !Array.isArray(v);
+function addUses(def, add) {
+    for (const network of names(def.networks))
+        add('networks', network);
+    for (const source of one_shot_stack_list(def.secrets))
+        add('secrets', sourceOf(source));
+    for (const source of one_shot_stack_list(def.configs))
+        add('configs', sourceOf(source));
+    for (const volume of one_shot_stack_list(def.volumes))
+        add('volumes', namedVolume(volume));
+}
+const one_shot_stack_list = (v) => (Array.isArray(v) ? v : []);
+/** A list of names, or a mapping keyed by them (networks: [a] or networks: {a: {aliases: …}}). */
+function names(v) {
+    if (Array.isArray(v))
+        return v;
+    return v && typeof v === 'object' ? Object.keys(v) : [];
+}
+/** secrets: [name] or [{source: name, target: …}] */
+const sourceOf = (v) => (v && typeof v === 'object' ? v.source : v);
+/** The named volume a service's volume entry mounts, if it mounts one (not a bind mount or tmpfs). */
+function namedVolume(v) {
+    if (v && typeof v === 'object') {
+        const { type, source } = v;
+        return type === undefined || type === 'volume' ? source : undefined;
+    }
+    if (typeof v !== 'string' || !v.includes(':'))
+        return undefined; // an anonymous volume
+    const source = v.split(':')[0];
+    return /^[./~]/.test(source) ? undefined : source;
+}
+
 ;// CONCATENATED MODULE: ./src/swarm/secrets.ts
 
 
@@ -94787,7 +94913,7 @@ function oneShotAttempts(service, allTasks, nodes) {
  * Complete: enough tasks of this deploy are `complete` (exit code 0). A failed or rejected task is one
  * failed attempt: the service has failed only when a slot's attempts are used up (max_attempts restarts
  * after the first run, restarts within the window when one is set) or the policy does not restart
- * (condition none), once no task runs any more. Pending while Swarm retries: "attempt 1 of 7: rejected: …".
+ * (condition none), once no task runs any more. Pending while Swarm retries: "run 1 of 7 (1 + max_attempts 6): rejected: …; Swarm retries".
  * A task whose node could not pull the image names that node (by its hostname, when nodes has it).
  */
 function judgeOneShot(service, allTasks, nodes) {
@@ -95666,9 +95792,6 @@ class Engine {
             }, (err, data) => (err ? reject(err) : resolve(data)));
         });
     }
-    async ping() {
-        return String(await this.request('/_ping'));
-    }
     listServices(filters) {
         return this.request('/services', { query: { filters } });
     }
@@ -96078,6 +96201,7 @@ async function watch(w) {
 
 
 
+
 /** What the summary's services table needs to know of the stack file. */
 function stackShape(config) {
     return {
@@ -96123,10 +96247,14 @@ async function rollOut(config, run, { auth, image, tunnel }) {
     const secretNames = config.stackSecrets.length > 0
         ? await run.timeline.phase('Stack secrets', () => ensureSecrets(manager.engine, config.stackName, config.stackSecrets, config.ssh.privateKey))
         : {};
-    const before = await deploy(config, run, manager, stackVariables(config, auth.registry, secretNames));
+    const variables = stackVariables(config, auth.registry, secretNames);
+    const oneShotsDone = config.oneShotsFirst && (await oneShotsFirst(config, run, manager, variables));
+    const before = await deploy(config, run, manager, variables, { forceOneShots: !oneShotsDone });
     try {
         await watchRollout({
-            oneShots: (signal) => watchOneShots(config, run, manager.engine, signal),
+            oneShots: oneShotsDone
+                ? async () => { }
+                : (signal) => watchOneShots(config, run, manager.engine, signal),
             converge: (signal, serving) => watchConvergence(config, run, manager.engine, before, { signal, serving }),
             tests: () => runTests(config, run, image),
             rollback: config.rollbackOnFailure ? () => rollback(config, run, manager, before) : undefined,
@@ -96150,28 +96278,91 @@ function deployLabels(config, run) {
     };
     return Object.fromEntries(Object.entries(labels).filter(([, v]) => v));
 }
-/** docker stack deploy; a one-shot whose spec did not change is forced to run again. */
-async function deploy(config, run, manager, variables) {
+/**
+ * The stack files, with the deploy labels for services (written to the work directory as one more
+ * file), deployed; a one-shot whose spec did not change is forced to run again.
+ */
+async function deployFiles(config, run, manager, { files, services, variables, prune, }) {
+    const labels = external_node_path_default().join(run.work.root, 'deploy-labels.yml');
+    external_node_fs_default().writeFileSync(labels, labelsOverride(services, deployLabels(config, run), config.composeVersion));
+    await deployStack(manager.cli, config.stackName, [...files, labels], variables, {
+        prune,
+        // The action's images are pinned already: with every other one pinned too, the registry is not
+        // asked at all (an outage would cost each service a long wait and leave it unpinned).
+        resolveImage: config.everyImagePinned ? 'never' : 'always',
+    });
+    run.report.deployed = true;
+}
+async function forceOneShots(config, manager, before) {
+    const forced = await forceUnchanged(manager.cli, manager.engine, stackShape(config).oneShot, before);
+    if (forced.length > 0)
+        core/* info */.pq(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
+}
+/** The whole stack deployed; the one-shots forced to run again unless they ran first. */
+async function deploy(config, run, manager, variables, { forceOneShots: force }) {
     return run.timeline.phase('Stack deploy', async () => {
         const before = await snapshotStack(manager.engine, config.stackName);
-        const labels = external_node_path_default().join(run.work.root, 'deploy-labels.yml');
-        external_node_fs_default().writeFileSync(labels, labelsOverride(config.stackServices, deployLabels(config, run), config.composeVersion));
-        await deployStack(manager.cli, config.stackName, [...config.stackFiles, labels], variables, {
-            prune: config.prune,
-            // The action's images are pinned already: with every other one pinned too, the registry is not
-            // asked at all (an outage would cost each service a long wait and leave it unpinned).
-            resolveImage: config.everyImagePinned ? 'never' : 'always',
-        });
-        run.report.deployed = true;
-        if (config.prune) {
-            const inFile = new Set(config.stackServices.map((s) => (0,naming/* stackServiceName */.ZC)(config.stackName, s)));
+        const { stackFiles: files, stackServices: services, prune } = config;
+        await deployFiles(config, run, manager, { files, services, variables, prune });
+        if (prune) {
+            const inFile = new Set(services.map((s) => (0,naming/* stackServiceName */.ZC)(config.stackName, s)));
             run.report.pruned = [...before.keys()].filter((name) => !inFile.has(name));
         }
-        const oneShots = stackShape(config).oneShot;
-        const forced = await forceUnchanged(manager.cli, manager.engine, oneShots, before);
-        if (forced.length > 0)
-            core/* info */.pq(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
+        if (force)
+            await forceOneShots(config, manager, before);
         return before;
+    });
+}
+/**
+ * one-shots-first: the one-shot services deployed alone (the stack files cut down to them, without
+ * prune, so every other service keeps its spec) and waited for; true once they completed. False, with
+ * nothing done, when no other service of the stack files runs yet (the stack's first deploy): there is
+ * no previous version to keep, and the one-shots may need those services.
+ */
+async function oneShotsFirst(config, run, manager, variables) {
+    const before = await snapshotStack(manager.engine, config.stackName);
+    const oneShots = stackShape(config).oneShot;
+    const running = config.stackServices
+        .map((s) => (0,naming/* stackServiceName */.ZC)(config.stackName, s))
+        .filter((name) => before.has(name) && !oneShots.includes(name))
+        .sort();
+    if (running.length === 0) {
+        core/* info */.pq(`one-shots-first: ${config.stackName} runs none of its services yet, so the whole stack is deployed at once`);
+        return false;
+    }
+    await run.timeline.phase('Stack deploy: one-shots', async () => {
+        const files = writeOneShotStackFiles(config);
+        try {
+            await deployFiles(config, run, manager, {
+                files,
+                services: config.oneShotServices,
+                variables,
+                prune: false,
+            });
+        }
+        finally {
+            for (const f of files)
+                external_node_fs_default().rmSync(f, { force: true });
+        }
+        await forceOneShots(config, manager, before);
+    });
+    try {
+        await watchOneShots(config, run, manager.engine, new AbortController().signal);
+    }
+    catch (e) {
+        run.report.rolloutNotStarted = true;
+        throw new Error(`${e.message}\nThe rollout was not started (one-shots-first): ${running.join(', ')} still run${running.length === 1 ? 's' : ''} the previous version`, { cause: e });
+    }
+    return true;
+}
+/** The stack files cut down to the one-shot services, beside the first one; returns their paths. */
+function writeOneShotStackFiles(config) {
+    const dir = external_node_path_default().dirname(external_node_path_default().resolve(config.stackFiles[0]));
+    const texts = oneShotStackFiles(config.stackFiles.map((f) => external_node_fs_default().readFileSync(f, 'utf8')), config.oneShotServices);
+    return texts.map((text, i) => {
+        const file = external_node_path_default().join(dir, (0,naming/* oneShotStackFileName */.k7)(i));
+        external_node_fs_default().writeFileSync(file, text, { mode: 0o600 });
+        return file;
     });
 }
 async function watchOneShots(config, run, engine, signal) {
@@ -96544,6 +96735,29 @@ class PreviewFeedback {
     }
 }
 
+;// CONCATENATED MODULE: ./src/report/mask.ts
+
+/** Masks every secret value in the log; returns a masker for what goes to GitHub's API, which the runner does not mask. */
+function maskSecrets(config) {
+    const values = [];
+    for (const line of config.ssh.privateKey.split(/\r?\n/))
+        if (line.trim().length > 8)
+            values.push(line.trim());
+    if (config.ssh.passphrase)
+        values.push(config.ssh.passphrase);
+    if (config.mode !== 'teardown') {
+        for (const secret of [...config.stackSecrets, ...config.buildSecrets]) {
+            for (const line of secret.value.split(/\r?\n/))
+                if (line.trim())
+                    values.push(line.trim());
+            values.push(secret.value, Buffer.from(secret.value).toString('base64'));
+        }
+    }
+    for (const value of values)
+        core/* setSecret */.Pq(value);
+    return (text) => values.reduce((masked, value) => masked.replaceAll(value, '***'), text);
+}
+
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 
 /**
@@ -96755,6 +96969,7 @@ class Timeline {
 
 
 
+
 /** Each mode's steps (a preview deploys the pull request's stack of its own). */
 function runMode(config, run) {
     switch (config.mode) {
@@ -96766,26 +96981,6 @@ function runMode(config, run) {
         case 'teardown':
             return teardown(config, run);
     }
-}
-/** Masks every secret value in the log; returns a masker for what goes to GitHub's API, which the runner does not mask. */
-function maskSecrets(config) {
-    const values = [];
-    for (const line of config.ssh.privateKey.split(/\r?\n/))
-        if (line.trim().length > 8)
-            values.push(line.trim());
-    if (config.ssh.passphrase)
-        values.push(config.ssh.passphrase);
-    if (config.mode !== 'teardown') {
-        for (const secret of config.stackSecrets) {
-            for (const line of secret.value.split(/\r?\n/))
-                if (line.trim())
-                    values.push(line.trim());
-            values.push(Buffer.from(secret.value).toString('base64'));
-        }
-    }
-    for (const value of values)
-        core/* setSecret */.Pq(value);
-    return (text) => values.reduce((masked, value) => masked.replaceAll(value, '***'), text);
 }
 async function writeSummary(markdown) {
     await core/* summary */.z
@@ -96905,6 +97100,7 @@ async function main_run() {
 /* harmony export */   Vp: () => (/* binding */ runUrl),
 /* harmony export */   ZC: () => (/* binding */ stackServiceName),
 /* harmony export */   ab: () => (/* binding */ previewStackName),
+/* harmony export */   k7: () => (/* binding */ oneShotStackFileName),
 /* harmony export */   kg: () => (/* binding */ LABELS),
 /* harmony export */   l4: () => (/* binding */ lockName),
 /* harmony export */   tU: () => (/* binding */ WORK_DIR_PREFIX),
@@ -96968,6 +97164,13 @@ function lockName(stack) {
 }
 /** The private work directories under RUNNER_TEMP start with this. */
 const WORK_DIR_PREFIX = `${PREFIX}-`;
+/**
+ * one-shots-first: the cut-down stack files, written beside the first stack file (docker resolves a
+ * stack's relative paths from that file's directory) for the length of one docker stack deploy.
+ */
+function oneShotStackFileName(index) {
+    return `.${PREFIX}-one-shots-${index + 1}.yml`;
+}
 /** The acceptance test container of a run. */
 function acceptanceContainerName(suffix) {
     return `${PREFIX}-acceptance-${suffix}`;

@@ -95,7 +95,7 @@ export interface ApiTask {
   ID: string;
   CreatedAt: string;
   JobIteration?: { Index?: number };
-  Status: { State: string; Err?: string };
+  Status: { State: string; Err?: string; Timestamp?: string };
   Spec: { ContainerSpec: { Image: string } };
 }
 

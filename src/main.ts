@@ -7,6 +7,7 @@ import { promote } from './modes/promote.js';
 import type { Held, Run } from './modes/session.js';
 import { teardown } from './modes/teardown.js';
 import { PreviewFeedback, type DeploymentOutcome } from './report/github.js';
+import { maskSecrets } from './report/mask.js';
 import { stepOutputs } from './report/outputs.js';
 import {
   renderInputProblems,
@@ -33,22 +34,6 @@ function runMode(config: Config, run: Run): Promise<void> {
     case 'teardown':
       return teardown(config, run);
   }
-}
-
-/** Masks every secret value in the log; returns a masker for what goes to GitHub's API, which the runner does not mask. */
-function maskSecrets(config: Config): (text: string) => string {
-  const values: string[] = [];
-  for (const line of config.ssh.privateKey.split(/\r?\n/))
-    if (line.trim().length > 8) values.push(line.trim());
-  if (config.ssh.passphrase) values.push(config.ssh.passphrase);
-  if (config.mode !== 'teardown') {
-    for (const secret of config.stackSecrets) {
-      for (const line of secret.value.split(/\r?\n/)) if (line.trim()) values.push(line.trim());
-      values.push(Buffer.from(secret.value).toString('base64'));
-    }
-  }
-  for (const value of values) core.setSecret(value);
-  return (text) => values.reduce((masked, value) => masked.replaceAll(value, '***'), text);
 }
 
 async function writeSummary(markdown: string): Promise<void> {

@@ -65,6 +65,14 @@ export function lockName(stack: string): string {
 /** The private work directories under RUNNER_TEMP start with this. */
 export const WORK_DIR_PREFIX = `${PREFIX}-`;
 
+/**
+ * one-shots-first: the cut-down stack files, written beside the first stack file (docker resolves a
+ * stack's relative paths from that file's directory) for the length of one docker stack deploy.
+ */
+export function oneShotStackFileName(index: number): string {
+  return `.${PREFIX}-one-shots-${index + 1}.yml`;
+}
+
 /** The acceptance test container of a run. */
 export function acceptanceContainerName(suffix: string): string {
   return `${PREFIX}-acceptance-${suffix}`;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Inputs } from './inputs.js';
+import { INPUT_DEFAULTS, type Inputs } from './inputs.js';
 import type { PullRequest } from './types.js';
 
 // An image reference as docker parses it: [HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST].
@@ -74,8 +74,13 @@ export function readTestContainer(inputs: Inputs) {
     command[0] &&
     path.posix.basename(command[0]) === path.posix.basename(entrypoint)
   ) {
+    const given = inputs.get('acceptance-command');
+    const which =
+      given === INPUT_DEFAULTS['acceptance-command']
+        ? `acceptance-command's default ("${given}")`
+        : `acceptance-command "${given}"`;
     inputs.problem(
-      `acceptance-entrypoint "${entrypoint}" is the first word of acceptance-command "${inputs.get('acceptance-command')}" too, so the container would run ${command[0]} ${command[0]} ...: with acceptance-entrypoint, give acceptance-command only its arguments${command.length > 1 ? ` (${command.slice(1).join(' ')})` : ''}`,
+      `acceptance-entrypoint "${entrypoint}" is the first word of ${which} too, so the container would run ${command[0]} ${command[0]} ...: with acceptance-entrypoint, set acceptance-command to only its arguments${command.length > 1 ? ` (${command.slice(1).join(' ')})` : ''}`,
     );
   }
   return {

@@ -23,6 +23,7 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   'version-variable': 'APP_VERSION',
   'one-shot-services': 'migrate',
   'one-shot-timeout': '600',
+  'one-shots-first': 'false',
   'converge-timeout': '300',
   acceptance: 'true',
   'acceptance-command': 'bats /app/src/acceptance.bats',

@@ -85,6 +85,11 @@ export function readStackFileInputs(inputs: Inputs) {
       `one-shot-services "${inputs.get('one-shot-services')}" names no service: list your one-shot services, or write none`,
     );
   const oneShotServices = listed.filter((s) => s !== 'none');
+  const oneShotsFirst = inputs.bool('one-shots-first');
+  if (oneShotsFirst && listed.length > 0 && oneShotServices.length === 0)
+    inputs.problem(
+      'one-shots-first: true needs one-shot services: name them in one-shot-services, or remove one-shots-first',
+    );
   const stackFiles = inputs.list('stack-file');
   const read = readStackFile(stackFiles, versionVariable, oneShotServices);
   if ('problem' in read) inputs.problem(`stack-file ${read.problem}`);
@@ -99,6 +104,7 @@ export function readStackFileInputs(inputs: Inputs) {
     stackEnv,
     envBySource,
     oneShotServices,
+    oneShotsFirst,
   };
 }
 

@@ -106,6 +106,11 @@ export interface RolloutConfig extends CommonConfig, ImageConfig {
   stackEnv: Record<string, string>;
   stackSecrets: StackSecret[];
   oneShotServices: string[];
+  /**
+   * Deploy the one-shot services alone first, and the rest only once they completed (the stack's
+   * first deploy, with nothing running yet to keep, is deployed at once).
+   */
+  oneShotsFirst: boolean;
   oneShotTimeout: number;
   acceptance: boolean;
   /** The image the tests run in; the deployed image when unset. */

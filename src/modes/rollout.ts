@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { stackVariables, type RolloutConfig } from '../config/index.js';
-import { LABELS, runUrl, stackServiceName } from '../naming.js';
+import { LABELS, oneShotStackFileName, runUrl, stackServiceName } from '../naming.js';
 import type { RegistryAuth } from '../registry/ecr.js';
 import { describeAcceptanceFailure, type ServiceResult } from '../report/summary.js';
 import { pullTestImage, runAcceptance } from '../runner/acceptance.js';
 import type { Engine, Service, Task } from '../swarm/engine.js';
+import { oneShotStackFiles } from '../swarm/one-shot-stack.js';
 import { ensureSecrets, removeSecrets } from '../swarm/secrets.js';
 import {
   deployStack,
@@ -85,10 +86,14 @@ export async function rollOut(
           ensureSecrets(manager.engine, config.stackName, config.stackSecrets, config.ssh.privateKey),
         )
       : {};
-  const before = await deploy(config, run, manager, stackVariables(config, auth.registry, secretNames));
+  const variables = stackVariables(config, auth.registry, secretNames);
+  const oneShotsDone = config.oneShotsFirst && (await oneShotsFirst(config, run, manager, variables));
+  const before = await deploy(config, run, manager, variables, { forceOneShots: !oneShotsDone });
   try {
     await watchRollout({
-      oneShots: (signal) => watchOneShots(config, run, manager.engine, signal),
+      oneShots: oneShotsDone
+        ? async () => {}
+        : (signal) => watchOneShots(config, run, manager.engine, signal),
       converge: (signal, serving) =>
         watchConvergence(config, run, manager.engine, before, { signal, serving }),
       tests: () => runTests(config, run, image),
@@ -115,35 +120,119 @@ function deployLabels(config: RolloutConfig, run: Run): Record<string, string> {
   return Object.fromEntries(Object.entries(labels).filter(([, v]) => v));
 }
 
-/** docker stack deploy; a one-shot whose spec did not change is forced to run again. */
+/**
+ * The stack files, with the deploy labels for services (written to the work directory as one more
+ * file), deployed; a one-shot whose spec did not change is forced to run again.
+ */
+async function deployFiles(
+  config: RolloutConfig,
+  run: Run,
+  manager: Manager,
+  {
+    files,
+    services,
+    variables,
+    prune,
+  }: { files: string[]; services: string[]; variables: Record<string, string>; prune: boolean },
+): Promise<void> {
+  const labels = path.join(run.work.root, 'deploy-labels.yml');
+  fs.writeFileSync(labels, labelsOverride(services, deployLabels(config, run), config.composeVersion));
+  await deployStack(manager.cli, config.stackName, [...files, labels], variables, {
+    prune,
+    // The action's images are pinned already: with every other one pinned too, the registry is not
+    // asked at all (an outage would cost each service a long wait and leave it unpinned).
+    resolveImage: config.everyImagePinned ? 'never' : 'always',
+  });
+  run.report.deployed = true;
+}
+
+async function forceOneShots(config: RolloutConfig, manager: Manager, before: Map<string, ServiceBefore>) {
+  const forced = await forceUnchanged(manager.cli, manager.engine, stackShape(config).oneShot, before);
+  if (forced.length > 0) core.info(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
+}
+
+/** The whole stack deployed; the one-shots forced to run again unless they ran first. */
 async function deploy(
   config: RolloutConfig,
   run: Run,
   manager: Manager,
   variables: Record<string, string>,
+  { forceOneShots: force }: { forceOneShots: boolean },
 ): Promise<Map<string, ServiceBefore>> {
   return run.timeline.phase('Stack deploy', async () => {
     const before = await snapshotStack(manager.engine, config.stackName);
-    const labels = path.join(run.work.root, 'deploy-labels.yml');
-    fs.writeFileSync(
-      labels,
-      labelsOverride(config.stackServices, deployLabels(config, run), config.composeVersion),
-    );
-    await deployStack(manager.cli, config.stackName, [...config.stackFiles, labels], variables, {
-      prune: config.prune,
-      // The action's images are pinned already: with every other one pinned too, the registry is not
-      // asked at all (an outage would cost each service a long wait and leave it unpinned).
-      resolveImage: config.everyImagePinned ? 'never' : 'always',
-    });
-    run.report.deployed = true;
-    if (config.prune) {
-      const inFile = new Set(config.stackServices.map((s) => stackServiceName(config.stackName, s)));
+    const { stackFiles: files, stackServices: services, prune } = config;
+    await deployFiles(config, run, manager, { files, services, variables, prune });
+    if (prune) {
+      const inFile = new Set(services.map((s) => stackServiceName(config.stackName, s)));
       run.report.pruned = [...before.keys()].filter((name) => !inFile.has(name));
     }
-    const oneShots = stackShape(config).oneShot;
-    const forced = await forceUnchanged(manager.cli, manager.engine, oneShots, before);
-    if (forced.length > 0) core.info(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
+    if (force) await forceOneShots(config, manager, before);
     return before;
+  });
+}
+
+/**
+ * one-shots-first: the one-shot services deployed alone (the stack files cut down to them, without
+ * prune, so every other service keeps its spec) and waited for; true once they completed. False, with
+ * nothing done, when no other service of the stack files runs yet (the stack's first deploy): there is
+ * no previous version to keep, and the one-shots may need those services.
+ */
+async function oneShotsFirst(
+  config: RolloutConfig,
+  run: Run,
+  manager: Manager,
+  variables: Record<string, string>,
+): Promise<boolean> {
+  const before = await snapshotStack(manager.engine, config.stackName);
+  const oneShots = stackShape(config).oneShot;
+  const running = config.stackServices
+    .map((s) => stackServiceName(config.stackName, s))
+    .filter((name) => before.has(name) && !oneShots.includes(name))
+    .sort();
+  if (running.length === 0) {
+    core.info(
+      `one-shots-first: ${config.stackName} runs none of its services yet, so the whole stack is deployed at once`,
+    );
+    return false;
+  }
+  await run.timeline.phase('Stack deploy: one-shots', async () => {
+    const files = writeOneShotStackFiles(config);
+    try {
+      await deployFiles(config, run, manager, {
+        files,
+        services: config.oneShotServices,
+        variables,
+        prune: false,
+      });
+    } finally {
+      for (const f of files) fs.rmSync(f, { force: true });
+    }
+    await forceOneShots(config, manager, before);
+  });
+  try {
+    await watchOneShots(config, run, manager.engine, new AbortController().signal);
+  } catch (e) {
+    run.report.rolloutNotStarted = true;
+    throw new Error(
+      `${(e as Error).message}\nThe rollout was not started (one-shots-first): ${running.join(', ')} still run${running.length === 1 ? 's' : ''} the previous version`,
+      { cause: e },
+    );
+  }
+  return true;
+}
+
+/** The stack files cut down to the one-shot services, beside the first one; returns their paths. */
+function writeOneShotStackFiles(config: RolloutConfig): string[] {
+  const dir = path.dirname(path.resolve(config.stackFiles[0]));
+  const texts = oneShotStackFiles(
+    config.stackFiles.map((f) => fs.readFileSync(f, 'utf8')),
+    config.oneShotServices,
+  );
+  return texts.map((text, i) => {
+    const file = path.join(dir, oneShotStackFileName(i));
+    fs.writeFileSync(file, text, { mode: 0o600 });
+    return file;
   });
 }
 

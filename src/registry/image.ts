@@ -103,7 +103,7 @@ export async function commitTime(context: string): Promise<Date | undefined> {
 }
 
 /**
- * Each secret's value, masked, in a file of its own (0600, in a 0700 directory of the run's private
+ * Each secret's value (masked from the start of the run, with the step's other secrets) in a file of its own (0600, in a 0700 directory of the run's private
  * work directory) for the build to mount: never an argument, never in a child's environment.
  */
 function writeSecrets(
@@ -114,8 +114,6 @@ function writeSecrets(
   const dir = fs.mkdtempSync(path.join(workRoot, 'build-secrets-'));
   fs.chmodSync(dir, 0o700);
   const files = secrets.map((s, i) => {
-    for (const line of s.value.split(/\r?\n/)) if (line.trim()) core.setSecret(line.trim());
-    core.setSecret(s.value);
     const src = path.join(dir, String(i));
     fs.writeFileSync(src, s.value, { mode: 0o600, flag: 'wx' });
     return { id: s.id, src };

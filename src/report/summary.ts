@@ -37,6 +37,8 @@ export interface Report {
   /** Long-running services that failed to converge, with their failing task's logs. */
   failedServices?: ServiceResult[];
   acceptance?: AcceptanceReport;
+  /** one-shots-first: the one-shots failed, so the rest of the stack was not deployed. */
+  rolloutNotStarted?: boolean;
   /** The one-shot wait ran out of time. */
   oneShotsTimedOut?: boolean;
   /** docker stack deploy ran (so the stack's state is worth showing). */
@@ -71,11 +73,25 @@ function describeAttempts(o: ServiceResult): string {
 /** The job summary as Markdown. */
 export function renderSummary(r: Report): string {
   const out: string[] = [];
+  for (const render of [renderHeadline, renderPhases, renderOneShots, renderRollback, renderServices])
+    render(r, out);
+  if (r.teardown) out.push(describeTeardown(r.teardown), '');
+  if (r.acceptance) out.push(renderAcceptance(r.acceptance));
+  return out.join('\n');
+}
+
+/** The outcome, the failure, and what was deployed. */
+function renderHeadline(r: Report, out: string[]): void {
   const stack = r.stack ?? 'the stack';
   const [done, failed] =
     r.mode === 'teardown' ? ['🧹 Tore down', 'Teardown of'] : ['✅ Deployed', 'Deploy of'];
   out.push(`## ${r.ok ? `${done} ${stack}` : `❌ ${failed} ${stack} failed`}`, '');
   if (r.failure) out.push(`**Failure:** ${r.failure.split('\n')[0]}`, '');
+  if (r.rolloutNotStarted)
+    out.push(
+      '**The rollout was not started** (one-shots-first): every other service still runs its previous version.',
+      '',
+    );
   const facts: [string, string | undefined][] = [
     ['Image', r.image && `\`${r.image}\``],
     ['Digest', r.digest && `\`${r.digest}\``],
@@ -86,7 +102,10 @@ export function renderSummary(r: Report): string {
   ];
   const shown = facts.filter(([, v]) => v);
   if (shown.length > 0) out.push('| | |', '|---|---|', ...shown.map(([k, v]) => `| ${k} | ${v} |`), '');
+}
 
+/** Each phase, in the order they started, and the total. */
+function renderPhases(r: Report, out: string[]): void {
   out.push('### Phases', '', '| Phase | Result | Start | Duration |', '|---|---|---:|---:|');
   const phases = [...r.phases].sort((a, b) => a.started - b.started);
   for (const p of phases)
@@ -95,7 +114,10 @@ export function renderSummary(r: Report): string {
     );
   const total = Math.max(0, ...r.phases.map((p) => p.started + p.seconds));
   out.push(`| **Total** | | | **${total.toFixed(1)} s** |`, '');
+}
 
+/** The one-shots with their logs, and the services that did not converge with theirs. */
+function renderOneShots(r: Report, out: string[]): void {
   if (r.oneShots.length > 0) {
     out.push('### One-shot services', '', '| Service | Result | Attempts | Detail |', '|---|---|---|---|');
     for (const o of r.oneShots)
@@ -122,7 +144,10 @@ export function renderSummary(r: Report): string {
       );
     }
   }
+}
 
+/** What a rollback put back. */
+function renderRollback(r: Report, out: string[]): void {
   if (r.rollback) {
     out.push('### ↩️ Rollback', '');
     if (r.rollback.length === 0)
@@ -136,7 +161,10 @@ export function renderSummary(r: Report): string {
       out.push('');
     }
   }
+}
 
+/** What runs now, and what prune removed. */
+function renderServices(r: Report, out: string[]): void {
   if (r.services.length > 0) {
     out.push('### Services', '', '| Service | Mode | Tasks | Image | Update |', '|---|---|---|---|---|');
     for (const s of r.services)
@@ -149,10 +177,6 @@ export function renderSummary(r: Report): string {
       '',
     );
   }
-
-  if (r.teardown) out.push(describeTeardown(r.teardown), '');
-  if (r.acceptance) out.push(renderAcceptance(r.acceptance));
-  return out.join('\n');
 }
 
 function describeTeardown(t: TeardownResult): string {

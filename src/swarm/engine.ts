@@ -132,10 +132,6 @@ export class Engine {
     });
   }
 
-  async ping(): Promise<string> {
-    return String(await this.request<Buffer | string>('/_ping'));
-  }
-
   listServices(filters: Filters): Promise<Service[]> {
     return this.request<Service[]>('/services', { query: { filters } });
   }

@@ -230,7 +230,7 @@ export function oneShotAttempts(service: Service, allTasks: Task[], nodes?: Node
  * Complete: enough tasks of this deploy are `complete` (exit code 0). A failed or rejected task is one
  * failed attempt: the service has failed only when a slot's attempts are used up (max_attempts restarts
  * after the first run, restarts within the window when one is set) or the policy does not restart
- * (condition none), once no task runs any more. Pending while Swarm retries: "attempt 1 of 7: rejected: …".
+ * (condition none), once no task runs any more. Pending while Swarm retries: "run 1 of 7 (1 + max_attempts 6): rejected: …; Swarm retries".
  * A task whose node could not pull the image names that node (by its hostname, when nodes has it).
  */
 export function judgeOneShot(service: Service, allTasks: Task[], nodes?: NodeNames): OneShotVerdict {
