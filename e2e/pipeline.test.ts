@@ -477,7 +477,7 @@ console.error('runner clock ${hours} h off: ' + new D().toISOString());`;
     return { NODE_OPTIONS: `--import=data:text/javascript;base64,${Buffer.from(skew).toString('base64')}` };
   };
 
-  test('25. runners whose clocks are hours off judge the lock by the manager clock: a live lock is respected, one whose hold has passed is removed', async () => {
+  test('19. runners whose clocks are hours off judge the lock by the manager clock: a live lock is respected, one whose hold has passed is removed', async () => {
     await ensureDeployed(STACK);
     const before = await service(`${STACK}_app`);
     // An hour's hold, judged by a runner 3 hours ahead: by its own clock the lock expired long ago.
@@ -520,7 +520,7 @@ console.error('runner clock ${hours} h off: ' + new D().toISOString());`;
     expectTidy(behind);
   });
 
-  test('26. a long run renews its lock on the manager while it works, and stops when it releases it', async () => {
+  test('20. a long run renews its lock on the manager while it works, and stops when it releases it', async () => {
     const sha = randomSha();
     const seen: { id: string; created: number; updated: number; renewals?: string }[] = [];
     const look = () => {
@@ -569,7 +569,7 @@ console.error('runner clock ${hours} h off: ' + new D().toISOString());`;
 });
 
 describe('a dropped SSH connection', () => {
-  test('19. sshd restarted mid-wait: the tunnel reconnects and the deploy carries on', async () => {
+  test('21. sshd restarted mid-wait: the tunnel reconnects and the deploy carries on', async () => {
     let restarted: Promise<void> | undefined;
     const r = await run({
       inputs: inputs({ 'build-args': `MIGRATE_FAIL_TIMES=2\nMIGRATE_COUNTER=${randomSha()}` }),
@@ -591,7 +591,7 @@ describe('a dropped SSH connection', () => {
     expectTidy(r);
   });
 
-  test('20. sshd gone for good: the run gives up after ssh-reconnect-timeout with a clear error', async () => {
+  test('22. sshd gone for good: the run gives up after ssh-reconnect-timeout with a clear error', async () => {
     let stopped: Promise<void> | undefined;
     try {
       const r = await run({
@@ -628,7 +628,7 @@ describe('rollback-on-failure', () => {
     expect((await fetch('http://127.0.0.1:8000/todos')).status).toBe(200);
   }
 
-  test('21. an app that cannot start is rolled back to the previous version, and the step still fails', async () => {
+  test('23. an app that cannot start is rolled back to the previous version, and the step still fails', async () => {
     await ensureDeployed(STACK);
     const previous = (await service(`${STACK}_app`)).Spec.TaskTemplate.ContainerSpec.Image;
     const r = await run({
@@ -647,7 +647,7 @@ describe('rollback-on-failure', () => {
     expectTidy(r);
   });
 
-  test('22. failing acceptance tests roll the new version back too', async () => {
+  test('24. failing acceptance tests roll the new version back too', async () => {
     await ensureDeployed(STACK);
     const previous = (await service(`${STACK}_app`)).Spec.TaskTemplate.ContainerSpec.Image;
     const r = await run({
@@ -675,7 +675,7 @@ describe('migrate as a replicated-job', () => {
   beforeAll(() => removeStack(JOB_STACK));
   afterAll(() => removeStack(JOB_STACK));
 
-  test('23. the job completes, and a re-run of the same SHA runs a new iteration', async () => {
+  test('25. the job completes, and a re-run of the same SHA runs a new iteration', async () => {
     const sha = randomSha();
     const first = await run({ inputs: { ...jobInputs(), 'tag-format': 'full' }, sha });
     expect(first.exitCode).toBe(0);
@@ -703,7 +703,7 @@ describe('registry credentials', () => {
       .filter((e) => e.isFile())
       .map((e) => path.join(e.parentPath, e.name));
 
-  test('24. a docker credential helper on PATH is never used: the token stays in the private DOCKER_CONFIG', async () => {
+  test('26. a docker credential helper on PATH is never used: the token stays in the private DOCKER_CONFIG', async () => {
     // The helpers docker/cli picks by default on Linux (pass when `pass` is on PATH, else secretservice),
     // as a store that works: it records each call and keeps what it is given.
     const helpers = fs.mkdtempSync(path.join(os.tmpdir(), 'esd-helpers-'));
