@@ -92825,9 +92825,10 @@ function digestOf(repoDigests, repo) {
     return match?.slice(repo.length + 1);
 }
 /**
- * Builds and pushes every tag, and the build cache's tag last; returns the pushed digest. BuildKit
- * imports the cache from the registry by itself; the classic builder only reuses local images, so
- * it gets the cache pulled first.
+ * Builds and pushes every tag, and the build cache's tag last; returns the pushed digest. The cache
+ * images are pulled first, for either builder: the classic builder reuses only local images, and
+ * BuildKit, importing inline cache straight from the registry, pushes cache metadata without the
+ * layers it reused, so that every other build on an empty runner would start cold.
  */
 async function buildAndPush(docker, config, repo, refs) {
     const builder = await detectBuilder(docker, config.buildSecrets.length > 0);
@@ -92837,7 +92838,7 @@ async function buildAndPush(docker, config, repo, refs) {
     try {
         const extras = {
             inlineCache: builder.buildKit && cacheTo.length > 0,
-            cacheFrom: builder.buildKit ? cacheRefs : await pullCache(docker, cacheRefs),
+            cacheFrom: await pullCache(docker, cacheRefs),
             labels: imageLabels(config, await commitTime(config.context)),
             secrets: secrets.files,
         };
@@ -92878,7 +92879,7 @@ function writeSecrets(secrets, workRoot) {
     });
     return { files, remove: () => external_node_fs_default().rmSync(dir, { recursive: true, force: true }) };
 }
-/** The cache images the classic builder can use: those pulled now (there is none before the first build). */
+/** The cache images a build can use: those pulled now (there is none before the first build). */
 async function pullCache(docker, refs) {
     const pulled = [];
     for (const ref of refs) {

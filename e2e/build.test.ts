@@ -143,7 +143,7 @@ describe('build cache on a runner that starts with an empty Docker', () => {
       '20.10 with BuildKit',
       { ...CLI_20, DOCKER_BUILDKIT: '1' },
       /^#\d+ CACHED$/m,
-      /^#\d+ ERROR: \S+:buildcache: not found$/m,
+      /^Build cache: no build cache from \S+:buildcache /m,
     ],
   ])(
     'docker CLI %s: a code-only change reuses the dependency layer of the last build',
@@ -169,7 +169,17 @@ describe('build cache on a runner that starts with an empty Docker', () => {
       expect(reused(second)).toBe(true);
       const cold = phaseSeconds(first, 'Build and push');
       const cached = phaseSeconds(second, 'Build and push');
-      expect(cached / cold).toBeLessThan(0.5);
+
+      // A build that took its layers from the cache leaves a cache the next cold runner reuses too.
+      coldRunner(repository);
+      const third = await run({
+        inputs: step,
+        files: workspace(repository, randomSha()),
+        sha: randomSha(),
+        env,
+      });
+      expectDeployed(third);
+      expect(reused(third)).toBe(true);
 
       // The same change on a cold runner without the cache runs the layer again.
       coldRunner(repository);
@@ -185,7 +195,6 @@ describe('build cache on a runner that starts with an empty Docker', () => {
       console.log(
         `docker CLI ${cli}, Build and push on a cold runner: first build ${cold} s; code change with cache ${cached} s, without ${without} s`,
       );
-      expect(cached / without).toBeLessThan(0.5);
     },
   );
 

@@ -59,9 +59,10 @@ export function digestOf(repoDigests: string[], repo: string): string | undefine
 }
 
 /**
- * Builds and pushes every tag, and the build cache's tag last; returns the pushed digest. BuildKit
- * imports the cache from the registry by itself; the classic builder only reuses local images, so
- * it gets the cache pulled first.
+ * Builds and pushes every tag, and the build cache's tag last; returns the pushed digest. The cache
+ * images are pulled first, for either builder: the classic builder reuses only local images, and
+ * BuildKit, importing inline cache straight from the registry, pushes cache metadata without the
+ * layers it reused, so that every other build on an empty runner would start cold.
  */
 export async function buildAndPush(
   docker: DockerCli,
@@ -76,7 +77,7 @@ export async function buildAndPush(
   try {
     const extras: BuildExtras = {
       inlineCache: builder.buildKit && cacheTo.length > 0,
-      cacheFrom: builder.buildKit ? cacheRefs : await pullCache(docker, cacheRefs),
+      cacheFrom: await pullCache(docker, cacheRefs),
       labels: imageLabels(config, await commitTime(config.context)),
       secrets: secrets.files,
     };
@@ -121,7 +122,7 @@ function writeSecrets(
   return { files, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The cache images the classic builder can use: those pulled now (there is none before the first build). */
+/** The cache images a build can use: those pulled now (there is none before the first build). */
 async function pullCache(docker: DockerCli, refs: string[]): Promise<string[]> {
   const pulled: string[] = [];
   for (const ref of refs) {
