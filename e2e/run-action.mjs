@@ -46,7 +46,7 @@ function postRuns(exitCode) {
 }
 
 /** The user's repository: a copy of the fixture app, committed in a git repository of its own. */
-function makeWorkspace(dir, files) {
+export function makeWorkspace(dir, files) {
   const workspace = path.join(dir, 'workspace');
   fs.cpSync(path.join(ROOT, 'e2e/fixture'), workspace, { recursive: true });
   for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(workspace, name), content);
