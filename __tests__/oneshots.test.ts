@@ -17,6 +17,14 @@ describe('oneShotOutcomes', () => {
     });
   });
 
+  test('still running when another one-shot failed: unfinished, with the attempts so far', () => {
+    const results = [done('collectstatic', 'failed', 3, 3), done('migrate', 'unfinished', 1, 7)];
+    const outcomes = oneShotOutcomes('todo', ['migrate', 'collectstatic'], results, false);
+    expect(outcomes.migrate).toEqual({ result: 'unfinished', attempts: 1, 'max-attempts': 7 });
+    expect(migrateOutput(outcomes)).toBe('unfinished');
+    expect(migrateOutput({ a: { result: 'unfinished' }, b: { result: 'not-run' } })).toBe('unfinished');
+  });
+
   test('without a verdict: timed-out when the wait ran out of time, else not-run', () => {
     expect(oneShotOutcomes('todo', ['migrate'], [], true)).toEqual({ migrate: { result: 'timed-out' } });
     expect(oneShotOutcomes('todo', ['migrate'], [], false)).toEqual({ migrate: { result: 'not-run' } });
@@ -24,7 +32,7 @@ describe('oneShotOutcomes', () => {
 });
 
 describe('migrateOutput', () => {
-  const outcome = (result: 'complete' | 'failed' | 'timed-out' | 'not-run') => ({ result });
+  const outcome = (result: 'complete' | 'failed' | 'timed-out' | 'unfinished' | 'not-run') => ({ result });
   test.each([
     ['none without one-shots', {}, 'none'],
     [

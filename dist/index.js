@@ -96366,6 +96366,15 @@ function writeOneShotStackFiles(config) {
         return file;
     });
 }
+/** A one-shot still running when the wait ended early (another one failed, or the rollout did). */
+function unfinished({ service, verdict }) {
+    return {
+        service: service.Spec.Name,
+        state: 'unfinished',
+        detail: verdict.detail,
+        attempts: verdict.attempts,
+    };
+}
 async function watchOneShots(config, run, engine, signal) {
     const names = stackShape(config).oneShot;
     const { report } = run;
@@ -96377,17 +96386,19 @@ async function watchOneShots(config, run, engine, signal) {
             signal,
             onResults: (results) => (seen = results),
         }).catch((e) => {
-            // What had finished keeps its result (a migrate that completed before the wait ran out).
+            // What had finished keeps its result (a migrate that completed before the wait ran out); at a
+            // timeout, what had not is timed-out.
+            const timedOut = !signal.aborted;
             report.oneShots = seen
-                .filter((w) => w.verdict.state !== 'pending')
-                .map((w) => ({ ...w.verdict, service: w.service.Spec.Name }));
-            if (!signal.aborted)
+                .filter((w) => !(timedOut && w.verdict.state === 'pending'))
+                .map((w) => w.verdict.state === 'pending' ? unfinished(w) : { ...w.verdict, service: w.service.Spec.Name });
+            if (timedOut)
                 report.oneShotsTimedOut = true;
             throw e;
         });
-        report.oneShots = await Promise.all(waited
-            .filter((w) => w.verdict.state !== 'pending')
-            .map(async (w) => ({ ...(await reportTask(engine, w)), attempts: w.verdict.attempts })));
+        report.oneShots = await Promise.all(waited.map(async (w) => w.verdict.state === 'pending'
+            ? unfinished(w)
+            : { ...(await reportTask(engine, w)), attempts: w.verdict.attempts }));
         const failed = report.oneShots.filter((o) => o.state === 'failed');
         if (failed.length > 0)
             throw new Error(failed.map(describeFailure).join('\n'));
@@ -96763,7 +96774,8 @@ function maskSecrets(config) {
 
 /**
  * Each one-shot's outcome, by its name in the stack file: the wait's result, timed-out when the wait
- * ran out of time before its verdict, not-run when the run ended before it (another phase failed).
+ * ran out of time before its verdict, unfinished when it was still running as the run ended early
+ * (another one-shot or the rollout failed), not-run when the run ended before it was seen.
  */
 function oneShotOutcomes(stack, names, results, timedOut) {
     const outcomes = {};
@@ -96774,7 +96786,7 @@ function oneShotOutcomes(stack, names, results, timedOut) {
             continue;
         }
         outcomes[name] = {
-            result: result.state === 'complete' ? 'complete' : 'failed',
+            result: result.state === 'complete' || result.state === 'unfinished' ? result.state : 'failed',
             attempts: result.attempts?.used,
             ...(result.attempts?.max ? { 'max-attempts': result.attempts.max } : {}),
         };
@@ -96783,7 +96795,8 @@ function oneShotOutcomes(stack, names, results, timedOut) {
 }
 /**
  * The migrate output: the outcome of the one-shot named migrate, else of the only one-shot, else of
- * them all (the first of failed, timed-out, not-run that any has, or complete); none without one-shots.
+ * them all (the first of failed, timed-out, unfinished, not-run that any has, or complete); none without
+ * one-shots.
  */
 function migrateOutput(outcomes) {
     const names = Object.keys(outcomes);
@@ -96793,7 +96806,7 @@ function migrateOutput(outcomes) {
     if (own)
         return own.result;
     const states = names.map((n) => outcomes[n].result);
-    return ['failed', 'timed-out', 'not-run'].find((s) => states.includes(s)) ?? 'complete';
+    return (['failed', 'timed-out', 'unfinished', 'not-run'].find((s) => states.includes(s)) ?? 'complete');
 }
 /**
  * Every output of the step, from the run's record: what it deployed (once the registry was known),

@@ -89,8 +89,8 @@ describe('a one-shot whose tasks Swarm rejects', () => {
   test('rejected every time: the step fails when the attempts are used up, naming the reason', async () => {
     const r = await run({
       inputs: bookInputs(),
-      // Retries 3 s apart: migrate, started with it, has completed by the time they are used up.
-      files: { 'stack.yml': bookStack(path.join(staticRoot, 'never'), 2, '3s'), 'secret_key.txt': appSecret },
+      // Retries 5 s apart: migrate, started with it, has usually completed by the time they are used up.
+      files: { 'stack.yml': bookStack(path.join(staticRoot, 'never'), 2, '5s'), 'secret_key.txt': appSecret },
       sha: randomSha(),
     });
     expect(r.exitCode).toBe(1);
@@ -100,9 +100,10 @@ describe('a one-shot whose tasks Swarm rejects', () => {
     expect(r.log).toContain('book_collectstatic: pending: run 2 of 3 (1 + max_attempts 2): rejected:');
     const oneShots = JSON.parse(r.outputs['one-shots']);
     expect(oneShots.collectstatic).toEqual({ result: 'failed', attempts: 3, 'max-attempts': 3 });
-    // migrate keeps its meaning: the migrate service completed.
-    expect(oneShots.migrate.result).toBe('complete');
-    expect(r.outputs.migrate).toBe('complete');
+    // migrate keeps its meaning: the migrate service's own outcome, never collectstatic's failure
+    // (complete; unfinished if it was still running on a slow machine when collectstatic failed).
+    expect(['complete', 'unfinished']).toContain(oneShots.migrate.result);
+    expect(r.outputs.migrate).toBe(oneShots.migrate.result);
     expect(r.log).not.toContain('::group::Acceptance tests');
     expect(r.summary).toContain('| book_collectstatic | failed | 3 of 3 |');
     expectTidy(r);

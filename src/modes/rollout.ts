@@ -236,6 +236,16 @@ function writeOneShotStackFiles(config: RolloutConfig): string[] {
   });
 }
 
+/** A one-shot still running when the wait ended early (another one failed, or the rollout did). */
+function unfinished({ service, verdict }: Waited<OneShotResult>): ServiceResult {
+  return {
+    service: service.Spec.Name,
+    state: 'unfinished',
+    detail: verdict.detail,
+    attempts: verdict.attempts,
+  };
+}
+
 async function watchOneShots(config: RolloutConfig, run: Run, engine: Engine, signal: AbortSignal) {
   const names = stackShape(config).oneShot;
   const { report } = run;
@@ -248,17 +258,23 @@ async function watchOneShots(config: RolloutConfig, run: Run, engine: Engine, si
         signal,
         onResults: (results) => (seen = results),
       }).catch((e: Error) => {
-        // What had finished keeps its result (a migrate that completed before the wait ran out).
+        // What had finished keeps its result (a migrate that completed before the wait ran out); at a
+        // timeout, what had not is timed-out.
+        const timedOut = !signal.aborted;
         report.oneShots = seen
-          .filter((w) => w.verdict.state !== 'pending')
-          .map((w) => ({ ...w.verdict, service: w.service.Spec.Name }));
-        if (!signal.aborted) report.oneShotsTimedOut = true;
+          .filter((w) => !(timedOut && w.verdict.state === 'pending'))
+          .map((w) =>
+            w.verdict.state === 'pending' ? unfinished(w) : { ...w.verdict, service: w.service.Spec.Name },
+          );
+        if (timedOut) report.oneShotsTimedOut = true;
         throw e;
       });
       report.oneShots = await Promise.all(
-        waited
-          .filter((w) => w.verdict.state !== 'pending')
-          .map(async (w) => ({ ...(await reportTask(engine, w)), attempts: w.verdict.attempts })),
+        waited.map(async (w) =>
+          w.verdict.state === 'pending'
+            ? unfinished(w)
+            : { ...(await reportTask(engine, w)), attempts: w.verdict.attempts },
+        ),
       );
       const failed = report.oneShots.filter((o) => o.state === 'failed');
       if (failed.length > 0) throw new Error(failed.map(describeFailure).join('\n'));

@@ -1,7 +1,7 @@
 import { stackServiceName } from '../naming.js';
 import type { Report, ServiceResult } from './summary.js';
 
-export type OneShotState = 'complete' | 'failed' | 'timed-out' | 'not-run';
+export type OneShotState = 'complete' | 'failed' | 'timed-out' | 'unfinished' | 'not-run';
 
 /** A one-shot service's outcome, as the one-shots output gives it. */
 export interface OneShotOutcome {
@@ -12,7 +12,8 @@ export interface OneShotOutcome {
 
 /**
  * Each one-shot's outcome, by its name in the stack file: the wait's result, timed-out when the wait
- * ran out of time before its verdict, not-run when the run ended before it (another phase failed).
+ * ran out of time before its verdict, unfinished when it was still running as the run ended early
+ * (another one-shot or the rollout failed), not-run when the run ended before it was seen.
  */
 export function oneShotOutcomes(
   stack: string,
@@ -28,7 +29,7 @@ export function oneShotOutcomes(
       continue;
     }
     outcomes[name] = {
-      result: result.state === 'complete' ? 'complete' : 'failed',
+      result: result.state === 'complete' || result.state === 'unfinished' ? result.state : 'failed',
       attempts: result.attempts?.used,
       ...(result.attempts?.max ? { 'max-attempts': result.attempts.max } : {}),
     };
@@ -38,7 +39,8 @@ export function oneShotOutcomes(
 
 /**
  * The migrate output: the outcome of the one-shot named migrate, else of the only one-shot, else of
- * them all (the first of failed, timed-out, not-run that any has, or complete); none without one-shots.
+ * them all (the first of failed, timed-out, unfinished, not-run that any has, or complete); none without
+ * one-shots.
  */
 export function migrateOutput(outcomes: Record<string, OneShotOutcome>): string {
   const names = Object.keys(outcomes);
@@ -46,7 +48,9 @@ export function migrateOutput(outcomes: Record<string, OneShotOutcome>): string 
   const own = outcomes.migrate ?? (names.length === 1 ? outcomes[names[0]] : undefined);
   if (own) return own.result;
   const states = names.map((n) => outcomes[n].result);
-  return (['failed', 'timed-out', 'not-run'] as const).find((s) => states.includes(s)) ?? 'complete';
+  return (
+    (['failed', 'timed-out', 'unfinished', 'not-run'] as const).find((s) => states.includes(s)) ?? 'complete'
+  );
 }
 
 /**
