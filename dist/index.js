@@ -86090,17 +86090,16 @@ module.exports = __nccwpck_require__(9023).deprecate;
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _ssh_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5049);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1099);
-/* harmony import */ var _post_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6661);
-/* harmony import */ var _runner_state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6003);
+/* harmony import */ var _runner_state_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6003);
 
 
-
-
-if ((0,_runner_state_js__WEBPACK_IMPORTED_MODULE_3__/* .isPost */ .tl)())
-    (0,_post_js__WEBPACK_IMPORTED_MODULE_2__/* .runPost */ .a)();
+// dist/index.js runs both steps; each evaluates only the modules it needs (post: none of main's AWS
+// SDK, ssh2 or Octokit). webpackMode eager keeps them in this one file: ncc would write licenses.txt
+// for one chunk only.
+if ((0,_runner_state_js__WEBPACK_IMPORTED_MODULE_1__/* .isPost */ .tl)())
+    (await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 6661))).runPost();
 else
-    await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
+    await (await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 1099))).run();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
@@ -86110,10 +86109,12 @@ __webpack_async_result__();
 /***/ 1099:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
+// ESM COMPAT FLAG
+__nccwpck_require__.r(__webpack_exports__);
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ main_run)
+  run: () => (/* binding */ main_run)
 });
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 10 modules
@@ -97216,8 +97217,9 @@ function versionedSecretName(stack, secret, key) {
 /***/ 6661:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
+__nccwpck_require__.r(__webpack_exports__);
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   a: () => (/* binding */ runPost)
+/* harmony export */   runPost: () => (/* binding */ runPost)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7264);
 /* harmony import */ var _runner_state_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6003);
