@@ -647,6 +647,16 @@ describe('inputs that would pass and fail late', () => {
     expect(problems(overrides, { GITHUB_SHA: SHA, APP_SECRET_KEY: 'value' })).toEqual([message]);
   });
 
+  test('one-shots-first refuses a one-shot job, which Swarm would run twice', () => {
+    const file = path.join(dir, 'stack-job.yml');
+    fs.writeFileSync(file, `${STACK_YML}  setup:\n    image: x\n    deploy:\n      mode: replicated-job\n`);
+    const withJob = { 'stack-file': file, 'one-shot-services': 'migrate, setup' };
+    expect(problems({ ...withJob, 'one-shots-first': 'true' })).toEqual([
+      'one-shots-first: true would run job "setup" twice (Swarm runs a job again on every docker stack deploy): give it deploy.restart_policy.condition: on-failure instead of deploy.mode: replicated-job, or remove one-shots-first',
+    ]);
+    expect(read(withJob).oneShotServices).toEqual(['migrate', 'setup']);
+  });
+
   test('one-shots-first is off by default, and on when asked for', () => {
     expect(read({}).oneShotsFirst).toBe(false);
     expect(read({ 'one-shots-first': 'true' }).oneShotsFirst).toBe(true);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
-import { oneShotStackFiles } from '../src/swarm/one-shot-stack.js';
+import { oneShotStackFiles } from '../src/config/one-shot-stack.js';
 
 const BOOK = `# the book's stack
 version: '3.7'
@@ -111,5 +111,24 @@ describe('oneShotStackFiles', () => {
     ];
     const [doc] = cut(files, ['migrate']);
     expect(Object.keys(doc.volumes)).toEqual(['a', 'b']);
+  });
+
+  test('what docker reads but a strict reading refuses: repeated merge keys, 1 and "1"', () => {
+    const files = [
+      'x-a: &a\n  A: "1"\nx-b: &b\n  B: "2"\nservices:\n  migrate:\n    image: m\n    environment:\n      <<: *a\n      <<: *b\n    labels:\n      1: one\n      "1": also\n',
+    ];
+    const [text] = oneShotStackFiles(files, ['migrate']);
+    expect(text).toContain('<<:\n        A: "1"');
+    expect(text).toContain('<<:\n        B: "2"');
+    expect(text).toContain('1: one');
+    expect(text).toContain('"1": also');
+  });
+
+  test('a merge key among the networks keeps what it brings; networks: with no value is the default network', () => {
+    const files = [
+      'x-nets: &nets\n  shared: { external: true }\nnetworks:\n  <<: *nets\n  default: { external: true, name: prod }\n  other: {}\nservices:\n  migrate:\n    image: m\n    networks:\n',
+    ];
+    const [doc] = cut(files, ['migrate']);
+    expect(Object.keys(doc.networks).sort()).toEqual(['default', 'shared']);
   });
 });

@@ -25,6 +25,7 @@ describe('checkStackFile', () => {
       services: ['db', 'app', 'migrate'],
       version: '3.7',
       everyImagePinned: true,
+      jobs: [],
     });
   });
 
@@ -81,6 +82,7 @@ describe('checkStackFile', () => {
       services: ['app', 'migrate', 'worker'],
       version: '3.7',
       everyImagePinned: false,
+      jobs: [],
     });
     // The later file's image wins: without the version variable, the deploy would not change the image.
     const pinned = file('services:\n  app:\n    image: r:latest\n');
@@ -103,6 +105,7 @@ describe('checkStackFile', () => {
       services: ['app'],
       version: '3.8',
       everyImagePinned: true,
+      jobs: [],
     });
   });
 

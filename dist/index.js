@@ -86099,14 +86099,14 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 if ((0,_runner_state_js__WEBPACK_IMPORTED_MODULE_1__/* .isPost */ .tl)())
     (await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 6661))).runPost();
 else
-    await (await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 1099))).run();
+    await (await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 734))).run();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 1099:
+/***/ 734:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 // ESM COMPAT FLAG
@@ -86117,6 +86117,9 @@ __nccwpck_require__.d(__webpack_exports__, {
   run: () => (/* binding */ main_run)
 });
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 10 modules
 var core = __nccwpck_require__(7264);
 // EXTERNAL MODULE: external "fs"
@@ -91450,9 +91453,6 @@ function readBuildOptions(inputs, env, build, preview) {
     };
 }
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
 ;// CONCATENATED MODULE: ./src/config/image.ts
 
 
@@ -92065,8 +92065,8 @@ var dist = __nccwpck_require__(8815);
  * Reads and checks the stack files before anything is deployed: each exists and parses; together
  * (later files override earlier ones, as with docker stack deploy -c a.yml -c b.yml) they have an image
  * that uses the version variable, and each one-shot service is in them and can finish (no restart on
- * success). Returns the names of their services, their compose version and whether every image is
- * pinned (see everyImagePinned), or the problem (to follow "stack-file").
+ * success). Returns the names of their services, their compose version, whether every image is
+ * pinned (see everyImagePinned) and which services are jobs, or the problem (to follow "stack-file").
  */
 function readStackFile(files, versionVariable, oneShot) {
     const checked = checkServices(files, versionVariable, oneShot);
@@ -92079,6 +92079,7 @@ function readStackFile(files, versionVariable, oneShot) {
         services: Object.keys(checked.services),
         ...(text ? { version: text } : {}),
         everyImagePinned: everyImagePinned(checked.services, versionVariable),
+        jobs: Object.keys(checked.services).filter((name) => isJob(checked.services[name])),
     };
 }
 /**
@@ -92092,6 +92093,7 @@ function everyImagePinned(services, versionVariable) {
         return usesVariable(image, versionVariable) || /@sha256:[0-9a-f]{64}$/.test(image);
     });
 }
+const isJob = (s) => s?.deploy?.mode === 'replicated-job' || s?.deploy?.mode === 'global-job';
 const usesVariable = (image, variable) => new RegExp(`\\$\\{?${variable}\\b`).test(image);
 /**
  * The stack files parsed (YAML merge keys included; YAML 1.2 unless asked for 1.1, whose numbers and
@@ -92145,7 +92147,7 @@ function checkServices(files, versionVariable, oneShot) {
         if (!service) {
             return `${named} has no service "${name}" (named in one-shot-services); set one-shot-services to your one-shot services, or none`;
         }
-        const job = service.deploy?.mode === 'replicated-job' || service.deploy?.mode === 'global-job';
+        const job = isJob(service);
         const condition = service.deploy?.restart_policy?.condition;
         if (!job && condition !== 'on-failure' && condition !== 'none') {
             return `${named}: one-shot service "${name}" restarts even after it succeeds; give it deploy.restart_policy.condition: on-failure (or deploy.mode: replicated-job)`;
@@ -92231,6 +92233,8 @@ function readStackFileInputs(inputs) {
     const read = readStackFile(stackFiles, versionVariable, oneShotServices);
     if ('problem' in read)
         inputs.problem(`stack-file ${read.problem}`);
+    else if (oneShotsFirst)
+        checkOneShotsFirst(inputs, oneShotServices, read.jobs);
     const stackServices = 'services' in read ? read.services : [];
     const composeVersion = 'version' in read ? read.version : undefined;
     return {
@@ -92244,6 +92248,11 @@ function readStackFileInputs(inputs) {
         oneShotServices,
         oneShotsFirst,
     };
+}
+/** one-shots-first deploys the one-shots, then the whole stack: a job would run twice (Swarm runs it again on every deploy). */
+function checkOneShotsFirst(inputs, oneShots, jobs) {
+    for (const name of oneShots.filter((s) => jobs.includes(s)))
+        inputs.problem(`one-shots-first: true would run job "${name}" twice (Swarm runs a job again on every docker stack deploy): give it deploy.restart_policy.condition: on-failure instead of deploy.mode: replicated-job, or remove one-shots-first`);
 }
 /**
  * The Swarm secrets the action makes for the stack: NAME=ENV_VARIABLE lines, each value from the
@@ -94603,7 +94612,7 @@ async function runAcceptance(docker, t) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/swarm/one-shot-stack.ts
+;// CONCATENATED MODULE: ./src/config/one-shot-stack.ts
 
 /** The top-level sections whose entries a service refers to by name. */
 const SECTIONS = ['networks', 'volumes', 'secrets', 'configs'];
@@ -94617,7 +94626,7 @@ function oneShotStackFiles(texts, oneShots) {
     const used = usedByOneShots(texts, oneShots);
     return texts.map((text) => {
         // failsafe: every scalar stays the text it is, so docker reads it as it would read the user's file.
-        const doc = (0,dist.parseDocument)(text, { schema: 'failsafe' });
+        const doc = (0,dist.parseDocument)(text, { schema: 'failsafe', uniqueKeys: false, logLevel: 'error' });
         resolveAliases(doc);
         keepOnly(doc, ['services'], (name) => oneShots.includes(name));
         for (const section of SECTIONS) {
@@ -94644,7 +94653,8 @@ function keepOnly(doc, at, keep) {
     const map = doc.getIn(at, true);
     if (!(0,dist.isMap)(map))
         return;
-    map.items = map.items.filter((pair) => (0,dist.isScalar)(pair.key) && keep(String(pair.key.value)));
+    // A merge key (<<) brings in entries of its own: kept, with what it merges.
+    map.items = map.items.filter((pair) => (0,dist.isScalar)(pair.key) && (pair.key.value === '<<' || keep(String(pair.key.value))));
 }
 function usedByOneShots(texts, oneShots) {
     const used = {
@@ -94665,7 +94675,7 @@ function usedByOneShots(texts, oneShots) {
     for (const name of oneShots) {
         const defs = docs.map((doc) => doc?.services?.[name]).filter((d) => isDef(d));
         // A service that names no network in any file is on the stack's default network.
-        if (!defs.some((d) => d.networks !== undefined))
+        if (!defs.some((d) => d.networks != null))
             add('networks', 'default');
         for (const def of defs)
             addUses(def, add);
@@ -94788,13 +94798,13 @@ function sameTemplate(service, task, ignored) {
     });
     return canonical(without(service.Spec.TaskTemplate)) === canonical(without(task.Spec));
 }
-function isJob(service) {
+function judge_isJob(service) {
     return Boolean(service.Spec.Mode.ReplicatedJob || service.Spec.Mode.GlobalJob);
 }
 /** The tasks created for this deploy of the service: its current job iteration or current spec. */
 function tasksOfThisDeploy(service, tasks) {
     const mine = tasks.filter((t) => t.ServiceID === service.ID);
-    if (isJob(service)) {
+    if (judge_isJob(service)) {
         const iteration = service.JobStatus?.JobIteration?.Index ?? 0;
         return mine.filter((t) => (t.JobIteration?.Index ?? 0) === iteration);
     }
@@ -95125,7 +95135,7 @@ function changedByDeploy(service, before) {
     return was !== undefined && runIdentity(service) !== was.run;
 }
 function isLongRunning(service, oneShot) {
-    return !oneShot.includes(service.Spec.Name) && !isJob(service);
+    return !oneShot.includes(service.Spec.Name) && !judge_isJob(service);
 }
 /** The stack's services before the deploy (one API call), keyed by name. */
 async function snapshotStack(engine, stack) {
@@ -96333,8 +96343,9 @@ async function oneShotsFirst(config, run, manager, variables) {
         return false;
     }
     await run.timeline.phase('Stack deploy: one-shots', async () => {
-        const files = writeOneShotStackFiles(config);
+        const files = (run.held.files = oneShotStackFilePaths(config));
         try {
+            writeOneShotStackFiles(config, files);
             await deployFiles(config, run, manager, {
                 files,
                 services: config.oneShotServices,
@@ -96345,6 +96356,7 @@ async function oneShotsFirst(config, run, manager, variables) {
         finally {
             for (const f of files)
                 external_node_fs_default().rmSync(f, { force: true });
+            run.held.files = [];
         }
         await forceOneShots(config, manager, before);
     });
@@ -96357,14 +96369,23 @@ async function oneShotsFirst(config, run, manager, variables) {
     }
     return true;
 }
-/** The stack files cut down to the one-shot services, beside the first one; returns their paths. */
-function writeOneShotStackFiles(config) {
+/** Where the cut-down stack files go: beside the first stack file (see oneShotStackFileName). */
+function oneShotStackFilePaths(config) {
     const dir = external_node_path_default().dirname(external_node_path_default().resolve(config.stackFiles[0]));
+    return config.stackFiles.map((_, i) => external_node_path_default().join(dir, (0,naming/* oneShotStackFileName */.k7)(i)));
+}
+/** The stack files cut down to the one-shot services; a file of that name already there is an error. */
+function writeOneShotStackFiles(config, paths) {
     const texts = oneShotStackFiles(config.stackFiles.map((f) => external_node_fs_default().readFileSync(f, 'utf8')), config.oneShotServices);
-    return texts.map((text, i) => {
-        const file = external_node_path_default().join(dir, (0,naming/* oneShotStackFileName */.k7)(i));
-        external_node_fs_default().writeFileSync(file, text, { mode: 0o600 });
-        return file;
+    texts.forEach((text, i) => {
+        const file = paths[i];
+        try {
+            external_node_fs_default().writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+        }
+        catch (e) {
+            paths.splice(i); // not written by this run: not the run's to remove
+            throw new Error(`one-shots-first: could not write ${file} beside stack-file ${config.stackFiles[0]}: ${e.message}`, { cause: e });
+        }
     });
 }
 /** A one-shot still running when the wait ended early (another one failed, or the rollout did). */
@@ -96985,6 +97006,7 @@ class Timeline {
 
 
 
+
 /** Each mode's steps (a preview deploys the pull request's stack of its own). */
 function runMode(config, run) {
     switch (config.mode) {
@@ -97003,8 +97025,13 @@ async function writeSummary(markdown) {
         .write()
         .catch((e) => core/* warning */.$e(`job summary: ${e.message}`));
 }
-/** Gives back what the run holds: the deploy lock, the tunnel, the work directory with the credentials. */
+/**
+ * Gives back what the run holds: the deploy lock, the tunnel, the files it wrote in the workspace, the
+ * work directory with the credentials.
+ */
 async function cleanup(held, workRoot) {
+    for (const file of held.files ?? [])
+        external_node_fs_default().rmSync(file, { force: true });
     await held.lock
         ?.release()
         .catch((e) => core/* warning */.$e(`could not release the deploy lock: ${e.message}`));

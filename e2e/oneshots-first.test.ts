@@ -17,6 +17,7 @@ import {
   setUp,
   tasksOf,
   type ApiTask,
+  type RunOptions,
   type RunResult,
 } from './helpers.js';
 
@@ -44,8 +45,9 @@ function stack(): string {
   return stringify(doc);
 }
 
-const deployFirst = (sha: string, extra: Record<string, string> = {}) =>
+const deployFirst = (sha: string, extra: Record<string, string> = {}, options: Partial<RunOptions> = {}) =>
   run({
+    ...options,
     inputs: {
       'ecr-repository': 'todobackend',
       'ssh-host': sb.SSH_DEFAULT_HOST,
@@ -131,6 +133,20 @@ describe('one-shots-first', () => {
     // The cut-down stack file was removed from the workspace.
     expect(fs.readdirSync(r.workspace).filter((f) => f.includes('one-shots'))).toEqual([]);
     deployed = { sha, image: `${r.outputs.image}@${r.outputs.digest}` };
+    expectTidy(r);
+  });
+
+  test('cancelled while the one-shots deploy: the cut-down stack files are gone from the workspace', async () => {
+    await ensureDeployed();
+    const r = await deployFirst(
+      randomSha(),
+      {},
+      // The docker stack deploy command line names the cut-down file: it is written by then.
+      { killAfter: '.ecr-swarm-deploy-one-shots-1.yml', killSignal: 'SIGTERM' },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toContain('Received SIGTERM');
+    expect(fs.readdirSync(r.workspace).filter((f) => f.startsWith('.ecr-swarm-deploy'))).toEqual([]);
     expectTidy(r);
   });
 

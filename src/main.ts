@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import * as core from '@actions/core';
 import { context } from '@actions/github';
 import { InputError, readConfig, type Config } from './config/index.js';
@@ -43,8 +44,12 @@ async function writeSummary(markdown: string): Promise<void> {
     .catch((e: Error) => core.warning(`job summary: ${e.message}`));
 }
 
-/** Gives back what the run holds: the deploy lock, the tunnel, the work directory with the credentials. */
+/**
+ * Gives back what the run holds: the deploy lock, the tunnel, the files it wrote in the workspace, the
+ * work directory with the credentials.
+ */
 async function cleanup(held: Held, workRoot: string): Promise<void> {
+  for (const file of held.files ?? []) fs.rmSync(file, { force: true });
   await held.lock
     ?.release()
     .catch((e: Error) => core.warning(`could not release the deploy lock: ${e.message}`));

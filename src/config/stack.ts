@@ -93,6 +93,7 @@ export function readStackFileInputs(inputs: Inputs) {
   const stackFiles = inputs.list('stack-file');
   const read = readStackFile(stackFiles, versionVariable, oneShotServices);
   if ('problem' in read) inputs.problem(`stack-file ${read.problem}`);
+  else if (oneShotsFirst) checkOneShotsFirst(inputs, oneShotServices, read.jobs);
   const stackServices = 'services' in read ? read.services : [];
   const composeVersion = 'version' in read ? read.version : undefined;
   return {
@@ -106,6 +107,14 @@ export function readStackFileInputs(inputs: Inputs) {
     oneShotServices,
     oneShotsFirst,
   };
+}
+
+/** one-shots-first deploys the one-shots, then the whole stack: a job would run twice (Swarm runs it again on every deploy). */
+function checkOneShotsFirst(inputs: Inputs, oneShots: string[], jobs: string[]): void {
+  for (const name of oneShots.filter((s) => jobs.includes(s)))
+    inputs.problem(
+      `one-shots-first: true would run job "${name}" twice (Swarm runs a job again on every docker stack deploy): give it deploy.restart_policy.condition: on-failure instead of deploy.mode: replicated-job, or remove one-shots-first`,
+    );
 }
 
 /**

@@ -10,14 +10,14 @@ interface ServiceDef {
  * Reads and checks the stack files before anything is deployed: each exists and parses; together
  * (later files override earlier ones, as with docker stack deploy -c a.yml -c b.yml) they have an image
  * that uses the version variable, and each one-shot service is in them and can finish (no restart on
- * success). Returns the names of their services, their compose version and whether every image is
- * pinned (see everyImagePinned), or the problem (to follow "stack-file").
+ * success). Returns the names of their services, their compose version, whether every image is
+ * pinned (see everyImagePinned) and which services are jobs, or the problem (to follow "stack-file").
  */
 export function readStackFile(
   files: string[],
   versionVariable: string,
   oneShot: string[],
-): { services: string[]; version?: string; everyImagePinned: boolean } | { problem: string } {
+): { services: string[]; version?: string; everyImagePinned: boolean; jobs: string[] } | { problem: string } {
   const checked = checkServices(files, versionVariable, oneShot);
   if (typeof checked === 'string') return { problem: checked };
   // version: 3.8 unquoted is a number; docker reads it as the text it formats it to (3.10 is "3.1").
@@ -27,6 +27,7 @@ export function readStackFile(
     services: Object.keys(checked.services),
     ...(text ? { version: text } : {}),
     everyImagePinned: everyImagePinned(checked.services, versionVariable),
+    jobs: Object.keys(checked.services).filter((name) => isJob(checked.services[name])),
   };
 }
 
@@ -41,6 +42,9 @@ function everyImagePinned(services: Record<string, ServiceDef>, versionVariable:
     return usesVariable(image, versionVariable) || /@sha256:[0-9a-f]{64}$/.test(image);
   });
 }
+
+const isJob = (s: ServiceDef | undefined) =>
+  s?.deploy?.mode === 'replicated-job' || s?.deploy?.mode === 'global-job';
 
 const usesVariable = (image: string, variable: string) => new RegExp(`\\$\\{?${variable}\\b`).test(image);
 
@@ -101,7 +105,7 @@ function checkServices(
     if (!service) {
       return `${named} has no service "${name}" (named in one-shot-services); set one-shot-services to your one-shot services, or none`;
     }
-    const job = service.deploy?.mode === 'replicated-job' || service.deploy?.mode === 'global-job';
+    const job = isJob(service);
     const condition = service.deploy?.restart_policy?.condition;
     if (!job && condition !== 'on-failure' && condition !== 'none') {
       return `${named}: one-shot service "${name}" restarts even after it succeeds; give it deploy.restart_policy.condition: on-failure (or deploy.mode: replicated-job)`;

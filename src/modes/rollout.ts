@@ -7,7 +7,7 @@ import type { RegistryAuth } from '../registry/ecr.js';
 import { describeAcceptanceFailure, type ServiceResult } from '../report/summary.js';
 import { pullTestImage, runAcceptance } from '../runner/acceptance.js';
 import type { Engine, Service, Task } from '../swarm/engine.js';
-import { oneShotStackFiles } from '../swarm/one-shot-stack.js';
+import { oneShotStackFiles } from '../config/one-shot-stack.js';
 import { ensureSecrets, removeSecrets } from '../swarm/secrets.js';
 import {
   deployStack,
@@ -197,8 +197,9 @@ async function oneShotsFirst(
     return false;
   }
   await run.timeline.phase('Stack deploy: one-shots', async () => {
-    const files = writeOneShotStackFiles(config);
+    const files = (run.held.files = oneShotStackFilePaths(config));
     try {
+      writeOneShotStackFiles(config, files);
       await deployFiles(config, run, manager, {
         files,
         services: config.oneShotServices,
@@ -207,6 +208,7 @@ async function oneShotsFirst(
       });
     } finally {
       for (const f of files) fs.rmSync(f, { force: true });
+      run.held.files = [];
     }
     await forceOneShots(config, manager, before);
   });
@@ -222,17 +224,29 @@ async function oneShotsFirst(
   return true;
 }
 
-/** The stack files cut down to the one-shot services, beside the first one; returns their paths. */
-function writeOneShotStackFiles(config: RolloutConfig): string[] {
+/** Where the cut-down stack files go: beside the first stack file (see oneShotStackFileName). */
+function oneShotStackFilePaths(config: RolloutConfig): string[] {
   const dir = path.dirname(path.resolve(config.stackFiles[0]));
+  return config.stackFiles.map((_, i) => path.join(dir, oneShotStackFileName(i)));
+}
+
+/** The stack files cut down to the one-shot services; a file of that name already there is an error. */
+function writeOneShotStackFiles(config: RolloutConfig, paths: string[]): void {
   const texts = oneShotStackFiles(
     config.stackFiles.map((f) => fs.readFileSync(f, 'utf8')),
     config.oneShotServices,
   );
-  return texts.map((text, i) => {
-    const file = path.join(dir, oneShotStackFileName(i));
-    fs.writeFileSync(file, text, { mode: 0o600 });
-    return file;
+  texts.forEach((text, i) => {
+    const file = paths[i];
+    try {
+      fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      paths.splice(i); // not written by this run: not the run's to remove
+      throw new Error(
+        `one-shots-first: could not write ${file} beside stack-file ${config.stackFiles[0]}: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
   });
 }
 

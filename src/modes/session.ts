@@ -19,6 +19,8 @@ export interface Held {
   /** The Engine API client through the tunnel, once the manager answered. */
   engine?: Engine;
   lock?: Lock;
+  /** Files the run wrote outside its work directory (one-shots-first's cut-down stack files). */
+  files?: string[];
 }
 
 /** What every mode works with: its private work directory, the run's record, its phases. */

@@ -17,7 +17,7 @@ export function oneShotStackFiles(texts: string[], oneShots: string[]): string[]
   const used = usedByOneShots(texts, oneShots);
   return texts.map((text) => {
     // failsafe: every scalar stays the text it is, so docker reads it as it would read the user's file.
-    const doc = parseDocument(text, { schema: 'failsafe' });
+    const doc = parseDocument(text, { schema: 'failsafe', uniqueKeys: false, logLevel: 'error' });
     resolveAliases(doc);
     keepOnly(doc, ['services'], (name) => oneShots.includes(name));
     for (const section of SECTIONS) {
@@ -43,7 +43,10 @@ function resolveAliases(doc: Document): void {
 function keepOnly(doc: Document, at: string[], keep: (name: string) => boolean): void {
   const map = doc.getIn(at, true);
   if (!isMap(map)) return;
-  map.items = map.items.filter((pair) => isScalar(pair.key) && keep(String(pair.key.value)));
+  // A merge key (<<) brings in entries of its own: kept, with what it merges.
+  map.items = map.items.filter(
+    (pair) => isScalar(pair.key) && (pair.key.value === '<<' || keep(String(pair.key.value))),
+  );
 }
 
 type Def = Record<string, unknown>;
@@ -66,7 +69,7 @@ function usedByOneShots(texts: string[], oneShots: string[]): Used {
   for (const name of oneShots) {
     const defs = docs.map((doc) => doc?.services?.[name]).filter((d): d is Def => isDef(d));
     // A service that names no network in any file is on the stack's default network.
-    if (!defs.some((d) => d.networks !== undefined)) add('networks', 'default');
+    if (!defs.some((d) => d.networks != null)) add('networks', 'default');
     for (const def of defs) addUses(def, add);
   }
   return used;
