@@ -16,6 +16,7 @@ const {
   stackServicesToWait,
   waitConverged,
   waitOneShot,
+  WaitTimeout,
 } = await import('../src/swarm/stack.js');
 
 const recorded = (name: string) =>
@@ -94,11 +95,13 @@ describe('waitOneShot', () => {
     expect(debug).toHaveBeenCalledWith(expect.stringMatching(/: 5 polls, 10 Engine API calls$/));
   });
 
-  test('a timeout says what it waited for and what it last saw', async () => {
+  test('a timeout says what it waited for and what it last saw, as a WaitTimeout', async () => {
     const engine = replayingEngine([failed.service], [sorted.slice(0, 1)]);
-    await expect(waitOneShot(engine, [failed.service.Spec.Name], 1)).rejects.toThrow(
+    const waited = waitOneShot(engine, [failed.service.Spec.Name], 1);
+    await expect(waited).rejects.toThrow(
       'timed out after 1s waiting for one-shot service(s) todo_migrate to complete; last seen: todo_migrate: run 1 of 4 (1 + max_attempts 3): failed: task: non-zero exit (3); Swarm retries',
     );
+    await expect(waited).rejects.toBeInstanceOf(WaitTimeout);
   });
 
   test('the first failure ends the wait, while another one-shot still runs; each poll is seen', async () => {

@@ -95203,6 +95203,10 @@ async function forceUnchanged(manager, engine, names, before) {
     }
     return forced;
 }
+/** A wait that ran out of time (not one that failed otherwise, e.g. the manager stopped answering). */
+class WaitTimeout extends Error {
+    name = 'WaitTimeout';
+}
 /**
  * The hostnames of the nodes of tasks that could not pull their image, for the verdicts to name: the
  * nodes are listed (one call) only when such a task is on a node not named yet. A list that fails
@@ -95254,7 +95258,7 @@ async function waitForVerdicts(shared, names, judge, done, { what, timeoutSecond
         }
         if (Date.now() > deadline) {
             const last = results.map((r) => `${r.service.Spec.Name}: ${r.verdict.detail}`).join('; ');
-            throw new Error(`timed out after ${timeoutSeconds}s waiting for ${what}; last seen: ${last}`);
+            throw new WaitTimeout(`timed out after ${timeoutSeconds}s waiting for ${what}; last seen: ${last}`);
         }
         await (0,promises_namespaceObject.setTimeout)(POLL_MS);
     }
@@ -96410,7 +96414,7 @@ async function watchOneShots(config, run, engine, signal) {
         }).catch((e) => {
             // What had finished keeps its result (a migrate that completed before the wait ran out); at a
             // timeout, what had not is timed-out.
-            const timedOut = !signal.aborted;
+            const timedOut = !signal.aborted && e instanceof WaitTimeout;
             report.oneShots = seen
                 .filter((w) => !(timedOut && w.verdict.state === 'pending'))
                 .map((w) => w.verdict.state === 'pending' ? unfinished(w) : { ...w.verdict, service: w.service.Spec.Name });

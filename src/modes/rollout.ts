@@ -19,6 +19,7 @@ import {
   stackServicesToWait,
   waitConverged,
   waitOneShot,
+  WaitTimeout,
   type OneShotResult,
   type ServiceBefore,
   type Waited,
@@ -274,7 +275,7 @@ async function watchOneShots(config: RolloutConfig, run: Run, engine: Engine, si
       }).catch((e: Error) => {
         // What had finished keeps its result (a migrate that completed before the wait ran out); at a
         // timeout, what had not is timed-out.
-        const timedOut = !signal.aborted;
+        const timedOut = !signal.aborted && e instanceof WaitTimeout;
         report.oneShots = seen
           .filter((w) => !(timedOut && w.verdict.state === 'pending'))
           .map((w) =>

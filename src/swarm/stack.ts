@@ -129,6 +129,11 @@ export async function forceUnchanged(
   return forced;
 }
 
+/** A wait that ran out of time (not one that failed otherwise, e.g. the manager stopped answering). */
+export class WaitTimeout extends Error {
+  name = 'WaitTimeout';
+}
+
 export interface Waited<V> {
   service: Service;
   verdict: V;
@@ -200,7 +205,7 @@ async function waitForVerdicts<V extends { state: string; detail: string }>(
     }
     if (Date.now() > deadline) {
       const last = results.map((r) => `${r.service.Spec.Name}: ${r.verdict.detail}`).join('; ');
-      throw new Error(`timed out after ${timeoutSeconds}s waiting for ${what}; last seen: ${last}`);
+      throw new WaitTimeout(`timed out after ${timeoutSeconds}s waiting for ${what}; last seen: ${last}`);
     }
     await sleep(POLL_MS);
   }
