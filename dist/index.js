@@ -96347,7 +96347,8 @@ async function oneShotsFirst(config, run, manager, variables) {
         return false;
     }
     await run.timeline.phase('Stack deploy: one-shots', async () => {
-        const files = (run.held.files = oneShotStackFilePaths(config));
+        // Only what this run wrote is held, for cleanup to remove should the run be cancelled.
+        const files = (run.held.files = []);
         try {
             writeOneShotStackFiles(config, files);
             await deployFiles(config, run, manager, {
@@ -96373,23 +96374,22 @@ async function oneShotsFirst(config, run, manager, variables) {
     }
     return true;
 }
-/** Where the cut-down stack files go: beside the first stack file (see oneShotStackFileName). */
-function oneShotStackFilePaths(config) {
+/**
+ * The stack files cut down to the one-shot services, each beside the first stack file (see
+ * oneShotStackFileName) and added to written once it is; a file of that name already there is an error.
+ */
+function writeOneShotStackFiles(config, written) {
     const dir = external_node_path_default().dirname(external_node_path_default().resolve(config.stackFiles[0]));
-    return config.stackFiles.map((_, i) => external_node_path_default().join(dir, (0,naming/* oneShotStackFileName */.k7)(i)));
-}
-/** The stack files cut down to the one-shot services; a file of that name already there is an error. */
-function writeOneShotStackFiles(config, paths) {
     const texts = oneShotStackFiles(config.stackFiles.map((f) => external_node_fs_default().readFileSync(f, 'utf8')), config.oneShotServices);
     texts.forEach((text, i) => {
-        const file = paths[i];
+        const file = external_node_path_default().join(dir, (0,naming/* oneShotStackFileName */.k7)(i));
         try {
             external_node_fs_default().writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
         }
         catch (e) {
-            paths.splice(i); // not written by this run: not the run's to remove
             throw new Error(`one-shots-first: could not write ${file} beside stack-file ${config.stackFiles[0]}: ${e.message}`, { cause: e });
         }
+        written.push(file);
     });
 }
 /** A one-shot still running when the wait ended early (another one failed, or the rollout did). */

@@ -198,7 +198,8 @@ async function oneShotsFirst(
     return false;
   }
   await run.timeline.phase('Stack deploy: one-shots', async () => {
-    const files = (run.held.files = oneShotStackFilePaths(config));
+    // Only what this run wrote is held, for cleanup to remove should the run be cancelled.
+    const files: string[] = (run.held.files = []);
     try {
       writeOneShotStackFiles(config, files);
       await deployFiles(config, run, manager, {
@@ -225,29 +226,27 @@ async function oneShotsFirst(
   return true;
 }
 
-/** Where the cut-down stack files go: beside the first stack file (see oneShotStackFileName). */
-function oneShotStackFilePaths(config: RolloutConfig): string[] {
+/**
+ * The stack files cut down to the one-shot services, each beside the first stack file (see
+ * oneShotStackFileName) and added to written once it is; a file of that name already there is an error.
+ */
+function writeOneShotStackFiles(config: RolloutConfig, written: string[]): void {
   const dir = path.dirname(path.resolve(config.stackFiles[0]));
-  return config.stackFiles.map((_, i) => path.join(dir, oneShotStackFileName(i)));
-}
-
-/** The stack files cut down to the one-shot services; a file of that name already there is an error. */
-function writeOneShotStackFiles(config: RolloutConfig, paths: string[]): void {
   const texts = oneShotStackFiles(
     config.stackFiles.map((f) => fs.readFileSync(f, 'utf8')),
     config.oneShotServices,
   );
   texts.forEach((text, i) => {
-    const file = paths[i];
+    const file = path.join(dir, oneShotStackFileName(i));
     try {
       fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
     } catch (e) {
-      paths.splice(i); // not written by this run: not the run's to remove
       throw new Error(
         `one-shots-first: could not write ${file} beside stack-file ${config.stackFiles[0]}: ${(e as Error).message}`,
         { cause: e },
       );
     }
+    written.push(file);
   });
 }
 
