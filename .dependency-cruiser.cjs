@@ -24,6 +24,13 @@ module.exports = {
       to: { path: '^src/(swarm|registry|runner|report|modes)/|^src/ssh/(?!hostkey\\.ts$)' },
     },
     {
+      name: 'stack-asks-docker-only',
+      comment: "The stack's reading and checks ask docker (the runner's CLI) and nothing else.",
+      severity: 'error',
+      from: { path: '^src/stack/' },
+      to: { path: '^src/(swarm|ssh|registry|report|modes)/' },
+    },
+    {
       name: 'systems-apart',
       comment: 'One folder per external system: they meet in the modes, not in each other.',
       severity: 'error',

@@ -12,16 +12,20 @@ const { InputError, readConfig } = await import('../src/config/index.js');
 const { buildAndPush, buildArgs, commitTime, imageLabels } = await import('../src/registry/image.js');
 const { detectBuilder } = await import('../src/registry/builder.js');
 type ImageConfig = import('../src/config/index.js').ImageConfig;
+type BuildSpec = import('../src/config/index.js').BuildSpec;
+type BuildRun = import('../src/registry/image.js').BuildRun;
 type DockerCli = import('../src/runner/docker.js').DockerCli;
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 let inputs: Record<string, string>;
 
 beforeAll(() => {
-  inputs = { ...userStep('build-').inputs, 'ecr-repository': 'todobackend', 'stack-name': 'todobackend' };
+  const step = userStep('build-');
+  inputs = { ...step.inputs, 'ecr-repository': 'todobackend', 'stack-name': 'todobackend' };
+  ENV.GITHUB_WORKSPACE = step.dir;
 });
 
-const ENV = {
+const ENV: NodeJS.ProcessEnv = {
   GITHUB_SHA: SHA,
   GITHUB_SERVER_URL: 'https://github.com',
   GITHUB_REPOSITORY: 'octo/todobackend',
@@ -130,12 +134,12 @@ describe('labels', () => {
   });
 });
 
-const base = { context: '.', buildArgs: [], buildSecrets: [], labels: {} } as unknown as ImageConfig;
+const spec: BuildSpec = { context: '/w', args: [], labels: {}, from: 'the context input' };
 
 describe('buildArgs', () => {
   test('cache, labels and secrets', () => {
     expect(
-      buildArgs(base, ['r/x:1', 'r/x:buildcache'], {
+      buildArgs(spec, ['r/x:1', 'r/x:buildcache'], {
         inlineCache: true,
         cacheFrom: ['r/x:buildcache'],
         labels: { 'org.opencontainers.image.version': '1', note: 'a b' },
@@ -157,39 +161,98 @@ describe('buildArgs', () => {
       'note=a b',
       '--secret',
       'id=npm_token,src=/work/build-secrets-x/0',
-      '.',
+      '/w',
     ]);
   });
 });
 
+/** A git checkout whose one commit was made at `at`; returns its folder and the commit. */
+function checkout(at: string): { dir: string; sha: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'commit-'));
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', dir, '-c', 'user.name=a', '-c', 'user.email=a@b', ...args], {
+      env: { ...process.env, GIT_COMMITTER_DATE: at, GIT_AUTHOR_DATE: at },
+      encoding: 'utf8',
+    }).trim();
+  git('init', '-q');
+  git('commit', '-q', '--allow-empty', '-m', 'x');
+  return { dir, sha: git('rev-parse', 'HEAD') };
+}
+
 describe('commitTime: the created label is when the checked-out commit was made', () => {
-  test('a git checkout: its commit time; anything else: none', async () => {
-    const repo = fs.mkdtempSync(path.join(os.tmpdir(), 'commit-'));
-    const at = '2026-03-04T05:06:07Z';
-    execFileSync('git', ['init', '-q', repo]);
-    execFileSync(
-      'git',
-      ['-C', repo, '-c', 'user.name=a', '-c', 'user.email=a@b', 'commit', '-q', '--allow-empty', '-m', 'x'],
-      {
-        env: { ...process.env, GIT_COMMITTER_DATE: at, GIT_AUTHOR_DATE: at },
-      },
-    );
-    expect((await commitTime(repo))?.toISOString()).toBe('2026-03-04T05:06:07.000Z');
-    expect(await commitTime(fs.mkdtempSync(path.join(os.tmpdir(), 'nogit-')))).toBeUndefined();
+  test("the checkout's commit time; none outside a checkout", async () => {
+    const { dir, sha } = checkout('2026-03-04T05:06:07Z');
+    expect((await commitTime(dir, sha))?.toISOString()).toBe('2026-03-04T05:06:07.000Z');
+    expect((await commitTime(dir, ''))?.toISOString()).toBe('2026-03-04T05:06:07.000Z');
+    expect(await commitTime(fs.mkdtempSync(path.join(os.tmpdir(), 'nogit-')), sha)).toBeUndefined();
+  });
+
+  test('a build context shaped like a repository whose config runs a program: git never reads it', async () => {
+    const { dir, sha } = checkout('2026-03-04T05:06:07Z');
+    // A pull request's build context: a bare repository's files, its one commit "signed", its config
+    // showing signatures with a program of its own.
+    const context = path.join(dir, 'app');
+    execFileSync('git', ['init', '-q', '--bare', context]);
+    const marker = path.join(dir, 'ran');
+    const program = path.join(context, 'pwn.sh');
+    fs.writeFileSync(program, `#!/bin/sh\ntouch '${marker}'\n`, { mode: 0o755 });
+    execFileSync('git', ['-C', context, 'config', 'log.showSignature', 'true']);
+    execFileSync('git', ['-C', context, 'config', 'gpg.program', program]);
+    const tree = execFileSync('git', ['-C', context, 'hash-object', '-t', 'tree', '-w', '--stdin'], {
+      input: '',
+      encoding: 'utf8',
+    }).trim();
+    const commit = [
+      `tree ${tree}`,
+      'author a <a@b> 1700000000 +0000',
+      'committer a <a@b> 1700000000 +0000',
+      'gpgsig -----BEGIN PGP SIGNATURE-----',
+      ' ',
+      ' iQEzBAABCAAdFiEE',
+      ' -----END PGP SIGNATURE-----',
+      '',
+      'x',
+      '',
+    ].join('\n');
+    const id = execFileSync('git', ['-C', context, 'hash-object', '-t', 'commit', '-w', '--stdin'], {
+      input: commit,
+      encoding: 'utf8',
+    }).trim();
+    execFileSync('git', ['-C', context, 'update-ref', 'HEAD', id]);
+    // The trap is real: git run in that folder runs the program.
+    execFileSync('git', ['-C', context, 'log', '-1'], { stdio: 'ignore' });
+    expect(fs.existsSync(marker)).toBe(true);
+    fs.rmSync(marker);
+
+    const { run: calls, docker } = fakeDocker();
+    const image = { repository: 'app', build: { ...spec, context }, services: ['app'] };
+    await buildAndPush(docker, [image], { ...buildRun, workspace: dir, sha });
+    expect(fs.existsSync(marker)).toBe(false);
+    const build = calls.mock.calls.map(([args]) => args).find((a) => a[0] === 'build' && a[1] !== '--help');
+    expect(build).toContain('org.opencontainers.image.created=2026-03-04T05:06:07Z');
   });
 });
 
+const buildRun: BuildRun = {
+  registry: 'reg',
+  tag: '0123456',
+  extraTags: [],
+  sha: SHA,
+  workspace: '/w',
+  buildSecrets: [],
+  labels: {},
+};
+
 describe('imageLabels', () => {
-  const config = {
-    ...base,
+  const config: BuildRun = {
+    ...buildRun,
     tag: 'abc1234',
-    sha: SHA,
     repositoryUrl: 'https://github.com/octo/todobackend',
   };
   const created = new Date('2026-11-28T10:11:12.345Z');
 
   test('the OCI labels: source, revision, created (RFC 3339), version', () => {
-    expect(imageLabels(config, created)).toEqual({
+    expect(imageLabels(config, spec, created)).toEqual({
       'org.opencontainers.image.source': 'https://github.com/octo/todobackend',
       'org.opencontainers.image.revision': SHA,
       'org.opencontainers.image.created': '2026-11-28T10:11:12Z',
@@ -197,37 +260,52 @@ describe('imageLabels', () => {
     });
   });
 
-  test("the user's labels on top; no source or revision when the run does not know them", () => {
+  test("a build: section's labels, then the labels input on top; no source or revision when the run does not know them", () => {
     const labels = imageLabels(
       { ...config, sha: '', repositoryUrl: undefined, labels: { 'org.opencontainers.image.version': '2.0' } },
+      { labels: { 'org.opencontainers.image.version': '1.9', 'com.example.part': 'proxy' } },
       created,
     );
     expect(labels).toEqual({
       'org.opencontainers.image.created': '2026-11-28T10:11:12Z',
       'org.opencontainers.image.version': '2.0',
+      'com.example.part': 'proxy',
     });
   });
 });
 
-/** A docker CLI whose build --help lists --secret when buildKit says so, given the call's DOCKER_BUILDKIT. */
+/** A docker CLI whose build --help lists --secret when buildKit says so (buildx installed), given the call's environment. */
 function fakeDocker({
-  buildKit = (env: Record<string, string>) => env.DOCKER_BUILDKIT === '1',
+  buildKit = (env: Record<string, string>): boolean => env.BUILDX === 'installed',
   env = {} as Record<string, string>,
+  /** Commands (by their start) that fail, and builds whose output shows a step from the cache. */
   fails = [] as string[],
+  cached = [] as string[],
 } = {}) {
-  const run = jest.fn(async (args: string[], options: { env?: Record<string, string> } = {}) => {
-    const callEnv = { ...env, ...options.env };
-    if (args[0] === 'build' && args[1] === '--help')
-      return {
-        exitCode: 0,
-        stdout: buildKit(callEnv) ? '  --secret stringArray\n' : '  --cache-from\n',
-        stderr: '',
+  const run = jest.fn(
+    async (args: string[], options: { env?: Record<string, string> } = {}, allowFailure = false) => {
+      const callEnv = { ...env, ...options.env };
+      const command = args.join(' ');
+      if (args[0] === 'build' && args[1] === '--help')
+        return {
+          exitCode: 0,
+          stdout: buildKit(callEnv) ? '  --secret stringArray\n' : '  --cache-from\n',
+          stderr: '',
+        };
+      if (args[0] === 'image') {
+        const repo = args.at(-1)!.replace(/:[^:/]*$/, '');
+        return { exitCode: 0, stdout: JSON.stringify([`${repo}@sha256:abc`]), stderr: '' };
+      }
+      const failed = fails.some((f) => command.startsWith(f));
+      const result = {
+        exitCode: failed ? 1 : 0,
+        stdout: cached.some((c) => command.startsWith(c)) ? 'Step 2/3 : RUN make\n ---> Using cache\n' : '',
+        stderr: failed ? 'manifest unknown' : '',
       };
-    if (args[0] === 'image')
-      return { exitCode: 0, stdout: JSON.stringify(['reg/app@sha256:abc']), stderr: '' };
-    const failed = fails.includes(args.join(' '));
-    return { exitCode: failed ? 1 : 0, stdout: '', stderr: failed ? 'manifest unknown' : '' };
-  });
+      if (failed && !allowFailure) throw new Error(`docker ${args[0]} failed: ${result.stderr}`);
+      return result;
+    },
+  );
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'work-'));
   return {
     run,
@@ -241,18 +319,14 @@ function fakeDocker({
 }
 
 describe('detectBuilder', () => {
-  test("BuildKit when docker build offers --secret (buildx, or DOCKER_BUILDKIT=1): the CLI's own choice", async () => {
+  test("BuildKit when docker build offers --secret (buildx installed): the CLI's own choice", async () => {
     const { docker } = fakeDocker({ buildKit: () => true });
-    await expect(detectBuilder(docker, false)).resolves.toEqual({ buildKit: true, env: {} });
+    await expect(detectBuilder(docker, false)).resolves.toEqual({ buildKit: true });
   });
 
-  test('the classic builder otherwise, unless build-secrets need BuildKit and the CLI has it built in', async () => {
+  test('the classic builder otherwise', async () => {
     const { docker } = fakeDocker();
-    await expect(detectBuilder(docker, false)).resolves.toEqual({ buildKit: false, env: {} });
-    await expect(detectBuilder(docker, true)).resolves.toEqual({
-      buildKit: true,
-      env: { DOCKER_BUILDKIT: '1' },
-    });
+    await expect(detectBuilder(docker, false)).resolves.toEqual({ buildKit: false });
   });
 
   test('build-secrets with a CLI that has no BuildKit: an error naming the input and the fix', async () => {
@@ -274,26 +348,27 @@ describe('buildAndPush', () => {
   beforeEach(() => {
     jest.clearAllMocks();
   });
-  const config = {
-    ...base,
-    tag: '0123456',
-    sha: SHA,
+  const run: BuildRun = {
+    ...buildRun,
+    extraTags: ['pr-3-x'],
     cache: { tag: 'pr-3-buildcache', from: ['pr-3-buildcache', 'buildcache'] },
   };
-  const commands = (run: ReturnType<typeof fakeDocker>['run']) =>
-    run.mock.calls.map(([args]) => args.join(' ')).filter((c) => !c.startsWith('build --help'));
+  const app = { repository: 'app', build: spec, services: ['app', 'migrate'] };
+  const proxy = { repository: 'proxy', build: { ...spec, context: '/w/proxy' }, services: ['proxy'] };
+  const commands = (calls: ReturnType<typeof fakeDocker>['run']) =>
+    calls.mock.calls.map(([args]) => args.join(' ')).filter((c) => !c.startsWith('build --help'));
 
   test('classic builder: pulls the cache images first (none yet is fine), builds from what it got, pushes the cache tag last', async () => {
-    const { run, docker } = fakeDocker({ fails: ['pull reg/app:pr-3-buildcache'] });
-    const digest = await buildAndPush(docker, config, 'reg/app', ['reg/app:0123456', 'reg/app:pr-3-x']);
-    expect(digest).toBe('sha256:abc');
-    const calls = commands(run);
-    expect(calls.slice(0, 2)).toEqual(['pull reg/app:pr-3-buildcache', 'pull reg/app:buildcache']);
-    expect(calls[2]).toMatch(
+    const { run: calls, docker } = fakeDocker({ fails: ['pull reg/app:pr-3-buildcache'] });
+    const [built] = await buildAndPush(docker, [app], run);
+    expect(built).toMatchObject({ repository: 'app', digest: 'sha256:abc', cacheReused: false });
+    const cmds = commands(calls);
+    expect(cmds.slice(0, 2)).toEqual(['pull reg/app:pr-3-buildcache', 'pull reg/app:buildcache']);
+    expect(cmds[2]).toMatch(
       /^build --tag reg\/app:0123456 --tag reg\/app:pr-3-x --tag reg\/app:pr-3-buildcache --cache-from reg\/app:buildcache --label /,
     );
-    expect(calls[2]).not.toContain('BUILDKIT_INLINE_CACHE');
-    expect(calls.slice(3)).toEqual([
+    expect(cmds[2]).not.toContain('BUILDKIT_INLINE_CACHE');
+    expect(cmds.slice(3)).toEqual([
       'push reg/app:0123456',
       'push reg/app:pr-3-x',
       'push reg/app:pr-3-buildcache',
@@ -304,39 +379,74 @@ describe('buildAndPush', () => {
     );
   });
 
+  test('two images: both built before either is pushed, each with its own cache; a step from the cache is told', async () => {
+    const { run: calls, docker } = fakeDocker({ cached: ['build --tag reg/proxy'] });
+    const built = await buildAndPush(docker, [app, proxy], { ...run, extraTags: [] });
+    expect(built.map((b) => [b.repository, b.cacheReused])).toEqual([
+      ['app', false],
+      ['proxy', true],
+    ]);
+    const cmds = commands(calls).map((c) => c.split(' --')[0]);
+    expect(cmds).toEqual([
+      'pull reg/app:pr-3-buildcache',
+      'pull reg/app:buildcache',
+      'build',
+      'pull reg/proxy:pr-3-buildcache',
+      'pull reg/proxy:buildcache',
+      'build',
+      'push reg/app:0123456',
+      'push reg/app:pr-3-buildcache',
+      'image inspect',
+      'push reg/proxy:0123456',
+      'push reg/proxy:pr-3-buildcache',
+      'image inspect',
+    ]);
+  });
+
+  test.each([1, 2])('one image failing to build (%i at a time): nothing is pushed', async (concurrency) => {
+    const { run: calls, docker } = fakeDocker({ fails: ['build --tag reg/proxy'] });
+    await expect(buildAndPush(docker, [app, proxy], run, { concurrency })).rejects.toThrow();
+    expect(commands(calls).filter((c) => c.startsWith('push'))).toEqual([]);
+    // Every build of the batch ran to its end before the failure was told.
+    expect(commands(calls).filter((c) => c.startsWith('build'))).toHaveLength(2);
+  });
+
   test('BuildKit: pulls the cache images too (so that the layers it reuses are pushed with their metadata) and writes inline cache metadata', async () => {
-    const { run, docker } = fakeDocker({ buildKit: () => true, fails: ['pull reg/app:pr-3-buildcache'] });
-    await buildAndPush(docker, config, 'reg/app', ['reg/app:0123456']);
-    const calls = commands(run);
-    expect(calls.slice(0, 2)).toEqual(['pull reg/app:pr-3-buildcache', 'pull reg/app:buildcache']);
-    expect(calls[2]).toContain('--build-arg BUILDKIT_INLINE_CACHE=1 --cache-from reg/app:buildcache --label');
+    const { run: calls, docker } = fakeDocker({
+      buildKit: () => true,
+      fails: ['pull reg/app:pr-3-buildcache'],
+    });
+    await buildAndPush(docker, [app], run);
+    const cmds = commands(calls);
+    expect(cmds.slice(0, 2)).toEqual(['pull reg/app:pr-3-buildcache', 'pull reg/app:buildcache']);
+    expect(cmds[2]).toContain('--build-arg BUILDKIT_INLINE_CACHE=1 --cache-from reg/app:buildcache --label');
   });
 
   test('a cache tag the registry refuses (immutable tags) is a warning, not a failed deploy', async () => {
     const { docker } = fakeDocker({ fails: ['push reg/app:pr-3-buildcache'] });
-    await expect(buildAndPush(docker, config, 'reg/app', ['reg/app:0123456'])).resolves.toBe('sha256:abc');
+    await expect(buildAndPush(docker, [app], run)).resolves.toMatchObject([{ digest: 'sha256:abc' }]);
     expect(core.warning).toHaveBeenCalledWith(
       expect.stringMatching(/^cache: the build cache could not be pushed to reg\/app:pr-3-buildcache/),
     );
   });
 
   test('without cache: no pull, no cache tag; the labels still', async () => {
-    const { run, docker } = fakeDocker();
-    await buildAndPush(docker, { ...config, cache: undefined }, 'reg/app', ['reg/app:0123456']);
-    expect(commands(run).join('\n')).not.toMatch(/pull|cache/);
-    expect(commands(run)[0]).toContain('--label org.opencontainers.image.version=0123456');
+    const { run: calls, docker } = fakeDocker();
+    await buildAndPush(docker, [app], { ...run, cache: undefined });
+    expect(commands(calls).join('\n')).not.toMatch(/pull|cache/);
+    expect(commands(calls)[0]).toContain('--label org.opencontainers.image.version=0123456');
   });
 
   test('build secrets: in a private file only while the build runs, never an argument or in its environment', async () => {
-    const { run, docker, work } = fakeDocker();
+    const { run: calls, docker, work } = fakeDocker();
     const secret = 'line-one\nline-two';
     let seen: { mode: number; dirMode: number; text: string } | undefined;
-    run.mockImplementationOnce(async () => ({
+    calls.mockImplementationOnce(async () => ({
       exitCode: 0,
       stdout: '  --secret stringArray\n',
       stderr: '',
     }));
-    run.mockImplementationOnce(async (args: string[]) => {
+    calls.mockImplementationOnce(async (args: string[]) => {
       const src = /src=([^,\s]+)/.exec(args.join(' '))![1];
       seen = {
         mode: fs.statSync(src).mode & 0o777,
@@ -345,16 +455,15 @@ describe('buildAndPush', () => {
       };
       return { exitCode: 0, stdout: '', stderr: '' };
     });
-    await buildAndPush(
-      docker,
-      { ...config, cache: undefined, buildSecrets: [{ id: 'npm_token', env: 'NPM_TOKEN', value: secret }] },
-      'reg/app',
-      ['reg/app:0123456'],
-    );
-    const build = run.mock.calls.find(([args]) => args[0] === 'build' && args[1] !== '--help')!;
+    await buildAndPush(docker, [app], {
+      ...run,
+      cache: undefined,
+      buildSecrets: [{ id: 'npm_token', env: 'NPM_TOKEN', value: secret }],
+    });
+    const build = calls.mock.calls.find(([args]) => args[0] === 'build' && args[1] !== '--help')!;
     expect(build[0].join(' ')).toMatch(new RegExp(`--secret id=npm_token,src=${work}/build-secrets-\\w+/0`));
     expect(build[0].join(' ')).not.toContain('line-');
-    expect(JSON.stringify(build[1])).not.toContain('line-');
+    expect(JSON.stringify(build[1] ?? {})).not.toContain('line-');
     expect(seen).toEqual({ mode: 0o600, dirMode: 0o700, text: secret });
     expect(fs.readdirSync(work)).toEqual([]);
   });

@@ -8,14 +8,21 @@ import { recordingRun } from './recording-run.js';
 const REGISTRY = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
-const rollOut = jest.fn<(config: DeployConfig, run: Run, target: { image: string }) => Promise<void>>();
+const rollOut =
+  jest.fn<
+    (config: DeployConfig, run: Run, target: { image: string; pins: Record<string, string> }) => Promise<void>
+  >();
 const findImage = jest.fn<(...args: unknown[]) => Promise<string>>();
 let auth = { registry: REGISTRY };
 jest.unstable_mockModule('../src/modes/rollout.js', () => ({ rollOut }));
-jest.unstable_mockModule('../src/registry/ecr.js', () => ({ findImage, checkRepository: jest.fn() }));
+jest.unstable_mockModule('../src/registry/ecr.js', () => ({ findImage, checkRepositories: jest.fn() }));
 jest.unstable_mockModule('../src/modes/session.js', () => ({
-  beginRollout: (config: DeployConfig) =>
-    Promise.resolve({ tunnel: Promise.resolve(), auth, image: `${auth.registry}/todo:${config.tag}` }),
+  beginRollout: () =>
+    Promise.resolve({
+      tunnel: Promise.resolve(),
+      auth,
+      stack: { images: [{ repository: 'todo', services: ['app'] }] },
+    }),
 }));
 const { deploy } = await import('../src/modes/deploy.js');
 
@@ -55,8 +62,9 @@ describe('deploy with image', () => {
     expect(docker.mock.calls).toEqual([[['pull', `${REGISTRY}/todo:v1@${DIGEST}`]]]);
     expect(run.report.digest).toBe(DIGEST);
     const [deployed, , target] = rollOut.mock.calls[0];
-    // The stack file's ${ECR_REGISTRY}/REPO:${APP_VERSION} names the digest that was checked.
-    expect(deployed.tag).toBe(`v1@${DIGEST}`);
+    // The stack's ${ECR_REGISTRY}/REPO:${APP_VERSION} (REPO:v1) is deployed as the digest that was checked.
+    expect(deployed.tag).toBe('v1');
+    expect(target.pins).toEqual({ [`${REGISTRY}/todo:v1`]: `${REGISTRY}/todo:v1@${DIGEST}` });
     expect(target.image).toBe(`${REGISTRY}/todo:v1@${DIGEST}`);
     expect(phases).not.toContain('Build and push');
   });
@@ -69,7 +77,9 @@ describe('deploy with image', () => {
       tag: 'v1',
       digest: undefined,
     });
-    expect(rollOut.mock.calls[0][0].tag).toBe(`v1@${DIGEST}`);
+    expect(rollOut.mock.calls[0][2].pins).toEqual({
+      [`${REGISTRY}/todo:v1`]: `${REGISTRY}/todo:v1@${DIGEST}`,
+    });
   });
 
   test('without acceptance tests the image never comes to the runner', async () => {

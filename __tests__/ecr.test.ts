@@ -20,10 +20,10 @@ const setSecret = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ setSecret, info: jest.fn() }));
 
 const {
-  checkRepository,
+  checkRepositories,
   decodeAuthorization,
   getRegistryAuth,
-  promoteImage,
+  promoteImages,
   deleteImagesTagged,
   findImage,
   MANIFEST_TYPES,
@@ -90,7 +90,7 @@ describe('getRegistryAuth', () => {
   });
 });
 
-describe('promoteImage', () => {
+describe('promoteImages', () => {
   const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
   const manifest = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}';
   const image = (tag: string, digest: string) => ({
@@ -104,14 +104,14 @@ describe('promoteImage', () => {
     send.mockReset();
     send.mockResolvedValueOnce({ images: [image('abc1234', 'sha256:aa'), image('latest', 'sha256:aa')] });
     send.mockResolvedValueOnce({ image: { imageId: { imageTag: 'v1.2.3', imageDigest: 'sha256:aa' } } });
-    const digest = await promoteImage(
+    const digests = await promoteImages(
       { awsRegion: 'us-east-1' },
-      'todo',
+      ['todo'],
       'abc1234',
       ['v1.2.3', 'latest'],
       'abc1234ff',
     );
-    expect(digest).toBe('sha256:aa');
+    expect(digests).toEqual(['sha256:aa']);
     expect(sentOps()).toEqual(['BatchGetImage', 'PutImage']); // latest already names the image
     expect(send.mock.calls[0][0].input).toEqual({
       repositoryName: 'todo',
@@ -130,10 +130,24 @@ describe('promoteImage', () => {
   test('no image for the commit: names the commit, puts nothing', async () => {
     send.mockReset();
     send.mockResolvedValueOnce({ images: [], failures: [{ failureCode: 'ImageNotFound' }] });
-    await expect(promoteImage({}, 'todo', 'abc1234', ['v1'], 'abc1234ff')).rejects.toThrow(
+    await expect(promoteImages({}, ['todo'], 'abc1234', ['v1'], 'abc1234ff')).rejects.toThrow(
       'no image todo:abc1234 in ECR for commit abc1234ff',
     );
     expect(sentOps()).toEqual(['BatchGetImage']);
+  });
+
+  test('several images: all or none; one missing moves no tag of the others', async () => {
+    send.mockReset();
+    send.mockImplementation(async (c) =>
+      c.input.repositoryName === 'todo'
+        ? { images: [image('abc1234', 'sha256:aa')] }
+        : { images: [], failures: [{ failureCode: 'ImageNotFound' }] },
+    );
+    await expect(promoteImages({}, ['todo', 'todo-proxy'], 'abc1234', ['v1'], 'abc1234ff')).rejects.toThrow(
+      'no image todo-proxy:abc1234 in ECR for commit abc1234ff: the deploy of that commit pushes it; promote only releases images that were built and tested, and no tag was moved',
+    );
+    expect(sentOps()).toEqual(['BatchGetImage', 'BatchGetImage']);
+    send.mockReset();
   });
 
   test('an immutable tag on another image: a clear refusal naming both', async () => {
@@ -142,7 +156,7 @@ describe('promoteImage', () => {
     send.mockRejectedValueOnce(
       Object.assign(new Error('tag exists'), { name: 'ImageTagAlreadyExistsException' }),
     );
-    await expect(promoteImage({}, 'todo', 'abc1234', ['v1'], 'abc1234ff')).rejects.toThrow(
+    await expect(promoteImages({}, ['todo'], 'abc1234', ['v1'], 'abc1234ff')).rejects.toThrow(
       "todo:v1 already exists as another image (sha256:bb) and the repository's tags are immutable",
     );
   });
@@ -151,7 +165,7 @@ describe('promoteImage', () => {
     send.mockReset();
     send.mockResolvedValueOnce({ images: [image('abc1234', 'sha256:aa')] });
     send.mockResolvedValueOnce({ image: { imageId: { imageDigest: 'sha256:cc' } } });
-    await expect(promoteImage({}, 'todo', 'abc1234', ['v1'], 'abc1234ff')).rejects.toThrow(
+    await expect(promoteImages({}, ['todo'], 'abc1234', ['v1'], 'abc1234ff')).rejects.toThrow(
       'ECR stored todo:v1 as sha256:cc, not the tested sha256:aa',
     );
   });
@@ -203,7 +217,7 @@ describe('registry-id: every call names the registry of another account', () => 
       images: [{ imageId: { imageTag: 'abc1234', imageDigest: 'sha256:aa' }, imageManifest: '{}' }],
     });
     send.mockResolvedValueOnce({ image: { imageId: { imageTag: 'v1', imageDigest: 'sha256:aa' } } });
-    await promoteImage(tools, 'todo', 'abc1234', ['v1'], 'abc1234ff');
+    await promoteImages(tools, ['todo'], 'abc1234', ['v1'], 'abc1234ff');
     expect(inputs().map((i) => i.registryId)).toEqual(['210987654321', '210987654321']);
   });
 
@@ -216,11 +230,11 @@ describe('registry-id: every call names the registry of another account', () => 
   });
 });
 
-describe('checkRepository: ECR refuses a push to a repository that does not exist', () => {
+describe('checkRepositories: ECR refuses a push to a repository that does not exist', () => {
   test('asks DescribeRepositories in the registry given; an existing one passes', async () => {
     send.mockReset();
     send.mockResolvedValueOnce({ repositories: [{ repositoryName: 'todo' }] });
-    await checkRepository({ registryId: '210987654321' }, 'todo', 'r.example');
+    await checkRepositories({ registryId: '210987654321' }, ['todo'], 'r.example');
     expect(send.mock.calls[0][0]).toEqual({
       op: 'DescribeRepositories',
       input: { registryId: '210987654321', repositoryNames: ['todo'] },
@@ -232,15 +246,28 @@ describe('checkRepository: ECR refuses a push to a repository that does not exis
     send.mockRejectedValueOnce(
       Object.assign(new Error('does not exist'), { name: 'RepositoryNotFoundException' }),
     );
-    await expect(checkRepository({}, 'todo', 'r.example')).rejects.toThrow(
+    await expect(checkRepositories({}, ['todo'], 'r.example')).rejects.toThrow(
       'ecr-repository: no repository todo in r.example: create it (aws ecr create-repository --repository-name todo), or correct ecr-repository, registry-id or aws-region',
     );
+  });
+
+  test("every missing one at once: the stack's second image names its service's image:", async () => {
+    send.mockReset();
+    send.mockRejectedValue(
+      Object.assign(new Error('does not exist'), { name: 'RepositoryNotFoundException' }),
+    );
+    const error = await checkRepositories({}, ['todo', 'todo-proxy'], 'r.example').catch((e: Error) => e);
+    expect((error as Error).message.split('\n')).toEqual([
+      'ecr-repository: no repository todo in r.example: create it (aws ecr create-repository --repository-name todo), or correct ecr-repository, registry-id or aws-region',
+      "stack-file: no repository todo-proxy in r.example: create it (aws ecr create-repository --repository-name todo-proxy), or correct the service's image:, registry-id or aws-region",
+    ]);
+    send.mockReset();
   });
 
   test('a role not allowed to describe repositories is let through (the push will tell)', async () => {
     send.mockReset();
     send.mockRejectedValueOnce(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
-    await expect(checkRepository({}, 'todo', 'r.example')).resolves.toBeUndefined();
+    await expect(checkRepositories({}, ['todo'], 'r.example')).resolves.toBeUndefined();
   });
 });
 

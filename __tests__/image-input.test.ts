@@ -26,20 +26,23 @@ const runnerDefaults = Object.fromEntries(
     .map(([name, spec]) => [name, String(spec.default)]),
 );
 
+let workspace = '';
 beforeAll(() => {
   // No Dockerfile: with image, nothing is built, so the build context is not looked at.
-  base = {
-    ...runnerDefaults,
-    ...userStep('image-input-', { dockerfile: false }).inputs,
-    'stack-name': 'todo',
-  };
+  const step = userStep('image-input-', { dockerfile: false });
+  workspace = step.dir;
+  base = { ...runnerDefaults, ...step.inputs, 'stack-name': 'todo' };
 });
 
 /** Every mode's fields at once, for assertions (each test knows its mode). */
 type AnyConfig = Omit<PreviewConfig, 'mode'> & Omit<TeardownConfig, 'mode'> & { mode: Mode };
 
 const read = (given: Record<string, string>, event: Record<string, unknown> = {}) =>
-  readConfig((name) => ({ ...base, ...given })[name] ?? '', { GITHUB_SHA: SHA }, event) as AnyConfig;
+  readConfig(
+    (name) => ({ ...base, ...given })[name] ?? '',
+    { GITHUB_SHA: SHA, GITHUB_WORKSPACE: workspace },
+    event,
+  ) as AnyConfig;
 
 function problems(given: Record<string, string>): string[] {
   try {

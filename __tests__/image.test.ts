@@ -1,15 +1,15 @@
 import { describe, expect, test } from '@jest/globals';
 import { buildArgs, digestOf, imageName } from '../src/registry/image.js';
-import type { ImageConfig as Config } from '../src/config/index.js';
+import type { BuildSpec } from '../src/config/index.js';
 
-const base = { context: '.', buildArgs: [] as string[] } as unknown as Config;
+const base: BuildSpec = { context: '/w', args: [], labels: {}, from: 'the context input' };
 
 describe('buildArgs', () => {
-  test.each<[string, Partial<Config>, string[]]>([
-    ['plain', {}, ['build', '--tag', 'r/x:1', '.']],
+  test.each<[string, Partial<BuildSpec>, string[]]>([
+    ['plain', {}, ['build', '--tag', 'r/x:1', '/w']],
     [
-      'every option',
-      { dockerfile: 'docker/Dockerfile', buildArgs: ['A=1', 'B=x y'], target: 'release', context: 'app' },
+      'every option (the Dockerfile from the context)',
+      { dockerfile: 'docker/Dockerfile', args: ['A=1', 'B=x y'], target: 'release', context: '/w/app' },
       [
         'build',
         '--tag',
@@ -17,19 +17,19 @@ describe('buildArgs', () => {
         '--tag',
         'r/x:latest',
         '--file',
-        'docker/Dockerfile',
+        '/w/app/docker/Dockerfile',
         '--build-arg',
         'A=1',
         '--build-arg',
         'B=x y',
         '--target',
         'release',
-        'app',
+        '/w/app',
       ],
     ],
   ])('%s', (_name, overrides, args) => {
     const refs = overrides.target ? ['r/x:1', 'r/x:latest'] : ['r/x:1'];
-    expect(buildArgs({ ...base, ...overrides } as Config, refs)).toEqual(args);
+    expect(buildArgs({ ...base, ...overrides }, refs)).toEqual(args);
   });
 });
 

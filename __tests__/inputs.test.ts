@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
@@ -37,7 +38,8 @@ const read = (
   overrides: Record<string, string> = {},
   env: NodeJS.ProcessEnv = { GITHUB_SHA: SHA },
   event: Record<string, unknown> = {},
-) => readConfig((name) => ({ ...inputs, ...overrides })[name] ?? '', env, event);
+) =>
+  readConfig((name) => ({ ...inputs, ...overrides })[name] ?? '', { GITHUB_WORKSPACE: dir, ...env }, event);
 
 function problems(overrides: Record<string, string>, env?: NodeJS.ProcessEnv): string[] {
   try {
@@ -88,7 +90,7 @@ describe('readConfig', () => {
     });
     expect(c.tag).toBe(SHA);
     expect(c.extraTags).toEqual(['latest', 'stable', 'edge']);
-    expect(c.buildArgs).toEqual(['A=1', 'B=two words']);
+    expect(c.inputBuild?.args).toEqual(['A=1', 'B=two words']);
     expect(c.stackEnv).toEqual({ APP_PORT: '8200', DOMAIN: 'example.com' });
     expect(c.oneShotServices).toEqual(['migrate', 'collectstatic']);
     expect(c.oneShotTimeout).toBe(300);
@@ -144,7 +146,16 @@ describe('readConfig', () => {
     ['bad tag format', { 'tag-format': 'long' }, /^tag-format must be short or full/],
     ['bad extra tag', { 'extra-tags': 'ok, not ok' }, /^extra-tags: "not ok" is not a valid Docker tag/],
     ['bad build arg', { 'build-args': '1X=2' }, /^build-args: "1X=2" is not NAME=VALUE/],
-    ['bad stack env', { 'stack-env': 'JUSTANAME' }, /^stack-env: "JUSTANAME" is not NAME=VALUE/],
+    [
+      'bad stack env',
+      { 'stack-env': 'NOT A NAME' },
+      /^stack-env: "NOT A NAME" is not NAME=VALUE, or NAME alone for the step's environment's value/,
+    ],
+    [
+      "a bare stack-env name the step's environment lacks",
+      { 'stack-env': 'EFS_DIR' },
+      /^stack-env: EFS_DIR takes its value from the step's environment, which has no EFS_DIR: add "env: EFS_DIR: ..." to the step/,
+    ],
     ['missing app-url', { 'app-url': '' }, /^app-url is required when acceptance is on/],
     ['bad app-url', { 'app-url': 'lb.example.com' }, /^app-url "lb.example.com" must be an http/],
     ['unclosed quote', { 'acceptance-command': 'bats "x' }, /^acceptance-command has an unclosed "/],
@@ -153,11 +164,10 @@ describe('readConfig', () => {
       { 'remote-docker-socket': 'docker.sock' },
       /^remote-docker-socket must be an absolute path/,
     ],
-    ['missing context', { context: '/nope' }, /^context "\/nope" is not a directory/],
     [
-      'one-shot service not in file',
-      { 'one-shot-services': 'seed' },
-      /stack-file ".*" has no service "seed"/,
+      'a stack file that is not there',
+      { 'stack-file': '/nope.yml' },
+      /^stack-file "\/nope.yml" does not exist/,
     ],
   ])('%s', (_name, overrides, message) => {
     const found = problems(overrides);
@@ -293,40 +303,64 @@ describe('modes', () => {
     [
       'a preview-allow entry of no known kind',
       { mode: 'preview', 'pr-number': '7', 'preview-allow': 'everything' },
-      /^preview-allow: "everything" is not one of bind:\/HOST\/PATH, object:NAME, option:NAME or port:NUMBER/,
+      /^preview-allow: "everything" is not one of bind:\/HOST\/PATH, network:NAME, volume:NAME, secret:NAME, config:NAME, repository:NAME, option:KEY, port:NUMBER or label:PREFIX/,
     ],
   ])('%s', (_name, overrides, expected) => {
     expect(problems(overrides)).toEqual([expect.stringMatching(expected)]);
   });
 
-  test("preview: the pull request's stack file is held to the preview policy, interpolated as docker will", () => {
-    const file = path.join(dir, 'stack-socket.yml');
-    fs.writeFileSync(
-      file,
-      'services:\n  app:\n    image: ${ECR_REGISTRY}/todo:${APP_VERSION}\n    volumes: ["${SOCK:-/var/run/docker.sock}:/s"]\n',
-    );
-    const preview = {
-      mode: 'preview',
-      'pr-number': '7',
-      'stack-file': file,
-      'one-shot-services': 'none',
-      'stack-env': 'SOCK=',
-    };
-    expect(problems(preview)).toEqual([
-      `stack-file "${file}" in a preview (a pull request's stack on your swarm): service app mounts /var/run/docker.sock, the manager's Docker socket (allow it with bind:/var/run/docker.sock); see preview-allow`,
+  test("preview: preview-allow is read into the allowance; the stack file and env-file must be the workspace's", () => {
+    const preview = { mode: 'preview', 'pr-number': '7' };
+    expect(
+      read({
+        ...preview,
+        'preview-allow': 'bind:/var/run/docker.sock, option:privileged, port:80, label:traefik.',
+      }).allow,
+    ).toEqual({
+      bind: ['/var/run/docker.sock'],
+      network: [],
+      volume: [],
+      secret: [],
+      config: [],
+      repository: [],
+      option: ['privileged'],
+      port: [80],
+      label: ['traefik.'],
+    });
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'outside-'));
+    fs.writeFileSync(path.join(outside, 'stack.yml'), STACK_YML);
+    fs.writeFileSync(path.join(outside, 'x.env'), 'A=1\n');
+    // A symbolic link in the workspace that leads out of it is outside too.
+    fs.symlinkSync(path.join(outside, 'x.env'), path.join(dir, 'linked.env'));
+    expect(
+      problems({
+        ...preview,
+        'stack-file': path.join(outside, 'stack.yml'),
+        'env-file': path.join(dir, 'linked.env'),
+      }),
+    ).toEqual([
+      `env-file "${path.join(dir, 'linked.env')}" in a preview: the runner reads it, which is outside the workspace; keep it in the repository`,
+      `stack-file "${path.join(outside, 'stack.yml')}" in a preview: the runner reads it, which is outside the workspace`,
     ]);
-    expect(read({ ...preview, 'preview-allow': 'bind:/var/run/docker.sock' }).mode).toBe('preview');
-    // What docker would take from the runner's environment, and a port YAML 1.1 reads as octal.
-    fs.writeFileSync(
-      file,
-      'services:\n  app:\n    image: ${ECR_REGISTRY}/todo:${APP_VERSION}\n    volumes: ["${HOME-data}:/host"]\n    ports: [{ target: 80, published: 020007 }]\n',
-    );
-    expect(problems(preview)).toEqual([
-      `stack-file "${file}" in a preview uses \${HOME}, which the run does not give it (docker would take it from the runner's environment): set it in stack-env or env-file`,
-      `stack-file "${file}" in a preview (a pull request's stack on your swarm): service app publishes port 8199, not the preview's own 20007 (use \${PREVIEW_PORT}, or allow it with port:N); see preview-allow`,
-    ]);
-    // The same file deploys in mode deploy: production's stack is the repository's own.
-    expect(read({ 'stack-file': file, 'one-shot-services': 'none' }).mode).toBe('deploy');
+    // Production's stack is the repository's own: the same files deploy in mode deploy.
+    expect(
+      read({ 'stack-file': path.join(outside, 'stack.yml'), 'env-file': path.join(dir, 'linked.env') })
+        .stackEnv,
+    ).toEqual({
+      A: '1',
+    });
+  });
+
+  test("stack-env: a bare NAME is the step's environment's value of NAME", () => {
+    expect(
+      read({ 'stack-env': 'EFS_DIR\nDOMAIN=x' }, { GITHUB_SHA: SHA, EFS_DIR: '/mnt/efs' }).stackEnv,
+    ).toEqual({
+      EFS_DIR: '/mnt/efs',
+      DOMAIN: 'x',
+    });
+    expect(read({ 'stack-env': 'AWS_SECRET' }, { GITHUB_SHA: SHA, AWS_SECRET: 'v' }).stackEnv).toEqual({
+      AWS_SECRET: 'v',
+    });
   });
 
   test('env-file: dotenv variables for the stack file, stack-env winning; its names follow the stack-env rules', () => {
@@ -392,6 +426,22 @@ describe('modes', () => {
     // A teardown's config has nothing to build or test.
     expect(c).not.toHaveProperty('build');
     expect(c).not.toHaveProperty('acceptance');
+  });
+
+  test("teardown's delete-images: ecr-repository and the repositories preview-allow lets previews push to", () => {
+    const c = read(
+      {
+        mode: 'teardown',
+        'pr-number': '9',
+        'delete-images': 'true',
+        'preview-allow': 'repository:todobackend-proxy, bind:/srv, repository:docker-in-aws/todobackend',
+      },
+      {},
+    );
+    expect(c).toMatchObject({
+      repository: 'docker-in-aws/todobackend',
+      grantedRepositories: ['todobackend-proxy'],
+    });
   });
 
   test('promote: the version from the pushed tag or the release, the commit image as the source', () => {
@@ -463,6 +513,15 @@ describe('nothing secret reaches docker by name, and nothing steers it', () => {
       { 'stack-env': 'LD_PRELOAD=/tmp/x.so' },
       'stack-env: LD_PRELOAD would steer the docker CLI, not the stack file; remove it',
     ],
+    // Where docker takes a relative stack file's folder from, and what steers the Go runtime.
+    [
+      { 'stack-env': 'PWD=/proc/self/cwd/..' },
+      'stack-env: PWD would steer the docker CLI, not the stack file; remove it',
+    ],
+    [
+      { 'stack-env': 'GODEBUG=x=1' },
+      'stack-env: GODEBUG would steer the docker CLI, not the stack file; remove it',
+    ],
     [{ 'stack-env': 'APP_VERSION=latest' }, 'stack-env: APP_VERSION is set by the action itself; remove it'],
     [
       { 'stack-env': 'SECRET_KEY_SECRET=mine', 'stack-secrets': 'secret_key=APP_SECRET_KEY' },
@@ -524,7 +583,7 @@ describe('action.yml', () => {
           asked.add(name);
           return { ...inputs, mode, 'pr-number': '3', 'release-tag': 'v1.0.0' }[name] ?? '';
         },
-        { GITHUB_SHA: SHA },
+        { GITHUB_SHA: SHA, GITHUB_WORKSPACE: dir },
       );
     }
     // The jump host's port is read only with a jump host (its known hosts are missing here).
@@ -632,10 +691,6 @@ describe('inputs that would pass and fail late', () => {
       'one-shot-services "," names no service: list your one-shot services, or write none',
     ],
     [
-      { 'stack-name': 'x'.repeat(56) },
-      `stack-name "${'x'.repeat(56)}" makes service names longer than the 63 characters Swarm accepts (${'x'.repeat(56)}_migrate, ${'x'.repeat(56)}_collectstatic): shorten stack-name`,
-    ],
-    [
       { 'one-shots-first': 'true', 'one-shot-services': 'none' },
       'one-shots-first: true needs one-shot services: name them in one-shot-services, or remove one-shots-first',
     ],
@@ -645,16 +700,6 @@ describe('inputs that would pass and fail late', () => {
     ],
   ])('%o', (overrides, message) => {
     expect(problems(overrides, { GITHUB_SHA: SHA, APP_SECRET_KEY: 'value' })).toEqual([message]);
-  });
-
-  test('one-shots-first refuses a one-shot job, which Swarm would run twice', () => {
-    const file = path.join(dir, 'stack-job.yml');
-    fs.writeFileSync(file, `${STACK_YML}  setup:\n    image: x\n    deploy:\n      mode: replicated-job\n`);
-    const withJob = { 'stack-file': file, 'one-shot-services': 'migrate, setup' };
-    expect(problems({ ...withJob, 'one-shots-first': 'true' })).toEqual([
-      'one-shots-first: true would run job "setup" twice (Swarm runs a job again on every docker stack deploy): give it deploy.restart_policy.condition: on-failure instead of deploy.mode: replicated-job, or remove one-shots-first',
-    ]);
-    expect(read(withJob).oneShotServices).toEqual(['migrate', 'setup']);
   });
 
   test('one-shots-first is off by default, and on when asked for', () => {

@@ -18,6 +18,8 @@ jest.unstable_mockModule('@aws-sdk/client-ecr', () => ({
 jest.unstable_mockModule('@actions/core', () => ({ setSecret: jest.fn(), info: jest.fn() }));
 
 const { ecrLogin } = await import('../src/modes/session.js');
+const { writeDockerConfig } = await import('../src/registry/login.js');
+const { Secrets } = await import('../src/report/mask.js');
 
 const PASSWORD = 'pw-s3cr3t';
 const basic = (password: string) => Buffer.from(`AWS:${password}`).toString('base64');
@@ -55,6 +57,7 @@ function fakeRun(registryConfig: object = {}) {
     work: { dockerConfig: configDir },
     local: { configDir, run: docker },
     timeline: { phase: (_name: string, fn: () => Promise<unknown>) => fn() },
+    secrets: new Secrets(),
   };
   return { configDir, docker, run: run as never };
 }
@@ -62,11 +65,14 @@ function fakeRun(registryConfig: object = {}) {
 const configFile = (dir: string) => path.join(dir, 'config.json');
 
 describe('ecrLogin', () => {
-  test('writes config.json (0600) holding only the auths entry, and gives docker no password', async () => {
+  test('checks the credentials, masks them for the comment too; config.json (0600) holds only the auths entry; docker gets no password', async () => {
     ecrAnswers(PASSWORD, `http://${registry}`);
     const { configDir, docker, run } = fakeRun();
     const auth = await ecrLogin({ awsRegion: 'us-east-1' } as never, run);
     expect(auth.registry).toBe(registry);
+    const { secrets } = run as { secrets: InstanceType<typeof Secrets> };
+    expect(secrets.mask(`password ${PASSWORD}, auth ${basic(PASSWORD)}`)).toBe('password ***, auth ***');
+    await writeDockerConfig(configDir, auth);
     expect(fs.statSync(configFile(configDir)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(fs.readFileSync(configFile(configDir), 'utf8'))).toEqual({
       auths: { [registry]: { auth: basic(PASSWORD) } },
@@ -82,7 +88,7 @@ describe('ecrLogin', () => {
   test('credentials the registry refuses (401): a clear error naming it, without the secret; nothing written', async () => {
     const wrong = 'wrong-password-123';
     ecrAnswers(wrong, `http://${registry}`);
-    const { configDir, run } = fakeRun();
+    const { run } = fakeRun();
     const error = await ecrLogin({} as never, run).then(
       () => new Error('resolved'),
       (e: Error) => e,
@@ -90,7 +96,6 @@ describe('ecrLogin', () => {
     expect(error.message).toContain(`ECR rejected the registry credentials for ${registry} (401 from /v2/)`);
     expect(error.message).not.toContain(wrong);
     expect(error.message).not.toContain(basic(wrong));
-    expect(fs.existsSync(configFile(configDir))).toBe(false);
   });
 
   test.each([
@@ -100,23 +105,21 @@ describe('ecrLogin', () => {
     'https endpoint of a registry the engine counts insecure %s: tried over http, as docker does',
     async (_, config) => {
       ecrAnswers(PASSWORD, `https://${registry}`);
-      const { configDir, docker, run } = fakeRun(typeof config === 'function' ? config() : config);
-      await ecrLogin({} as never, run);
+      const { docker, run } = fakeRun(typeof config === 'function' ? config() : config);
+      await expect(ecrLogin({} as never, run)).resolves.toMatchObject({ registry });
       expect(docker.mock.calls.map(([args]) => args[0])).toEqual(['info']);
-      expect(fs.existsSync(configFile(configDir))).toBe(true);
     },
   );
 
   test('a registry the engine counts secure is never tried over plain http: the error names it', async () => {
     ecrAnswers(PASSWORD, `https://${registry}`);
-    const { configDir, run } = fakeRun({
+    const { run } = fakeRun({
       InsecureRegistryCIDRs: ['127.0.0.0/8'],
       IndexConfigs: { [registry]: { Secure: true } },
     });
     const before = requests.length;
     await expect(ecrLogin({} as never, run)).rejects.toThrow(`could not reach the registry ${registry}`);
     expect(requests.length).toBe(before);
-    expect(fs.existsSync(configFile(configDir))).toBe(false);
   });
 
   test('a registry that does not answer: the error names it, without the secret', async () => {

@@ -38,14 +38,25 @@ describe('maskSecrets', () => {
   });
 
   test('the masker hides them in text for the GitHub API, which the runner does not mask', () => {
-    const mask = maskSecrets(config());
-    expect(mask('token line-one and stack-value, passphrase key-passphrase')).toBe(
+    const secrets = maskSecrets(config());
+    expect(secrets.mask('token line-one and stack-value, passphrase key-passphrase')).toBe(
       'token *** and ***, passphrase ***',
     );
   });
 
+  test('the GitHub token and the AWS credentials of the step are masked in that text too, and a value learned later', () => {
+    const secrets = maskSecrets(config({ githubToken: 'ghs_token123' }), {
+      AWS_SECRET_ACCESS_KEY: 'aws/secret+key',
+      AWS_SESSION_TOKEN: 'session-token-xyz',
+    });
+    secrets.add('registry-password');
+    expect(
+      secrets.mask('ghs_token123 aws/secret+key session-token-xyz registry-password, not AKIAEXAMPLE'),
+    ).toBe('*** *** *** ***, not AKIAEXAMPLE');
+  });
+
   test('teardown holds no stack or build secret values', () => {
-    maskSecrets(config({ mode: 'teardown', stackSecrets: undefined, buildSecrets: undefined }));
+    maskSecrets(config({ mode: 'teardown', stackSecrets: undefined, buildSecrets: undefined }), {});
     expect(setSecret.mock.calls.map(([v]) => v)).toEqual([
       '-----BEGIN OPENSSH PRIVATE KEY-----',
       'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUA',

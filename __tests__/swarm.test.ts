@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, jest, test } from '@jest/globals';
 import type { DockerCli } from '../src/runner/docker.js';
-import { CommandError, type RunOptions, type RunResult } from '../src/runner/exec.js';
+import { CommandError, type RunResult } from '../src/runner/exec.js';
 import type { Engine, Service, Task } from '../src/swarm/engine.js';
 
 const info = jest.fn();
@@ -11,7 +11,6 @@ const {
   deployStack,
   describeStack,
   forceUnchanged,
-  labelsOverride,
   snapshotStack,
   stackServicesToWait,
   waitConverged,
@@ -183,50 +182,47 @@ describe('stack listing', () => {
 });
 
 describe('deployStack', () => {
-  /** A CLI whose `stack deploy --help` is the one recorded from a real docker CLI of that version. */
+  /**
+   * A CLI whose `stack deploy --help` is the one recorded from a real docker CLI of that version (20.10's
+   * stands for every CLI before 26, which has no --detach).
+   */
   function cli(version: string) {
     const help = fs.readFileSync(
       new URL(`./fixtures/cli/stack-deploy-help-${version}.txt`, import.meta.url),
       'utf8',
     );
-    const run = jest.fn<(args: string[], options?: RunOptions) => Promise<RunResult>>(async (args) => ({
-      stdout: args.includes('--help') ? help : '',
-      stderr: '',
-      exitCode: 0,
-    }));
-    return { cli: { run } as unknown as DockerCli, run };
+    const stack = jest.fn<(args: string[], variables?: Record<string, string>) => Promise<RunResult>>(
+      async (args) => ({ stdout: args.includes('--help') ? help : '', stderr: '', exitCode: 0 }),
+    );
+    return { cli: { stack } as unknown as DockerCli, run: stack };
   }
   type Run = ReturnType<typeof cli>['run'];
-  const deployArgs = (run: Run) =>
-    run.mock.calls.map((c) => c[0] as string[]).find((a) => !a.includes('--help'));
+  const deployArgs = (run: Run) => run.mock.calls.map((c) => c[0]).find((a) => !a.includes('--help'));
 
   test.each([
     [
       '28.2',
       [
-        'stack',
         'deploy',
         '--with-registry-auth',
         '--resolve-image',
         'always',
         '--detach=true',
         '-c',
-        'stack.yml',
+        'stack.json',
         'todo',
       ],
     ],
-    [
-      '20.10',
-      ['stack', 'deploy', '--with-registry-auth', '--resolve-image', 'always', '-c', 'stack.yml', 'todo'],
-    ],
-  ])('CLI %s: --detach=true only where the CLI has the flag', async (version, expected) => {
-    const { cli: manager, run } = cli(version);
-    await deployStack(manager, 'todo', ['stack.yml'], { APP_VERSION: 'abc1234' });
-    expect(deployArgs(run)).toEqual(expected);
-    expect(run.mock.calls.find((c) => !(c[0] as string[]).includes('--help'))?.[1]).toEqual({
-      env: { APP_VERSION: 'abc1234' },
-    });
-  });
+    ['20.10', ['deploy', '--with-registry-auth', '--resolve-image', 'always', '-c', 'stack.json', 'todo']],
+  ])(
+    'CLI %s: --detach=true only where the CLI has the flag; the variables the file was rendered with',
+    async (version, expected) => {
+      const { cli: manager, run } = cli(version);
+      await deployStack(manager, 'todo', 'stack.json', { APP_VERSION: 'abc1234' });
+      expect(deployArgs(run)).toEqual(expected);
+      expect(run.mock.calls.find((c) => !c[0].includes('--help'))?.[1]).toEqual({ APP_VERSION: 'abc1234' });
+    },
+  );
 
   test('"update out of sequence" (Swarm changed a service meanwhile, e.g. paused a failed update) is retried', async () => {
     const { cli: manager, run } = cli('20.10');
@@ -239,7 +235,7 @@ describe('deployStack', () => {
         throw new CommandError('docker stack', { stdout: '', stderr: outOfSequence, exitCode: 1 });
       return { stdout: '', stderr: '', exitCode: 0 };
     });
-    await deployStack(manager, 'todo', ['stack.yml'], {});
+    await deployStack(manager, 'todo', 'stack.json', {});
     expect(deploys).toBe(2);
   });
 
@@ -255,48 +251,18 @@ describe('deployStack', () => {
         exitCode: 1,
       });
     });
-    await expect(deployStack(manager, 'todo', ['stack.yml'], {})).rejects.toThrow(
+    await expect(deployStack(manager, 'todo', 'stack.json', {})).rejects.toThrow(
       'network todo_default not found',
     );
     expect(deploys).toBe(1);
-  });
-
-  test('several stack files: a -c for each, in order', async () => {
-    const { cli: manager, run } = cli('20.10');
-    await deployStack(manager, 'todo', ['base.yml', 'prod.yml', '/tmp/labels.yml'], {});
-    expect(deployArgs(run)).toEqual([
-      'stack',
-      'deploy',
-      '--with-registry-auth',
-      '--resolve-image',
-      'always',
-      '-c',
-      'base.yml',
-      '-c',
-      'prod.yml',
-      '-c',
-      '/tmp/labels.yml',
-      'todo',
-    ]);
-  });
-
-  test("the labels override: deploy.labels for each service, in the compose version of the user's files", () => {
-    const labels = { 'com.github.ecr-swarm-deploy.commit': 'abc' };
-    expect(JSON.parse(labelsOverride(['app', 'db'], labels, '3.7'))).toEqual({
-      version: '3.7',
-      services: { app: { deploy: { labels } }, db: { deploy: { labels } } },
-    });
-    expect(JSON.parse(labelsOverride(['app'], labels))).toEqual({
-      services: { app: { deploy: { labels } } },
-    });
   });
 
   test.each(['28.2', '20.10'])(
     'CLI %s: every image pinned by the action: --resolve-image never, the registry is not asked',
     async (version) => {
       const { cli: manager, run } = cli(version);
-      await deployStack(manager, 'todo', ['stack.yml'], {}, { resolveImage: 'never' });
-      expect(deployArgs(run)?.slice(2, 5)).toEqual(['--with-registry-auth', '--resolve-image', 'never']);
+      await deployStack(manager, 'todo', 'stack.json', {}, { resolveImage: 'never' });
+      expect(deployArgs(run)?.slice(1, 4)).toEqual(['--with-registry-auth', '--resolve-image', 'never']);
     },
   );
 
@@ -326,16 +292,15 @@ describe('deployStack', () => {
 
   test('prune: --prune', async () => {
     const { cli: manager, run } = cli('20.10');
-    await deployStack(manager, 'todo', ['stack.yml'], {}, { prune: true });
+    await deployStack(manager, 'todo', 'stack.json', {}, { prune: true });
     expect(deployArgs(run)).toEqual([
-      'stack',
       'deploy',
       '--with-registry-auth',
       '--resolve-image',
       'always',
       '--prune',
       '-c',
-      'stack.yml',
+      'stack.json',
       'todo',
     ]);
   });

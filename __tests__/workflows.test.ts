@@ -42,7 +42,15 @@ describe('the example workflows', () => {
 
   test('previews: the pull request events, the permissions GitHub feedback needs, teardown on close', () => {
     const w = load('preview.yml');
-    expect(w.on.pull_request).toEqual({ types: ['opened', 'synchronize', 'reopened', 'closed'] });
+    // The base branch's workflow (pull_request_target): a pull request cannot change what it runs.
+    expect(w.on.pull_request_target).toEqual({ types: ['opened', 'synchronize', 'reopened', 'closed'] });
+    const checkout = Object.values(w.jobs)
+      .flatMap((j) => j.steps)
+      .find((s) => s.uses?.startsWith('actions/checkout@'));
+    expect(checkout?.with).toEqual({
+      ref: '${{ github.event.pull_request.head.sha }}',
+      'persist-credentials': false,
+    });
     expect(w.permissions).toMatchObject({ deployments: 'write', 'pull-requests': 'write' });
     expect(actionStep(w)!.with!.mode).toBe(
       "${{ github.event.action == 'closed' && 'teardown' || 'preview' }}",

@@ -17,8 +17,9 @@
 //
 // node bench/cold-build.mjs   (root; the sandbox up)
 // BENCH_ROUNDS=N (default 3). BENCH_CLI=28 (default: the CLI first on PATH, as the action finds it:
-// Docker 28 without buildx, the classic builder) or BENCH_CLI=20-buildkit (Debian's 20.10 CLI with
-// DOCKER_BUILDKIT=1, for the action and the hand-written command alike). BENCH_CHAIN=N (with
+// Docker 28 without buildx, the classic builder) or BENCH_CLI=20-buildkit (docker build by Debian's
+// 20.10 client with DOCKER_BUILDKIT=1, standing in for buildx, through the sandbox's buildkit-cli
+// docker; the hand-written command alike). BENCH_CHAIN=N (with
 // BENCH_CLI=20-buildkit): instead of the rounds, N cold BuildKit builds in a row that each read and move
 // a cache tag, with and without a docker pull of it first (see inlineChain).
 import { execFileSync, spawn } from 'node:child_process';
@@ -34,7 +35,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CLI = process.env.BENCH_CLI ?? '28';
 const CLI_ENV = {
   28: {},
-  '20-buildkit': { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', DOCKER_BUILDKIT: '1' },
+  '20-buildkit': { PATH: `${sb.BUILDKIT_CLI_DIR}:${process.env.PATH}` },
 }[CLI];
 if (!CLI_ENV) throw new Error(`BENCH_CLI must be 28 or 20-buildkit, not ${CLI}`);
 const REPO_NAME = 'bench-cold';

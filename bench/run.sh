@@ -17,3 +17,9 @@ node bench/pipeline.mjs
 echo "== scale: one convergence poll for 1, 10 and 50 services"
 npx ncc build bench/scale.ts -o bench/.build/scale >/dev/null
 "$NODE24" bench/.build/scale/index.js
+echo "== rendering the stack with docker: start to first phase, against the bundle that read the file itself"
+node bench/render.mjs
+echo "== two images of one stack: one after another vs both at once (classic builder, then BuildKit)"
+npx ncc build bench/images.ts -o bench/.build/images >/dev/null
+"$NODE24" bench/.build/images/index.js
+PATH="$BUILDKIT_CLI_DIR:$PATH" "$NODE24" bench/.build/images/index.js

@@ -86099,14 +86099,14 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 if ((0,_runner_state_js__WEBPACK_IMPORTED_MODULE_1__/* .isPost */ .tl)())
     (await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 6661))).runPost();
 else
-    await (await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 734))).run();
+    await (await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 6869))).run();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 734:
+/***/ 6869:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 // ESM COMPAT FLAG
@@ -86117,9 +86117,9 @@ __nccwpck_require__.d(__webpack_exports__, {
   run: () => (/* binding */ main_run)
 });
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 10 modules
 var core = __nccwpck_require__(7264);
 // EXTERNAL MODULE: external "fs"
@@ -91126,9 +91126,6 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 ;// CONCATENATED MODULE: ./src/config/inputs.ts
 /** Reading inputs: action.yml's defaults, the parsing of each kind of value, and the problems found. */
 /**
@@ -91166,10 +91163,12 @@ const INPUT_DEFAULTS = {
 /** Thrown for bad inputs: one line per problem, each naming the input and the fix. */
 class InputError extends Error {
     problems;
-    constructor(problems) {
+    constructor(problems, 
+    /** What the problems are, when several: "N inputs need fixing". */
+    what = 'inputs need fixing') {
         super(problems.length === 1
             ? problems[0]
-            : `${problems.length} inputs need fixing:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+            : `${problems.length} ${what}:\n${problems.map((p) => `- ${p}`).join('\n')}`);
         this.problems = problems;
         this.name = 'InputError';
     }
@@ -91453,6 +91452,9 @@ function readBuildOptions(inputs, env, build, preview) {
     };
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
 ;// CONCATENATED MODULE: ./src/config/image.ts
 
 
@@ -91464,6 +91466,8 @@ const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const image_IMAGE_REFERENCE = /^([^/]+)\/([^:@]+)(?::([^@]+))?(?:@(sha256:[0-9a-f]{64}))?$/;
 /** Inputs that only steer a build: they have no default, so one given with image is a mistake to name. */
 const BUILD_ONLY_INPUTS = ['dockerfile', 'build-args', 'target', 'extra-tags', 'build-secrets', 'labels'];
+/** An ECR repository name (no registry host). */
+const isEcrRepository = (name) => ECR_REPOSITORY.test(name);
 /** As docker tells a registry from a repository's first component: a dot, a port, or localhost. */
 const isRegistryHost = (host) => /^[a-z0-9.-]+(:\d+)?$/i.test(host) && (/[.:]/.test(host) || host === 'localhost');
 /**
@@ -91581,37 +91585,43 @@ function readImage(inputs, mode, sha, preview, release) {
             inputs.problem(`image-tag or extra-tags "${t}" must start with ${prefix} in mode preview (e.g. ${prefix}${t})`);
     }
     const build = (mode === 'deploy' || mode === 'preview') && !inputs.get('image') ? inputs.bool('build') : false;
-    const context = inputs.get('context');
-    const dockerfile = inputs.get('dockerfile') || undefined;
-    if (build) {
-        if (!external_node_fs_default().existsSync(context) || !external_node_fs_default().statSync(context).isDirectory()) {
-            inputs.problem(`context "${context}" is not a directory: point it at the folder with your Dockerfile`);
-        }
-        else {
-            const df = dockerfile ?? external_node_path_default().join(context, 'Dockerfile');
-            if (!external_node_fs_default().existsSync(df))
-                inputs.problem(`dockerfile "${df}" does not exist: set dockerfile or context`);
-        }
-    }
-    const buildArgs = inputs.lines('build-args');
-    for (const a of buildArgs) {
+    const args = inputs.lines('build-args');
+    for (const a of args) {
         // A NAME alone would make docker take the value from the runner's environment.
         const eq = a.indexOf('=');
         if (eq <= 0 || !ENV_NAME.test(a.slice(0, eq)))
             inputs.problem(`build-args: "${a}" is not NAME=VALUE (one per line)`);
     }
+    const inputBuild = {
+        context: inputs.get('context'),
+        dockerfile: inputs.get('dockerfile') || undefined,
+        target: inputs.get('target') || undefined,
+        args,
+        labels: {},
+        from: 'the context input',
+    };
     return {
         repository,
         tag,
         sourceTag,
         extraTags,
         build,
-        context,
-        dockerfile,
-        buildArgs,
-        target: inputs.get('target') || undefined,
+        // Its context and Dockerfile are checked once the stack says whether a build: section builds it.
+        ...(build ? { inputBuild } : {}),
         ...(prebuilt ? { prebuilt: { registry: prebuilt.registry, digest: prebuilt.digest } } : {}),
     };
+}
+/** A build's problems on the runner: its context is a folder, its Dockerfile is there (checked after the stack is read). */
+function buildSpecProblems(spec) {
+    const { context, dockerfile } = spec;
+    if (!external_node_fs_default().existsSync(context) || !external_node_fs_default().statSync(context).isDirectory())
+        return [
+            `${spec.from}: context "${context}" is not a directory: point it at the folder with the Dockerfile`,
+        ];
+    const df = dockerfile ? external_node_path_default().resolve(context, dockerfile) : external_node_path_default().join(context, 'Dockerfile');
+    return external_node_fs_default().existsSync(df)
+        ? []
+        : [`${spec.from}: dockerfile "${df}" does not exist: set dockerfile or context`];
 }
 
 ;// CONCATENATED MODULE: ./src/config/pull-request.ts
@@ -91831,329 +91841,30 @@ function readSsh(inputs) {
     return { managers, port, user, ...key, remoteSocket, jump };
 }
 
-;// CONCATENATED MODULE: ./src/config/interpolate.ts
+;// CONCATENATED MODULE: ./src/config/workspace.ts
+
+
 /**
- * The docker CLI's stack file interpolation, so that a check sees the file as it will be deployed:
- * $$ is a dollar; $NAME and ${NAME} a variable's value (empty when unset); ${NAME:-x} x when unset or
- * empty; ${NAME-x} x when unset; ${NAME:?msg} and ${NAME?msg} the value. Defaults are not themselves
- * interpolated, and names match case-insensitively in the pattern, as in the CLI.
+ * Why a preview may not have the runner read a file (a stack file, an env file, a config or secret
+ * file, a build context), or undefined when it may: it must resolve, symbolic links followed, inside
+ * the workspace and outside any .git folder. A pull request chooses these paths, and the runner holds
+ * the action's credentials and other runners' files beside the checkout.
  */
-const SUBSTITUTION = '[_a-z][_a-z0-9]*(?::?[-?][^}]*)?';
-const PATTERN = new RegExp(`\\$(?:(\\$)|(${SUBSTITUTION})|\\{(${SUBSTITUTION})\\}|())`, 'gi');
-function substitute(expression, variables) {
-    const has = (name) => Object.prototype.hasOwnProperty.call(variables, name);
-    const split = (sep) => {
-        const at = expression.indexOf(sep);
-        return [expression.slice(0, at), expression.slice(at + sep.length)];
-    };
-    if (expression.includes(':-')) {
-        const [name, fallback] = split(':-');
-        return has(name) && variables[name] !== '' ? variables[name] : fallback;
+function workspaceFileProblem(file, { dir, workspace }) {
+    let real;
+    try {
+        real = external_node_fs_default().realpathSync(external_node_path_default().resolve(dir, file));
     }
-    if (expression.includes('-')) {
-        const [name, fallback] = split('-');
-        return has(name) ? variables[name] : fallback;
+    catch {
+        return 'which does not exist in the workspace';
     }
-    if (expression.includes('?'))
-        return variables[split(expression.includes(':?') ? ':?' : '?')[0]] ?? '';
-    return variables[expression] ?? '';
-}
-function interpolate(text, variables) {
-    return text.replace(PATTERN, (_match, escaped, named, braced) => escaped ? '$' : substitute(named ?? braced ?? '', variables));
-}
-/** Every string in a parsed YAML document interpolated; keys are left as they are. */
-function interpolateAll(value, variables) {
-    if (typeof value === 'string')
-        return interpolate(value, variables);
-    if (Array.isArray(value))
-        return value.map((v) => interpolateAll(v, variables));
-    if (value && typeof value === 'object') {
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateAll(v, variables)]));
-    }
-    return value;
-}
-/** The variables a text refers to (escaped dollars left out). */
-function referencedVariables(text) {
-    const names = [];
-    for (const m of text.matchAll(PATTERN)) {
-        const expression = m[2] ?? m[3];
-        if (expression)
-            names.push(/^[_a-z][_a-z0-9]*/i.exec(expression)[0]);
-    }
-    return names;
-}
-/** Every string of a parsed YAML document, keys left out. */
-function stringsOf(value) {
-    if (typeof value === 'string')
-        return [value];
-    if (Array.isArray(value))
-        return value.flatMap(stringsOf);
-    if (value && typeof value === 'object')
-        return Object.values(value).flatMap(stringsOf);
-    return [];
-}
-
-;// CONCATENATED MODULE: ./src/config/preview-policy.ts
-
-
-const ALLOWANCE_KINDS = ['bind', 'object', 'option', 'port'];
-/** Service options that reach past the container: the host's namespaces, devices and privileges. */
-const HOST_OPTIONS = [
-    'privileged',
-    'cap_add',
-    'devices',
-    'network_mode',
-    'pid',
-    'ipc',
-    'userns_mode',
-    'security_opt',
-    'sysctls',
-    'cgroup_parent',
-    'cgroupns_mode',
-    // A logging driver runs in the node's daemon: its credentials (awslogs) and its network.
-    'logging',
-];
-const DOCKER_SOCKETS = ['/var/run/docker.sock', '/run/docker.sock'];
-const OBJECT_KINDS = ['networks', 'volumes', 'secrets', 'configs'];
-const record = (v) => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
-const list = (v) => (Array.isArray(v) ? v : []);
-/** What the (interpolated) stack file does that a preview may not: one line per finding. */
-function previewPolicyProblems(doc, ctx) {
-    const problems = [];
-    for (const [name, def] of Object.entries(record(doc.services))) {
-        const service = record(def);
-        problems.push(...hostOptions(name, service, ctx), ...mounts(name, service, ctx));
-        problems.push(...ports(name, service, ctx), ...envFiles(name, service, ctx));
-    }
-    for (const kind of OBJECT_KINDS) {
-        for (const [key, def] of Object.entries(record(doc[kind])))
-            problems.push(...object(kind, key, def, ctx));
-    }
-    return problems;
-}
-function hostOptions(name, service, ctx) {
-    return HOST_OPTIONS.filter((o) => service[o] !== undefined && !ctx.allow.option.includes(o)).map((o) => `service ${name} sets ${o}, which reaches past its container (allow it with option:${o})`);
-}
-/** A volume entry's source and type, from the short ("SRC:DST[:MODE]") or the long syntax. */
-function mountOf(entry) {
-    if (typeof entry === 'string') {
-        const parts = entry.split(':');
-        if (parts.length < 2)
-            return { type: 'volume', source: '' };
-        const source = parts[0];
-        const isPath = /^(\/|\.|~)/.test(source);
-        return { type: isPath ? 'bind' : 'volume', source };
-    }
-    const m = record(entry);
-    return { type: String(m.type ?? 'volume'), source: String(m.source ?? '') };
-}
-const beneath = (p, dir) => p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
-/** The Docker sockets at or beneath a host path: each must be allowed by its own path. */
-const socketsIn = (host) => DOCKER_SOCKETS.filter((s) => beneath(s, host));
-/** Why a bind mount of a host path is refused, or undefined when preview-allow lets it through. */
-function bindProblem(source, ctx) {
-    const host = external_node_path_default().posix.resolve(ctx.dir, source);
-    const sockets = socketsIn(host).filter((s) => !ctx.allow.bind.includes(s));
-    if (sockets.length > 0) {
-        const fix = [...sockets, ...(sockets.includes(host) ? [] : [host])].map((p) => `bind:${p}`).join(' and ');
-        const what = sockets.includes(host)
-            ? "the manager's Docker socket"
-            : "which holds the manager's Docker socket";
-        return `${source}, ${what} (allow it with ${fix})`;
-    }
-    if (socketsIn(host).includes(host) || ctx.allow.bind.some((p) => beneath(host, p)))
-        return undefined;
-    return `${source}, a path of the host (allow it with bind:${host})`;
-}
-function mounts(name, service, ctx) {
-    return list(service.volumes)
-        .map(mountOf)
-        .filter((m) => m.type === 'bind' || m.type === 'npipe')
-        .map((m) => bindProblem(m.source, ctx))
-        .filter((p) => p !== undefined)
-        .map((p) => `service ${name} mounts ${p}`);
-}
-/** Published ports: "PUBLISHED:TARGET", "IP:PUBLISHED:TARGET", ranges, or the long syntax's published. */
-function publishedPorts(entry) {
-    let published;
-    if (typeof entry === 'number')
-        return [];
-    if (typeof entry === 'string') {
-        const parts = entry.split('/')[0].split(':');
-        if (parts.length < 2)
-            return [];
-        published = parts[parts.length - 2];
-    }
-    else {
-        const p = record(entry).published;
-        if (p === undefined || p === '')
-            return [];
-        published = String(p);
-    }
-    const [from, to = from] = published.split('-').map(Number);
-    if (!Number.isInteger(from) || !Number.isInteger(to) || to < from || to - from > 65535)
-        return [NaN];
-    return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-}
-function ports(name, service, ctx) {
-    const foreign = list(service.ports)
-        .flatMap(publishedPorts)
-        .filter((p) => p !== ctx.port && !ctx.allow.port.includes(p));
-    if (foreign.length === 0)
-        return [];
-    const shown = [...new Set(foreign.map((p) => (Number.isNaN(p) ? 'one it cannot read' : String(p))))];
-    return [
-        `service ${name} publishes port ${shown.join(', ')}, not the preview's own ${ctx.port} (use \${PREVIEW_PORT}, or allow it with port:N)`,
-    ];
-}
-/** A file the docker CLI reads on the runner must be in the workspace (not the runner's own files, nor .git). */
-function outsideWorkspace(file, ctx) {
-    const resolved = external_node_path_default().resolve(ctx.dir, file.replace(/^~(?=\/|$)/, process.env.HOME ?? '/'));
-    const real = (p) => {
-        try {
-            return external_node_fs_default().realpathSync(p);
-        }
-        catch {
-            return external_node_path_default().resolve(p);
-        }
-    };
-    const relative = external_node_path_default().relative(real(ctx.workspace), real(resolved));
+    const relative = external_node_path_default().relative(external_node_fs_default().realpathSync(workspace), real);
+    if (relative === '..' || relative.startsWith(`..${(external_node_path_default()).sep}`) || external_node_path_default().isAbsolute(relative))
+        return 'which is outside the workspace';
     // .git holds the checkout's credentials (actions/checkout keeps the token in .git/config).
-    return relative.startsWith('..') || external_node_path_default().isAbsolute(relative) || /^\.git(\/|$)/.test(relative);
-}
-function envFiles(name, service, ctx) {
-    const files = typeof service.env_file === 'string' ? [service.env_file] : list(service.env_file);
-    return files
-        .map((f) => (typeof f === 'string' ? f : String(record(f).path ?? '')))
-        .filter((f) => outsideWorkspace(f, ctx))
-        .map((f) => `service ${name} reads env_file ${f}, which is outside the workspace`);
-}
-function object(kind, key, def, ctx) {
-    const o = record(def);
-    const singular = kind.slice(0, -1);
-    const problems = [];
-    const file = o.file;
-    if (typeof file === 'string' && outsideWorkspace(file, ctx))
-        problems.push(`${singular} ${key} is read from ${file}, which is outside the workspace`);
-    const opts = record(o.driver_opts);
-    if (kind === 'volumes' && (opts.device !== undefined || /\bbind\b/.test(String(opts.o ?? '')))) {
-        const problem = bindProblem(String(opts.device ?? ''), ctx);
-        if (problem)
-            problems.push(`volume ${key} mounts ${problem}`);
-    }
-    const external = o.external === true || (o.external !== undefined && o.external !== false);
-    const legacyName = record(o.external).name;
-    const name = typeof o.name === 'string' ? o.name : typeof legacyName === 'string' ? legacyName : undefined;
-    if (!external && name === undefined)
-        return problems; // STACK_KEY: the preview's own
-    const swarmName = name ?? key;
-    // The action's own secrets are STACK_NAME_VERSION too.
-    const own = swarmName.startsWith(`${ctx.stack}_`);
-    if (!own && !ctx.allow.object.includes(swarmName)) {
-        const how = external ? 'an external' : 'a';
-        problems.push(`${singular} ${key} is ${how} ${singular} named ${swarmName}, outside the preview's stack (allow it with object:${swarmName})`);
-    }
-    return problems;
-}
-
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/config/stackfile.ts
-
-
-/**
- * Reads and checks the stack files before anything is deployed: each exists and parses; together
- * (later files override earlier ones, as with docker stack deploy -c a.yml -c b.yml) they have an image
- * that uses the version variable, and each one-shot service is in them and can finish (no restart on
- * success). Returns the names of their services, their compose version, whether every image is
- * pinned (see everyImagePinned) and which services are jobs, or the problem (to follow "stack-file").
- */
-function readStackFile(files, versionVariable, oneShot) {
-    const checked = checkServices(files, versionVariable, oneShot);
-    if (typeof checked === 'string')
-        return { problem: checked };
-    // version: 3.8 unquoted is a number; docker reads it as the text it formats it to (3.10 is "3.1").
-    const version = checked.version;
-    const text = typeof version === 'string' || typeof version === 'number' ? String(version) : undefined;
-    return {
-        services: Object.keys(checked.services),
-        ...(text ? { version: text } : {}),
-        everyImagePinned: everyImagePinned(checked.services, versionVariable),
-        jobs: Object.keys(checked.services).filter((name) => isJob(checked.services[name])),
-    };
-}
-/**
- * Every service's image names a digest: through the version variable (the action gives it TAG@DIGEST)
- * or written in the stack file (postgres:16@sha256:...). docker stack deploy then has nothing to ask
- * the registry.
- */
-function everyImagePinned(services, versionVariable) {
-    return Object.values(services).every((s) => {
-        const image = typeof s?.image === 'string' ? s.image : '';
-        return usesVariable(image, versionVariable) || /@sha256:[0-9a-f]{64}$/.test(image);
-    });
-}
-const isJob = (s) => s?.deploy?.mode === 'replicated-job' || s?.deploy?.mode === 'global-job';
-const usesVariable = (image, variable) => new RegExp(`\\$\\{?${variable}\\b`).test(image);
-/**
- * The stack files parsed (YAML merge keys included; YAML 1.2 unless asked for 1.1, whose numbers and
- * booleans some docker versions follow) and merged: mappings
- * key by key, a later scalar over an earlier one, and lists joined, so that a check sees every entry
- * any file gives (docker replaces some lists, such as command; no check reads those).
- */
-function loadStackFiles(files, yamlVersion = '1.2') {
-    let doc = {};
-    for (const file of files) {
-        if (!external_node_fs_default().existsSync(file))
-            return { problem: `"${file}" does not exist: set stack-file to your stack's compose file(s)` };
-        try {
-            doc = stackfile_merge(doc, (0,dist.parse)(external_node_fs_default().readFileSync(file, 'utf8'), { version: yamlVersion, merge: true }));
-        }
-        catch (e) {
-            return { problem: `"${file}" is not valid YAML: ${e.message.split('\n')[0]}` };
-        }
-    }
-    return { doc };
-}
-function isMap(v) {
-    return Boolean(v) && typeof v === 'object' && !Array.isArray(v);
-}
-function stackfile_merge(base, over) {
-    if (isMap(base) && isMap(over)) {
-        const out = { ...base };
-        for (const [k, v] of Object.entries(over))
-            out[k] = k in base ? stackfile_merge(base[k], v) : v;
-        return out;
-    }
-    if (Array.isArray(base) && Array.isArray(over))
-        return [...base, ...over];
-    return over === undefined || over === null ? base : over;
-}
-function checkServices(files, versionVariable, oneShot) {
-    const loaded = loadStackFiles(files);
-    if ('problem' in loaded)
-        return loaded.problem;
-    const named = files.map((f) => `"${f}"`).join(' + ');
-    const doc = loaded.doc;
-    const services = doc?.services;
-    if (!services || typeof services !== 'object')
-        return `${named} has no services: section`;
-    const images = Object.values(services).map((s) => (typeof s?.image === 'string' ? s.image : ''));
-    if (!images.some((image) => usesVariable(image, versionVariable))) {
-        return `${named}: no service image uses \${${versionVariable}}, so the deploy would not change the image; write e.g. image: \${ECR_REGISTRY}/REPOSITORY:\${${versionVariable}}`;
-    }
-    for (const name of oneShot) {
-        const service = services[name];
-        if (!service) {
-            return `${named} has no service "${name}" (named in one-shot-services); set one-shot-services to your one-shot services, or none`;
-        }
-        const job = isJob(service);
-        const condition = service.deploy?.restart_policy?.condition;
-        if (!job && condition !== 'on-failure' && condition !== 'none') {
-            return `${named}: one-shot service "${name}" restarts even after it succeeds; give it deploy.restart_policy.condition: on-failure (or deploy.mode: replicated-job)`;
-        }
-    }
-    return { services, version: doc?.version };
+    if (relative.split((external_node_path_default()).sep).includes('.git'))
+        return 'which is in a .git folder';
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/config/stack.ts
@@ -92162,17 +91873,15 @@ function checkServices(files, versionVariable, oneShot) {
 
 
 
-
-
 // Swarm's service names (STACK_SERVICE) must be DNS name components: no dots.
-const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$/;
+const STACK_NAME = new RegExp(`^[a-zA-Z0-9][a-zA-Z0-9_-]{0,${naming/* SERVICE_NAME_MAX */.$4 - 1}}$`);
 const SECRET_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 /** The stack's name: stack-name, or a preview's NAME-pr-N. */
 function readStackName(inputs, preview) {
     const base = inputs.required('stack-name', 'the Swarm stack to deploy, e.g. todobackend');
     const stackName = preview ? (0,naming/* previewStackName */.ab)(base, preview.number) : base;
     if (base && !STACK_NAME.test(stackName)) {
-        inputs.problem(`stack-name "${stackName}" is not valid: letters, digits, _ - (starting with a letter or digit), at most 63 characters`);
+        inputs.problem(`stack-name "${stackName}" is not valid: letters, digits, _ - (starting with a letter or digit), at most ${naming/* SERVICE_NAME_MAX */.$4} characters`);
     }
     return stackName;
 }
@@ -92180,10 +91889,15 @@ function readStackName(inputs, preview) {
  * env-file: NAME=VALUE lines of a dotenv file ("export " allowed, # comments, values in single quotes
  * taken as they are, in double quotes with \\n \\" \\\\ escapes, unquoted ones up to a " #" comment).
  */
-function readEnvFile(inputs) {
+function readEnvFile(inputs, preview) {
     const file = inputs.get('env-file');
     if (!file)
         return {};
+    const outside = preview && workspaceFileProblem(file, preview);
+    if (outside) {
+        inputs.problem(`env-file "${file}" in a preview: the runner reads it, ${outside}; keep it in the repository`);
+        return {};
+    }
     let text;
     try {
         text = external_node_fs_default().readFileSync(file, 'utf8');
@@ -92215,12 +91929,42 @@ function dotenvValue(v) {
         return double[1].replace(/\\(.)/g, (_m, c) => (c === 'n' ? '\n' : c));
     return v.replace(/\s+#.*$/, '').trim();
 }
-/** The stack files, checked, and what the deploy gives them to interpolate. */
-function readStackFileInputs(inputs) {
+/**
+ * stack-env: NAME=VALUE lines, and NAME alone for the step's environment's value of NAME (as docker
+ * run -e NAME does), which must then be set.
+ */
+function readStackEnvInput(inputs, env) {
+    const vars = {};
+    for (const line of inputs.lines('stack-env')) {
+        const eq = line.indexOf('=');
+        const name = (eq < 0 ? line : line.slice(0, eq)).trim();
+        if (!ENV_NAME.test(name)) {
+            inputs.problem(`stack-env: "${line}" is not NAME=VALUE, or NAME alone for the step's environment's value (one per line)`);
+        }
+        else if (eq >= 0) {
+            vars[name] = line.slice(eq + 1).trim();
+        }
+        else if (env[name] === undefined) {
+            inputs.problem(`stack-env: ${name} takes its value from the step's environment, which has no ${name}: add "env: ${name}: ..." to the step, or write ${name}=VALUE`);
+        }
+        else {
+            vars[name] = env[name];
+        }
+    }
+    return vars;
+}
+/**
+ * The stack files and what the deploy gives them to interpolate. The files themselves are read by
+ * docker (see stack/); here they must exist, and in a preview lie in the workspace.
+ */
+function readStackFileInputs(inputs, env, preview) {
     const versionVariable = inputs.get('version-variable');
     if (!ENV_NAME.test(versionVariable))
         inputs.problem(`version-variable "${versionVariable}" is not a variable name`);
-    const envBySource = { 'env-file': readEnvFile(inputs), 'stack-env': inputs.assignments('stack-env') };
+    const envBySource = {
+        'env-file': readEnvFile(inputs, preview),
+        'stack-env': readStackEnvInput(inputs, env),
+    };
     const stackEnv = { ...envBySource['env-file'], ...envBySource['stack-env'] };
     const listed = inputs.list('one-shot-services');
     if (listed.length === 0)
@@ -92230,29 +91974,13 @@ function readStackFileInputs(inputs) {
     if (oneShotsFirst && listed.length > 0 && oneShotServices.length === 0)
         inputs.problem('one-shots-first: true needs one-shot services: name them in one-shot-services, or remove one-shots-first');
     const stackFiles = inputs.list('stack-file');
-    const read = readStackFile(stackFiles, versionVariable, oneShotServices);
-    if ('problem' in read)
-        inputs.problem(`stack-file ${read.problem}`);
-    else if (oneShotsFirst)
-        checkOneShotsFirst(inputs, oneShotServices, read.jobs);
-    const stackServices = 'services' in read ? read.services : [];
-    const composeVersion = 'version' in read ? read.version : undefined;
-    return {
-        stackFiles,
-        stackServices,
-        composeVersion,
-        everyImagePinned: 'everyImagePinned' in read && read.everyImagePinned,
-        versionVariable,
-        stackEnv,
-        envBySource,
-        oneShotServices,
-        oneShotsFirst,
-    };
-}
-/** one-shots-first deploys the one-shots, then the whole stack: a job would run twice (Swarm runs it again on every deploy). */
-function checkOneShotsFirst(inputs, oneShots, jobs) {
-    for (const name of oneShots.filter((s) => jobs.includes(s)))
-        inputs.problem(`one-shots-first: true would run job "${name}" twice (Swarm runs a job again on every docker stack deploy): give it deploy.restart_policy.condition: on-failure instead of deploy.mode: replicated-job, or remove one-shots-first`);
+    for (const file of stackFiles) {
+        if (!external_node_fs_default().existsSync(file))
+            inputs.problem(`stack-file "${file}" does not exist: set stack-file to your stack's compose file(s)`);
+        else if (preview && workspaceFileProblem(file, preview))
+            inputs.problem(`stack-file "${file}" in a preview: the runner reads it, ${workspaceFileProblem(file, preview)}`);
+    }
+    return { stackFiles, versionVariable, stackEnv, envBySource, oneShotServices, oneShotsFirst };
 }
 /**
  * The Swarm secrets the action makes for the stack: NAME=ENV_VARIABLE lines, each value from the
@@ -92284,9 +92012,15 @@ function readStackSecrets(inputs, env, stackName, needValues) {
     return secrets;
 }
 /**
- * stack-env and env-file may not name what steers the docker CLI or the loader (DOCKER_*, LD_*, PATH, HOME), nor
- * a variable the action sets itself: STACK_NAME, ECR_REGISTRY, the version variable, the secrets'
- * names, and in a preview PR_NUMBER and PREVIEW_PORT.
+ * What steers the docker CLI, the Go runtime it runs on, or the loader, rather than a stack file: its own
+ * settings, the dynamic loader's, its PATH, HOME (a stack's ~), PWD (where it takes relative paths
+ * from) and temporary folder.
+ */
+const STEERS_DOCKER = /^(DOCKER_|LD_|GODEBUG$|GOMAXPROCS$|GOGC$|GOMEMLIMIT$|GOTRACEBACK$|PATH$|HOME$|PWD$|TMPDIR$)/;
+/**
+ * stack-env and env-file may not name what steers docker (STEERS_DOCKER), nor a variable the action sets
+ * itself: STACK_NAME, ECR_REGISTRY, the version variable, the secrets' names, and in a preview
+ * PR_NUMBER and PREVIEW_PORT.
  */
 function checkStackEnv(inputs, envBySource, { versionVariable, secrets, preview, }) {
     const own = new Set([
@@ -92298,18 +92032,12 @@ function checkStackEnv(inputs, envBySource, { versionVariable, secrets, preview,
     ]);
     for (const [source, vars] of Object.entries(envBySource)) {
         for (const name of Object.keys(vars)) {
-            if (/^(DOCKER_|LD_)/.test(name) || name === 'PATH' || name === 'HOME')
+            if (STEERS_DOCKER.test(name))
                 inputs.problem(`${source}: ${name} would steer the docker CLI, not the stack file; remove it`);
             else if (own.has(name))
                 inputs.problem(`${source}: ${name} is set by the action itself; remove it`);
         }
     }
-}
-/** Swarm refuses a service name over 63 characters: STACK_SERVICE must fit for every service of the file. */
-function checkServiceNames(inputs, stackName, services) {
-    const tooLong = services.map((s) => (0,naming/* stackServiceName */.ZC)(stackName, s)).filter((name) => name.length > 63);
-    if (tooLong.length > 0)
-        inputs.problem(`stack-name "${stackName}" makes service names longer than the 63 characters Swarm accepts (${tooLong.join(', ')}): shorten stack-name`);
 }
 /** What the stack file can interpolate: stack-env, then the action's own variables and secret names. */
 function stackVariables(config, registry, secretNames) {
@@ -92324,22 +92052,47 @@ function stackVariables(config, registry, secretNames) {
         ...secretNames,
     };
 }
-/** preview-allow: kind:value entries (bind:/path, object:NAME, option:NAME, port:N). */
+const ALLOWANCE_KINDS = [
+    'bind',
+    'network',
+    'volume',
+    'secret',
+    'config',
+    'repository',
+    'option',
+    'port',
+    'label',
+];
+/** A preview allowance that grants nothing (preview-allow empty). */
+function noAllowance() {
+    return {
+        bind: [],
+        network: [],
+        volume: [],
+        secret: [],
+        config: [],
+        repository: [],
+        option: [],
+        port: [],
+        label: [],
+    };
+}
+/** preview-allow: kind:value entries (bind:/path, network:NAME and the like, option:KEY, port:N, label:PREFIX). */
 function readPreviewAllowance(inputs) {
-    const allow = { bind: [], object: [], option: [], port: [] };
+    const allow = noAllowance();
     for (const entry of inputs.list('preview-allow')) {
         const m = /^(\w+):(.+)$/.exec(entry);
         const kind = m?.[1];
         const value = m?.[2].trim() ?? '';
         const port = Number(value);
         if (!kind || !ALLOWANCE_KINDS.includes(kind)) {
-            inputs.problem(`preview-allow: "${entry}" is not one of bind:/HOST/PATH, object:NAME, option:NAME or port:NUMBER`);
+            inputs.problem(`preview-allow: "${entry}" is not one of bind:/HOST/PATH, network:NAME, volume:NAME, secret:NAME, config:NAME, repository:NAME, option:KEY, port:NUMBER or label:PREFIX`);
         }
         else if (kind === 'bind' && !external_node_path_default().posix.isAbsolute(value)) {
             inputs.problem(`preview-allow: "${entry}": a bind mount is allowed by its absolute host path`);
         }
-        else if (kind === 'option' && !HOST_OPTIONS.includes(value)) {
-            inputs.problem(`preview-allow: "${entry}": the options a preview may be allowed are ${HOST_OPTIONS.join(', ')}`);
+        else if (kind === 'option' && !/^[a-z_][a-z0-9_.-]*$/.test(value)) {
+            inputs.problem(`preview-allow: "${entry}": an option is a key as the preview policy names it (privileged, deploy.placement, mount.npipe, networks.ipam)`);
         }
         else if (kind === 'port' && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
             inputs.problem(`preview-allow: "${entry}": a port is a number from 1 to 65535`);
@@ -92348,55 +92101,18 @@ function readPreviewAllowance(inputs) {
             allow.port.push(port);
         }
         else {
-            allow[kind].push(kind === 'bind' ? external_node_path_default().posix.normalize(value) : value);
+            allow[kind].push(kind === 'bind' ? external_node_path_default().posix.resolve(value) : value);
         }
     }
     return allow;
-}
-/**
- * In a preview, the stack file as the docker CLI will deploy it (interpolated with the run's
- * variables) must keep to the preview's own stack: see preview-policy.ts.
- */
-function checkPreviewPolicy(inputs, stack, context) {
-    const allow = readPreviewAllowance(inputs);
-    const secretNames = Object.fromEntries(context.secrets.map((s) => [(0,naming/* secretVariable */.HV)(s.name), (0,naming/* versionedSecretName */.NG)(context.stackName, s, '')]));
-    const variables = stackVariables({ ...stack, ...context }, 'ecr-registry.invalid', secretNames);
-    const problems = new Set();
-    const unknown = new Set();
-    // Read as YAML 1.2 and as 1.1 (020042 is octal there): a finding under either reading counts.
-    for (const yamlVersion of ['1.2', '1.1']) {
-        const loaded = loadStackFiles(stack.stackFiles, yamlVersion);
-        if ('problem' in loaded)
-            return; // already reported for stack-file
-        // The docker CLI also sees the runner's own variables (HOME, PATH, ...): a preview may use only the run's.
-        for (const name of new Set(stringsOf(loaded.doc).flatMap(referencedVariables))) {
-            if (!(name in variables))
-                unknown.add(name);
-        }
-        const doc = interpolateAll(loaded.doc, variables);
-        for (const problem of previewPolicyProblems(doc, {
-            stack: context.stackName,
-            port: context.preview.port,
-            // docker resolves every file's relative paths from the first file's directory
-            dir: external_node_path_default().dirname(external_node_path_default().resolve(stack.stackFiles[0] ?? '.')),
-            workspace: context.workspace,
-            allow,
-        }))
-            problems.add(problem);
-    }
-    const files = stack.stackFiles.map((f) => `"${f}"`).join(' + ');
-    for (const name of unknown) {
-        inputs.problem(`stack-file ${files} in a preview uses \${${name}}, which the run does not give it (docker would take it from the runner's environment): set it in stack-env or env-file`);
-    }
-    for (const problem of problems) {
-        inputs.problem(`stack-file ${files} in a preview (a pull request's stack on your swarm): ${problem}; see preview-allow`);
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/config/types.ts
 const MODES = ['deploy', 'preview', 'teardown', 'promote'];
 
 ;// CONCATENATED MODULE: ./src/config/index.ts
+
+
 
 
 
@@ -92450,6 +92166,7 @@ function readTeardown(inputs, env, event) {
         lockTimeout: inputs.seconds('lock-timeout', true),
         githubToken: inputs.get('github-token'),
         deleteImages,
+        grantedRepositories: readPreviewAllowance(inputs).repository.filter((r) => r !== repository),
     };
 }
 function readRollout(inputs, mode, env, event) {
@@ -92465,8 +92182,8 @@ function readRollout(inputs, mode, env, event) {
     const { sourceTag, repository, ...image } = readImage(inputs, mode, sha, preview, release);
     const ssh = readSsh(inputs);
     const stackName = readStackName(inputs, preview);
-    const { envBySource, ...stack } = readStackFileInputs(inputs);
-    checkServiceNames(inputs, stackName, stack.stackServices);
+    const workspace = env.GITHUB_WORKSPACE || process.cwd();
+    const { envBySource, ...stack } = readStackFileInputs(inputs, env, mode === 'preview' ? { dir: process.cwd(), workspace } : undefined);
     const stackSecrets = readStackSecrets(inputs, env, stackName, true);
     checkStackEnv(inputs, envBySource, {
         versionVariable: stack.versionVariable,
@@ -92475,22 +92192,13 @@ function readRollout(inputs, mode, env, event) {
     });
     if (mode !== 'preview' && inputs.get('preview-allow'))
         inputs.problem('preview-allow only applies to mode: preview; remove it');
-    // (A preview without a pull request is a problem reported already.)
-    if (mode === 'preview' && preview) {
-        checkPreviewPolicy(inputs, stack, {
-            stackName,
-            tag: image.tag,
-            preview,
-            secrets: stackSecrets,
-            workspace: env.GITHUB_WORKSPACE || process.cwd(),
-        });
-    }
     const appUrl = readAppUrl(inputs, stackName, preview);
     const { acceptance } = readAcceptance(inputs, appUrl);
     return {
         mode,
         sha: isSha(sha) ? sha : '',
-        ...(mode === 'preview' ? { preview: preview } : {}),
+        // (A preview without a pull request is a problem, which readConfig throws.)
+        ...(mode === 'preview' ? { preview: preview, allow: readPreviewAllowance(inputs) } : {}),
         ...(mode === 'promote' ? { sourceTag: sourceTag } : {}),
         awsRegion: inputs.get('aws-region') || undefined,
         registryId: readRegistryId(inputs),
@@ -92500,6 +92208,7 @@ function readRollout(inputs, mode, env, event) {
         ssh: { ...ssh, reconnectTimeout: inputs.seconds('ssh-reconnect-timeout') },
         stackName,
         ...stack,
+        workspace,
         stackSecrets,
         oneShotTimeout: inputs.seconds('one-shot-timeout'),
         convergeTimeout: inputs.seconds('converge-timeout'),
@@ -92591,22 +92300,32 @@ async function getImages(client, registryId, repository, imageIds, options) {
     }), options);
 }
 /**
- * ECR refuses a push to a repository that does not exist: find out before building. A caller not
- * allowed to describe repositories is let through (the push will tell).
+ * ECR refuses a push to a repository that does not exist: find out before building, for every
+ * repository the run pushes to, and name all that are missing at once. A caller not allowed to
+ * describe repositories is let through (the push will tell).
  */
-async function checkRepository(target, repository, registry) {
+async function checkRepositories(target, repositories, registry) {
     await withClient(target, async (client) => {
-        try {
-            await client.send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({ registryId: target.registryId, repositoryNames: [repository] }));
-        }
-        catch (e) {
-            const err = e;
-            if (err.name === 'RepositoryNotFoundException') {
-                const region = await Promise.resolve(client.config?.region?.()).catch(() => undefined);
-                throw new Error(`ecr-repository: no repository ${repository} in ${registry}${region ? ` (${region})` : ''}: create it (aws ecr create-repository --repository-name ${repository}), or correct ecr-repository, registry-id or aws-region`, { cause: e });
+        const missing = [];
+        for (const repository of repositories) {
+            try {
+                await client.send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({ registryId: target.registryId, repositoryNames: [repository] }));
             }
-            core/* info */.pq(`Could not check that ECR repository ${repository} exists (${err.name}); the push will tell`);
+            catch (e) {
+                const err = e;
+                if (err.name === 'RepositoryNotFoundException')
+                    missing.push(repository);
+                else
+                    core/* info */.pq(`Could not check that ECR repository ${repository} exists (${err.name}); the push will tell`);
+            }
         }
+        if (missing.length === 0)
+            return;
+        const region = await Promise.resolve(client.config?.region?.()).catch(() => undefined);
+        const where = `${registry}${region ? ` (${region})` : ''}`;
+        throw new Error(missing
+            .map((repository) => `${repository === repositories[0] ? 'ecr-repository' : 'stack-file'}: no repository ${repository} in ${where}: create it (aws ecr create-repository --repository-name ${repository}), or correct ${repository === repositories[0] ? 'ecr-repository' : "the service's image:"}, registry-id or aws-region`)
+            .join('\n'));
     });
 }
 /** How long ECR has to answer before a deploy: a registry that is down stops the run this early. */
@@ -92638,48 +92357,62 @@ async function findImage(target, image) {
     throw new Error(`no image ${ref} in ECR: push it before this step, or correct the reference`);
 }
 /**
- * Gives the image tagged `source` the given tags, registry side: the manifest is read with
- * BatchGetImage and written back under each tag with PutImage, so nothing is pulled or rebuilt.
- * A tag that already names the same image is left as it is; returns the digest.
+ * Gives each repository's image tagged `source` the given tags, registry side: every manifest is read
+ * with BatchGetImage first, so that a missing one stops the promotion before any tag moves, then
+ * written back under each tag with PutImage, so nothing is pulled or rebuilt. A tag that already names
+ * the same image is left as it is; returns each repository's digest, in order.
  */
-async function promoteImage(target, repository, source, tags, commit) {
+async function promoteImages(target, repositories, source, tags, commit) {
     return withClient(target, async (client) => {
-        const out = await getImages(client, target.registryId, repository, [source, ...tags].map((imageTag) => ({ imageTag })));
-        const found = new Map((out.images ?? []).map((i) => [i.imageId?.imageTag ?? '', i]));
-        const image = found.get(source);
-        if (!image?.imageManifest || !image.imageId?.imageDigest) {
-            throw new Error(`no image ${repository}:${source} in ECR for commit ${commit}: the deploy of that commit pushes it; promote only releases images that were built and tested`);
+        const read = await Promise.all(repositories.map(async (repository) => {
+            const out = await getImages(client, target.registryId, repository, [source, ...tags].map((imageTag) => ({ imageTag })));
+            return { repository, found: new Map((out.images ?? []).map((i) => [i.imageId?.imageTag ?? '', i])) };
+        }));
+        const missing = read.filter(({ found }) => {
+            const image = found.get(source);
+            return !image?.imageManifest || !image.imageId?.imageDigest;
+        });
+        if (missing.length > 0)
+            throw new Error(`no image ${missing.map((m) => `${m.repository}:${source}`).join(', ')} in ECR for commit ${commit}: the deploy of that commit pushes ${missing.length > 1 ? 'them' : 'it'}; promote only releases images that were built and tested, and no tag was moved`);
+        const digests = [];
+        for (const { repository, found } of read) {
+            const image = found.get(source);
+            const digest = image.imageId.imageDigest;
+            for (const tag of tags)
+                await putTag(client, target, repository, { image, tag, source, existing: found.get(tag) });
+            digests.push(digest);
         }
-        const digest = image.imageId.imageDigest;
-        for (const tag of tags) {
-            const existing = found.get(tag)?.imageId?.imageDigest;
-            if (existing === digest) {
-                core/* info */.pq(`${repository}:${tag} is already ${digest}`);
-                continue;
-            }
-            try {
-                const put = await client.send(new dist_cjs/* PutImageCommand */.SUU({
-                    registryId: target.registryId,
-                    repositoryName: repository,
-                    imageManifest: image.imageManifest,
-                    imageManifestMediaType: image.imageManifestMediaType,
-                    imageTag: tag,
-                    imageDigest: digest,
-                }));
-                const written = put.image?.imageId?.imageDigest;
-                if (written !== digest)
-                    throw new Error(`ECR stored ${repository}:${tag} as ${written}, not the tested ${digest}`);
-                core/* info */.pq(`Tagged ${repository}:${source} as ${tag} (${digest})`);
-            }
-            catch (e) {
-                if (e.name === 'ImageTagAlreadyExistsException') {
-                    throw new Error(`${repository}:${tag} already exists as another image (${existing ?? 'unknown digest'}) and the repository's tags are immutable: release a new version tag instead of moving ${tag}`, { cause: e });
-                }
-                throw e;
-            }
-        }
-        return digest;
+        return digests;
     });
+}
+/** Writes image's manifest under tag, unless tag names the same image already. */
+async function putTag(client, target, repository, { image, tag, source, existing }) {
+    const digest = image.imageId.imageDigest;
+    const had = existing?.imageId?.imageDigest;
+    if (had === digest) {
+        core/* info */.pq(`${repository}:${tag} is already ${digest}`);
+        return;
+    }
+    try {
+        const put = await client.send(new dist_cjs/* PutImageCommand */.SUU({
+            registryId: target.registryId,
+            repositoryName: repository,
+            imageManifest: image.imageManifest,
+            imageManifestMediaType: image.imageManifestMediaType,
+            imageTag: tag,
+            imageDigest: digest,
+        }));
+        const written = put.image?.imageId?.imageDigest;
+        if (written !== digest)
+            throw new Error(`ECR stored ${repository}:${tag} as ${written}, not the tested ${digest}`);
+        core/* info */.pq(`Tagged ${repository}:${source} as ${tag} (${digest})`);
+    }
+    catch (e) {
+        if (e.name === 'ImageTagAlreadyExistsException') {
+            throw new Error(`${repository}:${tag} already exists as another image (${had ?? 'unknown digest'}) and the repository's tags are immutable: release a new version tag instead of moving ${tag}`, { cause: e });
+        }
+        throw e;
+    }
 }
 /** Deletes every tag starting with prefix (e.g. pr-42-); returns the tags deleted. */
 async function deleteImagesTagged(target, repository, prefix) {
@@ -92761,29 +92494,103 @@ async function run(command, args, options = {}, allowFailure = false) {
     return result;
 }
 
-;// CONCATENATED MODULE: ./src/registry/builder.ts
+;// CONCATENATED MODULE: ./src/runner/docker.ts
+
 /**
- * Whether docker build, given env, builds with BuildKit: its help lists --secret then, and not with
- * the classic builder (a CLI 23+ without buildx, or a CLI before 23 without DOCKER_BUILDKIT=1).
+ * What a docker child process gets of the runner's environment: the system's basics, proxies, and
+ * docker's own settings. Nothing else: the step's environment holds the inputs (the SSH key), the
+ * runner's tokens, the AWS credentials and the stack secrets' values, and the docker CLI would
+ * interpolate any of them into a stack file or pass them into a build or a test container.
  */
-async function offersSecrets(docker, env) {
-    const help = await docker.run(['build', '--help'], { silent: true, env }, true);
-    return /--secret\b/.test(help.stdout);
+const ALLOWED = new Set([
+    'PATH',
+    'HOME',
+    'USER',
+    'LANG',
+    'TZ',
+    'TMPDIR',
+    'XDG_RUNTIME_DIR',
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'NO_PROXY',
+    'ALL_PROXY',
+    'http_proxy',
+    'https_proxy',
+    'no_proxy',
+    'all_proxy',
+    'DOCKER_HOST',
+    'DOCKER_CONTEXT',
+    'DOCKER_CERT_PATH',
+    'DOCKER_TLS_VERIFY',
+    'DOCKER_BUILDKIT',
+    'DOCKER_DEFAULT_PLATFORM',
+]);
+const ALLOWED_PREFIXES = ['LC_', 'BUILDKIT_', 'BUILDX_'];
+const allowed = (name) => ALLOWED.has(name) || ALLOWED_PREFIXES.some((p) => name.startsWith(p));
+/** The allowed part of an environment: what every child process of the action gets (docker, git). */
+function allowedEnvironment(base = process.env) {
+    const env = {};
+    for (const [k, v] of Object.entries(base))
+        if (v !== undefined && allowed(k))
+            env[k] = v;
+    return env;
 }
 /**
- * The builder the docker CLI chooses by itself. Build secrets need BuildKit: a CLI that has it built
- * in (18.09 to 22) gets DOCKER_BUILDKIT=1 for the build, unless the step turned it off.
+ * The one way to run the docker CLI: every call gets the private DOCKER_CONFIG (registry
+ * credentials) and the engine it is meant for (the runner's own, or the manager's through the tunnel).
+ */
+class DockerCli {
+    configDir;
+    host;
+    base;
+    constructor(configDir, host, base = process.env) {
+        this.configDir = configDir;
+        this.host = host;
+        this.base = base;
+    }
+    /** The same CLI aimed at another engine, e.g. unix:///tmp/x/docker.sock for the tunnel. */
+    on(host) {
+        return new DockerCli(this.configDir, host, this.base);
+    }
+    /** The allowed part of the environment, then the call's own variables, then the action's DOCKER_*. */
+    env(extra = {}) {
+        return {
+            ...allowedEnvironment(this.base),
+            ...extra,
+            DOCKER_CONFIG: this.configDir,
+            ...(this.host ? { DOCKER_HOST: this.host } : {}),
+        };
+    }
+    run(args, options = {}, allowFailure = false) {
+        return run('docker', args, { ...options, env: this.env(options.env) }, allowFailure);
+    }
+    /**
+     * A docker stack command (config, deploy): its environment is the stack's variables alone, nothing of
+     * the runner's or the action's (its config and engine are given as flags). Docker looks variables up
+     * there when it renders a stack, and again, for an environment entry or an env_file line without a
+     * value, when it deploys one: what was rendered is what is deployed, and it holds only what the run
+     * gave the stack.
+     */
+    stack(args, variables, options = {}, allowFailure = false) {
+        const target = ['--config', this.configDir, ...(this.host ? ['--host', this.host] : [])];
+        return run('docker', [...target, 'stack', ...args], { ...options, env: variables }, allowFailure);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/registry/builder.ts
+/**
+ * The builder the docker CLI (23 or later, as the action needs) chooses by itself: BuildKit when buildx
+ * is installed (its build --help lists --secret), else the classic builder. Build secrets need
+ * BuildKit.
  */
 async function detectBuilder(docker, needBuildKit) {
-    if (await offersSecrets(docker, {}))
-        return { buildKit: true, env: {} };
+    const help = await docker.run(['build', '--help'], { silent: true }, true);
+    if (/--secret\b/.test(help.stdout))
+        return { buildKit: true };
     if (!needBuildKit)
-        return { buildKit: false, env: {} };
+        return { buildKit: false };
     if (/^(0|false)$/i.test(docker.env().DOCKER_BUILDKIT ?? ''))
         throw new Error("build-secrets need BuildKit, but the step's environment sets DOCKER_BUILDKIT=0: remove it");
-    const env = { DOCKER_BUILDKIT: '1' };
-    if (await offersSecrets(docker, env))
-        return { buildKit: true, env };
     throw new Error('build-secrets need BuildKit, and this docker CLI builds with the classic builder only: install buildx (docker/setup-buildx-action, or the docker-buildx-plugin package), or remove build-secrets');
 }
 
@@ -92793,17 +92600,18 @@ async function detectBuilder(docker, needBuildKit) {
 
 
 
+
 function imageName(registry, repository, tag) {
     return `${registry}/${repository}:${tag}`;
 }
-/** docker build arguments for the configured context, Dockerfile, build args, target and tags. */
-function buildArgs(config, refs, extras = {}) {
+/** docker build arguments for a build's context, Dockerfile, build args, target, and the tags. */
+function buildArgs(spec, refs, extras = {}) {
     const args = ['build'];
     for (const ref of refs)
         args.push('--tag', ref);
-    if (config.dockerfile)
-        args.push('--file', config.dockerfile);
-    for (const a of config.buildArgs)
+    if (spec.dockerfile)
+        args.push('--file', external_node_path_default().resolve(spec.context, spec.dockerfile));
+    for (const a of spec.args)
         args.push('--build-arg', a);
     if (extras.inlineCache)
         args.push('--build-arg', 'BUILDKIT_INLINE_CACHE=1');
@@ -92813,20 +92621,21 @@ function buildArgs(config, refs, extras = {}) {
         args.push('--label', `${name}=${value}`);
     for (const s of extras.secrets ?? [])
         args.push('--secret', `id=${s.id},src=${s.src}`);
-    if (config.target)
-        args.push('--target', config.target);
-    args.push(config.context);
+    if (spec.target)
+        args.push('--target', spec.target);
+    args.push(spec.context);
     return args;
 }
 const OCI = 'org.opencontainers.image';
-/** The OCI labels of a build (those the run knows), then the user's labels over them. */
-function imageLabels(config, created) {
+/** The OCI labels of a build (those the run knows), then a build: section's, then the labels input over them. */
+function imageLabels(build, spec, created) {
     return {
-        ...(config.repositoryUrl ? { [`${OCI}.source`]: config.repositoryUrl } : {}),
-        ...(config.sha ? { [`${OCI}.revision`]: config.sha } : {}),
+        ...(build.repositoryUrl ? { [`${OCI}.source`]: build.repositoryUrl } : {}),
+        ...(build.sha ? { [`${OCI}.revision`]: build.sha } : {}),
         ...(created ? { [`${OCI}.created`]: created.toISOString().replace(/\.\d+Z$/, 'Z') } : {}),
-        [`${OCI}.version`]: config.tag,
-        ...config.labels,
+        [`${OCI}.version`]: build.tag,
+        ...spec.labels,
+        ...build.labels,
     };
 }
 /** The digest of `repo` among an image's RepoDigests ("repo@sha256:..."). */
@@ -92834,42 +92643,98 @@ function digestOf(repoDigests, repo) {
     const match = repoDigests.find((d) => d.startsWith(`${repo}@`));
     return match?.slice(repo.length + 1);
 }
+/** The build output's sign that a step came from the cache (BuildKit's, or the classic builder's). */
+const CACHED_STEP = /^#\d+ CACHED$|^ ---> Using cache$/m;
 /**
- * Builds and pushes every tag, and the build cache's tag last; returns the pushed digest. The cache
- * images are pulled first, for either builder: the classic builder reuses only local images, and
- * BuildKit, importing inline cache straight from the registry, pushes cache metadata without the
- * layers it reused, so that every other build on an empty runner would start cold.
+ * Builds every image, then pushes each under the run's tag and extra tags, and its build cache's tag
+ * last; returns each image's digest. Nothing is pushed before every build has succeeded, so a build
+ * that fails leaves no image of the run in the registry. The cache images are pulled first, for either
+ * builder: the classic builder reuses only local images, and BuildKit, importing inline cache straight
+ * from the registry, pushes cache metadata without the layers it reused, so that every other build on
+ * an empty runner would start cold. concurrency: how many builds run at once (their output is then
+ * shown whole as each one ends).
  */
-async function buildAndPush(docker, config, repo, refs) {
-    const builder = await detectBuilder(docker, config.buildSecrets.length > 0);
-    const cacheRefs = (config.cache?.from ?? []).map((tag) => `${repo}:${tag}`);
-    const cacheTo = config.cache ? [`${repo}:${config.cache.tag}`] : [];
-    const secrets = writeSecrets(config.buildSecrets, external_node_path_default().dirname(docker.configDir));
+async function buildAndPush(docker, images, build, { concurrency = 1 } = {}) {
+    const builder = await detectBuilder(docker, build.buildSecrets.length > 0);
+    const created = await commitTime(build.workspace, build.sha);
+    const secrets = writeSecrets(build.buildSecrets, external_node_path_default().dirname(docker.configDir));
+    const refs = (image) => [build.tag, ...build.extraTags].map((tag) => imageName(build.registry, image.repository, tag));
+    const cacheRef = (image, tag) => imageName(build.registry, image.repository, tag);
+    let built;
     try {
-        const extras = {
-            inlineCache: builder.buildKit && cacheTo.length > 0,
-            cacheFrom: await pullCache(docker, cacheRefs),
-            labels: imageLabels(config, await commitTime(config.context)),
-            secrets: secrets.files,
-        };
-        await docker.run(buildArgs(config, [...refs, ...cacheTo], extras), { env: builder.env });
+        built = await inBatches(images, concurrency, async (image) => {
+            const started = Date.now();
+            const cacheTo = build.cache ? [cacheRef(image, build.cache.tag)] : [];
+            const extras = {
+                inlineCache: builder.buildKit && cacheTo.length > 0,
+                cacheFrom: await pullCache(docker, (build.cache?.from ?? []).map((tag) => cacheRef(image, tag))),
+                labels: imageLabels(build, image.build, created),
+                secrets: secrets.files,
+            };
+            const args = buildArgs(image.build, [...refs(image), ...cacheTo], extras);
+            // Builds at once would interleave their lines: each one's output is shown whole as it ends.
+            const buffered = concurrency > 1 && images.length > 1;
+            const result = await docker.run(args, { silent: buffered }, true);
+            const output = result.stdout + result.stderr;
+            if (buffered)
+                core/* info */.pq(`[command]docker ${args.map(shellQuote).join(' ')}\n${output}`);
+            if (result.exitCode !== 0)
+                throw new CommandError(`docker build of ${image.repository}`, result);
+            return {
+                repository: image.repository,
+                seconds: (Date.now() - started) / 1000,
+                cacheReused: CACHED_STEP.test(output),
+            };
+        });
     }
     finally {
         secrets.remove();
     }
-    for (const ref of refs)
-        await docker.run(['push', ref]);
-    for (const ref of cacheTo)
-        await pushCache(docker, ref);
-    return inspectDigest(docker, repo, refs[0]);
+    const digests = [];
+    for (const [i, image] of images.entries()) {
+        for (const ref of refs(image))
+            await docker.run(['push', ref]);
+        if (build.cache)
+            await pushCache(docker, cacheRef(image, build.cache.tag));
+        const digest = await inspectDigest(docker, `${build.registry}/${image.repository}`, refs(image)[0]);
+        digests.push({ ...built[i], digest });
+    }
+    return digests;
 }
 /**
- * When the checked-out commit was made: the image's created label. Not the build's own time, so that
- * building the same commit again gives the same image (and a re-run starts no rolling update).
- * Undefined outside a git checkout.
+ * fn over items, at most limit at a time; the results in the items' order. A failure is thrown once
+ * every call of its batch has ended (none is left running).
  */
-async function commitTime(context) {
-    const out = await run('git', ['-C', context, 'log', '-1', '--format=%cI'], { silent: true }, true).catch(() => undefined);
+async function inBatches(items, limit, fn) {
+    const results = [];
+    for (let i = 0; i < items.length; i += limit) {
+        const settled = await Promise.allSettled(items.slice(i, i + limit).map(fn));
+        for (const s of settled) {
+            if (s.status === 'rejected')
+                throw s.reason;
+            results.push(s.value);
+        }
+    }
+    return results;
+}
+/**
+ * When the checked-out commit (sha, else HEAD) was made: the images' created label. Not the build's own
+ * time, so that building the same commit again gives the same image (and a re-run starts no rolling
+ * update). Asked of the checkout's own repository, named outright: a folder a pull request chose (a
+ * build context) may hold files shaped like a repository whose config has git run programs.
+ */
+async function commitTime(workspace, sha) {
+    const git = [
+        `--git-dir=${external_node_path_default().join(workspace, '.git')}`,
+        '-c',
+        'log.showSignature=false',
+        'log',
+        '-1',
+        '--format=%cI',
+        sha || 'HEAD',
+        '--',
+    ];
+    const out = await run('git', git, { silent: true, env: allowedEnvironment() }, true).catch(() => undefined);
     const time = out?.exitCode === 0 ? new Date(out.stdout.trim()) : undefined;
     return time && !Number.isNaN(time.getTime()) ? time : undefined;
 }
@@ -92935,21 +92800,50 @@ async function inspectDigest(docker, repo, ref) {
 
 
 /**
- * What every rollout deploys: the image at the digest it pushed, pulled or promoted (or, given a tag
- * alone, the one ECR holds for it), once ECR says it holds it, within a short timeout: a registry that
- * does not answer stops the run here, before the deploy lock and before anything on the swarm changes.
- * The version variable then carries TAG@DIGEST, so the stack file's REPO:${APP_VERSION} names exactly
- * that image, and docker stack deploy need not ask the registry for it. input, when the reference came
- * from one, starts the error.
+ * What every rollout deploys: each of the run's images at the digest it pushed, pulled or promoted
+ * (or, given a tag alone, the one ECR holds for it), once ECR says it holds it, within a short
+ * timeout: a registry that does not answer stops the run here, before the deploy lock and before
+ * anything on the swarm changes. Returns the first image's pinned reference (REGISTRY/REPO:TAG@DIGEST,
+ * the tests' image) and the pins the rollout applies to every service of the stack that runs
+ * REGISTRY/REPO:TAG; the images go to the report. input, when the reference came from one, starts the
+ * error.
  */
-async function pinImage(config, run, auth, { digest, input } = {}) {
-    const image = { registry: auth.registry, repository: config.repository, tag: config.tag, digest };
-    const found = await run.timeline.phase('Find image in ECR', () => findImage(config, image).catch((err) => {
-        throw input ? new Error(`${input}: ${err.message}`, { cause: err }) : err;
-    }));
-    run.report.digest = found;
-    const tag = `${config.tag}@${found}`;
-    return { config: { ...config, tag }, image: imageName(auth.registry, config.repository, tag) };
+async function pinImages(config, run, auth, images, obtained, { input } = {}) {
+    const result = (image, digest) => {
+        const got = obtained.find((o) => o.repository === image.repository);
+        return {
+            reference: imageName(auth.registry, image.repository, config.tag),
+            digest,
+            services: image.services,
+            ...(got?.build ? { build: got.build } : {}),
+        };
+    };
+    // What the run pushed is reported even when ECR does not confirm it.
+    const known = images.map((image) => obtained.find((o) => o.repository === image.repository)?.digest);
+    if (known.every((d) => d !== undefined)) {
+        run.report.images = images.map((image, i) => result(image, known[i]));
+        run.report.digest = known[0];
+    }
+    const results = await run.timeline.phase('Find image in ECR', async () => {
+        const found = [];
+        for (const [i, image] of images.entries()) {
+            const ref = {
+                registry: auth.registry,
+                repository: image.repository,
+                tag: config.tag,
+                digest: known[i],
+            };
+            const digest = await findImage(config, ref).catch((err) => {
+                throw input ? new Error(`${input}: ${err.message}`, { cause: err }) : err;
+            });
+            found.push(result(image, digest));
+        }
+        return found;
+    });
+    run.report.images = results;
+    run.report.digest = results[0].digest;
+    const pins = Object.fromEntries(results.map((r) => [r.reference, `${r.reference}@${r.digest}`]));
+    return { image: `${results[0].reference}@${results[0].digest}`, pins };
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -92976,7 +92870,14 @@ function describeAttempts(o) {
 /** The job summary as Markdown. */
 function renderSummary(r) {
     const out = [];
-    for (const render of [renderHeadline, renderPhases, renderOneShots, renderRollback, renderServices])
+    for (const render of [
+        renderHeadline,
+        renderImages,
+        renderPhases,
+        renderOneShots,
+        renderRollback,
+        renderServices,
+    ])
         render(r, out);
     if (r.teardown)
         out.push(describeTeardown(r.teardown), '');
@@ -93004,6 +92905,20 @@ function renderHeadline(r, out) {
     const shown = facts.filter(([, v]) => v);
     if (shown.length > 0)
         out.push('| | |', '|---|---|', ...shown.map(([k, v]) => `| ${k} | ${v} |`), '');
+}
+/** The run's images, when it has several, or built one: each image, its digest, build and services. */
+function renderImages(r, out) {
+    const images = r.images ?? [];
+    if (images.length < 2 && !images.some((i) => i.build))
+        return;
+    out.push('### Images', '', '| Image | Digest | Build | Services |', '|---|---|---|---|');
+    for (const i of images) {
+        const build = i.build
+            ? `${i.build.seconds.toFixed(1)} s, ${i.build.cacheReused ? 'cache reused' : 'no cache reused'}`
+            : 'not built';
+        out.push(`| \`${i.reference}\` | \`${i.digest.slice(0, 19)}\` | ${build} | ${i.services.join(', ')} |`);
+    }
+    out.push('');
 }
 /** Each phase, in the order they started, and the total. */
 function renderPhases(r, out) {
@@ -93175,6 +93090,8 @@ function renderInputProblems(problems, title = 'Inputs need fixing') {
 
 // EXTERNAL MODULE: external "events"
 var external_events_ = __nccwpck_require__(4434);
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
 // EXTERNAL MODULE: ./node_modules/yaml-types/dist/index.js
 var yaml_types_dist = __nccwpck_require__(9087);
 ;// CONCATENATED MODULE: ./node_modules/tap-yaml/dist/esm/types/date.js
@@ -94612,124 +94529,1015 @@ async function runAcceptance(docker, t) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/config/one-shot-stack.ts
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: ./src/stack/document.ts
 
-/** The top-level sections whose entries a service refers to by name. */
-const SECTIONS = ['networks', 'volumes', 'secrets', 'configs'];
+/** The top-level sections whose entries services refer to by name. */
+const OBJECT_SECTIONS = ['networks', 'volumes', 'secrets', 'configs'];
+const record = (v) => v && typeof v === 'object' && !Array.isArray(v) ? v : {};
+const list = (v) => (Array.isArray(v) ? v : []);
 /**
- * The stack files cut down to the one-shot services and what they use, for docker stack deploy to
- * deploy them alone: each file keeps its text (quoting, numbers, comments, interpolation left to the
- * docker CLI), with the other services and the networks, volumes, secrets and configs no one-shot
- * refers to taken out. Anchors used across what is taken out are written out in full.
+ * Reads docker's rendering. Docker writes it with Go's YAML encoder, which quotes every string that
+ * could be read as another type, and the document is written back for docker to read again before the
+ * deploy (see writeDeployFile), so that what is checked is what is deployed. Anything but plain text,
+ * numbers, booleans, lists and maps (a !!binary value, a key read twice) is refused, and the error
+ * quotes nothing of the document: it holds what docker read from env_files.
  */
-function oneShotStackFiles(texts, oneShots) {
-    const used = usedByOneShots(texts, oneShots);
-    return texts.map((text) => {
-        // failsafe: every scalar stays the text it is, so docker reads it as it would read the user's file.
-        const doc = (0,dist.parseDocument)(text, { schema: 'failsafe', uniqueKeys: false, logLevel: 'error' });
-        resolveAliases(doc);
-        keepOnly(doc, ['services'], (name) => oneShots.includes(name));
-        for (const section of SECTIONS) {
-            const names = used[section];
-            if (names)
-                keepOnly(doc, [section], (name) => names.has(name));
+function parseRendering(text) {
+    let parsed;
+    try {
+        parsed = (0,dist.parse)(text, { version: '1.2', schema: 'core', prettyErrors: false });
+    }
+    catch (e) {
+        const code = e.code ?? 'YAML error';
+        // Not given as the cause: its message quotes the document.
+        // eslint-disable-next-line preserve-caught-error
+        throw new Error(`docker's rendering of the stack could not be read (${code})`);
+    }
+    const odd = firstNonJson(parsed);
+    if (odd !== undefined)
+        throw new Error(`docker's rendering of the stack holds a value that is not text at ${odd || '(top)'}`);
+    const doc = record(parsed);
+    return { ...doc, services: record(doc.services) };
+}
+/** Where a value is not JSON's (a byte array, a date, ...), as a path; undefined when all are. */
+function firstNonJson(value, at = '') {
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value))
+        return undefined;
+    if (Array.isArray(value)) {
+        for (const [i, v] of value.entries()) {
+            const found = firstNonJson(v, `${at}[${i}]`);
+            if (found !== undefined)
+                return found;
         }
-        return doc.toString();
-    });
+        return undefined;
+    }
+    if (Object.getPrototypeOf(value) !== Object.prototype)
+        return at;
+    for (const [k, v] of Object.entries(value)) {
+        const found = firstNonJson(v, at ? `${at}.${k}` : k);
+        if (found !== undefined)
+            return found;
+    }
+    return undefined;
 }
-function resolveAliases(doc) {
-    (0,dist.visit)(doc, {
-        Alias(_, alias) {
-            const target = alias.resolve(doc);
-            if (!(0,dist.isNode)(target))
-                return undefined;
-            const node = target.clone();
-            delete node.anchor;
-            return node;
-        },
-    });
+const serviceNames = (doc) => Object.keys(doc.services);
+const isJob = (s) => s.deploy?.mode === 'replicated-job' || s.deploy?.mode === 'global-job';
+/** The entries of a top-level section (networks, volumes, secrets, configs) by their key. */
+const section = (doc, name) => record(doc[name]);
+/** The networks a service is on: its own list, or the stack's default network. */
+function networksOf(service) {
+    const networks = Object.keys(record(service.networks));
+    return networks.length > 0 ? networks : ['default'];
 }
-function keepOnly(doc, at, keep) {
-    const map = doc.getIn(at, true);
-    if (!(0,dist.isMap)(map))
-        return;
-    // A merge key (<<) brings in entries of its own: kept, with what it merges.
-    map.items = map.items.filter((pair) => (0,dist.isScalar)(pair.key) && (pair.key.value === '<<' || keep(String(pair.key.value))));
-}
-function usedByOneShots(texts, oneShots) {
-    const used = {
-        networks: new Set(),
-        volumes: new Set(),
-        secrets: new Set(),
-        configs: new Set(),
+/** The top-level entries a service refers to, by section (named volumes only: not binds or tmpfs). */
+function referencesOf(service) {
+    const sources = (key) => list(service[key])
+        .map((entry) => record(entry).source)
+        .filter((s) => typeof s === 'string');
+    return {
+        networks: networksOf(service),
+        volumes: list(service.volumes)
+            .map(record)
+            .filter((m) => (m.type ?? 'volume') === 'volume' && typeof m.source === 'string' && m.source !== '')
+            .map((m) => m.source),
+        secrets: sources('secrets'),
+        configs: sources('configs'),
     };
-    const add = (section, name) => {
-        if (typeof name !== 'string')
-            return;
-        if (name.includes('$'))
-            used[section] = undefined;
+}
+/** Every image of the stack names a digest: docker stack deploy has nothing to ask a registry. */
+const everyImagePinned = (doc) => Object.values(doc.services).every((s) => /@sha256:[0-9a-f]{64}$/.test(s.image ?? ''));
+
+;// CONCATENATED MODULE: ./src/stack/deploy-file.ts
+
+
+/**
+ * The rendering made ready to deploy: each image the run pinned (REPO:TAG becomes REPO:TAG@DIGEST),
+ * the deploy labels added to every service's deploy.labels (a service's own kept beside them), and
+ * what docker stack deploy would read again or ignores taken out: env_file (the rendering holds its
+ * variables in environment already, and its relative path would not resolve from the work directory)
+ * and build.
+ */
+function deployDocument(doc, { pins, labels, imageLabel, }) {
+    const services = Object.fromEntries(Object.entries(doc.services).map(([name, s]) => {
+        const rest = { ...s };
+        delete rest.env_file;
+        delete rest.build;
+        const pinned = s.image !== undefined ? pins[s.image] : undefined;
+        if (s.image !== undefined)
+            rest.image = pinned ?? s.image;
+        const own = imageLabel && pinned ? { [imageLabel]: pinned } : {};
+        const merged = { ...s.deploy?.labels, ...labels, ...own };
+        // Empty maps are left out, as docker's reading of the file leaves them out.
+        if (Object.keys(merged).length > 0)
+            rest.deploy = { ...record(s.deploy), labels: merged };
+        return [name, rest];
+    }));
+    return { ...doc, services };
+}
+/**
+ * The document cut down to the one-shot services and the networks, volumes, secrets and configs they
+ * use, for them to be deployed alone (one-shots-first).
+ */
+function oneShotDocument(doc, oneShots) {
+    const services = Object.fromEntries(Object.entries(doc.services).filter(([name]) => oneShots.includes(name)));
+    const cut = { ...doc, services };
+    for (const kind of OBJECT_SECTIONS) {
+        const used = new Set(Object.values(services).flatMap((s) => referencesOf(s)[kind]));
+        const kept = Object.entries(section(doc, kind)).filter(([key]) => used.has(key));
+        // An empty section is no section: docker's reading of the file leaves it out.
+        if (kept.length > 0)
+            cut[kind] = Object.fromEntries(kept);
         else
-            used[section]?.add(name);
+            delete cut[kind];
+    }
+    return cut;
+}
+/**
+ * The text docker stack deploy reads: JSON (which is YAML) with every $ in a value doubled, because
+ * docker interpolates the file again when it deploys it and $$ reads back as the $ the rendering
+ * holds. Keys are not interpolated, so they are left alone.
+ */
+function deployText(doc) {
+    return JSON.stringify(escapeDollars(doc), null, 2);
+}
+function escapeDollars(value) {
+    if (typeof value === 'string')
+        return value.replaceAll('$', '$$$$');
+    if (Array.isArray(value))
+        return value.map(escapeDollars);
+    if (value && typeof value === 'object')
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeDollars(v)]));
+    return value;
+}
+/**
+ * Where docker's reading of the deploy file differs from the document it was written from (the first
+ * difference, as a path), or undefined when it reads back the same.
+ */
+function firstDifference(expected, read, at = '') {
+    if ((0,external_node_util_.isDeepStrictEqual)(expected, read))
+        return undefined;
+    const isMap = (v) => v !== null && typeof v === 'object';
+    if (!isMap(expected) || !isMap(read) || Array.isArray(expected) !== Array.isArray(read))
+        return at || '(top)';
+    const e = expected;
+    const r = read;
+    for (const key of new Set([...Object.keys(e), ...Object.keys(r)])) {
+        const found = firstDifference(e[key], r[key], at ? `${at}.${key}` : key);
+        if (found)
+            return found;
+    }
+    return at || '(top)';
+}
+
+;// CONCATENATED MODULE: ./src/stack/preview-policy.ts
+
+
+
+/**
+ * A preview deploys a pull request's stack on the swarm that runs production, with the rights of a
+ * manager. The policy holds docker's rendering of it to an allow-list: what a service, network,
+ * volume, secret or config may hold is listed below, and anything else is refused, naming the key and
+ * the preview-allow entry that lets it through (see PreviewAllowance). Within the list: no host paths,
+ * no objects outside the preview's namespace, no published port but the preview's own, no file of the
+ * runner outside the workspace, no routing labels, nothing that would answer for production on a
+ * network it shares, and no template where Swarm expands one on the node.
+ */
+/** Service keys that reach past the container: the host's namespaces, devices, privileges, daemon. */
+const HOST_OPTIONS = new Set([
+    'privileged',
+    'cap_add',
+    'devices',
+    'network_mode',
+    'pid',
+    'ipc',
+    'userns_mode',
+    'security_opt',
+    'sysctls',
+    'cgroup_parent',
+    'cgroupns_mode',
+    'oom_score_adj',
+    'credential_spec',
+    'isolation',
+    'logging',
+    'ulimits',
+]);
+/** What a preview's service may hold: its container, its stack's objects, its own port. */
+const SERVICE_KEYS = new Set([
+    'build',
+    'cap_add',
+    'cap_drop',
+    'command',
+    'configs',
+    'container_name',
+    'depends_on',
+    'deploy',
+    'dns',
+    'dns_search',
+    'domainname',
+    'entrypoint',
+    'env_file',
+    'environment',
+    'expose',
+    'external_links',
+    'extra_hosts',
+    'healthcheck',
+    'hostname',
+    'image',
+    'init',
+    'labels',
+    'links',
+    'logging',
+    'mac_address',
+    'networks',
+    'ports',
+    'read_only',
+    'restart',
+    'secrets',
+    'shm_size',
+    'stdin_open',
+    'stop_grace_period',
+    'stop_signal',
+    'tmpfs',
+    'tty',
+    'ulimits',
+    'user',
+    'volumes',
+    'working_dir',
+]);
+const DEPLOY_KEYS = new Set([
+    'mode',
+    'replicas',
+    'labels',
+    'update_config',
+    'rollback_config',
+    'resources',
+    'restart_policy',
+    'placement',
+    'endpoint_mode',
+]);
+/** Capabilities every container has unless dropped (Docker's default set): adding them back is harmless. */
+const DEFAULT_CAPABILITIES = new Set([
+    'AUDIT_WRITE',
+    'CHOWN',
+    'DAC_OVERRIDE',
+    'FOWNER',
+    'FSETID',
+    'KILL',
+    'MKNOD',
+    'NET_BIND_SERVICE',
+    'NET_RAW',
+    'SETFCAP',
+    'SETGID',
+    'SETPCAP',
+    'SETUID',
+    'SYS_CHROOT',
+]);
+/**
+ * Environment variables (by name, or the start of their name) that a proxy routes by (nginx-proxy,
+ * acme-companion, registrator) or a container runtime acts on (a GPU for the asking). A list of what
+ * is known: a proxy or runtime that reads others needs its own care (see the README).
+ */
+const STEERING_ENVIRONMENT = [
+    'VIRTUAL_',
+    'LETSENCRYPT_',
+    'NVIDIA_',
+    'AMD_VISIBLE_DEVICES',
+    'HABANA_VISIBLE_DEVICES',
+    'SERVICE_NAME',
+    'SERVICE_TAGS',
+    'SERVICE_ID',
+];
+/** Logging drivers that write on the node's disk, not through the daemon's credentials or network. */
+const LOCAL_LOG_DRIVERS = new Set(['json-file', 'local', 'none']);
+/** A limit a container may set for itself (others, like rtprio or memlock, let it starve its node). */
+const ULIMITS = new Set(['nofile']);
+/** Mount types a preview may use; a bind is held to bind: entries. */
+const MOUNT_TYPES = new Set(['volume', 'bind', 'tmpfs']);
+/** What each top-level section's entries may hold (an overlay network, a local volume, a file). */
+const OBJECT_KEYS = {
+    networks: new Set(['name', 'external', 'internal', 'attachable', 'labels', 'driver', 'driver_opts']),
+    volumes: new Set(['name', 'external', 'labels', 'driver', 'driver_opts']),
+    secrets: new Set(['name', 'external', 'labels', 'file']),
+    configs: new Set(['name', 'external', 'labels', 'file']),
+};
+/** The only driver each section may name (their driver_opts: see networkOptions, volumeOptions). */
+const OBJECT_DRIVERS = { networks: 'overlay', volumes: 'local' };
+/** Label names the common swarm proxies route by: a preview could claim production's host name. */
+const ROUTING_LABELS = ['traefik.', 'caddy', 'com.docker.lb.', 'com.df.'];
+/** A service's options on a network it shares with what runs outside the preview: it would answer there. */
+const SHARED_NETWORK_OPTIONS = ['aliases', 'ipv4_address', 'ipv6_address'];
+/**
+ * The host's daemons' sockets (all of /run), the container engines' state and the kernel's views: a
+ * bind at, beneath or above one needs a bind: entry of its own path, an allowed folder above it is
+ * not enough.
+ */
+const ENGINE_PATHS = [
+    '/var/run/docker.sock',
+    '/run/docker.sock',
+    // The kernel's views of every process (/proc/1/root is the host's /) and of the devices.
+    '/proc',
+    '/sys',
+    '/dev',
+    // The host's daemons' sockets (D-Bus has systemd start units; connect() works through a read-only
+    // bind): each only by a grant of its own path.
+    '/run',
+    '/var/run',
+    ...['docker', 'containerd', 'containers', 'buildkit', 'kubelet'].map((d) => `/var/lib/${d}`),
+    '/etc/docker',
+];
+/** Swarm expands Go templates in mounts on the node ({{.Service.Labels}}...): a checked path could become any. */
+const TEMPLATE = /\{\{/;
+const isExtension = (key) => key.startsWith('x-');
+const preview_policy_allowed = (ctx, option) => ctx.allow.option.includes(option);
+const strings = (value) => typeof value === 'string'
+    ? [value]
+    : list(value)
+        .concat(Object.values(record(value)))
+        .flatMap(strings);
+/** What the rendered stack holds that a preview may not: one line per finding. */
+function previewPolicyProblems(doc, ctx) {
+    const shared = sharedNetworks(doc, ctx);
+    const problems = [];
+    for (const [name, def] of Object.entries(doc.services))
+        problems.push(...service(name, def, ctx, shared));
+    for (const kind of OBJECT_SECTIONS) {
+        for (const [key, def] of Object.entries(section(doc, kind)))
+            problems.push(...object(kind, key, def, ctx));
+    }
+    return problems;
+}
+function unlisted(keys, listed, ctx, option) {
+    return keys.filter((k) => !listed.has(k) && !isExtension(k) && !preview_policy_allowed(ctx, option(k)));
+}
+function service(name, s, ctx, shared) {
+    const problems = unlisted(Object.keys(s), SERVICE_KEYS, ctx, (k) => k).map((k) => HOST_OPTIONS.has(k)
+        ? `service ${name} sets ${k}, which reaches past its container (allow it with option:${k})`
+        : `service ${name} sets ${k}, which a preview may not set (allow it with option:${k})`);
+    // An env_file outside the workspace put the runner's file into the environment: nothing of it is
+    // named (the file problem below is the finding).
+    const readsOutside = list(s.env_file).some((file) => workspaceFileProblem(String(file), ctx));
+    problems.push(...containerLimits(name, readsOutside ? { ...s, environment: {} } : s, ctx));
+    const deploy = record(s.deploy);
+    problems.push(...unlisted(Object.keys(deploy), DEPLOY_KEYS, ctx, (k) => `deploy.${k}`).map((k) => `service ${name} sets deploy.${k}, which a preview may not set (allow it with option:deploy.${k})`));
+    const gpus = record(record(record(deploy.resources).reservations)).generic_resources;
+    if (gpus !== undefined && !preview_policy_allowed(ctx, 'deploy.resources.generic_resources'))
+        problems.push(`service ${name} claims generic resources of its node (GPUs, disks) (allow it with option:deploy.resources.generic_resources)`);
+    for (const labels of [s.labels, deploy.labels])
+        problems.push(...routingLabels(name, record(labels), ctx));
+    problems.push(...mounts(name, s, ctx), ...ports(name, s, ctx), ...networkOptions(name, s, ctx, shared));
+    problems.push(...hostname(name, s, ctx));
+    for (const file of list(s.env_file).map(String)) {
+        const problem = workspaceFileProblem(file, ctx);
+        if (problem)
+            problems.push(`service ${name} reads env_file ${file}, ${problem}`);
+    }
+    problems.push(...buildFiles(name, record(s.build), ctx));
+    return problems;
+}
+/** A build's context and Dockerfile are the workspace's: the runner reads them. */
+function buildFiles(name, build, ctx) {
+    if (build.context === undefined && build.dockerfile === undefined)
+        return [];
+    const context = typeof build.context === 'string' ? build.context : '.';
+    if (/^[a-z][a-z0-9+.-]*:|^git@/i.test(context))
+        return [`service ${name} builds from ${context}, not from the workspace`];
+    const problems = [];
+    const contextProblem = workspaceFileProblem(context, ctx);
+    if (contextProblem)
+        problems.push(`service ${name} builds from ${context}, ${contextProblem}`);
+    if (typeof build.dockerfile === 'string') {
+        const dockerfile = external_node_path_default().resolve(ctx.dir, context, build.dockerfile);
+        const problem = workspaceFileProblem(dockerfile, ctx);
+        if (problem)
+            problems.push(`service ${name} builds with Dockerfile ${build.dockerfile}, ${problem}`);
+    }
+    return problems;
+}
+/**
+ * The host options a preview has within a container's own bounds, unless option: allows them whole:
+ * capabilities of Docker's default set, logs on the node's disk, an open-files limit.
+ */
+function containerLimits(name, s, ctx) {
+    const problems = [];
+    if (!preview_policy_allowed(ctx, 'cap_add'))
+        for (const cap of list(s.cap_add).map((c) => String(c).trim().toUpperCase().replace(/^CAP_/, '')))
+            if (!DEFAULT_CAPABILITIES.has(cap))
+                problems.push(`service ${name} adds capability ${cap}, beyond a container's default ones (allow it with option:cap_add)`);
+    // Options without a driver go to the node's default driver, whatever that is.
+    const logging = record(s.logging);
+    const driver = logging.driver ?? (logging.options === undefined ? undefined : "the node's default");
+    if (driver !== undefined && !LOCAL_LOG_DRIVERS.has(String(driver)) && !preview_policy_allowed(ctx, 'logging'))
+        problems.push(`service ${name} logs through driver ${String(driver)}, which runs in the node's daemon with its credentials and network (allow it with option:logging)`);
+    problems.push(...environment(name, record(s.environment), ctx));
+    if (!preview_policy_allowed(ctx, 'ulimits'))
+        for (const limit of Object.keys(record(s.ulimits)).filter((l) => !ULIMITS.has(l)))
+            problems.push(`service ${name} sets ulimit ${limit}, which could starve its node (allow it with option:ulimits)`);
+    return problems;
+}
+/**
+ * A service's environment: names as the container gets them (a name holding = or a space would carry a
+ * value of its own past this check), none that a proxy or the node's runtime acts on, and no template
+ * (Swarm fills in the node's name and id).
+ */
+function environment(name, env, ctx) {
+    const problems = [];
+    for (const [key, value] of Object.entries(env)) {
+        if (/[=\s]/.test(key)) {
+            problems.push(`service ${name} sets an environment variable named "${key}", which holds = or a space: write NAME: VALUE`);
+            continue;
+        }
+        const steering = STEERING_ENVIRONMENT.find((v) => (v.endsWith('_') ? key.startsWith(v) : key === v));
+        if (steering && !preview_policy_allowed(ctx, `environment.${key}`))
+            problems.push(`service ${name} sets ${key}, which a proxy or the node's runtime acts on (allow it with option:environment.${key})`);
+        if (typeof value === 'string' && TEMPLATE.test(value) && !preview_policy_allowed(ctx, 'templates'))
+            problems.push(`service ${name} sets ${key} to a template, which Swarm expands on the node (allow it with option:templates)`);
+    }
+    return problems;
+}
+/**
+ * A hostname is a DNS name on every network of the service: plain letters, digits, dots and dashes
+ * (another alphabet could fold, as DNS matches, into a name production answers to), and no template.
+ */
+function hostname(name, s, ctx) {
+    if (s.hostname === undefined)
+        return [];
+    const value = String(s.hostname);
+    if (TEMPLATE.test(value) && !preview_policy_allowed(ctx, 'templates'))
+        return [
+            `service ${name} sets hostname ${value}, a template Swarm expands on the node (allow it with option:templates)`,
+        ];
+    if (!/^[A-Za-z0-9.-]+$/.test(value))
+        return [
+            `service ${name} sets hostname "${value}": a preview's hostnames are letters a-z, digits, dots and dashes`,
+        ];
+    return [];
+}
+function routingLabels(name, labels, ctx) {
+    return Object.keys(labels)
+        .filter((l) => ROUTING_LABELS.some((p) => l.startsWith(p)) && !ctx.allow.label.some((p) => l.startsWith(p)))
+        .map((l) => {
+        const prefix = ROUTING_LABELS.find((p) => l.startsWith(p));
+        return `service ${name} sets label ${l}, which a proxy routes by, so it could claim production's host name (allow it with label:${prefix})`;
+    });
+}
+const beneath = (p, dir) => p === dir || p.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+/**
+ * Why a bind mount of a host path is refused, or undefined when preview-allow lets it through: a path
+ * at, beneath or above an engine's socket or state needs bind: entries of its own and of those; any
+ * other needs a bind: entry at or above it, and is mounted read-only unless option:bind.writable (in a
+ * writable host folder a preview could leave symbolic links, which a later bind follows out of it on
+ * the node). A relative path is resolved on the node, from its daemon's folder.
+ */
+function bindProblem(source, ctx, { writable }) {
+    if (!external_node_path_default().posix.isAbsolute(source))
+        return `${source}, a relative path the node resolves from its daemon's folder (write it absolute)`;
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f]/.test(source))
+        return `${JSON.stringify(source)}, a path with control characters`;
+    // The node's kernel follows a symbolic link before a .. after it: /var/lock/.. is /run.
+    if (source.split('/').includes('..'))
+        return `${source}, a path with .. in it (write it without)`;
+    const host = external_node_path_default().posix.resolve(source);
+    const engine = ENGINE_PATHS.filter((e) => beneath(host, e) || beneath(e, host));
+    if (engine.length > 0) {
+        const needed = [...new Set([...engine.filter((e) => beneath(e, host)), host])].filter((p) => !ctx.allow.bind.includes(p));
+        if (needed.length === 0)
+            return undefined;
+        const socket = host === '/var/run/docker.sock' || host === '/run/docker.sock';
+        const what = socket
+            ? "the manager's Docker socket"
+            : "a path of the host's daemons, container engines or kernel, or above one";
+        return `${source}, ${what} (allow it with ${needed.map((p) => `bind:${p}`).join(' and ')})`;
+    }
+    if (!ctx.allow.bind.some((p) => beneath(host, p)))
+        return `${source}, a path of the host (allow it with bind:${host})`;
+    if (writable && !preview_policy_allowed(ctx, 'bind.writable'))
+        return `${source} writable: a preview could leave links there for a later bind to follow out of it (mount it read-only, or allow it with option:bind.writable)`;
+    return undefined;
+}
+function mounts(name, s, ctx) {
+    const problems = [];
+    for (const mount of list(s.volumes).map(record)) {
+        const type = String(mount.type ?? 'volume');
+        if (strings(mount).some((v) => TEMPLATE.test(v)) && !preview_policy_allowed(ctx, 'templates')) {
+            problems.push(`service ${name} mounts ${String(mount.source ?? mount.target)}, a template Swarm expands on the node into any path (allow it with option:templates)`);
+        }
+        else if (!MOUNT_TYPES.has(type)) {
+            if (!preview_policy_allowed(ctx, `mount.${type}`))
+                problems.push(`service ${name} mounts a ${type} volume, which a preview may not (allow it with option:mount.${type})`);
+        }
+        else if (type === 'bind') {
+            const writable = mount.read_only !== true;
+            const problem = bindProblem(String(mount.source ?? ''), ctx, { writable });
+            if (problem)
+                problems.push(`service ${name} mounts ${problem}`);
+        }
+    }
+    return problems;
+}
+/** The ports a long-syntax entry publishes (docker's rendering writes every port long); [] for Swarm's pick. */
+function publishedPorts(entry) {
+    const p = entry.published;
+    if (p === undefined || p === '' || p === 0)
+        return [];
+    const [from, to = from] = String(p).split('-').map(Number);
+    if (!Number.isInteger(from) || !Number.isInteger(to) || to < from || to - from > 65535)
+        return [NaN];
+    return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+function ports(name, s, ctx) {
+    const entries = list(s.ports).map(record);
+    const problems = [];
+    const picked = entries.filter((e) => publishedPorts(e).length === 0);
+    if (picked.length > 0 && !preview_policy_allowed(ctx, 'ports.unpublished'))
+        problems.push(`service ${name} publishes port ${picked.map((e) => String(e.target)).join(', ')} on a port Swarm picks, not on the preview's own ${ctx.port} (publish it on \${PREVIEW_PORT}, or allow it with option:ports.unpublished)`);
+    const foreign = entries
+        .flatMap(publishedPorts)
+        .filter((p) => p !== ctx.port && !ctx.allow.port.includes(p));
+    if (foreign.length > 0) {
+        const shown = [...new Set(foreign.map((p) => (Number.isNaN(p) ? 'one it cannot read' : String(p))))];
+        problems.push(`service ${name} publishes port ${shown.join(', ')}, not the preview's own ${ctx.port} (use \${PREVIEW_PORT}, or allow it with port:N)`);
+    }
+    return problems;
+}
+/** The stack's networks that are not the preview's own (external, or named outside its namespace). */
+const sharedNetworks = (doc, ctx) => new Set(Object.entries(section(doc, 'networks'))
+    .filter(([, def]) => isOutside(def, ctx))
+    .map(([key]) => key));
+/**
+ * A service's networks. Endpoint options reach the container's interface (sysctls). On a network it
+ * shares with what runs outside the preview, every name it answers to (its key, which docker stack
+ * deploy makes an alias, tasks.KEY, its hostname, anything dotted) is answered by the embedded DNS to
+ * every container on that network, before their other networks and the internet: production's
+ * containers there could be sent to the preview for a name they look up. So a preview joins a shared
+ * network only once option:networks.names says nothing there looks up a name a preview could take; even
+ * then it may set no aliases or fixed addresses.
+ */
+function networkOptions(name, s, ctx, shared) {
+    const problems = [];
+    for (const [network, def] of Object.entries(record(s.networks))) {
+        if (record(def).driver_opts !== undefined && !preview_policy_allowed(ctx, 'networks.driver_opts'))
+            problems.push(`service ${name} sets driver_opts on network ${network}, which a preview may not set (allow it with option:networks.driver_opts)`);
+        if (!shared.has(network))
+            continue;
+        for (const option of SHARED_NETWORK_OPTIONS.filter((o) => record(def)[o] !== undefined)) {
+            if (preview_policy_allowed(ctx, `networks.${option}`))
+                continue;
+            problems.push(`service ${name} sets ${option} on network ${network}, which it shares with what runs outside the preview, where it could answer for production (allow it with option:networks.${option})`);
+        }
+    }
+    for (const network of networksOf(s).filter((n) => shared.has(n) && !preview_policy_allowed(ctx, 'networks.names')))
+        problems.push(`service ${name} joins network ${network}, which it shares with what runs outside the preview: the containers there would have the preview answer names they look up (${name}, tasks.${name}${s.hostname === undefined ? '' : `, ${String(s.hostname)}`}), before their own networks and the internet (allow it with option:networks.names once nothing on ${network} looks up a name a preview could take)`);
+    return problems;
+}
+/**
+ * An object outside the preview's namespace: external, or named (an object without a name is
+ * STACK_KEY, the preview's own; the action's own secrets are named STACK_NAME_VERSION). A name that is
+ * not text counts as outside.
+ */
+function isOutside(def, ctx) {
+    if (def.external !== true && def.name === undefined)
+        return false;
+    return !(typeof def.name === 'string' && def.name.startsWith(`${ctx.stack}_`));
+}
+function object(kind, key, def, ctx) {
+    const singular = kind.slice(0, -1);
+    const problems = unlisted(Object.keys(def), OBJECT_KEYS[kind], ctx, (k) => `${kind}.${k}`).map((k) => `${singular} ${key} sets ${k}, which a preview may not set (allow it with option:${kind}.${k})`);
+    const driver = def.driver;
+    const only = OBJECT_DRIVERS[kind];
+    if (only && driver !== undefined && driver !== only && !preview_policy_allowed(ctx, `${kind}.driver`))
+        problems.push(`${singular} ${key} uses driver ${String(driver)}, and a preview's ${kind} use ${only} only (allow it with option:${kind}.driver)`);
+    if (strings([def.name, def.driver_opts, def.labels]).some((v) => TEMPLATE.test(v)) &&
+        !preview_policy_allowed(ctx, 'templates'))
+        problems.push(`${singular} ${key} has a template in its name, driver_opts or labels, which Swarm expands on the node (allow it with option:templates)`);
+    else if (kind === 'networks')
+        problems.push(...networkDriverOptions(key, record(def.driver_opts), ctx));
+    else if (kind === 'volumes')
+        problems.push(...volumeOptions(key, record(def.driver_opts), ctx));
+    if (typeof def.file === 'string') {
+        const problem = workspaceFileProblem(def.file, ctx);
+        if (problem)
+            problems.push(`${singular} ${key} is read from ${def.file}, ${problem}`);
+    }
+    const swarmName = typeof def.name === 'string' ? def.name : key;
+    const granted = ctx.allow[singular];
+    if (isOutside(def, ctx) && !granted.includes(swarmName)) {
+        const how = def.external === true ? 'an external' : 'a';
+        problems.push(`${singular} ${key} is ${how} ${singular} named ${swarmName}, outside the preview's stack (allow it with ${singular}:${swarmName})`);
+    }
+    else if (isOutside(def, ctx) && def.external !== true)
+        // Declared by the stack, an existing object of that name is the stack's: the deploy replaces its
+        // labels, and removing the preview removes it.
+        problems.push(`${singular} ${key} is named ${swarmName}, outside the preview's stack: a preview uses it only as it is, declared external: true`);
+    // The action's own secrets are the preview's, but declared by the stack they would be updated by it.
+    if (kind === 'secrets' &&
+        def.external !== true &&
+        typeof def.name === 'string' &&
+        ctx.actionSecrets.includes(def.name))
+        problems.push(`${singular} ${key} is named ${def.name}, a secret the action makes for the preview: declare it external: true`);
+    return problems;
+}
+/** An overlay network's options: encryption only. */
+function networkDriverOptions(key, opts, ctx) {
+    const other = Object.keys(opts).filter((o) => o !== 'encrypted');
+    if (other.length === 0 || preview_policy_allowed(ctx, 'networks.driver_opts'))
+        return [];
+    return [
+        `network ${key} sets driver_opts ${other.join(', ')}, which a preview may not set (allow it with option:networks.driver_opts)`,
+    ];
+}
+/**
+ * The local driver's options: a tmpfs, or a bind of a host path (type none, o bind, device PATH), held
+ * to bind: entries like a service's bind mount.
+ */
+function volumeOptions(key, opts, ctx) {
+    if (Object.keys(opts).length === 0 || preview_policy_allowed(ctx, 'volumes.driver_opts'))
+        return [];
+    const { device, type, o, ...rest } = opts;
+    const flags = String(o ?? '').split(',');
+    const tmpfs = type === 'tmpfs' &&
+        device === 'tmpfs' &&
+        flags.every((f) => f === '' || /^(size|mode|uid|gid|nr_inodes)=[\w.]+$/.test(f));
+    // Only bind (rbind would bring the mounts beneath it, writable or not), and ro/rw as the kernel reads
+    // them: the last one decides.
+    const bind = type === 'none' && flags.includes('bind') && flags.every((f) => /^(bind|ro|rw)$/.test(f));
+    const readOnly = flags.filter((f) => f === 'ro' || f === 'rw').at(-1) === 'ro';
+    if (Object.keys(rest).length > 0 || !(tmpfs || bind))
+        return [
+            `volume ${key} sets driver_opts other than a tmpfs or a bind of a host path, which a preview may not set (allow it with option:volumes.driver_opts)`,
+        ];
+    const problem = bind ? bindProblem(String(device ?? ''), ctx, { writable: !readOnly }) : undefined;
+    return problem ? [`volume ${key} mounts ${problem}`] : [];
+}
+
+;// CONCATENATED MODULE: ./src/stack/checks.ts
+
+
+
+/** A finding of the preview policy, as the step reports it. */
+const previewFinding = (files, problem) => `${stackFiles(files)} in a preview (a pull request's stack on your swarm): ${problem}; see preview-allow`;
+const stackFiles = (files) => `stack-file ${files.map((f) => `"${f}"`).join(' + ')}`;
+/**
+ * What keeps the rendered stack from being deployed as the run means to: one line per problem, each
+ * naming stack-file (or the input to change) and the fix.
+ */
+function stackProblems(doc, expect) {
+    const named = stackFiles(expect.files);
+    const services = serviceNames(doc);
+    if (services.length === 0)
+        return [`${named} has no services`];
+    const problems = [];
+    problems.push(...oneShotProblems(doc, expect, named));
+    const tooLong = services
+        .map((s) => (0,naming/* stackServiceName */.ZC)(expect.stackName, s))
+        .filter((name) => name.length > naming/* SERVICE_NAME_MAX */.$4);
+    if (tooLong.length > 0)
+        problems.push(`stack-name "${expect.stackName}" makes service names longer than the ${naming/* SERVICE_NAME_MAX */.$4} characters Swarm accepts (${tooLong.join(', ')}): shorten stack-name`);
+    if (expect.preview)
+        for (const problem of previewPolicyProblems(doc, expect.preview))
+            problems.push(previewFinding(expect.files, problem));
+    return problems;
+}
+/** Each one-shot is in the stack and can finish: no restart after it succeeds (or a job). */
+function oneShotProblems(doc, expect, named) {
+    const problems = [];
+    for (const name of expect.oneShotServices) {
+        const service = doc.services[name];
+        if (!service) {
+            problems.push(`${named} has no service "${name}" (named in one-shot-services); set one-shot-services to your one-shot services, or none`);
+            continue;
+        }
+        const condition = service.deploy?.restart_policy?.condition;
+        if (!isJob(service) && condition !== 'on-failure' && condition !== 'none')
+            problems.push(`${named}: one-shot service "${name}" restarts even after it succeeds; give it deploy.restart_policy.condition: on-failure (or deploy.mode: replicated-job)`);
+        // one-shots-first deploys the one-shots, then the whole stack: Swarm runs a job again on every deploy.
+        if (expect.oneShotsFirst && isJob(service))
+            problems.push(`one-shots-first: true would run job "${name}" twice (Swarm runs a job again on every docker stack deploy): give it deploy.restart_policy.condition: on-failure instead of deploy.mode: replicated-job, or remove one-shots-first`);
+    }
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/stack/images.ts
+
+
+
+/** What a build: section may say that the action builds with; anything else is refused by name. */
+const BUILD_KEYS = new Set(['context', 'dockerfile', 'target', 'args', 'labels']);
+/**
+ * The run's images, from docker's rendering: ecr-repository's first, then one for each image a
+ * service's build: section builds (services naming the same image share one build). A build: section
+ * builds REGISTRY/REPOSITORY:TAG of the run's registry and tag; ecr-repository's image is built from
+ * the inputs unless a build: section builds it. Each lists the services that run it. Problems are
+ * returned, each naming the service or input and the fix.
+ */
+function planImages(doc, ctx) {
+    const named = `stack-file ${ctx.files.map((f) => `"${f}"`).join(' + ')}`;
+    const problems = [];
+    const byRepository = new Map();
+    const first = { repository: ctx.repository, services: [] };
+    byRepository.set(ctx.repository, first);
+    /** The service whose build: section builds each repository. */
+    const builders = new Map();
+    for (const [service, def] of Object.entries(doc.services)) {
+        if (def.build === undefined)
+            continue;
+        const image = typeof def.image === 'string' ? def.image : '';
+        const repository = runRepository(image, ctx);
+        if (!repository) {
+            problems.push(`${named}: service ${service} builds ${image || 'an image with no image: name'}, which is not in the run's registry under its tag: name it image: \${ECR_REGISTRY}/REPOSITORY:\${${ctx.versionVariable}}`);
+            continue;
+        }
+        if (ctx.previewRepositories &&
+            repository !== ctx.repository &&
+            !ctx.previewRepositories.includes(repository)) {
+            problems.push(`${named} in a preview: service ${service} builds into repository ${repository}: a pull request pushes only to ecr-repository and what preview-allow names (allow it with repository:${repository})`);
+            continue;
+        }
+        if (ctx.prebuilt) {
+            problems.push(`image deploys one image built elsewhere, and service ${service}'s build: section builds another: remove the image input, or the build: section`);
+            continue;
+        }
+        const spec = buildSpec(service, record(def.build), ctx, problems);
+        if (!spec)
+            continue;
+        const known = byRepository.get(repository) ?? { repository, services: [] };
+        byRepository.set(repository, known);
+        const other = builders.get(repository);
+        if (other === undefined) {
+            known.build = spec;
+            builders.set(repository, service);
+        }
+        else if (!sameBuild(known.build, spec)) {
+            problems.push(`${named}: services ${other} and ${service} build ${image} differently: give it one build: section, and only image: on the other`);
+        }
+    }
+    if (ctx.inputBuild) {
+        if (first.build && inputsChanged(ctx.inputBuild))
+            problems.push(`${first.build.from} builds ${ctx.repository} (ecr-repository), and so would dockerfile, target or build-args: give the build one home, remove those inputs or the build: section`);
+        first.build ??= ctx.inputBuild;
+    }
+    for (const image of byRepository.values()) {
+        const reference = `${ctx.registry}/${image.repository}:${ctx.tag}`;
+        image.services = Object.entries(doc.services)
+            .filter(([, def]) => def.image === reference)
+            .map(([name]) => name);
+        // A run that builds nothing deploys what the tag names in ECR.
+        if (!ctx.inputBuild)
+            delete image.build;
+        if (image.build)
+            problems.push(...buildSpecProblems(image.build));
+    }
+    if (first.services.length === 0)
+        problems.push(`${named}: no service runs the image this run deploys (\${ECR_REGISTRY}/${ctx.repository}:${ctx.tag}, with its tag in \${${ctx.versionVariable}}), so the deploy would not change the image; write e.g. image: \${ECR_REGISTRY}/${ctx.repository}:\${${ctx.versionVariable}}`);
+    return { images: [...byRepository.values()], problems };
+}
+/** The repository of image when it is REGISTRY/REPOSITORY:TAG of the run's registry and tag. */
+function runRepository(image, ctx) {
+    const prefix = `${ctx.registry}/`;
+    const suffix = `:${ctx.tag}`;
+    if (!image.startsWith(prefix) || !image.endsWith(suffix))
+        return undefined;
+    const repository = image.slice(prefix.length, -suffix.length);
+    return isEcrRepository(repository) ? repository : undefined;
+}
+/** A build: section as the action builds it: context (from the stack's folder), dockerfile, target, args, labels. */
+function buildSpec(service, build, ctx, problems) {
+    const from = `service ${service}'s build: section`;
+    const unknown = Object.keys(build).filter((k) => !BUILD_KEYS.has(k));
+    if (unknown.length > 0)
+        problems.push(`${from} sets ${unknown.join(', ')}, which the action does not build with (it builds context, dockerfile, target, args and labels; its cache is its own): remove ${unknown.length > 1 ? 'them' : 'it'}`);
+    const args = [];
+    for (const [name, value] of Object.entries(record(build.args))) {
+        // A name without a value would make docker take it from the runner's environment.
+        if (value === null || value === undefined)
+            problems.push(`${from}: args ${name} has no value: give it one`);
+        else
+            args.push(`${name}=${String(value)}`);
+    }
+    const context = typeof build.context === 'string' ? build.context : '.';
+    if (/^[a-z][a-z0-9+.-]*:|^git@/i.test(context)) {
+        problems.push(`${from}: context ${context} is not a folder: the action builds from the checkout`);
+        return undefined;
+    }
+    return {
+        context: external_node_path_default().resolve(ctx.dir, context),
+        ...(typeof build.dockerfile === 'string' ? { dockerfile: build.dockerfile } : {}),
+        ...(typeof build.target === 'string' ? { target: build.target } : {}),
+        args,
+        labels: Object.fromEntries(Object.entries(record(build.labels)).map(([k, v]) => [k, String(v)])),
+        from,
     };
-    const docs = texts.map((text) => (0,dist.parse)(text, { merge: true }));
-    for (const name of oneShots) {
-        const defs = docs.map((doc) => doc?.services?.[name]).filter((d) => isDef(d));
-        // A service that names no network in any file is on the stack's default network.
-        if (!defs.some((d) => d.networks != null))
-            add('networks', 'default');
-        for (const def of defs)
-            addUses(def, add);
+}
+const sameBuild = (a, b) => JSON.stringify({ ...a, from: '' }) === JSON.stringify({ ...b, from: '' });
+/** The inputs that say how to build beyond the context (which always has a value: its default). */
+const inputsChanged = (spec) => spec.dockerfile !== undefined || spec.target !== undefined || spec.args.length > 0;
+
+;// CONCATENATED MODULE: ./src/stack/render.ts
+
+
+/**
+ * What docker's error may tell of a file it read for the stack besides the stack files: an env_file's
+ * line (the parser quotes a line it cannot read, byte for byte), or whether a path exists on the
+ * runner. A preview's pull request chooses which files those are, so there the message is not shown.
+ */
+const TELLS_OF_A_FILE = /env.?file|variable '|line '|utf-?8|\bopen\b|\bread\b|no such file|directory|permission/i;
+/**
+ * The stack files as docker's own loader reads them (`docker stack config -c A -c B`), given variables
+ * and nothing else (see DockerCli.stack): the document every check reads and the deploy is made from.
+ * A file docker cannot read fails here, with docker's message.
+ */
+async function renderStack(cli, files, variables, { preview = false } = {}) {
+    // Absolute paths: docker takes the stack's folder from the first, and a relative one it would resolve
+    // from $PWD, which a stack variable could set.
+    const args = ['config', ...files.flatMap((f) => ['-c', external_node_path_default().resolve(f)])];
+    const result = await cli.stack(args, variables, { silent: true }, true);
+    if (result.exitCode === 0)
+        return parseRendering(result.stdout);
+    const message = result.stderr.trim() || result.stdout.trim();
+    const named = files.map((f) => `"${f}"`).join(' + ');
+    if (preview && TELLS_OF_A_FILE.test(message))
+        throw new Error(`stack-file ${named}: docker stack config could not read a file the stack names for a service's environment; its message is not shown in a preview, where it could quote a file of the runner (run docker stack config -c … on the pull request's branch to see it)`);
+    throw new Error(`stack-file ${named}: docker stack config refused it: ${message}`);
+}
+
+;// CONCATENATED MODULE: ./src/stack/variables.ts
+
+/**
+ * docker's interpolation pattern (cli/compose/template): $$, $NAME or ${NAME}, each optionally with
+ * :-default, -default, :?error or ?error. Case-insensitive with Unicode folding, as Go's (?i) is, so
+ * `ſ` and `K` (Kelvin) count as letters there too.
+ */
+const PATTERN = /\$(?:(\$)|([_a-z][_a-z0-9]*(?::?[-?][^}]*)?)|\{([_a-z][_a-z0-9]*(?::?[-?][^}]*)?)\})/giu;
+/** The variables a text refers to, as docker would look them up (by the exact name, case included). */
+function variableUses(text) {
+    const uses = [];
+    for (const m of text.matchAll(PATTERN)) {
+        const expression = m[2] ?? m[3];
+        if (!expression)
+            continue;
+        const name = /^[^:?-]+/u.exec(expression)[0];
+        uses.push({ name, defaulted: /^[^:?-]+:?-/u.test(expression) });
     }
-    return used;
+    return uses;
 }
-const isDef = (v) => Boolean(v) && typeof v === 'object' && !Array.isArray(v);
-function addUses(def, add) {
-    for (const network of names(def.networks))
-        add('networks', network);
-    for (const source of one_shot_stack_list(def.secrets))
-        add('secrets', sourceOf(source));
-    for (const source of one_shot_stack_list(def.configs))
-        add('configs', sourceOf(source));
-    for (const volume of one_shot_stack_list(def.volumes))
-        add('volumes', namedVolume(volume));
-}
-const one_shot_stack_list = (v) => (Array.isArray(v) ? v : []);
-/** A list of names, or a mapping keyed by them (networks: [a] or networks: {a: {aliases: …}}). */
-function names(v) {
-    if (Array.isArray(v))
-        return v;
-    return v && typeof v === 'object' ? Object.keys(v) : [];
-}
-/** secrets: [name] or [{source: name, target: …}] */
-const sourceOf = (v) => (v && typeof v === 'object' ? v.source : v);
-/** The named volume a service's volume entry mounts, if it mounts one (not a bind mount or tmpfs). */
-function namedVolume(v) {
-    if (v && typeof v === 'object') {
-        const { type, source } = v;
-        return type === undefined || type === 'volume' ? source : undefined;
+/**
+ * Every variable a stack file's values refer to. This reads the file with our own YAML reader, so it
+ * serves messages only (which variables to name, and their fix): what the stack holds is decided on
+ * docker's rendering, whatever this finds or misses.
+ */
+function stackFileVariables(text) {
+    let strings;
+    try {
+        // failsafe: every scalar is the text it is written as.
+        strings = valuesOf((0,dist.parseDocument)(text, { schema: 'failsafe', logLevel: 'silent' }).toJS());
     }
-    if (typeof v !== 'string' || !v.includes(':'))
-        return undefined; // an anonymous volume
-    const source = v.split(':')[0];
-    return /^[./~]/.test(source) ? undefined : source;
+    catch {
+        return [];
+    }
+    return strings.flatMap(variableUses);
+}
+function valuesOf(value) {
+    if (typeof value === 'string')
+        return [value];
+    if (Array.isArray(value))
+        return value.flatMap(valuesOf);
+    if (value instanceof Map)
+        return [...value.values()].flatMap(valuesOf);
+    if (value && typeof value === 'object')
+        return Object.values(value).flatMap(valuesOf);
+    return [];
+}
+/**
+ * The variables the stack files use that the deploy will not set: one line per file and variable,
+ * naming the fix (and the step's environment when it has the variable). In a preview, a variable the
+ * run does not give is named even with a default: a pull request's stack file uses the run's
+ * variables only.
+ */
+function unsetVariableProblems(files, { runVariables, stepEnv, preview, }) {
+    const problems = [];
+    for (const file of files) {
+        const named = new Set();
+        for (const { name, defaulted } of stackFileVariables(file.text)) {
+            const missing = !runVariables.has(name) && (preview || !defaulted);
+            if (!missing || named.has(name))
+                continue;
+            named.add(name);
+            const fix = stepEnv[name] !== undefined && !preview
+                ? `the step's environment has ${name}: add a line ${name} to stack-env to pass it`
+                : `set it in stack-env (${name}=VALUE) or env-file${preview ? '' : `, or give it a default (\${${name}:-VALUE})`}`;
+            const what = preview
+                ? "which the run does not give it (a preview uses only the run's own variables)"
+                : 'which the deploy does not set, so docker would deploy it blank';
+            problems.push(`stack-file "${file.name}" uses \${${name}}, ${what}: ${fix}`);
+        }
+    }
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/stack/read.ts
+
+
+
+
+
+
+
+
+
+/**
+ * The stack files rendered by docker with the run's variables (registry: the ECR registry host) and
+ * checked: the run's image, the one-shots, the names and, in a preview, the policy. Every problem is
+ * thrown at once (an InputError), each naming stack-file or the input and the fix.
+ */
+async function readStack(config, cli, registry, stepEnv) {
+    const secrets = (0,naming/* secretVariables */.c8)(config.stackName, config.stackSecrets, config.ssh.privateKey);
+    const variables = stackVariables(config, registry, secrets);
+    const preview = config.mode === 'preview' ? { ...config.preview, allow: config.allow } : undefined;
+    const runVariables = new Set(Object.keys(variables));
+    const problems = unsetVariableProblems(config.stackFiles.map((name) => ({ name, text: external_node_fs_default().readFileSync(name, 'utf8') })), {
+        runVariables,
+        stepEnv,
+        preview: preview !== undefined,
+    });
+    let doc;
+    try {
+        doc = await renderStack(cli, config.stackFiles, variables, { preview: preview !== undefined });
+    }
+    catch (e) {
+        problems.push(e.message);
+    }
+    // docker resolves every file's relative paths from the first file's directory
+    const dir = external_node_path_default().dirname(external_node_path_default().resolve(config.stackFiles[0]));
+    let images = [];
+    if (doc) {
+        const plan = planImages(doc, {
+            registry,
+            tag: config.tag,
+            repository: config.repository,
+            inputBuild: config.inputBuild,
+            versionVariable: config.versionVariable,
+            prebuilt: config.prebuilt !== undefined,
+            previewRepositories: preview?.allow.repository,
+            dir,
+            files: config.stackFiles,
+        });
+        images = plan.images;
+        problems.push(...plan.problems);
+        problems.push(...stackProblems(doc, {
+            stackName: config.stackName,
+            files: config.stackFiles,
+            oneShotServices: config.oneShotServices,
+            oneShotsFirst: config.oneShotsFirst,
+            preview: preview && {
+                stack: config.stackName,
+                port: preview.port,
+                dir,
+                workspace: config.workspace,
+                allow: preview.allow,
+                actionSecrets: Object.values(secrets),
+            },
+        }));
+    }
+    if (problems.length > 0 || !doc)
+        throw new InputError(problems, 'problems keep the stack from being deployed');
+    return { doc, variables, images };
+}
+/**
+ * The registry's name for a check before ECR login says it: the image input's registry, else the
+ * host of the account and region the run names (its own account's is unknown until then).
+ */
+function registryStandIn(config, env = process.env) {
+    const region = config.awsRegion ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    return (config.prebuilt?.registry ?? `${config.registryId ?? '000000000000'}.dkr.ecr.${region}.amazonaws.com`);
+}
+/**
+ * Writes the document docker stack deploy reads (0600), then has docker read it back: a file that
+ * docker would read otherwise than the document says (a value's type, a $) stops the run here, so
+ * what was checked is what is deployed.
+ */
+async function writeDeployFile(cli, stack, file) {
+    external_node_fs_default().writeFileSync(file, deployText(stack.doc), { mode: 0o600 });
+    const read = await renderStack(cli, [file], stack.variables);
+    const differs = firstDifference(stack.doc, read);
+    if (differs)
+        throw new Error(`the stack written for docker stack deploy (${file}) reads back otherwise at ${differs}: nothing was deployed; please report this with the stack file`);
 }
 
 ;// CONCATENATED MODULE: ./src/swarm/secrets.ts
 
 
 /**
- * Creates each secret's current version unless it exists; returns the stack file variables that
- * name them. Values only travel in the API request body, never on a command line or in the log.
+ * Creates each secret's current version (named as secretVariables names it) unless it exists. Values
+ * only travel in the API request body, never on a command line or in the log.
  */
 async function ensureSecrets(engine, stack, secrets, key) {
-    const variables = {};
     for (const secret of secrets) {
         const name = (0,naming/* versionedSecretName */.NG)(stack, secret, key);
         const created = await engine.createObject('secrets', name, { [naming/* LABELS */.kg.secretStack]: stack, [naming/* LABELS */.kg.secretName]: secret.name }, secret.value);
         core/* info */.pq(created ? `Created secret ${name}` : `Secret ${name} exists already`);
-        variables[(0,naming/* secretVariable */.HV)(secret.name)] = name;
     }
-    return variables;
 }
 /**
  * Removes the action's secrets for the stack except those named in keep. A secret still in use by
@@ -95143,23 +95951,24 @@ async function snapshotStack(engine, stack) {
     return new Map(services.map((s) => [s.Spec.Name, { run: runIdentity(s), updateStartedAt: s.UpdateStatus?.StartedAt }]));
 }
 /**
- * docker stack deploy --with-registry-auth, through the tunnel, with the variables the file
- * interpolates. A CLI that has --detach (26 and later) is told --detach=true: its default is to wait,
- * and that wait never ends on a completed one-shot service (the waits here judge it instead).
- * resolveImage always (the CLI's default) has the registry asked for each service's digest, through
- * the manager; never leaves every image as the stack files name it.
+ * docker stack deploy --with-registry-auth of one stack file, through the tunnel, with the variables
+ * it was rendered with (see DockerCli.stack). A CLI that has --detach (26 and later) is told
+ * --detach=true: its default is to wait, and that wait never ends on a completed one-shot service
+ * (the waits here judge it instead). resolveImage
+ * always (the CLI's default) has the registry asked for each service's digest, through the manager;
+ * never leaves every image as the file names it.
  */
-async function deployStack(manager, stack, files, variables, { prune = false, resolveImage = 'always' } = {}) {
-    const help = await manager.run(['stack', 'deploy', '--help'], { silent: true }, true);
+async function deployStack(manager, stack, file, variables, { prune = false, resolveImage = 'always' } = {}) {
+    const help = await manager.stack(['deploy', '--help'], {}, { silent: true }, true);
     const detach = /--detach\b/.test(help.stdout) ? ['--detach=true'] : [];
     const args = [
-        ...['stack', 'deploy', '--with-registry-auth', '--resolve-image', resolveImage],
-        ...detach,
+        ...['deploy', '--with-registry-auth', '--resolve-image', resolveImage, ...detach],
         ...(prune ? ['--prune'] : []),
+        ...['-c', file, stack],
     ];
     for (let attempt = 1;; attempt++) {
         try {
-            await manager.run([...args, ...files.flatMap((f) => ['-c', f]), stack], { env: variables });
+            await manager.stack(args, variables);
             return;
         }
         catch (e) {
@@ -95171,17 +95980,6 @@ async function deployStack(manager, stack, files, variables, { prune = false, re
             await (0,promises_namespaceObject.setTimeout)(POLL_MS);
         }
     }
-}
-/**
- * A stack file that adds labels to each service (deploy.labels), given to docker stack deploy after the
- * user's own files. JSON is YAML; the compose version is the user's, which the CLI wants the same in
- * every file.
- */
-function labelsOverride(services, labels, version) {
-    return JSON.stringify({
-        ...(version ? { version } : {}),
-        services: Object.fromEntries(services.map((s) => [s, { deploy: { labels } }])),
-    });
 }
 /**
  * A deploy that left a one-shot service's spec as it was starts no new task; force one, so that
@@ -95403,7 +96201,8 @@ var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node
 
 /** How long the registry has to answer the credentials check. */
 const CHECK_TIMEOUT_MS = 30_000;
-const basic = (auth) => Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
+/** The registry credentials as docker's config.json and HTTP Basic carry them. */
+const basicAuth = (auth) => Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
 /**
  * Writes DOCKER_CONFIG/config.json, created 0600, with the credentials inline and no credsStore: the
  * docker CLI only picks a credential helper it finds on PATH (pass, secretservice) for a config that
@@ -95411,7 +96210,7 @@ const basic = (auth) => Buffer.from(`${auth.username}:${auth.password}`).toStrin
  */
 async function writeDockerConfig(configDir, auth) {
     const config = {
-        auths: { [auth.registry]: { auth: basic(auth) } },
+        auths: { [auth.registry]: { auth: basicAuth(auth) } },
         // The CLI plugins a user installed (docker/setup-buildx-action puts buildx there) still load.
         cliPluginsExtraDirs: [external_node_path_default().join(external_node_os_default().homedir(), '.docker', 'cli-plugins')],
     };
@@ -95449,7 +96248,7 @@ async function getV2(docker, auth) {
 }
 async function get(url, auth) {
     const res = await fetch(url, {
-        headers: { authorization: `Basic ${basic(auth)}` },
+        headers: { authorization: `Basic ${basicAuth(auth)}` },
         redirect: 'manual',
         signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
     });
@@ -95656,6 +96455,9 @@ function forward(local, remote) {
     local.once('close', (hadError) => hadError && remote.close());
     local.pipe(remote).pipe(local);
 }
+/** The local end of a tunnel served in dir, and its DOCKER_HOST value (known before the tunnel opens). */
+const tunnelSocket = (dir) => external_node_path_default().join(dir, 'docker.sock');
+const tunnelDockerHost = (dir) => `unix://${tunnelSocket(dir)}`;
 /**
  * Opens the SSH connection to the first manager of ssh-host that answers and that admit accepts (host
  * keys pinned, keepalive on) and serves a local Unix socket in `dir` (0700) whose every connection is
@@ -95702,7 +96504,7 @@ async function openTunnel(ssh, dir, admit) {
         return client;
     };
     watch(await current);
-    const socketPath = external_node_path_default().join(dir, 'docker.sock');
+    const socketPath = tunnelSocket(dir);
     external_node_fs_default().rmSync(socketPath, { force: true });
     const sockets = new Set();
     // Half-open: a client that has sent all it will (EOF) still gets the rest of the answer.
@@ -95723,7 +96525,7 @@ async function openTunnel(ssh, dir, admit) {
     external_node_fs_default().chmodSync(socketPath, 0o600);
     return {
         socketPath,
-        dockerHost: `unix://${socketPath}`,
+        dockerHost: tunnelDockerHost(dir),
         host: () => host,
         ready: () => current.then(() => undefined),
         async close() {
@@ -96111,6 +96913,7 @@ async function acquireLock(engine, stack, owner, holdSeconds, waitSeconds) {
 
 
 
+
 /**
  * Only a manager of the swarm will do (ssh-host may list several): its engine answers on
  * remote-docker-socket, and it is a reachable manager.
@@ -96149,26 +96952,40 @@ async function takeLock(config, run, engine) {
     const hold = lockHold(config.ssh.reconnectTimeout);
     run.held.lock = await run.timeline.phase('Deploy lock', () => acquireLock(engine, config.stackName, lockOwner(), hold, config.lockTimeout));
 }
-/** ECR credentials, checked with the registry and written to the private DOCKER_CONFIG. */
+/**
+ * ECR credentials (masked, also in what goes to GitHub's API), checked with the registry. They are
+ * written to the private DOCKER_CONFIG separately (see beginRollout).
+ */
 function ecrLogin(config, run) {
     return run.timeline.phase('ECR login', async () => {
         const auth = await getRegistryAuth(config);
+        run.secrets.add(auth.password, basicAuth(auth));
         await checkRegistryAuth(run.local, auth);
-        await writeDockerConfig(run.local.configDir, auth);
         core/* info */.pq(`Logged in to ${auth.registry}`);
         return auth;
     });
 }
 /**
- * How a rollout starts: the SSH handshake in the background, ECR login, and the image the run
- * deploys (REGISTRY/REPOSITORY:TAG), recorded for the summary and outputs.
+ * The docker CLI for stack commands: aimed at the manager through the tunnel, as the deploy is, so that
+ * a stack rendered before the tunnel is up sees the same environment as its deploy (see
+ * DockerCli.stack). Rendering contacts no engine.
+ */
+const stackCli = (run) => run.local.on(tunnelDockerHost(run.work.tunnel));
+/**
+ * How a rollout starts: the SSH handshake in the background; ECR credentials, checked with the
+ * registry; the stack rendered by docker with the registry's name and checked again (as main checked
+ * it before anything started); then the credentials written to the private DOCKER_CONFIG, after
+ * docker has read every file the stack names. Records the image the run deploys
+ * (REGISTRY/REPOSITORY:TAG) for the summary and outputs.
  */
 async function beginRollout(config, run) {
     const tunnel = startTunnel(config, run);
     const auth = await ecrLogin(config, run);
+    const stack = await run.timeline.phase('Stack file', () => readStack(config, stackCli(run), auth.registry, process.env));
+    await writeDockerConfig(run.local.configDir, auth);
     const image = imageName(auth.registry, config.repository, config.tag);
     Object.assign(run.report, { image, tag: config.tag, registry: auth.registry });
-    return { tunnel, auth, image };
+    return { tunnel, auth, image, stack };
 }
 
 ;// CONCATENATED MODULE: ./src/modes/watch.ts
@@ -96218,12 +97035,11 @@ async function watch(w) {
 
 
 
-/** What the summary's services table needs to know of the stack file. */
-function stackShape(config) {
-    return {
-        oneShot: config.oneShotServices.map((s) => (0,naming/* stackServiceName */.ZC)(config.stackName, s)),
-        inFile: config.stackServices,
-    };
+/** The one-shot services as Swarm names them. */
+const oneShotNames = (config) => config.oneShotServices.map((s) => (0,naming/* stackServiceName */.ZC)(config.stackName, s));
+/** What the summary's services table needs to know of the stack: its one-shots and its services. */
+function stackShape(config, services) {
+    return { oneShot: oneShotNames(config), inFile: services };
 }
 /**
  * A service's verdict for the summary; a failure gets its task's error and last log lines, also in the
@@ -96253,74 +97069,86 @@ function describeRollback(results) {
         .join('; ');
 }
 /**
- * The image's way onto the swarm, once it is in the registry: deploy lock, stack secrets, stack
- * deploy, then the one-shots, convergence and tests watched together (rollback on failure), and the
- * old secret versions removed after a success.
+ * The image's way onto the swarm, once it is in the registry: deploy lock, stack secrets, the stack
+ * deployed as docker rendered it (each of pins' images by its digest), then the one-shots,
+ * convergence and tests watched together (rollback on failure), and the old secret versions removed
+ * after a success.
  */
-async function rollOut(config, run, { auth, image, tunnel }) {
+async function rollOut(config, run, { image, tunnel, stack, pins, }) {
     const manager = await session_connect(config, run, tunnel);
     await takeLock(config, run, manager.engine);
-    const secretNames = config.stackSecrets.length > 0
-        ? await run.timeline.phase('Stack secrets', () => ensureSecrets(manager.engine, config.stackName, config.stackSecrets, config.ssh.privateKey))
-        : {};
-    const variables = stackVariables(config, auth.registry, secretNames);
-    const oneShotsDone = config.oneShotsFirst && (await oneShotsFirst(config, run, manager, variables));
-    const before = await deploy(config, run, manager, variables, { forceOneShots: !oneShotsDone });
+    if (config.stackSecrets.length > 0)
+        await run.timeline.phase('Stack secrets', () => ensureSecrets(manager.engine, config.stackName, config.stackSecrets, config.ssh.privateKey));
+    const doc = deployDocument(stack.doc, {
+        pins,
+        labels: deployLabels(config),
+        imageLabel: naming/* LABELS */.kg.deployImage,
+    });
+    const rollout = {
+        config,
+        run,
+        manager,
+        stack: { ...stack, doc },
+        services: serviceNames(doc),
+    };
+    const oneShotsDone = config.oneShotsFirst && (await oneShotsFirst(rollout));
+    const before = await deploy(rollout, { forceOneShots: !oneShotsDone });
+    const shape = stackShape(config, rollout.services);
     try {
         await watchRollout({
             oneShots: oneShotsDone
                 ? async () => { }
                 : (signal) => watchOneShots(config, run, manager.engine, signal),
-            converge: (signal, serving) => watchConvergence(config, run, manager.engine, before, { signal, serving }),
+            converge: (signal, serving) => watchConvergence(rollout, before, { signal, serving }),
             tests: () => runTests(config, run, image),
             rollback: config.rollbackOnFailure ? () => rollback(config, run, manager, before) : undefined,
         });
     }
     finally {
-        // What runs now, after a rollback too.
-        run.report.services = await describeStack(manager.engine, config.stackName, stackShape(config)).catch(() => []);
+        // The services as they run now, after a rollback too.
+        run.report.services = await describeStack(manager.engine, config.stackName, shape).catch(() => []);
     }
     if (config.stackSecrets.length > 0)
-        await removeOldSecrets(config, manager.engine, secretNames);
+        await removeOldSecrets(config, manager.engine);
 }
-/** On every service: the commit, the image (with the digest pushed or promoted), the run, the actor. */
-function deployLabels(config, run) {
-    const { image, digest } = run.report;
+/**
+ * On every service: the commit, the run, the actor (and on each that runs one of the run's images,
+ * that image with its digest: see deployDocument).
+ */
+function deployLabels(config) {
     const labels = {
         [naming/* LABELS */.kg.deployCommit]: config.sha,
-        [naming/* LABELS */.kg.deployImage]: digest && image ? `${image}@${digest}` : (image ?? ''),
         [naming/* LABELS */.kg.deployRun]: (0,naming/* runUrl */.Vp)() ?? '',
         [naming/* LABELS */.kg.deployActor]: process.env.GITHUB_ACTOR ?? '',
     };
     return Object.fromEntries(Object.entries(labels).filter(([, v]) => v));
 }
 /**
- * The stack files, with the deploy labels for services (written to the work directory as one more
- * file), deployed; a one-shot whose spec did not change is forced to run again.
+ * A document deployed: written to the work directory and read back by docker (see writeDeployFile),
+ * then docker stack deploy. When every image names a digest (the run's are pinned), the registry is
+ * not asked at all: an outage would cost each service a long wait and leave it unpinned.
  */
-async function deployFiles(config, run, manager, { files, services, variables, prune, }) {
-    const labels = external_node_path_default().join(run.work.root, 'deploy-labels.yml');
-    external_node_fs_default().writeFileSync(labels, labelsOverride(services, deployLabels(config, run), config.composeVersion));
-    await deployStack(manager.cli, config.stackName, [...files, labels], variables, {
+async function deployDoc({ config, run, manager, stack }, doc, { file, prune }) {
+    const written = external_node_path_default().join(run.work.root, file);
+    await writeDeployFile(stackCli(run), { ...stack, doc }, written);
+    await deployStack(manager.cli, config.stackName, written, stack.variables, {
         prune,
-        // The action's images are pinned already: with every other one pinned too, the registry is not
-        // asked at all (an outage would cost each service a long wait and leave it unpinned).
-        resolveImage: config.everyImagePinned ? 'never' : 'always',
+        resolveImage: everyImagePinned(doc) ? 'never' : 'always',
     });
     run.report.deployed = true;
 }
 async function forceOneShots(config, manager, before) {
-    const forced = await forceUnchanged(manager.cli, manager.engine, stackShape(config).oneShot, before);
+    const forced = await forceUnchanged(manager.cli, manager.engine, oneShotNames(config), before);
     if (forced.length > 0)
         core/* info */.pq(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
 }
 /** The whole stack deployed; the one-shots forced to run again unless they ran first. */
-async function deploy(config, run, manager, variables, { forceOneShots: force }) {
+async function deploy(rollout, { forceOneShots: force }) {
+    const { config, run, manager, services } = rollout;
     return run.timeline.phase('Stack deploy', async () => {
         const before = await snapshotStack(manager.engine, config.stackName);
-        const { stackFiles: files, stackServices: services, prune } = config;
-        await deployFiles(config, run, manager, { files, services, variables, prune });
-        if (prune) {
+        await deployDoc(rollout, rollout.stack.doc, { file: 'stack.json', prune: config.prune });
+        if (config.prune) {
             const inFile = new Set(services.map((s) => (0,naming/* stackServiceName */.ZC)(config.stackName, s)));
             run.report.pruned = [...before.keys()].filter((name) => !inFile.has(name));
         }
@@ -96330,15 +97158,16 @@ async function deploy(config, run, manager, variables, { forceOneShots: force })
     });
 }
 /**
- * one-shots-first: the one-shot services deployed alone (the stack files cut down to them, without
- * prune, so every other service keeps its spec) and waited for; true once they completed. False, with
- * nothing done, when no other service of the stack files runs yet (the stack's first deploy): there is
- * no previous version to keep, and the one-shots may need those services.
+ * one-shots-first: the one-shot services deployed alone (the document cut down to them and what they
+ * use, without prune, so every other service keeps its spec) and waited for; true once they
+ * completed. False, with nothing done, when no other service of the stack runs yet (its first
+ * deploy): there is no previous version to keep, and the one-shots may need those services.
  */
-async function oneShotsFirst(config, run, manager, variables) {
+async function oneShotsFirst(rollout) {
+    const { config, run, manager, services } = rollout;
     const before = await snapshotStack(manager.engine, config.stackName);
-    const oneShots = stackShape(config).oneShot;
-    const running = config.stackServices
+    const oneShots = oneShotNames(config);
+    const running = services
         .map((s) => (0,naming/* stackServiceName */.ZC)(config.stackName, s))
         .filter((name) => before.has(name) && !oneShots.includes(name))
         .sort();
@@ -96347,22 +97176,8 @@ async function oneShotsFirst(config, run, manager, variables) {
         return false;
     }
     await run.timeline.phase('Stack deploy: one-shots', async () => {
-        // Only what this run wrote is held, for cleanup to remove should the run be cancelled.
-        const files = (run.held.files = []);
-        try {
-            writeOneShotStackFiles(config, files);
-            await deployFiles(config, run, manager, {
-                files,
-                services: config.oneShotServices,
-                variables,
-                prune: false,
-            });
-        }
-        finally {
-            for (const f of files)
-                external_node_fs_default().rmSync(f, { force: true });
-            run.held.files = [];
-        }
+        const cut = oneShotDocument(rollout.stack.doc, config.oneShotServices);
+        await deployDoc(rollout, cut, { file: 'stack-one-shots.json', prune: false });
         await forceOneShots(config, manager, before);
     });
     try {
@@ -96374,24 +97189,6 @@ async function oneShotsFirst(config, run, manager, variables) {
     }
     return true;
 }
-/**
- * The stack files cut down to the one-shot services, each beside the first stack file (see
- * oneShotStackFileName) and added to written once it is; a file of that name already there is an error.
- */
-function writeOneShotStackFiles(config, written) {
-    const dir = external_node_path_default().dirname(external_node_path_default().resolve(config.stackFiles[0]));
-    const texts = oneShotStackFiles(config.stackFiles.map((f) => external_node_fs_default().readFileSync(f, 'utf8')), config.oneShotServices);
-    texts.forEach((text, i) => {
-        const file = external_node_path_default().join(dir, (0,naming/* oneShotStackFileName */.k7)(i));
-        try {
-            external_node_fs_default().writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
-        }
-        catch (e) {
-            throw new Error(`one-shots-first: could not write ${file} beside stack-file ${config.stackFiles[0]}: ${e.message}`, { cause: e });
-        }
-        written.push(file);
-    });
-}
 /** A one-shot still running when the wait ended early (another one failed, or the rollout did). */
 function unfinished({ service, verdict }) {
     return {
@@ -96402,7 +97199,7 @@ function unfinished({ service, verdict }) {
     };
 }
 async function watchOneShots(config, run, engine, signal) {
-    const names = stackShape(config).oneShot;
+    const names = oneShotNames(config);
     const { report } = run;
     await run.timeline.phase('One-shot services', async () => {
         if (names.length === 0)
@@ -96430,9 +97227,10 @@ async function watchOneShots(config, run, engine, signal) {
             throw new Error(failed.map(describeFailure).join('\n'));
     }, { alongside: true });
 }
-async function watchConvergence(config, run, engine, before, { signal, serving }) {
+async function watchConvergence({ config, run, manager, services }, before, { signal, serving }) {
+    const { engine } = manager;
     await run.timeline.phase('Converge', async () => {
-        const { longRunning, leftover } = await stackServicesToWait(engine, config.stackName, config.stackServices, stackShape(config).oneShot);
+        const { longRunning, leftover } = await stackServicesToWait(engine, config.stackName, services, oneShotNames(config));
         if (leftover.length > 0) {
             core/* warning */.$e(`${leftover.join(', ')}: in stack ${config.stackName} but not in ${config.stackFiles.join(' + ')}, so left as it was and not waited for; set prune: true to remove services ${config.stackFiles.length > 1 ? 'the stack files no longer have' : 'the stack file no longer has'}`);
         }
@@ -96470,14 +97268,16 @@ async function runTests(config, run, image) {
     });
 }
 async function rollback(config, run, manager, before) {
-    const oneShots = stackShape(config).oneShot;
+    const oneShots = oneShotNames(config);
     run.report.rollback = await run.timeline
         .phase('Rollback', () => rollbackStack(manager.cli, manager.engine, config.stackName, before, oneShots, config.convergeTimeout))
         .then((waited) => waited.map((w) => ({ service: w.service.Spec.Name, ...w.verdict })))
         .catch((err) => [{ service: config.stackName, state: 'failed', detail: err.message }]);
     return describeRollback(run.report.rollback);
 }
-async function removeOldSecrets(config, engine, current) {
+/** Every version of the stack's secrets but the current ones. */
+async function removeOldSecrets(config, engine) {
+    const current = (0,naming/* secretVariables */.c8)(config.stackName, config.stackSecrets, config.ssh.privateKey);
     const removed = await removeSecrets(engine, config.stackName, Object.values(current)).catch((e) => {
         core/* warning */.$e(`could not remove old secret versions: ${e.message}`);
         return [];
@@ -96493,36 +97293,70 @@ async function removeOldSecrets(config, engine, current) {
 
 
 /**
+ * How many images are built at once: two at once took 0.75x the time of one after another, with or
+ * without cache, on 2 cores (bench/README.md, bench/images.ts); their output is then shown whole as
+ * each build ends.
+ */
+const BUILD_CONCURRENCY = 2;
+/**
  * deploy (and preview, which deploys a pull request's stack of its own): ECR login, build and push
- * the commit's image (or pull an existing tag, or check an image built elsewhere), then roll out the
- * digest ECR holds.
+ * the run's images (or pull existing tags, or check an image built elsewhere), then roll out the
+ * digests ECR holds.
  */
 async function deploy_deploy(config, run) {
-    const { tunnel, auth, image } = await beginRollout(config, run);
+    const { tunnel, auth, stack } = await beginRollout(config, run);
     if (config.prebuilt)
-        return deployPrebuilt(config, config.prebuilt, run, { tunnel, auth });
-    const repo = `${auth.registry}/${config.repository}`;
-    const refs = [image, ...config.extraTags.map((t) => imageName(auth.registry, config.repository, t))];
-    run.report.digest = await run.timeline.phase(config.build ? 'Build and push' : 'Pull existing image', async () => {
+        return deployPrebuilt(config, config.prebuilt, run, { tunnel, auth, stack });
+    const obtained = await run.timeline.phase(config.build ? 'Build and push' : 'Pull existing image', async () => {
         if (!config.build)
-            return pullExisting(run.local, repo, image);
-        await checkRepository(config, config.repository, auth.registry);
-        return buildAndPush(run.local, config, repo, refs);
+            return pullImages(config, run, auth.registry, stack.images);
+        await checkRepositories(config, stack.images.map((i) => i.repository), auth.registry);
+        const built = await buildAndPush(run.local, stack.images.filter(isBuilt), buildRun(config, auth), {
+            concurrency: BUILD_CONCURRENCY,
+        });
+        return built.map(({ repository, digest, seconds, cacheReused }) => ({
+            repository,
+            digest,
+            build: { seconds, cacheReused },
+        }));
     });
-    const pinned = await pinImage(config, run, auth, { digest: run.report.digest });
-    await rollOut(pinned.config, run, { auth, image: pinned.image, tunnel });
+    const pinned = await pinImages(config, run, auth, stack.images, obtained);
+    await rollOut(config, run, { ...pinned, tunnel, stack });
+}
+const isBuilt = (image) => image.build !== undefined;
+/** What every build of the run shares. */
+const buildRun = (config, auth) => ({
+    registry: auth.registry,
+    tag: config.tag,
+    extraTags: config.extraTags,
+    sha: config.sha,
+    workspace: config.workspace,
+    cache: config.cache,
+    buildSecrets: config.buildSecrets,
+    labels: config.labels,
+    repositoryUrl: config.repositoryUrl,
+});
+/** build: false: each image's existing tag, pulled (the first is what the tests run in). */
+async function pullImages(config, run, registry, images) {
+    const obtained = [];
+    for (const { repository } of images) {
+        const ref = imageName(registry, repository, config.tag);
+        obtained.push({ repository, digest: await pullExisting(run.local, `${registry}/${repository}`, ref) });
+    }
+    return obtained;
 }
 /**
  * image: an image built elsewhere, found in ECR and deployed by its digest. It comes to the runner
  * only for the acceptance tests, when they run in it.
  */
-async function deployPrebuilt(config, prebuilt, run, { tunnel, auth }) {
+async function deployPrebuilt(config, prebuilt, run, { tunnel, auth, stack }) {
     if (prebuilt.registry !== auth.registry)
         throw new Error(`image: ${prebuilt.registry} is not the registry this run logs in to (${auth.registry}): push the image there, or set registry-id (and aws-region) to the account (and region) of ${prebuilt.registry}`);
-    const pinned = await pinImage(config, run, auth, { digest: prebuilt.digest, input: 'image' });
+    const obtained = [{ repository: config.repository, digest: prebuilt.digest }];
+    const pinned = await pinImages(config, run, auth, stack.images, obtained, { input: 'image' });
     if (config.acceptance && !config.acceptanceImage)
         await run.timeline.phase('Pull image for the tests', () => run.local.run(['pull', pinned.image]));
-    await rollOut(pinned.config, run, { auth, image: pinned.image, tunnel });
+    await rollOut(config, run, { ...pinned, tunnel, stack });
 }
 
 ;// CONCATENATED MODULE: ./src/modes/promote.ts
@@ -96531,16 +97365,19 @@ async function deployPrebuilt(config, prebuilt, run, { tunnel, auth }) {
 
 
 /**
- * promote: give the image already built and tested for the commit the release tag (and extra tags)
- * in ECR, without pulling or rebuilding, then roll the release out by that digest.
+ * promote: give every image already built and tested for the commit (each of the stack's images of
+ * the run) the release tag (and extra tags) in ECR, all or none, without pulling or rebuilding, then
+ * roll the release out by those digests.
  */
 async function promote(config, run) {
-    const { tunnel, auth } = await beginRollout(config, run);
+    const { tunnel, auth, stack } = await beginRollout(config, run);
     const tags = [config.tag, ...config.extraTags];
-    run.report.digest = await run.timeline.phase('Promote image', () => promoteImage(config, config.repository, config.sourceTag, tags, config.sha || config.sourceTag));
+    const repositories = stack.images.map((i) => i.repository);
+    const digests = await run.timeline.phase('Promote image', () => promoteImages(config, repositories, config.sourceTag, tags, config.sha || config.sourceTag));
     run.report.promoted = tags;
-    const pinned = await pinImage(config, run, auth, { digest: run.report.digest });
-    await rollOut(pinned.config, run, { auth, image: pinned.image, tunnel });
+    const obtained = repositories.map((repository, i) => ({ repository, digest: digests[i] }));
+    const pinned = await pinImages(config, run, auth, stack.images, obtained);
+    await rollOut(config, run, { ...pinned, tunnel, stack });
 }
 
 ;// CONCATENATED MODULE: ./src/swarm/teardown.ts
@@ -96620,6 +97457,20 @@ async function teardownStack(manager, engine, stack, timeoutSeconds) {
     }
     return result;
 }
+/**
+ * The repositories whose images a stack's services run under a tag starting with prefix (a preview's
+ * pr-N-, which only the run's own images carry), for a teardown to delete them.
+ */
+async function imageRepositories(engine, stack, prefix) {
+    const repositories = new Set();
+    for (const service of await engine.listServices((0,naming/* stackFilter */.R)(stack))) {
+        // REGISTRY/REPOSITORY:TAG@DIGEST
+        const m = /^[^/]+\/([^:@]+):([^@]+)/.exec(service.Spec.TaskTemplate.ContainerSpec?.Image ?? '');
+        if (m && m[2].startsWith(prefix))
+            repositories.add(m[1]);
+    }
+    return [...repositories].sort();
+}
 
 ;// CONCATENATED MODULE: ./src/modes/teardown.ts
 
@@ -96627,19 +97478,40 @@ async function teardownStack(manager, engine, stack, timeoutSeconds) {
 
 
 
-/** teardown: remove a pull request's preview stack and all it left behind, and optionally its images. */
+/**
+ * teardown: remove a pull request's preview stack and all it left behind, and optionally its images:
+ * the pull request's tags in ecr-repository and in each repository preview-allow grants (repository:NAME)
+ * whose image the preview ran. A preview's stack file may run any image: its tags elsewhere are left.
+ */
 async function teardown(config, run) {
     const manager = await session_connect(config, run, startTunnel(config, run));
     await takeLock(config, run, manager.engine);
+    const prefix = (0,naming/* previewTagPrefix */.$v)(config.preview.number);
+    const ran = config.deleteImages ? await imageRepositories(manager.engine, config.stackName, prefix) : [];
     const result = await run.timeline.phase('Teardown', () => teardownStack(manager.cli, manager.engine, config.stackName, config.convergeTimeout));
     run.report.teardown = result;
     if (!result.existed)
         core/* notice */.lm(`There is no stack ${config.stackName}: nothing to tear down`);
     if (!config.deleteImages)
         return;
-    const prefix = (0,naming/* previewTagPrefix */.$v)(config.preview.number);
-    const deleted = await run.timeline.phase('Delete images', () => deleteImagesTagged(config, config.repository, prefix));
-    core/* info */.pq(deleted.length > 0 ? `Deleted ${config.repository}:${deleted.join(', ')}` : `No image tagged ${prefix}*`);
+    const repositories = repositoriesToClean(config, ran);
+    for (const other of ran.filter((r) => !repositories.includes(r)))
+        core/* info */.pq(`Left ${other}:${prefix}*: not ecr-repository nor a repository: entry of preview-allow`);
+    await run.timeline.phase('Delete images', async () => {
+        for (const repository of repositories) {
+            const deleted = await deleteImagesTagged(config, repository, prefix);
+            core/* info */.pq(deleted.length > 0
+                ? `Deleted ${repository}:${deleted.join(', ')}`
+                : `No image ${repository}:${prefix}*`);
+        }
+    });
+}
+/**
+ * Where a teardown deletes the pull request's tags: ecr-repository, and each repository the preview
+ * could push to (a repository: grant) whose image it ran. A preview may run any image: not elsewhere.
+ */
+function repositoriesToClean(config, ran) {
+    return [config.repository, ...config.grantedRepositories.filter((r) => ran.includes(r))];
 }
 
 ;// CONCATENATED MODULE: ./src/report/github.ts
@@ -96775,25 +97647,49 @@ class PreviewFeedback {
 
 ;// CONCATENATED MODULE: ./src/report/mask.ts
 
-/** Masks every secret value in the log; returns a masker for what goes to GitHub's API, which the runner does not mask. */
-function maskSecrets(config) {
-    const values = [];
-    for (const line of config.ssh.privateKey.split(/\r?\n/))
-        if (line.trim().length > 8)
-            values.push(line.trim());
-    if (config.ssh.passphrase)
-        values.push(config.ssh.passphrase);
-    if (config.mode !== 'teardown') {
-        for (const secret of [...config.stackSecrets, ...config.buildSecrets]) {
-            for (const line of secret.value.split(/\r?\n/))
-                if (line.trim())
-                    values.push(line.trim());
-            values.push(secret.value, Buffer.from(secret.value).toString('base64'));
+/**
+ * The secret values a run knows, masked in the log as soon as they are known; mask() hides them in
+ * text for GitHub's API (the pull request comment), which the runner does not mask.
+ */
+class Secrets {
+    values = new Set();
+    add(...values) {
+        for (const value of values) {
+            if (!value || this.values.has(value))
+                continue;
+            this.values.add(value);
+            core/* setSecret */.Pq(value);
         }
     }
-    for (const value of values)
-        core/* setSecret */.Pq(value);
-    return (text) => values.reduce((masked, value) => masked.replaceAll(value, '***'), text);
+    mask(text) {
+        // Longest first, so that a value containing another is hidden whole.
+        return [...this.values]
+            .sort((a, b) => b.length - a.length)
+            .reduce((t, v) => t.replaceAll(v, '***'), text);
+    }
+}
+/** Each line of a multi-line value (the log masks line by line), and the value whole. */
+const withLines = (value, minLength = 1) => [
+    ...value
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l.length >= minLength),
+    value,
+];
+/**
+ * Masks every secret the step holds from the start: the SSH key and passphrase, the stack and build
+ * secrets, the GitHub token and the AWS credentials the step's environment carries. The registry's
+ * password joins at login (see Secrets.add).
+ */
+function maskSecrets(config, env = process.env) {
+    const secrets = new Secrets();
+    secrets.add(...withLines(config.ssh.privateKey, 9).slice(0, -1), config.ssh.passphrase);
+    if (config.mode !== 'teardown') {
+        for (const secret of [...config.stackSecrets, ...config.buildSecrets])
+            secrets.add(...withLines(secret.value), Buffer.from(secret.value).toString('base64'));
+    }
+    secrets.add(config.githubToken, env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN);
+    return secrets;
 }
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
@@ -96851,6 +97747,9 @@ function stepOutputs(report, oneShotNames, deploymentId) {
             }
             : {}),
         digest: report.digest,
+        images: report.images
+            ? JSON.stringify(report.images.map(({ reference, digest, services }) => ({ reference, digest, services })))
+            : undefined,
         'promoted-tags': report.promoted?.join(','),
         'tests-passed': report.acceptance?.passed,
         'tests-failed': report.acceptance?.failed,
@@ -96863,83 +97762,17 @@ function stepOutputs(report, oneShotNames, deploymentId) {
         .map(([k, v]) => [k, String(v)]));
 }
 
-;// CONCATENATED MODULE: ./src/runner/docker.ts
-
-/**
- * What a docker child process gets of the runner's environment: the system's basics, proxies, and
- * docker's own settings. Nothing else: the step's environment holds the inputs (the SSH key), the
- * runner's tokens, the AWS credentials and the stack secrets' values, and the docker CLI would
- * interpolate any of them into a stack file or pass them into a build or a test container.
- */
-const ALLOWED = new Set([
-    'PATH',
-    'HOME',
-    'USER',
-    'LANG',
-    'TZ',
-    'TMPDIR',
-    'XDG_RUNTIME_DIR',
-    'HTTP_PROXY',
-    'HTTPS_PROXY',
-    'NO_PROXY',
-    'ALL_PROXY',
-    'http_proxy',
-    'https_proxy',
-    'no_proxy',
-    'all_proxy',
-    'DOCKER_HOST',
-    'DOCKER_CONTEXT',
-    'DOCKER_CERT_PATH',
-    'DOCKER_TLS_VERIFY',
-    'DOCKER_BUILDKIT',
-    'DOCKER_DEFAULT_PLATFORM',
-]);
-const ALLOWED_PREFIXES = ['LC_', 'BUILDKIT_', 'BUILDX_'];
-const allowed = (name) => ALLOWED.has(name) || ALLOWED_PREFIXES.some((p) => name.startsWith(p));
-/**
- * The one way to run the docker CLI: every call gets the private DOCKER_CONFIG (registry
- * credentials) and the engine it is meant for (the runner's own, or the manager's through the tunnel).
- */
-class DockerCli {
-    configDir;
-    host;
-    base;
-    constructor(configDir, host, base = process.env) {
-        this.configDir = configDir;
-        this.host = host;
-        this.base = base;
-    }
-    /** The same CLI aimed at another engine, e.g. unix:///tmp/x/docker.sock for the tunnel. */
-    on(host) {
-        return new DockerCli(this.configDir, host, this.base);
-    }
-    /** The allowed part of the environment, then the call's own variables, then the action's DOCKER_*. */
-    env(extra = {}) {
-        const env = {};
-        for (const [k, v] of Object.entries(this.base))
-            if (v !== undefined && allowed(k))
-                env[k] = v;
-        return {
-            ...env,
-            ...extra,
-            DOCKER_CONFIG: this.configDir,
-            ...(this.host ? { DOCKER_HOST: this.host } : {}),
-        };
-    }
-    run(args, options = {}, allowFailure = false) {
-        return run('docker', args, { ...options, env: this.env(options.env) }, allowFailure);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/runner/preflight.ts
+
 
 
 
 /**
  * What the runner must have before anything starts: Linux (the tunnel is a Unix socket, the tests a
- * Linux container) and a docker CLI on PATH. Returns one line per problem; logs the CLI it found.
+ * Linux container) and a docker CLI on PATH; one that renders stacks (`docker stack config`, CLI 23
+ * and later) when the mode deploys one. Returns one line per problem; logs the CLI it found.
  */
-async function runnerProblems(platform = process.platform, find = (tool) => (0,io/* which */.K7)(tool, false)) {
+async function runnerProblems({ rendersStacks }, platform = process.platform, find = (tool) => (0,io/* which */.K7)(tool, false)) {
     if (platform !== 'linux') {
         return [
             `this action runs on Linux runners (runs-on: ubuntu-latest, or a self-hosted Linux runner with docker), not on ${platform}`,
@@ -96951,8 +97784,20 @@ async function runnerProblems(platform = process.platform, find = (tool) => (0,i
             'no docker CLI on PATH: run the job on ubuntu-latest (it has docker), or install docker on the self-hosted runner',
         ];
     }
-    const version = await run(docker, ['version', '--format', '{{.Client.Version}}'], { silent: true }, true);
-    core/* info */.pq(`docker CLI ${version.stdout.trim() || '(version unknown)'} at ${docker}`);
+    const env = allowedEnvironment();
+    const output = (args) => run(docker, args, { silent: true, env }, true).then((r) => (r.exitCode === 0 ? r.stdout : ''));
+    // Both at once: each is a start of the docker CLI, about 50 ms.
+    const [versionText, stackConfigHelp] = await Promise.all([
+        output(['version', '--format', '{{.Client.Version}}']),
+        rendersStacks ? output(['stack', 'config', '--help']) : Promise.resolve(''),
+    ]);
+    const version = versionText.trim() || '(version unknown)';
+    core/* info */.pq(`docker CLI ${version} at ${docker}`);
+    if (rendersStacks && !/--compose-file\b/.test(stackConfigHelp)) {
+        return [
+            `the docker CLI at ${docker} (${version}) has no "docker stack config", which the action reads the stack file with, as docker itself will deploy it (docker 23 and later have it): run the job on ubuntu-latest, or install docker-ce-cli 23 or later on the self-hosted runner`,
+        ];
+    }
     return [];
 }
 
@@ -97011,6 +97856,10 @@ class Timeline {
 
 
 
+
+
+
+
 /** Each mode's steps (a preview deploys the pull request's stack of its own). */
 function runMode(config, run) {
     switch (config.mode) {
@@ -97029,13 +97878,8 @@ async function writeSummary(markdown) {
         .write()
         .catch((e) => core/* warning */.$e(`job summary: ${e.message}`));
 }
-/**
- * Gives back what the run holds: the deploy lock, the tunnel, the files it wrote in the workspace, the
- * work directory with the credentials.
- */
+/** Gives back what the run holds: the deploy lock, the tunnel, the work directory with the credentials. */
 async function cleanup(held, workRoot) {
-    for (const file of held.files ?? [])
-        external_node_fs_default().rmSync(file, { force: true });
     await held.lock
         ?.release()
         .catch((e) => core/* warning */.$e(`could not release the deploy lock: ${e.message}`));
@@ -97069,6 +97913,25 @@ function readInputs() {
         return e instanceof InputError ? e : new InputError([e.message]);
     }
 }
+/**
+ * The stack rendered by docker and checked before anything starts, with a stand-in for the registry's
+ * name (ECR says it at login, and the rollout renders and checks the stack again then), and read back
+ * by docker as it would be deployed (a document it reads otherwise fails now, not after the build).
+ * Its services, or the problems.
+ */
+async function checkStack(config, run) {
+    if (config.mode === 'teardown')
+        return [];
+    try {
+        const stack = await readStack(config, stackCli(run), registryStandIn(config), process.env);
+        const doc = deployDocument(stack.doc, { pins: {}, labels: {} });
+        await writeDeployFile(stackCli(run), { ...stack, doc }, external_node_path_default().join(run.work.root, 'stack.json'));
+        return serviceNames(doc);
+    }
+    catch (e) {
+        return e instanceof InputError ? e : new InputError([e.message]);
+    }
+}
 /** The main step: read every input, run the mode's steps, report, give back what the run holds. */
 async function main_run() {
     (0,state/* markMainStarted */.UM)();
@@ -97077,13 +97940,20 @@ async function main_run() {
         core/* setFailed */.C1(config.message);
         return writeSummary(renderInputProblems(config.problems));
     }
-    const runnerFaults = await runnerProblems();
+    const runnerFaults = await runnerProblems({ rendersStacks: config.mode !== 'teardown' });
     if (runnerFaults.length > 0) {
         core/* setFailed */.C1(runnerFaults.join('\n'));
         return writeSummary(renderInputProblems(runnerFaults, 'The runner cannot run this action'));
     }
-    const mask = maskSecrets(config);
+    const secrets = maskSecrets(config);
     const work = (0,workdir/* createWorkDir */.X)();
+    const local = new DockerCli(work.dockerConfig);
+    const services = await checkStack(config, { local, work });
+    if (services instanceof InputError) {
+        (0,workdir/* removeWorkDir */.x)(work.root);
+        core/* setFailed */.C1(services.message);
+        return writeSummary(renderInputProblems(services.problems, 'The stack file cannot be deployed'));
+    }
     (0,state/* saveWorkDir */.uS)(work.root);
     const timeline = new Timeline();
     const report = {
@@ -97097,7 +97967,7 @@ async function main_run() {
         oneShots: [],
     };
     const held = {};
-    const feedback = gitHubFeedback(config, report, mask);
+    const feedback = gitHubFeedback(config, report, (text) => secrets.mask(text));
     const onSignal = (signal) => {
         core/* error */.z3(`Received ${signal}: closing the tunnel and removing credentials`);
         report.failure = `cancelled (${signal}) after ${report.phases.map((p) => p.name).join(', ') || 'no phase'}`;
@@ -97109,7 +97979,7 @@ async function main_run() {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     try {
-        await runMode(config, { work, report, held, timeline, local: new DockerCli(work.dockerConfig) });
+        await runMode(config, { work, report, held, timeline, local, secrets });
         report.ok = true;
     }
     catch (e) {
@@ -97117,7 +97987,7 @@ async function main_run() {
         core/* setFailed */.C1(report.failure);
     }
     finally {
-        const shape = config.mode === 'teardown' ? { oneShot: [], inFile: [] } : stackShape(config);
+        const shape = config.mode === 'teardown' ? { oneShot: [], inFile: [] } : stackShape(config, services);
         if (!report.ok && report.services.length === 0 && report.deployed && held.engine) {
             report.services = await describeStack(held.engine, config.stackName, shape).catch(() => []);
         }
@@ -97137,6 +98007,7 @@ async function main_run() {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $4: () => (/* binding */ SERVICE_NAME_MAX),
 /* harmony export */   $v: () => (/* binding */ previewTagPrefix),
 /* harmony export */   HV: () => (/* binding */ secretVariable),
 /* harmony export */   NG: () => (/* binding */ versionedSecretName),
@@ -97146,7 +98017,7 @@ async function main_run() {
 /* harmony export */   Vp: () => (/* binding */ runUrl),
 /* harmony export */   ZC: () => (/* binding */ stackServiceName),
 /* harmony export */   ab: () => (/* binding */ previewStackName),
-/* harmony export */   k7: () => (/* binding */ oneShotStackFileName),
+/* harmony export */   c8: () => (/* binding */ secretVariables),
 /* harmony export */   kg: () => (/* binding */ LABELS),
 /* harmony export */   l4: () => (/* binding */ lockName),
 /* harmony export */   tU: () => (/* binding */ WORK_DIR_PREFIX),
@@ -97201,6 +98072,8 @@ function runUrl(env = process.env) {
 }
 /** Swarm limits object names (configs, secrets) to 64 characters. */
 const SWARM_NAME_MAX = 64;
+/** Swarm's service names (STACK_SERVICE) are DNS labels: 63 characters at most. */
+const SERVICE_NAME_MAX = 63;
 /** The deploy lock of a stack: a Swarm config; a stack name too long for one is hashed. */
 function lockName(stack) {
     const name = `${PREFIX}-lock.${stack}`;
@@ -97210,13 +98083,6 @@ function lockName(stack) {
 }
 /** The private work directories under RUNNER_TEMP start with this. */
 const WORK_DIR_PREFIX = `${PREFIX}-`;
-/**
- * one-shots-first: the cut-down stack files, written beside the first stack file (docker resolves a
- * stack's relative paths from that file's directory) for the length of one docker stack deploy.
- */
-function oneShotStackFileName(index) {
-    return `.${PREFIX}-one-shots-${index + 1}.yml`;
-}
 /** The acceptance test container of a run. */
 function acceptanceContainerName(suffix) {
     return `${PREFIX}-acceptance-${suffix}`;
@@ -97240,6 +98106,10 @@ function versionedSecretName(stack, secret, key) {
         .digest('hex')
         .slice(0, 12);
     return `${stack}_${secret.name}_${version}`;
+}
+/** The stack file variables that name the current version of each secret (SECRET_KEY_SECRET=...). */
+function secretVariables(stack, secrets, key) {
+    return Object.fromEntries(secrets.map((s) => [secretVariable(s.name), versionedSecretName(stack, s, key)]));
 }
 
 

@@ -9,6 +9,7 @@ import { parse, stringify } from 'yaml';
 import { GitHubApi, TOKEN_AUTHOR, type Author } from './github-api.js';
 import {
   deploysOf,
+  ecrRequests,
   ensureDeployed,
   expectTidy,
   inputs,
@@ -392,33 +393,48 @@ describe('pull request previews', () => {
     expectTidy(r, ['test-token']);
   });
 
-  test("14. the preview policy: a stack file that mounts the manager's Docker socket or production's volume is refused before anything is built; preview-allow lets a named network through", async () => {
+  test("14. the preview policy reads docker's rendering: the Docker socket behind a YAML tag or a variable docker reads as unset, and production's volume, are refused before anything is built; preview-allow lets a named network through", async () => {
     const pr = 14;
     const stack = previewStack(pr);
+    const fixtureText = fs.readFileSync(`${repoRoot}/e2e/fixture/stack.yml`, 'utf8');
     const fixture = () =>
-      parse(fs.readFileSync(`${repoRoot}/e2e/fixture/stack.yml`, 'utf8')) as {
+      parse(fixtureText) as {
         services: Record<string, Record<string, unknown>>;
         volumes: Record<string, unknown>;
         networks: Record<string, unknown>;
       };
-    const hostile = fixture();
-    hostile.services.app.volumes = ['/var/run/docker.sock:/var/run/docker.sock'];
-    hostile.volumes.db_data = { name: 'todobackend_db_data' };
+    // Each a bind of the manager's Docker socket once docker has read it.
+    const hostile = fixtureText
+      .replace(
+        '    secrets: [secret_key]\n',
+        [
+          '    secrets: [secret_key]',
+          '    volumes:',
+          '      - !!binary L3Zhci9ydW4vZG9ja2VyLnNvY2s6L3Zhci9ydW4vZG9ja2VyLnNvY2s=',
+          '      - "$valueOf/var/run/docker.sock:/var/run/docker.sock"',
+          '',
+        ].join('\n'),
+      )
+      .replace('volumes:\n  db_data:\n', 'volumes:\n  db_data:\n    name: todobackend_db_data\n');
     const sent = github.requests.length;
+    const ecrBefore = ecrRequests();
     const refused = await previewRun(pr, randomSha(), {
-      files: { 'stack-pr.yml': stringify(hostile) },
+      files: { 'stack-pr.yml': hostile },
       extra: { 'stack-file': 'stack-pr.yml' },
     });
     expect(refused.exitCode).toBe(1);
     const errors = refused.lines.filter((l) => l.text.startsWith('::error::')).map((l) => l.text);
     expect(errors).toHaveLength(1);
+    const socket =
+      "service app mounts /var/run/docker.sock, the manager's Docker socket (allow it with bind:/var/run/docker.sock)";
+    expect(errors[0].split(socket)).toHaveLength(3);
     expect(errors[0]).toContain(
-      "service app mounts /var/run/docker.sock, the manager's Docker socket (allow it with bind:/var/run/docker.sock)",
+      "volume db_data is a volume named todobackend_db_data, outside the preview's stack (allow it with volume:todobackend_db_data)",
     );
-    expect(errors[0]).toContain(
-      "volume db_data is a volume named todobackend_db_data, outside the preview's stack (allow it with object:todobackend_db_data)",
-    );
-    expect(refused.log).not.toContain('docker build');
+    expect(refused.summary).toContain('## ❌ The stack file cannot be deployed');
+    // Nothing built, nothing asked of ECR or GitHub, nothing on the swarm.
+    expect(refused.log).not.toContain('[command]');
+    expect(ecrRequests()).toBe(ecrBefore);
     expect(github.requests.slice(sent)).toEqual([]);
     expect(manager(['service', 'ls', '-q', '--filter', `name=${stack}_`]).trim()).toBe('');
     expectTidy(refused, ['test-token']);
@@ -433,12 +449,15 @@ describe('pull request previews', () => {
       const extra = { 'stack-file': 'stack-pr.yml', acceptance: 'false' };
       const notAllowed = await previewRun(pr, randomSha(), { files, extra });
       expect(notAllowed.exitCode).toBe(1);
-      expect(notAllowed.log).toContain(`(allow it with object:${network})`);
+      expect(notAllowed.log).toContain(`(allow it with network:${network})`);
+      // Joining it, the preview would answer there to the names production's containers look up.
+      expect(notAllowed.log).toContain(
+        `service app joins network proxy, which it shares with what runs outside the preview: the containers there would have the preview answer names they look up (app, tasks.app)`,
+      );
+      expect(manager(['service', 'ls', '-q', '--filter', `name=${stack}_`]).trim()).toBe('');
 
-      const allowed = await previewRun(pr, randomSha(), {
-        files,
-        extra: { ...extra, 'preview-allow': `object:${network}` },
-      });
+      const allow = { ...extra, 'preview-allow': `network:${network}, option:networks.names` };
+      const allowed = await previewRun(pr, randomSha(), { files, extra: allow });
       expect(allowed.exitCode).toBe(0);
       const app = await service(`${stack}_app`);
       const networks = (app.Spec.TaskTemplate as { Networks?: { Target: string }[] }).Networks ?? [];

@@ -130,23 +130,22 @@ describe('one-shots-first', () => {
     const completed = at(migrate[0], 'Status');
     for (const t of app) expect(at(t, 'CreatedAt')).toBeGreaterThan(completed);
     expect(r.outputs).toMatchObject({ migrate: 'complete', 'tests-failed': '0' });
-    // The cut-down stack file was removed from the workspace.
-    expect(fs.readdirSync(r.workspace).filter((f) => f.includes('one-shots'))).toEqual([]);
     deployed = { sha, image: `${r.outputs.image}@${r.outputs.digest}` };
     expectTidy(r);
   });
 
-  test('cancelled while the one-shots deploy: the cut-down stack files are gone from the workspace', async () => {
+  test('cancelled while the one-shots deploy: the cut-down stack is gone with the run, the workspace untouched', async () => {
     await ensureDeployed();
     const r = await deployFirst(
       randomSha(),
       {},
-      // The docker stack deploy command line names the cut-down file: it is written by then.
-      { killAfter: '.ecr-swarm-deploy-one-shots-1.yml', killSignal: 'SIGTERM' },
+      // The docker stack deploy command line names the cut-down document: it is written by then.
+      { killAfter: 'stack-one-shots.json', killSignal: 'SIGTERM' },
     );
     expect(r.exitCode).toBe(1);
     expect(r.log).toContain('Received SIGTERM');
-    expect(fs.readdirSync(r.workspace).filter((f) => f.startsWith('.ecr-swarm-deploy'))).toEqual([]);
+    expect(execFileSync('git', ['-C', r.workspace, 'status', '--porcelain'], { encoding: 'utf8' })).toBe('');
+    // (expectTidy: nothing of the run, the documents it wrote included, is left in the runner's temp.)
     expectTidy(r);
   });
 

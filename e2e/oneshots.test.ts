@@ -1,6 +1,7 @@
 // The book's one-shot story: collectstatic runs beside migrate with restart_policy on-failure, its first
 // tasks rejected by Swarm because its volume is not there yet (a bind mount whose source appears a few
-// seconds into the deploy, standing in for the EFS mount), then retried and complete.
+// seconds into the deploy, standing in for the EFS mount), then retried and complete. The mount's
+// source is the step's EFS_DIR, passed to the stack by a bare stack-env line.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,8 +15,8 @@ const STACK = 'book';
 const PORT = 8110;
 const appSecret = fs.readFileSync(sb.APP_SECRET_KEY_FILE, 'utf8').trim();
 
-/** The README's stack on its own port, plus the book's collectstatic one-shot reading a bind mount. */
-function bookStack(staticDir: string, maxAttempts: number, delay = '1s'): string {
+/** The README's stack on its own port, plus the book's collectstatic one-shot reading a bind of ${EFS_DIR}. */
+function bookStack(maxAttempts: number, delay = '1s'): string {
   const doc = parse(fs.readFileSync(`${repoRoot}/e2e/fixture/stack-readme.yml`, 'utf8')) as {
     services: Record<string, Record<string, unknown>>;
   };
@@ -23,7 +24,7 @@ function bookStack(staticDir: string, maxAttempts: number, delay = '1s'): string
   doc.services.collectstatic = {
     image: '${ECR_REGISTRY}/todobackend:${APP_VERSION}',
     command: ['sh', '-c', 'test -d /static && echo "collectstatic: 1 static file copied"'],
-    volumes: [{ type: 'bind', source: staticDir, target: '/static' }],
+    volumes: [{ type: 'bind', source: '${EFS_DIR}', target: '/static' }],
     deploy: { restart_policy: { condition: 'on-failure', delay, max_attempts: maxAttempts } },
   };
   return stringify(doc);
@@ -37,6 +38,7 @@ const bookInputs = () => ({
   'stack-name': STACK,
   'app-url': `http://${sb.APP_HOST}:${PORT}`,
   'one-shot-services': 'migrate, collectstatic',
+  'stack-env': 'EFS_DIR',
 });
 
 let staticRoot = '';
@@ -52,10 +54,26 @@ afterAll(async () => {
 describe('a one-shot whose tasks Swarm rejects', () => {
   test('rejected while its mount source is missing, then complete: the deploy succeeds', async () => {
     const staticDir = path.join(staticRoot, 'appears-later');
+    const files = { 'stack.yml': bookStack(6), 'secret_key.txt': appSecret };
+    // Without the stack-env line, EFS_DIR would deploy blank: refused before anything starts.
+    const withoutStackEnv: Record<string, string> = bookInputs();
+    delete withoutStackEnv['stack-env'];
+    const blank = await run({
+      inputs: withoutStackEnv,
+      files,
+      sha: randomSha(),
+      env: { EFS_DIR: staticDir },
+    });
+    expect(blank.exitCode).toBe(1);
+    expect(blank.log).toContain(
+      'stack-file "stack.yml" uses ${EFS_DIR}, which the deploy does not set, so docker would deploy it blank: the step\'s environment has EFS_DIR: add a line EFS_DIR to stack-env to pass it',
+    );
+    expect(blank.log).not.toContain('[command]');
     // The volume appears once Swarm has rejected two tasks for want of it.
     const r = await run({
       inputs: bookInputs(),
-      files: { 'stack.yml': bookStack(staticDir, 6), 'secret_key.txt': appSecret },
+      files,
+      env: { EFS_DIR: staticDir },
       sha: randomSha(),
       onLine: (text) => {
         if (
@@ -90,7 +108,8 @@ describe('a one-shot whose tasks Swarm rejects', () => {
     const r = await run({
       inputs: bookInputs(),
       // Retries 5 s apart: migrate, started with it, has usually completed by the time they are used up.
-      files: { 'stack.yml': bookStack(path.join(staticRoot, 'never'), 2, '5s'), 'secret_key.txt': appSecret },
+      files: { 'stack.yml': bookStack(2, '5s'), 'secret_key.txt': appSecret },
+      env: { EFS_DIR: path.join(staticRoot, 'never') },
       sha: randomSha(),
     });
     expect(r.exitCode).toBe(1);

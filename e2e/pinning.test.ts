@@ -68,7 +68,9 @@ describe('the digest pushed is the digest deployed', () => {
     expect(r.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     for (const name of SERVICES)
       expect((await service(`${STACK}_${name}`)).Spec.TaskTemplate.ContainerSpec.Image).toBe(pinned);
-    expect(r.log).toMatch(/^\[command\]\S*docker stack deploy --with-registry-auth --resolve-image never /m);
+    expect(r.log).toMatch(
+      /^\[command\]\S*docker --config \S+ --host \S+ stack deploy --with-registry-auth --resolve-image never /m,
+    );
     expect(r.summary).toContain('| Find image in ECR | ✅ ok |');
     // The services table shows the start of the digest each service runs.
     expect(r.summary).toContain(
@@ -113,7 +115,7 @@ describe('the digest pushed is the digest deployed', () => {
       expect(ratio).toBeGreaterThan(0.9);
       expect(ratio).toBeLessThan(1.5);
       expect(r.log).not.toContain('Deploy lock');
-      expect(r.log).not.toContain('docker stack deploy');
+      expect(r.log).not.toContain(' stack deploy ');
       const after = await service(`${STACK}_app`);
       expect(after.Version.Index).toBe(before.Version.Index);
       expect(after.Spec.TaskTemplate.ContainerSpec.Image).toBe(`${deployed.image}@${deployed.digest}`);

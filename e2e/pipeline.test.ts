@@ -75,6 +75,8 @@ describe('deploy to a real swarm', () => {
     // The stack runs exactly the pushed image, pinned to its digest by --with-registry-auth.
     const app = await service(`${STACK}_app`);
     expect(app.Spec.TaskTemplate.ContainerSpec.Image).toBe(`${image}@${r.outputs.digest}`);
+    // docker's rendering, deployed: a value holding $ ($$ in the file) arrives as docker reads it.
+    expect((app.Spec.TaskTemplate.ContainerSpec as { Env?: string[] }).Env).toContain('PRICE=costs $5');
     // The manager's engine has no login of its own: it could only pull with the forwarded credentials.
     const emptyConfig = fs.mkdtempSync(path.join(r.dir, 'cfg-'));
     expect(() => manager(['pull', image], { DOCKER_CONFIG: emptyConfig })).toThrow(
@@ -322,8 +324,16 @@ describe('deploy to a real swarm', () => {
 
   test('13. bad inputs give one clear error each and touch nothing', async () => {
     const requests = ecrRequests();
-    const cases: [Record<string, string>, RegExp][] = [
+    const stackProblem = 'The stack file cannot be deployed';
+    const cases: [Record<string, string>, RegExp, string?][] = [
       [{ 'ssh-host': '' }, /ssh-host is required/],
+      // Docker's rendering of the stack file is checked before anything starts too.
+      [{ 'one-shot-services': 'seed' }, /stack-file "stack.yml" has no service "seed"/, stackProblem],
+      [
+        { 'version-variable': 'TAG' },
+        /stack-file "stack.yml" uses \$\{APP_VERSION\}, which the deploy does not set/,
+        stackProblem,
+      ],
       [{ 'stack-file': '/nonexistent/stack.yml' }, /stack-file "\/nonexistent\/stack.yml" does not exist/],
       [
         { 'ssh-known-hosts': '127.0.0.1 ssh-ed25519 not-base64!' },
@@ -342,13 +352,13 @@ describe('deploy to a real swarm', () => {
       [{ 'stack-name': 'todo.backend' }, /stack-name "todo.backend" is not valid/],
       [{ 'one-shot-services': ' , ' }, /one-shot-services "," names no service/],
     ];
-    for (const [override, message] of cases) {
+    for (const [override, message, heading = 'Inputs need fixing'] of cases) {
       const r = await run({ inputs: inputs(override), sha: randomSha() });
       expect(r.exitCode).toBe(1);
       expect(r.log).toMatch(message);
       expect(r.log).not.toContain('[command]');
       expect(r.postLog).toContain('Nothing to clean up');
-      expect(r.summary).toContain('## ❌ Inputs need fixing');
+      expect(r.summary).toContain(`## ❌ ${heading}`);
       expect(r.summary).toMatch(message);
       expectTidy(r);
     }
@@ -385,7 +395,7 @@ describe('deploy to a real swarm', () => {
     );
     expect(r.summary).toContain('❌ Deploy of todobackend failed');
     expect(r.summary).toContain(
-      '**Failure:** cancelled (SIGTERM) after ECR login, Build and push, Find image in ECR, SSH tunnel, Deploy lock, Stack secrets, Stack deploy',
+      '**Failure:** cancelled (SIGTERM) after ECR login, Stack file, Build and push, Find image in ECR, SSH tunnel, Deploy lock, Stack secrets, Stack deploy',
     );
     expectTidy(r);
   });

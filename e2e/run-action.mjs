@@ -49,7 +49,10 @@ function postRuns(exitCode) {
 export function makeWorkspace(dir, files) {
   const workspace = path.join(dir, 'workspace');
   fs.cpSync(path.join(ROOT, 'e2e/fixture'), workspace, { recursive: true });
-  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(workspace, name), content);
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(workspace, name)), { recursive: true });
+    fs.writeFileSync(path.join(workspace, name), content);
+  }
   // A commit's time is fixed, as it is for every run of the same commit on GitHub.
   const at = '2026-01-01T00:00:00Z';
   const git = (...args) =>
@@ -126,12 +129,14 @@ function exec(node, script, env, cwd, { killAfter, killSignal = 'SIGKILL', onLin
  * and anything else in the job's environment), node (binary, default the sandbox's Node 24), sha,
  * event ({ name, payload }: the workflow's event, written to GITHUB_EVENT_PATH), files (name ->
  * content, added to the workspace), skipPost, killAfter (send main killSignal, default SIGKILL, once
- * its log contains this text), onLine (called with each line of main's output as it arrives).
+ * its log contains this text), onLine (called with each line of main's output as it arrives), main (the
+ * main entry to run instead of action.yml's, e.g. an earlier bundle for a benchmark).
  */
 export async function runAction({
   inputs = {},
   env = {},
   node,
+  main: mainEntry,
   sha,
   event = { name: 'push', payload: {} },
   files: workspaceFiles = {},
@@ -213,7 +218,7 @@ export async function runAction({
   const inputEnv = inputEnvironment(inputs, githubToken);
   const nodeBin = node ?? sb.NODE24;
   // The action's own directory (GITHUB_ACTION_PATH): the runner starts main by its absolute path.
-  const script = path.join(ROOT, ACTION.runs.main);
+  const script = mainEntry ?? path.join(ROOT, ACTION.runs.main);
   const started = Date.now();
   const main = await exec(nodeBin, script, { ...base, ...inputEnv }, workspace, {
     killAfter,

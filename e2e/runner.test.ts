@@ -40,11 +40,8 @@ const readmeInputs = (): Record<string, string> => ({
 /** The user's repository: the fixture app with the README's stack file (and a file for its secret). */
 const workspace = (stackYaml = readmeStack) => ({ 'stack.yml': stackYaml, 'secret_key.txt': appSecret });
 
-/** The docker CLIs of this machine: the one first on PATH (28, as on hosted runners) and Debian's 20.10. */
-const CLI_PATHS: [string, string, string][] = [
-  ['28', '/usr/local/bin/docker', process.env.PATH ?? ''],
-  ['20.10', '/usr/bin/docker', '/usr/sbin:/usr/bin:/sbin:/bin'],
-];
+/** Debian's docker CLI 20.10, which has no docker stack config, on a PATH of its own. */
+const DEBIAN_CLI = { cli: '/usr/bin/docker', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 
 function expectDeployed(r: RunResult) {
   expect({ exitCode: r.exitCode, errors: r.lines.filter((l) => l.text.startsWith('::error::')) }).toEqual({
@@ -65,41 +62,53 @@ beforeAll(() => removeStack(STACK));
 afterAll(() => removeStack(STACK));
 
 describe('a step with only the README inputs, every default set by the runner', () => {
-  test.each(CLI_PATHS)(
-    'docker CLI %s (%s): deploys, migrates and passes the tests',
-    async (version, cli, PATH) => {
-      expect(execFileSync(cli, ['--version'], { encoding: 'utf8' })).toContain(`Docker version ${version}.`);
-      const sshdLog = `${sb.SANDBOX_DIR}/ssh-default/sshd.log`;
-      const logged = fs.statSync(sshdLog).size;
-      const r = await run({ inputs: readmeInputs(), files: workspace(), sha: randomSha(), env: { PATH } });
-      expectDeployed(r);
-      // Relative stack-file and context resolved in the workspace, not in the action's directory.
-      expect(r.log).toContain(`[command]${cli} stack deploy --with-registry-auth`);
-      // The user's stack file, then the action's labels (a file of its own, in its private directory).
-      const labels = String.raw`-c \S+/deploy-labels\.yml readme`;
-      if (version === '28') {
-        expect(r.log).toMatch(
-          new RegExp(
-            String.raw`stack deploy --with-registry-auth --resolve-image never --detach=true -c stack\.yml ${labels}`,
-          ),
-        );
-        expect(r.log).not.toContain('--detach=false will become the default');
-      } else {
-        expect(r.log).toMatch(
-          new RegExp(
-            String.raw`stack deploy --with-registry-auth --resolve-image never -c stack\.yml ${labels}`,
-          ),
-        );
-      }
-      expect(r.log).toMatch(/\[command\]\S*docker build .* \.$/m);
-      // The defaults reached the run: user docker on port 22, the engine at /var/run/docker.sock.
-      const thisRun = fs.readFileSync(sshdLog).subarray(logged).toString('utf8');
-      expect(thisRun).toMatch(/Accepted publickey for docker from 127\.0\.0\.1/);
-      // The tests ran on the runner engine's own network (no acceptance-args), against the app.
-      expect(r.log).not.toContain('--network host');
-      expect((await fetch(`${APP_URL}/todos`)).status).toBe(200);
-    },
-  );
+  test('docker CLI 28 (as on hosted runners): deploys, migrates and passes the tests', async () => {
+    const sshdLog = `${sb.SANDBOX_DIR}/ssh-default/sshd.log`;
+    const logged = fs.statSync(sshdLog).size;
+    const r = await run({ inputs: readmeInputs(), files: workspace(), sha: randomSha() });
+    expectDeployed(r);
+    // docker's rendering of the stack, written to the run's private directory, is what is deployed.
+    expect(r.log).toMatch(
+      /\[command\]\S+ --config \S+ --host unix:\/\/\S+ stack deploy --with-registry-auth --resolve-image never --detach=true -c \S+\/ecr-swarm-deploy-\w+\/stack\.json readme$/m,
+    );
+    expect(r.log).not.toContain('--detach=false will become the default');
+    // The secret's relative file: resolved from the stack file's folder in the workspace, as before.
+    const secrets = manager([
+      'secret',
+      'ls',
+      '--filter',
+      'label=com.docker.stack.namespace=readme',
+      '--format',
+      '{{.Name}}',
+    ]);
+    expect(secrets.trim()).toBe('readme_secret_key');
+    expect(r.log).toMatch(/\[command\]\S*docker build .* \.$/m);
+    // The defaults reached the run: user docker on port 22, the engine at /var/run/docker.sock.
+    const thisRun = fs.readFileSync(sshdLog).subarray(logged).toString('utf8');
+    expect(thisRun).toMatch(/Accepted publickey for docker from 127\.0\.0\.1/);
+    // The tests ran on the runner engine's own network (no acceptance-args), against the app.
+    expect(r.log).not.toContain('--network host');
+    expect((await fetch(`${APP_URL}/todos`)).status).toBe(200);
+  });
+
+  test("Debian's docker CLI 20.10, which cannot render a stack: refused before anything starts, naming the fix", async () => {
+    expect(execFileSync(DEBIAN_CLI.cli, ['--version'], { encoding: 'utf8' })).toContain(
+      'Docker version 20.10.',
+    );
+    const r = await run({
+      inputs: readmeInputs(),
+      files: workspace(),
+      sha: randomSha(),
+      env: { PATH: DEBIAN_CLI.PATH },
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.lines.filter((l) => l.text.startsWith('::error::')).map((l) => l.text)).toEqual([
+      `::error::the docker CLI at ${DEBIAN_CLI.cli} (20.10.24+dfsg1) has no "docker stack config", which the action reads the stack file with, as docker itself will deploy it (docker 23 and later have it): run the job on ubuntu-latest, or install docker-ce-cli 23 or later on the self-hosted runner`,
+    ]);
+    expect(r.summary).toContain('## ❌ The runner cannot run this action');
+    expect(r.log).not.toContain('ECR login');
+    expectTidy(r);
+  });
 });
 
 describe('a runner without a docker CLI', () => {
@@ -182,6 +191,8 @@ describe('the compose override pattern: several stack files and an env-file', ()
       services: {
         app: {
           environment: { DOMAIN: '${DOMAIN}', TIER: '${TIER}' },
+          // A relative bind in the second file: docker resolves it from the first file's folder.
+          volumes: ['./static:/static:ro'],
           deploy: { labels: { tier: '${TIER}' } },
         },
       },
@@ -198,16 +209,21 @@ describe('the compose override pattern: several stack files and an env-file', ()
         ...workspace(),
         'stack.prod.yml': override,
         'deploy.env': '# deploy settings\nTIER=web\nDOMAIN=file.example.com\n',
+        'static/index.html': 'static\n',
       },
       sha,
     });
     expectDeployed(r);
+    // Both files rendered by docker into one document, the labels merged into it.
     expect(r.log).toMatch(
-      /stack deploy --with-registry-auth --resolve-image never --detach=true -c stack\.yml -c stack\.prod\.yml -c \S+deploy-labels\.yml readme/,
+      /stack deploy --with-registry-auth --resolve-image never --detach=true -c \S+\/stack\.json readme$/m,
     );
     const app = await service(`${STACK}_app`);
     const env = (app.Spec.TaskTemplate.ContainerSpec as { Env?: string[] }).Env ?? [];
     expect(env).toEqual(expect.arrayContaining(['DOMAIN=input.example.com', 'TIER=web']));
+    const mounts = (app.Spec.TaskTemplate.ContainerSpec as { Mounts?: { Source: string; Type: string }[] })
+      .Mounts;
+    expect(mounts).toContainEqual(expect.objectContaining({ Type: 'bind', Source: `${r.workspace}/static` }));
     const image = app.Spec.TaskTemplate.ContainerSpec.Image;
     for (const name of ['app', 'db', 'migrate']) {
       const labels = (await service(`${STACK}_${name}`)).Spec.Labels ?? {};
@@ -294,12 +310,14 @@ describe('several managers in ssh-host', () => {
 });
 
 describe("the runner's environment stays out of docker", () => {
-  test('a stack file that interpolates the AWS secret, a runner token or an input gets blanks, never the values', async () => {
+  test('a stack file that interpolates the AWS secret, a runner token or an input, or names one without a value, gets nothing of them', async () => {
     const doc = parse(readmeStack) as { services: Record<string, Record<string, unknown>> };
     doc.services.app.environment = {
       LEAK_AWS: '${AWS_SECRET_ACCESS_KEY:-}',
       LEAK_ID_TOKEN: '${ACTIONS_ID_TOKEN_REQUEST_TOKEN:-}',
       LEAK_SECRET: '${APP_SECRET_KEY:-}',
+      // No value: docker looks the name up in its own environment, when it renders and when it deploys.
+      AWS_SECRET_ACCESS_KEY: null,
     };
     const r = await run({ inputs: readmeInputs(), files: workspace(stringify(doc)), sha: randomSha() });
     expectDeployed(r);
@@ -310,6 +328,7 @@ describe("the runner's environment stays out of docker", () => {
       'LEAK_ID_TOKEN=',
       'LEAK_SECRET=',
     ]);
+    expect(env.filter((e) => e.startsWith('AWS_'))).toEqual(['AWS_SECRET_ACCESS_KEY']);
     // The values really were in the step's environment.
     expect(r.runnerSecrets.length).toBeGreaterThan(0);
     expectTidy(r);

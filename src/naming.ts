@@ -54,6 +54,9 @@ export function runUrl(env: NodeJS.ProcessEnv = process.env): string | undefined
 /** Swarm limits object names (configs, secrets) to 64 characters. */
 export const SWARM_NAME_MAX = 64;
 
+/** Swarm's service names (STACK_SERVICE) are DNS labels: 63 characters at most. */
+export const SERVICE_NAME_MAX = 63;
+
 /** The deploy lock of a stack: a Swarm config; a stack name too long for one is hashed. */
 export function lockName(stack: string): string {
   const name = `${PREFIX}-lock.${stack}`;
@@ -64,14 +67,6 @@ export function lockName(stack: string): string {
 
 /** The private work directories under RUNNER_TEMP start with this. */
 export const WORK_DIR_PREFIX = `${PREFIX}-`;
-
-/**
- * one-shots-first: the cut-down stack files, written beside the first stack file (docker resolves a
- * stack's relative paths from that file's directory) for the length of one docker stack deploy.
- */
-export function oneShotStackFileName(index: number): string {
-  return `.${PREFIX}-one-shots-${index + 1}.yml`;
-}
 
 /** The acceptance test container of a run. */
 export function acceptanceContainerName(suffix: string): string {
@@ -103,4 +98,13 @@ export function versionedSecretName(
     .digest('hex')
     .slice(0, 12);
   return `${stack}_${secret.name}_${version}`;
+}
+
+/** The stack file variables that name the current version of each secret (SECRET_KEY_SECRET=...). */
+export function secretVariables(
+  stack: string,
+  secrets: { name: string; value: string }[],
+  key: string,
+): Record<string, string> {
+  return Object.fromEntries(secrets.map((s) => [secretVariable(s.name), versionedSecretName(stack, s, key)]));
 }

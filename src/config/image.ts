@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { previewTagPrefix } from '../naming.js';
 import { ENV_NAME, type Inputs } from './inputs.js';
-import type { BuildOptions, ImageConfig, Mode, PullRequest } from './types.js';
+import type { BuildOptions, BuildSpec, ImageConfig, Mode, PullRequest } from './types.js';
 
 const ECR_REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -10,6 +10,9 @@ const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REFERENCE = /^([^/]+)\/([^:@]+)(?::([^@]+))?(?:@(sha256:[0-9a-f]{64}))?$/;
 /** Inputs that only steer a build: they have no default, so one given with image is a mistake to name. */
 const BUILD_ONLY_INPUTS = ['dockerfile', 'build-args', 'target', 'extra-tags', 'build-secrets', 'labels'];
+
+/** An ECR repository name (no registry host). */
+export const isEcrRepository = (name: string): boolean => ECR_REPOSITORY.test(name);
 
 /** As docker tells a registry from a repository's first component: a dot, a port, or localhost. */
 const isRegistryHost = (host: string) =>
@@ -163,33 +166,42 @@ export function readImage(
 
   const build =
     (mode === 'deploy' || mode === 'preview') && !inputs.get('image') ? inputs.bool('build') : false;
-  const context = inputs.get('context');
-  const dockerfile = inputs.get('dockerfile') || undefined;
-  if (build) {
-    if (!fs.existsSync(context) || !fs.statSync(context).isDirectory()) {
-      inputs.problem(`context "${context}" is not a directory: point it at the folder with your Dockerfile`);
-    } else {
-      const df = dockerfile ?? path.join(context, 'Dockerfile');
-      if (!fs.existsSync(df)) inputs.problem(`dockerfile "${df}" does not exist: set dockerfile or context`);
-    }
-  }
-  const buildArgs = inputs.lines('build-args');
-  for (const a of buildArgs) {
+  const args = inputs.lines('build-args');
+  for (const a of args) {
     // A NAME alone would make docker take the value from the runner's environment.
     const eq = a.indexOf('=');
     if (eq <= 0 || !ENV_NAME.test(a.slice(0, eq)))
       inputs.problem(`build-args: "${a}" is not NAME=VALUE (one per line)`);
   }
+  const inputBuild = {
+    context: inputs.get('context'),
+    dockerfile: inputs.get('dockerfile') || undefined,
+    target: inputs.get('target') || undefined,
+    args,
+    labels: {},
+    from: 'the context input',
+  };
   return {
     repository,
     tag,
     sourceTag,
     extraTags,
     build,
-    context,
-    dockerfile,
-    buildArgs,
-    target: inputs.get('target') || undefined,
+    // Its context and Dockerfile are checked once the stack says whether a build: section builds it.
+    ...(build ? { inputBuild } : {}),
     ...(prebuilt ? { prebuilt: { registry: prebuilt.registry, digest: prebuilt.digest } } : {}),
   };
+}
+
+/** A build's problems on the runner: its context is a folder, its Dockerfile is there (checked after the stack is read). */
+export function buildSpecProblems(spec: BuildSpec): string[] {
+  const { context, dockerfile } = spec;
+  if (!fs.existsSync(context) || !fs.statSync(context).isDirectory())
+    return [
+      `${spec.from}: context "${context}" is not a directory: point it at the folder with the Dockerfile`,
+    ];
+  const df = dockerfile ? path.resolve(context, dockerfile) : path.join(context, 'Dockerfile');
+  return fs.existsSync(df)
+    ? []
+    : [`${spec.from}: dockerfile "${df}" does not exist: set dockerfile or context`];
 }

@@ -5,9 +5,8 @@ import { InputError, Inputs, type InputReader } from './inputs.js';
 import { readPullRequest, type PullRequestEvent } from './pull-request.js';
 import { readSsh } from './ssh.js';
 import {
-  checkPreviewPolicy,
-  checkServiceNames,
   checkStackEnv,
+  readPreviewAllowance,
   readStackFileInputs,
   readStackName,
   readStackSecrets,
@@ -16,7 +15,9 @@ import { MODES, type Config, type Mode } from './types.js';
 
 export { INPUT_DEFAULTS, InputError, splitArgs, type InputReader } from './inputs.js';
 export type * from './types.js';
-export { stackVariables } from './stack.js';
+export { noAllowance, stackVariables } from './stack.js';
+export { workspaceFileProblem } from './workspace.js';
+export { buildSpecProblems, isEcrRepository } from './image.js';
 
 /**
  * Reads and validates every input into the Config of the run's mode. Nothing here has side effects
@@ -64,6 +65,7 @@ function readTeardown(inputs: Inputs, env: NodeJS.ProcessEnv, event: Record<stri
     lockTimeout: inputs.seconds('lock-timeout', true),
     githubToken: inputs.get('github-token'),
     deleteImages,
+    grantedRepositories: readPreviewAllowance(inputs).repository.filter((r) => r !== repository),
   };
 }
 
@@ -84,8 +86,12 @@ function readRollout(
   const { sourceTag, repository, ...image } = readImage(inputs, mode, sha, preview, release);
   const ssh = readSsh(inputs);
   const stackName = readStackName(inputs, preview);
-  const { envBySource, ...stack } = readStackFileInputs(inputs);
-  checkServiceNames(inputs, stackName, stack.stackServices);
+  const workspace = env.GITHUB_WORKSPACE || process.cwd();
+  const { envBySource, ...stack } = readStackFileInputs(
+    inputs,
+    env,
+    mode === 'preview' ? { dir: process.cwd(), workspace } : undefined,
+  );
   const stackSecrets = readStackSecrets(inputs, env, stackName, true);
   checkStackEnv(inputs, envBySource, {
     versionVariable: stack.versionVariable,
@@ -94,22 +100,13 @@ function readRollout(
   });
   if (mode !== 'preview' && inputs.get('preview-allow'))
     inputs.problem('preview-allow only applies to mode: preview; remove it');
-  // (A preview without a pull request is a problem reported already.)
-  if (mode === 'preview' && preview) {
-    checkPreviewPolicy(inputs, stack, {
-      stackName,
-      tag: image.tag,
-      preview,
-      secrets: stackSecrets,
-      workspace: env.GITHUB_WORKSPACE || process.cwd(),
-    });
-  }
   const appUrl = readAppUrl(inputs, stackName, preview);
   const { acceptance } = readAcceptance(inputs, appUrl);
   return {
     mode,
     sha: isSha(sha) ? sha : '',
-    ...(mode === 'preview' ? { preview: preview! } : {}),
+    // (A preview without a pull request is a problem, which readConfig throws.)
+    ...(mode === 'preview' ? { preview: preview!, allow: readPreviewAllowance(inputs) } : {}),
     ...(mode === 'promote' ? { sourceTag: sourceTag! } : {}),
     awsRegion: inputs.get('aws-region') || undefined,
     registryId: readRegistryId(inputs),
@@ -119,6 +116,7 @@ function readRollout(
     ssh: { ...ssh, reconnectTimeout: inputs.seconds('ssh-reconnect-timeout') },
     stackName,
     ...stack,
+    workspace,
     stackSecrets,
     oneShotTimeout: inputs.seconds('one-shot-timeout'),
     convergeTimeout: inputs.seconds('converge-timeout'),

@@ -37,11 +37,15 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
 
 /** Thrown for bad inputs: one line per problem, each naming the input and the fix. */
 export class InputError extends Error {
-  constructor(public readonly problems: string[]) {
+  constructor(
+    public readonly problems: string[],
+    /** What the problems are, when several: "N inputs need fixing". */
+    what = 'inputs need fixing',
+  ) {
     super(
       problems.length === 1
         ? problems[0]
-        : `${problems.length} inputs need fixing:\n${problems.map((p) => `- ${p}`).join('\n')}`,
+        : `${problems.length} ${what}:\n${problems.map((p) => `- ${p}`).join('\n')}`,
     );
     this.name = 'InputError';
   }

@@ -1,25 +1,18 @@
 import {
   previewStackName,
   secretVariable,
-  stackServiceName,
+  SERVICE_NAME_MAX,
   SWARM_NAME_MAX,
   versionedSecretName,
 } from '../naming.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ENV_NAME, type Inputs } from './inputs.js';
-import { interpolateAll, referencedVariables, stringsOf } from './interpolate.js';
-import {
-  ALLOWANCE_KINDS,
-  HOST_OPTIONS,
-  previewPolicyProblems,
-  type PreviewAllowance,
-} from './preview-policy.js';
-import { loadStackFiles, readStackFile } from './stackfile.js';
-import type { PullRequest, StackSecret } from './types.js';
+import type { PreviewAllowance, PullRequest, StackSecret } from './types.js';
+import { workspaceFileProblem } from './workspace.js';
 
 // Swarm's service names (STACK_SERVICE) must be DNS name components: no dots.
-const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$/;
+const STACK_NAME = new RegExp(`^[a-zA-Z0-9][a-zA-Z0-9_-]{0,${SERVICE_NAME_MAX - 1}}$`);
 const SECRET_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** The stack's name: stack-name, or a preview's NAME-pr-N. */
@@ -28,7 +21,7 @@ export function readStackName(inputs: Inputs, preview: PullRequest | undefined):
   const stackName = preview ? previewStackName(base, preview.number) : base;
   if (base && !STACK_NAME.test(stackName)) {
     inputs.problem(
-      `stack-name "${stackName}" is not valid: letters, digits, _ - (starting with a letter or digit), at most 63 characters`,
+      `stack-name "${stackName}" is not valid: letters, digits, _ - (starting with a letter or digit), at most ${SERVICE_NAME_MAX} characters`,
     );
   }
   return stackName;
@@ -38,9 +31,16 @@ export function readStackName(inputs: Inputs, preview: PullRequest | undefined):
  * env-file: NAME=VALUE lines of a dotenv file ("export " allowed, # comments, values in single quotes
  * taken as they are, in double quotes with \\n \\" \\\\ escapes, unquoted ones up to a " #" comment).
  */
-export function readEnvFile(inputs: Inputs): Record<string, string> {
+export function readEnvFile(inputs: Inputs, preview: WorkspaceOnly | undefined): Record<string, string> {
   const file = inputs.get('env-file');
   if (!file) return {};
+  const outside = preview && workspaceFileProblem(file, preview);
+  if (outside) {
+    inputs.problem(
+      `env-file "${file}" in a preview: the runner reads it, ${outside}; keep it in the repository`,
+    );
+    return {};
+  }
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -72,12 +72,51 @@ function dotenvValue(v: string): string {
   return v.replace(/\s+#.*$/, '').trim();
 }
 
-/** The stack files, checked, and what the deploy gives them to interpolate. */
-export function readStackFileInputs(inputs: Inputs) {
+/** In a preview, the runner reads a file only from the workspace (see workspaceFileProblem). */
+type WorkspaceOnly = { dir: string; workspace: string };
+
+/**
+ * stack-env: NAME=VALUE lines, and NAME alone for the step's environment's value of NAME (as docker
+ * run -e NAME does), which must then be set.
+ */
+function readStackEnvInput(inputs: Inputs, env: NodeJS.ProcessEnv): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const line of inputs.lines('stack-env')) {
+    const eq = line.indexOf('=');
+    const name = (eq < 0 ? line : line.slice(0, eq)).trim();
+    if (!ENV_NAME.test(name)) {
+      inputs.problem(
+        `stack-env: "${line}" is not NAME=VALUE, or NAME alone for the step's environment's value (one per line)`,
+      );
+    } else if (eq >= 0) {
+      vars[name] = line.slice(eq + 1).trim();
+    } else if (env[name] === undefined) {
+      inputs.problem(
+        `stack-env: ${name} takes its value from the step's environment, which has no ${name}: add "env: ${name}: ..." to the step, or write ${name}=VALUE`,
+      );
+    } else {
+      vars[name] = env[name];
+    }
+  }
+  return vars;
+}
+
+/**
+ * The stack files and what the deploy gives them to interpolate. The files themselves are read by
+ * docker (see stack/); here they must exist, and in a preview lie in the workspace.
+ */
+export function readStackFileInputs(
+  inputs: Inputs,
+  env: NodeJS.ProcessEnv,
+  preview: WorkspaceOnly | undefined,
+) {
   const versionVariable = inputs.get('version-variable');
   if (!ENV_NAME.test(versionVariable))
     inputs.problem(`version-variable "${versionVariable}" is not a variable name`);
-  const envBySource = { 'env-file': readEnvFile(inputs), 'stack-env': inputs.assignments('stack-env') };
+  const envBySource = {
+    'env-file': readEnvFile(inputs, preview),
+    'stack-env': readStackEnvInput(inputs, env),
+  };
   const stackEnv = { ...envBySource['env-file'], ...envBySource['stack-env'] };
   const listed = inputs.list('one-shot-services');
   if (listed.length === 0)
@@ -91,30 +130,15 @@ export function readStackFileInputs(inputs: Inputs) {
       'one-shots-first: true needs one-shot services: name them in one-shot-services, or remove one-shots-first',
     );
   const stackFiles = inputs.list('stack-file');
-  const read = readStackFile(stackFiles, versionVariable, oneShotServices);
-  if ('problem' in read) inputs.problem(`stack-file ${read.problem}`);
-  else if (oneShotsFirst) checkOneShotsFirst(inputs, oneShotServices, read.jobs);
-  const stackServices = 'services' in read ? read.services : [];
-  const composeVersion = 'version' in read ? read.version : undefined;
-  return {
-    stackFiles,
-    stackServices,
-    composeVersion,
-    everyImagePinned: 'everyImagePinned' in read && read.everyImagePinned,
-    versionVariable,
-    stackEnv,
-    envBySource,
-    oneShotServices,
-    oneShotsFirst,
-  };
-}
-
-/** one-shots-first deploys the one-shots, then the whole stack: a job would run twice (Swarm runs it again on every deploy). */
-function checkOneShotsFirst(inputs: Inputs, oneShots: string[], jobs: string[]): void {
-  for (const name of oneShots.filter((s) => jobs.includes(s)))
-    inputs.problem(
-      `one-shots-first: true would run job "${name}" twice (Swarm runs a job again on every docker stack deploy): give it deploy.restart_policy.condition: on-failure instead of deploy.mode: replicated-job, or remove one-shots-first`,
-    );
+  for (const file of stackFiles) {
+    if (!fs.existsSync(file))
+      inputs.problem(`stack-file "${file}" does not exist: set stack-file to your stack's compose file(s)`);
+    else if (preview && workspaceFileProblem(file, preview))
+      inputs.problem(
+        `stack-file "${file}" in a preview: the runner reads it, ${workspaceFileProblem(file, preview)}`,
+      );
+  }
+  return { stackFiles, versionVariable, stackEnv, envBySource, oneShotServices, oneShotsFirst };
 }
 
 /**
@@ -161,9 +185,17 @@ export function readStackSecrets(
 }
 
 /**
- * stack-env and env-file may not name what steers the docker CLI or the loader (DOCKER_*, LD_*, PATH, HOME), nor
- * a variable the action sets itself: STACK_NAME, ECR_REGISTRY, the version variable, the secrets'
- * names, and in a preview PR_NUMBER and PREVIEW_PORT.
+ * What steers the docker CLI, the Go runtime it runs on, or the loader, rather than a stack file: its own
+ * settings, the dynamic loader's, its PATH, HOME (a stack's ~), PWD (where it takes relative paths
+ * from) and temporary folder.
+ */
+const STEERS_DOCKER =
+  /^(DOCKER_|LD_|GODEBUG$|GOMAXPROCS$|GOGC$|GOMEMLIMIT$|GOTRACEBACK$|PATH$|HOME$|PWD$|TMPDIR$)/;
+
+/**
+ * stack-env and env-file may not name what steers docker (STEERS_DOCKER), nor a variable the action sets
+ * itself: STACK_NAME, ECR_REGISTRY, the version variable, the secrets' names, and in a preview
+ * PR_NUMBER and PREVIEW_PORT.
  */
 export function checkStackEnv(
   inputs: Inputs,
@@ -183,20 +215,11 @@ export function checkStackEnv(
   ]);
   for (const [source, vars] of Object.entries(envBySource)) {
     for (const name of Object.keys(vars)) {
-      if (/^(DOCKER_|LD_)/.test(name) || name === 'PATH' || name === 'HOME')
+      if (STEERS_DOCKER.test(name))
         inputs.problem(`${source}: ${name} would steer the docker CLI, not the stack file; remove it`);
       else if (own.has(name)) inputs.problem(`${source}: ${name} is set by the action itself; remove it`);
     }
   }
-}
-
-/** Swarm refuses a service name over 63 characters: STACK_SERVICE must fit for every service of the file. */
-export function checkServiceNames(inputs: Inputs, stackName: string, services: string[]): void {
-  const tooLong = services.map((s) => stackServiceName(stackName, s)).filter((name) => name.length > 63);
-  if (tooLong.length > 0)
-    inputs.problem(
-      `stack-name "${stackName}" makes service names longer than the 63 characters Swarm accepts (${tooLong.join(', ')}): shorten stack-name`,
-    );
 }
 
 /** What the stack file can interpolate: stack-env, then the action's own variables and secret names. */
@@ -223,9 +246,36 @@ export function stackVariables(
   };
 }
 
-/** preview-allow: kind:value entries (bind:/path, object:NAME, option:NAME, port:N). */
+const ALLOWANCE_KINDS = [
+  'bind',
+  'network',
+  'volume',
+  'secret',
+  'config',
+  'repository',
+  'option',
+  'port',
+  'label',
+] as const;
+
+/** A preview allowance that grants nothing (preview-allow empty). */
+export function noAllowance(): PreviewAllowance {
+  return {
+    bind: [],
+    network: [],
+    volume: [],
+    secret: [],
+    config: [],
+    repository: [],
+    option: [],
+    port: [],
+    label: [],
+  };
+}
+
+/** preview-allow: kind:value entries (bind:/path, network:NAME and the like, option:KEY, port:N, label:PREFIX). */
 export function readPreviewAllowance(inputs: Inputs): PreviewAllowance {
-  const allow: PreviewAllowance = { bind: [], object: [], option: [], port: [] };
+  const allow = noAllowance();
   for (const entry of inputs.list('preview-allow')) {
     const m = /^(\w+):(.+)$/.exec(entry);
     const kind = m?.[1] as (typeof ALLOWANCE_KINDS)[number] | undefined;
@@ -233,75 +283,21 @@ export function readPreviewAllowance(inputs: Inputs): PreviewAllowance {
     const port = Number(value);
     if (!kind || !ALLOWANCE_KINDS.includes(kind)) {
       inputs.problem(
-        `preview-allow: "${entry}" is not one of bind:/HOST/PATH, object:NAME, option:NAME or port:NUMBER`,
+        `preview-allow: "${entry}" is not one of bind:/HOST/PATH, network:NAME, volume:NAME, secret:NAME, config:NAME, repository:NAME, option:KEY, port:NUMBER or label:PREFIX`,
       );
     } else if (kind === 'bind' && !path.posix.isAbsolute(value)) {
       inputs.problem(`preview-allow: "${entry}": a bind mount is allowed by its absolute host path`);
-    } else if (kind === 'option' && !HOST_OPTIONS.includes(value)) {
+    } else if (kind === 'option' && !/^[a-z_][a-z0-9_.-]*$/.test(value)) {
       inputs.problem(
-        `preview-allow: "${entry}": the options a preview may be allowed are ${HOST_OPTIONS.join(', ')}`,
+        `preview-allow: "${entry}": an option is a key as the preview policy names it (privileged, deploy.placement, mount.npipe, networks.ipam)`,
       );
     } else if (kind === 'port' && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
       inputs.problem(`preview-allow: "${entry}": a port is a number from 1 to 65535`);
     } else if (kind === 'port') {
       allow.port.push(port);
     } else {
-      allow[kind].push(kind === 'bind' ? path.posix.normalize(value) : value);
+      allow[kind].push(kind === 'bind' ? path.posix.resolve(value) : value);
     }
   }
   return allow;
-}
-
-/**
- * In a preview, the stack file as the docker CLI will deploy it (interpolated with the run's
- * variables) must keep to the preview's own stack: see preview-policy.ts.
- */
-export function checkPreviewPolicy(
-  inputs: Inputs,
-  stack: { stackFiles: string[]; stackEnv: Record<string, string>; versionVariable: string },
-  context: {
-    stackName: string;
-    tag: string;
-    preview: PullRequest;
-    secrets: StackSecret[];
-    workspace: string;
-  },
-): void {
-  const allow = readPreviewAllowance(inputs);
-  const secretNames = Object.fromEntries(
-    context.secrets.map((s) => [secretVariable(s.name), versionedSecretName(context.stackName, s, '')]),
-  );
-  const variables = stackVariables({ ...stack, ...context }, 'ecr-registry.invalid', secretNames);
-  const problems = new Set<string>();
-  const unknown = new Set<string>();
-  // Read as YAML 1.2 and as 1.1 (020042 is octal there): a finding under either reading counts.
-  for (const yamlVersion of ['1.2', '1.1'] as const) {
-    const loaded = loadStackFiles(stack.stackFiles, yamlVersion);
-    if ('problem' in loaded) return; // already reported for stack-file
-    // The docker CLI also sees the runner's own variables (HOME, PATH, ...): a preview may use only the run's.
-    for (const name of new Set(stringsOf(loaded.doc).flatMap(referencedVariables))) {
-      if (!(name in variables)) unknown.add(name);
-    }
-    const doc = interpolateAll(loaded.doc, variables) as Record<string, unknown>;
-    for (const problem of previewPolicyProblems(doc, {
-      stack: context.stackName,
-      port: context.preview.port,
-      // docker resolves every file's relative paths from the first file's directory
-      dir: path.dirname(path.resolve(stack.stackFiles[0] ?? '.')),
-      workspace: context.workspace,
-      allow,
-    }))
-      problems.add(problem);
-  }
-  const files = stack.stackFiles.map((f) => `"${f}"`).join(' + ');
-  for (const name of unknown) {
-    inputs.problem(
-      `stack-file ${files} in a preview uses \${${name}}, which the run does not give it (docker would take it from the runner's environment): set it in stack-env or env-file`,
-    );
-  }
-  for (const problem of problems) {
-    inputs.problem(
-      `stack-file ${files} in a preview (a pull request's stack on your swarm): ${problem}; see preview-allow`,
-    );
-  }
 }

@@ -25,6 +25,25 @@ export interface StackSecret {
   value: string;
 }
 
+/** What a repository trusts its pull requests' stacks with beyond the preview policy (preview-allow). */
+export interface PreviewAllowance {
+  /** Host paths that may be bind-mounted, with what is beneath them (the Docker socket only by name). */
+  bind: string[];
+  /** Networks, volumes, secrets and configs outside the preview's namespace, by their Swarm name, each kind apart. */
+  network: string[];
+  volume: string[];
+  secret: string[];
+  config: string[];
+  /** ECR repositories besides ecr-repository that the pull request's build: sections may push to. */
+  repository: string[];
+  /** Keys the policy leaves out: a service's (privileged), deploy.KEY, mount.TYPE, SECTION.KEY. */
+  option: string[];
+  /** Published ports besides the preview's own. */
+  port: number[];
+  /** Label names starting with these, which a proxy routes by (traefik.). */
+  label: string[];
+}
+
 /** The pull request a preview or teardown is for, and the port a preview's stack publishes on. */
 export interface PullRequest {
   number: number;
@@ -73,15 +92,44 @@ export interface BuildOptions {
   repositoryUrl?: string;
 }
 
-/** The image a rollout deploys, and how it is built. */
-export interface ImageConfig extends BuildOptions {
-  tag: string;
-  extraTags: string[];
-  build: boolean;
+/** How an image is built: docker build of a context. */
+export interface BuildSpec {
   context: string;
   dockerfile?: string;
-  buildArgs: string[];
   target?: string;
+  /** NAME=VALUE */
+  args: string[];
+  /** Labels of its own (a build: section's); the OCI labels and the labels input are added to every image. */
+  labels: Record<string, string>;
+  /** Where it is given, for messages: the context input, or a service's build: section. */
+  from: string;
+}
+
+/**
+ * One of the run's own images: in the run's registry, under the run's tag (and extra tags), run by
+ * services of the stack. Built from a stack service's build: section or from the inputs, or (build:
+ * false, image, promote) only deployed.
+ */
+export interface Image {
+  repository: string;
+  /** How the run builds it; none when it does not build it. */
+  build?: BuildSpec;
+  /** The stack's services that run it. */
+  services: string[];
+}
+
+/** The images a rollout deploys, and how the run gets them. */
+export interface ImageConfig extends BuildOptions {
+  /** The run's tag, plain (the version variable); every image the run deploys is pinned to its digest. */
+  tag: string;
+  extraTags: string[];
+  /** false: deploy the images the tag names in ECR without building. */
+  build: boolean;
+  /**
+   * How the inputs build ecr-repository's image (context, dockerfile, target, build-args), when the run
+   * builds (ecr-repository, the run's first image, may be built by the stack's build: section instead).
+   */
+  inputBuild?: BuildSpec;
   /** The image input: an image built elsewhere, deployed without a build (then build is false). */
   prebuilt?: PrebuiltImage;
 }
@@ -94,15 +142,16 @@ export interface PrebuiltImage {
 
 /** What deploy, preview and promote share: a stack deploy, its waits, the tests, rollback. */
 export interface RolloutConfig extends CommonConfig, ImageConfig {
-  /** docker stack deploy's -c files, in order: later ones override earlier ones. */
+  /**
+   * The stack files, in order (later ones override earlier ones): docker renders them into the one
+   * document that is checked and deployed (see stack/).
+   */
   stackFiles: string[];
-  /** The services the stack files define. */
-  stackServices: string[];
-  /** Their compose file version, when they give one. */
-  composeVersion?: string;
-  /** Every service image of the stack files names a digest (see readStackFile). */
-  everyImagePinned: boolean;
+  /** The checkout (GITHUB_WORKSPACE): a preview reads files from nowhere else. */
+  workspace: string;
+  /** The variable the stack file reads the image's tag from. */
   versionVariable: string;
+  /** stack-env and env-file: the stack file's own variables (a bare NAME in stack-env taken from the step's environment). */
   stackEnv: Record<string, string>;
   stackSecrets: StackSecret[];
   oneShotServices: string[];
@@ -132,6 +181,7 @@ export interface DeployConfig extends RolloutConfig {
 export interface PreviewConfig extends RolloutConfig {
   mode: 'preview';
   preview: PullRequest;
+  allow: PreviewAllowance;
 }
 
 export interface PromoteConfig extends RolloutConfig {
@@ -145,6 +195,11 @@ export interface TeardownConfig extends CommonConfig {
   preview: PullRequest;
   /** Also delete the pull request's image tags from ECR. */
   deleteImages: boolean;
+  /** The repositories besides ecr-repository that previews may push to (preview-allow repository:NAME). */
+  grantedRepositories: string[];
 }
 
-export type Config = DeployConfig | PreviewConfig | PromoteConfig | TeardownConfig;
+/** The modes that roll a stack out. */
+export type RolloutModeConfig = DeployConfig | PreviewConfig | PromoteConfig;
+
+export type Config = RolloutModeConfig | TeardownConfig;

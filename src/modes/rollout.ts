@@ -1,19 +1,18 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
-import { stackVariables, type RolloutConfig } from '../config/index.js';
-import { LABELS, oneShotStackFileName, runUrl, stackServiceName } from '../naming.js';
-import type { RegistryAuth } from '../registry/ecr.js';
+import type { RolloutConfig, RolloutModeConfig } from '../config/index.js';
+import { LABELS, runUrl, secretVariables, stackServiceName } from '../naming.js';
 import { describeAcceptanceFailure, type ServiceResult } from '../report/summary.js';
 import { pullTestImage, runAcceptance } from '../runner/acceptance.js';
 import type { Engine, Service, Task } from '../swarm/engine.js';
-import { oneShotStackFiles } from '../config/one-shot-stack.js';
+import { deployDocument, oneShotDocument } from '../stack/deploy-file.js';
+import { everyImagePinned, serviceNames } from '../stack/document.js';
+import { writeDeployFile, type RenderedStack } from '../stack/read.js';
 import { ensureSecrets, removeSecrets } from '../swarm/secrets.js';
 import {
   deployStack,
   describeStack,
   forceUnchanged,
-  labelsOverride,
   rollbackStack,
   snapshotStack,
   stackServicesToWait,
@@ -24,15 +23,19 @@ import {
   type ServiceBefore,
   type Waited,
 } from '../swarm/stack.js';
-import { connect, takeLock, type Manager, type Run } from './session.js';
+import { connect, stackCli, takeLock, type Manager, type Run } from './session.js';
 import { watchRollout } from './watch.js';
 
-/** What the summary's services table needs to know of the stack file. */
-export function stackShape(config: RolloutConfig): { oneShot: string[]; inFile: string[] } {
-  return {
-    oneShot: config.oneShotServices.map((s) => stackServiceName(config.stackName, s)),
-    inFile: config.stackServices,
-  };
+/** The one-shot services as Swarm names them. */
+const oneShotNames = (config: Pick<RolloutConfig, 'oneShotServices' | 'stackName'>) =>
+  config.oneShotServices.map((s) => stackServiceName(config.stackName, s));
+
+/** What the summary's services table needs to know of the stack: its one-shots and its services. */
+export function stackShape(
+  config: Pick<RolloutConfig, 'oneShotServices' | 'stackName'>,
+  services: string[],
+): { oneShot: string[]; inFile: string[] } {
+  return { oneShot: oneShotNames(config), inFile: services };
 }
 
 /**
@@ -69,52 +72,81 @@ function describeRollback(results: ServiceResult[]): string {
     .join('; ');
 }
 
+/** The rollout's view of the stack: docker's rendering with the run's images pinned, and its services. */
+interface Rollout {
+  config: RolloutConfig;
+  run: Run;
+  manager: Manager;
+  stack: RenderedStack;
+  services: string[];
+}
+
 /**
- * The image's way onto the swarm, once it is in the registry: deploy lock, stack secrets, stack
- * deploy, then the one-shots, convergence and tests watched together (rollback on failure), and the
- * old secret versions removed after a success.
+ * The image's way onto the swarm, once it is in the registry: deploy lock, stack secrets, the stack
+ * deployed as docker rendered it (each of pins' images by its digest), then the one-shots,
+ * convergence and tests watched together (rollback on failure), and the old secret versions removed
+ * after a success.
  */
 export async function rollOut(
-  config: RolloutConfig,
+  config: RolloutModeConfig,
   run: Run,
-  { auth, image, tunnel }: { auth: RegistryAuth; image: string; tunnel: Parameters<typeof connect>[2] },
+  {
+    image,
+    tunnel,
+    stack,
+    pins,
+  }: {
+    image: string;
+    tunnel: Parameters<typeof connect>[2];
+    stack: RenderedStack;
+    /** REPOSITORY:TAG -> REPOSITORY:TAG@DIGEST for each image the run pushed, pulled or promoted. */
+    pins: Record<string, string>;
+  },
 ): Promise<void> {
   const manager = await connect(config, run, tunnel);
   await takeLock(config, run, manager.engine);
-  const secretNames =
-    config.stackSecrets.length > 0
-      ? await run.timeline.phase('Stack secrets', () =>
-          ensureSecrets(manager.engine, config.stackName, config.stackSecrets, config.ssh.privateKey),
-        )
-      : {};
-  const variables = stackVariables(config, auth.registry, secretNames);
-  const oneShotsDone = config.oneShotsFirst && (await oneShotsFirst(config, run, manager, variables));
-  const before = await deploy(config, run, manager, variables, { forceOneShots: !oneShotsDone });
+  if (config.stackSecrets.length > 0)
+    await run.timeline.phase('Stack secrets', () =>
+      ensureSecrets(manager.engine, config.stackName, config.stackSecrets, config.ssh.privateKey),
+    );
+  const doc = deployDocument(stack.doc, {
+    pins,
+    labels: deployLabels(config),
+    imageLabel: LABELS.deployImage,
+  });
+  const rollout: Rollout = {
+    config,
+    run,
+    manager,
+    stack: { ...stack, doc },
+    services: serviceNames(doc),
+  };
+  const oneShotsDone = config.oneShotsFirst && (await oneShotsFirst(rollout));
+  const before = await deploy(rollout, { forceOneShots: !oneShotsDone });
+  const shape = stackShape(config, rollout.services);
   try {
     await watchRollout({
       oneShots: oneShotsDone
         ? async () => {}
         : (signal) => watchOneShots(config, run, manager.engine, signal),
-      converge: (signal, serving) =>
-        watchConvergence(config, run, manager.engine, before, { signal, serving }),
+      converge: (signal, serving) => watchConvergence(rollout, before, { signal, serving }),
       tests: () => runTests(config, run, image),
       rollback: config.rollbackOnFailure ? () => rollback(config, run, manager, before) : undefined,
     });
   } finally {
-    // What runs now, after a rollback too.
-    run.report.services = await describeStack(manager.engine, config.stackName, stackShape(config)).catch(
-      () => [],
-    );
+    // The services as they run now, after a rollback too.
+    run.report.services = await describeStack(manager.engine, config.stackName, shape).catch(() => []);
   }
-  if (config.stackSecrets.length > 0) await removeOldSecrets(config, manager.engine, secretNames);
+  if (config.stackSecrets.length > 0) await removeOldSecrets(config, manager.engine);
 }
 
-/** On every service: the commit, the image (with the digest pushed or promoted), the run, the actor. */
-function deployLabels(config: RolloutConfig, run: Run): Record<string, string> {
-  const { image, digest } = run.report;
+/**
+ * On every service: the commit, the run, the actor (and on each that runs one of the run's images,
+ * that image with its digest: see deployDocument).
+ */
+function deployLabels(config: RolloutConfig): Record<string, string> {
   const labels: Record<string, string> = {
     [LABELS.deployCommit]: config.sha,
-    [LABELS.deployImage]: digest && image ? `${image}@${digest}` : (image ?? ''),
     [LABELS.deployRun]: runUrl() ?? '',
     [LABELS.deployActor]: process.env.GITHUB_ACTOR ?? '',
   };
@@ -122,49 +154,36 @@ function deployLabels(config: RolloutConfig, run: Run): Record<string, string> {
 }
 
 /**
- * The stack files, with the deploy labels for services (written to the work directory as one more
- * file), deployed; a one-shot whose spec did not change is forced to run again.
+ * A document deployed: written to the work directory and read back by docker (see writeDeployFile),
+ * then docker stack deploy. When every image names a digest (the run's are pinned), the registry is
+ * not asked at all: an outage would cost each service a long wait and leave it unpinned.
  */
-async function deployFiles(
-  config: RolloutConfig,
-  run: Run,
-  manager: Manager,
-  {
-    files,
-    services,
-    variables,
-    prune,
-  }: { files: string[]; services: string[]; variables: Record<string, string>; prune: boolean },
+async function deployDoc(
+  { config, run, manager, stack }: Rollout,
+  doc: RenderedStack['doc'],
+  { file, prune }: { file: string; prune: boolean },
 ): Promise<void> {
-  const labels = path.join(run.work.root, 'deploy-labels.yml');
-  fs.writeFileSync(labels, labelsOverride(services, deployLabels(config, run), config.composeVersion));
-  await deployStack(manager.cli, config.stackName, [...files, labels], variables, {
+  const written = path.join(run.work.root, file);
+  await writeDeployFile(stackCli(run), { ...stack, doc }, written);
+  await deployStack(manager.cli, config.stackName, written, stack.variables, {
     prune,
-    // The action's images are pinned already: with every other one pinned too, the registry is not
-    // asked at all (an outage would cost each service a long wait and leave it unpinned).
-    resolveImage: config.everyImagePinned ? 'never' : 'always',
+    resolveImage: everyImagePinned(doc) ? 'never' : 'always',
   });
   run.report.deployed = true;
 }
 
 async function forceOneShots(config: RolloutConfig, manager: Manager, before: Map<string, ServiceBefore>) {
-  const forced = await forceUnchanged(manager.cli, manager.engine, stackShape(config).oneShot, before);
+  const forced = await forceUnchanged(manager.cli, manager.engine, oneShotNames(config), before);
   if (forced.length > 0) core.info(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
 }
 
 /** The whole stack deployed; the one-shots forced to run again unless they ran first. */
-async function deploy(
-  config: RolloutConfig,
-  run: Run,
-  manager: Manager,
-  variables: Record<string, string>,
-  { forceOneShots: force }: { forceOneShots: boolean },
-): Promise<Map<string, ServiceBefore>> {
+async function deploy(rollout: Rollout, { forceOneShots: force }: { forceOneShots: boolean }) {
+  const { config, run, manager, services } = rollout;
   return run.timeline.phase('Stack deploy', async () => {
     const before = await snapshotStack(manager.engine, config.stackName);
-    const { stackFiles: files, stackServices: services, prune } = config;
-    await deployFiles(config, run, manager, { files, services, variables, prune });
-    if (prune) {
+    await deployDoc(rollout, rollout.stack.doc, { file: 'stack.json', prune: config.prune });
+    if (config.prune) {
       const inFile = new Set(services.map((s) => stackServiceName(config.stackName, s)));
       run.report.pruned = [...before.keys()].filter((name) => !inFile.has(name));
     }
@@ -174,20 +193,16 @@ async function deploy(
 }
 
 /**
- * one-shots-first: the one-shot services deployed alone (the stack files cut down to them, without
- * prune, so every other service keeps its spec) and waited for; true once they completed. False, with
- * nothing done, when no other service of the stack files runs yet (the stack's first deploy): there is
- * no previous version to keep, and the one-shots may need those services.
+ * one-shots-first: the one-shot services deployed alone (the document cut down to them and what they
+ * use, without prune, so every other service keeps its spec) and waited for; true once they
+ * completed. False, with nothing done, when no other service of the stack runs yet (its first
+ * deploy): there is no previous version to keep, and the one-shots may need those services.
  */
-async function oneShotsFirst(
-  config: RolloutConfig,
-  run: Run,
-  manager: Manager,
-  variables: Record<string, string>,
-): Promise<boolean> {
+async function oneShotsFirst(rollout: Rollout): Promise<boolean> {
+  const { config, run, manager, services } = rollout;
   const before = await snapshotStack(manager.engine, config.stackName);
-  const oneShots = stackShape(config).oneShot;
-  const running = config.stackServices
+  const oneShots = oneShotNames(config);
+  const running = services
     .map((s) => stackServiceName(config.stackName, s))
     .filter((name) => before.has(name) && !oneShots.includes(name))
     .sort();
@@ -198,20 +213,8 @@ async function oneShotsFirst(
     return false;
   }
   await run.timeline.phase('Stack deploy: one-shots', async () => {
-    // Only what this run wrote is held, for cleanup to remove should the run be cancelled.
-    const files: string[] = (run.held.files = []);
-    try {
-      writeOneShotStackFiles(config, files);
-      await deployFiles(config, run, manager, {
-        files,
-        services: config.oneShotServices,
-        variables,
-        prune: false,
-      });
-    } finally {
-      for (const f of files) fs.rmSync(f, { force: true });
-      run.held.files = [];
-    }
+    const cut = oneShotDocument(rollout.stack.doc, config.oneShotServices);
+    await deployDoc(rollout, cut, { file: 'stack-one-shots.json', prune: false });
     await forceOneShots(config, manager, before);
   });
   try {
@@ -226,30 +229,6 @@ async function oneShotsFirst(
   return true;
 }
 
-/**
- * The stack files cut down to the one-shot services, each beside the first stack file (see
- * oneShotStackFileName) and added to written once it is; a file of that name already there is an error.
- */
-function writeOneShotStackFiles(config: RolloutConfig, written: string[]): void {
-  const dir = path.dirname(path.resolve(config.stackFiles[0]));
-  const texts = oneShotStackFiles(
-    config.stackFiles.map((f) => fs.readFileSync(f, 'utf8')),
-    config.oneShotServices,
-  );
-  texts.forEach((text, i) => {
-    const file = path.join(dir, oneShotStackFileName(i));
-    try {
-      fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
-    } catch (e) {
-      throw new Error(
-        `one-shots-first: could not write ${file} beside stack-file ${config.stackFiles[0]}: ${(e as Error).message}`,
-        { cause: e },
-      );
-    }
-    written.push(file);
-  });
-}
-
 /** A one-shot still running when the wait ended early (another one failed, or the rollout did). */
 function unfinished({ service, verdict }: Waited<OneShotResult>): ServiceResult {
   return {
@@ -261,7 +240,7 @@ function unfinished({ service, verdict }: Waited<OneShotResult>): ServiceResult 
 }
 
 async function watchOneShots(config: RolloutConfig, run: Run, engine: Engine, signal: AbortSignal) {
-  const names = stackShape(config).oneShot;
+  const names = oneShotNames(config);
   const { report } = run;
   await run.timeline.phase(
     'One-shot services',
@@ -298,20 +277,19 @@ async function watchOneShots(config: RolloutConfig, run: Run, engine: Engine, si
 }
 
 async function watchConvergence(
-  config: RolloutConfig,
-  run: Run,
-  engine: Engine,
+  { config, run, manager, services }: Rollout,
   before: Map<string, ServiceBefore>,
   { signal, serving }: { signal: AbortSignal; serving: () => void },
 ) {
+  const { engine } = manager;
   await run.timeline.phase(
     'Converge',
     async () => {
       const { longRunning, leftover } = await stackServicesToWait(
         engine,
         config.stackName,
-        config.stackServices,
-        stackShape(config).oneShot,
+        services,
+        oneShotNames(config),
       );
       if (leftover.length > 0) {
         core.warning(
@@ -360,7 +338,7 @@ async function rollback(
   manager: Manager,
   before: Map<string, ServiceBefore>,
 ): Promise<string> {
-  const oneShots = stackShape(config).oneShot;
+  const oneShots = oneShotNames(config);
   run.report.rollback = await run.timeline
     .phase('Rollback', () =>
       rollbackStack(manager.cli, manager.engine, config.stackName, before, oneShots, config.convergeTimeout),
@@ -370,7 +348,9 @@ async function rollback(
   return describeRollback(run.report.rollback);
 }
 
-async function removeOldSecrets(config: RolloutConfig, engine: Engine, current: Record<string, string>) {
+/** Every version of the stack's secrets but the current ones. */
+async function removeOldSecrets(config: RolloutConfig, engine: Engine) {
+  const current = secretVariables(config.stackName, config.stackSecrets, config.ssh.privateKey);
   const removed = await removeSecrets(engine, config.stackName, Object.values(current)).catch((e: Error) => {
     core.warning(`could not remove old secret versions: ${e.message}`);
     return [];

@@ -1,12 +1,14 @@
 import * as core from '@actions/core';
-import type { CommonConfig as Config, RolloutConfig } from '../config/index.js';
+import type { CommonConfig as Config, TeardownConfig, Config as AnyConfig } from '../config/index.js';
 import { getRegistryAuth, type RegistryAuth } from '../registry/ecr.js';
-import { checkRegistryAuth, writeDockerConfig } from '../registry/login.js';
+import { basicAuth, checkRegistryAuth, writeDockerConfig } from '../registry/login.js';
 import { imageName } from '../registry/image.js';
+import type { Secrets } from '../report/mask.js';
 import type { Report } from '../report/summary.js';
 import { DockerCli } from '../runner/docker.js';
 import type { WorkDir } from '../runner/workdir.js';
-import { openTunnel, type Admit, type Tunnel } from '../ssh/tunnel.js';
+import { openTunnel, tunnelDockerHost, type Admit, type Tunnel } from '../ssh/tunnel.js';
+import { readStack, type RenderedStack } from '../stack/read.js';
 import { Engine } from '../swarm/engine.js';
 import { managerProblem } from '../swarm/manager.js';
 import { acquireLock, lockHold, lockOwner, type Lock } from '../swarm/lock.js';
@@ -19,8 +21,6 @@ export interface Held {
   /** The Engine API client through the tunnel, once the manager answered. */
   engine?: Engine;
   lock?: Lock;
-  /** Files the run wrote outside its work directory (one-shots-first's cut-down stack files). */
-  files?: string[];
 }
 
 /** What every mode works with: its private work directory, the run's record, its phases. */
@@ -31,6 +31,8 @@ export interface Run {
   timeline: Timeline;
   /** The runner's own docker CLI, with the private DOCKER_CONFIG. */
   local: DockerCli;
+  /** Every secret value the run knows, masked. */
+  secrets: Secrets;
 }
 
 /** The manager as a mode uses it: the docker CLI through the tunnel and the Engine API client. */
@@ -85,28 +87,46 @@ export async function takeLock(config: Config, run: Run, engine: Engine): Promis
   );
 }
 
-/** ECR credentials, checked with the registry and written to the private DOCKER_CONFIG. */
+/**
+ * ECR credentials (masked, also in what goes to GitHub's API), checked with the registry. They are
+ * written to the private DOCKER_CONFIG separately (see beginRollout).
+ */
 export function ecrLogin(config: Config, run: Run): Promise<RegistryAuth> {
   return run.timeline.phase('ECR login', async () => {
     const auth = await getRegistryAuth(config);
+    run.secrets.add(auth.password, basicAuth(auth));
     await checkRegistryAuth(run.local, auth);
-    await writeDockerConfig(run.local.configDir, auth);
     core.info(`Logged in to ${auth.registry}`);
     return auth;
   });
 }
 
 /**
- * How a rollout starts: the SSH handshake in the background, ECR login, and the image the run
- * deploys (REGISTRY/REPOSITORY:TAG), recorded for the summary and outputs.
+ * The docker CLI for stack commands: aimed at the manager through the tunnel, as the deploy is, so that
+ * a stack rendered before the tunnel is up sees the same environment as its deploy (see
+ * DockerCli.stack). Rendering contacts no engine.
+ */
+export const stackCli = (run: Pick<Run, 'local' | 'work'>): DockerCli =>
+  run.local.on(tunnelDockerHost(run.work.tunnel));
+
+/**
+ * How a rollout starts: the SSH handshake in the background; ECR credentials, checked with the
+ * registry; the stack rendered by docker with the registry's name and checked again (as main checked
+ * it before anything started); then the credentials written to the private DOCKER_CONFIG, after
+ * docker has read every file the stack names. Records the image the run deploys
+ * (REGISTRY/REPOSITORY:TAG) for the summary and outputs.
  */
 export async function beginRollout(
-  config: RolloutConfig,
+  config: Exclude<AnyConfig, TeardownConfig>,
   run: Run,
-): Promise<{ tunnel: Promise<Tunnel>; auth: RegistryAuth; image: string }> {
+): Promise<{ tunnel: Promise<Tunnel>; auth: RegistryAuth; image: string; stack: RenderedStack }> {
   const tunnel = startTunnel(config, run);
   const auth = await ecrLogin(config, run);
+  const stack = await run.timeline.phase('Stack file', () =>
+    readStack(config, stackCli(run), auth.registry, process.env),
+  );
+  await writeDockerConfig(run.local.configDir, auth);
   const image = imageName(auth.registry, config.repository, config.tag);
   Object.assign(run.report, { image, tag: config.tag, registry: auth.registry });
-  return { tunnel, auth, image };
+  return { tunnel, auth, image, stack };
 }

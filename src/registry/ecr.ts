@@ -8,6 +8,7 @@ import {
   ListImagesCommand,
   PutImageCommand,
   type BatchGetImageCommandOutput,
+  type Image as EcrImage,
   type ImageIdentifier,
 } from '@aws-sdk/client-ecr';
 
@@ -113,30 +114,42 @@ async function getImages(
 }
 
 /**
- * ECR refuses a push to a repository that does not exist: find out before building. A caller not
- * allowed to describe repositories is let through (the push will tell).
+ * ECR refuses a push to a repository that does not exist: find out before building, for every
+ * repository the run pushes to, and name all that are missing at once. A caller not allowed to
+ * describe repositories is let through (the push will tell).
  */
-export async function checkRepository(
+export async function checkRepositories(
   target: EcrTarget,
-  repository: string,
+  repositories: string[],
   registry: string,
 ): Promise<void> {
   await withClient(target, async (client) => {
-    try {
-      await client.send(
-        new DescribeRepositoriesCommand({ registryId: target.registryId, repositoryNames: [repository] }),
-      );
-    } catch (e) {
-      const err = e as Error;
-      if (err.name === 'RepositoryNotFoundException') {
-        const region = await Promise.resolve(client.config?.region?.()).catch(() => undefined);
-        throw new Error(
-          `ecr-repository: no repository ${repository} in ${registry}${region ? ` (${region})` : ''}: create it (aws ecr create-repository --repository-name ${repository}), or correct ecr-repository, registry-id or aws-region`,
-          { cause: e },
+    const missing: string[] = [];
+    for (const repository of repositories) {
+      try {
+        await client.send(
+          new DescribeRepositoriesCommand({ registryId: target.registryId, repositoryNames: [repository] }),
         );
+      } catch (e) {
+        const err = e as Error;
+        if (err.name === 'RepositoryNotFoundException') missing.push(repository);
+        else
+          core.info(
+            `Could not check that ECR repository ${repository} exists (${err.name}); the push will tell`,
+          );
       }
-      core.info(`Could not check that ECR repository ${repository} exists (${err.name}); the push will tell`);
     }
+    if (missing.length === 0) return;
+    const region = await Promise.resolve(client.config?.region?.()).catch(() => undefined);
+    const where = `${registry}${region ? ` (${region})` : ''}`;
+    throw new Error(
+      missing
+        .map(
+          (repository) =>
+            `${repository === repositories[0] ? 'ecr-repository' : 'stack-file'}: no repository ${repository} in ${where}: create it (aws ecr create-repository --repository-name ${repository}), or correct ${repository === repositories[0] ? 'ecr-repository' : "the service's image:"}, registry-id or aws-region`,
+        )
+        .join('\n'),
+    );
   });
 }
 
@@ -187,65 +200,87 @@ export async function findImage(target: EcrTarget, image: ImageRef): Promise<str
 }
 
 /**
- * Gives the image tagged `source` the given tags, registry side: the manifest is read with
- * BatchGetImage and written back under each tag with PutImage, so nothing is pulled or rebuilt.
- * A tag that already names the same image is left as it is; returns the digest.
+ * Gives each repository's image tagged `source` the given tags, registry side: every manifest is read
+ * with BatchGetImage first, so that a missing one stops the promotion before any tag moves, then
+ * written back under each tag with PutImage, so nothing is pulled or rebuilt. A tag that already names
+ * the same image is left as it is; returns each repository's digest, in order.
  */
-export async function promoteImage(
+export async function promoteImages(
   target: EcrTarget,
-  repository: string,
+  repositories: string[],
   source: string,
   tags: string[],
   commit: string,
-): Promise<string> {
+): Promise<string[]> {
   return withClient(target, async (client) => {
-    const out = await getImages(
-      client,
-      target.registryId,
-      repository,
-      [source, ...tags].map((imageTag) => ({ imageTag })),
+    const read = await Promise.all(
+      repositories.map(async (repository) => {
+        const out = await getImages(
+          client,
+          target.registryId,
+          repository,
+          [source, ...tags].map((imageTag) => ({ imageTag })),
+        );
+        return { repository, found: new Map((out.images ?? []).map((i) => [i.imageId?.imageTag ?? '', i])) };
+      }),
     );
-    const found = new Map((out.images ?? []).map((i) => [i.imageId?.imageTag ?? '', i]));
-    const image = found.get(source);
-    if (!image?.imageManifest || !image.imageId?.imageDigest) {
+    const missing = read.filter(({ found }) => {
+      const image = found.get(source);
+      return !image?.imageManifest || !image.imageId?.imageDigest;
+    });
+    if (missing.length > 0)
       throw new Error(
-        `no image ${repository}:${source} in ECR for commit ${commit}: the deploy of that commit pushes it; promote only releases images that were built and tested`,
+        `no image ${missing.map((m) => `${m.repository}:${source}`).join(', ')} in ECR for commit ${commit}: the deploy of that commit pushes ${missing.length > 1 ? 'them' : 'it'}; promote only releases images that were built and tested, and no tag was moved`,
+      );
+    const digests: string[] = [];
+    for (const { repository, found } of read) {
+      const image = found.get(source)!;
+      const digest = image.imageId!.imageDigest!;
+      for (const tag of tags)
+        await putTag(client, target, repository, { image, tag, source, existing: found.get(tag) });
+      digests.push(digest);
+    }
+    return digests;
+  });
+}
+
+/** Writes image's manifest under tag, unless tag names the same image already. */
+async function putTag(
+  client: ECRClient,
+  target: EcrTarget,
+  repository: string,
+  { image, tag, source, existing }: { image: EcrImage; tag: string; source: string; existing?: EcrImage },
+): Promise<void> {
+  const digest = image.imageId!.imageDigest!;
+  const had = existing?.imageId?.imageDigest;
+  if (had === digest) {
+    core.info(`${repository}:${tag} is already ${digest}`);
+    return;
+  }
+  try {
+    const put = await client.send(
+      new PutImageCommand({
+        registryId: target.registryId,
+        repositoryName: repository,
+        imageManifest: image.imageManifest,
+        imageManifestMediaType: image.imageManifestMediaType,
+        imageTag: tag,
+        imageDigest: digest,
+      }),
+    );
+    const written = put.image?.imageId?.imageDigest;
+    if (written !== digest)
+      throw new Error(`ECR stored ${repository}:${tag} as ${written}, not the tested ${digest}`);
+    core.info(`Tagged ${repository}:${source} as ${tag} (${digest})`);
+  } catch (e) {
+    if ((e as Error).name === 'ImageTagAlreadyExistsException') {
+      throw new Error(
+        `${repository}:${tag} already exists as another image (${had ?? 'unknown digest'}) and the repository's tags are immutable: release a new version tag instead of moving ${tag}`,
+        { cause: e },
       );
     }
-    const digest = image.imageId.imageDigest;
-    for (const tag of tags) {
-      const existing = found.get(tag)?.imageId?.imageDigest;
-      if (existing === digest) {
-        core.info(`${repository}:${tag} is already ${digest}`);
-        continue;
-      }
-      try {
-        const put = await client.send(
-          new PutImageCommand({
-            registryId: target.registryId,
-            repositoryName: repository,
-            imageManifest: image.imageManifest,
-            imageManifestMediaType: image.imageManifestMediaType,
-            imageTag: tag,
-            imageDigest: digest,
-          }),
-        );
-        const written = put.image?.imageId?.imageDigest;
-        if (written !== digest)
-          throw new Error(`ECR stored ${repository}:${tag} as ${written}, not the tested ${digest}`);
-        core.info(`Tagged ${repository}:${source} as ${tag} (${digest})`);
-      } catch (e) {
-        if ((e as Error).name === 'ImageTagAlreadyExistsException') {
-          throw new Error(
-            `${repository}:${tag} already exists as another image (${existing ?? 'unknown digest'}) and the repository's tags are immutable: release a new version tag instead of moving ${tag}`,
-            { cause: e },
-          );
-        }
-        throw e;
-      }
-    }
-    return digest;
-  });
+    throw e;
+  }
 }
 
 /** Deletes every tag starting with prefix (e.g. pr-42-); returns the tags deleted. */

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
-import type { DockerCli } from '../runner/docker.js';
-import { run } from '../runner/exec.js';
-import type { BuildSecret, ImageConfig } from '../config/index.js';
+import { allowedEnvironment, type DockerCli } from '../runner/docker.js';
+import { CommandError, run, shellQuote } from '../runner/exec.js';
+import type { BuildOptions, BuildSecret, BuildSpec, Image } from '../config/index.js';
 import { detectBuilder } from './builder.js';
 
 export function imageName(registry: string, repository: string, tag: string): string {
@@ -21,34 +21,46 @@ export interface BuildExtras {
   secrets?: { id: string; src: string }[];
 }
 
-/** docker build arguments for the configured context, Dockerfile, build args, target and tags. */
-export function buildArgs(config: ImageConfig, refs: string[], extras: BuildExtras = {}): string[] {
+/** docker build arguments for a build's context, Dockerfile, build args, target, and the tags. */
+export function buildArgs(spec: BuildSpec, refs: string[], extras: BuildExtras = {}): string[] {
   const args = ['build'];
   for (const ref of refs) args.push('--tag', ref);
-  if (config.dockerfile) args.push('--file', config.dockerfile);
-  for (const a of config.buildArgs) args.push('--build-arg', a);
+  if (spec.dockerfile) args.push('--file', path.resolve(spec.context, spec.dockerfile));
+  for (const a of spec.args) args.push('--build-arg', a);
   if (extras.inlineCache) args.push('--build-arg', 'BUILDKIT_INLINE_CACHE=1');
   for (const ref of extras.cacheFrom ?? []) args.push('--cache-from', ref);
   for (const [name, value] of Object.entries(extras.labels ?? {})) args.push('--label', `${name}=${value}`);
   for (const s of extras.secrets ?? []) args.push('--secret', `id=${s.id},src=${s.src}`);
-  if (config.target) args.push('--target', config.target);
-  args.push(config.context);
+  if (spec.target) args.push('--target', spec.target);
+  args.push(spec.context);
   return args;
 }
 
 const OCI = 'org.opencontainers.image';
 
-/** The OCI labels of a build (those the run knows), then the user's labels over them. */
+/** What every build of a run shares: where it goes, its tags, cache, secrets and labels. */
+export interface BuildRun extends BuildOptions {
+  registry: string;
+  tag: string;
+  extraTags: string[];
+  sha: string;
+  /** The checkout: where the commit's time is read. */
+  workspace: string;
+}
+
+/** The OCI labels of a build (those the run knows), then a build: section's, then the labels input over them. */
 export function imageLabels(
-  config: ImageConfig & { tag: string; sha: string },
+  build: BuildRun,
+  spec: Pick<BuildSpec, 'labels'>,
   created: Date | undefined,
 ): Record<string, string> {
   return {
-    ...(config.repositoryUrl ? { [`${OCI}.source`]: config.repositoryUrl } : {}),
-    ...(config.sha ? { [`${OCI}.revision`]: config.sha } : {}),
+    ...(build.repositoryUrl ? { [`${OCI}.source`]: build.repositoryUrl } : {}),
+    ...(build.sha ? { [`${OCI}.revision`]: build.sha } : {}),
     ...(created ? { [`${OCI}.created`]: created.toISOString().replace(/\.\d+Z$/, 'Z') } : {}),
-    [`${OCI}.version`]: config.tag,
-    ...config.labels,
+    [`${OCI}.version`]: build.tag,
+    ...spec.labels,
+    ...build.labels,
   };
 }
 
@@ -58,47 +70,112 @@ export function digestOf(repoDigests: string[], repo: string): string | undefine
   return match?.slice(repo.length + 1);
 }
 
+/** An image the run built and pushed: its digest, how long its build took, and whether it reused a cached layer. */
+export interface Built {
+  repository: string;
+  digest: string;
+  seconds: number;
+  cacheReused: boolean;
+}
+
+/** The build output's sign that a step came from the cache (BuildKit's, or the classic builder's). */
+const CACHED_STEP = /^#\d+ CACHED$|^ ---> Using cache$/m;
+
 /**
- * Builds and pushes every tag, and the build cache's tag last; returns the pushed digest. The cache
- * images are pulled first, for either builder: the classic builder reuses only local images, and
- * BuildKit, importing inline cache straight from the registry, pushes cache metadata without the
- * layers it reused, so that every other build on an empty runner would start cold.
+ * Builds every image, then pushes each under the run's tag and extra tags, and its build cache's tag
+ * last; returns each image's digest. Nothing is pushed before every build has succeeded, so a build
+ * that fails leaves no image of the run in the registry. The cache images are pulled first, for either
+ * builder: the classic builder reuses only local images, and BuildKit, importing inline cache straight
+ * from the registry, pushes cache metadata without the layers it reused, so that every other build on
+ * an empty runner would start cold. concurrency: how many builds run at once (their output is then
+ * shown whole as each one ends).
  */
 export async function buildAndPush(
   docker: DockerCli,
-  config: ImageConfig & { sha: string },
-  repo: string,
-  refs: string[],
-): Promise<string> {
-  const builder = await detectBuilder(docker, config.buildSecrets.length > 0);
-  const cacheRefs = (config.cache?.from ?? []).map((tag) => `${repo}:${tag}`);
-  const cacheTo = config.cache ? [`${repo}:${config.cache.tag}`] : [];
-  const secrets = writeSecrets(config.buildSecrets, path.dirname(docker.configDir));
+  images: (Image & { build: BuildSpec })[],
+  build: BuildRun,
+  { concurrency = 1 }: { concurrency?: number } = {},
+): Promise<Built[]> {
+  const builder = await detectBuilder(docker, build.buildSecrets.length > 0);
+  const created = await commitTime(build.workspace, build.sha);
+  const secrets = writeSecrets(build.buildSecrets, path.dirname(docker.configDir));
+  const refs = (image: Image) =>
+    [build.tag, ...build.extraTags].map((tag) => imageName(build.registry, image.repository, tag));
+  const cacheRef = (image: Image, tag: string) => imageName(build.registry, image.repository, tag);
+  let built: Omit<Built, 'digest'>[];
   try {
-    const extras: BuildExtras = {
-      inlineCache: builder.buildKit && cacheTo.length > 0,
-      cacheFrom: await pullCache(docker, cacheRefs),
-      labels: imageLabels(config, await commitTime(config.context)),
-      secrets: secrets.files,
-    };
-    await docker.run(buildArgs(config, [...refs, ...cacheTo], extras), { env: builder.env });
+    built = await inBatches(images, concurrency, async (image) => {
+      const started = Date.now();
+      const cacheTo = build.cache ? [cacheRef(image, build.cache.tag)] : [];
+      const extras: BuildExtras = {
+        inlineCache: builder.buildKit && cacheTo.length > 0,
+        cacheFrom: await pullCache(
+          docker,
+          (build.cache?.from ?? []).map((tag) => cacheRef(image, tag)),
+        ),
+        labels: imageLabels(build, image.build, created),
+        secrets: secrets.files,
+      };
+      const args = buildArgs(image.build, [...refs(image), ...cacheTo], extras);
+      // Builds at once would interleave their lines: each one's output is shown whole as it ends.
+      const buffered = concurrency > 1 && images.length > 1;
+      const result = await docker.run(args, { silent: buffered }, true);
+      const output = result.stdout + result.stderr;
+      if (buffered) core.info(`[command]docker ${args.map(shellQuote).join(' ')}\n${output}`);
+      if (result.exitCode !== 0) throw new CommandError(`docker build of ${image.repository}`, result);
+      return {
+        repository: image.repository,
+        seconds: (Date.now() - started) / 1000,
+        cacheReused: CACHED_STEP.test(output),
+      };
+    });
   } finally {
     secrets.remove();
   }
-  for (const ref of refs) await docker.run(['push', ref]);
-  for (const ref of cacheTo) await pushCache(docker, ref);
-  return inspectDigest(docker, repo, refs[0]);
+  const digests: Built[] = [];
+  for (const [i, image] of images.entries()) {
+    for (const ref of refs(image)) await docker.run(['push', ref]);
+    if (build.cache) await pushCache(docker, cacheRef(image, build.cache.tag));
+    const digest = await inspectDigest(docker, `${build.registry}/${image.repository}`, refs(image)[0]);
+    digests.push({ ...built[i], digest });
+  }
+  return digests;
 }
 
 /**
- * When the checked-out commit was made: the image's created label. Not the build's own time, so that
- * building the same commit again gives the same image (and a re-run starts no rolling update).
- * Undefined outside a git checkout.
+ * fn over items, at most limit at a time; the results in the items' order. A failure is thrown once
+ * every call of its batch has ended (none is left running).
  */
-export async function commitTime(context: string): Promise<Date | undefined> {
-  const out = await run('git', ['-C', context, 'log', '-1', '--format=%cI'], { silent: true }, true).catch(
-    () => undefined,
-  );
+async function inBatches<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += limit) {
+    const settled = await Promise.allSettled(items.slice(i, i + limit).map(fn));
+    for (const s of settled) {
+      if (s.status === 'rejected') throw s.reason;
+      results.push(s.value);
+    }
+  }
+  return results;
+}
+
+/**
+ * When the checked-out commit (sha, else HEAD) was made: the images' created label. Not the build's own
+ * time, so that building the same commit again gives the same image (and a re-run starts no rolling
+ * update). Asked of the checkout's own repository, named outright: a folder a pull request chose (a
+ * build context) may hold files shaped like a repository whose config has git run programs.
+ */
+export async function commitTime(workspace: string, sha: string): Promise<Date | undefined> {
+  const git = [
+    `--git-dir=${path.join(workspace, '.git')}`,
+    '-c',
+    'log.showSignature=false',
+    'log',
+    '-1',
+    '--format=%cI',
+    sha || 'HEAD',
+    '--',
+  ];
+  const out = await run('git', git, { silent: true, env: allowedEnvironment() }, true).catch(() => undefined);
   const time = out?.exitCode === 0 ? new Date(out.stdout.trim()) : undefined;
   return time && !Number.isNaN(time.getTime()) ? time : undefined;
 }

@@ -9,7 +9,9 @@ import type { RegistryAuth } from './ecr.js';
 /** How long the registry has to answer the credentials check. */
 const CHECK_TIMEOUT_MS = 30_000;
 
-const basic = (auth: RegistryAuth) => Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
+/** The registry credentials as docker's config.json and HTTP Basic carry them. */
+export const basicAuth = (auth: RegistryAuth) =>
+  Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
 
 /**
  * Writes DOCKER_CONFIG/config.json, created 0600, with the credentials inline and no credsStore: the
@@ -18,7 +20,7 @@ const basic = (auth: RegistryAuth) => Buffer.from(`${auth.username}:${auth.passw
  */
 export async function writeDockerConfig(configDir: string, auth: RegistryAuth): Promise<void> {
   const config = {
-    auths: { [auth.registry]: { auth: basic(auth) } },
+    auths: { [auth.registry]: { auth: basicAuth(auth) } },
     // The CLI plugins a user installed (docker/setup-buildx-action puts buildx there) still load.
     cliPluginsExtraDirs: [path.join(os.homedir(), '.docker', 'cli-plugins')],
   };
@@ -61,7 +63,7 @@ async function getV2(docker: DockerCli, auth: RegistryAuth): Promise<Response> {
 
 async function get(url: URL, auth: RegistryAuth): Promise<Response> {
   const res = await fetch(url, {
-    headers: { authorization: `Basic ${basic(auth)}` },
+    headers: { authorization: `Basic ${basicAuth(auth)}` },
     redirect: 'manual',
     signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
   });

@@ -79,6 +79,11 @@ export function stepOutputs(
         }
       : {}),
     digest: report.digest,
+    images: report.images
+      ? JSON.stringify(
+          report.images.map(({ reference, digest, services }) => ({ reference, digest, services })),
+        )
+      : undefined,
     'promoted-tags': report.promoted?.join(','),
     'tests-passed': report.acceptance?.passed,
     'tests-failed': report.acceptance?.failed,

@@ -14,6 +14,17 @@ export interface ServiceResult {
   attempts?: { used: number; max?: number };
 }
 
+/** One of the run's images, as deployed. */
+export interface ImageResult {
+  /** REGISTRY/REPOSITORY:TAG */
+  reference: string;
+  digest: string;
+  /** The stack's services that run it. */
+  services: string[];
+  /** Built by this run: how long the build took, and whether it reused cached layers. */
+  build?: { seconds: number; cacheReused: boolean };
+}
+
 export interface Report {
   mode: Mode;
   ok: boolean;
@@ -29,6 +40,8 @@ export interface Report {
   /** The ECR registry host. */
   registry?: string;
   digest?: string;
+  /** Every image of the run, the first one (image, digest) first. */
+  images?: ImageResult[];
   url?: string;
   services: ServiceRow[];
   oneShots: ServiceResult[];
@@ -73,7 +86,14 @@ function describeAttempts(o: ServiceResult): string {
 /** The job summary as Markdown. */
 export function renderSummary(r: Report): string {
   const out: string[] = [];
-  for (const render of [renderHeadline, renderPhases, renderOneShots, renderRollback, renderServices])
+  for (const render of [
+    renderHeadline,
+    renderImages,
+    renderPhases,
+    renderOneShots,
+    renderRollback,
+    renderServices,
+  ])
     render(r, out);
   if (r.teardown) out.push(describeTeardown(r.teardown), '');
   if (r.acceptance) out.push(renderAcceptance(r.acceptance));
@@ -102,6 +122,20 @@ function renderHeadline(r: Report, out: string[]): void {
   ];
   const shown = facts.filter(([, v]) => v);
   if (shown.length > 0) out.push('| | |', '|---|---|', ...shown.map(([k, v]) => `| ${k} | ${v} |`), '');
+}
+
+/** The run's images, when it has several, or built one: each image, its digest, build and services. */
+function renderImages(r: Report, out: string[]): void {
+  const images = r.images ?? [];
+  if (images.length < 2 && !images.some((i) => i.build)) return;
+  out.push('### Images', '', '| Image | Digest | Build | Services |', '|---|---|---|---|');
+  for (const i of images) {
+    const build = i.build
+      ? `${i.build.seconds.toFixed(1)} s, ${i.build.cacheReused ? 'cache reused' : 'no cache reused'}`
+      : 'not built';
+    out.push(`| \`${i.reference}\` | \`${i.digest.slice(0, 19)}\` | ${build} | ${i.services.join(', ')} |`);
+  }
+  out.push('');
 }
 
 /** Each phase, in the order they started, and the total. */

@@ -208,6 +208,10 @@ function forward(local: net.Socket, remote: ClientChannel): void {
   local.pipe(remote).pipe(local);
 }
 
+/** The local end of a tunnel served in dir, and its DOCKER_HOST value (known before the tunnel opens). */
+const tunnelSocket = (dir: string) => path.join(dir, 'docker.sock');
+export const tunnelDockerHost = (dir: string) => `unix://${tunnelSocket(dir)}`;
+
 /**
  * Opens the SSH connection to the first manager of ssh-host that answers and that admit accepts (host
  * keys pinned, keepalive on) and serves a local Unix socket in `dir` (0700) whose every connection is
@@ -256,7 +260,7 @@ export async function openTunnel(ssh: SshConfig, dir: string, admit?: Admit): Pr
   };
   watch(await current);
 
-  const socketPath = path.join(dir, 'docker.sock');
+  const socketPath = tunnelSocket(dir);
   fs.rmSync(socketPath, { force: true });
   const sockets = new Set<net.Socket>();
   // Half-open: a client that has sent all it will (EOF) still gets the rest of the answer.
@@ -280,7 +284,7 @@ export async function openTunnel(ssh: SshConfig, dir: string, admit?: Admit): Pr
   fs.chmodSync(socketPath, 0o600);
   return {
     socketPath,
-    dockerHost: `unix://${socketPath}`,
+    dockerHost: tunnelDockerHost(dir),
     host: () => host,
     ready: () => current.then(() => undefined),
     async close() {

@@ -30,7 +30,11 @@ export interface Service {
     Name: string;
     Labels?: Record<string, string>;
     TaskTemplate: Record<string, unknown> & {
-      ContainerSpec?: { Image?: string; StopGracePeriod?: number; Healthcheck?: { Test?: string[] } };
+      ContainerSpec?: {
+        Image?: string;
+        StopGracePeriod?: number;
+        Healthcheck?: { Test?: string[] };
+      };
       RestartPolicy?: { Condition?: string; MaxAttempts?: number };
       ForceUpdate?: number;
     };

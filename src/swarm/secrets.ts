@@ -1,19 +1,18 @@
 import * as core from '@actions/core';
 import type { Engine } from './engine.js';
 import type { StackSecret } from '../config/index.js';
-import { LABELS, secretVariable, versionedSecretName } from '../naming.js';
+import { LABELS, versionedSecretName } from '../naming.js';
 
 /**
- * Creates each secret's current version unless it exists; returns the stack file variables that
- * name them. Values only travel in the API request body, never on a command line or in the log.
+ * Creates each secret's current version (named as secretVariables names it) unless it exists. Values
+ * only travel in the API request body, never on a command line or in the log.
  */
 export async function ensureSecrets(
   engine: Engine,
   stack: string,
   secrets: StackSecret[],
   key: string,
-): Promise<Record<string, string>> {
-  const variables: Record<string, string> = {};
+): Promise<void> {
   for (const secret of secrets) {
     const name = versionedSecretName(stack, secret, key);
     const created = await engine.createObject(
@@ -23,9 +22,7 @@ export async function ensureSecrets(
       secret.value,
     );
     core.info(created ? `Created secret ${name}` : `Secret ${name} exists already`);
-    variables[secretVariable(secret.name)] = name;
   }
-  return variables;
 }
 
 /**

@@ -54,29 +54,30 @@ export async function snapshotStack(engine: Engine, stack: string): Promise<Map<
 }
 
 /**
- * docker stack deploy --with-registry-auth, through the tunnel, with the variables the file
- * interpolates. A CLI that has --detach (26 and later) is told --detach=true: its default is to wait,
- * and that wait never ends on a completed one-shot service (the waits here judge it instead).
- * resolveImage always (the CLI's default) has the registry asked for each service's digest, through
- * the manager; never leaves every image as the stack files name it.
+ * docker stack deploy --with-registry-auth of one stack file, through the tunnel, with the variables
+ * it was rendered with (see DockerCli.stack). A CLI that has --detach (26 and later) is told
+ * --detach=true: its default is to wait, and that wait never ends on a completed one-shot service
+ * (the waits here judge it instead). resolveImage
+ * always (the CLI's default) has the registry asked for each service's digest, through the manager;
+ * never leaves every image as the file names it.
  */
 export async function deployStack(
   manager: DockerCli,
   stack: string,
-  files: string[],
+  file: string,
   variables: Record<string, string>,
   { prune = false, resolveImage = 'always' }: { prune?: boolean; resolveImage?: 'always' | 'never' } = {},
 ): Promise<void> {
-  const help = await manager.run(['stack', 'deploy', '--help'], { silent: true }, true);
+  const help = await manager.stack(['deploy', '--help'], {}, { silent: true }, true);
   const detach = /--detach\b/.test(help.stdout) ? ['--detach=true'] : [];
   const args = [
-    ...['stack', 'deploy', '--with-registry-auth', '--resolve-image', resolveImage],
-    ...detach,
+    ...['deploy', '--with-registry-auth', '--resolve-image', resolveImage, ...detach],
     ...(prune ? ['--prune'] : []),
+    ...['-c', file, stack],
   ];
   for (let attempt = 1; ; attempt++) {
     try {
-      await manager.run([...args, ...files.flatMap((f) => ['-c', f]), stack], { env: variables });
+      await manager.stack(args, variables);
       return;
     } catch (e) {
       // Swarm changed a service between the CLI's read and its update (e.g. it paused the update of a
@@ -86,18 +87,6 @@ export async function deployStack(
       await sleep(POLL_MS);
     }
   }
-}
-
-/**
- * A stack file that adds labels to each service (deploy.labels), given to docker stack deploy after the
- * user's own files. JSON is YAML; the compose version is the user's, which the CLI wants the same in
- * every file.
- */
-export function labelsOverride(services: string[], labels: Record<string, string>, version?: string): string {
-  return JSON.stringify({
-    ...(version ? { version } : {}),
-    services: Object.fromEntries(services.map((s) => [s, { deploy: { labels } }])),
-  });
 }
 
 /**

@@ -95,3 +95,17 @@ export async function teardownStack(
   }
   return result;
 }
+
+/**
+ * The repositories whose images a stack's services run under a tag starting with prefix (a preview's
+ * pr-N-, which only the run's own images carry), for a teardown to delete them.
+ */
+export async function imageRepositories(engine: Engine, stack: string, prefix: string): Promise<string[]> {
+  const repositories = new Set<string>();
+  for (const service of await engine.listServices(stackFilter(stack))) {
+    // REGISTRY/REPOSITORY:TAG@DIGEST
+    const m = /^[^/]+\/([^:@]+):([^@]+)/.exec(service.Spec.TaskTemplate.ContainerSpec?.Image ?? '');
+    if (m && m[2].startsWith(prefix)) repositories.add(m[1]);
+  }
+  return [...repositories].sort();
+}
