@@ -92052,17 +92052,6 @@ function stackVariables(config, registry, secretNames) {
         ...secretNames,
     };
 }
-const ALLOWANCE_KINDS = [
-    'bind',
-    'network',
-    'volume',
-    'secret',
-    'config',
-    'repository',
-    'option',
-    'port',
-    'label',
-];
 /** A preview allowance that grants nothing (preview-allow empty). */
 function noAllowance() {
     return {
@@ -92080,12 +92069,13 @@ function noAllowance() {
 /** preview-allow: kind:value entries (bind:/path, network:NAME and the like, option:KEY, port:N, label:PREFIX). */
 function readPreviewAllowance(inputs) {
     const allow = noAllowance();
+    const kinds = Object.keys(allow);
     for (const entry of inputs.list('preview-allow')) {
         const m = /^(\w+):(.+)$/.exec(entry);
         const kind = m?.[1];
         const value = m?.[2].trim() ?? '';
         const port = Number(value);
-        if (!kind || !ALLOWANCE_KINDS.includes(kind)) {
+        if (!kind || !kinds.includes(kind)) {
             inputs.problem(`preview-allow: "${entry}" is not one of bind:/HOST/PATH, network:NAME, volume:NAME, secret:NAME, config:NAME, repository:NAME, option:KEY, port:NUMBER or label:PREFIX`);
         }
         else if (kind === 'bind' && !external_node_path_default().posix.isAbsolute(value)) {

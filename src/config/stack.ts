@@ -246,18 +246,6 @@ export function stackVariables(
   };
 }
 
-const ALLOWANCE_KINDS = [
-  'bind',
-  'network',
-  'volume',
-  'secret',
-  'config',
-  'repository',
-  'option',
-  'port',
-  'label',
-] as const;
-
 /** A preview allowance that grants nothing (preview-allow empty). */
 export function noAllowance(): PreviewAllowance {
   return {
@@ -276,12 +264,13 @@ export function noAllowance(): PreviewAllowance {
 /** preview-allow: kind:value entries (bind:/path, network:NAME and the like, option:KEY, port:N, label:PREFIX). */
 export function readPreviewAllowance(inputs: Inputs): PreviewAllowance {
   const allow = noAllowance();
+  const kinds = Object.keys(allow);
   for (const entry of inputs.list('preview-allow')) {
     const m = /^(\w+):(.+)$/.exec(entry);
-    const kind = m?.[1] as (typeof ALLOWANCE_KINDS)[number] | undefined;
+    const kind = m?.[1] as keyof PreviewAllowance | undefined;
     const value = m?.[2].trim() ?? '';
     const port = Number(value);
-    if (!kind || !ALLOWANCE_KINDS.includes(kind)) {
+    if (!kind || !kinds.includes(kind)) {
       inputs.problem(
         `preview-allow: "${entry}" is not one of bind:/HOST/PATH, network:NAME, volume:NAME, secret:NAME, config:NAME, repository:NAME, option:KEY, port:NUMBER or label:PREFIX`,
       );
