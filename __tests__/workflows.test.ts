@@ -1,19 +1,22 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
 
 interface Step {
+  name?: string;
   uses?: string;
   with?: Record<string, unknown>;
   if?: string;
   run?: string;
+  env?: Record<string, string>;
 }
 interface Workflow {
   on: Record<string, unknown>;
   concurrency?: { group?: string };
   permissions?: Record<string, string>;
-  jobs: Record<string, { steps: Step[] }>;
+  jobs: Record<string, { steps: Step[]; if?: string; environment?: string }>;
 }
 
 const dir = '.github/workflows';
@@ -55,6 +58,50 @@ describe('the example workflows', () => {
     expect(actionStep(w)!.with!.mode).toBe(
       "${{ github.event.action == 'closed' && 'teardown' || 'preview' }}",
     );
+  });
+
+  describe.each(['deploy.yml', 'preview.yml', 'release.yml'])('%s: no silent skip', (name) => {
+    const w = load(name);
+    const [job] = Object.values(w.jobs);
+    const used = [...fs.readFileSync(path.join(dir, name), 'utf8').matchAll(/\bvars\.([A-Z_]+)/g)].map(
+      (m) => m[1],
+    );
+    const check = job.steps[0];
+
+    test('no condition on a variable: the job runs, and its first step checks every variable it uses', () => {
+      expect(job.if ?? '').not.toMatch(/vars\./);
+      for (const step of job.steps) expect(step.if ?? '').not.toMatch(/vars\./);
+      expect(check.name).toBe("Check the environment's variables");
+      expect(Object.keys(check.env ?? {}).sort()).toEqual([...new Set(used)].sort());
+    });
+
+    test('a variable left unset fails the check, naming it and the environment', () => {
+      const env = Object.fromEntries(used.map((v) => [v, 'set']));
+      const ok = spawnSync('bash', ['-e', '-c', check.run!], { env: { ...env, PATH: process.env.PATH } });
+      expect(ok.status).toBe(0);
+      const missing = used[used.length - 1];
+      const r = spawnSync('bash', ['-e', '-c', check.run!], {
+        env: { ...env, [missing]: '', PATH: process.env.PATH },
+        encoding: 'utf8',
+      });
+      expect(r.status).toBe(1);
+      expect(r.stdout.trim()).toBe(
+        `::error::variable ${missing} is not set in the ${job.environment} environment`,
+      );
+    });
+  });
+
+  test('a push to main deploys to staging; only a version tag changes production', () => {
+    const deploy = load('deploy.yml');
+    const release = load('release.yml');
+    const [deployJob] = Object.values(deploy.jobs);
+    const [releaseJob] = Object.values(release.jobs);
+    expect(deployJob.environment).toBe('staging');
+    expect(releaseJob.environment).toBe('production');
+    expect(actionStep(deploy)!.with!['stack-name']).toBe('todobackend-staging');
+    expect(actionStep(release)!.with!['stack-name']).toBe('todobackend');
+    expect(actionStep(deploy)!.with!.mode ?? 'deploy').toBe('deploy');
+    expect(deploy.concurrency?.group).not.toBe(release.concurrency?.group);
   });
 
   test('release: version tags promote', () => {

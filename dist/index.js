@@ -86099,14 +86099,14 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 if ((0,_runner_state_js__WEBPACK_IMPORTED_MODULE_1__/* .isPost */ .tl)())
     (await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 6661))).runPost();
 else
-    await (await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 6869))).run();
+    await (await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 9917))).run();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 6869:
+/***/ 9917:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 // ESM COMPAT FLAG
@@ -91126,6 +91126,11 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
+// EXTERNAL MODULE: ./src/naming.ts
+var naming = __nccwpck_require__(8499);
 ;// CONCATENATED MODULE: ./src/config/inputs.ts
 /** Reading inputs: action.yml's defaults, the parsing of each kind of value, and the problems found. */
 /**
@@ -91155,6 +91160,8 @@ const INPUT_DEFAULTS = {
     'acceptance-command': 'bats /app/src/acceptance.bats',
     'acceptance-timeout': '600',
     'lock-timeout': '600',
+    'promote-wait': '1800',
+    'promote-untested': 'false',
     'rollback-on-failure': 'false',
     prune: 'false',
     'preview-port-base': '20000',
@@ -91174,6 +91181,16 @@ class InputError extends Error {
     }
 }
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * A line of build-secrets or stack-secrets: NAME=ENV_VARIABLE, spaces around = allowed, where NAME must
+ * match name and the value comes from the step's environment variable. Undefined for any other line.
+ */
+function parseSecretLine(line, name) {
+    const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
+    return m && name.test(m[1]) && ENV_NAME.test(m[2]) ? { name: m[1], variable: m[2] } : undefined;
+}
+/** The problem of a secret line whose variable is empty: the step must pass the secret in its env. */
+const emptySecretProblem = (input, name, variable) => `${input}: ${name} takes its value from ${variable}, which is empty: add "env: ${variable}: \${{ secrets.${variable} }}" to the step`;
 /** The longest any wait may be: a job on a GitHub-hosted runner runs 6 hours at most. */
 const MAX_SECONDS = 6 * 3600;
 /** Splits a command line into words; single and double quotes group, backslash escapes. */
@@ -91307,165 +91324,28 @@ class Inputs {
     }
 }
 
-;// CONCATENATED MODULE: ./src/config/acceptance.ts
-
-
-// An image reference as docker parses it: [HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST].
-const HOST = String.raw `[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d+)?`;
-const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const IMAGE_REFERENCE = new RegExp(String.raw `^(?:${HOST}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
-/** The app URL with {stack}, {pr} and {port} filled in. */
-function expandUrl(template, values) {
-    return template
-        .replaceAll('{stack}', values.stack)
-        .replaceAll('{pr}', String(values.pr ?? ''))
-        .replaceAll('{port}', String(values.port ?? ''));
-}
-/** app-url, filled in; {pr} and {port} exist only for a preview. */
-function readAppUrl(inputs, stackName, preview) {
-    const raw = inputs.get('app-url');
-    if (!preview && /\{(pr|port)\}/.test(raw))
-        inputs.problem(`app-url "${raw}" uses {pr} or {port}, which exist only in mode preview`);
-    const appUrl = raw && expandUrl(raw, { stack: stackName, pr: preview?.number, port: preview?.port });
-    if (appUrl && !/^https?:\/\/[^\s/]+/.test(appUrl))
-        inputs.problem(`app-url "${appUrl}" must be an http:// or https:// URL`);
-    return appUrl;
-}
-/** Whether the acceptance tests run, and how; they need an app URL. */
-function readAcceptance(inputs, appUrl) {
-    const acceptance = inputs.bool('acceptance');
-    if (acceptance && !appUrl)
-        inputs.problem('app-url is required when acceptance is on: the load balancer URL the tests run against');
-    return { acceptance };
-}
-/**
- * acceptance-args, refusing an environment variable passed by name only (-e NAME): docker would copy
- * its value from the runner's environment into the test container.
- */
-function readTestArgs(inputs) {
-    const args = inputs.words('acceptance-args');
-    args.forEach((arg, i) => {
-        const separate = /^(?:-e|--env)$/.test(arg);
-        const value = separate ? args[i + 1] : /^(?:-e|--env=)(.+)$/.exec(arg)?.[1];
-        if (value !== undefined && !value.includes('=')) {
-            const given = separate ? `${arg} ${value}` : arg;
-            inputs.problem(`acceptance-args: "${given}" passes a variable by name; give NAME=VALUE`);
-        }
-    });
-    return args;
-}
-/**
- * The test container: acceptance-image (empty: the deployed image), acceptance-entrypoint (empty: the
- * image's own), acceptance-command and acceptance-args.
- */
-function readTestContainer(inputs) {
-    const image = inputs.get('acceptance-image');
-    if (image && !IMAGE_REFERENCE.test(image))
-        inputs.problem(`acceptance-image "${image}" is not an image reference: [REGISTRY/]REPOSITORY[:TAG][@sha256:DIGEST], e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/notes-tests:abc1234 or bats/bats:1.11.0`);
-    const entrypoint = inputs.get('acceptance-entrypoint');
-    const command = inputs.words('acceptance-command');
-    if (/\s/.test(entrypoint)) {
-        inputs.problem(`acceptance-entrypoint "${entrypoint}" must be one word, the program the test container starts (e.g. bats or /bin/sh): put its arguments in acceptance-command`);
-    }
-    else if (entrypoint &&
-        command[0] &&
-        external_node_path_default().posix.basename(command[0]) === external_node_path_default().posix.basename(entrypoint)) {
-        const given = inputs.get('acceptance-command');
-        const which = given === INPUT_DEFAULTS['acceptance-command']
-            ? `acceptance-command's default ("${given}")`
-            : `acceptance-command "${given}"`;
-        inputs.problem(`acceptance-entrypoint "${entrypoint}" is the first word of ${which} too, so the container would run ${command[0]} ${command[0]} ...: with acceptance-entrypoint, set acceptance-command to only its arguments${command.length > 1 ? ` (${command.slice(1).join(' ')})` : ''}`);
-    }
-    return {
-        acceptanceImage: image || undefined,
-        acceptanceEntrypoint: entrypoint || undefined,
-        acceptanceCommand: command,
-        acceptanceArgs: readTestArgs(inputs),
-    };
-}
-
-// EXTERNAL MODULE: ./src/naming.ts
-var naming = __nccwpck_require__(8499);
-;// CONCATENATED MODULE: ./src/config/build.ts
-
-
-/** The moving tag, in the image's own repository, that the build cache lives under. */
-const CACHE_TAG = 'buildcache';
-/**
- * Each build is also pushed as the cache tag and the next build reuses its layers. A preview writes
- * a tag of its own pull request (its teardown deletes it; a pull request never overwrites
- * production's cache) and reads production's too.
- */
-function readCache(inputs, build, preview) {
-    const cache = inputs.bool('cache');
-    if (!cache || !build)
-        return undefined;
-    if (!preview)
-        return { tag: CACHE_TAG, from: [CACHE_TAG] };
-    const own = `${(0,naming/* previewTagPrefix */.$v)(preview.number)}${CACHE_TAG}`;
-    return { tag: own, from: [own, CACHE_TAG] };
-}
-const SECRET_ID = /^[A-Za-z0-9_.-]+$/;
-/** ID=ENV_VARIABLE lines; the values are needed only when something is built. */
-function readBuildSecrets(inputs, env, build) {
-    const secrets = [];
-    for (const line of inputs.lines('build-secrets')) {
-        const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
-        if (!m || !SECRET_ID.test(m[1]) || !ENV_NAME.test(m[2])) {
-            inputs.problem(`build-secrets: "${line}" is not ID=ENV_VARIABLE (the id the Dockerfile mounts with RUN --mount=type=secret,id=ID, then the environment variable holding its value)`);
-            continue;
-        }
-        const [, id, variable] = m;
-        if (secrets.some((s) => s.id === id)) {
-            inputs.problem(`build-secrets: ${id} is given twice; give each id once`);
-            continue;
-        }
-        const value = env[variable] ?? '';
-        if (!value && build)
-            inputs.problem(`build-secrets: ${id} takes its value from ${variable}, which is empty: add "env: ${variable}: \${{ secrets.${variable} }}" to the step`);
-        secrets.push({ id, env: variable, value });
-    }
-    return secrets;
-}
-/** NAME=VALUE lines; a label's name may hold dots and slashes, its value anything. */
-function readLabels(inputs) {
-    const labels = {};
-    for (const line of inputs.lines('labels')) {
-        const eq = line.indexOf('=');
-        const name = eq > 0 ? line.slice(0, eq).trim() : '';
-        if (!/^[^\s=]+$/.test(name)) {
-            inputs.problem(`labels: "${line}" is not NAME=VALUE (one per line)`);
-            continue;
-        }
-        labels[name] = line.slice(eq + 1).trim();
-    }
-    return labels;
-}
-/** The build's cache, secrets and labels (deploy and preview build; promote never does). */
-function readBuildOptions(inputs, env, build, preview) {
-    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository } = env;
-    return {
-        cache: readCache(inputs, build, preview),
-        buildSecrets: readBuildSecrets(inputs, env, build),
-        labels: readLabels(inputs),
-        repositoryUrl: server && repository ? `${server}/${repository}` : undefined,
-    };
-}
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_);
 ;// CONCATENATED MODULE: ./src/config/image.ts
 
 
 
 
 const ECR_REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-// REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST]
-const image_IMAGE_REFERENCE = /^([^/]+)\/([^:@]+)(?::([^@]+))?(?:@(sha256:[0-9a-f]{64}))?$/;
+const TAG = '[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}';
+const DOCKER_TAG = new RegExp(`^${TAG}$`);
 /** Inputs that only steer a build: they have no default, so one given with image is a mistake to name. */
 const BUILD_ONLY_INPUTS = ['dockerfile', 'build-args', 'target', 'extra-tags', 'build-secrets', 'labels'];
+// An image reference as docker parses it: [HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST].
+const HOST = String.raw `[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d+)?`;
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_REFERENCE = new RegExp(String.raw `^(?:(${HOST})/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::(${TAG}))?(?:@(sha256:[0-9a-f]{64}))?$`);
+/**
+ * An image reference split as docker reads it, or undefined when docker would refuse it. host is the
+ * first component whenever it can be one; isRegistryHost tells whether docker takes it for a registry.
+ */
+function parseImageReference(reference) {
+    const m = IMAGE_REFERENCE.exec(reference);
+    return m ? { host: m[1], path: m[2], tag: m[3], digest: m[4] } : undefined;
+}
 /** An ECR repository name (no registry host). */
 const isEcrRepository = (name) => ECR_REPOSITORY.test(name);
 /** As docker tells a registry from a repository's first component: a dot, a port, or localhost. */
@@ -91505,11 +91385,8 @@ function readPrebuilt(inputs, mode) {
         inputs.problem("image only applies to modes deploy and preview (promote releases the commit's own image): remove it");
         return undefined;
     }
-    const [, registry = '', repository = '', tag, digest] = image_IMAGE_REFERENCE.exec(reference) ?? [];
-    if (!isRegistryHost(registry) ||
-        !ECR_REPOSITORY.test(repository) ||
-        (tag !== undefined && !DOCKER_TAG.test(tag)) ||
-        (!tag && !digest)) {
+    const { host: registry = '', path: repository = '', tag, digest } = parseImageReference(reference) ?? {};
+    if (!isRegistryHost(registry) || !ECR_REPOSITORY.test(repository) || (!tag && !digest)) {
         inputs.problem(`image "${reference}" is not REGISTRY/REPOSITORY:TAG, REGISTRY/REPOSITORY@sha256:DIGEST or REGISTRY/REPOSITORY:TAG@sha256:DIGEST (the registry host first, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/todobackend:abc1234)`);
         return undefined;
     }
@@ -91624,6 +91501,146 @@ function buildSpecProblems(spec) {
         : [`${spec.from}: dockerfile "${df}" does not exist: set dockerfile or context`];
 }
 
+;// CONCATENATED MODULE: ./src/config/acceptance.ts
+
+
+
+/** The app URL with {stack}, {pr} and {port} filled in. */
+function expandUrl(template, values) {
+    return template
+        .replaceAll('{stack}', values.stack)
+        .replaceAll('{pr}', String(values.pr ?? ''))
+        .replaceAll('{port}', String(values.port ?? ''));
+}
+/** app-url, filled in; {pr} and {port} exist only for a preview. */
+function readAppUrl(inputs, stackName, preview) {
+    const raw = inputs.get('app-url');
+    if (!preview && /\{(pr|port)\}/.test(raw))
+        inputs.problem(`app-url "${raw}" uses {pr} or {port}, which exist only in mode preview`);
+    const appUrl = raw && expandUrl(raw, { stack: stackName, pr: preview?.number, port: preview?.port });
+    if (appUrl && !/^https?:\/\/[^\s/]+/.test(appUrl))
+        inputs.problem(`app-url "${appUrl}" must be an http:// or https:// URL`);
+    return appUrl;
+}
+/** Whether the acceptance tests run, and how; they need an app URL. */
+function readAcceptance(inputs, appUrl) {
+    const acceptance = inputs.bool('acceptance');
+    if (acceptance && !appUrl)
+        inputs.problem('app-url is required when acceptance is on: the load balancer URL the tests run against');
+    return { acceptance };
+}
+/**
+ * acceptance-args, refusing an environment variable passed by name only (-e NAME): docker would copy
+ * its value from the runner's environment into the test container.
+ */
+function readTestArgs(inputs) {
+    const args = inputs.words('acceptance-args');
+    args.forEach((arg, i) => {
+        const separate = /^(?:-e|--env)$/.test(arg);
+        const value = separate ? args[i + 1] : /^(?:-e|--env=)(.+)$/.exec(arg)?.[1];
+        if (value !== undefined && !value.includes('=')) {
+            const given = separate ? `${arg} ${value}` : arg;
+            inputs.problem(`acceptance-args: "${given}" passes a variable by name; give NAME=VALUE`);
+        }
+    });
+    return args;
+}
+/**
+ * The test container: acceptance-image (empty: the deployed image), acceptance-entrypoint (empty: the
+ * image's own), acceptance-command and acceptance-args.
+ */
+function readTestContainer(inputs) {
+    const image = inputs.get('acceptance-image');
+    if (image && !parseImageReference(image))
+        inputs.problem(`acceptance-image "${image}" is not an image reference: [REGISTRY/]REPOSITORY[:TAG][@sha256:DIGEST], e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/notes-tests:abc1234 or bats/bats:1.11.0`);
+    const entrypoint = inputs.get('acceptance-entrypoint');
+    const command = inputs.words('acceptance-command');
+    if (/\s/.test(entrypoint)) {
+        inputs.problem(`acceptance-entrypoint "${entrypoint}" must be one word, the program the test container starts (e.g. bats or /bin/sh): put its arguments in acceptance-command`);
+    }
+    else if (entrypoint &&
+        command[0] &&
+        external_node_path_default().posix.basename(command[0]) === external_node_path_default().posix.basename(entrypoint)) {
+        const given = inputs.get('acceptance-command');
+        const which = given === INPUT_DEFAULTS['acceptance-command']
+            ? `acceptance-command's default ("${given}")`
+            : `acceptance-command "${given}"`;
+        inputs.problem(`acceptance-entrypoint "${entrypoint}" is the first word of ${which} too, so the container would run ${command[0]} ${command[0]} ...: with acceptance-entrypoint, set acceptance-command to only its arguments${command.length > 1 ? ` (${command.slice(1).join(' ')})` : ''}`);
+    }
+    return {
+        acceptanceImage: image || undefined,
+        acceptanceEntrypoint: entrypoint || undefined,
+        acceptanceCommand: command,
+        acceptanceArgs: readTestArgs(inputs),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/config/build.ts
+
+
+/** The moving tag, in the image's own repository, that the build cache lives under. */
+const CACHE_TAG = 'buildcache';
+/**
+ * Each build is also pushed as the cache tag and the next build reuses its layers. A preview writes
+ * a tag of its own pull request (its teardown deletes it; a pull request never overwrites
+ * production's cache) and reads production's too.
+ */
+function readCache(inputs, build, preview) {
+    const cache = inputs.bool('cache');
+    if (!cache || !build)
+        return undefined;
+    if (!preview)
+        return { tag: CACHE_TAG, from: [CACHE_TAG] };
+    const own = `${(0,naming/* previewTagPrefix */.$v)(preview.number)}${CACHE_TAG}`;
+    return { tag: own, from: [own, CACHE_TAG] };
+}
+const SECRET_ID = /^[A-Za-z0-9_.-]+$/;
+/** ID=ENV_VARIABLE lines; the values are needed only when something is built. */
+function readBuildSecrets(inputs, env, build) {
+    const secrets = [];
+    for (const line of inputs.lines('build-secrets')) {
+        const parsed = parseSecretLine(line, SECRET_ID);
+        if (!parsed) {
+            inputs.problem(`build-secrets: "${line}" is not ID=ENV_VARIABLE (the id the Dockerfile mounts with RUN --mount=type=secret,id=ID, then the environment variable holding its value)`);
+            continue;
+        }
+        const { name: id, variable } = parsed;
+        if (secrets.some((s) => s.id === id)) {
+            inputs.problem(`build-secrets: ${id} is given twice; give each id once`);
+            continue;
+        }
+        const value = env[variable] ?? '';
+        if (!value && build)
+            inputs.problem(emptySecretProblem('build-secrets', id, variable));
+        secrets.push({ id, env: variable, value });
+    }
+    return secrets;
+}
+/** NAME=VALUE lines; a label's name may hold dots and slashes, its value anything. */
+function readLabels(inputs) {
+    const labels = {};
+    for (const line of inputs.lines('labels')) {
+        const eq = line.indexOf('=');
+        const name = eq > 0 ? line.slice(0, eq).trim() : '';
+        if (!/^[^\s=]+$/.test(name)) {
+            inputs.problem(`labels: "${line}" is not NAME=VALUE (one per line)`);
+            continue;
+        }
+        labels[name] = line.slice(eq + 1).trim();
+    }
+    return labels;
+}
+/** The build's cache, secrets and labels (deploy and preview build; promote never does). */
+function readBuildOptions(inputs, env, build, preview) {
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository } = env;
+    return {
+        cache: readCache(inputs, build, preview),
+        buildSecrets: readBuildSecrets(inputs, env, build),
+        labels: readLabels(inputs),
+        repositoryUrl: server && repository ? `${server}/${repository}` : undefined,
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/config/pull-request.ts
 /**
  * preview and teardown: the pull request (pr-number, or the pull_request event's) and, for a preview,
@@ -91643,11 +91660,18 @@ function readPullRequest(inputs, mode, event) {
             : `pr-number is required in mode ${mode} outside a pull_request event: set pr-number, or run on pull_request`);
         return undefined;
     }
-    if (mode === 'preview' && (!/^\d+$/.test(portBaseText) || portBase < 1 || portBase + number > 65535)) {
-        inputs.problem(`preview-port-base "${portBaseText}" plus pull request number ${number} is not a TCP port (1-65535): lower preview-port-base`);
+    if (mode === 'preview' && (!/^\d+$/.test(portBaseText) || portBase < 1 || portBase > 65534)) {
+        inputs.problem(`preview-port-base must be a TCP port from 1 to 65534, not "${portBaseText}"`);
         return undefined;
     }
-    return { number, port: portBase + number };
+    return { number, port: previewPort(portBase, number) };
+}
+/**
+ * PREVIEW_PORT: the base plus the pull request number, wrapping round to base + 1 after 65535 (with
+ * the default 20000, pull request 45536 publishes on 20001 like pull request 1).
+ */
+function previewPort(base, number) {
+    return base + ((number - 1) % (65535 - base)) + 1;
 }
 
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
@@ -91990,23 +92014,23 @@ function readStackSecrets(inputs, env, stackName, needValues) {
     const secrets = [];
     const byVariable = new Map();
     for (const line of inputs.lines('stack-secrets')) {
-        const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
-        if (!m || !SECRET_NAME.test(m[1]) || !ENV_NAME.test(m[2])) {
+        const parsed = parseSecretLine(line, SECRET_NAME);
+        if (!parsed) {
             inputs.problem(`stack-secrets: "${line}" is not NAME=ENV_VARIABLE (the secret's name in the stack file, then the environment variable holding its value)`);
             continue;
         }
-        const value = env[m[2]] ?? '';
-        if (!value && needValues) {
-            inputs.problem(`stack-secrets: ${m[1]} takes its value from ${m[2]}, which is empty: add "env: ${m[2]}: \${{ secrets.${m[2]} }}" to the step`);
-        }
-        const variable = (0,naming/* secretVariable */.HV)(m[1]);
+        const { name, variable: envVariable } = parsed;
+        const value = env[envVariable] ?? '';
+        if (!value && needValues)
+            inputs.problem(emptySecretProblem('stack-secrets', name, envVariable));
+        const variable = (0,naming/* secretVariable */.HV)(name);
         const other = byVariable.get(variable);
-        if (other !== undefined && other !== m[1])
-            inputs.problem(`stack-secrets: ${other} and ${m[1]} would both be given to the stack file as ${variable}; rename one`);
-        byVariable.set(variable, m[1]);
-        const secret = { name: m[1], env: m[2], value };
+        if (other !== undefined && other !== name)
+            inputs.problem(`stack-secrets: ${other} and ${name} would both be given to the stack file as ${variable}; rename one`);
+        byVariable.set(variable, name);
+        const secret = { name, env: envVariable, value };
         if ((0,naming/* versionedSecretName */.NG)(stackName, secret, '').length > naming/* SWARM_NAME_MAX */.O1)
-            inputs.problem(`stack-secrets: ${m[1]} is too long for a Swarm secret name with the stack's name: shorten it`);
+            inputs.problem(`stack-secrets: ${name} is too long for a Swarm secret name with the stack's name: shorten it`);
         secrets.push(secret);
     }
     return secrets;
@@ -92019,13 +92043,14 @@ function readStackSecrets(inputs, env, stackName, needValues) {
 const STEERS_DOCKER = /^(DOCKER_|LD_|GODEBUG$|GOMAXPROCS$|GOGC$|GOMEMLIMIT$|GOTRACEBACK$|PATH$|HOME$|PWD$|TMPDIR$)/;
 /**
  * stack-env and env-file may not name what steers docker (STEERS_DOCKER), nor a variable the action sets
- * itself: STACK_NAME, ECR_REGISTRY, the version variable, the secrets' names, and in a preview
+ * itself: STACK_NAME, ECR_REGISTRY, ECR_IMAGE, the version variable, the secrets' names, and in a preview
  * PR_NUMBER and PREVIEW_PORT.
  */
 function checkStackEnv(inputs, envBySource, { versionVariable, secrets, preview, }) {
     const own = new Set([
         'STACK_NAME',
         'ECR_REGISTRY',
+        'ECR_IMAGE',
         versionVariable,
         ...secrets.map((s) => (0,naming/* secretVariable */.HV)(s.name)),
         ...(preview ? ['PR_NUMBER', 'PREVIEW_PORT'] : []),
@@ -92039,7 +92064,11 @@ function checkStackEnv(inputs, envBySource, { versionVariable, secrets, preview,
         }
     }
 }
-/** What the stack file can interpolate: stack-env, then the action's own variables and secret names. */
+/**
+ * What the stack file can interpolate: stack-env, then the action's own variables (ECR_IMAGE is
+ * ecr-repository's whole reference, REGISTRY/REPOSITORY:TAG, which the deploy pins to its digest) and
+ * secret names.
+ */
 function stackVariables(config, registry, secretNames) {
     return {
         ...config.stackEnv,
@@ -92048,6 +92077,7 @@ function stackVariables(config, registry, secretNames) {
             ? { PR_NUMBER: String(config.preview.number), PREVIEW_PORT: String(config.preview.port) }
             : {}),
         ECR_REGISTRY: registry,
+        ECR_IMAGE: (0,naming/* imageName */.tO)(registry, config.repository, config.tag),
         [config.versionVariable]: config.tag,
         ...secretNames,
     };
@@ -92182,6 +92212,8 @@ function readRollout(inputs, mode, env, event) {
     });
     if (mode !== 'preview' && inputs.get('preview-allow'))
         inputs.problem('preview-allow only applies to mode: preview; remove it');
+    if (mode !== 'promote' && inputs.bool('promote-untested'))
+        inputs.problem('promote-untested only applies to mode: promote; remove it');
     const appUrl = readAppUrl(inputs, stackName, preview);
     const { acceptance } = readAcceptance(inputs, appUrl);
     return {
@@ -92189,7 +92221,13 @@ function readRollout(inputs, mode, env, event) {
         sha: isSha(sha) ? sha : '',
         // (A preview without a pull request is a problem, which readConfig throws.)
         ...(mode === 'preview' ? { preview: preview, allow: readPreviewAllowance(inputs) } : {}),
-        ...(mode === 'promote' ? { sourceTag: sourceTag } : {}),
+        ...(mode === 'promote'
+            ? {
+                sourceTag: sourceTag,
+                promoteWait: inputs.seconds('promote-wait', true),
+                promoteUntested: inputs.bool('promote-untested'),
+            }
+            : {}),
         awsRegion: inputs.get('aws-region') || undefined,
         registryId: readRegistryId(inputs),
         repository,
@@ -92216,6 +92254,7 @@ function readRollout(inputs, mode, env, event) {
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
 var dist_cjs = __nccwpck_require__(8249);
 ;// CONCATENATED MODULE: ./src/registry/ecr.ts
+
 
 
 /** Decodes ECR's base64 "AWS:password" token and its proxy endpoint (https://REGISTRY). */
@@ -92369,7 +92408,12 @@ async function promoteImages(target, repositories, source, tags, commit) {
             const image = found.get(source);
             const digest = image.imageId.imageDigest;
             for (const tag of tags)
-                await putTag(client, target, repository, { image, tag, source, existing: found.get(tag) });
+                await putTag(client, target, repository, {
+                    image,
+                    tag,
+                    source: `${repository}:${source}`,
+                    existing: found.get(tag),
+                });
             digests.push(digest);
         }
         return digests;
@@ -92395,7 +92439,7 @@ async function putTag(client, target, repository, { image, tag, source, existing
         const written = put.image?.imageId?.imageDigest;
         if (written !== digest)
             throw new Error(`ECR stored ${repository}:${tag} as ${written}, not the tested ${digest}`);
-        core/* info */.pq(`Tagged ${repository}:${source} as ${tag} (${digest})`);
+        core/* info */.pq(`Tagged ${source} as ${tag} (${digest})`);
     }
     catch (e) {
         if (e.name === 'ImageTagAlreadyExistsException') {
@@ -92403,6 +92447,46 @@ async function putTag(client, target, repository, { image, tag, source, existing
         }
         throw e;
     }
+}
+/** Each repository's image of tag and the outcomes its deploys recorded (see passedTag), as ECR holds them now. */
+async function deployRecords(target, repositories, tag) {
+    return withClient(target, (client) => Promise.all(repositories.map(async (repository) => {
+        const records = [tag, (0,naming/* passedTag */.rI)(tag), ...naming/* DEPLOY_FAILURES */.In.map((what) => (0,naming/* failedTag */.AV)(tag, what))];
+        const out = await getImages(client, target.registryId, repository, records.map((imageTag) => ({ imageTag })));
+        const digests = new Map((out.images ?? []).map((i) => [i.imageId?.imageTag, i.imageId?.imageDigest]));
+        const digest = digests.get(tag);
+        const same = (t) => digest !== undefined && digests.get(t) === digest;
+        return {
+            repository,
+            digest,
+            passed: same((0,naming/* passedTag */.rI)(tag)),
+            failed: naming/* DEPLOY_FAILURES */.In.find((what) => same((0,naming/* failedTag */.AV)(tag, what))),
+        };
+    })));
+}
+/**
+ * Gives each image deployed (by its digest) the record tag (passedTag, failedTag): what promote reads.
+ */
+async function recordDeploy(target, images, record) {
+    await withClient(target, async (client) => {
+        for (const { repository, digest } of images) {
+            const out = await getImages(client, target.registryId, repository, [
+                { imageDigest: digest },
+                { imageTag: record },
+            ]);
+            const found = out.images ?? [];
+            const image = found.find((i) => i.imageId?.imageDigest === digest && i.imageManifest);
+            if (!image)
+                throw new Error(`ECR no longer holds ${repository}@${digest}`);
+            const existing = found.find((i) => i.imageId?.imageTag === record);
+            await putTag(client, target, repository, {
+                image,
+                tag: record,
+                source: `${repository}@${digest}`,
+                existing,
+            });
+        }
+    });
 }
 /** Deletes every tag starting with prefix (e.g. pr-42-); returns the tags deleted. */
 async function deleteImagesTagged(target, repository, prefix) {
@@ -92591,9 +92675,7 @@ async function detectBuilder(docker, needBuildKit) {
 
 
 
-function imageName(registry, repository, tag) {
-    return `${registry}/${repository}:${tag}`;
-}
+
 /** docker build arguments for a build's context, Dockerfile, build args, target, and the tags. */
 function buildArgs(spec, refs, extras = {}) {
     const args = ['build'];
@@ -92648,8 +92730,8 @@ async function buildAndPush(docker, images, build, { concurrency = 1 } = {}) {
     const builder = await detectBuilder(docker, build.buildSecrets.length > 0);
     const created = await commitTime(build.workspace, build.sha);
     const secrets = writeSecrets(build.buildSecrets, external_node_path_default().dirname(docker.configDir));
-    const refs = (image) => [build.tag, ...build.extraTags].map((tag) => imageName(build.registry, image.repository, tag));
-    const cacheRef = (image, tag) => imageName(build.registry, image.repository, tag);
+    const refs = (image) => [build.tag, ...build.extraTags].map((tag) => (0,naming/* imageName */.tO)(build.registry, image.repository, tag));
+    const cacheRef = (image, tag) => (0,naming/* imageName */.tO)(build.registry, image.repository, tag);
     let built;
     try {
         built = await inBatches(images, concurrency, async (image) => {
@@ -92795,14 +92877,14 @@ async function inspectDigest(docker, repo, ref) {
  * timeout: a registry that does not answer stops the run here, before the deploy lock and before
  * anything on the swarm changes. Returns the first image's pinned reference (REGISTRY/REPO:TAG@DIGEST,
  * the tests' image) and the pins the rollout applies to every service of the stack that runs
- * REGISTRY/REPO:TAG; the images go to the report. input, when the reference came from one, starts the
+ * REGISTRY/REPO:TAG, and the images by digest; the images go to the report. input, when the reference came from one, starts the
  * error.
  */
 async function pinImages(config, run, auth, images, obtained, { input } = {}) {
     const result = (image, digest) => {
         const got = obtained.find((o) => o.repository === image.repository);
         return {
-            reference: imageName(auth.registry, image.repository, config.tag),
+            reference: (0,naming/* imageName */.tO)(auth.registry, image.repository, config.tag),
             digest,
             services: image.services,
             ...(got?.build ? { build: got.build } : {}),
@@ -92833,7 +92915,11 @@ async function pinImages(config, run, auth, images, obtained, { input } = {}) {
     run.report.images = results;
     run.report.digest = results[0].digest;
     const pins = Object.fromEntries(results.map((r) => [r.reference, `${r.reference}@${r.digest}`]));
-    return { image: `${results[0].reference}@${results[0].digest}`, pins };
+    return {
+        image: `${results[0].reference}@${results[0].digest}`,
+        pins,
+        deployed: images.map((image, i) => ({ repository: image.repository, digest: results[i].digest })),
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -92875,7 +92961,7 @@ function renderSummary(r) {
         out.push(renderAcceptance(r.acceptance));
     return out.join('\n');
 }
-/** The outcome, the failure, and what was deployed. */
+/** The run's outcome, its failure if it failed, and what it deployed. */
 function renderHeadline(r, out) {
     const stack = r.stack ?? 'the stack';
     const [done, failed] = r.mode === 'teardown' ? ['🧹 Tore down', 'Teardown of'] : ['✅ Deployed', 'Deploy of'];
@@ -92888,6 +92974,13 @@ function renderHeadline(r, out) {
         ['Image', r.image && `\`${r.image}\``],
         ['Digest', r.digest && `\`${r.digest}\``],
         ['Promoted to', r.promoted && r.promoted.map((t) => `\`${t}\``).join(', ')],
+        [
+            'Release check',
+            r.untested
+                ? '⚠️ skipped (promote-untested: true): released whatever its deploy came to'
+                : r.passedRecord && `a deploy passed with this image (\`${r.passedRecord}\`)`,
+        ],
+        ['Outcome recorded', r.recorded && `\`${r.recorded}\` on the image in ECR`],
         ['Commit', r.commit && `\`${r.commit}\``],
         ['Stack', r.stack && `\`${r.stack}\``],
         ['URL', r.url],
@@ -92937,7 +93030,7 @@ function renderOneShots(r, out) {
         }
     }
 }
-/** What a rollback put back. */
+/** The services a rollback put back to their previous spec, and whether each got there. */
 function renderRollback(r, out) {
     if (r.rollback) {
         out.push('### ↩️ Rollback', '');
@@ -92951,7 +93044,7 @@ function renderRollback(r, out) {
         }
     }
 }
-/** What runs now, and what prune removed. */
+/** The stack's services as they run at the end of the run, and the ones prune removed. */
 function renderServices(r, out) {
     if (r.services.length > 0) {
         out.push('### Services', '', '| Service | Mode | Tasks | Image | Update |', '|---|---|---|---|---|');
@@ -92990,9 +93083,11 @@ function describeAcceptanceFailure(a) {
     const output = a.output ? `${OUTPUT_TITLE}:\n${withoutUrlCredentials(a.output)}` : NO_OUTPUT;
     return `acceptance tests failed: ${a.problem}\n${output}`;
 }
+/** The heading of the tests' section, in the job summary and in the pull request comment alike. */
+const acceptanceHeading = (a) => `### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`;
 function renderAcceptance(a) {
     const out = [];
-    out.push(`### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`, '');
+    out.push(acceptanceHeading(a), '');
     if (a.problem)
         out.push(`**${a.problem}**`, '');
     if (a.output)
@@ -93062,10 +93157,7 @@ function renderPreviewComment(r, runUrl, mask) {
 }
 /** The tests' names and results only, as plain text. */
 function renderTestTable(a, text) {
-    const out = [
-        `### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`,
-        '',
-    ];
+    const out = [acceptanceHeading(a), ''];
     if (a.tests.length > 0) {
         out.push('| # | Test | Result |', '|---:|---|---|');
         for (const t of a.tests)
@@ -93073,7 +93165,7 @@ function renderTestTable(a, text) {
     }
     return out.join('\n');
 }
-/** The job summary when inputs are bad: nothing was done. */
+/** The job summary when the inputs are bad, which means nothing was done. */
 function renderInputProblems(problems, title = 'Inputs need fixing') {
     return `## ❌ ${title}\n\nNothing was deployed.\n\n${problems.map((p) => `- ${p}`).join('\n')}\n`;
 }
@@ -95644,19 +95736,31 @@ const ACTIVE_STATES = new Set(['starting', 'running']);
 function restartPolicy(service) {
     return (service.Spec.TaskTemplate.RestartPolicy ?? {});
 }
+function restartBound(service) {
+    const policy = restartPolicy(service);
+    if (policy.Condition === 'none')
+        return { kind: 'once' };
+    const restarts = policy.MaxAttempts ?? 0;
+    if (restarts <= 0)
+        return { kind: 'unbounded' };
+    const windowNs = policy.Window ?? 0;
+    return windowNs > 0 ? { kind: 'window', restarts, windowNs } : { kind: 'total', restarts };
+}
+/** A global service (or job) runs one task per node, and Swarm counts its restarts per node. */
+const isGlobal = (service) => Boolean(service.Spec.Mode.Global || service.Spec.Mode.GlobalJob);
+/** The tasks a replicated service wants; undefined for a global one, which wants one per eligible node. */
+function wantedReplicas(service) {
+    const replicated = service.Spec.Mode.Replicated;
+    return replicated ? (replicated.Replicas ?? 1) : undefined;
+}
 /**
  * Groups the tasks of this deploy into Swarm's restart slots and decides, per slot, whether Swarm
- * restarts a failed or rejected attempt. Measured on engine 20.10: a rejected task counts as one attempt
- * like a failed one; a slot gets the first run plus MaxAttempts restarts, then no further task; condition
- * none makes no restart. With a Window, only restarts created within Window before the failure count
- * (Swarm's restart supervisor): attempts are then unbounded in total.
+ * restarts a failed or rejected attempt (restartBound). Measured on engine 20.10: a rejected task counts
+ * as one attempt like a failed one.
  */
 function attemptSlots(service, tasks) {
-    const policy = restartPolicy(service);
-    const condition = policy.Condition ?? 'any';
-    const maxAttempts = policy.MaxAttempts ?? 0;
-    const windowMs = (policy.Window ?? 0) / 1e6;
-    const global = Boolean(service.Spec.Mode.Global || service.Spec.Mode.GlobalJob);
+    const bound = restartBound(service);
+    const global = isGlobal(service);
     const bySlot = new Map();
     for (const t of tasks) {
         const key = global ? `node ${t.NodeID ?? ''}` : `slot ${t.Slot ?? 0}`;
@@ -95668,39 +95772,40 @@ function attemptSlots(service, tasks) {
         const live = created.filter((t) => !ENDED_STATES.has(t.Status.State));
         let exhausted = false;
         if (failures.length > 0 && live.length === 0) {
-            if (condition === 'none')
+            if (bound.kind === 'once')
                 exhausted = true;
-            else if (maxAttempts > 0 && windowMs <= 0)
-                exhausted = failures.length >= maxAttempts + 1;
-            else if (maxAttempts > 0) {
+            else if (bound.kind === 'total')
+                exhausted = failures.length >= bound.restarts + 1;
+            else if (bound.kind === 'window') {
                 // Swarm restarts unless MaxAttempts restarts were made within Window before the failure: the
                 // newest MaxAttempts tasks, all of them restarts when the slot holds more than MaxAttempts tasks.
-                const lookback = millis(newest(failures).Status.Timestamp) - windowMs;
+                const lookback = millis(newest(failures).Status.Timestamp) - bound.windowNs / 1e6;
                 exhausted =
-                    created.length > maxAttempts &&
-                        created.slice(-maxAttempts).every((t) => millis(t.CreatedAt) > lookback);
+                    created.length > bound.restarts &&
+                        created.slice(-bound.restarts).every((t) => millis(t.CreatedAt) > lookback);
             }
         }
         return { tasks: created, failures, live, exhausted };
     });
 }
 /** The restart policy's bound in the stack file's terms, for messages that count runs. */
-function boundNote(service) {
-    const policy = restartPolicy(service);
-    if (policy.Condition === 'none')
-        return 'restart_policy condition: none';
-    const restarts = policy.MaxAttempts ?? 0;
-    if (restarts > 0 && (policy.Window ?? 0) > 0)
-        return `max_attempts ${restarts} within window ${policy.Window / 1e9} s`;
-    return restarts > 0 ? `1 + max_attempts ${restarts}` : undefined;
+function boundNote(bound) {
+    switch (bound.kind) {
+        case 'once':
+            return 'restart_policy condition: none';
+        case 'total':
+            return `1 + max_attempts ${bound.restarts}`;
+        case 'window':
+            return `max_attempts ${bound.restarts} within window ${bound.windowNs / 1e9} s`;
+        case 'unbounded':
+            return undefined;
+    }
 }
-function maxAttemptsOf(service) {
-    const policy = restartPolicy(service);
-    if (policy.Condition === 'none')
+/** The most attempts of a slot, when the restart policy bounds them in total. */
+function maxAttemptsOf(bound) {
+    if (bound.kind === 'once')
         return 1;
-    if ((policy.MaxAttempts ?? 0) > 0 && !((policy.Window ?? 0) > 0))
-        return policy.MaxAttempts + 1;
-    return undefined;
+    return bound.kind === 'total' ? bound.restarts + 1 : undefined;
 }
 function distinctReasons(tasks, nodes) {
     const failures = tasks
@@ -95716,7 +95821,7 @@ function distinctReasons(tasks, nodes) {
 function oneShotAttempts(service, allTasks, nodes) {
     const tasks = tasksOfThisDeploy(service, allTasks);
     const used = Math.max(0, ...attemptSlots(service, tasks).map((s) => s.tasks.length));
-    return { used, max: maxAttemptsOf(service), reasons: distinctReasons(tasks, nodes) };
+    return { used, max: maxAttemptsOf(restartBound(service)), reasons: distinctReasons(tasks, nodes) };
 }
 /**
  * Judges a one-shot service (restart_policy on-failure/none, or a replicated job) from its tasks.
@@ -95728,7 +95833,7 @@ function oneShotAttempts(service, allTasks, nodes) {
  */
 function judgeOneShot(service, allTasks, nodes) {
     const tasks = tasksOfThisDeploy(service, allTasks);
-    const needed = service.Spec.Mode.ReplicatedJob?.TotalCompletions ?? service.Spec.Mode.Replicated?.Replicas ?? 1;
+    const needed = service.Spec.Mode.ReplicatedJob?.TotalCompletions ?? wantedReplicas(service) ?? 1;
     const complete = tasks.filter((t) => t.Status.State === 'complete');
     const last = newest(tasks);
     if (needed === 0)
@@ -95736,7 +95841,7 @@ function judgeOneShot(service, allTasks, nodes) {
     // A slot whose attempts are used up is never restarted, so the service cannot complete any more.
     const slots = attemptSlots(service, tasks);
     const { max, reasons } = oneShotAttempts(service, tasks, nodes);
-    const note = boundNote(service);
+    const note = boundNote(restartBound(service));
     const exhausted = slots.find((s) => s.exhausted);
     if (exhausted) {
         const task = newest(exhausted.failures);
@@ -95750,7 +95855,7 @@ function judgeOneShot(service, allTasks, nodes) {
         };
     }
     // A global one-shot runs once on every node: each node's slot needs its own complete task.
-    const perNode = Boolean(service.Spec.Mode.GlobalJob || service.Spec.Mode.Global);
+    const perNode = isGlobal(service);
     const live = tasks.filter((t) => !ENDED_STATES.has(t.Status.State));
     const everySlotComplete = slots.length > 0 && slots.every((s) => s.tasks.some((t) => t.Status.State === 'complete'));
     if (perNode ? everySlotComplete && live.length === 0 : complete.length >= needed) {
@@ -95812,8 +95917,7 @@ function judgeConvergence(service, allTasks, expectUpdate, nodes) {
     }
     const tasks = mine.filter((t) => t.DesiredState === 'running');
     const running = tasks.filter((t) => t.Status.State === 'running');
-    const mode = service.Spec.Mode;
-    const want = mode.Replicated ? (mode.Replicated.Replicas ?? 1) : undefined;
+    const want = wantedReplicas(service);
     // What a wait that times out reports: the newest task, not an older attempt that failed; else what
     // Swarm is waiting for.
     const latest = newest(mine);
@@ -95884,7 +95988,7 @@ function servesOnlyNewSpec(service, allTasks) {
     const running = allTasks.filter((t) => t.ServiceID === service.ID && t.Status.State === 'running');
     if (running.some((t) => isOutOfDate(service, t)))
         return false;
-    const want = service.Spec.Mode.Replicated ? (service.Spec.Mode.Replicated.Replicas ?? 1) : undefined;
+    const want = wantedReplicas(service);
     if (want !== undefined)
         return running.length >= want;
     const desired = allTasks.filter((t) => t.ServiceID === service.ID && t.DesiredState === 'running');
@@ -95905,9 +96009,7 @@ function judgeRollback(service, allTasks, previousUpdateStartedAt) {
     if (update.State !== 'rollback_completed')
         return { state: 'pending', detail: `${update.State ?? 'rolling back'}` };
     const running = tasksOfThisDeploy(service, allTasks).filter((t) => t.DesiredState === 'running' && t.Status.State === 'running').length;
-    const want = service.Spec.Mode.Replicated
-        ? (service.Spec.Mode.Replicated.Replicas ?? 1)
-        : Math.max(running, 1);
+    const want = wantedReplicas(service) ?? Math.max(running, 1);
     return {
         state: running >= want ? 'converged' : 'pending',
         detail: `rolled back, ${running}/${want} running`,
@@ -95948,8 +96050,8 @@ async function snapshotStack(engine, stack) {
  * always (the CLI's default) has the registry asked for each service's digest, through the manager;
  * never leaves every image as the file names it.
  */
-async function deployStack(manager, stack, file, variables, { prune = false, resolveImage = 'always' } = {}) {
-    const help = await manager.stack(['deploy', '--help'], {}, { silent: true }, true);
+async function deployStack(cli, stack, file, variables, { prune = false, resolveImage = 'always' } = {}) {
+    const help = await cli.stack(['deploy', '--help'], {}, { silent: true }, true);
     const detach = /--detach\b/.test(help.stdout) ? ['--detach=true'] : [];
     const args = [
         ...['deploy', '--with-registry-auth', '--resolve-image', resolveImage, ...detach],
@@ -95958,7 +96060,7 @@ async function deployStack(manager, stack, file, variables, { prune = false, res
     ];
     for (let attempt = 1;; attempt++) {
         try {
-            await manager.stack(args, variables);
+            await cli.stack(args, variables);
             return;
         }
         catch (e) {
@@ -95976,13 +96078,13 @@ async function deployStack(manager, stack, file, variables, { prune = false, res
  * every deploy (also a re-run of the same commit) runs migrate again, with the image the deploy left
  * (the CLI would ask the registry again).
  */
-async function forceUnchanged(manager, engine, names, before) {
+async function forceUnchanged(cli, engine, names, before) {
     const forced = [];
     for (const name of names) {
         const was = before.get(name);
         const now = await engine.inspectService(name);
         if (was && now && runIdentity(now) === was.run) {
-            await manager.run([
+            await cli.run([
                 ...['service', 'update', '--force', '--detach', '--with-registry-auth'],
                 ...['--no-resolve-image', '--quiet', name],
             ], { silent: true });
@@ -96129,7 +96231,7 @@ function waitConverged(engine, names, timeoutSeconds, before, { onServing, signa
  * Puts the stack's long-running services that this deploy changed back to the spec they had before
  * (docker service rollback), and waits for Swarm to finish. Services the deploy created are left.
  */
-async function rollbackStack(manager, engine, stack, before, oneShot, timeoutSeconds) {
+async function rollbackStack(cli, engine, stack, before, oneShot, timeoutSeconds) {
     const services = await engine.listServices((0,naming/* stackFilter */.R)(stack));
     const changed = services.filter((s) => isLongRunning(s, oneShot) && changedByDeploy(s, before));
     if (changed.length === 0)
@@ -96137,7 +96239,7 @@ async function rollbackStack(manager, engine, stack, before, oneShot, timeoutSec
     const startedBefore = new Map(changed.map((s) => [s.Spec.Name, s.UpdateStatus?.StartedAt]));
     for (const s of changed) {
         core/* info */.pq(`Rolling back ${s.Spec.Name}`);
-        await manager.run(['service', 'rollback', '--detach', '--quiet', s.Spec.Name], { silent: true });
+        await cli.run(['service', 'rollback', '--detach', '--quiet', s.Spec.Name], { silent: true });
     }
     const names = changed.map((s) => s.Spec.Name);
     return waitForVerdicts(engine, names, (service, tasks) => judgeRollback(service, tasks, startedBefore.get(service.Spec.Name)), (v) => v.state !== 'pending', { what: `the rollback of ${names.join(', ')}`, timeoutSeconds });
@@ -96378,6 +96480,7 @@ async function connectToManager(ssh, manager) {
 }
 /** How long a manager's engine may take to answer the check (a wedged dockerd must not hold the run). */
 const REMOTE_GET_MS = 20_000;
+/** An HTTP GET on the remote Docker socket, through one SSH channel. */
 function remoteGet(client, socket) {
     return (urlPath) => new Promise((resolve, reject) => {
         client.openssh_forwardOutStreamLocal(socket, (err, channel) => {
@@ -96929,7 +97032,7 @@ function startTunnel(config, run) {
     return tunnelReady;
 }
 /** The manager, once the tunnel is up to one that will do. */
-function session_connect(config, run, tunnelReady) {
+function session_connect(run, tunnelReady) {
     return run.timeline.phase('SSH tunnel', async () => {
         const tunnel = await tunnelReady;
         const engine = new Engine(tunnel.socketPath, tunnel.ready);
@@ -96973,9 +97076,31 @@ async function beginRollout(config, run) {
     const auth = await ecrLogin(config, run);
     const stack = await run.timeline.phase('Stack file', () => readStack(config, stackCli(run), auth.registry, process.env));
     await writeDockerConfig(run.local.configDir, auth);
-    const image = imageName(auth.registry, config.repository, config.tag);
+    const image = (0,naming/* imageName */.tO)(auth.registry, config.repository, config.tag);
     Object.assign(run.report, { image, tag: config.tag, registry: auth.registry });
     return { tunnel, auth, image, stack };
+}
+
+;// CONCATENATED MODULE: ./src/modes/outcome.ts
+
+
+
+/**
+ * deploy: what the deploy of the commit's images came to, recorded on each of them in ECR (passedTag, or
+ * failedTag naming what failed) for promote, which releases only images a deploy passed with. Previews
+ * and promote record nothing. A record that cannot be written is a warning: the deploy's outcome stands.
+ */
+async function recordOutcome(config, run, deployed, failed) {
+    if (config.mode !== 'deploy' || deployed.length === 0)
+        return;
+    const record = failed ? (0,naming/* failedTag */.AV)(config.tag, failed) : (0,naming/* passedTag */.rI)(config.tag);
+    try {
+        await recordDeploy(config, deployed, record);
+        run.report.recorded = record;
+    }
+    catch (e) {
+        core/* warning */.$e(`could not record the deploy's outcome (${record}) on its images in ECR, so promote will not release them (unless promote-untested): ${e.message}`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/modes/watch.ts
@@ -97025,7 +97150,8 @@ async function watch(w) {
 
 
 
-/** The one-shot services as Swarm names them. */
+
+/** The names Swarm gives the one-shot services (STACK_SERVICE). */
 const oneShotNames = (config) => config.oneShotServices.map((s) => (0,naming/* stackServiceName */.ZC)(config.stackName, s));
 /** What the summary's services table needs to know of the stack: its one-shots and its services. */
 function stackShape(config, services) {
@@ -97064,8 +97190,8 @@ function describeRollback(results) {
  * convergence and tests watched together (rollback on failure), and the old secret versions removed
  * after a success.
  */
-async function rollOut(config, run, { image, tunnel, stack, pins, }) {
-    const manager = await session_connect(config, run, tunnel);
+async function rollOut(config, run, { image, tunnel, stack, pins, deployed, }) {
+    const manager = await session_connect(run, tunnel);
     await takeLock(config, run, manager.engine);
     if (config.stackSecrets.length > 0)
         await run.timeline.phase('Stack secrets', () => ensureSecrets(manager.engine, config.stackName, config.stackSecrets, config.ssh.privateKey));
@@ -97081,23 +97207,38 @@ async function rollOut(config, run, { image, tunnel, stack, pins, }) {
         stack: { ...stack, doc },
         services: serviceNames(doc),
     };
-    const oneShotsDone = config.oneShotsFirst && (await oneShotsFirst(rollout));
-    const before = await deploy(rollout, { forceOneShots: !oneShotsDone });
+    // The first step to fail is the deploy's outcome, which recordOutcome tags on its images. Later
+    // failures (a test failing because an update failed) do not replace it.
+    let failed;
+    const at = (what, step) => step.catch((e) => {
+        failed ??= what;
+        throw e;
+    });
     const shape = stackShape(config, rollout.services);
+    let before;
     try {
+        const oneShotsDone = config.oneShotsFirst && (await at('one-shots', oneShotsFirst(rollout)));
+        const prior = await at('rollout', deployWholeStack(rollout, { forceOneShots: !oneShotsDone }));
+        before = prior;
         await watchRollout({
             oneShots: oneShotsDone
                 ? async () => { }
-                : (signal) => watchOneShots(config, run, manager.engine, signal),
-            converge: (signal, serving) => watchConvergence(rollout, before, { signal, serving }),
-            tests: () => runTests(config, run, image),
-            rollback: config.rollbackOnFailure ? () => rollback(config, run, manager, before) : undefined,
+                : (signal) => at('one-shots', watchOneShots(config, run, manager.engine, signal)),
+            converge: (signal, serving) => at('rollout', watchConvergence(rollout, prior, { signal, serving })),
+            tests: () => at('tests', runTests(config, run, image)),
+            rollback: config.rollbackOnFailure ? () => rollback(config, run, manager, prior) : undefined,
         });
     }
-    finally {
-        // The services as they run now, after a rollback too.
-        run.report.services = await describeStack(manager.engine, config.stackName, shape).catch(() => []);
+    catch (e) {
+        await recordOutcome(config, run, deployed, failed ?? 'rollout');
+        throw e;
     }
+    finally {
+        // The summary shows the services as they run at the end, which is after the rollback when one ran.
+        if (before)
+            run.report.services = await describeStack(manager.engine, config.stackName, shape).catch(() => []);
+    }
+    await recordOutcome(config, run, deployed);
     if (config.stackSecrets.length > 0)
         await removeOldSecrets(config, manager.engine);
 }
@@ -97132,8 +97273,11 @@ async function forceOneShots(config, manager, before) {
     if (forced.length > 0)
         core/* info */.pq(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
 }
-/** The whole stack deployed; the one-shots forced to run again unless they ran first. */
-async function deploy(rollout, { forceOneShots: force }) {
+/**
+ * Deploys the whole stack. The one-shots are forced to run again (their spec may be unchanged) unless
+ * one-shots-first already ran them.
+ */
+async function deployWholeStack(rollout, { forceOneShots: force }) {
     const { config, run, manager, services } = rollout;
     return run.timeline.phase('Stack deploy', async () => {
         const before = await snapshotStack(manager.engine, config.stackName);
@@ -97179,7 +97323,10 @@ async function oneShotsFirst(rollout) {
     }
     return true;
 }
-/** A one-shot still running when the wait ended early (another one failed, or the rollout did). */
+/**
+ * A one-shot that was still running when the wait ended early, because another one-shot or the
+ * rollout failed.
+ */
 function unfinished({ service, verdict }) {
     return {
         service: service.Spec.Name,
@@ -97199,8 +97346,8 @@ async function watchOneShots(config, run, engine, signal) {
             signal,
             onResults: (results) => (seen = results),
         }).catch((e) => {
-            // What had finished keeps its result (a migrate that completed before the wait ran out); at a
-            // timeout, what had not is timed-out.
+            // A one-shot that finished keeps its result, such as a migrate that completed before the wait
+            // ran out. At a timeout, the one-shots that had not finished are reported as timed out.
             const timedOut = !signal.aborted && e instanceof WaitTimeout;
             report.oneShots = seen
                 .filter((w) => !(timedOut && w.verdict.state === 'pending'))
@@ -97262,10 +97409,12 @@ async function rollback(config, run, manager, before) {
     run.report.rollback = await run.timeline
         .phase('Rollback', () => rollbackStack(manager.cli, manager.engine, config.stackName, before, oneShots, config.convergeTimeout))
         .then((waited) => waited.map((w) => ({ service: w.service.Spec.Name, ...w.verdict })))
-        .catch((err) => [{ service: config.stackName, state: 'failed', detail: err.message }]);
+        .catch((err) => [
+        { service: config.stackName, state: 'failed', detail: err.message },
+    ]);
     return describeRollback(run.report.rollback);
 }
-/** Every version of the stack's secrets but the current ones. */
+/** Removes every version of the stack's secrets except the current ones. */
 async function removeOldSecrets(config, engine) {
     const current = (0,naming/* secretVariables */.c8)(config.stackName, config.stackSecrets, config.ssh.privateKey);
     const removed = await removeSecrets(engine, config.stackName, Object.values(current)).catch((e) => {
@@ -97282,6 +97431,7 @@ async function removeOldSecrets(config, engine) {
 
 
 
+
 /**
  * How many images are built at once: two at once took 0.75x the time of one after another, with or
  * without cache, on 2 cores (bench/README.md, bench/images.ts); their output is then shown whole as
@@ -97293,7 +97443,7 @@ const BUILD_CONCURRENCY = 2;
  * the run's images (or pull existing tags, or check an image built elsewhere), then roll out the
  * digests ECR holds.
  */
-async function deploy_deploy(config, run) {
+async function deploy(config, run) {
     const { tunnel, auth, stack } = await beginRollout(config, run);
     if (config.prebuilt)
         return deployPrebuilt(config, config.prebuilt, run, { tunnel, auth, stack });
@@ -97330,7 +97480,7 @@ const buildRun = (config, auth) => ({
 async function pullImages(config, run, registry, images) {
     const obtained = [];
     for (const { repository } of images) {
-        const ref = imageName(registry, repository, config.tag);
+        const ref = (0,naming/* imageName */.tO)(registry, repository, config.tag);
         obtained.push({ repository, digest: await pullExisting(run.local, `${registry}/${repository}`, ref) });
     }
     return obtained;
@@ -97354,20 +97504,77 @@ async function deployPrebuilt(config, prebuilt, run, { tunnel, auth, stack }) {
 
 
 
+
+
+
+/** How often ECR is asked again while the commit's deploy is still running. */
+const promote_POLL_MS = 10_000;
+const FAILED_AT = {
+    'one-shots': 'its one-shot services',
+    rollout: 'its rollout',
+    tests: 'its acceptance tests',
+};
 /**
- * promote: give every image already built and tested for the commit (each of the stack's images of
- * the run) the release tag (and extra tags) in ECR, all or none, without pulling or rebuilding, then
- * roll the release out by those digests.
+ * promote: once a deploy of the commit passed with its images (see waitForPassed), give every one of
+ * them the release tag (and extra tags) in ECR, all or none, without pulling or rebuilding, then roll
+ * the release out by those digests.
  */
 async function promote(config, run) {
     const { tunnel, auth, stack } = await beginRollout(config, run);
     const tags = [config.tag, ...config.extraTags];
     const repositories = stack.images.map((i) => i.repository);
-    const digests = await run.timeline.phase('Promote image', () => promoteImages(config, repositories, config.sourceTag, tags, config.sha || config.sourceTag));
+    await run.timeline.phase("Wait for the commit's deploy", () => waitForPassed(config, run, repositories));
+    const digests = await run.timeline.phase('Promote image', () => promoteImages(config, repositories, config.sourceTag, tags, commitOf(config)));
     run.report.promoted = tags;
     const obtained = repositories.map((repository, i) => ({ repository, digest: digests[i] }));
     const pinned = await pinImages(config, run, auth, stack.images, obtained);
     await rollOut(config, run, { ...pinned, tunnel, stack });
+}
+const commitOf = (config) => config.sha || config.sourceTag;
+/**
+ * Waits, up to promote-wait seconds, until ECR holds each of the commit's images (sourceTag) and a
+ * deploy recorded that it passed with that very image (passedTag); refuses at once an image that a
+ * deploy failed with and none passed with (failedTag), naming what failed. With promote-untested,
+ * only the images are waited for, and the summary says so.
+ */
+async function waitForPassed(config, run, repositories) {
+    const deadline = Date.now() + config.promoteWait * 1000;
+    const started = Date.now();
+    for (;;) {
+        const records = await deployRecords(config, repositories, config.sourceTag);
+        if (!config.promoteUntested)
+            refuseFailed(config, records);
+        const waiting = records.filter((r) => !r.digest || (!config.promoteUntested && !r.passed));
+        if (waiting.length === 0) {
+            if (config.promoteUntested) {
+                run.report.untested = true;
+                core/* warning */.$e(`promote-untested: releasing ${promote_describe(config, records)} without checking that a deploy of commit ${commitOf(config)} passed`);
+            }
+            else
+                run.report.passedRecord = (0,naming/* passedTag */.rI)(config.sourceTag);
+            return;
+        }
+        const what = waiting.map((r) => describeWaiting(config, r)).join('; ');
+        if (Date.now() >= deadline)
+            throw new Error(`commit ${commitOf(config)}: ${what}, after waiting ${config.promoteWait} s (promote-wait): promote only releases images a deploy of the commit passed with; deploy the commit (push it to the branch that deploys) and run this again, or raise promote-wait`);
+        core/* info */.pq(`Waiting for the deploy of commit ${commitOf(config)}: ${what} (${Math.round((Date.now() - started) / 1000)} s of ${config.promoteWait} s)`);
+        await (0,promises_namespaceObject.setTimeout)(Math.min(promote_POLL_MS, Math.max(0, deadline - Date.now())));
+    }
+}
+function refuseFailed(config, records) {
+    const failed = records.filter((r) => r.failed && !r.passed);
+    if (failed.length === 0)
+        return;
+    const said = failed.map((r) => `${FAILED_AT[r.failed]} failed with ${r.repository}@${r.digest} (${(0,naming/* failedTag */.AV)(config.sourceTag, r.failed)})`);
+    throw new Error(`commit ${commitOf(config)} is not released: its deploy failed: ${said.join('; ')}. Fix it in a new commit and release that, or re-run that deploy and, once it passes, this release; promote-untested: true releases it anyway`);
+}
+function promote_describe(config, records) {
+    return records.map((r) => `${r.repository}:${config.sourceTag}`).join(', ');
+}
+function describeWaiting(config, r) {
+    return r.digest
+        ? `no deploy has passed with ${r.repository}:${config.sourceTag} yet (no ${(0,naming/* passedTag */.rI)(config.sourceTag)})`
+        : `${r.repository}:${config.sourceTag} is not in ECR yet`;
 }
 
 ;// CONCATENATED MODULE: ./src/swarm/teardown.ts
@@ -97382,12 +97589,13 @@ async function promote(config, run) {
  * never removes volumes. Removes the stack's volumes and its exited containers on the manager, and
  * the secrets the action created for it.
  */
-async function teardownStack(manager, engine, stack, timeoutSeconds) {
+async function teardownStack(cli, engine, stack, timeoutSeconds) {
     const label = (0,naming/* stackFilter */.R)(stack);
     const services = await engine.listServices(label);
     const serviceIds = new Set(services.map((s) => s.ID));
     const managerNode = await engine.nodeId();
     const tasks = serviceIds.size > 0 ? await engine.listTasks({ service: [...serviceIds] }) : [];
+    // Nodes other than the manager that ran the stack's tasks: their local volumes are out of reach.
     const otherNodes = [
         ...new Set(tasks.filter((t) => t.NodeID && t.NodeID !== managerNode).map((t) => t.NodeID)),
     ];
@@ -97399,11 +97607,11 @@ async function teardownStack(manager, engine, stack, timeoutSeconds) {
         networks,
         volumes: [],
         secrets: [],
-        otherNodes,
     };
-    // stack rm may fail to remove a network that tasks are still leaving; that is retried below.
+    // docker stack rm may fail to remove a network while tasks are still leaving it; the loop below
+    // removes it again once they are gone.
     if (services.length + networks.length > 0)
-        await manager.run(['stack', 'rm', stack], {}, true);
+        await cli.run(['stack', 'rm', stack], {}, true);
     const deadline = Date.now() + timeoutSeconds * 1000;
     let remaining = [];
     for (;;) {
@@ -97454,7 +97662,7 @@ async function teardownStack(manager, engine, stack, timeoutSeconds) {
 async function imageRepositories(engine, stack, prefix) {
     const repositories = new Set();
     for (const service of await engine.listServices((0,naming/* stackFilter */.R)(stack))) {
-        // REGISTRY/REPOSITORY:TAG@DIGEST
+        // A service's image reads REGISTRY/REPOSITORY:TAG@DIGEST.
         const m = /^[^/]+\/([^:@]+):([^@]+)/.exec(service.Spec.TaskTemplate.ContainerSpec?.Image ?? '');
         if (m && m[2].startsWith(prefix))
             repositories.add(m[1]);
@@ -97474,7 +97682,7 @@ async function imageRepositories(engine, stack, prefix) {
  * whose image the preview ran. A preview's stack file may run any image: its tags elsewhere are left.
  */
 async function teardown(config, run) {
-    const manager = await session_connect(config, run, startTunnel(config, run));
+    const manager = await session_connect(run, startTunnel(config, run));
     await takeLock(config, run, manager.engine);
     const prefix = (0,naming/* previewTagPrefix */.$v)(config.preview.number);
     const ran = config.deleteImages ? await imageRepositories(manager.engine, config.stackName, prefix) : [];
@@ -97504,7 +97712,7 @@ function repositoriesToClean(config, ran) {
     return [config.repository, ...config.grantedRepositories.filter((r) => ran.includes(r))];
 }
 
-;// CONCATENATED MODULE: ./src/report/github.ts
+;// CONCATENATED MODULE: ./src/github/pull-request.ts
 
 
 
@@ -97685,6 +97893,18 @@ function maskSecrets(config, env = process.env) {
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 
 /**
+ * A one-shot's result for the state its wait left it in. Every state has one, so a new state does not
+ * compile until it is given its result here. A one-shot's wait never leaves it pending (that becomes
+ * unfinished or timed-out) nor converged (a long-running service's state): those count as failed.
+ */
+const RESULT_OF_STATE = {
+    complete: 'complete',
+    unfinished: 'unfinished',
+    failed: 'failed',
+    pending: 'failed',
+    converged: 'failed',
+};
+/**
  * Each one-shot's outcome, by its name in the stack file: the wait's result, timed-out when the wait
  * ran out of time before its verdict, unfinished when it was still running as the run ended early
  * (another one-shot or the rollout failed), not-run when the run ended before it was seen.
@@ -97698,9 +97918,9 @@ function oneShotOutcomes(stack, names, results, timedOut) {
             continue;
         }
         outcomes[name] = {
-            result: result.state === 'complete' || result.state === 'unfinished' ? result.state : 'failed',
-            attempts: result.attempts?.used,
-            ...(result.attempts?.max ? { 'max-attempts': result.attempts.max } : {}),
+            result: RESULT_OF_STATE[result.state],
+            runs: result.attempts?.used,
+            ...(result.attempts?.max ? { 'max-runs': result.attempts.max } : {}),
         };
     }
     return outcomes;
@@ -97741,8 +97961,8 @@ function stepOutputs(report, oneShotNames, deploymentId) {
             ? JSON.stringify(report.images.map(({ reference, digest, services }) => ({ reference, digest, services })))
             : undefined,
         'promoted-tags': report.promoted?.join(','),
-        'tests-passed': report.acceptance?.passed,
-        'tests-failed': report.acceptance?.failed,
+        'tests-passed-count': report.acceptance?.passed,
+        'tests-failed-count': report.acceptance?.failed,
         migrate: migrateOutput(outcomes),
         'one-shots': JSON.stringify(outcomes),
         'deployment-id': deploymentId,
@@ -97855,7 +98075,7 @@ function runMode(config, run) {
     switch (config.mode) {
         case 'deploy':
         case 'preview':
-            return deploy_deploy(config, run);
+            return deploy(config, run);
         case 'promote':
             return promote(config, run);
         case 'teardown':
@@ -97999,7 +98219,9 @@ async function main_run() {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   $4: () => (/* binding */ SERVICE_NAME_MAX),
 /* harmony export */   $v: () => (/* binding */ previewTagPrefix),
+/* harmony export */   AV: () => (/* binding */ failedTag),
 /* harmony export */   HV: () => (/* binding */ secretVariable),
+/* harmony export */   In: () => (/* binding */ DEPLOY_FAILURES),
 /* harmony export */   NG: () => (/* binding */ versionedSecretName),
 /* harmony export */   O1: () => (/* binding */ SWARM_NAME_MAX),
 /* harmony export */   Ql: () => (/* binding */ commentMarker),
@@ -98010,6 +98232,8 @@ async function main_run() {
 /* harmony export */   c8: () => (/* binding */ secretVariables),
 /* harmony export */   kg: () => (/* binding */ LABELS),
 /* harmony export */   l4: () => (/* binding */ lockName),
+/* harmony export */   rI: () => (/* binding */ passedTag),
+/* harmony export */   tO: () => (/* binding */ imageName),
 /* harmony export */   tU: () => (/* binding */ WORK_DIR_PREFIX),
 /* harmony export */   yj: () => (/* binding */ acceptanceContainerName)
 /* harmony export */ });
@@ -98060,9 +98284,16 @@ function runUrl(env = process.env) {
     const repo = env.GITHUB_REPOSITORY ?? 'unknown/repository';
     return `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repo}/actions/runs/${env.GITHUB_RUN_ID}`;
 }
-/** Swarm limits object names (configs, secrets) to 64 characters. */
+/**
+ * The name lengths Swarm's manager accepts (swarmkit, manager/controlapi/common.go). A config or a
+ * secret may have 64 characters (validateConfigOrSecretAnnotations): the deploy lock and the versioned
+ * stack secrets are checked against this.
+ */
 const SWARM_NAME_MAX = 64;
-/** Swarm's service names (STACK_SERVICE) are DNS labels: 63 characters at most. */
+/**
+ * A service or a network is named as a DNS label, so it may have 63 characters (validateAnnotations):
+ * stack-name and every STACK_SERVICE name are checked against this.
+ */
 const SERVICE_NAME_MAX = 63;
 /** The deploy lock of a stack: a Swarm config; a stack name too long for one is hashed. */
 function lockName(stack) {
@@ -98071,6 +98302,17 @@ function lockName(stack) {
         ? name
         : `${PREFIX}-lock.${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256').update(stack).digest('hex').slice(0, 32)}`;
 }
+/** An image's reference: REGISTRY/REPOSITORY:TAG. */
+function imageName(registry, repository, tag) {
+    return `${registry}/${repository}:${tag}`;
+}
+const DEPLOY_FAILURES = ['one-shots', 'rollout', 'tests'];
+/**
+ * The tags a deploy gives an image of tag to record its outcome, for promote to release only what
+ * passed: passed-TAG once its one-shots, rollout and tests passed; failed-WHAT-TAG when one failed.
+ */
+const passedTag = (tag) => `passed-${tag}`;
+const failedTag = (tag, what) => `failed-${what}-${tag}`;
 /** The private work directories under RUNNER_TEMP start with this. */
 const WORK_DIR_PREFIX = `${PREFIX}-`;
 /** The acceptance test container of a run. */

@@ -90,7 +90,7 @@ function expectDeployed(r: RunResult, secrets: string[] = []): void {
     exitCode: 0,
     errors: [],
   });
-  expect(r.outputs).toMatchObject({ stack: STACK, migrate: 'complete', 'tests-failed': '0' });
+  expect(r.outputs).toMatchObject({ stack: STACK, migrate: 'complete', 'tests-failed-count': '0' });
   expectTidy(r, secrets);
 }
 
@@ -293,15 +293,16 @@ describe('build secrets', () => {
 describe('labels', () => {
   test('the pushed image carries the OCI labels and the labels input', async () => {
     const repository = await freshRepository('labels');
-    const sha = randomSha();
+    // The pushed commit, checked out: its time is the image's created label.
     const r = await run({
       inputs: stepInputs(repository, {
         labels: 'org.opencontainers.image.title=Todo Backend\ncom.example.team=web',
       }),
       files: workspace(repository),
-      sha,
+      sha: 'HEAD',
     });
     expectDeployed(r);
+    const { sha } = r;
     const labels = (await pushedConfig(repository, sha.slice(0, 7))).config.Labels ?? {};
     expect(labels).toMatchObject({
       'org.opencontainers.image.source': 'https://github.example/example/todobackend',
@@ -310,7 +311,7 @@ describe('labels', () => {
       'org.opencontainers.image.title': 'Todo Backend',
       'com.example.team': 'web',
     });
-    // When the checked-out commit was made (the harness commits the workspace at this time).
+    // When the commit was made (the harness commits the workspace at this time).
     expect(labels['org.opencontainers.image.created']).toBe('2026-01-01T00:00:00Z');
   });
 });

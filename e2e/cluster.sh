@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A three-node Swarm on one machine: a manager and two workers, each dockerd in its own network
-# namespace on a bridge (192.168.77.0/24), an authenticated registry on the bridge address, sshd on
-# the manager reachable only through a bastion (in sw3's namespace), and an ECR emulator for that registry.
+# namespace on a bridge (192.168.77.0/24), an authenticated registry (behind the ECR emulator's proxy
+# on the bridge address), sshd on the manager reachable only through a bastion (in sw3's namespace), and
+# an ECR emulator for that registry.
 # Usage: cluster.sh up | down   (needs the sandbox up: it reuses its keys and the runner's engine)
 set -euo pipefail
 
@@ -12,6 +13,8 @@ BRIDGE=br-esd
 NET=192.168.77
 NODES=(1 2 3)
 ECR_PORT=4567
+# The cluster's real registry listens here, privately; the ECR emulator's proxy answers on $NET.1:5000.
+UPSTREAM=127.0.0.1:5101
 
 log() { echo "cluster: $*" >&2; }
 . "$ROOT/e2e/lib.sh"
@@ -59,7 +62,7 @@ version: 0.1
 log: { level: warn }
 storage:
   filesystem: { rootdirectory: $d/data }
-http: { addr: $NET.1:5000, secret: cluster }
+http: { addr: $UPSTREAM, secret: cluster }
 auth:
   htpasswd: { realm: cluster, path: $SANDBOX/registry/htpasswd }
 YAML
@@ -67,7 +70,7 @@ YAML
     setsid docker-registry serve "$d/config.yml" >"$d/registry.log" 2>&1 </dev/null &
     echo $! > "$d/pid"
   fi
-  wait_for 30 "cluster registry" curl -s -o /dev/null "http://$NET.1:5000/v2/"
+  wait_for 30 "cluster registry" curl -s -o /dev/null "http://$UPSTREAM/v2/"
 }
 
 # sshd on the manager accepts only the bastion (sw3's address); the bastion, in sw3's namespace, is
@@ -112,7 +115,7 @@ up() {
   for i in "${NODES[@]}"; do wait_for 60 "dockerd sw$i" docker -H "$(node_host "$i")" version; done
   start_registry
   start_sshd
-  start_ecr_emulator "$WORK/ecr" "$ECR_PORT" "$NET.1:5000" "$SANDBOX/registry/password"
+  start_ecr_emulator "$WORK/ecr" "$ECR_PORT" "$NET.1:5000" "$SANDBOX/registry/password" "$UPSTREAM"
   form_swarm
   cat > "$WORK/env" <<ENV
 CLUSTER_MANAGER_HOST=$(node_host 1)

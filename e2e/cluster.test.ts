@@ -61,7 +61,7 @@ describe('three-node swarm', () => {
     expect(r.exitCode).toBe(0);
     expect(r.outputs).toMatchObject({
       migrate: 'complete',
-      'tests-failed': '0',
+      'tests-failed-count': '0',
       registry: c.CLUSTER_REGISTRY,
     });
 

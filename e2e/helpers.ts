@@ -9,12 +9,14 @@ import { expect } from '@jest/globals';
 import { runAction, fixtureInputs } from './run-action.mjs';
 import { ROOT, sandbox } from './sandbox-env.mjs';
 // @ts-expect-error plain JS module shared with the ECR emulator
-import { SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from './credentials.mjs';
+import * as credentials from './credentials.mjs';
 
 export interface RunResult {
   dir: string;
   /** The user's repository the run worked in (GITHUB_WORKSPACE, the working directory). */
   workspace: string;
+  /** GITHUB_SHA. */
+  sha: string;
   runnerTemp: string;
   runnerSecrets: string[];
   exitCode: number | null;
@@ -111,6 +113,7 @@ export const tasksOf = (service: string) =>
 export interface ApiService {
   Version: { Index: number };
   Spec: { TaskTemplate: { ContainerSpec: { Image: string } }; Labels?: Record<string, string> };
+  PreviousSpec?: { TaskTemplate: { ContainerSpec: { Image: string } } };
   UpdateStatus?: { State: string };
   JobStatus?: { JobIteration?: { Index?: number } };
 }
@@ -146,6 +149,11 @@ export async function registryDigest(repo: string, tag: string): Promise<string 
   return res.status === 200 ? (res.headers.get('docker-content-digest') ?? undefined) : undefined;
 }
 
+const { SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } = credentials as Record<string, string>;
+const { MODE_CREDENTIALS, OVERRIDE_CREDENTIALS } = credentials as Record<string, Record<string, unknown>>;
+const rolePassword = (credentials as { rolePassword: (role: string, registryPassword: string) => string })
+  .rolePassword;
+
 /** Every secret the sandbox hands the action. */
 export function secrets(): string[] {
   const key = fs.readFileSync(sb.SSH_KEY, 'utf8');
@@ -154,11 +162,20 @@ export function secrets(): string[] {
     k.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----')),
   );
   const password = fs.readFileSync(sb.REGISTRY_PASSWORD_FILE, 'utf8').trim();
+  const roles: Record<string, { secretAccessKey: string }> = {
+    ...(MODE_CREDENTIALS as Record<string, { secretAccessKey: string }>),
+    override: OVERRIDE_CREDENTIALS as { secretAccessKey: string },
+  };
+  // What GetAuthorizationToken hands each role: its registry password, and the token that carries it.
+  const rolePasswords = Object.keys(roles).map((role) => rolePassword(role, password));
   return [
     fs.readFileSync(sb.APP_SECRET_KEY_FILE, 'utf8').trim(),
     password,
     Buffer.from(`AWS:${password}`).toString('base64'),
+    ...rolePasswords,
+    ...rolePasswords.map((p) => Buffer.from(`AWS:${p}`).toString('base64')),
     SANDBOX_SECRET_ACCESS_KEY,
+    ...Object.values(roles).map((r) => r.secretAccessKey),
     'sandbox-passphrase',
     ...keyLines,
   ];
@@ -314,7 +331,10 @@ export function startSshd(): void {
   execFileSync('/usr/sbin/sshd', ['-f', path.join(dir, 'sshd_config'), '-E', path.join(dir, 'sshd.log')]);
 }
 
-/** An ECR repository made in the sandbox's emulator, as a user makes one before the first push. */
+/**
+ * An ECR repository made in the sandbox's emulator, as a user makes one before the first push; one an
+ * earlier run made is kept.
+ */
 export async function createRepository(name: string): Promise<void> {
   const ecr = new ECRClient({
     region: 'us-east-1',
@@ -323,6 +343,8 @@ export async function createRepository(name: string): Promise<void> {
   });
   try {
     await ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
+  } catch (e) {
+    if ((e as Error).name !== 'RepositoryAlreadyExistsException') throw e;
   } finally {
     ecr.destroy();
   }

@@ -116,8 +116,8 @@ describe('image: an image built elsewhere', () => {
       registry: sb.REGISTRY,
       stack: STACK,
       migrate: 'complete',
-      'tests-passed': '7',
-      'tests-failed': '0',
+      'tests-passed-count': '7',
+      'tests-failed-count': '0',
     });
     expect(await appImage()).toBe(`${sb.REGISTRY}/todobackend:${tag}@${digest}`);
     expect(r.summary).toContain('| Find image in ECR | ✅ ok |');
@@ -183,7 +183,7 @@ describe('registry-id: a registry in another account', () => {
       image: `${TOOLS_REGISTRY}/todobackend:${tag}`,
       digest,
       migrate: 'complete',
-      'tests-passed': '7',
+      'tests-passed-count': '7',
     });
     // The swarm pulled it from that registry, with the credentials the run forwarded for it.
     expect(await appImage()).toBe(`${TOOLS_REGISTRY}/todobackend:${tag}@${digest}`);

@@ -27,14 +27,19 @@ unmount_under() { # unmount_under DIR: leftover mounts (netns, overlay) of engin
   for m in $(grep -oE " $1/[^ ]+" /proc/mounts | sort -r); do umount "$m" 2>/dev/null || true; done
 }
 
-start_ecr_emulator() { # start_ecr_emulator DIR PORT REGISTRY PASSWORD_FILE: the ECR API emulator for a registry
+start_ecr_emulator() { # start_ecr_emulator DIR PORT REGISTRY PASSWORD_FILE UPSTREAM
+  # The ECR API emulator, and in front of the real registry (UPSTREAM, a private address) its proxy on
+  # REGISTRY, the address every client uses: it lets each request through as the caller's IAM policy
+  # allows the ECR action ECR checks for it (see docs/iam.md).
   local d=$1 port=$2
   mkdir -p "$d"
   if ! alive "$d/pid"; then
-    log "starting ECR API emulator on 127.0.0.1:$port for $3"
-    ECR_EMULATOR_PORT=$port ECR_EMULATOR_REGISTRY=$3 ECR_EMULATOR_PASSWORD_FILE=$4 \
+    log "starting ECR API emulator on 127.0.0.1:$port, its registry proxy on $3 for $5"
+    ECR_EMULATOR_PORT=$port ECR_EMULATOR_REGISTRY=$3 ECR_EMULATOR_PASSWORD_FILE=$4 ECR_EMULATOR_UPSTREAM=$5 \
+      ECR_EMULATOR_OVERRIDE_POLICY="$d/override-policy.json" \
       setsid node "$ROOT/e2e/ecr-emulator.mjs" >"$d/ecr.log" 2>&1 </dev/null &
     echo $! > "$d/pid"
   fi
   wait_for 10 "ECR emulator" curl -s -o /dev/null "http://127.0.0.1:$port/"
+  wait_for 10 "registry proxy" curl -sf -o /dev/null "http://$3/v2/" -u "AWS:$(cat "$4")"
 }

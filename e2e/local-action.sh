@@ -92,8 +92,10 @@ put() {
 
 sha=$(git rev-parse HEAD 2>/dev/null || true)
 [[ "$sha" =~ ^[0-9a-f]{40}$ ]] || sha=$(head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n')
-aws_key_id=$(sed -n "s/^export const SANDBOX_ACCESS_KEY_ID = '\(.*\)';$/\1/p" e2e/credentials.mjs)
-aws_secret=$(sed -n "s/^export const SANDBOX_SECRET_ACCESS_KEY = '\(.*\)';$/\1/p" e2e/credentials.mjs)
+# The deploy role's key: the ECR emulator holds it to the documented policy (docs/iam/deploy.json).
+deploy_key() { node --input-type=module -e "import { MODE_CREDENTIALS } from './e2e/credentials.mjs'; console.log(MODE_CREDENTIALS.deploy.$1)"; }
+aws_key_id=$(deploy_key accessKeyId)
+aws_secret=$(deploy_key secretAccessKey)
 
 # Inputs, named as the runner names them (INPUT_ + upper case, dashes kept); every input left out
 # gets action.yml's default from local-action.
@@ -147,8 +149,8 @@ fail() {
 grep -q '^ *Running Action *$' "$log_file" || fail "the action never ran"
 if grep -q '^::error' "$log_file"; then fail "the action reported errors:" && grep '^::error' "$log_file" >&2; fi
 grep -qx '::set-output name=migrate::complete' "$log_file" || fail "migrate did not complete"
-passed=$(sed -n 's/^::set-output name=tests-passed::\([0-9]*\)$/\1/p' "$log_file")
-grep -qx '::set-output name=tests-failed::0' "$log_file" || fail "acceptance tests failed"
+passed=$(sed -n 's/^::set-output name=tests-passed-count::\([0-9]*\)$/\1/p' "$log_file")
+grep -qx '::set-output name=tests-failed-count::0' "$log_file" || fail "acceptance tests failed"
 [ "${passed:-0}" -gt 0 ] || fail "no acceptance test passed"
 grep -qx "::set-output name=url::http://127.0.0.1:$PORT" "$log_file" || fail "no url output for port $PORT"
 [ "$failed" = 0 ] || exit 1

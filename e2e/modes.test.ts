@@ -32,6 +32,12 @@ import { SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from './credentials.
 jest.setTimeout(240_000);
 
 const BASE = 'todobackend';
+/** The stack main deploys to in the shipped workflows (deploy.yml); production is BASE (release.yml). */
+const STAGING = (
+  parse(fs.readFileSync(`${repoRoot}/.github/workflows/deploy.yml`, 'utf8')) as {
+    jobs: { deploy: { steps: { with?: Record<string, string> }[] } };
+  }
+).jobs.deploy.steps.find((s) => s.with?.['stack-name'])!.with!['stack-name'];
 const short = (sha: string) => sha.slice(0, 7);
 const previewStack = (pr: number) => `${BASE}-pr-${pr}`;
 const github = new GitHubApi();
@@ -122,12 +128,13 @@ function appSecret(stack: string): string {
 
 beforeAll(async () => {
   apiUrl = await github.start();
-  for (const s of [BASE, previewStack(7), previewStack(8), previewStack(9), previewStack(10)])
+  for (const s of [BASE, STAGING, previewStack(7), previewStack(8), previewStack(9), previewStack(10)])
     await removeStack(s);
 });
 afterAll(async () => {
   await github.stop();
-  for (const s of [previewStack(7), previewStack(8), previewStack(9), previewStack(10)]) await removeStack(s);
+  for (const s of [STAGING, previewStack(7), previewStack(8), previewStack(9), previewStack(10)])
+    await removeStack(s);
 });
 
 describe('pull request previews', () => {
@@ -180,8 +187,8 @@ describe('pull request previews', () => {
         tag: `pr-${pr}-${short(head)}`,
         url: `http://127.0.0.1:${20000 + pr}`,
         migrate: 'complete',
-        'tests-passed': '7',
-        'tests-failed': '0',
+        'tests-passed-count': '7',
+        'tests-failed-count': '0',
       });
       const app = await service(`${previewStack(pr)}_app`);
       expect(app.Spec.TaskTemplate.ContainerSpec.Image).toContain(`/todobackend:pr-${pr}-${short(head)}@`);
@@ -505,6 +512,7 @@ describe('pull request previews', () => {
       const app = await service(`${BASE}_app`);
       expect(app.Spec.TaskTemplate.ContainerSpec.Image).toContain(`/todobackend:v1.2.3@${tested}`);
       expect(r.summary).toContain('Promoted to');
+      expect(r.summary).toContain(`a deploy passed with this image (\`passed-${short(mainSha)}\`)`);
       expectTidy(r);
     });
 
@@ -541,9 +549,12 @@ describe('pull request previews', () => {
         'release-tag': 'v2.0.0',
         'extra-tags': '',
         acceptance: 'false',
+        // A tag written here, not by a deploy: no deploy recorded passing with it.
+        'promote-untested': 'true',
       });
       expect(r.exitCode).toBe(0);
       expect(r.outputs).toMatchObject({ digest: ociDigest, 'promoted-tags': 'v2.0.0' });
+      expect(r.summary).toContain('skipped (promote-untested: true)');
       const released = await registryApi('todobackend', 'GET', 'manifests/v2.0.0', {
         accept: `${OCI_MANIFEST}, ${DOCKER_V2}`,
       });
@@ -555,13 +566,15 @@ describe('pull request previews', () => {
       expectTidy(r);
     });
 
-    test('11. a commit without an image fails naming the commit, and nothing is deployed', async () => {
+    test('11. a commit without an image fails naming the commit once promote-wait is over, and nothing is deployed', async () => {
       await ensureDeployed(BASE);
       const missing = randomSha();
       const before = (await service(`${BASE}_app`)).Version.Index;
-      const r = await promote(missing);
+      const r = await promote(missing, { 'promote-wait': '0' });
       expect(r.exitCode).toBe(1);
-      expect(r.log).toContain(`no image todobackend:${short(missing)} in ECR for commit ${missing}`);
+      expect(r.log).toContain(
+        `commit ${missing}: todobackend:${short(missing)} is not in ECR yet, after waiting 0 s (promote-wait)`,
+      );
       expect((await service(`${BASE}_app`)).Version.Index).toBe(before);
       expectTidy(r);
     });
@@ -584,10 +597,77 @@ describe('pull request previews', () => {
       expect(again.exitCode).toBe(0);
       expect(again.log).toContain('todobackend:v1.2.3 is already sha256:');
 
-      const other = await promote(mainSha, { 'image-tag': `pr-8-${short(head)}`, acceptance: 'false' });
+      const other = await promote(mainSha, {
+        'image-tag': `pr-8-${short(head)}`,
+        acceptance: 'false',
+        'promote-untested': 'true',
+      });
       expect(other.exitCode).toBe(1);
       expect(other.log).toContain('todobackend:v1.2.3 already exists as another image');
       expect(other.log).toContain('tags are immutable: release a new version tag');
+    });
+
+    // Staging runs on the same swarm here: its app publishes on a port of its own (the fixture's stack
+    // file publishes on PREVIEW_PORT when it is set).
+    const staging = (extra: Record<string, string> = {}) =>
+      inputs({
+        'stack-name': STAGING,
+        'stack-env': 'PREVIEW_PORT=18000',
+        'app-url': 'http://127.0.0.1:18000',
+        ...extra,
+      });
+
+    test("15. the shipped shape: a version tag pushed with its commit waits for main's deploy of it to staging, then releases it to production; the staging deploy never touches production", async () => {
+      await tagMutability('MUTABLE');
+      const prod = await ensureDeployed(BASE);
+      const sha = randomSha();
+      const releasing = promote(sha, { 'release-tag': 'v3.0.0', 'extra-tags': '' });
+      const deploying = run({ inputs: staging(), sha });
+      const [released, deployed] = await Promise.all([releasing, deploying]);
+      expect(deployed.exitCode).toBe(0);
+      expect(deployed.log).toMatch(
+        new RegExp(`Tagged todobackend@sha256:[0-9a-f]{64} as passed-${short(sha)}`),
+      );
+      expect(deployed.summary).toContain(`\`passed-${short(sha)}\` on the image in ECR`);
+      expect(released.exitCode).toBe(0);
+      expect(released.log).toContain(
+        `Waiting for the deploy of commit ${sha}: todobackend:${short(sha)} is not in ECR yet`,
+      );
+      const tested = deployed.outputs.digest;
+      expect(await registryDigest('todobackend', 'v3.0.0')).toBe(tested);
+      const app = await service(`${BASE}_app`);
+      expect(app.Spec.TaskTemplate.ContainerSpec.Image).toContain(`/todobackend:v3.0.0@${tested}`);
+      // Production went from its own last version straight to the release: the staging deploy of the
+      // same commit never changed it.
+      expect(app.PreviousSpec?.TaskTemplate.ContainerSpec.Image).toBe(`${prod.image}@${prod.digest}`);
+      expect((await service(`${STAGING}_app`)).Spec.TaskTemplate.ContainerSpec.Image).toBe(
+        `${deployed.outputs.image}@${tested}`,
+      );
+      expectTidy(released);
+      expectTidy(deployed);
+    });
+
+    test('16. a commit whose deploy failed its acceptance tests is refused at once, naming the commit and what failed; production is unchanged', async () => {
+      await ensureDeployed(BASE);
+      const sha = randomSha();
+      const deployed = await run({
+        inputs: staging({ 'build-args': 'BREAK_ENDPOINT=patch' }),
+        sha,
+      });
+      expect(deployed.exitCode).toBe(1);
+      expect(deployed.log).toMatch(
+        new RegExp(`Tagged todobackend@sha256:[0-9a-f]{64} as failed-tests-${short(sha)}`),
+      );
+      const before = (await service(`${BASE}_app`)).Version.Index;
+      const r = await promote(sha, { 'release-tag': 'v3.0.1', 'extra-tags': '' });
+      expect(r.exitCode).toBe(1);
+      expect(r.log).toContain(
+        `commit ${sha} is not released: its deploy failed: its acceptance tests failed with todobackend@${deployed.outputs.digest} (failed-tests-${short(sha)})`,
+      );
+      expect(r.log).not.toContain('Waiting for the deploy');
+      expect(await registryTags('todobackend')).not.toContain('v3.0.1');
+      expect((await service(`${BASE}_app`)).Version.Index).toBe(before);
+      expectTidy(r);
     });
   });
 });

@@ -100,7 +100,7 @@ describe('one-shots-first', () => {
       `one-shots-first: ${STACK} runs none of its services yet, so the whole stack is deployed at once`,
     );
     expect(groups(r)).not.toContain('Stack deploy: one-shots');
-    expect(r.outputs).toMatchObject({ migrate: 'complete', 'tests-failed': '0' });
+    expect(r.outputs).toMatchObject({ migrate: 'complete', 'tests-failed-count': '0' });
     deployed = { sha, image: `${r.outputs.image}@${r.outputs.digest}` };
     expectTidy(r);
   });
@@ -129,7 +129,7 @@ describe('one-shots-first', () => {
     expect(app.length).toBeGreaterThan(0);
     const completed = at(migrate[0], 'Status');
     for (const t of app) expect(at(t, 'CreatedAt')).toBeGreaterThan(completed);
-    expect(r.outputs).toMatchObject({ migrate: 'complete', 'tests-failed': '0' });
+    expect(r.outputs).toMatchObject({ migrate: 'complete', 'tests-failed-count': '0' });
     deployed = { sha, image: `${r.outputs.image}@${r.outputs.digest}` };
     expectTidy(r);
   });
@@ -221,7 +221,7 @@ describe('one-shots-first', () => {
     const r = await preview(head);
     expect(r.exitCode).toBe(0);
     expect(groups(r)).toContain('Stack deploy: one-shots');
-    expect(r.outputs).toMatchObject({ migrate: 'complete', 'tests-failed': '0' });
+    expect(r.outputs).toMatchObject({ migrate: 'complete', 'tests-failed-count': '0' });
     // The cut-down files kept the override and the env-file's variable; the app got its secret.
     const env = manager([
       'service',

@@ -90,12 +90,16 @@ describe('a one-shot whose tasks Swarm rejects', () => {
     expect(r.log).toMatch(/book_collectstatic: complete: completed with exit code 0/);
     expect(r.exitCode).toBe(0);
     const oneShots = JSON.parse(r.outputs['one-shots']);
-    expect(oneShots.migrate).toMatchObject({ result: 'complete', 'max-attempts': 7 });
-    expect(oneShots.collectstatic).toMatchObject({ result: 'complete', 'max-attempts': 7 });
-    expect(oneShots.collectstatic.attempts).toBeGreaterThanOrEqual(3);
-    expect(r.outputs).toMatchObject({ migrate: 'complete', 'tests-passed': '7', 'tests-failed': '0' });
+    expect(oneShots.migrate).toMatchObject({ result: 'complete', 'max-runs': 7 });
+    expect(oneShots.collectstatic).toMatchObject({ result: 'complete', 'max-runs': 7 });
+    expect(oneShots.collectstatic.runs).toBeGreaterThanOrEqual(3);
+    expect(r.outputs).toMatchObject({
+      migrate: 'complete',
+      'tests-passed-count': '7',
+      'tests-failed-count': '0',
+    });
     expect(r.summary).toMatch(
-      new RegExp(`\\| book_collectstatic \\| complete \\| ${oneShots.collectstatic.attempts} of 7 \\|`),
+      new RegExp(`\\| book_collectstatic \\| complete \\| ${oneShots.collectstatic.runs} of 7 \\|`),
     );
     // Swarm really rejected those tasks, and completed the last one.
     const states = (await tasksOf(`${STACK}_collectstatic`)).map((t) => t.Status.State);
@@ -118,7 +122,7 @@ describe('a one-shot whose tasks Swarm rejects', () => {
     );
     expect(r.log).toContain('book_collectstatic: pending: run 2 of 3 (1 + max_attempts 2): rejected:');
     const oneShots = JSON.parse(r.outputs['one-shots']);
-    expect(oneShots.collectstatic).toEqual({ result: 'failed', attempts: 3, 'max-attempts': 3 });
+    expect(oneShots.collectstatic).toEqual({ result: 'failed', runs: 3, 'max-runs': 3 });
     // migrate keeps its meaning: the migrate service's own outcome, never collectstatic's failure
     // (complete; unfinished if it was still running on a slow machine when collectstatic failed).
     expect(['complete', 'unfinished']).toContain(oneShots.migrate.result);

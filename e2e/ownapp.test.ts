@@ -129,8 +129,8 @@ describe('a user app unlike the fixture: notes', () => {
       image: `${sb.REGISTRY}/notes:${short(sha)}`,
       stack: STACK,
       migrate: 'complete',
-      'tests-passed': '3',
-      'tests-failed': '0',
+      'tests-passed-count': '3',
+      'tests-failed-count': '0',
     });
     expect(JSON.parse(r.outputs['one-shots'])).toMatchObject({ 'db-setup': { result: 'complete' } });
     expect(commands(r.log, 'pull')).toEqual([expect.stringMatching(new RegExp(`docker pull ${testImage}$`))]);

@@ -66,8 +66,8 @@ describe('deploy to a real swarm', () => {
       stack: STACK,
       url: 'http://127.0.0.1:8000',
       migrate: 'complete',
-      'tests-passed': '7',
-      'tests-failed': '0',
+      'tests-passed-count': '7',
+      'tests-failed-count': '0',
     });
     expect(r.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(await registryTags('todobackend')).toContain(short(sha));
@@ -169,7 +169,7 @@ describe('deploy to a real swarm', () => {
       digest: earlier.digest,
       migrate: 'complete',
     });
-    expect(r.outputs['tests-passed']).toBeUndefined();
+    expect(r.outputs['tests-passed-count']).toBeUndefined();
     expect(r.summary).toContain('| Pull existing image | ✅ ok |');
     expect((await service(`${STACK}_app`)).Spec.TaskTemplate.ContainerSpec.Image).toBe(
       `${image}@${earlier.digest}`,
@@ -217,7 +217,7 @@ describe('deploy to a real swarm', () => {
     );
     expect(r.log).toContain('relation "todos" could not be created (MIGRATE_FAIL=always)');
     expect(r.log).not.toContain('::group::Acceptance tests');
-    expect(r.outputs['tests-passed']).toBeUndefined();
+    expect(r.outputs['tests-passed-count']).toBeUndefined();
     const mine = await migrateTasksFor(STACK, sha);
     expect(mine).toHaveLength(4);
     expect(mine.every((t) => t.Status.State === 'failed')).toBe(true);
@@ -230,7 +230,11 @@ describe('deploy to a real swarm', () => {
   test('8. a failing acceptance test fails the step and is named in the log and the summary', async () => {
     const r = await run({ inputs: inputs({ 'build-args': 'BREAK_ENDPOINT=patch' }), sha: randomSha() });
     expect(r.exitCode).toBe(1);
-    expect(r.outputs).toMatchObject({ migrate: 'complete', 'tests-passed': '6', 'tests-failed': '1' });
+    expect(r.outputs).toMatchObject({
+      migrate: 'complete',
+      'tests-passed-count': '6',
+      'tests-failed-count': '1',
+    });
     expect(r.log).toContain('1 acceptance test(s) failed: update a todo with PATCH');
     expect(r.summary).toContain('| 5 | update a todo with PATCH | ❌ fail |');
     expect(r.summary).toContain('<summary>update a todo with PATCH</summary>');
@@ -597,7 +601,7 @@ describe('a dropped SSH connection', () => {
     expect(r.log).toContain('::warning::SSH connection to 127.0.0.1 lost; reconnecting (up to 60 s)');
     expect(r.log).toContain('SSH connection to 127.0.0.1 re-established');
     expect(r.exitCode).toBe(0);
-    expect(r.outputs).toMatchObject({ migrate: 'complete', 'tests-failed': '0' });
+    expect(r.outputs).toMatchObject({ migrate: 'complete', 'tests-failed-count': '0' });
     expectTidy(r);
   });
 

@@ -1,7 +1,8 @@
 // Runs the bundled action the way GitHub's runner does: every action.yml default set as an INPUT_*
 // variable and the step's with: values on top; the user's repository (a copy of the fixture app, a git
 // repository of its own) as the workspace and the working directory; the runner's environment and
-// command files; `node dist/index.js` for main, then post as post-if says, with STATE_*.
+// command files; `node dist/index.js` for main, then post as post-if says, with STATE_*. The AWS
+// credentials are those of the step's mode: a role with that mode's documented IAM policy.
 import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -9,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from './credentials.mjs';
+import { MODE_CREDENTIALS } from './credentials.mjs';
 import { ROOT, sandbox } from './sandbox-env.mjs';
 
 export { ROOT, sandbox };
@@ -126,7 +127,8 @@ function exec(node, script, env, cwd, { killAfter, killSignal = 'SIGKILL', onLin
 
 /**
  * Runs main, then post as post-if says. Options: inputs (the step's with:), env (the step's env:
- * and anything else in the job's environment), node (binary, default the sandbox's Node 24), sha,
+ * and anything else in the job's environment), node (binary, default the sandbox's Node 24), sha
+ * (GITHUB_SHA; 'HEAD' is the workspace's own commit, as a checkout of the pushed commit leaves it),
  * event ({ name, payload }: the workflow's event, written to GITHUB_EVENT_PATH), files (name ->
  * content, added to the workspace), skipPost, killAfter (send main killSignal, default SIGKILL, once
  * its log contains this text), onLine (called with each line of main's output as it arrives), main (the
@@ -148,6 +150,10 @@ export async function runAction({
   const sb = sandbox();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'esd-run-'));
   const workspace = makeWorkspace(dir, workspaceFiles);
+  const commit =
+    sha === 'HEAD'
+      ? execFileSync('git', ['rev-parse', 'HEAD'], { cwd: workspace, encoding: 'utf8' }).trim()
+      : (sha ?? 'a'.repeat(40));
   const files = {
     GITHUB_OUTPUT: path.join(dir, 'output'),
     GITHUB_STATE: path.join(dir, 'state'),
@@ -164,6 +170,11 @@ export async function runAction({
   fs.mkdirSync(toolCache);
   const token = (prefix) => `${prefix}${crypto.randomBytes(18).toString('base64url')}`;
   const githubToken = token('ghs_');
+  const inputEnv = inputEnvironment(inputs, githubToken);
+  // The AWS credentials of a role with the documented IAM policy of the step's mode (docs/iam/MODE.json),
+  // which the sandbox's ECR emulator enforces; a scenario may give others in env.
+  // A mode the action does not know stops it before any AWS call: it gets deploy's.
+  const aws = MODE_CREDENTIALS[inputEnv.INPUT_MODE.trim()] ?? MODE_CREDENTIALS.deploy;
   // What a hosted runner's job environment holds besides the inputs: the runner's own tokens (with
   // id-token: write), the AWS credentials configure-aws-credentials exported, and the workflow's env.
   const runnerSecrets = {
@@ -175,7 +186,7 @@ export async function runAction({
     HOME: process.env.HOME ?? '/root',
     GITHUB_ACTIONS: 'true',
     CI: 'true',
-    GITHUB_SHA: sha ?? 'a'.repeat(40),
+    GITHUB_SHA: commit,
     GITHUB_REPOSITORY: 'example/todobackend',
     GITHUB_REPOSITORY_OWNER: 'example',
     GITHUB_EVENT_NAME: event.name,
@@ -206,8 +217,8 @@ export async function runAction({
     ...runnerSecrets,
     ACTIONS_RUNTIME_URL: 'http://127.0.0.1:9/runtime/',
     ACTIONS_ID_TOKEN_REQUEST_URL: 'http://127.0.0.1:9/id-token',
-    AWS_ACCESS_KEY_ID: SANDBOX_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: SANDBOX_SECRET_ACCESS_KEY,
+    AWS_ACCESS_KEY_ID: aws.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: aws.secretAccessKey,
     AWS_REGION: 'us-east-1',
     AWS_DEFAULT_REGION: 'us-east-1',
     AWS_ENDPOINT_URL_ECR: sb.ECR_ENDPOINT,
@@ -215,7 +226,6 @@ export async function runAction({
     APP_SECRET_KEY: fs.readFileSync(sb.APP_SECRET_KEY_FILE, 'utf8').trim(),
     ...env,
   };
-  const inputEnv = inputEnvironment(inputs, githubToken);
   const nodeBin = node ?? sb.NODE24;
   // The action's own directory (GITHUB_ACTION_PATH): the runner starts main by its absolute path.
   const script = mainEntry ?? path.join(ROOT, ACTION.runs.main);
@@ -240,6 +250,7 @@ export async function runAction({
   return {
     dir,
     workspace,
+    sha: commit,
     runnerTemp,
     /** Values only the runner holds; nothing the action shows may contain them. */
     runnerSecrets: [githubToken, ...Object.values(runnerSecrets)],

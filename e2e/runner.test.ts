@@ -52,8 +52,8 @@ function expectDeployed(r: RunResult) {
     stack: STACK,
     url: APP_URL,
     migrate: 'complete',
-    'tests-passed': '7',
-    'tests-failed': '0',
+    'tests-passed-count': '7',
+    'tests-failed-count': '0',
   });
   expectTidy(r);
 }
@@ -72,6 +72,10 @@ describe('a step with only the README inputs, every default set by the runner', 
       /\[command\]\S+ --config \S+ --host unix:\/\/\S+ stack deploy --with-registry-auth --resolve-image never --detach=true -c \S+\/ecr-swarm-deploy-\w+\/stack\.json readme$/m,
     );
     expect(r.log).not.toContain('--detach=false will become the default');
+    // ${ECR_IMAGE} (app, migrate) and ${ECR_REGISTRY}/todobackend:${APP_VERSION} (db) run the same pinned image.
+    const pinned = `${r.outputs.image}@${r.outputs.digest}`;
+    for (const name of ['app', 'migrate', 'db'])
+      expect((await service(`${STACK}_${name}`)).Spec.TaskTemplate.ContainerSpec.Image).toBe(pinned);
     // The secret's relative file: resolved from the stack file's folder in the workspace, as before.
     const secrets = manager([
       'secret',

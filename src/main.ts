@@ -7,7 +7,7 @@ import { stackShape } from './modes/rollout.js';
 import { promote } from './modes/promote.js';
 import { stackCli, type Held, type Run } from './modes/session.js';
 import { teardown } from './modes/teardown.js';
-import { PreviewFeedback, type DeploymentOutcome } from './report/github.js';
+import { PreviewFeedback, type DeploymentOutcome } from './github/pull-request.js';
 import { maskSecrets } from './report/mask.js';
 import { stepOutputs } from './report/outputs.js';
 import {

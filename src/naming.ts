@@ -51,10 +51,17 @@ export function runUrl(env: NodeJS.ProcessEnv = process.env): string | undefined
   return `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repo}/actions/runs/${env.GITHUB_RUN_ID}`;
 }
 
-/** Swarm limits object names (configs, secrets) to 64 characters. */
+/**
+ * The name lengths Swarm's manager accepts (swarmkit, manager/controlapi/common.go). A config or a
+ * secret may have 64 characters (validateConfigOrSecretAnnotations): the deploy lock and the versioned
+ * stack secrets are checked against this.
+ */
 export const SWARM_NAME_MAX = 64;
 
-/** Swarm's service names (STACK_SERVICE) are DNS labels: 63 characters at most. */
+/**
+ * A service or a network is named as a DNS label, so it may have 63 characters (validateAnnotations):
+ * stack-name and every STACK_SERVICE name are checked against this.
+ */
 export const SERVICE_NAME_MAX = 63;
 
 /** The deploy lock of a stack: a Swarm config; a stack name too long for one is hashed. */
@@ -64,6 +71,22 @@ export function lockName(stack: string): string {
     ? name
     : `${PREFIX}-lock.${createHash('sha256').update(stack).digest('hex').slice(0, 32)}`;
 }
+
+/** An image's reference: REGISTRY/REPOSITORY:TAG. */
+export function imageName(registry: string, repository: string, tag: string): string {
+  return `${registry}/${repository}:${tag}`;
+}
+
+/** What a deploy of a commit's images can fail at: its one-shot services, its rollout, its tests. */
+export type DeployFailure = 'one-shots' | 'rollout' | 'tests';
+export const DEPLOY_FAILURES: readonly DeployFailure[] = ['one-shots', 'rollout', 'tests'];
+
+/**
+ * The tags a deploy gives an image of tag to record its outcome, for promote to release only what
+ * passed: passed-TAG once its one-shots, rollout and tests passed; failed-WHAT-TAG when one failed.
+ */
+export const passedTag = (tag: string): string => `passed-${tag}`;
+export const failedTag = (tag: string, what: DeployFailure): string => `failed-${what}-${tag}`;
 
 /** The private work directories under RUNNER_TEMP start with this. */
 export const WORK_DIR_PREFIX = `${PREFIX}-`;

@@ -1,13 +1,7 @@
 import path from 'node:path';
+import { parseImageReference } from './image.js';
 import { INPUT_DEFAULTS, type Inputs } from './inputs.js';
 import type { PullRequest } from './types.js';
-
-// An image reference as docker parses it: [HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST].
-const HOST = String.raw`[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d+)?`;
-const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const IMAGE_REFERENCE = new RegExp(
-  String.raw`^(?:${HOST}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::\w[\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`,
-);
 
 /** The app URL with {stack}, {pr} and {port} filled in. */
 function expandUrl(template: string, values: { stack: string; pr?: number; port?: number }): string {
@@ -59,7 +53,7 @@ function readTestArgs(inputs: Inputs): string[] {
  */
 export function readTestContainer(inputs: Inputs) {
   const image = inputs.get('acceptance-image');
-  if (image && !IMAGE_REFERENCE.test(image))
+  if (image && !parseImageReference(image))
     inputs.problem(
       `acceptance-image "${image}" is not an image reference: [REGISTRY/]REPOSITORY[:TAG][@sha256:DIGEST], e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/notes-tests:abc1234 or bats/bats:1.11.0`,
     );

@@ -1,5 +1,5 @@
 import { previewTagPrefix } from '../naming.js';
-import { ENV_NAME, type Inputs } from './inputs.js';
+import { emptySecretProblem, parseSecretLine, type Inputs } from './inputs.js';
 import type { BuildCache, BuildOptions, BuildSecret, PullRequest } from './types.js';
 
 /** The moving tag, in the image's own repository, that the build cache lives under. */
@@ -24,23 +24,20 @@ const SECRET_ID = /^[A-Za-z0-9_.-]+$/;
 function readBuildSecrets(inputs: Inputs, env: NodeJS.ProcessEnv, build: boolean): BuildSecret[] {
   const secrets: BuildSecret[] = [];
   for (const line of inputs.lines('build-secrets')) {
-    const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
-    if (!m || !SECRET_ID.test(m[1]) || !ENV_NAME.test(m[2])) {
+    const parsed = parseSecretLine(line, SECRET_ID);
+    if (!parsed) {
       inputs.problem(
         `build-secrets: "${line}" is not ID=ENV_VARIABLE (the id the Dockerfile mounts with RUN --mount=type=secret,id=ID, then the environment variable holding its value)`,
       );
       continue;
     }
-    const [, id, variable] = m;
+    const { name: id, variable } = parsed;
     if (secrets.some((s) => s.id === id)) {
       inputs.problem(`build-secrets: ${id} is given twice; give each id once`);
       continue;
     }
     const value = env[variable] ?? '';
-    if (!value && build)
-      inputs.problem(
-        `build-secrets: ${id} takes its value from ${variable}, which is empty: add "env: ${variable}: \${{ secrets.${variable} }}" to the step`,
-      );
+    if (!value && build) inputs.problem(emptySecretProblem('build-secrets', id, variable));
     secrets.push({ id, env: variable, value });
   }
   return secrets;

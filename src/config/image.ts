@@ -5,11 +5,27 @@ import { ENV_NAME, type Inputs } from './inputs.js';
 import type { BuildOptions, BuildSpec, ImageConfig, Mode, PullRequest } from './types.js';
 
 const ECR_REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
-const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-// REGISTRY/REPOSITORY[:TAG][@sha256:DIGEST]
-const IMAGE_REFERENCE = /^([^/]+)\/([^:@]+)(?::([^@]+))?(?:@(sha256:[0-9a-f]{64}))?$/;
+const TAG = '[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}';
+const DOCKER_TAG = new RegExp(`^${TAG}$`);
 /** Inputs that only steer a build: they have no default, so one given with image is a mistake to name. */
 const BUILD_ONLY_INPUTS = ['dockerfile', 'build-args', 'target', 'extra-tags', 'build-secrets', 'labels'];
+// An image reference as docker parses it: [HOST[:PORT]/]PATH[:TAG][@sha256:DIGEST].
+const HOST = String.raw`[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d+)?`;
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_REFERENCE = new RegExp(
+  String.raw`^(?:(${HOST})/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::(${TAG}))?(?:@(sha256:[0-9a-f]{64}))?$`,
+);
+
+/**
+ * An image reference split as docker reads it, or undefined when docker would refuse it. host is the
+ * first component whenever it can be one; isRegistryHost tells whether docker takes it for a registry.
+ */
+export function parseImageReference(
+  reference: string,
+): { host?: string; path: string; tag?: string; digest?: string } | undefined {
+  const m = IMAGE_REFERENCE.exec(reference);
+  return m ? { host: m[1], path: m[2], tag: m[3], digest: m[4] } : undefined;
+}
 
 /** An ECR repository name (no registry host). */
 export const isEcrRepository = (name: string): boolean => ECR_REPOSITORY.test(name);
@@ -61,13 +77,8 @@ function readPrebuilt(inputs: Inputs, mode: Mode) {
     );
     return undefined;
   }
-  const [, registry = '', repository = '', tag, digest] = IMAGE_REFERENCE.exec(reference) ?? [];
-  if (
-    !isRegistryHost(registry) ||
-    !ECR_REPOSITORY.test(repository) ||
-    (tag !== undefined && !DOCKER_TAG.test(tag)) ||
-    (!tag && !digest)
-  ) {
+  const { host: registry = '', path: repository = '', tag, digest } = parseImageReference(reference) ?? {};
+  if (!isRegistryHost(registry) || !ECR_REPOSITORY.test(repository) || (!tag && !digest)) {
     inputs.problem(
       `image "${reference}" is not REGISTRY/REPOSITORY:TAG, REGISTRY/REPOSITORY@sha256:DIGEST or REGISTRY/REPOSITORY:TAG@sha256:DIGEST (the registry host first, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/todobackend:abc1234)`,
     );

@@ -100,6 +100,8 @@ function readRollout(
   });
   if (mode !== 'preview' && inputs.get('preview-allow'))
     inputs.problem('preview-allow only applies to mode: preview; remove it');
+  if (mode !== 'promote' && inputs.bool('promote-untested'))
+    inputs.problem('promote-untested only applies to mode: promote; remove it');
   const appUrl = readAppUrl(inputs, stackName, preview);
   const { acceptance } = readAcceptance(inputs, appUrl);
   return {
@@ -107,7 +109,13 @@ function readRollout(
     sha: isSha(sha) ? sha : '',
     // (A preview without a pull request is a problem, which readConfig throws.)
     ...(mode === 'preview' ? { preview: preview!, allow: readPreviewAllowance(inputs) } : {}),
-    ...(mode === 'promote' ? { sourceTag: sourceTag! } : {}),
+    ...(mode === 'promote'
+      ? {
+          sourceTag: sourceTag!,
+          promoteWait: inputs.seconds('promote-wait', true),
+          promoteUntested: inputs.bool('promote-untested'),
+        }
+      : {}),
     awsRegion: inputs.get('aws-region') || undefined,
     registryId: readRegistryId(inputs),
     repository,

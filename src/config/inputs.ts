@@ -29,6 +29,8 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   'acceptance-command': 'bats /app/src/acceptance.bats',
   'acceptance-timeout': '600',
   'lock-timeout': '600',
+  'promote-wait': '1800',
+  'promote-untested': 'false',
   'rollback-on-failure': 'false',
   prune: 'false',
   'preview-port-base': '20000',
@@ -52,6 +54,19 @@ export class InputError extends Error {
 }
 
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A line of build-secrets or stack-secrets: NAME=ENV_VARIABLE, spaces around = allowed, where NAME must
+ * match name and the value comes from the step's environment variable. Undefined for any other line.
+ */
+export function parseSecretLine(line: string, name: RegExp): { name: string; variable: string } | undefined {
+  const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
+  return m && name.test(m[1]) && ENV_NAME.test(m[2]) ? { name: m[1], variable: m[2] } : undefined;
+}
+
+/** The problem of a secret line whose variable is empty: the step must pass the secret in its env. */
+export const emptySecretProblem = (input: string, name: string, variable: string): string =>
+  `${input}: ${name} takes its value from ${variable}, which is empty: add "env: ${variable}: \${{ secrets.${variable} }}" to the step`;
 
 /** The longest any wait may be: a job on a GitHub-hosted runner runs 6 hours at most. */
 export const MAX_SECONDS = 6 * 3600;

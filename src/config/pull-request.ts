@@ -30,11 +30,17 @@ export function readPullRequest(
     );
     return undefined;
   }
-  if (mode === 'preview' && (!/^\d+$/.test(portBaseText) || portBase < 1 || portBase + number > 65535)) {
-    inputs.problem(
-      `preview-port-base "${portBaseText}" plus pull request number ${number} is not a TCP port (1-65535): lower preview-port-base`,
-    );
+  if (mode === 'preview' && (!/^\d+$/.test(portBaseText) || portBase < 1 || portBase > 65534)) {
+    inputs.problem(`preview-port-base must be a TCP port from 1 to 65534, not "${portBaseText}"`);
     return undefined;
   }
-  return { number, port: portBase + number };
+  return { number, port: previewPort(portBase, number) };
+}
+
+/**
+ * PREVIEW_PORT: the base plus the pull request number, wrapping round to base + 1 after 65535 (with
+ * the default 20000, pull request 45536 publishes on 20001 like pull request 1).
+ */
+export function previewPort(base: number, number: number): number {
+  return base + ((number - 1) % (65535 - base)) + 1;
 }

@@ -1,4 +1,5 @@
 import {
+  imageName,
   previewStackName,
   secretVariable,
   SERVICE_NAME_MAX,
@@ -7,7 +8,7 @@ import {
 } from '../naming.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ENV_NAME, type Inputs } from './inputs.js';
+import { emptySecretProblem, ENV_NAME, parseSecretLine, type Inputs } from './inputs.js';
 import type { PreviewAllowance, PullRequest, StackSecret } from './types.js';
 import { workspaceFileProblem } from './workspace.js';
 
@@ -154,30 +155,27 @@ export function readStackSecrets(
   const secrets: StackSecret[] = [];
   const byVariable = new Map<string, string>();
   for (const line of inputs.lines('stack-secrets')) {
-    const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
-    if (!m || !SECRET_NAME.test(m[1]) || !ENV_NAME.test(m[2])) {
+    const parsed = parseSecretLine(line, SECRET_NAME);
+    if (!parsed) {
       inputs.problem(
         `stack-secrets: "${line}" is not NAME=ENV_VARIABLE (the secret's name in the stack file, then the environment variable holding its value)`,
       );
       continue;
     }
-    const value = env[m[2]] ?? '';
-    if (!value && needValues) {
-      inputs.problem(
-        `stack-secrets: ${m[1]} takes its value from ${m[2]}, which is empty: add "env: ${m[2]}: \${{ secrets.${m[2]} }}" to the step`,
-      );
-    }
-    const variable = secretVariable(m[1]);
+    const { name, variable: envVariable } = parsed;
+    const value = env[envVariable] ?? '';
+    if (!value && needValues) inputs.problem(emptySecretProblem('stack-secrets', name, envVariable));
+    const variable = secretVariable(name);
     const other = byVariable.get(variable);
-    if (other !== undefined && other !== m[1])
+    if (other !== undefined && other !== name)
       inputs.problem(
-        `stack-secrets: ${other} and ${m[1]} would both be given to the stack file as ${variable}; rename one`,
+        `stack-secrets: ${other} and ${name} would both be given to the stack file as ${variable}; rename one`,
       );
-    byVariable.set(variable, m[1]);
-    const secret = { name: m[1], env: m[2], value };
+    byVariable.set(variable, name);
+    const secret = { name, env: envVariable, value };
     if (versionedSecretName(stackName, secret, '').length > SWARM_NAME_MAX)
       inputs.problem(
-        `stack-secrets: ${m[1]} is too long for a Swarm secret name with the stack's name: shorten it`,
+        `stack-secrets: ${name} is too long for a Swarm secret name with the stack's name: shorten it`,
       );
     secrets.push(secret);
   }
@@ -194,7 +192,7 @@ const STEERS_DOCKER =
 
 /**
  * stack-env and env-file may not name what steers docker (STEERS_DOCKER), nor a variable the action sets
- * itself: STACK_NAME, ECR_REGISTRY, the version variable, the secrets' names, and in a preview
+ * itself: STACK_NAME, ECR_REGISTRY, ECR_IMAGE, the version variable, the secrets' names, and in a preview
  * PR_NUMBER and PREVIEW_PORT.
  */
 export function checkStackEnv(
@@ -209,6 +207,7 @@ export function checkStackEnv(
   const own = new Set([
     'STACK_NAME',
     'ECR_REGISTRY',
+    'ECR_IMAGE',
     versionVariable,
     ...secrets.map((s) => secretVariable(s.name)),
     ...(preview ? ['PR_NUMBER', 'PREVIEW_PORT'] : []),
@@ -222,12 +221,17 @@ export function checkStackEnv(
   }
 }
 
-/** What the stack file can interpolate: stack-env, then the action's own variables and secret names. */
+/**
+ * What the stack file can interpolate: stack-env, then the action's own variables (ECR_IMAGE is
+ * ecr-repository's whole reference, REGISTRY/REPOSITORY:TAG, which the deploy pins to its digest) and
+ * secret names.
+ */
 export function stackVariables(
   config: {
     stackEnv: Record<string, string>;
     stackName: string;
     versionVariable: string;
+    repository: string;
     tag: string;
     preview?: PullRequest;
   },
@@ -241,6 +245,7 @@ export function stackVariables(
       ? { PR_NUMBER: String(config.preview.number), PREVIEW_PORT: String(config.preview.port) }
       : {}),
     ECR_REGISTRY: registry,
+    ECR_IMAGE: imageName(registry, config.repository, config.tag),
     [config.versionVariable]: config.tag,
     ...secretNames,
   };

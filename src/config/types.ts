@@ -188,6 +188,10 @@ export interface PromoteConfig extends RolloutConfig {
   mode: 'promote';
   /** The tag of the image already built for the commit, given the release tag (tag) and extra tags. */
   sourceTag: string;
+  /** Seconds to wait for the commit's deploy to push its images and pass. */
+  promoteWait: number;
+  /** Release the commit's images whether or not a deploy of them passed. */
+  promoteUntested: boolean;
 }
 
 export interface TeardownConfig extends CommonConfig {

@@ -1,7 +1,8 @@
 import type { Image, RolloutConfig } from '../config/index.js';
 import { findImage, type RegistryAuth } from '../registry/ecr.js';
-import { imageName } from '../registry/image.js';
+import { imageName } from '../naming.js';
 import type { ImageResult } from '../report/summary.js';
+import type { Deployed } from './outcome.js';
 import type { Run } from './session.js';
 
 /** What the run knows of one of its images before ECR is asked: the digest it pushed, pulled or promoted, its build. */
@@ -17,7 +18,7 @@ export interface Obtained {
  * timeout: a registry that does not answer stops the run here, before the deploy lock and before
  * anything on the swarm changes. Returns the first image's pinned reference (REGISTRY/REPO:TAG@DIGEST,
  * the tests' image) and the pins the rollout applies to every service of the stack that runs
- * REGISTRY/REPO:TAG; the images go to the report. input, when the reference came from one, starts the
+ * REGISTRY/REPO:TAG, and the images by digest; the images go to the report. input, when the reference came from one, starts the
  * error.
  */
 export async function pinImages(
@@ -27,7 +28,7 @@ export async function pinImages(
   images: Image[],
   obtained: Obtained[],
   { input }: { input?: string } = {},
-): Promise<{ image: string; pins: Record<string, string> }> {
+): Promise<{ image: string; pins: Record<string, string>; deployed: Deployed[] }> {
   const result = (image: Image, digest: string): ImageResult => {
     const got = obtained.find((o) => o.repository === image.repository);
     return {
@@ -62,5 +63,9 @@ export async function pinImages(
   run.report.images = results;
   run.report.digest = results[0].digest;
   const pins = Object.fromEntries(results.map((r) => [r.reference, `${r.reference}@${r.digest}`]));
-  return { image: `${results[0].reference}@${results[0].digest}`, pins };
+  return {
+    image: `${results[0].reference}@${results[0].digest}`,
+    pins,
+    deployed: images.map((image, i) => ({ repository: image.repository, digest: results[i].digest })),
+  };
 }

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import * as core from '@actions/core';
 import type { RolloutConfig, RolloutModeConfig } from '../config/index.js';
-import { LABELS, runUrl, secretVariables, stackServiceName } from '../naming.js';
-import { describeAcceptanceFailure, type ServiceResult } from '../report/summary.js';
+import { LABELS, runUrl, secretVariables, stackServiceName, type DeployFailure } from '../naming.js';
+import { describeAcceptanceFailure, type ServiceResult, type ServiceState } from '../report/summary.js';
 import { pullTestImage, runAcceptance } from '../runner/acceptance.js';
 import type { Engine, Service, Task } from '../swarm/engine.js';
 import { deployDocument, oneShotDocument } from '../stack/deploy-file.js';
@@ -24,9 +24,10 @@ import {
   type Waited,
 } from '../swarm/stack.js';
 import { connect, stackCli, takeLock, type Manager, type Run } from './session.js';
+import { recordOutcome, type Deployed } from './outcome.js';
 import { watchRollout } from './watch.js';
 
-/** The one-shot services as Swarm names them. */
+/** The names Swarm gives the one-shot services (STACK_SERVICE). */
 const oneShotNames = (config: Pick<RolloutConfig, 'oneShotServices' | 'stackName'>) =>
   config.oneShotServices.map((s) => stackServiceName(config.stackName, s));
 
@@ -44,7 +45,7 @@ export function stackShape(
  */
 async function reportTask(
   engine: Engine,
-  { service, verdict }: { service: Service; verdict: { state: string; detail: string; task?: Task } },
+  { service, verdict }: { service: Service; verdict: { state: ServiceState; detail: string; task?: Task } },
 ): Promise<ServiceResult> {
   const result: ServiceResult = { service: service.Spec.Name, state: verdict.state, detail: verdict.detail };
   if (verdict.state === 'failed') {
@@ -72,7 +73,10 @@ function describeRollback(results: ServiceResult[]): string {
     .join('; ');
 }
 
-/** The rollout's view of the stack: docker's rendering with the run's images pinned, and its services. */
+/**
+ * What the rollout works on: the stack as docker rendered it, with the run's images pinned to their
+ * digests, and the names of its services.
+ */
 interface Rollout {
   config: RolloutConfig;
   run: Run;
@@ -95,15 +99,18 @@ export async function rollOut(
     tunnel,
     stack,
     pins,
+    deployed,
   }: {
     image: string;
-    tunnel: Parameters<typeof connect>[2];
+    tunnel: Parameters<typeof connect>[1];
     stack: RenderedStack;
     /** REPOSITORY:TAG -> REPOSITORY:TAG@DIGEST for each image the run pushed, pulled or promoted. */
     pins: Record<string, string>;
+    /** The same images, each by its repository and digest, for recordOutcome. */
+    deployed: Deployed[];
   },
 ): Promise<void> {
-  const manager = await connect(config, run, tunnel);
+  const manager = await connect(run, tunnel);
   await takeLock(config, run, manager.engine);
   if (config.stackSecrets.length > 0)
     await run.timeline.phase('Stack secrets', () =>
@@ -121,22 +128,37 @@ export async function rollOut(
     stack: { ...stack, doc },
     services: serviceNames(doc),
   };
-  const oneShotsDone = config.oneShotsFirst && (await oneShotsFirst(rollout));
-  const before = await deploy(rollout, { forceOneShots: !oneShotsDone });
+  // The first step to fail is the deploy's outcome, which recordOutcome tags on its images. Later
+  // failures (a test failing because an update failed) do not replace it.
+  let failed: DeployFailure | undefined;
+  const at = <T>(what: DeployFailure, step: Promise<T>): Promise<T> =>
+    step.catch((e: unknown) => {
+      failed ??= what;
+      throw e;
+    });
   const shape = stackShape(config, rollout.services);
+  let before: Map<string, ServiceBefore> | undefined;
   try {
+    const oneShotsDone = config.oneShotsFirst && (await at('one-shots', oneShotsFirst(rollout)));
+    const prior = await at('rollout', deployWholeStack(rollout, { forceOneShots: !oneShotsDone }));
+    before = prior;
     await watchRollout({
       oneShots: oneShotsDone
         ? async () => {}
-        : (signal) => watchOneShots(config, run, manager.engine, signal),
-      converge: (signal, serving) => watchConvergence(rollout, before, { signal, serving }),
-      tests: () => runTests(config, run, image),
-      rollback: config.rollbackOnFailure ? () => rollback(config, run, manager, before) : undefined,
+        : (signal) => at('one-shots', watchOneShots(config, run, manager.engine, signal)),
+      converge: (signal, serving) => at('rollout', watchConvergence(rollout, prior, { signal, serving })),
+      tests: () => at('tests', runTests(config, run, image)),
+      rollback: config.rollbackOnFailure ? () => rollback(config, run, manager, prior) : undefined,
     });
+  } catch (e) {
+    await recordOutcome(config, run, deployed, failed ?? 'rollout');
+    throw e;
   } finally {
-    // The services as they run now, after a rollback too.
-    run.report.services = await describeStack(manager.engine, config.stackName, shape).catch(() => []);
+    // The summary shows the services as they run at the end, which is after the rollback when one ran.
+    if (before)
+      run.report.services = await describeStack(manager.engine, config.stackName, shape).catch(() => []);
   }
+  await recordOutcome(config, run, deployed);
   if (config.stackSecrets.length > 0) await removeOldSecrets(config, manager.engine);
 }
 
@@ -177,8 +199,11 @@ async function forceOneShots(config: RolloutConfig, manager: Manager, before: Ma
   if (forced.length > 0) core.info(`Spec unchanged, forced a new run of: ${forced.join(', ')}`);
 }
 
-/** The whole stack deployed; the one-shots forced to run again unless they ran first. */
-async function deploy(rollout: Rollout, { forceOneShots: force }: { forceOneShots: boolean }) {
+/**
+ * Deploys the whole stack. The one-shots are forced to run again (their spec may be unchanged) unless
+ * one-shots-first already ran them.
+ */
+async function deployWholeStack(rollout: Rollout, { forceOneShots: force }: { forceOneShots: boolean }) {
   const { config, run, manager, services } = rollout;
   return run.timeline.phase('Stack deploy', async () => {
     const before = await snapshotStack(manager.engine, config.stackName);
@@ -229,7 +254,10 @@ async function oneShotsFirst(rollout: Rollout): Promise<boolean> {
   return true;
 }
 
-/** A one-shot still running when the wait ended early (another one failed, or the rollout did). */
+/**
+ * A one-shot that was still running when the wait ended early, because another one-shot or the
+ * rollout failed.
+ */
 function unfinished({ service, verdict }: Waited<OneShotResult>): ServiceResult {
   return {
     service: service.Spec.Name,
@@ -251,8 +279,8 @@ async function watchOneShots(config: RolloutConfig, run: Run, engine: Engine, si
         signal,
         onResults: (results) => (seen = results),
       }).catch((e: Error) => {
-        // What had finished keeps its result (a migrate that completed before the wait ran out); at a
-        // timeout, what had not is timed-out.
+        // A one-shot that finished keeps its result, such as a migrate that completed before the wait
+        // ran out. At a timeout, the one-shots that had not finished are reported as timed out.
         const timedOut = !signal.aborted && e instanceof WaitTimeout;
         report.oneShots = seen
           .filter((w) => !(timedOut && w.verdict.state === 'pending'))
@@ -344,11 +372,13 @@ async function rollback(
       rollbackStack(manager.cli, manager.engine, config.stackName, before, oneShots, config.convergeTimeout),
     )
     .then((waited) => waited.map((w) => ({ service: w.service.Spec.Name, ...w.verdict })))
-    .catch((err: Error) => [{ service: config.stackName, state: 'failed', detail: err.message }]);
+    .catch((err: Error): ServiceResult[] => [
+      { service: config.stackName, state: 'failed', detail: err.message },
+    ]);
   return describeRollback(run.report.rollback);
 }
 
-/** Every version of the stack's secrets but the current ones. */
+/** Removes every version of the stack's secrets except the current ones. */
 async function removeOldSecrets(config: RolloutConfig, engine: Engine) {
   const current = secretVariables(config.stackName, config.stackSecrets, config.ssh.privateKey);
   const removed = await removeSecrets(engine, config.stackName, Object.values(current)).catch((e: Error) => {

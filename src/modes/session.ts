@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
 import type { CommonConfig as Config, TeardownConfig, Config as AnyConfig } from '../config/index.js';
+import { imageName } from '../naming.js';
 import { getRegistryAuth, type RegistryAuth } from '../registry/ecr.js';
 import { basicAuth, checkRegistryAuth, writeDockerConfig } from '../registry/login.js';
-import { imageName } from '../registry/image.js';
 import type { Secrets } from '../report/mask.js';
 import type { Report } from '../report/summary.js';
 import { DockerCli } from '../runner/docker.js';
@@ -70,7 +70,7 @@ export function startTunnel(config: Config, run: Run): Promise<Tunnel> {
 }
 
 /** The manager, once the tunnel is up to one that will do. */
-export function connect(config: Config, run: Run, tunnelReady: Promise<Tunnel>): Promise<Manager> {
+export function connect(run: Run, tunnelReady: Promise<Tunnel>): Promise<Manager> {
   return run.timeline.phase('SSH tunnel', async () => {
     const tunnel = await tunnelReady;
     const engine = new Engine(tunnel.socketPath, tunnel.ready);

@@ -11,7 +11,7 @@ import { connect, startTunnel, takeLock, type Run } from './session.js';
  * whose image the preview ran. A preview's stack file may run any image: its tags elsewhere are left.
  */
 export async function teardown(config: TeardownConfig, run: Run): Promise<void> {
-  const manager = await connect(config, run, startTunnel(config, run));
+  const manager = await connect(run, startTunnel(config, run));
   await takeLock(config, run, manager.engine);
   const prefix = previewTagPrefix(config.preview.number);
   const ran = config.deleteImages ? await imageRepositories(manager.engine, config.stackName, prefix) : [];

@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import { DEPLOY_FAILURES, failedTag, passedTag, type DeployFailure } from '../naming.js';
 import {
   BatchDeleteImageCommand,
   BatchGetImageCommand,
@@ -237,7 +238,12 @@ export async function promoteImages(
       const image = found.get(source)!;
       const digest = image.imageId!.imageDigest!;
       for (const tag of tags)
-        await putTag(client, target, repository, { image, tag, source, existing: found.get(tag) });
+        await putTag(client, target, repository, {
+          image,
+          tag,
+          source: `${repository}:${source}`,
+          existing: found.get(tag),
+        });
       digests.push(digest);
     }
     return digests;
@@ -271,7 +277,7 @@ async function putTag(
     const written = put.image?.imageId?.imageDigest;
     if (written !== digest)
       throw new Error(`ECR stored ${repository}:${tag} as ${written}, not the tested ${digest}`);
-    core.info(`Tagged ${repository}:${source} as ${tag} (${digest})`);
+    core.info(`Tagged ${source} as ${tag} (${digest})`);
   } catch (e) {
     if ((e as Error).name === 'ImageTagAlreadyExistsException') {
       throw new Error(
@@ -281,6 +287,75 @@ async function putTag(
     }
     throw e;
   }
+}
+
+/** What ECR holds for a commit's image of tag in one repository, and what its deploys recorded. */
+export interface DeployRecord {
+  repository: string;
+  /** The image's digest; absent while the image is not pushed. */
+  digest?: string;
+  /** A deploy of this very image (same digest) passed: its one-shots, rollout and tests. */
+  passed: boolean;
+  /** What a deploy of this very image failed at, when one recorded a failure. */
+  failed?: DeployFailure;
+}
+
+/** Each repository's image of tag and the outcomes its deploys recorded (see passedTag), as ECR holds them now. */
+export async function deployRecords(
+  target: EcrTarget,
+  repositories: string[],
+  tag: string,
+): Promise<DeployRecord[]> {
+  return withClient(target, (client) =>
+    Promise.all(
+      repositories.map(async (repository) => {
+        const records = [tag, passedTag(tag), ...DEPLOY_FAILURES.map((what) => failedTag(tag, what))];
+        const out = await getImages(
+          client,
+          target.registryId,
+          repository,
+          records.map((imageTag) => ({ imageTag })),
+        );
+        const digests = new Map((out.images ?? []).map((i) => [i.imageId?.imageTag, i.imageId?.imageDigest]));
+        const digest = digests.get(tag);
+        const same = (t: string) => digest !== undefined && digests.get(t) === digest;
+        return {
+          repository,
+          digest,
+          passed: same(passedTag(tag)),
+          failed: DEPLOY_FAILURES.find((what) => same(failedTag(tag, what))),
+        };
+      }),
+    ),
+  );
+}
+
+/**
+ * Gives each image deployed (by its digest) the record tag (passedTag, failedTag): what promote reads.
+ */
+export async function recordDeploy(
+  target: EcrTarget,
+  images: { repository: string; digest: string }[],
+  record: string,
+): Promise<void> {
+  await withClient(target, async (client) => {
+    for (const { repository, digest } of images) {
+      const out = await getImages(client, target.registryId, repository, [
+        { imageDigest: digest },
+        { imageTag: record },
+      ]);
+      const found = out.images ?? [];
+      const image = found.find((i) => i.imageId?.imageDigest === digest && i.imageManifest);
+      if (!image) throw new Error(`ECR no longer holds ${repository}@${digest}`);
+      const existing = found.find((i) => i.imageId?.imageTag === record);
+      await putTag(client, target, repository, {
+        image,
+        tag: record,
+        source: `${repository}@${digest}`,
+        existing,
+      });
+    }
+  });
 }
 
 /** Deletes every tag starting with prefix (e.g. pr-42-); returns the tags deleted. */

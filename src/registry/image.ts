@@ -4,11 +4,8 @@ import * as core from '@actions/core';
 import { allowedEnvironment, type DockerCli } from '../runner/docker.js';
 import { CommandError, run, shellQuote } from '../runner/exec.js';
 import type { BuildOptions, BuildSecret, BuildSpec, Image } from '../config/index.js';
+import { imageName } from '../naming.js';
 import { detectBuilder } from './builder.js';
-
-export function imageName(registry: string, repository: string, tag: string): string {
-  return `${registry}/${repository}:${tag}`;
-}
 
 /** What a build adds to the configured one: its cache, its labels, its secrets' files. */
 export interface BuildExtras {

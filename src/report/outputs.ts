@@ -1,14 +1,29 @@
 import { stackServiceName } from '../naming.js';
-import type { Report, ServiceResult } from './summary.js';
+import type { Report, ServiceResult, ServiceState } from './summary.js';
 
 export type OneShotState = 'complete' | 'failed' | 'timed-out' | 'unfinished' | 'not-run';
 
 /** A one-shot service's outcome, as the one-shots output gives it. */
 export interface OneShotOutcome {
   result: OneShotState;
-  attempts?: number;
-  'max-attempts'?: number;
+  /** The runs Swarm made of it (a rejected task is a run, as Swarm counts it). */
+  runs?: number;
+  /** The most runs its restart policy allows: the first run plus max_attempts. */
+  'max-runs'?: number;
 }
+
+/**
+ * A one-shot's result for the state its wait left it in. Every state has one, so a new state does not
+ * compile until it is given its result here. A one-shot's wait never leaves it pending (that becomes
+ * unfinished or timed-out) nor converged (a long-running service's state): those count as failed.
+ */
+const RESULT_OF_STATE: Record<ServiceState, OneShotState> = {
+  complete: 'complete',
+  unfinished: 'unfinished',
+  failed: 'failed',
+  pending: 'failed',
+  converged: 'failed',
+};
 
 /**
  * Each one-shot's outcome, by its name in the stack file: the wait's result, timed-out when the wait
@@ -29,9 +44,9 @@ export function oneShotOutcomes(
       continue;
     }
     outcomes[name] = {
-      result: result.state === 'complete' || result.state === 'unfinished' ? result.state : 'failed',
-      attempts: result.attempts?.used,
-      ...(result.attempts?.max ? { 'max-attempts': result.attempts.max } : {}),
+      result: RESULT_OF_STATE[result.state],
+      runs: result.attempts?.used,
+      ...(result.attempts?.max ? { 'max-runs': result.attempts.max } : {}),
     };
   }
   return outcomes;
@@ -85,8 +100,8 @@ export function stepOutputs(
         )
       : undefined,
     'promoted-tags': report.promoted?.join(','),
-    'tests-passed': report.acceptance?.passed,
-    'tests-failed': report.acceptance?.failed,
+    'tests-passed-count': report.acceptance?.passed,
+    'tests-failed-count': report.acceptance?.failed,
     migrate: migrateOutput(outcomes),
     'one-shots': JSON.stringify(outcomes),
     'deployment-id': deploymentId,

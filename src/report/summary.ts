@@ -3,11 +3,18 @@ import type { Mode } from '../config/index.js';
 import type { ServiceRow } from '../swarm/stack.js';
 import type { Phase } from '../timeline.js';
 import type { TeardownResult } from '../swarm/teardown.js';
+import type { ConvergeVerdict, OneShotVerdict } from '../swarm/judge.js';
+
+/**
+ * A service's state in the summary: the judge's verdict on it (a one-shot's, a convergence's or a
+ * rollback's), or unfinished: a one-shot still running when the wait ended early.
+ */
+export type ServiceState = OneShotVerdict['state'] | ConvergeVerdict['state'] | 'unfinished';
 
 /** A service's outcome in the summary (one-shot, or long-running that failed to converge). */
 export interface ServiceResult {
   service: string;
-  state: string;
+  state: ServiceState;
   detail: string;
   logs?: string;
   /** One-shots: the attempts used and, when Swarm bounds them, the most (the first run plus max_attempts). */
@@ -31,6 +38,12 @@ export interface Report {
   commit?: string;
   /** promote: the tags the image was given. */
   promoted?: string[];
+  /** promote: the record of a passed deploy it released on (see passedTag). */
+  passedRecord?: string;
+  /** promote: promote-untested released the images without that record. */
+  untested?: boolean;
+  /** deploy: the outcome recorded on the deployed images in ECR (passedTag or failedTag). */
+  recorded?: string;
   teardown?: TeardownResult;
   failure?: string;
   phases: Phase[];
@@ -100,7 +113,7 @@ export function renderSummary(r: Report): string {
   return out.join('\n');
 }
 
-/** The outcome, the failure, and what was deployed. */
+/** The run's outcome, its failure if it failed, and what it deployed. */
 function renderHeadline(r: Report, out: string[]): void {
   const stack = r.stack ?? 'the stack';
   const [done, failed] =
@@ -116,6 +129,13 @@ function renderHeadline(r: Report, out: string[]): void {
     ['Image', r.image && `\`${r.image}\``],
     ['Digest', r.digest && `\`${r.digest}\``],
     ['Promoted to', r.promoted && r.promoted.map((t) => `\`${t}\``).join(', ')],
+    [
+      'Release check',
+      r.untested
+        ? '⚠️ skipped (promote-untested: true): released whatever its deploy came to'
+        : r.passedRecord && `a deploy passed with this image (\`${r.passedRecord}\`)`,
+    ],
+    ['Outcome recorded', r.recorded && `\`${r.recorded}\` on the image in ECR`],
     ['Commit', r.commit && `\`${r.commit}\``],
     ['Stack', r.stack && `\`${r.stack}\``],
     ['URL', r.url],
@@ -180,7 +200,7 @@ function renderOneShots(r: Report, out: string[]): void {
   }
 }
 
-/** What a rollback put back. */
+/** The services a rollback put back to their previous spec, and whether each got there. */
 function renderRollback(r: Report, out: string[]): void {
   if (r.rollback) {
     out.push('### ↩️ Rollback', '');
@@ -197,7 +217,7 @@ function renderRollback(r: Report, out: string[]): void {
   }
 }
 
-/** What runs now, and what prune removed. */
+/** The stack's services as they run at the end of the run, and the ones prune removed. */
 function renderServices(r: Report, out: string[]): void {
   if (r.services.length > 0) {
     out.push('### Services', '', '| Service | Mode | Tasks | Image | Update |', '|---|---|---|---|---|');
@@ -241,12 +261,13 @@ export function describeAcceptanceFailure(a: AcceptanceReport): string {
   return `acceptance tests failed: ${a.problem}\n${output}`;
 }
 
+/** The heading of the tests' section, in the job summary and in the pull request comment alike. */
+const acceptanceHeading = (a: AcceptanceReport): string =>
+  `### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`;
+
 function renderAcceptance(a: AcceptanceReport): string {
   const out: string[] = [];
-  out.push(
-    `### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`,
-    '',
-  );
+  out.push(acceptanceHeading(a), '');
   if (a.problem) out.push(`**${a.problem}**`, '');
   if (a.output)
     out.push(
@@ -332,10 +353,7 @@ export function renderPreviewComment(r: Report, runUrl: string, mask: (text: str
 
 /** The tests' names and results only, as plain text. */
 function renderTestTable(a: AcceptanceReport, text: (value: string) => string): string {
-  const out = [
-    `### Acceptance tests: ${a.passed} passed, ${a.failed} failed${a.skipped ? `, ${a.skipped} skipped` : ''}`,
-    '',
-  ];
+  const out = [acceptanceHeading(a), ''];
   if (a.tests.length > 0) {
     out.push('| # | Test | Result |', '|---:|---|---|');
     for (const t of a.tests) out.push(`| ${t.id} | ${text(t.name)} | ${ICON[t.result]} ${t.result} |`);
@@ -343,7 +361,7 @@ function renderTestTable(a: AcceptanceReport, text: (value: string) => string): 
   return out.join('\n');
 }
 
-/** The job summary when inputs are bad: nothing was done. */
+/** The job summary when the inputs are bad, which means nothing was done. */
 export function renderInputProblems(problems: string[], title = 'Inputs need fixing'): string {
   return `## ❌ ${title}\n\nNothing was deployed.\n\n${problems.map((p) => `- ${p}`).join('\n')}\n`;
 }

@@ -7,6 +7,7 @@ import * as core from '@actions/core';
 import ssh2, { type Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { fingerprint, hostKeyAllowed, type HostKeyPin } from './hostkey.js';
 import type { SshConfig } from '../config/index.js';
+import type { EngineGet } from '../swarm/manager.js';
 
 export interface Tunnel {
   /** The local end: a Unix socket in a private directory, forwarded to the manager's Docker socket. */
@@ -130,16 +131,14 @@ async function connectToManager(ssh: SshConfig, manager: SshConfig['managers'][n
   }
 }
 
-/** An HTTP GET on the remote Docker socket, through one SSH channel: the status and the body. */
-export type RemoteGet = (path: string) => Promise<{ status: number; body: string }>;
-
 /** Whether a manager that answered over SSH is one to use: resolves, or rejects saying why not. */
-export type Admit = (get: RemoteGet, host: string) => Promise<void>;
+export type Admit = (get: EngineGet, host: string) => Promise<void>;
 
 /** How long a manager's engine may take to answer the check (a wedged dockerd must not hold the run). */
 const REMOTE_GET_MS = 20_000;
 
-function remoteGet(client: Client, socket: string): RemoteGet {
+/** An HTTP GET on the remote Docker socket, through one SSH channel. */
+function remoteGet(client: Client, socket: string): EngineGet {
   return (urlPath) =>
     new Promise((resolve, reject) => {
       client.openssh_forwardOutStreamLocal(socket, (err, channel) => {

@@ -152,18 +152,44 @@ function restartPolicy(service: Service): RestartPolicy {
 }
 
 /**
+ * How many attempts Swarm gives a slot, from the restart policy. Measured on engine 20.10: condition none
+ * makes no restart (one run); max_attempts N gives the first run plus N restarts, unless a window is set:
+ * then only the restarts created within the window before a failure count, and the attempts have no
+ * bound in total; max_attempts 0 sets no bound.
+ */
+type RestartBound =
+  | { kind: 'once' }
+  | { kind: 'total'; restarts: number }
+  | { kind: 'window'; restarts: number; windowNs: number }
+  | { kind: 'unbounded' };
+
+function restartBound(service: Service): RestartBound {
+  const policy = restartPolicy(service);
+  if (policy.Condition === 'none') return { kind: 'once' };
+  const restarts = policy.MaxAttempts ?? 0;
+  if (restarts <= 0) return { kind: 'unbounded' };
+  const windowNs = policy.Window ?? 0;
+  return windowNs > 0 ? { kind: 'window', restarts, windowNs } : { kind: 'total', restarts };
+}
+
+/** A global service (or job) runs one task per node, and Swarm counts its restarts per node. */
+const isGlobal = (service: Service): boolean =>
+  Boolean(service.Spec.Mode.Global || service.Spec.Mode.GlobalJob);
+
+/** The tasks a replicated service wants; undefined for a global one, which wants one per eligible node. */
+function wantedReplicas(service: Service): number | undefined {
+  const replicated = service.Spec.Mode.Replicated;
+  return replicated ? (replicated.Replicas ?? 1) : undefined;
+}
+
+/**
  * Groups the tasks of this deploy into Swarm's restart slots and decides, per slot, whether Swarm
- * restarts a failed or rejected attempt. Measured on engine 20.10: a rejected task counts as one attempt
- * like a failed one; a slot gets the first run plus MaxAttempts restarts, then no further task; condition
- * none makes no restart. With a Window, only restarts created within Window before the failure count
- * (Swarm's restart supervisor): attempts are then unbounded in total.
+ * restarts a failed or rejected attempt (restartBound). Measured on engine 20.10: a rejected task counts
+ * as one attempt like a failed one.
  */
 function attemptSlots(service: Service, tasks: Task[]): SlotAttempts[] {
-  const policy = restartPolicy(service);
-  const condition = policy.Condition ?? 'any';
-  const maxAttempts = policy.MaxAttempts ?? 0;
-  const windowMs = (policy.Window ?? 0) / 1e6;
-  const global = Boolean(service.Spec.Mode.Global || service.Spec.Mode.GlobalJob);
+  const bound = restartBound(service);
+  const global = isGlobal(service);
   const bySlot = new Map<string, Task[]>();
   for (const t of tasks) {
     const key = global ? `node ${t.NodeID ?? ''}` : `slot ${t.Slot ?? 0}`;
@@ -175,15 +201,15 @@ function attemptSlots(service: Service, tasks: Task[]): SlotAttempts[] {
     const live = created.filter((t) => !ENDED_STATES.has(t.Status.State));
     let exhausted = false;
     if (failures.length > 0 && live.length === 0) {
-      if (condition === 'none') exhausted = true;
-      else if (maxAttempts > 0 && windowMs <= 0) exhausted = failures.length >= maxAttempts + 1;
-      else if (maxAttempts > 0) {
+      if (bound.kind === 'once') exhausted = true;
+      else if (bound.kind === 'total') exhausted = failures.length >= bound.restarts + 1;
+      else if (bound.kind === 'window') {
         // Swarm restarts unless MaxAttempts restarts were made within Window before the failure: the
         // newest MaxAttempts tasks, all of them restarts when the slot holds more than MaxAttempts tasks.
-        const lookback = millis(newest(failures)!.Status.Timestamp) - windowMs;
+        const lookback = millis(newest(failures)!.Status.Timestamp) - bound.windowNs / 1e6;
         exhausted =
-          created.length > maxAttempts &&
-          created.slice(-maxAttempts).every((t) => millis(t.CreatedAt) > lookback);
+          created.length > bound.restarts &&
+          created.slice(-bound.restarts).every((t) => millis(t.CreatedAt) > lookback);
       }
     }
     return { tasks: created, failures, live, exhausted };
@@ -191,20 +217,23 @@ function attemptSlots(service: Service, tasks: Task[]): SlotAttempts[] {
 }
 
 /** The restart policy's bound in the stack file's terms, for messages that count runs. */
-function boundNote(service: Service): string | undefined {
-  const policy = restartPolicy(service);
-  if (policy.Condition === 'none') return 'restart_policy condition: none';
-  const restarts = policy.MaxAttempts ?? 0;
-  if (restarts > 0 && (policy.Window ?? 0) > 0)
-    return `max_attempts ${restarts} within window ${policy.Window! / 1e9} s`;
-  return restarts > 0 ? `1 + max_attempts ${restarts}` : undefined;
+function boundNote(bound: RestartBound): string | undefined {
+  switch (bound.kind) {
+    case 'once':
+      return 'restart_policy condition: none';
+    case 'total':
+      return `1 + max_attempts ${bound.restarts}`;
+    case 'window':
+      return `max_attempts ${bound.restarts} within window ${bound.windowNs / 1e9} s`;
+    case 'unbounded':
+      return undefined;
+  }
 }
 
-function maxAttemptsOf(service: Service): number | undefined {
-  const policy = restartPolicy(service);
-  if (policy.Condition === 'none') return 1;
-  if ((policy.MaxAttempts ?? 0) > 0 && !((policy.Window ?? 0) > 0)) return policy.MaxAttempts! + 1;
-  return undefined;
+/** The most attempts of a slot, when the restart policy bounds them in total. */
+function maxAttemptsOf(bound: RestartBound): number | undefined {
+  if (bound.kind === 'once') return 1;
+  return bound.kind === 'total' ? bound.restarts + 1 : undefined;
 }
 
 function distinctReasons(tasks: Task[], nodes?: NodeNames): string[] {
@@ -222,7 +251,7 @@ function distinctReasons(tasks: Task[], nodes?: NodeNames): string[] {
 export function oneShotAttempts(service: Service, allTasks: Task[], nodes?: NodeNames): OneShotAttempts {
   const tasks = tasksOfThisDeploy(service, allTasks);
   const used = Math.max(0, ...attemptSlots(service, tasks).map((s) => s.tasks.length));
-  return { used, max: maxAttemptsOf(service), reasons: distinctReasons(tasks, nodes) };
+  return { used, max: maxAttemptsOf(restartBound(service)), reasons: distinctReasons(tasks, nodes) };
 }
 
 /**
@@ -235,8 +264,7 @@ export function oneShotAttempts(service: Service, allTasks: Task[], nodes?: Node
  */
 export function judgeOneShot(service: Service, allTasks: Task[], nodes?: NodeNames): OneShotVerdict {
   const tasks = tasksOfThisDeploy(service, allTasks);
-  const needed =
-    service.Spec.Mode.ReplicatedJob?.TotalCompletions ?? service.Spec.Mode.Replicated?.Replicas ?? 1;
+  const needed = service.Spec.Mode.ReplicatedJob?.TotalCompletions ?? wantedReplicas(service) ?? 1;
   const complete = tasks.filter((t) => t.Status.State === 'complete');
   const last = newest(tasks);
   if (needed === 0) return { state: 'complete', detail: 'scaled to 0 replicas: nothing to run', task: last! };
@@ -244,7 +272,7 @@ export function judgeOneShot(service: Service, allTasks: Task[], nodes?: NodeNam
   // A slot whose attempts are used up is never restarted, so the service cannot complete any more.
   const slots = attemptSlots(service, tasks);
   const { max, reasons } = oneShotAttempts(service, tasks, nodes);
-  const note = boundNote(service);
+  const note = boundNote(restartBound(service));
   const exhausted = slots.find((s) => s.exhausted);
   if (exhausted) {
     const task = newest(exhausted.failures)!;
@@ -259,7 +287,7 @@ export function judgeOneShot(service: Service, allTasks: Task[], nodes?: NodeNam
   }
 
   // A global one-shot runs once on every node: each node's slot needs its own complete task.
-  const perNode = Boolean(service.Spec.Mode.GlobalJob || service.Spec.Mode.Global);
+  const perNode = isGlobal(service);
   const live = tasks.filter((t) => !ENDED_STATES.has(t.Status.State));
   const everySlotComplete =
     slots.length > 0 && slots.every((s) => s.tasks.some((t) => t.Status.State === 'complete'));
@@ -331,8 +359,7 @@ export function judgeConvergence(
   }
   const tasks = mine.filter((t) => t.DesiredState === 'running');
   const running = tasks.filter((t) => t.Status.State === 'running');
-  const mode = service.Spec.Mode;
-  const want = mode.Replicated ? (mode.Replicated.Replicas ?? 1) : undefined;
+  const want = wantedReplicas(service);
   // What a wait that times out reports: the newest task, not an older attempt that failed; else what
   // Swarm is waiting for.
   const latest = newest(mine);
@@ -410,7 +437,7 @@ export function waitingFor(service: Service, allTasks: Task[]): string | undefin
 export function servesOnlyNewSpec(service: Service, allTasks: Task[]): boolean {
   const running = allTasks.filter((t) => t.ServiceID === service.ID && t.Status.State === 'running');
   if (running.some((t) => isOutOfDate(service, t))) return false;
-  const want = service.Spec.Mode.Replicated ? (service.Spec.Mode.Replicated.Replicas ?? 1) : undefined;
+  const want = wantedReplicas(service);
   if (want !== undefined) return running.length >= want;
   const desired = allTasks.filter((t) => t.ServiceID === service.ID && t.DesiredState === 'running');
   return desired.length > 0 && running.length === desired.length;
@@ -437,9 +464,7 @@ export function judgeRollback(
   const running = tasksOfThisDeploy(service, allTasks).filter(
     (t) => t.DesiredState === 'running' && t.Status.State === 'running',
   ).length;
-  const want = service.Spec.Mode.Replicated
-    ? (service.Spec.Mode.Replicated.Replicas ?? 1)
-    : Math.max(running, 1);
+  const want = wantedReplicas(service) ?? Math.max(running, 1);
   return {
     state: running >= want ? 'converged' : 'pending',
     detail: `rolled back, ${running}/${want} running`,

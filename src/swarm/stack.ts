@@ -62,13 +62,13 @@ export async function snapshotStack(engine: Engine, stack: string): Promise<Map<
  * never leaves every image as the file names it.
  */
 export async function deployStack(
-  manager: DockerCli,
+  cli: DockerCli,
   stack: string,
   file: string,
   variables: Record<string, string>,
   { prune = false, resolveImage = 'always' }: { prune?: boolean; resolveImage?: 'always' | 'never' } = {},
 ): Promise<void> {
-  const help = await manager.stack(['deploy', '--help'], {}, { silent: true }, true);
+  const help = await cli.stack(['deploy', '--help'], {}, { silent: true }, true);
   const detach = /--detach\b/.test(help.stdout) ? ['--detach=true'] : [];
   const args = [
     ...['deploy', '--with-registry-auth', '--resolve-image', resolveImage, ...detach],
@@ -77,7 +77,7 @@ export async function deployStack(
   ];
   for (let attempt = 1; ; attempt++) {
     try {
-      await manager.stack(args, variables);
+      await cli.stack(args, variables);
       return;
     } catch (e) {
       // Swarm changed a service between the CLI's read and its update (e.g. it paused the update of a
@@ -95,7 +95,7 @@ export async function deployStack(
  * (the CLI would ask the registry again).
  */
 export async function forceUnchanged(
-  manager: DockerCli,
+  cli: DockerCli,
   engine: Engine,
   names: string[],
   before: Map<string, ServiceBefore>,
@@ -105,7 +105,7 @@ export async function forceUnchanged(
     const was = before.get(name);
     const now = await engine.inspectService(name);
     if (was && now && runIdentity(now) === was.run) {
-      await manager.run(
+      await cli.run(
         [
           ...['service', 'update', '--force', '--detach', '--with-registry-auth'],
           ...['--no-resolve-image', '--quiet', name],
@@ -299,7 +299,7 @@ export function waitConverged(
  * (docker service rollback), and waits for Swarm to finish. Services the deploy created are left.
  */
 export async function rollbackStack(
-  manager: DockerCli,
+  cli: DockerCli,
   engine: Engine,
   stack: string,
   before: Map<string, ServiceBefore>,
@@ -312,7 +312,7 @@ export async function rollbackStack(
   const startedBefore = new Map(changed.map((s) => [s.Spec.Name, s.UpdateStatus?.StartedAt]));
   for (const s of changed) {
     core.info(`Rolling back ${s.Spec.Name}`);
-    await manager.run(['service', 'rollback', '--detach', '--quiet', s.Spec.Name], { silent: true });
+    await cli.run(['service', 'rollback', '--detach', '--quiet', s.Spec.Name], { silent: true });
   }
   const names = changed.map((s) => s.Spec.Name);
   return waitForVerdicts<ConvergeVerdict>(

@@ -13,8 +13,6 @@ export interface TeardownResult {
   networks: string[];
   volumes: string[];
   secrets: string[];
-  /** Nodes other than the manager that ran the stack's tasks: their local volumes are out of reach. */
-  otherNodes: string[];
 }
 
 /**
@@ -24,7 +22,7 @@ export interface TeardownResult {
  * the secrets the action created for it.
  */
 export async function teardownStack(
-  manager: DockerCli,
+  cli: DockerCli,
   engine: Engine,
   stack: string,
   timeoutSeconds: number,
@@ -34,6 +32,7 @@ export async function teardownStack(
   const serviceIds = new Set(services.map((s) => s.ID));
   const managerNode = await engine.nodeId();
   const tasks = serviceIds.size > 0 ? await engine.listTasks({ service: [...serviceIds] }) : [];
+  // Nodes other than the manager that ran the stack's tasks: their local volumes are out of reach.
   const otherNodes = [
     ...new Set(tasks.filter((t) => t.NodeID && t.NodeID !== managerNode).map((t) => t.NodeID!)),
   ];
@@ -45,11 +44,11 @@ export async function teardownStack(
     networks,
     volumes: [],
     secrets: [],
-    otherNodes,
   };
 
-  // stack rm may fail to remove a network that tasks are still leaving; that is retried below.
-  if (services.length + networks.length > 0) await manager.run(['stack', 'rm', stack], {}, true);
+  // docker stack rm may fail to remove a network while tasks are still leaving it; the loop below
+  // removes it again once they are gone.
+  if (services.length + networks.length > 0) await cli.run(['stack', 'rm', stack], {}, true);
 
   const deadline = Date.now() + timeoutSeconds * 1000;
   let remaining: string[] = [];
@@ -103,7 +102,7 @@ export async function teardownStack(
 export async function imageRepositories(engine: Engine, stack: string, prefix: string): Promise<string[]> {
   const repositories = new Set<string>();
   for (const service of await engine.listServices(stackFilter(stack))) {
-    // REGISTRY/REPOSITORY:TAG@DIGEST
+    // A service's image reads REGISTRY/REPOSITORY:TAG@DIGEST.
     const m = /^[^/]+\/([^:@]+):([^@]+)/.exec(service.Spec.TaskTemplate.ContainerSpec?.Image ?? '');
     if (m && m[2].startsWith(prefix)) repositories.add(m[1]);
   }

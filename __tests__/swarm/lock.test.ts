@@ -1,0 +1,259 @@
+import { afterEach, describe, expect, jest, test } from '@jest/globals';
+import type { Engine, SwarmObject } from '../../src/swarm/engine.js';
+
+const info = jest.fn();
+const warning = jest.fn();
+jest.unstable_mockModule('@actions/core', () => ({ info, warning }));
+const { acquireLock, describeHolder, lockHold, lockOwner } = await import('../../src/swarm/lock.js');
+
+const OWNER = 'com.github.ecr-swarm-deploy.owner';
+const HOLD = 'com.github.ecr-swarm-deploy.hold';
+const EXPIRES = 'com.github.ecr-swarm-deploy.expires';
+const RENEWALS = 'com.github.ecr-swarm-deploy.renewals';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A lock as an earlier version of the action wrote it: an expiry from its runner's clock. */
+function heldUntil(expires: string, owner = 'example/app run 7 job deploy'): SwarmObject {
+  return {
+    ID: 'held1',
+    CreatedAt: '2026-01-01T10:00:00Z',
+    Spec: { Name: 'ecr-swarm-deploy-lock.todo', Labels: { [OWNER]: owner, [EXPIRES]: expires } },
+  };
+}
+
+/** A lock holding holdSeconds from its creation (or last renewal), times on the manager's clock. */
+function heldFor(holdSeconds: number, createdAt: number, updatedAt = createdAt): SwarmObject {
+  return {
+    ID: 'held1',
+    CreatedAt: iso(createdAt),
+    UpdatedAt: iso(updatedAt),
+    Version: { Index: 10 },
+    Spec: {
+      Name: 'ecr-swarm-deploy-lock.todo',
+      Labels: { [OWNER]: 'example/app run 7 job deploy', [HOLD]: String(holdSeconds) },
+    },
+  };
+}
+
+/**
+ * A manager whose lock config exists until removed, as Swarm's atomic config creation behaves; its
+ * clock reads managerNow(), and a label update moves the config's UpdatedAt and Version.
+ */
+function fakeEngine(existing?: SwarmObject, managerNow: () => number = Date.now) {
+  let current = existing;
+  let version = 1;
+  const engine = {
+    createObject: jest.fn(async (_kind: string, name: string, labels: Record<string, string>) => {
+      if (current) return false;
+      const at = iso(managerNow());
+      current = {
+        ID: 'mine',
+        CreatedAt: at,
+        UpdatedAt: at,
+        Version: { Index: ++version },
+        Spec: { Name: name, Labels: labels },
+      };
+      return 'mine';
+    }),
+    listObjects: jest.fn(async () => (current ? [current] : [])),
+    inspectObject: jest.fn(async (_kind: string, id: string) => (current?.ID === id ? current : undefined)),
+    updateLabels: jest.fn(async (_kind: string, object: SwarmObject, labels: Record<string, string>) => {
+      if (current?.ID !== object.ID) return false;
+      if (current.Version?.Index !== object.Version?.Index) throw new Error('update out of sequence');
+      current = {
+        ...current,
+        UpdatedAt: iso(managerNow()),
+        Version: { Index: ++version },
+        Spec: { ...current.Spec, Labels: labels },
+      };
+      return true;
+    }),
+    remove: jest.fn(async (_kind: string, id: string) => {
+      if (current?.ID !== id) return false;
+      current = undefined;
+      return true;
+    }),
+    systemTime: jest.fn(async () => managerNow()),
+    current: () => current,
+  };
+  return engine;
+}
+
+afterEach(() => {
+  warning.mockClear();
+  info.mockClear();
+});
+
+describe('lock owner', () => {
+  test('the owner names the repository, run, job and commit', () => {
+    const owner = lockOwner({
+      GITHUB_REPOSITORY: 'acme/app',
+      GITHUB_RUN_ID: '42',
+      GITHUB_RUN_ATTEMPT: '2',
+      GITHUB_JOB: 'deploy',
+      GITHUB_SHA: 'abcdef1234',
+    });
+    expect(owner).toMatch(
+      /^acme\/app run 42\.2 job deploy \(sha abcdef1, pid \d+\) https:\/\/github.com\/acme\/app\/actions\/runs\/42$/,
+    );
+  });
+
+  test('the hold outlasts three renewals and a reconnection of the tunnel', () => {
+    expect(lockHold(60)).toBe(120);
+    expect(lockHold(300)).toBe(360);
+  });
+});
+
+describe('describeHolder, on the manager clock', () => {
+  const created = Date.parse('2026-01-01T10:00:00Z');
+
+  test('held from creation for its hold; the description says so', () => {
+    expect(describeHolder(heldFor(600, created), created + 599_000)).toEqual({
+      holder:
+        "example/app run 7 job deploy, since 2026-01-01T10:00:00.000Z, until 2026-01-01T10:10:00.000Z (manager's clock)",
+      expired: false,
+    });
+    expect(describeHolder(heldFor(600, created), created + 600_000).expired).toBe(true);
+    // A hold that is not a positive number of seconds holds nothing.
+    for (const hold of ['soon', '0', '-5', '']) {
+      const lock = heldFor(1, created);
+      lock.Spec.Labels![HOLD] = hold;
+      expect(describeHolder(lock, created).expired).toBe(true);
+    }
+  });
+
+  test('a renewed lock is not expired though its creation plus its hold is past', () => {
+    const renewed = heldFor(60, created, created + 100_000);
+    const judged = describeHolder(renewed, created + 120_000);
+    expect(judged.expired).toBe(false);
+    expect(judged.holder).toContain('until 2026-01-01T10:02:40.000Z');
+    expect(describeHolder(renewed, created + 160_000).expired).toBe(true);
+  });
+
+  test('a lock of an earlier version keeps its expiry, judged against the manager clock', () => {
+    const now = Date.parse('2026-01-01T12:00:00Z');
+    expect(describeHolder(heldUntil('2026-01-01T13:00:00Z'), now)).toEqual({
+      holder:
+        "example/app run 7 job deploy, since 2026-01-01T10:00:00.000Z, until 2026-01-01T13:00:00.000Z (manager's clock)",
+      expired: false,
+    });
+    expect(describeHolder(heldUntil('2026-01-01T11:00:00Z'), now).expired).toBe(true);
+    expect(describeHolder(heldUntil('soon'), now).expired).toBe(true);
+  });
+});
+
+describe('acquireLock', () => {
+  test('takes a free lock, labelled with its holder and hold, and releases it', async () => {
+    const engine = fakeEngine();
+    const lock = await acquireLock(engine as unknown as Engine, 'todo', 'me', 600, 0);
+    expect(engine.current()?.Spec.Labels).toMatchObject({ [OWNER]: 'me', [HOLD]: '600' });
+    // Also the expiry an earlier version of the action judges a lock by, so that it leaves this one be.
+    const expires = Date.parse(engine.current()?.Spec.Labels?.[EXPIRES] ?? '');
+    expect(Math.abs(expires - (Date.now() + 600_000))).toBeLessThan(5000);
+    await lock.release();
+    expect(engine.current()).toBeUndefined();
+  });
+
+  test('a held lock with no time to wait fails naming the holder, and is left alone', async () => {
+    const engine = fakeEngine(heldUntil(new Date(Date.now() + 3600_000).toISOString()));
+    await expect(acquireLock(engine as unknown as Engine, 'todo', 'me', 600, 0)).rejects.toThrow(
+      /another deploy of stack todo holds its lock: example\/app run 7 job deploy, since 2026-01-01T10:00:00.000Z/,
+    );
+    expect(engine.remove).not.toHaveBeenCalled();
+  });
+
+  test('an expired lock is removed with a warning, then taken', async () => {
+    const engine = fakeEngine(heldUntil('2020-01-01T00:00:00Z'));
+    await acquireLock(engine as unknown as Engine, 'todo', 'me', 600, 0);
+    expect(warning).toHaveBeenCalledWith(
+      expect.stringMatching(/^Removing an expired deploy lock of stack todo, held by example/),
+    );
+    expect(engine.current()?.ID).toBe('mine');
+  });
+
+  // The runner's clock is today's; the manager's is years behind it, or years ahead of it.
+  test('a runner whose clock is far ahead of the manager still respects a live lock', async () => {
+    const managerNow = Date.parse('2020-06-01T12:00:00Z');
+    const engine = fakeEngine(heldFor(3600, managerNow - 60_000), () => managerNow);
+    await expect(acquireLock(engine as unknown as Engine, 'todo', 'me', 600, 0)).rejects.toThrow(
+      /holds its lock: example\/app run 7 job deploy, since 2020-06-01T11:59:00.000Z, until 2020-06-01T12:59:00.000Z \(manager's clock\)/,
+    );
+    expect(engine.remove).not.toHaveBeenCalled();
+  });
+
+  test('a runner whose clock is far behind the manager removes a lock whose time is up on the manager', async () => {
+    const managerNow = Date.parse('2040-06-01T12:00:00Z');
+    for (const lock of [heldUntil('2030-01-01T00:00:00Z'), heldFor(60, managerNow - 61_000)]) {
+      warning.mockClear();
+      const engine = fakeEngine(lock, () => managerNow);
+      await acquireLock(engine as unknown as Engine, 'todo', 'me', 600, 0);
+      expect(warning).toHaveBeenCalledWith(
+        expect.stringMatching(/^Removing an expired deploy lock of stack todo, held by example\/app run 7/),
+      );
+      expect(engine.current()?.ID).toBe('mine');
+    }
+  });
+
+  test('the manager clock is read once while waiting, and the lock is taken when its hold runs out', async () => {
+    const skew = -5 * 365 * 86400_000;
+    const engine = fakeEngine(heldFor(3, Date.now() + skew - 1000), () => Date.now() + skew);
+    await acquireLock(engine as unknown as Engine, 'todo', 'me', 600, 10);
+    expect(engine.current()?.ID).toBe('mine');
+    expect(engine.listObjects.mock.calls.length).toBeGreaterThan(1);
+    expect(engine.systemTime).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('renewal of a held lock', () => {
+  test('renews while held, moving UpdatedAt on the manager; stops on release', async () => {
+    const engine = fakeEngine();
+    const lock = await acquireLock(engine as unknown as Engine, 'todo', 'me', 0.3, 0);
+    const created = engine.current()!.CreatedAt;
+    await sleep(350);
+    expect(engine.updateLabels.mock.calls.length).toBeGreaterThanOrEqual(2);
+    expect(engine.current()!.UpdatedAt! > created).toBe(true);
+    expect(Number(engine.current()!.Spec.Labels![RENEWALS])).toBeGreaterThanOrEqual(2);
+    expect(engine.current()!.Spec.Labels).toMatchObject({ [OWNER]: 'me', [HOLD]: '0.3' });
+    await lock.release();
+    const renewals = engine.updateLabels.mock.calls.length;
+    await sleep(300);
+    expect(engine.updateLabels.mock.calls.length).toBe(renewals);
+    expect(engine.current()).toBeUndefined();
+    expect(warning).not.toHaveBeenCalled();
+  });
+
+  test('the renewal timer does not keep the process alive', async () => {
+    const timers = jest.spyOn(globalThis, 'setTimeout');
+    const engine = fakeEngine();
+    const lock = await acquireLock(engine as unknown as Engine, 'todo', 'me', 30, 0);
+    const started = timers.mock.results.map((r) => r.value as NodeJS.Timeout);
+    timers.mockRestore();
+    expect(started.length).toBeGreaterThan(0);
+    expect(started.every((t) => !t.hasRef())).toBe(true);
+    await lock.release();
+  });
+
+  test('a failed renewal is a warning, and the next one renews', async () => {
+    const engine = fakeEngine();
+    const lock = await acquireLock(engine as unknown as Engine, 'todo', 'me', 0.3, 0);
+    engine.updateLabels.mockRejectedValueOnce(new Error('connect ECONNREFUSED'));
+    await sleep(350);
+    await lock.release();
+    expect(warning).toHaveBeenCalledWith(
+      expect.stringMatching(/^could not renew the deploy lock of stack todo: connect ECONNREFUSED/),
+    );
+    expect(Number(engine.updateLabels.mock.calls.length)).toBeGreaterThanOrEqual(2);
+  });
+
+  test('a lock removed while held is reported once and no longer renewed', async () => {
+    const engine = fakeEngine();
+    await acquireLock(engine as unknown as Engine, 'todo', 'me', 0.3, 0);
+    await engine.remove('configs', 'mine');
+    await sleep(350);
+    expect(warning).toHaveBeenCalledTimes(1);
+    expect(warning).toHaveBeenCalledWith(expect.stringMatching(/deploy lock of stack todo is gone/));
+    expect(engine.inspectObject).toHaveBeenCalledTimes(1);
+  });
+});
