@@ -21,6 +21,7 @@ import {
   PutImageTagMutabilityCommand,
 } from '@aws-sdk/client-ecr';
 import { ECR_MODEL, checkShape, operationErrors } from '../helpers/aws-model.js';
+import { recordingProxy, type Crossed } from '../helpers/recording-proxy.js';
 import { RegistryStub } from '../helpers/registry-stub.js';
 // @ts-expect-error plain JS module shared with the ECR emulator
 import { SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from '../../e2e/credentials.mjs';
@@ -81,39 +82,15 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Forwards every request to the emulator as it is (its Host header too, which the signature covers). */
-function recordingProxy(target: number): http.Server {
-  return http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const up = http.request(
-        { host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          const back: Buffer[] = [];
-          answer.on('data', (c: Buffer) => back.push(c));
-          answer.on('end', () => {
-            const text = Buffer.concat(back).toString('utf8');
-            exchanges.push({
-              operation: String(req.headers['x-amz-target'] ?? '').replace(
-                `${ECR_MODEL.metadata.targetPrefix}.`,
-                '',
-              ),
-              request: body.length ? JSON.parse(body.toString('utf8')) : {},
-              status: answer.statusCode!,
-              contentType: answer.headers['content-type'],
-              response: JSON.parse(text),
-            });
-            res.writeHead(answer.statusCode!, answer.headers);
-            res.end(text);
-          });
-        },
-      );
-      up.end(body);
-    });
+/** Every exchange with the emulator, recorded as it crossed the proxy. */
+const recordExchange = ({ req, body, status, headers, text }: Crossed) =>
+  exchanges.push({
+    operation: String(req.headers['x-amz-target'] ?? '').replace(`${ECR_MODEL.metadata.targetPrefix}.`, ''),
+    request: body.length ? JSON.parse(body.toString('utf8')) : {},
+    status,
+    contentType: headers['content-type'],
+    response: JSON.parse(text),
   });
-}
 
 /** Where an exchange differs from the model: its request, its answer, the error's code and fault. */
 function problemsOf(x: Exchange): string[] {
@@ -198,7 +175,7 @@ beforeAll(async () => {
     emulator.stdout!.once('data', resolve);
   });
   emulator.stdout!.resume();
-  proxy = recordingProxy(port);
+  proxy = recordingProxy({ host: '127.0.0.1', port }, recordExchange);
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 

@@ -16,6 +16,7 @@ import {
   responseSchema,
   type Schema,
 } from '../helpers/openapi.js';
+import { recordingProxy, type Crossed } from '../helpers/recording-proxy.js';
 
 jest.unstable_mockModule('@actions/core', () => ({ warning: jest.fn(), info: jest.fn() }));
 
@@ -52,35 +53,15 @@ let base: string;
 let checks = 0;
 let PreviewFeedback: typeof import('../../src/github/pull-request.js').PreviewFeedback;
 
-function recordingProxy(target: URL): http.Server {
-  return http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const up = http.request(
-        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          const back: Buffer[] = [];
-          answer.on('data', (c: Buffer) => back.push(c));
-          answer.on('end', () => {
-            const text = Buffer.concat(back).toString('utf8');
-            exchanges.push({
-              method: req.method!,
-              url: req.url!,
-              request: body.length ? JSON.parse(body.toString('utf8')) : undefined,
-              status: answer.statusCode!,
-              response: text ? JSON.parse(text) : undefined,
-            });
-            res.writeHead(answer.statusCode!, answer.headers);
-            res.end(text);
-          });
-        },
-      );
-      up.end(body);
-    });
+/** Every exchange with the fake, recorded as it crossed the proxy. */
+const recordExchange = ({ req, body, status, text }: Crossed) =>
+  exchanges.push({
+    method: req.method!,
+    url: req.url!,
+    request: body.length ? JSON.parse(body.toString('utf8')) : undefined,
+    status,
+    response: text ? JSON.parse(text) : undefined,
   });
-}
 
 /** A parameter's value as the description types it: path and query values are text on the wire. */
 const typed = (schema: Schema, value: string): unknown =>
@@ -133,7 +114,7 @@ function problemsOf(x: Exchange): string[] {
 
 beforeAll(async () => {
   const fake = new URL(await api.start());
-  proxy = recordingProxy(fake);
+  proxy = recordingProxy({ host: fake.hostname, port: Number(fake.port) }, recordExchange);
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   process.env.GITHUB_API_URL = base;
