@@ -6,7 +6,6 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import {
   type RunResult,
-  deployNew,
   engine,
   expectTidy,
   inputs,
@@ -17,6 +16,7 @@ import {
   run,
   sb,
   service,
+  setUp,
 } from './helpers.js';
 // @ts-expect-error plain JS module shared with the ECR emulator
 import { OVERRIDE_CREDENTIALS } from './credentials.mjs';
@@ -103,12 +103,14 @@ describe('a policy that lacks an action the mode needs fails the run, naming the
   });
 
   test('2. promote without ecr:BatchGetImage: ECR refuses the API call, the log names the action, no tag moves and the stack is left as it was', async () => {
-    const deployed = await deployNew(STACK);
+    // Set-up: the commit deployed (and recorded as passed) on this file's own port.
+    const sha = randomSha();
+    setUp(`the deploy of ${sha}`, await run({ inputs: stepInputs(), sha }));
     const before = await service(`${STACK}_app`);
     policyWithout('promote', 'ecr:BatchGetImage');
     const r = await run({
       inputs: stepInputs({ mode: 'promote' }),
-      sha: deployed.sha,
+      sha,
       env: { ...overrideCredentials, GITHUB_REF: 'refs/tags/v9.8.7' },
     });
     expect(r.exitCode).toBe(1);
