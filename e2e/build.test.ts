@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import {
   createRepository,
   expectTidy,
-  inputs,
+  stackInputs,
   randomSha,
   registryApi,
   registryTags,
@@ -54,13 +54,7 @@ const workspace = (repository: string, codeChange?: string): Record<string, stri
 });
 
 const stepInputs = (repository: string, overrides: Record<string, string> = {}) =>
-  inputs({
-    'ecr-repository': repository,
-    'stack-name': STACK,
-    'stack-env': `PREVIEW_PORT=${PORT}`,
-    'app-url': `http://127.0.0.1:${PORT}`,
-    ...overrides,
-  });
+  stackInputs(STACK, PORT)({ 'ecr-repository': repository, ...overrides });
 
 /** The runner's own engine, which builds and pushes. */
 const runnerDocker = (args: string[]) =>

@@ -65,6 +65,21 @@ export async function run(o: RunOptions): Promise<RunResult> {
 export const inputs = (overrides: Record<string, string> = {}): Record<string, string> =>
   fixtureInputs(sb, overrides);
 
+/**
+ * The fixture's inputs for a stack of a test file's own, its app published on a port of its own (the
+ * fixture's stack file publishes on PREVIEW_PORT when it is set, else on 8000): a stack another file
+ * left running on 8000 can never keep its app from being scheduled.
+ */
+export const stackInputs =
+  (stack: string, port: number) =>
+  (overrides: Record<string, string> = {}): Record<string, string> =>
+    inputs({
+      'stack-name': stack,
+      'stack-env': `PREVIEW_PORT=${port}`,
+      'app-url': `http://127.0.0.1:${port}`,
+      ...overrides,
+    });
+
 export function randomSha(): string {
   return [...Array(40)].map(() => Math.floor(Math.random() * 16).toString(16)).join('');
 }
@@ -250,7 +265,11 @@ export function setUp(what: string, r: RunResult): RunResult {
   return r;
 }
 
-/** Set-up: deploys a new commit of the fixture to stack (the fixture's inputs otherwise), and notes it. */
+/**
+ * Set-up: deploys a new commit of the fixture to stack (the fixture's inputs otherwise, so published on
+ * the fixture's 8000: for the todobackend stack that owns that port; a file's own stack deploys with
+ * stackInputs), and notes it.
+ */
 export async function deployNew(stack: string): Promise<Deployed> {
   const sha = randomSha();
   const r = await run({ inputs: inputs({ 'stack-name': stack }), sha });

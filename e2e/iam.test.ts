@@ -8,7 +8,7 @@ import {
   type RunResult,
   engine,
   expectTidy,
-  inputs,
+  stackInputs,
   randomSha,
   registryTags,
   removeStack,
@@ -27,13 +27,7 @@ const STACK = 'iam';
 const PORT = 8650;
 const short = (sha: string) => sha.slice(0, 7);
 
-const stepInputs = (extra: Record<string, string> = {}) =>
-  inputs({
-    'stack-name': STACK,
-    'stack-env': `PREVIEW_PORT=${PORT}`,
-    'app-url': `http://127.0.0.1:${PORT}`,
-    ...extra,
-  });
+const stepInputs = stackInputs(STACK, PORT);
 
 interface Policy {
   Version: string;

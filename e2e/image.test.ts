@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { expectTidy, inputs, randomSha, removeStack, repoRoot, run, sb, service } from './helpers.js';
+import { expectTidy, randomSha, removeStack, repoRoot, run, sb, service, stackInputs } from './helpers.js';
 
 jest.setTimeout(240_000);
 
@@ -22,13 +22,7 @@ const randomDigest = () => `sha256:${randomSha()}${randomSha().slice(0, 24)}`;
 
 /** The step's with: this stack on a port of its own; ecr-repository left out, image names it. */
 const stepInputs = (extra: Record<string, string>) =>
-  inputs({
-    'ecr-repository': '',
-    'stack-name': STACK,
-    'stack-env': `PREVIEW_PORT=${PORT}`,
-    'app-url': `http://127.0.0.1:${PORT}`,
-    ...extra,
-  });
+  stackInputs(STACK, PORT)({ 'ecr-repository': '', ...extra });
 
 /**
  * What a workflow's docker/build-push-action step does before this one: builds the fixture app (a
@@ -207,12 +201,7 @@ describe('registry-id: a registry in another account', () => {
   test('5. a registry id ECR does not know fails at login, naming registry-id; nothing built or deployed', async () => {
     const before = await appVersion();
     const r = await run({
-      inputs: inputs({
-        'stack-name': STACK,
-        'stack-env': `PREVIEW_PORT=${PORT}`,
-        'app-url': `http://127.0.0.1:${PORT}`,
-        'registry-id': UNKNOWN_ACCOUNT,
-      }),
+      inputs: stackInputs(STACK, PORT)({ 'registry-id': UNKNOWN_ACCOUNT }),
       sha: randomSha(),
     });
     expect(r.exitCode).toBe(1);

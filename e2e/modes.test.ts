@@ -13,6 +13,7 @@ import {
   ensureDeployed,
   expectTidy,
   inputs,
+  stackInputs,
   manager,
   noteDeployed,
   randomSha,
@@ -607,15 +608,8 @@ describe('pull request previews', () => {
       expect(other.log).toContain('tags are immutable: release a new version tag');
     });
 
-    // Staging runs on the same swarm here: its app publishes on a port of its own (the fixture's stack
-    // file publishes on PREVIEW_PORT when it is set).
-    const staging = (extra: Record<string, string> = {}) =>
-      inputs({
-        'stack-name': STAGING,
-        'stack-env': 'PREVIEW_PORT=18000',
-        'app-url': 'http://127.0.0.1:18000',
-        ...extra,
-      });
+    // Staging runs on the same swarm here, on a port of its own.
+    const staging = stackInputs(STAGING, 18000);
 
     test("15. the shipped shape: a version tag pushed with its commit waits for main's deploy of it to staging, then releases it to production; the staging deploy never touches production", async () => {
       await tagMutability('MUTABLE');

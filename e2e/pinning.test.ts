@@ -7,7 +7,7 @@ import { parse, stringify } from 'yaml';
 import {
   type Deployed,
   expectTidy,
-  inputs,
+  stackInputs,
   noteDeployed,
   randomSha,
   removeStack,
@@ -26,13 +26,7 @@ const PORT = 8600;
 const CHECK_TIMEOUT_S = 30;
 const SERVICES = ['app', 'db', 'migrate'];
 
-const stepInputs = (extra: Record<string, string> = {}) =>
-  inputs({
-    'stack-name': STACK,
-    'stack-env': `PREVIEW_PORT=${PORT}`,
-    'app-url': `http://127.0.0.1:${PORT}`,
-    ...extra,
-  });
+const stepInputs = stackInputs(STACK, PORT);
 
 const registryPid = () => Number(fs.readFileSync(path.join(sb.SANDBOX_DIR, 'registry/pid'), 'utf8').trim());
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import {
   createRepository,
   expectTidy,
-  inputs,
+  stackInputs,
   manager,
   randomSha,
   registryTags,
@@ -31,13 +31,7 @@ const stackFile = fs.readFileSync(`${repoRoot}/e2e/fixture/stack-images.yml`, 'u
 const short = (sha: string) => sha.slice(0, 7);
 
 const stepInputs = (overrides: Record<string, string> = {}) =>
-  inputs({
-    'stack-name': STACK,
-    'stack-file': 'stack-images.yml',
-    'stack-env': `PREVIEW_PORT=${PORT}`,
-    'app-url': `http://127.0.0.1:${PORT}`,
-    ...overrides,
-  });
+  stackInputs(STACK, PORT)({ 'stack-file': 'stack-images.yml', ...overrides });
 const files = (text = stackFile) => ({ 'stack-images.yml': text });
 
 /** The image each service of stack runs (its spec), by service. */
