@@ -96554,23 +96554,27 @@ const tunnelDockerHost = (dir) => `unix://${tunnelSocket(dir)}`;
 /**
  * Opens the SSH connection to the first manager of ssh-host that answers and that admit accepts (host
  * keys pinned, keepalive on) and serves a local Unix socket in `dir` (0700) whose every connection is
- * forwarded to the remote Docker socket. When the connection drops, it reconnects with backoff, to
- * the first manager that will do again; connections made meanwhile wait for it. After
- * ssh.reconnectTimeout seconds without success it gives up, and they fail with the reason.
+ * forwarded to the remote Docker socket. The manager is given up when the SSH connection drops, when
+ * its Docker socket stops taking connections (its engine died), or when its engine says the swarm
+ * cannot answer through it (see Tunnel.lost); the tunnel then reconnects with backoff, to the first
+ * manager that will do again, and connections made meanwhile wait for it. After ssh.reconnectTimeout
+ * seconds without success it gives up, and they fail with the reason.
  */
 async function openTunnel(ssh, dir, admit) {
     let closed = false;
     const first = await connectToSwarm(ssh, admit);
     let host = first.host;
+    /** The connection in use; undefined while the tunnel reconnects. */
+    let live;
     let current = Promise.resolve(first.client);
-    const reconnect = async () => {
+    const reconnect = async (why) => {
         const deadline = Date.now() + ssh.reconnectTimeout * 1000;
         let delay = 250;
         for (;;) {
             try {
                 // Each try of the backoff: the managers passed over go to the debug log, the last reasons to the error.
                 const next = await connectToSwarm(ssh, admit, core/* debug */.Yz);
-                core/* info */.pq(`SSH connection to ${next.host} re-established`);
+                core/* info */.pq(`Reconnected through manager ${next.host}`);
                 host = next.host;
                 return watch(next.client);
             }
@@ -96578,7 +96582,7 @@ async function openTunnel(ssh, dir, admit) {
                 if (closed)
                     throw new Error('the tunnel was closed', { cause: e });
                 if (Date.now() + delay > deadline) {
-                    throw new Error(`lost the SSH connection to ${host} and could not re-establish it within ${ssh.reconnectTimeout} s ` +
+                    throw new Error(`${why}, and no manager of ssh-host could be used within ${ssh.reconnectTimeout} s ` +
                         `(ssh-reconnect-timeout): ${e.message}`, { cause: e });
                 }
                 await (0,promises_namespaceObject.setTimeout)(delay);
@@ -96586,17 +96590,22 @@ async function openTunnel(ssh, dir, admit) {
             }
         }
     };
+    /** Gives up the connection in use (once, however many callers saw it fail) and reconnects. */
+    const giveUp = (client, why) => {
+        if (closed || client !== live)
+            return;
+        live = undefined;
+        core/* warning */.$e(`${why}; reconnecting through the managers of ssh-host (up to ${ssh.reconnectTimeout} s)`);
+        current = reconnect(why);
+        current.catch(() => undefined);
+        client.end();
+    };
     const watch = (client) => {
-        client.once('close', () => {
-            if (closed)
-                return;
-            core/* warning */.$e(`SSH connection to ${host} lost; reconnecting (up to ${ssh.reconnectTimeout} s)`);
-            current = reconnect();
-            current.catch(() => undefined);
-        });
+        live = client;
+        client.once('close', () => giveUp(client, `SSH connection to ${host} lost`));
         return client;
     };
-    watch(await current);
+    watch(first.client);
     const socketPath = tunnelSocket(dir);
     external_node_fs_default().rmSync(socketPath, { force: true });
     const sockets = new Set();
@@ -96606,9 +96615,10 @@ async function openTunnel(ssh, dir, admit) {
         local.on('close', () => sockets.delete(local));
         local.on('error', () => local.destroy());
         current.then((client) => client.openssh_forwardOutStreamLocal(ssh.remoteSocket, (err, remote) => {
-            if (err)
-                return void local.destroy();
-            forward(local, remote);
+            if (!err)
+                return forward(local, remote);
+            giveUp(client, `The Docker engine on ${host} does not take connections (${err.message})`);
+            local.destroy();
         }), () => local.destroy());
     });
     await new Promise((resolve, reject) => {
@@ -96621,6 +96631,11 @@ async function openTunnel(ssh, dir, admit) {
         dockerHost: tunnelDockerHost(dir),
         host: () => host,
         ready: () => current.then(() => undefined),
+        lost: (why) => {
+            if (live)
+                giveUp(live, `Manager ${host} cannot serve the swarm: ${why}`);
+            return current.then(() => undefined);
+        },
         async close() {
             if (closed)
                 return;
@@ -96639,42 +96654,100 @@ var modem = __nccwpck_require__(7133);
 var modem_default = /*#__PURE__*/__nccwpck_require__.n(modem);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./src/swarm/manager.ts
+function message(body) {
+    try {
+        return JSON.parse(body).message ?? body.trim();
+    }
+    catch {
+        return body.trim();
+    }
+}
+/**
+ * Why a manager's answer (HTTP status, the engine's message) means the swarm cannot be served through
+ * it now, or undefined when it does not: the swarm has no leader (a swarm elects one only while more
+ * than half of its managers are online), or the engine is no longer a manager.
+ */
+function swarmUnavailable(status, engineMessage) {
+    if (status >= 500 && /does not have a leader/.test(engineMessage))
+        return `the swarm has no leader: it has lost its quorum, more than half of its managers being out of reach (${engineMessage})`;
+    if (status === 503 && /not a swarm manager/.test(engineMessage))
+        return engineMessage;
+    return undefined;
+}
+/**
+ * Why an engine is not a Swarm manager to deploy through, or undefined when it is one: in a swarm, a
+ * manager (ControlAvailable), and one the swarm answers through (a leader is elected) and finds
+ * reachable.
+ */
+async function managerProblem(get) {
+    const info = await get('/info');
+    if (info.status !== 200)
+        return `its engine answered /info with HTTP ${info.status}: ${message(info.body)}`;
+    const swarm = JSON.parse(info.body).Swarm ?? {};
+    if (swarm.LocalNodeState !== 'active')
+        return `its engine is not in a swarm (${swarm.LocalNodeState || 'inactive'})`;
+    if (!swarm.ControlAvailable)
+        return 'it is a worker, not a manager';
+    const node = await get(`/nodes/${swarm.NodeID}`);
+    if (node.status !== 200)
+        return (swarmUnavailable(node.status, message(node.body)) ??
+            `the swarm does not answer through it (HTTP ${node.status}: ${message(node.body)})`);
+    const reachability = JSON.parse(node.body).ManagerStatus
+        ?.Reachability;
+    return reachability === 'reachable' ? undefined : `the swarm finds it ${reachability ?? 'not a manager'}`;
+}
+
 ;// CONCATENATED MODULE: ./src/swarm/engine.ts
 
 
 
+
+/** How many times one call is made before its error stands. */
+const ATTEMPTS = 20;
 /** Docker Engine API client over a Unix socket (the tunnel's local end). */
 class Engine {
     socketPath;
-    ready;
+    link;
     parent;
     modem;
     /** Number of API requests made through this client and its forks, for the log, benchmarks and tests. */
     calls = 0;
-    /** ready: resolves when the tunnel is up again after a drop, rejects when it was given up. */
-    constructor(socketPath, ready, parent) {
+    constructor(socketPath, link, parent) {
         this.socketPath = socketPath;
-        this.ready = ready;
+        this.link = link;
         this.parent = parent;
         this.modem = new (modem_default())({ socketPath, version: 'v1.41' });
     }
     /** A client on the same socket with a call count of its own, for one of several waits running at once. */
     fork() {
-        return new Engine(this.socketPath, this.ready, this);
+        return new Engine(this.socketPath, this.link, this);
     }
-    /** A call cut off by a dropped SSH connection is made again once the tunnel is back. */
+    /**
+     * A call cut off by a dropped connection is made again once the link is back; a call the manager
+     * answers with "the swarm has no leader" (or "not a manager") is made again through a manager that
+     * can serve the swarm, once the link found one.
+     */
     async request(path, call = {}) {
         for (let attempt = 1;; attempt++) {
             try {
                 return await this.dial(path, call);
             }
             catch (e) {
-                const code = e.code ?? '';
-                const cutOff = ['ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(code) || /socket hang up/.test(String(e));
-                if (!cutOff || !this.ready || attempt >= 20)
+                if (!this.link || attempt >= ATTEMPTS)
+                    throw e;
+                const err = e;
+                const unavailable = swarmUnavailable(err.statusCode ?? 0, err.json?.message ?? '');
+                if (unavailable) {
+                    await this.link.lost(unavailable);
+                    continue;
+                }
+                const cutOff = ['ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(err.code ?? '') ||
+                    /socket hang up/.test(String(e));
+                if (!cutOff)
                     throw e;
                 await (0,promises_namespaceObject.setTimeout)(250);
-                await this.ready();
+                await this.link.ready();
             }
         }
     }
@@ -96819,37 +96892,6 @@ class Engine {
     }
 }
 
-;// CONCATENATED MODULE: ./src/swarm/manager.ts
-function message(body) {
-    try {
-        return JSON.parse(body).message ?? body.trim();
-    }
-    catch {
-        return body.trim();
-    }
-}
-/**
- * Why an engine is not a Swarm manager to deploy through, or undefined when it is one: in a swarm, a
- * manager (ControlAvailable), and one the swarm answers through (a leader is elected) and finds
- * reachable.
- */
-async function managerProblem(get) {
-    const info = await get('/info');
-    if (info.status !== 200)
-        return `its engine answered /info with HTTP ${info.status}: ${message(info.body)}`;
-    const swarm = JSON.parse(info.body).Swarm ?? {};
-    if (swarm.LocalNodeState !== 'active')
-        return `its engine is not in a swarm (${swarm.LocalNodeState || 'inactive'})`;
-    if (!swarm.ControlAvailable)
-        return 'it is a worker, not a manager';
-    const node = await get(`/nodes/${swarm.NodeID}`);
-    if (node.status !== 200)
-        return `the swarm does not answer through it (HTTP ${node.status}: ${message(node.body)})`;
-    const reachability = JSON.parse(node.body).ManagerStatus
-        ?.Reachability;
-    return reachability === 'reachable' ? undefined : `the swarm finds it ${reachability ?? 'not a manager'}`;
-}
-
 ;// CONCATENATED MODULE: ./src/swarm/lock.ts
 
 
@@ -96875,18 +96917,12 @@ function lockOwner(env = process.env) {
     return `${repo}${run}${job} (sha ${(env.GITHUB_SHA ?? '').slice(0, 7)}, pid ${process.pid})${url}`;
 }
 /**
- * When the lock is free, on the manager's clock (NaN if its labels do not say). A lock taken by an
- * earlier version of the action carries an expiry instead of a hold.
+ * The expiry an earlier version of the action wrote instead of a hold (with its runner's clock), or
+ * undefined for a lock that carries a hold.
  */
-function lockExpiry(config) {
+function legacyExpiry(config) {
     const labels = config.Spec.Labels ?? {};
-    const hold = labels[naming/* LABELS */.kg.lockHold];
-    if (hold === undefined)
-        return Date.parse(labels[naming/* LABELS */.kg.lockExpires] ?? '');
-    const seconds = Number(hold);
-    if (!(seconds > 0))
-        return NaN;
-    return Date.parse(config.UpdatedAt ?? config.CreatedAt) + seconds * 1000;
+    return labels[naming/* LABELS */.kg.lockHold] === undefined ? Date.parse(labels[naming/* LABELS */.kg.lockExpires] ?? '') : undefined;
 }
 /**
  * The expiry an earlier version of the action reads (with its runner's clock; this version reads the
@@ -96894,12 +96930,32 @@ function lockExpiry(config) {
  */
 const expiresFor = (holdSeconds) => new Date(Date.now() + holdSeconds * 1000).toISOString();
 const readable = (ms) => (Number.isNaN(ms) ? '?' : new Date(ms).toISOString());
-/** What the lock's labels say about its holder; expired once managerNow (the manager's clock) reaches its expiry. */
-function describeHolder(config, managerNow) {
-    const expiry = lockExpiry(config);
+/** Who holds the lock and how long it holds, as its labels and the swarm's record of it say. */
+function describeHolder(config) {
     const owner = config.Spec.Labels?.[naming/* LABELS */.kg.lockOwner] ?? 'an unknown run';
-    const holder = `${owner}, since ${readable(Date.parse(config.CreatedAt))}, until ${readable(expiry)} (manager's clock)`;
-    return { holder, expired: Number.isNaN(expiry) || expiry <= managerNow };
+    const since = `${owner}, since ${readable(Date.parse(config.CreatedAt))}`;
+    const expiry = legacyExpiry(config);
+    if (expiry !== undefined)
+        return `${since}, until ${readable(expiry)} (manager's clock)`;
+    const renewed = readable(Date.parse(config.UpdatedAt ?? config.CreatedAt));
+    return `${since}, last renewed ${renewed}; free once it goes unrenewed for ${config.Spec.Labels?.[naming/* LABELS */.kg.lockHold]} s`;
+}
+/**
+ * Whether a lock is free to take, given what was seen of it before (updated in place). A lock with a
+ * hold is free once seen unrenewed for its hold (a hold that is not a positive number holds nothing).
+ * An earlier version's lock is free once its expiry is past on the manager's clock (managerNow).
+ */
+async function judgeLock(config, seen, now, managerNow) {
+    const expiry = legacyExpiry(config);
+    if (expiry !== undefined)
+        return Number.isNaN(expiry) || expiry <= (await managerNow());
+    const hold = Number(config.Spec.Labels?.[naming/* LABELS */.kg.lockHold]);
+    if (!(hold > 0))
+        return true;
+    const version = config.Version?.Index ?? 0;
+    if (seen.id !== config.ID || seen.version !== version)
+        Object.assign(seen, { id: config.ID, version, since: now });
+    return now - seen.since >= hold * 1000;
 }
 /** The manager's clock, read once: this runner's clock, however far off, then only has to keep time. */
 async function managerClock(engine) {
@@ -96946,14 +97002,15 @@ function keepRenewing(engine, stack, id, every, holdSeconds) {
     };
 }
 /**
- * Takes the stack's lock, waiting up to waitSeconds for another run to release it; removes a lock whose
- * holder's time is up on the manager's clock. The lock holds holdSeconds past its last renewal, and is
- * renewed until released.
+ * Takes the stack's lock, waiting up to waitSeconds for another run to release it; removes a lock that
+ * judgeLock finds free. The lock holds holdSeconds past its last renewal, and is renewed until released.
  */
 async function acquireLock(engine, stack, owner, holdSeconds, waitSeconds) {
     const name = (0,naming/* lockName */.l4)(stack);
     const deadline = Date.now() + waitSeconds * 1000;
-    let managerNow;
+    let clock;
+    const managerNow = async () => (clock ??= await managerClock(engine))();
+    const seen = {};
     let said = '';
     for (;;) {
         const labels = {
@@ -96972,16 +97029,18 @@ async function acquireLock(engine, stack, owner, holdSeconds, waitSeconds) {
                 name,
                 release: async () => {
                     await stopRenewing();
-                    await engine.remove('configs', id);
+                    await engine.remove('configs', id).catch((e) => {
+                        throw new Error(`${e.message}. The lock (Swarm config ${name}) is no longer renewed: the next run takes it once ` +
+                            `it has seen it unrenewed for ${holdSeconds} s, or remove it by hand`, { cause: e });
+                    });
                 },
             };
         }
         const [current] = (await engine.listObjects('configs', { name: [name] })).filter((c) => c.Spec.Name === name);
         if (!current)
             continue; // released between the two calls
-        managerNow ??= await managerClock(engine);
-        const { holder, expired } = describeHolder(current, managerNow());
-        if (expired) {
+        const holder = describeHolder(current);
+        if (await judgeLock(current, seen, performance.now(), managerNow)) {
             core/* warning */.$e(`Removing an expired deploy lock of stack ${stack}, held by ${holder}`);
             await engine.remove('configs', current.ID);
             continue;
@@ -97035,7 +97094,7 @@ function startTunnel(config, run) {
 function session_connect(run, tunnelReady) {
     return run.timeline.phase('SSH tunnel', async () => {
         const tunnel = await tunnelReady;
-        const engine = new Engine(tunnel.socketPath, tunnel.ready);
+        const engine = new Engine(tunnel.socketPath, tunnel);
         run.held.engine = engine;
         return { cli: run.local.on(tunnel.dockerHost), engine };
     });

@@ -29,7 +29,7 @@ const clusterSh = (cmd: string): void => {
   });
 };
 const node = (i: number, args: string[], env: Record<string, string> = {}) =>
-  execFileSync('docker', ['-H', `unix://${sb.SANDBOX_DIR}/cluster/sw${i}/docker.sock`, ...args], {
+  execFileSync('docker', ['-H', `unix://${sb.SANDBOX_DIR}/cluster/sw${i}/run/docker.sock`, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -267,7 +267,7 @@ up() {
   # The runner's engine builds, pushes and runs the acceptance tests, on a bridge of its own (docker0
   # is the manager's engine's). It may push to the cluster's registry too.
   make_runner_bridge
-  start_dockerd runner --bridge "$RUNNER_BRIDGE" --iptables=false --ip-masq=false --insecure-registry 192.168.77.1:5000
+  start_dockerd runner --bridge "$RUNNER_BRIDGE" --iptables=false --ip-masq=false --insecure-registry 192.168.77.1:5000 --insecure-registry 192.168.78.1:5000
   start_dockerd manager
   build_base_image
   start_registry

@@ -13,6 +13,8 @@ import { makeKey } from '../helpers/sshkeys.js';
 // closes when the tunnel closes it.
 type Handler = (channel: ssh2.ServerChannel) => void;
 let onChannel: Handler = () => undefined;
+/** While true, the server refuses every forwarded channel, as sshd does when the engine's socket is gone. */
+let engineDown = false;
 let server: ssh2.Server;
 let tunnel: Tunnel;
 let sshConfig: Parameters<typeof openTunnel>[0];
@@ -26,7 +28,9 @@ beforeAll(async () => {
     conn.on('authentication', (ctx) =>
       ctx.method === 'publickey' && ctx.key.data.equals(clientKey.blob) ? ctx.accept() : ctx.reject(),
     );
-    conn.on('ready', () => conn.on('openssh.streamlocal', (accept) => onChannel(accept())));
+    conn.on('ready', () =>
+      conn.on('openssh.streamlocal', (accept, reject) => (engineDown ? reject() : onChannel(accept()))),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
@@ -177,6 +181,71 @@ describe('several managers in ssh-host', () => {
     try {
       expect(t.host()).toBe('127.0.0.1');
       expect(asked).toEqual(['localhost 200 {"answer":42}', '127.0.0.1 200 {"answer":42}']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  /** Answers each request on a channel as an engine would, with the manager's name. */
+  const answer = (name: string) => (channel: ssh2.ServerChannel) =>
+    channel.once('data', () => channel.end(`HTTP/1.0 200 OK\r\n\r\n${name}`));
+  /** A request through the tunnel's local end: the body of the answer. */
+  const ask = (t: Tunnel) =>
+    new Promise<string>((resolve, reject) => {
+      const c = net.connect(t.socketPath, () => c.end('GET /info HTTP/1.0\r\n\r\n'));
+      let text = '';
+      c.on('data', (d: Buffer) => (text += d.toString()));
+      c.on('close', () =>
+        text ? resolve(text.slice(text.indexOf('\r\n\r\n') + 4)) : reject(new Error('cut off')),
+      );
+      c.on('error', () => undefined);
+    });
+
+  test('a manager whose engine stops taking connections is given up for the next one that will do', async () => {
+    // 127.0.0.1 and localhost reach the same server; admit refuses 127.0.0.1 once its "engine" died.
+    let firstDead = false;
+    const admit = async (_get: unknown, host: string) => {
+      if (firstDead && host === '127.0.0.1') throw new Error('no Docker engine answered');
+    };
+    const t = await openTunnel(
+      { ...sshConfig, reconnectTimeout: 5, managers: [pinned('127.0.0.1'), pinned('localhost')] },
+      dir(),
+      admit,
+    );
+    try {
+      onChannel = answer('first');
+      expect(await ask(t)).toBe('first');
+      engineDown = firstDead = true;
+      await expect(ask(t)).rejects.toThrow('cut off');
+      engineDown = false;
+      await t.ready();
+      expect(t.host()).toBe('localhost');
+      onChannel = answer('second');
+      expect(await ask(t)).toBe('second');
+    } finally {
+      engineDown = false;
+      await t.close();
+    }
+  });
+
+  test('lost(): the tunnel moves to a manager admit accepts, and gives up with the reason when none does', async () => {
+    let refuse: string[] = [];
+    const admit = async (_get: unknown, host: string) => {
+      if (refuse.includes(host)) throw new Error('the swarm has no leader');
+    };
+    const t = await openTunnel(
+      { ...sshConfig, reconnectTimeout: 2, managers: [pinned('127.0.0.1'), pinned('localhost')] },
+      dir(),
+      admit,
+    );
+    try {
+      refuse = ['127.0.0.1'];
+      await t.lost('the swarm has no leader');
+      expect(t.host()).toBe('localhost');
+      refuse = ['127.0.0.1', 'localhost'];
+      await expect(t.lost('the swarm has no leader')).rejects.toThrow(
+        /^Manager localhost cannot serve the swarm: the swarm has no leader, and no manager of ssh-host could be used within 2 s \(ssh-reconnect-timeout\): no manager in ssh-host could be used: 127\.0\.0\.1: the swarm has no leader; localhost: the swarm has no leader$/,
+      );
     } finally {
       await t.close();
     }

@@ -10,6 +10,9 @@ const requests: string[] = [];
 const bodies: unknown[] = [];
 let server: http.Server;
 let socketPath: string;
+const NO_LEADER = 'rpc error: code = Unknown desc = The swarm does not have a leader.';
+/** While true, the stand-in answers /nodes as a manager of a swarm without a leader does. */
+let leaderless = false;
 
 function frame(stream: 1 | 2, text: string): Buffer {
   const header = Buffer.alloc(8);
@@ -50,6 +53,14 @@ beforeAll(async () => {
         res.end();
       });
       return;
+    }
+    if (url.pathname === '/v1.41/nodes') {
+      res.setHeader('content-type', 'application/json');
+      if (leaderless) {
+        res.statusCode = 500;
+        return res.end(JSON.stringify({ message: NO_LEADER }));
+      }
+      return res.end(JSON.stringify([{ ID: 'n1' }]));
     }
     if (url.pathname === '/v1.41/tasks/t1/logs') {
       res.setHeader('content-type', 'application/vnd.docker.raw-stream');
@@ -105,5 +116,43 @@ describe('Engine', () => {
     expect(requests).toContain('/v1.41/configs/c1/update?version=7');
     expect(bodies).toEqual([{ Name: 'lock', Data: 'aGkK', Labels: { renewals: '1' } }]);
     expect(await engine.updateLabels('configs', { ...config!, ID: 'gone' }, {})).toBe(false);
+  });
+});
+
+describe('Engine through a link that can move to another manager', () => {
+  test('a "no leader" answer has the link move, and the call is made again through the next manager', async () => {
+    leaderless = true;
+    const told: string[] = [];
+    const link = {
+      ready: async () => undefined,
+      lost: async (why: string) => {
+        told.push(why);
+        leaderless = false; // the next manager the link found serves the swarm
+      },
+    };
+    try {
+      expect(await new Engine(socketPath, link).listNodes()).toEqual([{ ID: 'n1' }]);
+      expect(told).toEqual([expect.stringMatching(/^the swarm has no leader: it has lost its quorum/)]);
+    } finally {
+      leaderless = false;
+    }
+  });
+
+  test("the link giving up is the call's error; without a link the answer is", async () => {
+    leaderless = true;
+    try {
+      const link = {
+        ready: async () => undefined,
+        lost: async () => {
+          throw new Error('no manager of ssh-host could be used');
+        },
+      };
+      await expect(new Engine(socketPath, link).listNodes()).rejects.toThrow(
+        'no manager of ssh-host could be used',
+      );
+      await expect(new Engine(socketPath).listNodes()).rejects.toThrow(/does not have a leader/);
+    } finally {
+      leaderless = false;
+    }
   });
 });

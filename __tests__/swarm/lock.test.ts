@@ -4,7 +4,8 @@ import type { Engine, SwarmObject } from '../../src/swarm/engine.js';
 const info = jest.fn();
 const warning = jest.fn();
 jest.unstable_mockModule('@actions/core', () => ({ info, warning }));
-const { acquireLock, describeHolder, lockHold, lockOwner } = await import('../../src/swarm/lock.js');
+const { acquireLock, describeHolder, judgeLock, lockHold, lockOwner } =
+  await import('../../src/swarm/lock.js');
 
 const OWNER = 'com.github.ecr-swarm-deploy.owner';
 const HOLD = 'com.github.ecr-swarm-deploy.hold';
@@ -43,7 +44,7 @@ function heldFor(holdSeconds: number, createdAt: number, updatedAt = createdAt):
  */
 function fakeEngine(existing?: SwarmObject, managerNow: () => number = Date.now) {
   let current = existing;
-  let version = 1;
+  let version = 100; // above any version a planted lock starts at
   const engine = {
     createObject: jest.fn(async (_kind: string, name: string, labels: Record<string, string>) => {
       if (current) return false;
@@ -106,41 +107,59 @@ describe('lock owner', () => {
   });
 });
 
-describe('describeHolder, on the manager clock', () => {
+describe('judgeLock and describeHolder', () => {
   const created = Date.parse('2026-01-01T10:00:00Z');
+  const never = async () => {
+    throw new Error('a lock with a hold is judged by no manager clock');
+  };
 
-  test('held from creation for its hold; the description says so', () => {
-    expect(describeHolder(heldFor(600, created), created + 599_000)).toEqual({
-      holder:
-        "example/app run 7 job deploy, since 2026-01-01T10:00:00.000Z, until 2026-01-01T10:10:00.000Z (manager's clock)",
-      expired: false,
-    });
-    expect(describeHolder(heldFor(600, created), created + 600_000).expired).toBe(true);
-    // A hold that is not a positive number of seconds holds nothing.
-    for (const hold of ['soon', '0', '-5', '']) {
-      const lock = heldFor(1, created);
-      lock.Spec.Labels![HOLD] = hold;
-      expect(describeHolder(lock, created).expired).toBe(true);
+  test('a lock with a hold is free once seen unrenewed for its hold, whatever its times say', async () => {
+    const seen = {};
+    // Its record says it was renewed years ago, or years from now: neither counts.
+    for (const updated of [created - 5 * 365 * 86400_000, created + 5 * 365 * 86400_000]) {
+      const lock = heldFor(600, created, updated);
+      const first = { ...seen };
+      expect(await judgeLock(lock, first, 1000, never)).toBe(false);
+      expect(await judgeLock(lock, first, 1000 + 599_999, never)).toBe(false);
+      expect(await judgeLock(lock, first, 1000 + 600_000, never)).toBe(true);
     }
   });
 
-  test('a renewed lock is not expired though its creation plus its hold is past', () => {
-    const renewed = heldFor(60, created, created + 100_000);
-    const judged = describeHolder(renewed, created + 120_000);
-    expect(judged.expired).toBe(false);
-    expect(judged.holder).toContain('until 2026-01-01T10:02:40.000Z');
-    expect(describeHolder(renewed, created + 160_000).expired).toBe(true);
+  test('a renewal (a new version) or another lock of the name starts the count again', async () => {
+    const seen = {};
+    const lock = heldFor(60, created);
+    expect(await judgeLock(lock, seen, 0, never)).toBe(false);
+    const renewed = { ...lock, Version: { Index: 11 } };
+    expect(await judgeLock(renewed, seen, 59_000, never)).toBe(false);
+    expect(await judgeLock(renewed, seen, 118_000, never)).toBe(false);
+    const another = { ...renewed, ID: 'held2' };
+    expect(await judgeLock(another, seen, 119_000, never)).toBe(false);
+    expect(await judgeLock(another, seen, 179_000, never)).toBe(true);
   });
 
-  test('a lock of an earlier version keeps its expiry, judged against the manager clock', () => {
-    const now = Date.parse('2026-01-01T12:00:00Z');
-    expect(describeHolder(heldUntil('2026-01-01T13:00:00Z'), now)).toEqual({
-      holder:
-        "example/app run 7 job deploy, since 2026-01-01T10:00:00.000Z, until 2026-01-01T13:00:00.000Z (manager's clock)",
-      expired: false,
-    });
-    expect(describeHolder(heldUntil('2026-01-01T11:00:00Z'), now).expired).toBe(true);
-    expect(describeHolder(heldUntil('soon'), now).expired).toBe(true);
+  test('a hold that is not a positive number of seconds holds nothing', async () => {
+    for (const hold of ['soon', '0', '-5', '']) {
+      const lock = heldFor(1, created);
+      lock.Spec.Labels![HOLD] = hold;
+      expect(await judgeLock(lock, {}, 0, never)).toBe(true);
+    }
+  });
+
+  test("a lock of an earlier version keeps its expiry, judged against the manager's clock", async () => {
+    const now = async () => Date.parse('2026-01-01T12:00:00Z');
+    expect(await judgeLock(heldUntil('2026-01-01T13:00:00Z'), {}, 0, now)).toBe(false);
+    expect(await judgeLock(heldUntil('2026-01-01T11:00:00Z'), {}, 0, now)).toBe(true);
+    expect(await judgeLock(heldUntil('soon'), {}, 0, never)).toBe(true);
+  });
+
+  test('the holder, its times as the swarm recorded them, and its hold', () => {
+    expect(describeHolder(heldFor(600, created, created + 100_000))).toBe(
+      'example/app run 7 job deploy, since 2026-01-01T10:00:00.000Z, last renewed 2026-01-01T10:01:40.000Z; ' +
+        'free once it goes unrenewed for 600 s',
+    );
+    expect(describeHolder(heldUntil('2026-01-01T13:00:00Z'))).toBe(
+      "example/app run 7 job deploy, since 2026-01-01T10:00:00.000Z, until 2026-01-01T13:00:00.000Z (manager's clock)",
+    );
   });
 });
 
@@ -173,35 +192,50 @@ describe('acquireLock', () => {
     expect(engine.current()?.ID).toBe('mine');
   });
 
-  // The runner's clock is today's; the manager's is years behind it, or years ahead of it.
-  test('a runner whose clock is far ahead of the manager still respects a live lock', async () => {
+  // The runner's clock is today's; the managers' are years behind it, or years ahead of it.
+  test('a live lock is respected whatever the clocks say, and named with its hold', async () => {
     const managerNow = Date.parse('2020-06-01T12:00:00Z');
     const engine = fakeEngine(heldFor(3600, managerNow - 60_000), () => managerNow);
     await expect(acquireLock(engine as unknown as Engine, 'todo', 'me', 600, 0)).rejects.toThrow(
-      /holds its lock: example\/app run 7 job deploy, since 2020-06-01T11:59:00.000Z, until 2020-06-01T12:59:00.000Z \(manager's clock\)/,
+      /holds its lock: example\/app run 7 job deploy, since 2020-06-01T11:59:00.000Z, last renewed 2020-06-01T11:59:00.000Z; free once it goes unrenewed for 3600 s/,
     );
     expect(engine.remove).not.toHaveBeenCalled();
+    expect(engine.systemTime).not.toHaveBeenCalled();
   });
 
-  test('a runner whose clock is far behind the manager removes a lock whose time is up on the manager', async () => {
-    const managerNow = Date.parse('2040-06-01T12:00:00Z');
-    for (const lock of [heldUntil('2030-01-01T00:00:00Z'), heldFor(60, managerNow - 61_000)]) {
-      warning.mockClear();
-      const engine = fakeEngine(lock, () => managerNow);
-      await acquireLock(engine as unknown as Engine, 'todo', 'me', 600, 0);
-      expect(warning).toHaveBeenCalledWith(
-        expect.stringMatching(/^Removing an expired deploy lock of stack todo, held by example\/app run 7/),
-      );
-      expect(engine.current()?.ID).toBe('mine');
-    }
-  });
-
-  test('the manager clock is read once while waiting, and the lock is taken when its hold runs out', async () => {
-    const skew = -5 * 365 * 86400_000;
-    const engine = fakeEngine(heldFor(3, Date.now() + skew - 1000), () => Date.now() + skew);
-    await acquireLock(engine as unknown as Engine, 'todo', 'me', 600, 10);
+  test('a lock left unrenewed for its hold is removed, with no clock read; a renewed one is waited for', async () => {
+    // Its times say it was renewed a moment ago on a manager years ahead: it is free all the same.
+    const ahead = Date.now() + 5 * 365 * 86400_000;
+    const engine = fakeEngine(heldFor(0.5, ahead, ahead), () => ahead);
+    await acquireLock(engine as unknown as Engine, 'todo', 'me', 600, 5);
+    expect(warning).toHaveBeenCalledWith(
+      expect.stringMatching(/^Removing an expired deploy lock of stack todo, held by example\/app run 7/),
+    );
     expect(engine.current()?.ID).toBe('mine');
-    expect(engine.listObjects.mock.calls.length).toBeGreaterThan(1);
+    expect(engine.systemTime).not.toHaveBeenCalled();
+
+    // A holder that keeps renewing (every 0.2 s, hold 0.5 s) is never judged gone, though its times are years past.
+    const past = Date.parse('2000-01-01T00:00:00Z');
+    const busy = fakeEngine(heldFor(0.5, past), () => past);
+    const renewing = setInterval(() => {
+      const lock = busy.current()!;
+      void busy.updateLabels('configs', lock, lock.Spec.Labels!);
+    }, 200);
+    try {
+      await expect(acquireLock(busy as unknown as Engine, 'todo', 'me', 600, 3)).rejects.toThrow(
+        /holds its lock/,
+      );
+      expect(busy.remove).not.toHaveBeenCalled();
+    } finally {
+      clearInterval(renewing);
+    }
+  }, 15_000);
+
+  test("an earlier version's lock past its expiry on the manager's clock is removed at once", async () => {
+    const managerNow = Date.parse('2040-06-01T12:00:00Z');
+    const engine = fakeEngine(heldUntil('2030-01-01T00:00:00Z'), () => managerNow);
+    await acquireLock(engine as unknown as Engine, 'todo', 'me', 600, 0);
+    expect(engine.current()?.ID).toBe('mine');
     expect(engine.systemTime).toHaveBeenCalledTimes(1);
   });
 });

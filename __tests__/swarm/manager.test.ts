@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { managerProblem, type EngineGet } from '../../src/swarm/manager.js';
+import { managerProblem, swarmUnavailable, type EngineGet } from '../../src/swarm/manager.js';
 
 /** An engine that answers /info and /nodes/ID as given. */
 function engine(info: unknown, node?: { status: number; body: unknown }): EngineGet {
@@ -10,6 +10,8 @@ function engine(info: unknown, node?: { status: number; body: unknown }): Engine
   };
 }
 
+const NO_LEADER =
+  "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
 const manager = { Swarm: { LocalNodeState: 'active', ControlAvailable: true, NodeID: 'n1' } };
 
 describe('managerProblem: only a reachable manager of a swarm will do', () => {
@@ -30,12 +32,15 @@ describe('managerProblem: only a reachable manager of a swarm will do', () => {
       'it is a worker, not a manager',
     ],
     [
+      // As a 20.10 manager answers once two of three managers are gone.
       'a manager of a swarm without a leader (quorum lost)',
-      engine(manager, {
-        status: 503,
-        body: { message: 'rpc error: code = Unknown desc = The swarm does not have a leader.' },
-      }),
-      'the swarm does not answer through it (HTTP 503: rpc error: code = Unknown desc = The swarm does not have a leader.)',
+      engine(manager, { status: 500, body: { message: NO_LEADER } }),
+      `the swarm has no leader: it has lost its quorum, more than half of its managers being out of reach (${NO_LEADER})`,
+    ],
+    [
+      'a manager the swarm does not answer through otherwise',
+      engine(manager, { status: 500, body: { message: 'context deadline exceeded' } }),
+      'the swarm does not answer through it (HTTP 500: context deadline exceeded)',
     ],
     [
       'a manager the swarm finds unreachable',
@@ -49,5 +54,21 @@ describe('managerProblem: only a reachable manager of a swarm will do', () => {
     ],
   ])('%s', async (_name, get, problem) => {
     expect(await managerProblem(get)).toBe(problem);
+  });
+});
+
+describe('swarmUnavailable: answers that mean the swarm cannot be served through this manager now', () => {
+  test('no leader (500 or 503), and an engine that is no longer a manager (503)', () => {
+    expect(swarmUnavailable(500, NO_LEADER)).toMatch(/^the swarm has no leader: it has lost its quorum/);
+    expect(swarmUnavailable(503, NO_LEADER)).toMatch(/^the swarm has no leader/);
+    expect(swarmUnavailable(503, 'This node is not a swarm manager.')).toBe(
+      'This node is not a swarm manager.',
+    );
+  });
+
+  test("any other answer is the call's own error", () => {
+    expect(swarmUnavailable(500, 'rpc error: code = Unknown desc = update out of sequence')).toBeUndefined();
+    expect(swarmUnavailable(404, 'service app not found')).toBeUndefined();
+    expect(swarmUnavailable(400, 'The swarm does not have a leader')).toBeUndefined();
   });
 });

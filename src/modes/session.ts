@@ -73,7 +73,7 @@ export function startTunnel(config: Config, run: Run): Promise<Tunnel> {
 export function connect(run: Run, tunnelReady: Promise<Tunnel>): Promise<Manager> {
   return run.timeline.phase('SSH tunnel', async () => {
     const tunnel = await tunnelReady;
-    const engine = new Engine(tunnel.socketPath, tunnel.ready);
+    const engine = new Engine(tunnel.socketPath, tunnel);
     run.held.engine = engine;
     return { cli: run.local.on(tunnel.dockerHost), engine };
   });

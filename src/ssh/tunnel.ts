@@ -18,6 +18,11 @@ export interface Tunnel {
   host(): string;
   /** Resolves when the SSH connection is up (at once, or after a reconnect); rejects once it was given up. */
   ready(): Promise<void>;
+  /**
+   * The manager in use cannot serve the swarm (why: what it answered): the tunnel reconnects through
+   * a manager that can. Resolves when it did, as ready() does.
+   */
+  lost(why: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -214,31 +219,35 @@ export const tunnelDockerHost = (dir: string) => `unix://${tunnelSocket(dir)}`;
 /**
  * Opens the SSH connection to the first manager of ssh-host that answers and that admit accepts (host
  * keys pinned, keepalive on) and serves a local Unix socket in `dir` (0700) whose every connection is
- * forwarded to the remote Docker socket. When the connection drops, it reconnects with backoff, to
- * the first manager that will do again; connections made meanwhile wait for it. After
- * ssh.reconnectTimeout seconds without success it gives up, and they fail with the reason.
+ * forwarded to the remote Docker socket. The manager is given up when the SSH connection drops, when
+ * its Docker socket stops taking connections (its engine died), or when its engine says the swarm
+ * cannot answer through it (see Tunnel.lost); the tunnel then reconnects with backoff, to the first
+ * manager that will do again, and connections made meanwhile wait for it. After ssh.reconnectTimeout
+ * seconds without success it gives up, and they fail with the reason.
  */
 export async function openTunnel(ssh: SshConfig, dir: string, admit?: Admit): Promise<Tunnel> {
   let closed = false;
   const first = await connectToSwarm(ssh, admit);
   let host = first.host;
-  let current = Promise.resolve(first.client);
+  /** The connection in use; undefined while the tunnel reconnects. */
+  let live: Client | undefined;
+  let current: Promise<Client> = Promise.resolve(first.client);
 
-  const reconnect = async (): Promise<Client> => {
+  const reconnect = async (why: string): Promise<Client> => {
     const deadline = Date.now() + ssh.reconnectTimeout * 1000;
     let delay = 250;
     for (;;) {
       try {
         // Each try of the backoff: the managers passed over go to the debug log, the last reasons to the error.
         const next = await connectToSwarm(ssh, admit, core.debug);
-        core.info(`SSH connection to ${next.host} re-established`);
+        core.info(`Reconnected through manager ${next.host}`);
         host = next.host;
         return watch(next.client);
       } catch (e) {
         if (closed) throw new Error('the tunnel was closed', { cause: e });
         if (Date.now() + delay > deadline) {
           throw new Error(
-            `lost the SSH connection to ${host} and could not re-establish it within ${ssh.reconnectTimeout} s ` +
+            `${why}, and no manager of ssh-host could be used within ${ssh.reconnectTimeout} s ` +
               `(ssh-reconnect-timeout): ${(e as Error).message}`,
             { cause: e },
           );
@@ -248,16 +257,21 @@ export async function openTunnel(ssh: SshConfig, dir: string, admit?: Admit): Pr
       }
     }
   };
+  /** Gives up the connection in use (once, however many callers saw it fail) and reconnects. */
+  const giveUp = (client: Client, why: string): void => {
+    if (closed || client !== live) return;
+    live = undefined;
+    core.warning(`${why}; reconnecting through the managers of ssh-host (up to ${ssh.reconnectTimeout} s)`);
+    current = reconnect(why);
+    current.catch(() => undefined);
+    client.end();
+  };
   const watch = (client: Client): Client => {
-    client.once('close', () => {
-      if (closed) return;
-      core.warning(`SSH connection to ${host} lost; reconnecting (up to ${ssh.reconnectTimeout} s)`);
-      current = reconnect();
-      current.catch(() => undefined);
-    });
+    live = client;
+    client.once('close', () => giveUp(client, `SSH connection to ${host} lost`));
     return client;
   };
-  watch(await current);
+  watch(first.client);
 
   const socketPath = tunnelSocket(dir);
   fs.rmSync(socketPath, { force: true });
@@ -270,8 +284,9 @@ export async function openTunnel(ssh: SshConfig, dir: string, admit?: Admit): Pr
     current.then(
       (client) =>
         client.openssh_forwardOutStreamLocal(ssh.remoteSocket, (err, remote) => {
-          if (err) return void local.destroy();
-          forward(local, remote);
+          if (!err) return forward(local, remote);
+          giveUp(client, `The Docker engine on ${host} does not take connections (${err.message})`);
+          local.destroy();
         }),
       () => local.destroy(),
     );
@@ -286,6 +301,10 @@ export async function openTunnel(ssh: SshConfig, dir: string, admit?: Admit): Pr
     dockerHost: tunnelDockerHost(dir),
     host: () => host,
     ready: () => current.then(() => undefined),
+    lost: (why) => {
+      if (live) giveUp(live, `Manager ${host} cannot serve the swarm: ${why}`);
+      return current.then(() => undefined);
+    },
     async close() {
       if (closed) return;
       closed = true;

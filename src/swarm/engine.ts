@@ -1,6 +1,7 @@
 import Modem from 'docker-modem';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PassThrough, type Readable } from 'node:stream';
+import { swarmUnavailable } from './manager.js';
 
 /** The subset of the Engine API's Task that the action reads. */
 export interface Task {
@@ -70,16 +71,26 @@ interface Call {
   body?: unknown;
 }
 
+/** The way to the manager (the SSH tunnel), which can move to another manager of the swarm. */
+export interface ManagerLink {
+  /** Resolves when the way is up (at once, or after a reconnect); rejects once it was given up. */
+  ready(): Promise<void>;
+  /** The manager answered that the swarm cannot be served through it: move to one that can. */
+  lost(why: string): Promise<void>;
+}
+
+/** How many times one call is made before its error stands. */
+const ATTEMPTS = 20;
+
 /** Docker Engine API client over a Unix socket (the tunnel's local end). */
 export class Engine {
   private readonly modem: Modem;
   /** Number of API requests made through this client and its forks, for the log, benchmarks and tests. */
   calls = 0;
 
-  /** ready: resolves when the tunnel is up again after a drop, rejects when it was given up. */
   constructor(
     private readonly socketPath: string,
-    private readonly ready?: () => Promise<void>,
+    private readonly link?: ManagerLink,
     private readonly parent?: Engine,
   ) {
     this.modem = new Modem({ socketPath, version: 'v1.41' });
@@ -87,21 +98,32 @@ export class Engine {
 
   /** A client on the same socket with a call count of its own, for one of several waits running at once. */
   fork(): Engine {
-    return new Engine(this.socketPath, this.ready, this);
+    return new Engine(this.socketPath, this.link, this);
   }
 
-  /** A call cut off by a dropped SSH connection is made again once the tunnel is back. */
+  /**
+   * A call cut off by a dropped connection is made again once the link is back; a call the manager
+   * answers with "the swarm has no leader" (or "not a manager") is made again through a manager that
+   * can serve the swarm, once the link found one.
+   */
   private async request<T>(path: string, call: Call = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.dial<T>(path, call);
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code ?? '';
+        if (!this.link || attempt >= ATTEMPTS) throw e;
+        const err = e as NodeJS.ErrnoException & { statusCode?: number; json?: { message?: string } };
+        const unavailable = swarmUnavailable(err.statusCode ?? 0, err.json?.message ?? '');
+        if (unavailable) {
+          await this.link.lost(unavailable);
+          continue;
+        }
         const cutOff =
-          ['ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(code) || /socket hang up/.test(String(e));
-        if (!cutOff || !this.ready || attempt >= 20) throw e;
+          ['ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(err.code ?? '') ||
+          /socket hang up/.test(String(e));
+        if (!cutOff) throw e;
         await sleep(250);
-        await this.ready();
+        await this.link.ready();
       }
     }
   }

@@ -5,12 +5,13 @@ import type { Engine, SwarmObject } from './engine.js';
 import { LABELS, lockName, runUrl } from '../naming.js';
 
 /**
- * A per-stack deploy lock held on the manager: a Swarm config, whose creation is atomic. It names its
- * holder and its hold, in seconds. Its time is the manager's alone: the lock is held until its
- * UpdatedAt (its creation, or its last renewal) plus the hold, judged against the manager's own clock,
- * so runners whose clocks are off agree on it. The holder renews it every min(RENEW_SECONDS, hold/3)
- * for as long as it works (a rollback included) by updating a label, which moves UpdatedAt; a holder
- * that died renews it no more, so its lock frees itself one hold after its last renewal.
+ * A per-stack deploy lock held in the swarm: a Swarm config, whose creation is atomic. It names its
+ * holder and its hold, in seconds. The holder renews it every min(RENEW_SECONDS, hold/3) for as long
+ * as it works (a rollback included) by updating a label, which moves the config's version in the
+ * swarm's raft log. A run that finds the lock held judges it by no wall clock at all: the lock is free
+ * once that run has seen it go unrenewed (the same config at the same version) for its hold, timed on
+ * its own monotonic clock. Runners and managers whose clocks differ, and a run that moves to another
+ * manager, therefore agree on it; a holder that died frees its lock one hold after a waiter first saw it.
  */
 export interface Lock {
   name: string;
@@ -40,16 +41,12 @@ export function lockOwner(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * When the lock is free, on the manager's clock (NaN if its labels do not say). A lock taken by an
- * earlier version of the action carries an expiry instead of a hold.
+ * The expiry an earlier version of the action wrote instead of a hold (with its runner's clock), or
+ * undefined for a lock that carries a hold.
  */
-function lockExpiry(config: SwarmObject): number {
+function legacyExpiry(config: SwarmObject): number | undefined {
   const labels = config.Spec.Labels ?? {};
-  const hold = labels[LABELS.lockHold];
-  if (hold === undefined) return Date.parse(labels[LABELS.lockExpires] ?? '');
-  const seconds = Number(hold);
-  if (!(seconds > 0)) return NaN;
-  return Date.parse(config.UpdatedAt ?? config.CreatedAt) + seconds * 1000;
+  return labels[LABELS.lockHold] === undefined ? Date.parse(labels[LABELS.lockExpires] ?? '') : undefined;
 }
 
 /**
@@ -60,15 +57,42 @@ const expiresFor = (holdSeconds: number) => new Date(Date.now() + holdSeconds * 
 
 const readable = (ms: number) => (Number.isNaN(ms) ? '?' : new Date(ms).toISOString());
 
-/** What the lock's labels say about its holder; expired once managerNow (the manager's clock) reaches its expiry. */
-export function describeHolder(
-  config: SwarmObject,
-  managerNow: number,
-): { holder: string; expired: boolean } {
-  const expiry = lockExpiry(config);
+/** Who holds the lock and how long it holds, as its labels and the swarm's record of it say. */
+export function describeHolder(config: SwarmObject): string {
   const owner = config.Spec.Labels?.[LABELS.lockOwner] ?? 'an unknown run';
-  const holder = `${owner}, since ${readable(Date.parse(config.CreatedAt))}, until ${readable(expiry)} (manager's clock)`;
-  return { holder, expired: Number.isNaN(expiry) || expiry <= managerNow };
+  const since = `${owner}, since ${readable(Date.parse(config.CreatedAt))}`;
+  const expiry = legacyExpiry(config);
+  if (expiry !== undefined) return `${since}, until ${readable(expiry)} (manager's clock)`;
+  const renewed = readable(Date.parse(config.UpdatedAt ?? config.CreatedAt));
+  return `${since}, last renewed ${renewed}; free once it goes unrenewed for ${config.Spec.Labels?.[LABELS.lockHold]} s`;
+}
+
+/** What a waiting run has seen of a lock: this config at this version, unchanged since `since` (monotonic ms). */
+export interface Sighting {
+  id: string;
+  version: number;
+  since: number;
+}
+
+/**
+ * Whether a lock is free to take, given what was seen of it before (updated in place). A lock with a
+ * hold is free once seen unrenewed for its hold (a hold that is not a positive number holds nothing).
+ * An earlier version's lock is free once its expiry is past on the manager's clock (managerNow).
+ */
+export async function judgeLock(
+  config: SwarmObject,
+  seen: Partial<Sighting>,
+  now: number,
+  managerNow: () => Promise<number>,
+): Promise<boolean> {
+  const expiry = legacyExpiry(config);
+  if (expiry !== undefined) return Number.isNaN(expiry) || expiry <= (await managerNow());
+  const hold = Number(config.Spec.Labels?.[LABELS.lockHold]);
+  if (!(hold > 0)) return true;
+  const version = config.Version?.Index ?? 0;
+  if (seen.id !== config.ID || seen.version !== version)
+    Object.assign(seen, { id: config.ID, version, since: now });
+  return now - seen.since! >= hold * 1000;
 }
 
 /** The manager's clock, read once: this runner's clock, however far off, then only has to keep time. */
@@ -124,9 +148,8 @@ function keepRenewing(
 }
 
 /**
- * Takes the stack's lock, waiting up to waitSeconds for another run to release it; removes a lock whose
- * holder's time is up on the manager's clock. The lock holds holdSeconds past its last renewal, and is
- * renewed until released.
+ * Takes the stack's lock, waiting up to waitSeconds for another run to release it; removes a lock that
+ * judgeLock finds free. The lock holds holdSeconds past its last renewal, and is renewed until released.
  */
 export async function acquireLock(
   engine: Engine,
@@ -137,7 +160,9 @@ export async function acquireLock(
 ): Promise<Lock> {
   const name = lockName(stack);
   const deadline = Date.now() + waitSeconds * 1000;
-  let managerNow: (() => number) | undefined;
+  let clock: (() => number) | undefined;
+  const managerNow = async () => (clock ??= await managerClock(engine))();
+  const seen: Partial<Sighting> = {};
   let said = '';
   for (;;) {
     const labels = {
@@ -158,7 +183,13 @@ export async function acquireLock(
         name,
         release: async () => {
           await stopRenewing();
-          await engine.remove('configs', id);
+          await engine.remove('configs', id).catch((e: Error) => {
+            throw new Error(
+              `${e.message}. The lock (Swarm config ${name}) is no longer renewed: the next run takes it once ` +
+                `it has seen it unrenewed for ${holdSeconds} s, or remove it by hand`,
+              { cause: e },
+            );
+          });
         },
       };
     }
@@ -166,9 +197,8 @@ export async function acquireLock(
       (c) => c.Spec.Name === name,
     );
     if (!current) continue; // released between the two calls
-    managerNow ??= await managerClock(engine);
-    const { holder, expired } = describeHolder(current, managerNow());
-    if (expired) {
+    const holder = describeHolder(current);
+    if (await judgeLock(current, seen, performance.now(), managerNow)) {
       core.warning(`Removing an expired deploy lock of stack ${stack}, held by ${holder}`);
       await engine.remove('configs', current.ID);
       continue;

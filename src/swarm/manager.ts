@@ -10,6 +10,18 @@ function message(body: string): string {
 }
 
 /**
+ * Why a manager's answer (HTTP status, the engine's message) means the swarm cannot be served through
+ * it now, or undefined when it does not: the swarm has no leader (a swarm elects one only while more
+ * than half of its managers are online), or the engine is no longer a manager.
+ */
+export function swarmUnavailable(status: number, engineMessage: string): string | undefined {
+  if (status >= 500 && /does not have a leader/.test(engineMessage))
+    return `the swarm has no leader: it has lost its quorum, more than half of its managers being out of reach (${engineMessage})`;
+  if (status === 503 && /not a swarm manager/.test(engineMessage)) return engineMessage;
+  return undefined;
+}
+
+/**
  * Why an engine is not a Swarm manager to deploy through, or undefined when it is one: in a swarm, a
  * manager (ControlAvailable), and one the swarm answers through (a leader is elected) and finds
  * reachable.
@@ -28,7 +40,10 @@ export async function managerProblem(get: EngineGet): Promise<string | undefined
   if (!swarm.ControlAvailable) return 'it is a worker, not a manager';
   const node = await get(`/nodes/${swarm.NodeID}`);
   if (node.status !== 200)
-    return `the swarm does not answer through it (HTTP ${node.status}: ${message(node.body)})`;
+    return (
+      swarmUnavailable(node.status, message(node.body)) ??
+      `the swarm does not answer through it (HTTP ${node.status}: ${message(node.body)})`
+    );
   const reachability = (JSON.parse(node.body) as { ManagerStatus?: { Reachability?: string } }).ManagerStatus
     ?.Reachability;
   return reachability === 'reachable' ? undefined : `the swarm finds it ${reachability ?? 'not a manager'}`;
