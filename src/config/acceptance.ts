@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { parseImageReference } from './image.js';
+import { parseImageReference } from './image-inputs.js';
 import { INPUT_DEFAULTS, type Inputs } from './inputs.js';
 import type { PullRequest } from './types.js';
 

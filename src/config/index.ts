@@ -1,6 +1,6 @@
 import { readAcceptance, readAppUrl, readTestContainer } from './acceptance.js';
 import { readBuildOptions } from './build.js';
-import { readImage, readRegistryId, readRepository, readSha, isSha } from './image.js';
+import { readImage, readRegistryId, readRepository, readSha, isSha } from './image-inputs.js';
 import { InputError, Inputs, type InputReader } from './inputs.js';
 import { readPullRequest, type PullRequestEvent } from './pull-request.js';
 import { readSsh } from './ssh.js';
@@ -17,7 +17,7 @@ export { INPUT_DEFAULTS, InputError, splitArgs, type InputReader } from './input
 export type * from './types.js';
 export { noAllowance, stackVariables } from './stack.js';
 export { workspaceFileProblem } from './workspace.js';
-export { buildSpecProblems, isEcrRepository } from './image.js';
+export { buildSpecProblems, isEcrRepository } from './image-inputs.js';
 
 /**
  * Reads and validates every input into the Config of the run's mode. Nothing here has side effects

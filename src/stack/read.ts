@@ -13,7 +13,7 @@ import type { DockerCli } from '../runner/docker.js';
 import { stackProblems } from './checks.js';
 import { deployText, firstDifference } from './deploy-file.js';
 import type { StackDoc } from './document.js';
-import { planImages } from './images.js';
+import { planImages } from './image-plan.js';
 import { renderStack } from './render.js';
 import { unsetVariableProblems } from './variables.js';
 

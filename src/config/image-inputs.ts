@@ -1,3 +1,7 @@
+/**
+ * The image inputs, read and checked: the ECR repository and its registry, an image built elsewhere,
+ * the tags, and how the inputs build the image.
+ */
 import fs from 'node:fs';
 import path from 'node:path';
 import { previewTagPrefix } from '../naming.js';
