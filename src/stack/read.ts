@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  deploysPullRequest,
   InputError,
   stackVariables,
-  type Config,
   type Image,
   type RolloutConfig,
-  type TeardownConfig,
+  type RolloutModeConfig,
 } from '../config/index.js';
 import { secretVariables } from '../naming.js';
 import type { DockerCli } from '../runner/docker.js';
@@ -33,14 +33,14 @@ export interface RenderedStack {
  * thrown at once (an InputError), each naming stack-file or the input and the fix.
  */
 export async function readStack(
-  config: Exclude<Config, TeardownConfig>,
+  config: RolloutModeConfig,
   cli: DockerCli,
   registry: string,
   stepEnv: NodeJS.ProcessEnv,
 ): Promise<RenderedStack> {
   const secrets = secretVariables(config.stackName, config.stackSecrets, config.ssh.privateKey);
   const variables = stackVariables(config, registry, secrets);
-  const preview = config.mode === 'preview' ? { ...config.preview, allow: config.allow } : undefined;
+  const preview = deploysPullRequest(config) ? { ...config.preview, allow: config.allow } : undefined;
   const runVariables = new Set(Object.keys(variables));
   const problems = unsetVariableProblems(
     config.stackFiles.map((name) => ({ name, text: fs.readFileSync(name, 'utf8') })),
