@@ -14,7 +14,7 @@ import {
 import { isMode, MODE_NAMES, MODES, modesThat, type Mode } from './modes.js';
 import type { Config } from './types.js';
 
-export { INPUT_DEFAULTS, InputError, splitArgs, type InputReader } from './inputs.js';
+export { InputError, splitArgs, type InputReader } from './inputs.js';
 export type * from './types.js';
 export {
   deploysPullRequest,
