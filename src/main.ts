@@ -106,6 +106,15 @@ async function checkStack(config: Config, run: Pick<Run, 'local' | 'work'>): Pro
   }
 }
 
+/**
+ * Ends a run that did not start (bad inputs, a runner that cannot run the action, a stack file that
+ * cannot be deployed): the step failed, and the problems in the job summary. Nothing was touched.
+ */
+function refuse(failure: string, problems: string[], title?: string): Promise<void> {
+  core.setFailed(failure);
+  return writeSummary(renderInputProblems(problems, title));
+}
+
 /** What a started run has for its end. */
 interface Ending {
   config: Config;
@@ -142,23 +151,17 @@ async function endRun(ending: Ending, signal?: NodeJS.Signals): Promise<void> {
 export async function run(): Promise<void> {
   markMainStarted();
   const config = readInputs();
-  if (config instanceof InputError) {
-    core.setFailed(config.message);
-    return writeSummary(renderInputProblems(config.problems));
-  }
+  if (config instanceof InputError) return refuse(config.message, config.problems);
   const runnerFaults = await runnerProblems({ rendersStacks: MODES[config.mode].rollsOut });
-  if (runnerFaults.length > 0) {
-    core.setFailed(runnerFaults.join('\n'));
-    return writeSummary(renderInputProblems(runnerFaults, 'The runner cannot run this action'));
-  }
+  if (runnerFaults.length > 0)
+    return refuse(runnerFaults.join('\n'), runnerFaults, 'The runner cannot run this action');
   const secrets = maskSecrets(config);
   const work = createWorkDir();
   const local = new DockerCli(work.dockerConfig);
   const services = await checkStack(config, { local, work });
   if (services instanceof InputError) {
     removeWorkDir(work.root);
-    core.setFailed(services.message);
-    return writeSummary(renderInputProblems(services.problems, 'The stack file cannot be deployed'));
+    return refuse(services.message, services.problems, 'The stack file cannot be deployed');
   }
   saveWorkDir(work.root);
   const timeline = new Timeline();
