@@ -72,12 +72,19 @@ describe('the generated documentation', () => {
     fs.mkdirSync(path.join(tmp, 'docs'));
     fs.mkdirSync(path.join(tmp, '.github/workflows'), { recursive: true });
     const workflows = fs.readdirSync('.github/workflows').map((w) => `.github/workflows/${w}`);
-    for (const f of ['action.yml', 'README.md', 'docs/inputs.md', ...workflows])
+    fs.mkdirSync(path.join(tmp, 'src/config'), { recursive: true });
+    for (const f of [
+      'action.yml',
+      'README.md',
+      'docs/inputs.md',
+      'src/config/input-defaults.ts',
+      ...workflows,
+    ])
       fs.copyFileSync(f, path.join(tmp, f));
     return tmp;
   }
 
-  test('docs/inputs.md and the README workflow blocks are what scripts/docs.mjs writes (npm run docs)', () => {
+  test('docs/inputs.md, the README workflow blocks and input-defaults.ts are what scripts/docs.mjs writes (npm run docs)', () => {
     const r = check('.');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -94,6 +101,21 @@ describe('the generated documentation', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('docs/inputs.md');
     expect(r.stderr).not.toContain('README.md');
+  });
+
+  test('a default changed in action.yml is drift, naming src/config/input-defaults.ts', () => {
+    const root = copyCheckout();
+    const file = path.join(root, 'action.yml');
+    const text = fs.readFileSync(file, 'utf8');
+    const changed = text.replace(
+      /(\n {2}converge-timeout:\n(?: {4}[^\n]*\n)*? {4}default: )'300'/,
+      "$1'400'",
+    );
+    expect(changed).not.toBe(text);
+    fs.writeFileSync(file, changed);
+    const r = check(root);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('src/config/input-defaults.ts');
   });
 
   test('a workflow changed under .github/workflows is drift, naming README.md', () => {

@@ -18,7 +18,7 @@ import { SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from '../e2e/credent
 import { sandbox } from '../e2e/sandbox-env.mjs';
 import type { BuildSpec, Image } from '../src/config/index.js';
 import { getRegistryAuth } from '../src/registry/ecr.js';
-import { buildAndPush, type BuildRun } from '../src/registry/image.js';
+import { buildAndPush, type BuildRun } from '../src/registry/build-and-push.js';
 import { writeDockerConfig } from '../src/registry/login.js';
 import { DockerCli } from '../src/runner/docker.js';
 

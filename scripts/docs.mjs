@@ -1,14 +1,16 @@
-// Regenerates the documentation that is copied from other files:
+// Regenerates the files that are copied from other files:
 //   - docs/inputs.md, from action.yml (every input and output);
-//   - the workflow blocks of README.md, between <!-- workflow: PATH --> and <!-- /workflow -->.
+//   - the workflow blocks of README.md, between <!-- workflow: PATH --> and <!-- /workflow -->;
+//   - src/config/input-defaults.ts, action.yml's defaults for the code.
 // node scripts/docs.mjs writes them; with --check it writes nothing and exits 1 naming each file that
 // differs from what it would write. --root DIR works on another checkout (the tests use a copy).
 import fs from 'node:fs';
 import path from 'node:path';
-import { isMap, isScalar, parseDocument } from 'yaml';
+import { isMap, isScalar, parse, parseDocument } from 'yaml';
 
 const INPUTS_FILE = 'docs/inputs.md';
 const README = 'README.md';
+const DEFAULTS_FILE = 'src/config/input-defaults.ts';
 const WORKFLOW_BLOCK = /(<!-- workflow: (\S+) -->\n)[\s\S]*?(<!-- \/workflow -->)/g;
 
 /** One line of Markdown table text: no line breaks, no cell separators, no HTML. */
@@ -98,6 +100,36 @@ export function renderInputs(actionYml) {
   return out.join('\n');
 }
 
+/** A TypeScript string literal, single-quoted as Prettier writes it. */
+const tsString = (text) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * src/config/input-defaults.ts: action.yml's defaults as a table for the code. A default that is an
+ * expression (github-token's) is the runner's to evaluate, and left out.
+ */
+export function renderInputDefaults(actionYml) {
+  const inputs = parse(actionYml).inputs ?? {};
+  const lines = Object.entries(inputs)
+    .filter(([, spec]) => spec?.default !== undefined && !String(spec.default).includes('${{'))
+    .map(([name, spec]) => {
+      const key = /^[A-Za-z_$][\w$]*$/.test(name) ? name : tsString(name);
+      return `  ${key}: ${tsString(String(spec.default))},`;
+    });
+  return [
+    '// Generated from action.yml by scripts/docs.mjs (npm run docs): edit action.yml, not this file.',
+    '',
+    '/**',
+    " * action.yml's defaults. The runner sets every one of them as an input, so no rule may take an input",
+    ' * that has a default for one the user gave; the code falls back to them only when a user passes an',
+    " * empty value. github-token's default is an expression the runner evaluates: it is not here.",
+    ' */',
+    'export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {',
+    ...lines,
+    '};',
+    '',
+  ].join('\n');
+}
+
 /** README.md with each workflow block holding its file's exact content. */
 export function renderWorkflowBlocks(readme, readFile) {
   return readme.replace(WORKFLOW_BLOCK, (_m, open, file, close) => {
@@ -120,6 +152,7 @@ export function expected(root) {
   return {
     [INPUTS_FILE]: renderInputs(read('action.yml')),
     [README]: renderWorkflowBlocks(read(README), read),
+    [DEFAULTS_FILE]: renderInputDefaults(read('action.yml')),
   };
 }
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import * as core from '@actions/core';
 import { context } from '@actions/github';
-import { InputError, readConfig, type Config } from './config/index.js';
+import { forPullRequest, InputError, MODES, readConfig, rollsOut, type Config } from './config/index.js';
 import { deploy } from './modes/deploy.js';
 import { stackShape } from './modes/rollout.js';
 import { promote } from './modes/promote.js';
@@ -27,7 +27,10 @@ import { readStack, registryStandIn, writeDeployFile } from './stack/read.js';
 import { describeStack } from './swarm/stack.js';
 import { Timeline } from './timeline.js';
 
-/** Each mode's steps (a preview deploys the pull request's stack of its own). */
+/**
+ * Each mode's steps (a preview deploys the pull request's stack of its own). A new mode is a case here
+ * and a row in config/modes.ts, which says what it does to the rest of the action.
+ */
 function runMode(config: Config, run: Run): Promise<void> {
   switch (config.mode) {
     case 'deploy':
@@ -57,16 +60,20 @@ async function cleanup(held: Held, workRoot: string): Promise<void> {
   removeWorkDir(workRoot);
 }
 
-/** A pull request's Deployment and comment (preview and teardown): started now, told the outcome at the end. */
+/**
+ * A pull request's Deployment and comment (preview and teardown): a Deployment started now when the
+ * mode deploys, told the outcome at the end; deactivated when the mode removed the stack.
+ */
 function gitHubFeedback(config: Config, report: Report, mask: (text: string) => string) {
-  if (config.mode !== 'preview' && config.mode !== 'teardown') return undefined;
+  if (!forPullRequest(config)) return undefined;
+  const deploys = MODES[config.mode].rollsOut;
   const feedback = new PreviewFeedback(config.githubToken, config.preview.number, config.stackName);
-  const started = config.mode === 'preview' ? feedback.start(config.sha) : undefined;
+  const started = deploys ? feedback.start(config.sha) : undefined;
   return {
     id: () => feedback.deploymentId,
     async finish(state: DeploymentOutcome): Promise<void> {
       await started;
-      if (config.mode === 'preview') await feedback.finish(state, withoutCredentials(config.appUrl));
+      if (deploys) await feedback.finish(state, withoutCredentials(config.appUrl));
       else if (state === 'success') await feedback.deactivate();
       await feedback.comment(config.stackName, renderPreviewComment(report, feedback.runUrl, mask));
     },
@@ -88,7 +95,7 @@ function readInputs(): Config | InputError {
  * Its services, or the problems.
  */
 async function checkStack(config: Config, run: Pick<Run, 'local' | 'work'>): Promise<string[] | InputError> {
-  if (config.mode === 'teardown') return [];
+  if (!rollsOut(config)) return [];
   try {
     const stack = await readStack(config, stackCli(run), registryStandIn(config), process.env);
     const doc = deployDocument(stack.doc, { pins: {}, labels: {} });
@@ -99,27 +106,62 @@ async function checkStack(config: Config, run: Pick<Run, 'local' | 'work'>): Pro
   }
 }
 
+/**
+ * Ends a run that did not start (bad inputs, a runner that cannot run the action, a stack file that
+ * cannot be deployed): the step failed, and the problems in the job summary. Nothing was touched.
+ */
+function refuse(failure: string, problems: string[], title?: string): Promise<void> {
+  core.setFailed(failure);
+  return writeSummary(renderInputProblems(problems, title));
+}
+
+/** What a started run has for its end. */
+interface Ending {
+  config: Config;
+  /** The stack's services, as the check before the run read them. */
+  services: string[];
+  report: Report;
+  held: Held;
+  workRoot: string;
+  feedback?: ReturnType<typeof gitHubFeedback>;
+}
+
+/**
+ * Ends a started run, whether it passed, failed or was cancelled (signal): the services' state when a
+ * failed deploy did not say it (not when cancelled: the run stops asking the swarm then), the job
+ * summary, what the run holds given back, the pull request told the outcome, the step's outputs. What
+ * should happen at the end of every run (a notification of the outcome, say) goes here.
+ */
+async function endRun(ending: Ending, signal?: NodeJS.Signals): Promise<void> {
+  const { config, services, report, held, feedback } = ending;
+  const deployFailed = !report.ok && report.services.length === 0 && report.deployed;
+  if (!signal && deployFailed && held.engine && rollsOut(config)) {
+    const shape = stackShape(config, services);
+    report.services = await describeStack(held.engine, config.stackName, shape).catch(() => []);
+  }
+  await writeSummary(renderSummary(report));
+  await cleanup(held, ending.workRoot);
+  await feedback?.finish(signal ? 'error' : report.ok ? 'success' : 'failure');
+  const oneShotNames = rollsOut(config) ? config.oneShotServices : [];
+  for (const [name, value] of Object.entries(stepOutputs(report, oneShotNames, feedback?.id())))
+    core.setOutput(name, value);
+}
+
 /** The main step: read every input, run the mode's steps, report, give back what the run holds. */
 export async function run(): Promise<void> {
   markMainStarted();
   const config = readInputs();
-  if (config instanceof InputError) {
-    core.setFailed(config.message);
-    return writeSummary(renderInputProblems(config.problems));
-  }
-  const runnerFaults = await runnerProblems({ rendersStacks: config.mode !== 'teardown' });
-  if (runnerFaults.length > 0) {
-    core.setFailed(runnerFaults.join('\n'));
-    return writeSummary(renderInputProblems(runnerFaults, 'The runner cannot run this action'));
-  }
+  if (config instanceof InputError) return refuse(config.message, config.problems);
+  const runnerFaults = await runnerProblems({ rendersStacks: MODES[config.mode].rollsOut });
+  if (runnerFaults.length > 0)
+    return refuse(runnerFaults.join('\n'), runnerFaults, 'The runner cannot run this action');
   const secrets = maskSecrets(config);
   const work = createWorkDir();
   const local = new DockerCli(work.dockerConfig);
   const services = await checkStack(config, { local, work });
   if (services instanceof InputError) {
     removeWorkDir(work.root);
-    core.setFailed(services.message);
-    return writeSummary(renderInputProblems(services.problems, 'The stack file cannot be deployed'));
+    return refuse(services.message, services.problems, 'The stack file cannot be deployed');
   }
   saveWorkDir(work.root);
   const timeline = new Timeline();
@@ -135,13 +177,15 @@ export async function run(): Promise<void> {
   };
   const held: Held = {};
   const feedback = gitHubFeedback(config, report, (text) => secrets.mask(text));
+  const ending: Ending = { config, services, report, held, workRoot: work.root, feedback };
+  // A run ends once: a signal while it is ending waits for that end.
+  let ended: Promise<void> | undefined;
+  const end = (signal?: NodeJS.Signals) => (ended ??= endRun(ending, signal));
   const onSignal = (signal: NodeJS.Signals) => {
     core.error(`Received ${signal}: closing the tunnel and removing credentials`);
-    report.failure = `cancelled (${signal}) after ${report.phases.map((p) => p.name).join(', ') || 'no phase'}`;
-    void writeSummary(renderSummary(report))
-      .then(() => cleanup(held, work.root))
-      .then(() => feedback?.finish('error'))
-      .finally(() => process.exit(1));
+    if (!ended)
+      report.failure = `cancelled (${signal}) after ${report.phases.map((p) => p.name).join(', ') || 'no phase'}`;
+    void end(signal).finally(() => process.exit(1));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -153,15 +197,8 @@ export async function run(): Promise<void> {
     report.failure = (e as Error).message;
     core.setFailed(report.failure);
   } finally {
-    const shape = config.mode === 'teardown' ? { oneShot: [], inFile: [] } : stackShape(config, services);
-    if (!report.ok && report.services.length === 0 && report.deployed && held.engine) {
-      report.services = await describeStack(held.engine, config.stackName, shape).catch(() => []);
-    }
-    await writeSummary(renderSummary(report));
-    await cleanup(held, work.root);
-    await feedback?.finish(report.ok ? 'success' : 'failure');
-    const oneShotNames = config.mode === 'teardown' ? [] : config.oneShotServices;
-    for (const [name, value] of Object.entries(stepOutputs(report, oneShotNames, feedback?.id())))
-      core.setOutput(name, value);
+    await end();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

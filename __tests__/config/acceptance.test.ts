@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
 import { readTestContainer } from '../../src/config/acceptance.js';
-import { INPUT_DEFAULTS, Inputs } from '../../src/config/inputs.js';
+import { INPUT_DEFAULTS } from '../../src/config/input-defaults.js';
+import { Inputs } from '../../src/config/inputs.js';
 
 /** The test container's inputs as the runner sets them: action.yml's defaults, then the step's with:. */
 function read(given: Record<string, string>) {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
-import { INPUT_DEFAULTS, type InputError } from '../../src/config/index.js';
+import type { InputError } from '../../src/config/index.js';
 import { configStep, readConfig, SHA } from '../helpers/config.js';
 
 // What readConfig assembles from every part of config/ over the modes; what config/stack.ts and
@@ -412,13 +412,6 @@ describe("runner-faithful: every action.yml default arrives set, as GitHub's run
       expect(problems.filter((p) => !/^[a-z-]+ is required/.test(p))).toEqual([]);
     },
   );
-
-  test("the code's fallback for an empty input is action.yml's default", () => {
-    const fromFile = Object.fromEntries(
-      Object.entries(runnerDefaults).filter(([, value]) => !value.includes('ghs_runner_token')),
-    );
-    expect(INPUT_DEFAULTS).toEqual(fromFile);
-  });
 });
 
 describe('inputs that would pass and fail late', () => {

@@ -34,7 +34,7 @@ jest.unstable_mockModule('../../src/registry/ecr.js', () => ({
   checkRepositories,
   deployRecords,
 }));
-jest.unstable_mockModule('../../src/registry/image.js', () => ({
+jest.unstable_mockModule('../../src/registry/build-and-push.js', () => ({
   buildAndPush,
   pullExisting,
 }));

@@ -1,11 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import {
-  everyImagePinned,
-  isJob,
-  parseRendering,
-  referencesOf,
-  serviceNames,
-} from '../../src/stack/document.js';
+import { everyImagePinned, parseRendering, referencesOf, serviceNames } from '../../src/stack/document.js';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
@@ -74,15 +68,6 @@ describe('what a service uses', () => {
       secrets: [],
       configs: [],
     });
-  });
-
-  test.each([
-    ['replicated-job', true],
-    ['global-job', true],
-    ['replicated', false],
-    [undefined, false],
-  ])('deploy mode %s: a job is %s', (mode, job) => {
-    expect(isJob({ deploy: { mode } })).toBe(job);
   });
 });
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { parseImageReference } from './image.js';
-import { INPUT_DEFAULTS, type Inputs } from './inputs.js';
+import { parseImageReference } from './image-inputs.js';
+import { INPUT_DEFAULTS } from './input-defaults.js';
+import type { Inputs } from './inputs.js';
 import type { PullRequest } from './types.js';
 
 /** The app URL with {stack}, {pr} and {port} filled in. */

@@ -1,6 +1,6 @@
 import { readAcceptance, readAppUrl, readTestContainer } from './acceptance.js';
 import { readBuildOptions } from './build.js';
-import { readImage, readRegistryId, readRepository, readSha, isSha } from './image.js';
+import { readImage, readRegistryId, readRepository, readSha, isSha } from './image-inputs.js';
 import { InputError, Inputs, type InputReader } from './inputs.js';
 import { readPullRequest, type PullRequestEvent } from './pull-request.js';
 import { readSsh } from './ssh.js';
@@ -11,13 +11,23 @@ import {
   readStackName,
   readStackSecrets,
 } from './stack.js';
-import { MODES, type Config, type Mode } from './types.js';
+import { isMode, MODE_NAMES, MODES, modesThat, type Mode } from './modes.js';
+import type { Config } from './types.js';
 
-export { INPUT_DEFAULTS, InputError, splitArgs, type InputReader } from './inputs.js';
+export { InputError, splitArgs, type InputReader } from './inputs.js';
 export type * from './types.js';
+export {
+  deploysPullRequest,
+  forPullRequest,
+  MODE_NAMES,
+  MODES,
+  rollsOut,
+  type Mode,
+  type ModeTraits,
+} from './modes.js';
 export { noAllowance, stackVariables } from './stack.js';
 export { workspaceFileProblem } from './workspace.js';
-export { buildSpecProblems, isEcrRepository } from './image.js';
+export { buildSpecProblems, isEcrRepository } from './image-inputs.js';
 
 /**
  * Reads and validates every input into the Config of the run's mode. Nothing here has side effects
@@ -32,50 +42,59 @@ export function readConfig(
 ): Config {
   const inputs = new Inputs(input);
   const modeText = inputs.get('mode');
-  const mode: Mode = MODES.find((m) => m === modeText) ?? 'deploy';
-  if (mode !== modeText) inputs.problem(`mode must be one of ${MODES.join(', ')}, not "${modeText}"`);
-  const config =
-    mode === 'teardown' ? readTeardown(inputs, env, event) : readRollout(inputs, mode, env, event);
+  const mode = isMode(modeText) ? modeText : 'deploy';
+  if (mode !== modeText) inputs.problem(`mode must be one of ${MODE_NAMES.join(', ')}, not "${modeText}"`);
+  const config = MODES[mode].rollsOut
+    ? readRollout(inputs, mode, env, event)
+    : readTeardown(inputs, mode, env, event);
   if (inputs.problems.length > 0) throw new InputError(inputs.problems);
   return config as Config;
 }
 
-function readTeardown(inputs: Inputs, env: NodeJS.ProcessEnv, event: Record<string, unknown>) {
+/** What every mode reads alike: AWS, the waits every mode has, the GitHub token. */
+function readCommon(inputs: Inputs) {
+  return {
+    awsRegion: inputs.get('aws-region') || undefined,
+    registryId: readRegistryId(inputs),
+    convergeTimeout: inputs.seconds('converge-timeout'),
+    lockTimeout: inputs.seconds('lock-timeout', true),
+    githubToken: inputs.get('github-token'),
+  };
+}
+
+/** A mode that removes a pull request's stack (teardown). */
+function readTeardown(inputs: Inputs, mode: Mode, env: NodeJS.ProcessEnv, event: Record<string, unknown>) {
   const deleteImages = inputs.bool('delete-images');
   const repository = readRepository(inputs, deleteImages);
   const pullRequest = event.pull_request as PullRequestEvent | undefined;
-  const preview = readPullRequest(inputs, 'teardown', pullRequest);
+  const preview = readPullRequest(inputs, mode, pullRequest);
   const sha = readSha(inputs, env, preview ? pullRequest?.head?.sha : undefined);
   const ssh = readSsh(inputs);
   const stackName = readStackName(inputs, preview);
   readStackSecrets(inputs, env, stackName, false);
   const appUrl = readAppUrl(inputs, stackName, preview);
   return {
-    mode: 'teardown' as const,
+    mode,
     sha: isSha(sha) ? sha : '',
     // Undefined only together with a problem, which readConfig throws.
     preview: preview!,
-    awsRegion: inputs.get('aws-region') || undefined,
-    registryId: readRegistryId(inputs),
+    ...readCommon(inputs),
     repository,
-    ssh: { ...ssh, reconnectTimeout: inputs.seconds('ssh-reconnect-timeout') },
+    ssh,
     stackName,
     appUrl,
-    convergeTimeout: inputs.seconds('converge-timeout'),
-    lockTimeout: inputs.seconds('lock-timeout', true),
-    githubToken: inputs.get('github-token'),
     deleteImages,
     grantedRepositories: readPreviewAllowance(inputs).repository.filter((r) => r !== repository),
   };
 }
 
-function readRollout(
-  inputs: Inputs,
-  mode: Exclude<Mode, 'teardown'>,
-  env: NodeJS.ProcessEnv,
-  event: Record<string, unknown>,
-) {
-  if (inputs.bool('delete-images')) inputs.problem('delete-images only applies to mode: teardown; remove it');
+/** A mode that deploys a stack (deploy, preview, promote). */
+function readRollout(inputs: Inputs, mode: Mode, env: NodeJS.ProcessEnv, event: Record<string, unknown>) {
+  const traits = MODES[mode];
+  if (inputs.bool('delete-images'))
+    inputs.problem(
+      `delete-images only applies to mode: ${modesThat('rollsOut', false).join(', ')}; remove it`,
+    );
   const pullRequest = event.pull_request as PullRequestEvent | undefined;
   const preview = readPullRequest(inputs, mode, pullRequest);
   const sha = readSha(inputs, env, preview ? pullRequest?.head?.sha : undefined);
@@ -90,51 +109,49 @@ function readRollout(
   const { envBySource, ...stack } = readStackFileInputs(
     inputs,
     env,
-    mode === 'preview' ? { dir: process.cwd(), workspace } : undefined,
+    traits.deploysPullRequest ? { dir: process.cwd(), workspace } : undefined,
   );
   const stackSecrets = readStackSecrets(inputs, env, stackName, true);
   checkStackEnv(inputs, envBySource, {
     versionVariable: stack.versionVariable,
     secrets: stackSecrets,
-    preview: mode === 'preview',
+    preview: traits.deploysPullRequest,
   });
-  if (mode !== 'preview' && inputs.get('preview-allow'))
-    inputs.problem('preview-allow only applies to mode: preview; remove it');
-  if (mode !== 'promote' && inputs.bool('promote-untested'))
-    inputs.problem('promote-untested only applies to mode: promote; remove it');
+  if (!traits.deploysPullRequest && inputs.get('preview-allow'))
+    inputs.problem(
+      `preview-allow only applies to mode: ${modesThat('deploysPullRequest').join(', ')}; remove it`,
+    );
+  if (!traits.releases && inputs.bool('promote-untested'))
+    inputs.problem(`promote-untested only applies to mode: ${modesThat('releases').join(', ')}; remove it`);
   const appUrl = readAppUrl(inputs, stackName, preview);
   const { acceptance } = readAcceptance(inputs, appUrl);
   return {
     mode,
     sha: isSha(sha) ? sha : '',
     // (A preview without a pull request is a problem, which readConfig throws.)
-    ...(mode === 'preview' ? { preview: preview!, allow: readPreviewAllowance(inputs) } : {}),
-    ...(mode === 'promote'
+    ...(traits.deploysPullRequest ? { preview: preview!, allow: readPreviewAllowance(inputs) } : {}),
+    ...(traits.releases
       ? {
           sourceTag: sourceTag!,
           promoteWait: inputs.seconds('promote-wait', true),
           promoteUntested: inputs.bool('promote-untested'),
         }
       : {}),
-    awsRegion: inputs.get('aws-region') || undefined,
-    registryId: readRegistryId(inputs),
+    ...readCommon(inputs),
     repository,
     ...image,
     ...readBuildOptions(inputs, env, image.build, preview),
-    ssh: { ...ssh, reconnectTimeout: inputs.seconds('ssh-reconnect-timeout') },
+    ssh,
     stackName,
     ...stack,
     workspace,
     stackSecrets,
     oneShotTimeout: inputs.seconds('one-shot-timeout'),
-    convergeTimeout: inputs.seconds('converge-timeout'),
     acceptance,
     appUrl,
     ...readTestContainer(inputs),
     acceptanceTimeout: inputs.seconds('acceptance-timeout'),
-    lockTimeout: inputs.seconds('lock-timeout', true),
     rollbackOnFailure: inputs.bool('rollback-on-failure'),
     prune: inputs.bool('prune'),
-    githubToken: inputs.get('github-token'),
   };
 }

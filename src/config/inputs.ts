@@ -1,41 +1,10 @@
-/** Reading inputs: action.yml's defaults, the parsing of each kind of value, and the problems found. */
+/**
+ * Reading inputs: the parsing of each kind of value, action.yml's defaults for an empty one, and the
+ * problems found.
+ */
+import { INPUT_DEFAULTS } from './input-defaults.js';
 
 export type InputReader = (name: string) => string;
-
-/**
- * action.yml's defaults (a unit test holds the two equal). The runner sets every one of them as an
- * input, so no rule may read an input that has a default as "given by the user"; the code falls back
- * to them only when a user passes an empty value. github-token's default is an expression: empty
- * means no token.
- */
-export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
-  mode: 'deploy',
-  'tag-format': 'short',
-  build: 'true',
-  cache: 'true',
-  context: '.',
-  'ssh-port': '22',
-  'ssh-user': 'docker',
-  'ssh-jump-port': '22',
-  'ssh-reconnect-timeout': '60',
-  'remote-docker-socket': '/var/run/docker.sock',
-  'stack-file': 'stack.yml',
-  'version-variable': 'APP_VERSION',
-  'one-shot-services': 'migrate',
-  'one-shot-timeout': '600',
-  'one-shots-first': 'false',
-  'converge-timeout': '300',
-  acceptance: 'true',
-  'acceptance-command': 'bats /app/src/acceptance.bats',
-  'acceptance-timeout': '600',
-  'lock-timeout': '600',
-  'promote-wait': '1800',
-  'promote-untested': 'false',
-  'rollback-on-failure': 'false',
-  prune: 'false',
-  'preview-port-base': '20000',
-  'delete-images': 'false',
-};
 
 /** Thrown for bad inputs: one line per problem, each naming the input and the fix. */
 export class InputError extends Error {

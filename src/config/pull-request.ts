@@ -1,5 +1,6 @@
 import type { Inputs } from './inputs.js';
-import type { Mode, PullRequest } from './types.js';
+import { MODES, type Mode } from './modes.js';
+import type { PullRequest } from './types.js';
 
 /** The workflow event's pull request, as far as the action reads it. */
 export interface PullRequestEvent {
@@ -8,18 +9,19 @@ export interface PullRequestEvent {
 }
 
 /**
- * preview and teardown: the pull request (pr-number, or the pull_request event's) and, for a preview,
- * the port its stack publishes on. Undefined in the other modes, or when there is a problem.
+ * A mode run for a pull request (preview, teardown): the pull request (pr-number, or the pull_request
+ * event's) and, when the mode deploys its stack, the port the stack publishes on. Undefined in the other
+ * modes, or when there is a problem.
  */
 export function readPullRequest(
   inputs: Inputs,
   mode: Mode,
   event: PullRequestEvent | undefined,
 ): PullRequest | undefined {
-  if (mode !== 'preview' && mode !== 'teardown') return undefined;
+  if (!MODES[mode].forPullRequest) return undefined;
   const prText = inputs.get('pr-number') || String(event?.number ?? '');
   const number = Number(prText);
-  // Only a preview publishes on a port: teardown ignores preview-port-base (it always has a value).
+  // Only a mode that deploys the stack publishes on a port: teardown ignores preview-port-base (it always has a value).
   const portBaseText = inputs.get('preview-port-base');
   const portBase = Number(portBaseText);
   if (!/^[1-9]\d*$/.test(prText)) {
@@ -30,7 +32,7 @@ export function readPullRequest(
     );
     return undefined;
   }
-  if (mode === 'preview' && (!/^\d+$/.test(portBaseText) || portBase < 1 || portBase > 65534)) {
+  if (MODES[mode].deploysPullRequest && (!/^\d+$/.test(portBaseText) || portBase < 1 || portBase > 65534)) {
     inputs.problem(`preview-port-base must be a TCP port from 1 to 65534, not "${portBaseText}"`);
     return undefined;
   }

@@ -60,8 +60,8 @@ function readKey(inputs: Inputs): { privateKey: string; passphrase?: string } {
   return { privateKey, passphrase };
 }
 
-/** The managers (tried in order), the key, and the jump host when there is one. */
-export function readSsh(inputs: Inputs): Omit<SshConfig, 'reconnectTimeout'> {
+/** The managers (tried in order), the key, the jump host when there is one, and how long to reconnect. */
+export function readSsh(inputs: Inputs): SshConfig {
   inputs.required('ssh-host', 'the address of a Swarm manager');
   const listed = inputs.list('ssh-host');
   if (new Set(listed).size < listed.length)
@@ -94,5 +94,6 @@ export function readSsh(inputs: Inputs): Omit<SshConfig, 'reconnectTimeout'> {
   const remoteSocket = inputs.get('remote-docker-socket');
   if (!remoteSocket.startsWith('/'))
     inputs.problem(`remote-docker-socket must be an absolute path, not "${remoteSocket}"`);
-  return { managers, port, user, ...key, remoteSocket, jump };
+  const reconnectTimeout = inputs.seconds('ssh-reconnect-timeout');
+  return { managers, port, user, ...key, remoteSocket, jump, reconnectTimeout };
 }

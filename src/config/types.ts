@@ -1,9 +1,5 @@
 import type { HostKeyPin } from '../ssh/hostkey.js';
 
-/** deploy: the pipeline; preview: a stack per pull request; teardown: remove a preview; promote: release a tested image. */
-export type Mode = 'deploy' | 'preview' | 'teardown' | 'promote';
-export const MODES: readonly Mode[] = ['deploy', 'preview', 'teardown', 'promote'];
-
 export interface SshConfig {
   /** The managers, in the order they are tried; each host key pinned. */
   managers: { host: string; hostKey: HostKeyPin }[];

@@ -1,7 +1,7 @@
 import type { BuildSpec, DeployConfig, Image, PrebuiltImage, PreviewConfig } from '../config/index.js';
 import { checkRepositories, type RegistryAuth } from '../registry/ecr.js';
 import { imageName } from '../naming.js';
-import { buildAndPush, pullExisting, type BuildRun } from '../registry/image.js';
+import { buildAndPush, pullExisting, type BuildRun } from '../registry/build-and-push.js';
 import type { Tunnel } from '../ssh/tunnel.js';
 import type { RenderedStack } from '../stack/read.js';
 import { pinImages, type Obtained } from './pin.js';

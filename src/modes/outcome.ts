@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import type { RolloutModeConfig } from '../config/index.js';
+import { MODES, type RolloutModeConfig } from '../config/index.js';
 import { failedTag, passedTag, type DeployFailure } from '../naming.js';
 import { recordDeploy } from '../registry/ecr.js';
 import type { Run } from './session.js';
@@ -21,7 +21,7 @@ export async function recordOutcome(
   deployed: Deployed[],
   failed?: DeployFailure,
 ): Promise<void> {
-  if (config.mode !== 'deploy' || deployed.length === 0) return;
+  if (!MODES[config.mode].recordsOutcome || deployed.length === 0) return;
   const record = failed ? failedTag(config.tag, failed) : passedTag(config.tag);
   try {
     await recordDeploy(config, deployed, record);

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import type { Config } from '../config/index.js';
+import { rollsOut, type Config } from '../config/index.js';
 
 /**
  * The secret values a run knows, masked in the log as soon as they are known; mask() hides them in
@@ -41,7 +41,7 @@ const withLines = (value: string, minLength = 1) => [
 export function maskSecrets(config: Config, env: NodeJS.ProcessEnv = process.env): Secrets {
   const secrets = new Secrets();
   secrets.add(...withLines(config.ssh.privateKey, 9).slice(0, -1), config.ssh.passphrase);
-  if (config.mode !== 'teardown') {
+  if (rollsOut(config)) {
     for (const secret of [...config.stackSecrets, ...config.buildSecrets])
       secrets.add(...withLines(secret.value), Buffer.from(secret.value).toString('base64'));
   }

@@ -1,5 +1,5 @@
 import type { AcceptanceReport } from '../runner/acceptance.js';
-import type { Mode } from '../config/index.js';
+import { MODES, type Mode } from '../config/index.js';
 import type { ServiceRow } from '../swarm/stack.js';
 import type { Phase } from '../timeline.js';
 import type { TeardownResult } from '../swarm/teardown.js';
@@ -116,8 +116,9 @@ export function renderSummary(r: Report): string {
 /** The run's outcome, its failure if it failed, and what it deployed. */
 function renderHeadline(r: Report, out: string[]): void {
   const stack = r.stack ?? 'the stack';
-  const [done, failed] =
-    r.mode === 'teardown' ? ['🧹 Tore down', 'Teardown of'] : ['✅ Deployed', 'Deploy of'];
+  const [done, failed] = MODES[r.mode].rollsOut
+    ? ['✅ Deployed', 'Deploy of']
+    : ['🧹 Tore down', 'Teardown of'];
   out.push(`## ${r.ok ? `${done} ${stack}` : `❌ ${failed} ${stack} failed`}`, '');
   if (r.failure) out.push(`**Failure:** ${r.failure.split('\n')[0]}`, '');
   if (r.rolloutNotStarted)
@@ -323,7 +324,7 @@ function asText(text: string): string {
 export function renderPreviewComment(r: Report, runUrl: string, mask: (text: string) => string): string {
   const text = (value: string) => asText(mask(value));
   const out: string[] = [];
-  if (r.mode === 'teardown') {
+  if (!MODES[r.mode].rollsOut) {
     out.push(
       r.ok
         ? `### 🧹 Preview \`${r.stack}\` was torn down`

@@ -1,5 +1,6 @@
 import { stackServiceName, SERVICE_NAME_MAX } from '../naming.js';
-import { isJob, serviceNames, type StackDoc } from './document.js';
+import { isJobMode } from '../service-mode.js';
+import { serviceNames, type StackDoc } from './document.js';
 import { previewPolicyProblems, type PreviewContext } from './preview-policy.js';
 
 /** What a rendered stack is checked against: the run's stack, image and one-shots, and a preview's policy. */
@@ -53,12 +54,13 @@ function oneShotProblems(doc: StackDoc, expect: StackExpectations, named: string
       continue;
     }
     const condition = service.deploy?.restart_policy?.condition;
-    if (!isJob(service) && condition !== 'on-failure' && condition !== 'none')
+    const job = isJobMode(service.deploy?.mode);
+    if (!job && condition !== 'on-failure' && condition !== 'none')
       problems.push(
         `${named}: one-shot service "${name}" restarts even after it succeeds; give it deploy.restart_policy.condition: on-failure (or deploy.mode: replicated-job)`,
       );
     // one-shots-first deploys the one-shots, then the whole stack: Swarm runs a job again on every deploy.
-    if (expect.oneShotsFirst && isJob(service))
+    if (expect.oneShotsFirst && job)
       problems.push(
         `one-shots-first: true would run job "${name}" twice (Swarm runs a job again on every docker stack deploy): give it deploy.restart_policy.condition: on-failure instead of deploy.mode: replicated-job, or remove one-shots-first`,
       );

@@ -69,9 +69,6 @@ function firstNonJson(value: unknown, at = ''): string | undefined {
 
 export const serviceNames = (doc: StackDoc): string[] => Object.keys(doc.services);
 
-export const isJob = (s: Service): boolean =>
-  s.deploy?.mode === 'replicated-job' || s.deploy?.mode === 'global-job';
-
 /** The entries of a top-level section (networks, volumes, secrets, configs) by their key. */
 export const section = (doc: StackDoc, name: ObjectSection): Record<string, Record<string, unknown>> =>
   record(doc[name]) as Record<string, Record<string, unknown>>;

@@ -1,19 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  deploysPullRequest,
   InputError,
   stackVariables,
-  type Config,
   type Image,
   type RolloutConfig,
-  type TeardownConfig,
+  type RolloutModeConfig,
 } from '../config/index.js';
 import { secretVariables } from '../naming.js';
 import type { DockerCli } from '../runner/docker.js';
 import { stackProblems } from './checks.js';
 import { deployText, firstDifference } from './deploy-file.js';
 import type { StackDoc } from './document.js';
-import { planImages } from './images.js';
+import { planImages } from './image-plan.js';
 import { renderStack } from './render.js';
 import { unsetVariableProblems } from './variables.js';
 
@@ -33,14 +33,14 @@ export interface RenderedStack {
  * thrown at once (an InputError), each naming stack-file or the input and the fix.
  */
 export async function readStack(
-  config: Exclude<Config, TeardownConfig>,
+  config: RolloutModeConfig,
   cli: DockerCli,
   registry: string,
   stepEnv: NodeJS.ProcessEnv,
 ): Promise<RenderedStack> {
   const secrets = secretVariables(config.stackName, config.stackSecrets, config.ssh.privateKey);
   const variables = stackVariables(config, registry, secrets);
-  const preview = config.mode === 'preview' ? { ...config.preview, allow: config.allow } : undefined;
+  const preview = deploysPullRequest(config) ? { ...config.preview, allow: config.allow } : undefined;
   const runVariables = new Set(Object.keys(variables));
   const problems = unsetVariableProblems(
     config.stackFiles.map((name) => ({ name, text: fs.readFileSync(name, 'utf8') })),

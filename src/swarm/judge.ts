@@ -1,3 +1,4 @@
+import { isJobMode } from '../service-mode.js';
 import type { Service, Task } from './engine.js';
 
 /** Pure decisions about Swarm state: is a one-shot service done, has a service converged. */
@@ -61,8 +62,9 @@ function sameTemplate(service: Service, task: Task, ignored: string[]): boolean 
   return canonical(without(service.Spec.TaskTemplate)) === canonical(without(task.Spec));
 }
 
+/** Whether the Engine's service is a job (see service-mode.ts). */
 export function isJob(service: Service): boolean {
-  return Boolean(service.Spec.Mode.ReplicatedJob || service.Spec.Mode.GlobalJob);
+  return Object.keys(service.Spec.Mode).some(isJobMode);
 }
 
 /** The tasks created for this deploy of the service: its current job iteration or current spec. */

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import type { BuildSpec } from '../../src/config/index.js';
-import { planImages, type ImagePlanContext } from '../../src/stack/images.js';
+import { planImages, type ImagePlanContext } from '../../src/stack/image-plan.js';
 import { recordedWorkspace, rendered } from '../helpers/rendered.js';
 
 const REGISTRY = '123456789012.dkr.ecr.us-east-1.amazonaws.com';

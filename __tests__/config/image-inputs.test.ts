@@ -124,7 +124,7 @@ describe('image: an image built elsewhere', () => {
     ],
     [
       { image: `${REGISTRY}/todo:v1`, mode: 'promote', 'release-tag': 'v1.0.0' },
-      "image only applies to modes deploy and preview (promote releases the commit's own image): remove it",
+      'image only applies to the modes that build (deploy, preview), in place of their build: remove it',
     ],
   ])('%o: one problem naming the input and the fix', (given, message) => {
     expect(problems(given)).toEqual([message]);

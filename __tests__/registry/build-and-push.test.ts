@@ -9,9 +9,9 @@ const core = { setSecret: jest.fn(), info: jest.fn(), warning: jest.fn() };
 jest.unstable_mockModule('@actions/core', () => core);
 
 const { buildAndPush, buildArgs, commitTime, digestOf, imageLabels } =
-  await import('../../src/registry/image.js');
+  await import('../../src/registry/build-and-push.js');
 type BuildSpec = import('../../src/config/index.js').BuildSpec;
-type BuildRun = import('../../src/registry/image.js').BuildRun;
+type BuildRun = import('../../src/registry/build-and-push.js').BuildRun;
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 

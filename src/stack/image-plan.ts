@@ -1,3 +1,7 @@
+/**
+ * The run's own images in the stack: which they are, which services run them, and how each is built
+ * (from the inputs, or from a service's build: section).
+ */
 import path from 'node:path';
 import type { BuildSpec, Image } from '../config/index.js';
 import { buildSpecProblems, isEcrRepository } from '../config/index.js';

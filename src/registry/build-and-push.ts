@@ -1,3 +1,7 @@
+/**
+ * The run's images built and pushed to ECR (docker build, then docker push), or an existing tag pulled
+ * when the run builds nothing.
+ */
 import fs from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';

@@ -1,8 +1,13 @@
+/**
+ * The image inputs, read and checked: the ECR repository and its registry, an image built elsewhere,
+ * the tags, and how the inputs build the image.
+ */
 import fs from 'node:fs';
 import path from 'node:path';
 import { previewTagPrefix } from '../naming.js';
 import { ENV_NAME, type Inputs } from './inputs.js';
-import type { BuildOptions, BuildSpec, ImageConfig, Mode, PullRequest } from './types.js';
+import { MODES, modesThat, type Mode } from './modes.js';
+import type { BuildOptions, BuildSpec, ImageConfig, PullRequest } from './types.js';
 
 const ECR_REPOSITORY = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const TAG = '[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}';
@@ -71,9 +76,9 @@ export function readRegistryId(inputs: Inputs): string | undefined {
 function readPrebuilt(inputs: Inputs, mode: Mode) {
   const reference = inputs.get('image');
   if (!reference) return undefined;
-  if (mode === 'promote') {
+  if (!MODES[mode].builds) {
     inputs.problem(
-      "image only applies to modes deploy and preview (promote releases the commit's own image): remove it",
+      `image only applies to the modes that build (${modesThat('builds').join(', ')}), in place of their build: remove it`,
     );
     return undefined;
   }
@@ -119,12 +124,12 @@ function readTags(
   const given = inputs.get('image-tag');
   let tag = given;
   let sourceTag: string | undefined;
-  if (mode === 'promote') {
+  if (MODES[mode].releases) {
     const refTag = /^refs\/tags\/(.+)$/.exec(ref ?? '')?.[1];
     const version = inputs.get('release-tag') || releaseTag || refTag || '';
     if (!version) {
       inputs.problem(
-        'release-tag is required in mode promote outside a tag push or release event, e.g. v1.2.3',
+        `release-tag is required in mode ${mode} outside a tag push or release event, e.g. v1.2.3`,
       );
     } else if (!DOCKER_TAG.test(version)) {
       inputs.problem(`release-tag "${version}" is not a valid Docker tag`);
@@ -135,7 +140,7 @@ function readTags(
         `sha "${sha}" is not a commit SHA: set sha to the commit whose image to promote, or image-tag`,
       );
     tag = version;
-  } else if (!given && mode !== 'teardown') {
+  } else if (!given) {
     if (!isSha(sha))
       inputs.problem(`sha "${sha}" is not a commit SHA: set sha (default: github.sha) or image-tag`);
     else tag = preview ? `${previewTagPrefix(preview.number)}${shaTag}` : shaTag;
@@ -175,8 +180,7 @@ export function readImage(
       );
   }
 
-  const build =
-    (mode === 'deploy' || mode === 'preview') && !inputs.get('image') ? inputs.bool('build') : false;
+  const build = MODES[mode].builds && !inputs.get('image') ? inputs.bool('build') : false;
   const args = inputs.lines('build-args');
   for (const a of args) {
     // A NAME alone would make docker take the value from the runner's environment.
