@@ -96767,7 +96767,7 @@ function message(body) {
  */
 function swarmUnavailable(status, engineMessage) {
     if (status >= 500 && /does not have a leader/.test(engineMessage))
-        return `the swarm has no leader: it has lost its quorum, more than half of its managers being out of reach (${engineMessage})`;
+        return 'the swarm has no leader: it has lost its quorum (more than half of its managers are out of reach)';
     if (status === 503 && /not a swarm manager/.test(engineMessage))
         return engineMessage;
     return undefined;
