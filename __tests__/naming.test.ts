@@ -1,8 +1,11 @@
 import { describe, expect, test } from '@jest/globals';
 import {
   commentMarker,
+  DIGEST,
   imageName,
+  imageRepository,
   lockName,
+  namesDigest,
   previewStackName,
   previewTagPrefix,
   secretVariable,
@@ -32,6 +35,31 @@ test('imageName', () => {
   expect(imageName('1.dkr.ecr.eu-west-1.amazonaws.com', 'a/b', 'abc1234')).toBe(
     '1.dkr.ecr.eu-west-1.amazonaws.com/a/b:abc1234',
   );
+});
+
+const SHA256 = `sha256:${'ab'.repeat(32)}`;
+
+test('imageRepository: the repository of a reference of this registry and tag, else none', () => {
+  const registry = '1.dkr.ecr.eu-west-1.amazonaws.com';
+  expect(imageRepository(`${registry}/a/b:abc1234`, registry, 'abc1234')).toBe('a/b');
+  expect(imageRepository(`${registry}/a/b:other`, registry, 'abc1234')).toBeUndefined();
+  expect(
+    imageRepository('2.dkr.ecr.eu-west-1.amazonaws.com/a/b:abc1234', registry, 'abc1234'),
+  ).toBeUndefined();
+  expect(imageRepository(`${registry}/a/b:abc1234@${SHA256}`, registry, 'abc1234')).toBeUndefined();
+  // Shorter than the registry and tag together: no repository, not a piece of either.
+  expect(imageRepository(`${registry}:abc1234`, registry, 'abc1234')).toBeUndefined();
+});
+
+test('namesDigest: a reference that ends with @sha256 and 64 lower-case hex digits', () => {
+  const digest = SHA256;
+  expect(new RegExp(`^${DIGEST}$`).test(digest)).toBe(true);
+  expect(namesDigest(`r/todo:abc@${digest}`)).toBe(true);
+  expect(namesDigest(`r/todo@${digest}`)).toBe(true);
+  expect(namesDigest(`r/todo:abc@${digest.slice(0, -1)}`)).toBe(false);
+  expect(namesDigest(`r/todo:abc@${digest.toUpperCase()}`)).toBe(false);
+  expect(namesDigest(`r/todo:abc@${digest}0`)).toBe(false);
+  expect(namesDigest(digest)).toBe(false);
 });
 
 describe('stack secrets', () => {

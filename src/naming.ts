@@ -77,6 +77,18 @@ export function imageName(registry: string, repository: string, tag: string): st
   return `${registry}/${repository}:${tag}`;
 }
 
+/** The repository of reference when it is imageName of this registry and tag; undefined otherwise. */
+export function imageRepository(reference: string, registry: string, tag: string): string | undefined {
+  const repository = reference.slice(`${registry}/`.length, -`:${tag}`.length);
+  return imageName(registry, repository, tag) === reference ? repository : undefined;
+}
+
+/** An image digest as registries and docker write it (a regular expression's source). */
+export const DIGEST = 'sha256:[0-9a-f]{64}';
+
+/** Whether reference ends with @DIGEST: it names its image by digest, as a pinned reference does. */
+export const namesDigest = (reference: string): boolean => new RegExp(`@${DIGEST}$`).test(reference);
+
 /** What a deploy of a commit's images can fail at: its one-shot services, its rollout, its tests. */
 export type DeployFailure = 'one-shots' | 'rollout' | 'tests';
 export const DEPLOY_FAILURES: readonly DeployFailure[] = ['one-shots', 'rollout', 'tests'];

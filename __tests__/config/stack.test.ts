@@ -54,6 +54,16 @@ describe('stack-secrets and preview-allow: one problem each', () => {
       /DB_PASSWORD, which is empty: add "env: DB_PASSWORD:/,
     ],
     [
+      'a preview-allow port written otherwise than in decimal digits',
+      { mode: 'preview', 'pr-number': '7', 'preview-allow': 'port:0x50' },
+      /^preview-allow: "port:0x50": a port is a number from 1 to 65535$/,
+    ],
+    [
+      'a preview-allow port past 65535',
+      { mode: 'preview', 'pr-number': '7', 'preview-allow': 'port:65536' },
+      /^preview-allow: "port:65536": a port is a number from 1 to 65535$/,
+    ],
+    [
       'a preview-allow entry of no known kind',
       { mode: 'preview', 'pr-number': '7', 'preview-allow': 'everything' },
       /^preview-allow: "everything" is not one of bind:\/HOST\/PATH, network:NAME, volume:NAME, secret:NAME, config:NAME, repository:NAME, option:KEY, port:NUMBER or label:PREFIX/,

@@ -29,6 +29,7 @@ const {
   recordDeploy,
   findImage,
   MANIFEST_TYPES,
+  REGISTRY_TIMEOUT_MS,
 } = await import('../../src/registry/ecr.js');
 
 const token = Buffer.from('AWS:s3cr3t:with:colons').toString('base64');
@@ -280,6 +281,8 @@ describe('findImage', () => {
 
   test('ECR has 30 s to answer: no answer names the registry, the repository and the digest', async () => {
     send.mockReset();
+    expect(REGISTRY_TIMEOUT_MS).toBe(30_000);
+    const timeout = jest.spyOn(AbortSignal, 'timeout');
     let signal: AbortSignal | undefined;
     send.mockImplementationOnce((_command, options?: { abortSignal?: AbortSignal }) => {
       signal = options?.abortSignal;
@@ -291,6 +294,8 @@ describe('findImage', () => {
       `the registry ${R} did not answer within 30 s whether it holds todo:v1@${DIGEST} (ECR BatchGetImage): nothing was deployed; deploy again once it answers`,
     );
     expect(signal).toBeInstanceOf(AbortSignal);
+    expect(timeout).toHaveBeenCalledWith(REGISTRY_TIMEOUT_MS);
+    timeout.mockRestore();
   });
 
   test('asks BatchGetImage (what a pull asks) for the tag and digest together, in the registry given', async () => {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import type { RegistryAuth } from '../../src/registry/ecr.js';
+import { REGISTRY_TIMEOUT_MS, type RegistryAuth } from '../../src/registry/ecr.js';
 import { basicAuth, checkRegistryAuth, writeDockerConfig } from '../../src/registry/login.js';
 import type { DockerCli } from '../../src/runner/docker.js';
 
@@ -53,6 +53,13 @@ describe('writeDockerConfig', () => {
 describe('checkRegistryAuth', () => {
   test('credentials the registry takes', async () => {
     await expect(checkRegistryAuth(docker({}), auth('right'))).resolves.toBeUndefined();
+  });
+
+  test('the registry has as long to answer as when ECR is asked for an image', async () => {
+    const timeout = jest.spyOn(AbortSignal, 'timeout');
+    await checkRegistryAuth(docker({}), auth('right'));
+    expect(timeout).toHaveBeenCalledWith(REGISTRY_TIMEOUT_MS);
+    timeout.mockRestore();
   });
 
   test('credentials it refuses (401): the error says what to check, without the password', async () => {

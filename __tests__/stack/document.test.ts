@@ -1,5 +1,12 @@
 import { describe, expect, test } from '@jest/globals';
-import { everyImagePinned, parseRendering, referencesOf, serviceNames } from '../../src/stack/document.js';
+import {
+  buildContext,
+  everyImagePinned,
+  isRemoteContext,
+  parseRendering,
+  referencesOf,
+  serviceNames,
+} from '../../src/stack/document.js';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
@@ -77,5 +84,26 @@ describe('everyImagePinned', () => {
     expect(everyImagePinned({ services: { app: pinned, proxy: pinned } })).toBe(true);
     expect(everyImagePinned({ services: { app: pinned, proxy: { image: 'nginx:1.27' } } })).toBe(false);
     expect(everyImagePinned({ services: { app: pinned, build: {} } })).toBe(false);
+  });
+});
+
+describe('build contexts', () => {
+  test("a build: section's context, or docker's default: the stack file's folder", () => {
+    expect(buildContext({ context: '/w/proxy', dockerfile: 'Dockerfile' })).toBe('/w/proxy');
+    expect(buildContext({ dockerfile: 'Dockerfile' })).toBe('.');
+    expect(buildContext({})).toBe('.');
+  });
+
+  test.each([
+    ['https://github.com/docker/app.git#main', true],
+    ['git://example.com/app.git', true],
+    ['git@github.com:docker/app.git', true],
+    ['ssh://git@example.com/app.git', true],
+    ['.', false],
+    ['/w/proxy', false],
+    ['proxy', false],
+    ['./git@home', false],
+  ])('%s is a URL or a git remote: %s', (context, remote) => {
+    expect(isRemoteContext(context)).toBe(remote);
   });
 });

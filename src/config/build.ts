@@ -1,5 +1,5 @@
 import { previewTagPrefix } from '../naming.js';
-import { emptySecretProblem, parseSecretLine, type Inputs } from './inputs.js';
+import { emptySecretProblem, parseSecretLine, splitAssignment, type Inputs } from './inputs.js';
 import type { BuildCache, BuildOptions, BuildSecret, PullRequest } from './types.js';
 
 /** The moving tag, in the image's own repository, that the build cache lives under. */
@@ -47,13 +47,12 @@ function readBuildSecrets(inputs: Inputs, env: NodeJS.ProcessEnv, build: boolean
 function readLabels(inputs: Inputs): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const line of inputs.lines('labels')) {
-    const eq = line.indexOf('=');
-    const name = eq > 0 ? line.slice(0, eq).trim() : '';
-    if (!/^[^\s=]+$/.test(name)) {
+    const { name, value } = splitAssignment(line);
+    if (value === undefined || !/^[^\s=]+$/.test(name)) {
       inputs.problem(`labels: "${line}" is not NAME=VALUE (one per line)`);
       continue;
     }
-    labels[name] = line.slice(eq + 1).trim();
+    labels[name] = value;
   }
   return labels;
 }

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { previewTagPrefix } from '../naming.js';
+import { DIGEST, previewTagPrefix } from '../naming.js';
 import { ENV_NAME, type Inputs } from './inputs.js';
 import { MODES, modesThat, type Mode } from './modes.js';
 import type { BuildOptions, BuildSpec, ImageConfig, PullRequest } from './types.js';
@@ -18,7 +18,7 @@ const BUILD_ONLY_INPUTS = ['dockerfile', 'build-args', 'target', 'extra-tags', '
 const HOST = String.raw`[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d+)?`;
 const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const IMAGE_REFERENCE = new RegExp(
-  String.raw`^(?:(${HOST})/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::(${TAG}))?(?:@(sha256:[0-9a-f]{64}))?$`,
+  String.raw`^(?:(${HOST})/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`,
 );
 
 /**

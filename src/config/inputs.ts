@@ -33,6 +33,29 @@ export function parseSecretLine(line: string, name: RegExp): { name: string; var
   return m && name.test(m[1]) && ENV_NAME.test(m[2]) ? { name: m[1], variable: m[2] } : undefined;
 }
 
+/**
+ * A NAME=VALUE line of an input (labels, stack-env) split at its first =, both sides trimmed; no value
+ * when the line has no =. Each input checks the name by its own rule: a label's may hold dots and
+ * slashes, stack-env's is a variable name and may stand alone. Two are read otherwise on purpose:
+ * env-file is a dotenv file, with export, quotes and comments (see readEnvFile), and a build-args line
+ * goes to docker as written, so it may have no space before its = (see readImage).
+ */
+export function splitAssignment(line: string): { name: string; value?: string } {
+  const eq = line.indexOf('=');
+  return eq < 0
+    ? { name: line.trim() }
+    : { name: line.slice(0, eq).trim(), value: line.slice(eq + 1).trim() };
+}
+
+/** The highest TCP port. */
+export const MAX_PORT = 65535;
+
+/** A TCP port written in decimal digits, 1 to MAX_PORT; undefined for anything else. */
+export function parsePort(text: string): number | undefined {
+  const port = Number(text);
+  return /^\d+$/.test(text) && port >= 1 && port <= MAX_PORT ? port : undefined;
+}
+
 /** The problem of a secret line whose variable is empty: the step must pass the secret in its env. */
 export const emptySecretProblem = (input: string, name: string, variable: string): string =>
   `${input}: ${name} takes its value from ${variable}, which is empty: add "env: ${variable}: \${{ secrets.${variable} }}" to the step`;
@@ -150,20 +173,5 @@ export class Inputs {
       .split(/\r?\n/)
       .map((s) => s.trim())
       .filter((s) => s && !s.startsWith('#'));
-  }
-
-  /** NAME=VALUE lines. */
-  assignments(name: string): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const line of this.lines(name)) {
-      const eq = line.indexOf('=');
-      const key = eq > 0 ? line.slice(0, eq).trim() : '';
-      if (!ENV_NAME.test(key)) {
-        this.problem(`${name}: "${line}" is not NAME=VALUE (one per line)`);
-        continue;
-      }
-      out[key] = line.slice(eq + 1).trim();
-    }
-    return out;
   }
 }

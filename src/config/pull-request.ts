@@ -1,4 +1,4 @@
-import type { Inputs } from './inputs.js';
+import { MAX_PORT, parsePort, type Inputs } from './inputs.js';
 import { MODES, type Mode } from './modes.js';
 import type { PullRequest } from './types.js';
 
@@ -23,7 +23,7 @@ export function readPullRequest(
   const number = Number(prText);
   // Only a mode that deploys the stack publishes on a port: teardown ignores preview-port-base (it always has a value).
   const portBaseText = inputs.get('preview-port-base');
-  const portBase = Number(portBaseText);
+  const portBase = parsePort(portBaseText);
   if (!/^[1-9]\d*$/.test(prText)) {
     inputs.problem(
       prText
@@ -32,11 +32,12 @@ export function readPullRequest(
     );
     return undefined;
   }
-  if (MODES[mode].deploysPullRequest && (!/^\d+$/.test(portBaseText) || portBase < 1 || portBase > 65534)) {
+  // The base leaves at least one port above it to publish on.
+  if (MODES[mode].deploysPullRequest && (portBase === undefined || portBase === MAX_PORT)) {
     inputs.problem(`preview-port-base must be a TCP port from 1 to 65534, not "${portBaseText}"`);
     return undefined;
   }
-  return { number, port: previewPort(portBase, number) };
+  return { number, port: previewPort(portBase ?? NaN, number) };
 }
 
 /**
@@ -44,5 +45,5 @@ export function readPullRequest(
  * the default 20000, pull request 45536 publishes on 20001 like pull request 1).
  */
 export function previewPort(base: number, number: number): number {
-  return base + ((number - 1) % (65535 - base)) + 1;
+  return base + ((number - 1) % (MAX_PORT - base)) + 1;
 }

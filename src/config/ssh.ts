@@ -1,7 +1,7 @@
 // ssh2 is CommonJS: a default import works under Node's native ESM as well as in the bundle.
 import ssh2 from 'ssh2';
 import { parseHostKeyPin, type HostKeyPin } from '../ssh/hostkey.js';
-import type { Inputs } from './inputs.js';
+import { parsePort, type Inputs } from './inputs.js';
 import type { SshConfig } from './types.js';
 
 const HOST = /^[A-Za-z0-9.:-]+$/;
@@ -19,14 +19,14 @@ function readEndpoints(
   for (const host of hosts)
     if (!HOST.test(host)) inputs.problem(`${names.host} "${host}" is not a host name or IP address`);
   const portText = inputs.get(names.port);
-  const port = Number(portText);
-  const portOk = /^\d+$/.test(portText) && port >= 1 && port <= 65535;
-  if (!portOk) inputs.problem(`${names.port} must be a TCP port number (1-65535), not "${portText}"`);
+  const port = parsePort(portText);
+  if (port === undefined)
+    inputs.problem(`${names.port} must be a TCP port number (1-65535), not "${portText}"`);
   const knownHosts = inputs.raw(names.knownHosts);
   if (!knownHosts.trim()) inputs.problem(`${names.knownHosts} is required${knownHostsHint}`);
   const pinned = hosts.map((host) => {
     let hostKey: HostKeyPin = { keys: [], fingerprints: [], keyTypes: [] };
-    if (knownHosts.trim() && HOST.test(host) && portOk) {
+    if (knownHosts.trim() && HOST.test(host) && port !== undefined) {
       try {
         hostKey = parseHostKeyPin(knownHosts, host, port);
       } catch (e) {
@@ -35,7 +35,8 @@ function readEndpoints(
     }
     return { host, hostKey };
   });
-  return { hosts: pinned, port };
+  // A bad port is a problem already: the run stops before any connection.
+  return { hosts: pinned, port: port ?? 0 };
 }
 
 /** The private key, checked to be readable (with its passphrase) before anything connects. */

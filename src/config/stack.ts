@@ -8,7 +8,14 @@ import {
 } from '../naming.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { emptySecretProblem, ENV_NAME, parseSecretLine, type Inputs } from './inputs.js';
+import {
+  emptySecretProblem,
+  ENV_NAME,
+  parsePort,
+  parseSecretLine,
+  splitAssignment,
+  type Inputs,
+} from './inputs.js';
 import type { PreviewAllowance, PullRequest, StackSecret } from './types.js';
 import { workspaceFileProblem } from './workspace.js';
 
@@ -83,14 +90,13 @@ type WorkspaceOnly = { dir: string; workspace: string };
 function readStackEnvInput(inputs: Inputs, env: NodeJS.ProcessEnv): Record<string, string> {
   const vars: Record<string, string> = {};
   for (const line of inputs.lines('stack-env')) {
-    const eq = line.indexOf('=');
-    const name = (eq < 0 ? line : line.slice(0, eq)).trim();
+    const { name, value } = splitAssignment(line);
     if (!ENV_NAME.test(name)) {
       inputs.problem(
         `stack-env: "${line}" is not NAME=VALUE, or NAME alone for the step's environment's value (one per line)`,
       );
-    } else if (eq >= 0) {
-      vars[name] = line.slice(eq + 1).trim();
+    } else if (value !== undefined) {
+      vars[name] = value;
     } else if (env[name] === undefined) {
       inputs.problem(
         `stack-env: ${name} takes its value from the step's environment, which has no ${name}: add "env: ${name}: ..." to the step, or write ${name}=VALUE`,
@@ -274,7 +280,6 @@ export function readPreviewAllowance(inputs: Inputs): PreviewAllowance {
     const m = /^(\w+):(.+)$/.exec(entry);
     const kind = m?.[1] as keyof PreviewAllowance | undefined;
     const value = m?.[2].trim() ?? '';
-    const port = Number(value);
     if (!kind || !kinds.includes(kind)) {
       inputs.problem(
         `preview-allow: "${entry}" is not one of bind:/HOST/PATH, network:NAME, volume:NAME, secret:NAME, config:NAME, repository:NAME, option:KEY, port:NUMBER or label:PREFIX`,
@@ -285,10 +290,10 @@ export function readPreviewAllowance(inputs: Inputs): PreviewAllowance {
       inputs.problem(
         `preview-allow: "${entry}": an option is a key as the preview policy names it (privileged, deploy.placement, mount.npipe, networks.ipam)`,
       );
-    } else if (kind === 'port' && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
-      inputs.problem(`preview-allow: "${entry}": a port is a number from 1 to 65535`);
     } else if (kind === 'port') {
-      allow.port.push(port);
+      const port = parsePort(value);
+      if (port === undefined) inputs.problem(`preview-allow: "${entry}": a port is a number from 1 to 65535`);
+      else allow.port.push(port);
     } else {
       allow[kind].push(kind === 'bind' ? path.posix.resolve(value) : value);
     }

@@ -162,8 +162,11 @@ export interface ImageRef {
   digest?: string;
 }
 
-/** How long ECR has to answer before a deploy: a registry that is down stops the run this early. */
-const FIND_TIMEOUT_MS = 30_000;
+/**
+ * How long the registry has to answer each question asked before anything is built or deployed (are
+ * the credentials good, does it hold the image): a registry that is down stops the run this early.
+ */
+export const REGISTRY_TIMEOUT_MS = 30_000;
 
 /**
  * The digest of repository:tag in ECR, asked with BatchGetImage (what a pull asks, so a registry
@@ -174,12 +177,12 @@ export async function findImage(target: EcrTarget, image: ImageRef): Promise<str
   const ref = `${repository}:${tag}${digest ? `@${digest}` : ''}`;
   const out = await withClient(target, (client) =>
     getImages(client, target.registryId, repository, [{ imageTag: tag, imageDigest: digest }], {
-      abortSignal: AbortSignal.timeout(FIND_TIMEOUT_MS),
+      abortSignal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
     }),
   ).catch((err: Error) => {
     if (err.name === 'AbortError' || err.name === 'TimeoutError')
       throw new Error(
-        `the registry ${registry} did not answer within ${FIND_TIMEOUT_MS / 1000} s whether it holds ${ref} (ECR BatchGetImage): nothing was deployed; deploy again once it answers`,
+        `the registry ${registry} did not answer within ${REGISTRY_TIMEOUT_MS / 1000} s whether it holds ${ref} (ECR BatchGetImage): nothing was deployed; deploy again once it answers`,
         { cause: err },
       );
     throw new Error(`ECR BatchGetImage of ${ref} in ${registry} failed: ${err.name}: ${err.message}`, {

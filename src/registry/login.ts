@@ -4,10 +4,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { DockerCli } from '../runner/docker.js';
-import type { RegistryAuth } from './ecr.js';
-
-/** How long the registry has to answer the credentials check. */
-const CHECK_TIMEOUT_MS = 30_000;
+import { REGISTRY_TIMEOUT_MS, type RegistryAuth } from './ecr.js';
 
 /** The registry credentials as docker's config.json and HTTP Basic carry them. */
 export const basicAuth = (auth: RegistryAuth) =>
@@ -65,7 +62,7 @@ async function get(url: URL, auth: RegistryAuth): Promise<Response> {
   const res = await fetch(url, {
     headers: { authorization: `Basic ${basicAuth(auth)}` },
     redirect: 'manual',
-    signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
+    signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
   });
   await res.arrayBuffer(); // frees the connection
   return res;

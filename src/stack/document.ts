@@ -1,4 +1,5 @@
 import { parse } from 'yaml';
+import { namesDigest } from '../naming.js';
 
 /**
  * A stack as docker's own compose loader reads it: the output of `docker stack config`, with YAML tags
@@ -98,4 +99,11 @@ export function referencesOf(service: Service): Record<ObjectSection, string[]> 
 
 /** Every image of the stack names a digest: docker stack deploy has nothing to ask a registry. */
 export const everyImagePinned = (doc: StackDoc): boolean =>
-  Object.values(doc.services).every((s) => /@sha256:[0-9a-f]{64}$/.test(s.image ?? ''));
+  Object.values(doc.services).every((s) => namesDigest(s.image ?? ''));
+
+/** A build: section's context as written; docker's default is `.`, the stack file's folder. */
+export const buildContext = (build: Record<string, unknown>): string =>
+  typeof build.context === 'string' ? build.context : '.';
+
+/** Whether a build context is a URL or a git remote (https://..., git@...) rather than a folder. */
+export const isRemoteContext = (context: string): boolean => /^[a-z][a-z0-9+.-]*:|^git@/i.test(context);

@@ -5,7 +5,8 @@
 import path from 'node:path';
 import type { BuildSpec, Image } from '../config/index.js';
 import { buildSpecProblems, isEcrRepository } from '../config/index.js';
-import { record, type StackDoc } from './document.js';
+import { imageName, imageRepository } from '../naming.js';
+import { buildContext, isRemoteContext, record, type StackDoc } from './document.js';
 
 /** What a build: section may say that the action builds with; anything else is refused by name. */
 const BUILD_KEYS = new Set(['context', 'dockerfile', 'target', 'args', 'labels']);
@@ -92,7 +93,7 @@ export function planImages(doc: StackDoc, ctx: ImagePlanContext): { images: Imag
     first.build ??= ctx.inputBuild;
   }
   for (const image of byRepository.values()) {
-    const reference = `${ctx.registry}/${image.repository}:${ctx.tag}`;
+    const reference = imageName(ctx.registry, image.repository, ctx.tag);
     image.services = Object.entries(doc.services)
       .filter(([, def]) => def.image === reference)
       .map(([name]) => name);
@@ -109,11 +110,8 @@ export function planImages(doc: StackDoc, ctx: ImagePlanContext): { images: Imag
 
 /** The repository of image when it is REGISTRY/REPOSITORY:TAG of the run's registry and tag. */
 function runRepository(image: string, ctx: ImagePlanContext): string | undefined {
-  const prefix = `${ctx.registry}/`;
-  const suffix = `:${ctx.tag}`;
-  if (!image.startsWith(prefix) || !image.endsWith(suffix)) return undefined;
-  const repository = image.slice(prefix.length, -suffix.length);
-  return isEcrRepository(repository) ? repository : undefined;
+  const repository = imageRepository(image, ctx.registry, ctx.tag);
+  return repository !== undefined && isEcrRepository(repository) ? repository : undefined;
 }
 
 /** A build: section as the action builds it: context (from the stack's folder), dockerfile, target, args, labels. */
@@ -136,8 +134,8 @@ function buildSpec(
       problems.push(`${from}: args ${name} has no value: give it one`);
     else args.push(`${name}=${String(value)}`);
   }
-  const context = typeof build.context === 'string' ? build.context : '.';
-  if (/^[a-z][a-z0-9+.-]*:|^git@/i.test(context)) {
+  const context = buildContext(build);
+  if (isRemoteContext(context)) {
     problems.push(`${from}: context ${context} is not a folder: the action builds from the checkout`);
     return undefined;
   }

@@ -2,6 +2,8 @@ import path from 'node:path';
 import type { PreviewAllowance } from '../config/index.js';
 import { workspaceFileProblem } from '../config/workspace.js';
 import {
+  buildContext,
+  isRemoteContext,
   list,
   networksOf,
   record,
@@ -257,9 +259,8 @@ function service(name: string, s: Doc, ctx: PreviewContext, shared: Set<string>)
 /** A build's context and Dockerfile are the workspace's: the runner reads them. */
 function buildFiles(name: string, build: Doc, ctx: PreviewContext): string[] {
   if (build.context === undefined && build.dockerfile === undefined) return [];
-  const context = typeof build.context === 'string' ? build.context : '.';
-  if (/^[a-z][a-z0-9+.-]*:|^git@/i.test(context))
-    return [`service ${name} builds from ${context}, not from the workspace`];
+  const context = buildContext(build);
+  if (isRemoteContext(context)) return [`service ${name} builds from ${context}, not from the workspace`];
   const problems: string[] = [];
   const contextProblem = workspaceFileProblem(context, ctx);
   if (contextProblem) problems.push(`service ${name} builds from ${context}, ${contextProblem}`);
