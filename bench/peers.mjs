@@ -7,7 +7,10 @@
 //
 // Environment: BENCH_ROUNDS (default 5), BENCH_SCENARIOS (default fixture,20,50), BENCH_CLUSTER=0 (the
 // 50-service stack on the single-node sandbox instead of the 3-node cluster), BENCH_DETACH_GRACE (s the
-// --detach=false CLI gets after the stack is done, default 20).
+// --detach=false CLI gets after the stack is done, default 20), BENCH_BASE=COMMIT (also run that commit's
+// dist/index.js, "before", in every round, in an order that alternates with the worktree's: the action's
+// lag before and after a change, in the same run), BENCH_PEERS=0 (the action only: no peer rounds and no
+// --detach=false deploy).
 //
 // Every deploy, warm-up excepted, is of a new tag of one image built for this run (a unique label makes
 // its digest ours alone): the tag is made in the registry (a manifest copy, untimed) before the deploy,
@@ -22,7 +25,10 @@
 //   `::debug::waited X s for ...: N polls, M Engine API calls` lines (the one-shot wait and the
 //   convergence wait: the verdict). Also reported: "serving", the arrival of the later of
 //   `<stack>_migrate: complete` and `...: all tasks run the new spec` (the moment the peers' criterion
-//   below holds; the verdict waits further for Swarm's update monitor, 1 s in these stacks).
+//   below holds; the verdict waits further for Swarm's update monitor, 1 s in these stacks). Its lag:
+//   the verdict's arrival after "Swarm done" (swarmDoneAt below: the peers' criterion, from the tasks'
+//   timestamps) and after Swarm's updates completed (swarmVerdictAt: the latest UpdateStatus.CompletedAt,
+//   or migrate's completion when later), both read once the stack settled.
 // - peer 5 s / 1 s: bench/peer-deploy-wait.sh, from its spawn to its exit: `docker stack deploy
 //   --with-registry-auth --detach=true` then a check (one `docker service ls`, one `docker service ps`)
 //   at once and, while not done, every 5 s / 1 s after the previous check ended, until migrate's task of
@@ -57,6 +63,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'fixture,20,50').split(',');
 const USE_CLUSTER = process.env.BENCH_CLUSTER !== '0';
 const DETACH_GRACE = Number(process.env.BENCH_DETACH_GRACE ?? 20);
+const PEERS = process.env.BENCH_PEERS !== '0';
+const BASE = process.env.BENCH_BASE;
 // The whole run's time budget (s): a scenario runs fewer than BENCH_ROUNDS rounds (at least one) when the
 // next round would not end within its share of what is left (shares by weight: 1, 1.5, 2.5).
 const BUDGET = Number(process.env.BENCH_BUDGET ?? 840);
@@ -154,6 +162,23 @@ function swarmDoneAt({ services, tasks }, tag) {
       )
         at = Math.max(at, when);
     }
+  }
+  return at;
+}
+/**
+ * When Swarm had given every verdict the action waits for (judged afterwards, on a settled stack): the
+ * later of migrate's new task complete and the end of each long-running service's rolling update
+ * (UpdateStatus.CompletedAt, after Swarm's update monitor). No tool that waits for Swarm's update
+ * monitor, as the action does, can end before it.
+ */
+function swarmVerdictAt({ services, tasks }, tag) {
+  const isNew = (t) => t.Spec.ContainerSpec.Image.includes(`:${tag}@`);
+  let at = 0;
+  for (const s of services) {
+    if (isOneShot(s)) {
+      for (const t of tasks.filter((x) => x.ServiceID === s.ID && isNew(x) && x.Status.State === 'complete'))
+        at = Math.max(at, Date.parse(t.Status.Timestamp));
+    } else if (s.UpdateStatus?.CompletedAt) at = Math.max(at, Date.parse(s.UpdateStatus.CompletedAt));
   }
   return at;
 }
@@ -329,7 +354,7 @@ function generatedStack(n) {
 }
 
 /** One run of the action; its deploy-to-verdict and wait statistics. */
-async function actionRound(target, scen, tag) {
+async function actionRound(target, scen, tag, main) {
   const inputs = fixtureInputs(sb, {
     'stack-name': scen.stack,
     build: 'false',
@@ -341,6 +366,7 @@ async function actionRound(target, scen, tag) {
       : { 'stack-file': scen.fileName, 'stack-secrets': '' }),
   });
   const r = await runAction({
+    main,
     inputs,
     sha: randomSha(),
     env: { RUNNER_DEBUG: '1', ACTIONS_STEP_DEBUG: 'true', AWS_ENDPOINT_URL_ECR: target.ecr },
@@ -516,11 +542,11 @@ async function runScenario(target, scen) {
   scen.createdOn = target;
   // Warm-up (untimed): the stack's first deploy, by the action.
   const t0 = Date.now();
-  await actionRound(target, scen, await newTag(target, `${scen.stack}-0`));
+  await actionRound(target, scen, await newTag(target, `${scen.stack}-0`), bundles.after);
   await settle(target, scen.stack);
   log(`created ${scen.stack} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const rows = [];
-  const kinds = ['action', 'peer5', 'peer1'];
+  const kinds = ['action', ...(BASE ? ['before'] : []), ...(PEERS ? ['peer5', 'peer1'] : [])];
   const createdIn = (Date.now() - t0) / 1000;
   let longestRound = 3 * createdIn;
   for (let round = 1; round <= ROUNDS; round++) {
@@ -538,33 +564,43 @@ async function runScenario(target, scen) {
       const tag = await newTag(target, `${scen.stack}-${round}-${kind}`);
       await settle(target, scen.stack);
       row[kind] =
-        kind === 'action'
-          ? await actionRound(target, scen, tag)
+        kind === 'action' || kind === 'before'
+          ? await actionRound(target, scen, tag, bundles[kind === 'action' ? 'after' : 'before'])
           : await peerRound(target, scen, tag, kind === 'peer5' ? 5 : 1);
       await settle(target, scen.stack);
-      row[kind].swarm =
-        (swarmDoneAt(await stackState(target.socket, scen.stack), tag) - row[kind].startAt) / 1000;
+      const settled = await stackState(target.socket, scen.stack);
+      row[kind].swarm = (swarmDoneAt(settled, tag) - row[kind].startAt) / 1000;
+      row[kind].swarmVerdict = (swarmVerdictAt(settled, tag) - row[kind].startAt) / 1000;
       // Once the stack settled: what docker-stack-wait would read of migrate.
-      if (kind !== 'action') (scen.dsw ??= new Set()).add(await dswView(target, scen.stack));
+      if (kind.startsWith('peer')) (scen.dsw ??= new Set()).add(await dswView(target, scen.stack));
     }
     rows.push(row);
     longestRound =
       round === 1
         ? (Date.now() - roundStart) / 1000
         : Math.max(longestRound, (Date.now() - roundStart) / 1000);
-    const a = row.action;
+    const said = (name, a) =>
+      `${name} ${a.seconds.toFixed(2)} s (Swarm done ${a.swarm.toFixed(2)} s, lag ${(a.seconds - a.swarm).toFixed(2)} s; ` +
+      `Swarm's updates completed ${a.swarmVerdict.toFixed(2)} s, lag ${(a.seconds - a.swarmVerdict).toFixed(2)} s; serving ${a.serving.toFixed(2)} s, whole run ${a.whole.toFixed(1)} s; ` +
+      `polls ${a.polls.join('/')}, API calls ${a.calls.join('/')}, converge poll every ${(a.convergeMsPerPoll / 1000).toFixed(2)} s)`;
+    const peer = (name, p) =>
+      `${name} ${p.seconds.toFixed(2)} s (Swarm done ${p.swarm.toFixed(2)} s, ${p.polls} checks, deploy ${p.deploy.toFixed(2)} s, check ${p.checkSeconds.toFixed(2)} s)`;
     log(
-      `round ${round}: action ${a.seconds.toFixed(2)} s (Swarm done ${a.swarm.toFixed(2)} s, serving ${a.serving.toFixed(2)} s, whole run ${a.whole.toFixed(1)} s; ` +
-        `polls ${a.polls.join('/')}, API calls ${a.calls.join('/')}), peer 5 s ${row.peer5.seconds.toFixed(2)} s ` +
-        `(Swarm done ${row.peer5.swarm.toFixed(2)} s, ${row.peer5.polls} checks, deploy ${row.peer5.deploy.toFixed(2)} s, check ${row.peer5.checkSeconds.toFixed(2)} s), ` +
-        `peer 1 s ${row.peer1.seconds.toFixed(2)} s (Swarm done ${row.peer1.swarm.toFixed(2)} s, ${row.peer1.polls} checks, check ${row.peer1.checkSeconds.toFixed(2)} s)`,
+      [
+        `round ${round}: ${said('action', row.action)}`,
+        ...(row.before ? [said('before', row.before)] : []),
+        ...(row.peer5 ? [peer('peer 5 s', row.peer5), peer('peer 1 s', row.peer1)] : []),
+      ].join(', '),
     );
   }
-  const tag = await newTag(target, `${scen.stack}-detach`);
-  await settle(target, scen.stack);
-  const detach = await detachFalse(target, scen, tag);
-  log(`--detach=false: ${JSON.stringify(detach)}`);
-  await settle(target, scen.stack).catch((e) => log(`warning: ${e.message}`));
+  let detach;
+  if (PEERS) {
+    const tag = await newTag(target, `${scen.stack}-detach`);
+    await settle(target, scen.stack);
+    detach = await detachFalse(target, scen, tag);
+    log(`--detach=false: ${JSON.stringify(detach)}`);
+    await settle(target, scen.stack).catch((e) => log(`warning: ${e.message}`));
+  }
   await removeStack(target, scen.stack);
   scen.createdOn = undefined;
   return { scen, target, rows, detach };
@@ -611,6 +647,18 @@ async function clusterTarget() {
 }
 
 // ---------- Main ----------
+// The bundles the action rounds run: the worktree's dist/, and with BENCH_BASE that commit's (dist/ is
+// committed), written to a directory of the run's own.
+const bundles = { after: undefined };
+if (BASE) {
+  fs.mkdirSync(path.join(work, 'before'));
+  for (const file of ['index.js', 'package.json'])
+    fs.writeFileSync(
+      path.join(work, 'before', file),
+      execFileSync('git', ['-C', ROOT, 'show', `${BASE}:dist/${file}`], { maxBuffer: 64 << 20 }),
+    );
+  bundles.before = path.join(work, 'before/index.js');
+}
 const single = {
   name: 'single',
   label: 'single node',
@@ -718,37 +766,69 @@ const f = (x) => (x === undefined ? '-' : x.toFixed(2));
 console.log(
   `\nBENCH_ROUNDS=${ROUNDS}, BENCH_BUDGET=${BUDGET}; deploy-to-verdict, median over rounds (s); ratios: median of each round's ratio`,
 );
-console.log(
-  '| Scenario | Rounds | Action | Action "serving" | Peer 5 s poll | Peer 1 s poll | --detach=false | Action / peer 5 s | Action / peer 1 s | Action API calls per poll | Action polls (one-shot/converge) | Peer check (2 CLI calls) |',
-);
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
-for (const { scen, target, rows, detach } of results) {
-  const col = (k, fn) => median(rows.map((r) => fn(r[k])));
-  const ratio = (k) => median(rows.map((r) => r.action.seconds / r[k].seconds));
-  const callsPerPoll = median(rows.flatMap((r) => r.action.calls.map((c, i) => c / r.action.polls[i])));
-  const polls = [0, 1].map((i) => median(rows.map((r) => r.action.polls[i])));
-  const d = detach.returned
-    ? `returned after ${f(detach.seconds)} s, exit ${detach.exit} (Swarm done at ${f(detach.swarm)} s, settled at ${f(detach.doneAt)} s)`
-    : `no return: killed at ${f(detach.seconds)} s, ${f(detach.seconds - detach.doneAt)} s after the stack was done (${f(detach.doneAt)} s)`;
+if (PEERS) {
   console.log(
-    `| ${scen.title}, ${target.label} | ${rows.length} | ${f(col('action', (a) => a.seconds))} | ${f(col('action', (a) => a.serving))} | ` +
-      `${f(col('peer5', (p) => p.seconds))} | ${f(col('peer1', (p) => p.seconds))} | ${d} | ${f(ratio('peer5'))}x | ${f(ratio('peer1'))}x | ` +
-      `${callsPerPoll} | ${polls.join('/')} | ${f(col('peer1', (p) => p.checkSeconds))} s |`,
+    '| Scenario | Rounds | Action | Action "serving" | Peer 5 s poll | Peer 1 s poll | --detach=false | Action / peer 5 s | Action / peer 1 s | Action API calls per poll | Action polls (one-shot/converge) | Peer check (2 CLI calls) |',
   );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const { scen, target, rows, detach } of results) {
+    const col = (k, fn) => median(rows.map((r) => fn(r[k])));
+    const ratio = (k) => median(rows.map((r) => r.action.seconds / r[k].seconds));
+    const callsPerPoll = median(rows.flatMap((r) => r.action.calls.map((c, i) => c / r.action.polls[i])));
+    const polls = [0, 1].map((i) => median(rows.map((r) => r.action.polls[i])));
+    const d = detach.returned
+      ? `returned after ${f(detach.seconds)} s, exit ${detach.exit} (Swarm done at ${f(detach.swarm)} s, settled at ${f(detach.doneAt)} s)`
+      : `no return: killed at ${f(detach.seconds)} s, ${f(detach.seconds - detach.doneAt)} s after the stack was done (${f(detach.doneAt)} s)`;
+    console.log(
+      `| ${scen.title}, ${target.label} | ${rows.length} | ${f(col('action', (a) => a.seconds))} | ${f(col('action', (a) => a.serving))} | ` +
+        `${f(col('peer5', (p) => p.seconds))} | ${f(col('peer1', (p) => p.seconds))} | ${d} | ${f(ratio('peer5'))}x | ${f(ratio('peer1'))}x | ` +
+        `${callsPerPoll} | ${polls.join('/')} | ${f(col('peer1', (p) => p.checkSeconds))} s |`,
+    );
+  }
+  for (const { scen, detach, rows } of results) {
+    console.log(
+      `${scen.stack}: one docker CLI call (docker version) through ssh before the scenario ${f(scen.cliCall)} s, load average ${scen.load.toFixed(1)} (2 cores); ` +
+        `peer checks (5 s / 1 s) median ${median(rows.map((r) => r.peer5.polls))} / ${median(rows.map((r) => r.peer1.polls))}; ` +
+        `peer stack deploy command ${f(median(rows.flatMap((r) => [r.peer5.deploy, r.peer1.deploy])))} s; action whole run ${f(median(rows.map((r) => r.action.whole)))} s; ` +
+        `Swarm done (lower bound) action / peer 5 s / peer 1 s rounds: ${['action', 'peer5', 'peer1'].map((k) => f(median(rows.map((r) => r[k].swarm)))).join(' / ')} s; ` +
+        `lag after it: ${['action', 'peer5', 'peer1'].map((k) => f(median(rows.map((r) => r[k].seconds - r[k].swarm)))).join(' / ')} s; ` +
+        `action converge poll every ${f(median(rows.map((r) => r.action.convergeMsPerPoll)) / 1000)} s; ` +
+        `lower bound / peer 1 s: ${f(median(rows.map((r) => r.action.swarm / r.peer1.seconds)))}x`,
+    );
+    console.log(`${scen.stack}: --detach=false output: ${detach.tail}`);
+    console.log(
+      `${scen.stack}: migrate after the peers' deploys, once settled, as docker-stack-wait would read it: ${[...(scen.dsw ?? [])].join('; ')}`,
+    );
+  }
 }
-for (const { scen, detach, rows } of results) {
+// The action's lag: its verdict after Swarm's "done" (swarmDoneAt), and after Swarm's last update
+// completed (swarmVerdictAt); with BENCH_BASE, for the earlier bundle too, rounds in alternating order.
+console.log(
+  "\n| Scenario | Bundle | Rounds | Deploy to verdict | Swarm done | Lag after Swarm done | Lag after Swarm's updates completed | Converge poll every | Polls (one-shot/converge) |",
+);
+console.log('|---|---|---|---:|---:|---:|---:|---:|---|');
+for (const { scen, target, rows } of results) {
+  for (const [kind, name] of [
+    ['before', `before (${BASE})`],
+    ['action', 'after (dist/)'],
+  ]) {
+    if (!rows[0]?.[kind]) continue;
+    const col = (fn) => f(median(rows.map((r) => fn(r[kind]))));
+    const polls = [0, 1].map((i) => median(rows.map((r) => r[kind].polls[i])));
+    console.log(
+      `| ${scen.title}, ${target.label} | ${name} | ${rows.length} | ${col((a) => a.seconds)} | ${col((a) => a.swarm)} | ` +
+        `${col((a) => a.seconds - a.swarm)} | ${col((a) => a.seconds - a.swarmVerdict)} | ${col((a) => a.convergeMsPerPoll / 1000)} | ${polls.join('/')} |`,
+    );
+  }
   console.log(
-    `${scen.stack}: one docker CLI call (docker version) through ssh before the scenario ${f(scen.cliCall)} s, load average ${scen.load.toFixed(1)} (2 cores); ` +
-      `peer checks (5 s / 1 s) median ${median(rows.map((r) => r.peer5.polls))} / ${median(rows.map((r) => r.peer1.polls))}; ` +
-      `peer stack deploy command ${f(median(rows.flatMap((r) => [r.peer5.deploy, r.peer1.deploy])))} s; action whole run ${f(median(rows.map((r) => r.action.whole)))} s; ` +
-      `Swarm done (lower bound) action / peer 5 s / peer 1 s rounds: ${['action', 'peer5', 'peer1'].map((k) => f(median(rows.map((r) => r[k].swarm)))).join(' / ')} s; ` +
-      `lag after it: ${['action', 'peer5', 'peer1'].map((k) => f(median(rows.map((r) => r[k].seconds - r[k].swarm)))).join(' / ')} s; ` +
-      `action converge poll every ${f(median(rows.map((r) => r.action.convergeMsPerPoll)) / 1000)} s; ` +
-      `lower bound / peer 1 s: ${f(median(rows.map((r) => r.action.swarm / r.peer1.seconds)))}x`,
-  );
-  console.log(`${scen.stack}: --detach=false output: ${detach.tail}`);
-  console.log(
-    `${scen.stack}: migrate after the peers' deploys, once settled, as docker-stack-wait would read it: ${[...(scen.dsw ?? [])].join('; ')}`,
+    `${scen.stack}: per round, lag after Swarm done: ${rows
+      .map((r) =>
+        ['before', 'action']
+          .filter((k) => r[k])
+          .map((k) => `${k} ${f(r[k].seconds - r[k].swarm)}`)
+          .join(' '),
+      )
+      .join('; ')}`,
   );
 }
 console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
