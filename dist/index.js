@@ -96811,6 +96811,17 @@ async function managerProblem(get) {
 
 
 
+/** What a call gives, or `otherwise` when the engine answers it with `status` (404: there is none). */
+async function unless(status, otherwise, call) {
+    try {
+        return await call;
+    }
+    catch (e) {
+        if (e.statusCode === status)
+            return otherwise;
+        throw e;
+    }
+}
 /** How many times one call is made before its error stands. */
 const ATTEMPTS = 20;
 /** Docker Engine API client over a Unix socket (the tunnel's local end). */
@@ -96893,75 +96904,40 @@ class Engine {
     listNodes() {
         return this.request('/nodes');
     }
-    async inspectService(name) {
-        try {
-            return await this.request(`/services/${encodeURIComponent(name)}`);
-        }
-        catch (e) {
-            if (e.statusCode === 404)
-                return undefined;
-            throw e;
-        }
+    inspectService(name) {
+        return unless(404, undefined, this.request(`/services/${encodeURIComponent(name)}`));
     }
     /** Creates a Swarm config or secret; false when one of that name exists already (creation is atomic). */
     async createObject(kind, name, labels, data) {
-        try {
-            const out = await this.request(`/${kind}/create`, {
-                method: 'POST',
-                body: { Name: name, Labels: labels, Data: Buffer.from(data).toString('base64') },
-            });
-            return out.ID;
-        }
-        catch (e) {
-            if (e.statusCode === 409)
-                return false;
-            throw e;
-        }
+        const created = this.request(`/${kind}/create`, {
+            method: 'POST',
+            body: { Name: name, Labels: labels, Data: Buffer.from(data).toString('base64') },
+        });
+        return unless(409, false, created.then((out) => out.ID));
     }
     listObjects(kind, filters) {
         return this.request(`/${kind}`, { query: { filters } });
     }
     /** A config or secret by id or name; undefined when there is none. */
-    async inspectObject(kind, id) {
-        try {
-            return await this.request(`/${kind}/${encodeURIComponent(id)}`);
-        }
-        catch (e) {
-            if (e.statusCode === 404)
-                return undefined;
-            throw e;
-        }
+    inspectObject(kind, id) {
+        return unless(404, undefined, this.request(`/${kind}/${encodeURIComponent(id)}`));
     }
     /**
      * Replaces the labels of a config or secret as inspected (the only part of its spec Swarm lets
      * change); fails when it changed since. False when it is gone.
      */
     async updateLabels(kind, object, labels) {
-        try {
-            await this.request(`/${kind}/${encodeURIComponent(object.ID)}/update`, {
-                method: 'POST',
-                query: { version: object.Version?.Index },
-                body: { ...object.Spec, Labels: labels },
-            });
-            return true;
-        }
-        catch (e) {
-            if (e.statusCode === 404)
-                return false;
-            throw e;
-        }
+        const updated = this.request(`/${kind}/${encodeURIComponent(object.ID)}/update`, {
+            method: 'POST',
+            query: { version: object.Version?.Index },
+            body: { ...object.Spec, Labels: labels },
+        });
+        return unless(404, false, updated.then(() => true));
     }
     /** Removes a config, secret, network, volume or container by id or name; false when it was already gone. */
-    async remove(kind, id) {
-        try {
-            await this.request(`/${kind}/${encodeURIComponent(id)}`, { method: 'DELETE' });
-            return true;
-        }
-        catch (e) {
-            if (e.statusCode === 404)
-                return false;
-            throw e;
-        }
+    remove(kind, id) {
+        const removed = this.request(`/${kind}/${encodeURIComponent(id)}`, { method: 'DELETE' });
+        return unless(404, false, removed.then(() => true));
     }
     listNetworks(filters) {
         return this.request('/networks', { query: { filters } });

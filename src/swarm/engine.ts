@@ -79,6 +79,16 @@ export interface ManagerLink {
   lost(why: string): Promise<void>;
 }
 
+/** What a call gives, or `otherwise` when the engine answers it with `status` (404: there is none). */
+async function unless<T, U>(status: number, otherwise: U, call: Promise<T>): Promise<T | U> {
+  try {
+    return await call;
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === status) return otherwise;
+    throw e;
+  }
+}
+
 /** How many times one call is made before its error stands. */
 const ATTEMPTS = 20;
 
@@ -170,13 +180,8 @@ export class Engine {
     return this.request('/nodes');
   }
 
-  async inspectService(name: string): Promise<Service | undefined> {
-    try {
-      return await this.request<Service>(`/services/${encodeURIComponent(name)}`);
-    } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
-      throw e;
-    }
+  inspectService(name: string): Promise<Service | undefined> {
+    return unless(404, undefined, this.request<Service>(`/services/${encodeURIComponent(name)}`));
   }
 
   /** Creates a Swarm config or secret; false when one of that name exists already (creation is atomic). */
@@ -186,16 +191,15 @@ export class Engine {
     labels: Record<string, string>,
     data: string,
   ): Promise<string | false> {
-    try {
-      const out = await this.request<{ ID: string }>(`/${kind}/create`, {
-        method: 'POST',
-        body: { Name: name, Labels: labels, Data: Buffer.from(data).toString('base64') },
-      });
-      return out.ID;
-    } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 409) return false;
-      throw e;
-    }
+    const created = this.request<{ ID: string }>(`/${kind}/create`, {
+      method: 'POST',
+      body: { Name: name, Labels: labels, Data: Buffer.from(data).toString('base64') },
+    });
+    return unless(
+      409,
+      false as const,
+      created.then((out) => out.ID),
+    );
   }
 
   listObjects(kind: SwarmObjectKind, filters: Filters): Promise<SwarmObject[]> {
@@ -203,13 +207,8 @@ export class Engine {
   }
 
   /** A config or secret by id or name; undefined when there is none. */
-  async inspectObject(kind: SwarmObjectKind, id: string): Promise<SwarmObject | undefined> {
-    try {
-      return await this.request<SwarmObject>(`/${kind}/${encodeURIComponent(id)}`);
-    } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
-      throw e;
-    }
+  inspectObject(kind: SwarmObjectKind, id: string): Promise<SwarmObject | undefined> {
+    return unless(404, undefined, this.request<SwarmObject>(`/${kind}/${encodeURIComponent(id)}`));
   }
 
   /**
@@ -221,28 +220,26 @@ export class Engine {
     object: SwarmObject,
     labels: Record<string, string>,
   ): Promise<boolean> {
-    try {
-      await this.request(`/${kind}/${encodeURIComponent(object.ID)}/update`, {
-        method: 'POST',
-        query: { version: object.Version?.Index },
-        body: { ...object.Spec, Labels: labels },
-      });
-      return true;
-    } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return false;
-      throw e;
-    }
+    const updated = this.request(`/${kind}/${encodeURIComponent(object.ID)}/update`, {
+      method: 'POST',
+      query: { version: object.Version?.Index },
+      body: { ...object.Spec, Labels: labels },
+    });
+    return unless(
+      404,
+      false,
+      updated.then(() => true),
+    );
   }
 
   /** Removes a config, secret, network, volume or container by id or name; false when it was already gone. */
-  async remove(kind: SwarmObjectKind | 'networks' | 'volumes' | 'containers', id: string): Promise<boolean> {
-    try {
-      await this.request(`/${kind}/${encodeURIComponent(id)}`, { method: 'DELETE' });
-      return true;
-    } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return false;
-      throw e;
-    }
+  remove(kind: SwarmObjectKind | 'networks' | 'volumes' | 'containers', id: string): Promise<boolean> {
+    const removed = this.request(`/${kind}/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    return unless(
+      404,
+      false,
+      removed.then(() => true),
+    );
   }
 
   listNetworks(filters: Filters): Promise<{ Id: string; Name: string }[]> {
