@@ -86,8 +86,7 @@ describe('the end of a run', () => {
     teardown.mockImplementationOnce((_config, run) => steps(run));
   }
   /** A lock and a tunnel for the run to hold, and the check that the run's end gave each back once. */
-  const holding = () => {
-    const release = jest.fn(async () => undefined);
+  const holding = (release = jest.fn(async (): Promise<void> => undefined)) => {
     const close = jest.fn();
     return {
       hold: (run: Run) => Object.assign(run.held, { lock: { release }, tunnel: Promise.resolve({ close }) }),
@@ -122,28 +121,36 @@ describe('the end of a run', () => {
     expectEnded('the manager went away');
   });
 
-  test('cancelled by a signal: the same end once, said to be cancelled, then the step exits 1', async () => {
-    const { hold, expectEnded } = holding();
-    let started!: () => void;
-    const running = new Promise<void>((resolve) => (started = resolve));
-    startTeardown((run) => {
-      hold(run);
-      started();
-      return new Promise(() => undefined);
-    });
-    let exited!: (code: unknown) => void;
-    const exit = new Promise((resolve) => (exited = resolve));
-    const exitSpy = jest
-      .spyOn(process, 'exit')
-      .mockImplementation(((code: unknown) => exited(code)) as never);
-    try {
-      void run();
-      await running;
-      process.emit('SIGTERM', 'SIGTERM');
-      expect(await exit).toBe(1);
-    } finally {
-      exitSpy.mockRestore();
-    }
-    expectEnded('cancelled (SIGTERM)');
-  });
+  test.each([
+    ['a release that answers', jest.fn(async (): Promise<void> => undefined)],
+    // The manager out of reach: the release would wait up to ssh-reconnect-timeout.
+    ['a release that never answers, given 5 s', jest.fn(() => new Promise<void>(() => undefined))],
+  ])(
+    'cancelled by a signal, %s: the same end once, said to be cancelled, then the step exits 1',
+    async (_, release) => {
+      const { hold, expectEnded } = holding(release);
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      startTeardown((run) => {
+        hold(run);
+        started();
+        return new Promise(() => undefined);
+      });
+      let exited!: (code: unknown) => void;
+      const exit = new Promise((resolve) => (exited = resolve));
+      const exitSpy = jest
+        .spyOn(process, 'exit')
+        .mockImplementation(((code: unknown) => exited(code)) as never);
+      try {
+        void run();
+        await running;
+        process.emit('SIGTERM', 'SIGTERM');
+        expect(await exit).toBe(1);
+      } finally {
+        exitSpy.mockRestore();
+      }
+      expectEnded('cancelled (SIGTERM)');
+    },
+    15_000,
+  );
 });

@@ -96694,6 +96694,8 @@ async function openTunnel(ssh, dir, admit) {
                         `(ssh-reconnect-timeout): ${e.message}`, { cause: e });
                 }
                 await (0,promises_namespaceObject.setTimeout)(delay);
+                if (closed)
+                    throw new Error('the tunnel was closed', { cause: e });
                 delay = Math.min(delay * 2, 4000);
             }
         }
@@ -96722,12 +96724,19 @@ async function openTunnel(ssh, dir, admit) {
         sockets.add(local);
         local.on('close', () => sockets.delete(local));
         local.on('error', () => local.destroy());
-        current.then((client) => client.openssh_forwardOutStreamLocal(ssh.remoteSocket, (err, remote) => {
-            if (!err)
-                return forward(local, remote);
+        const refused = (client, err) => {
             giveUp(client, `The Docker engine on ${host} does not take connections (${err.message})`);
             local.destroy();
-        }), () => local.destroy());
+        };
+        current.then((client) => {
+            try {
+                client.openssh_forwardOutStreamLocal(ssh.remoteSocket, (err, remote) => err ? refused(client, err) : forward(local, remote));
+            }
+            catch (e) {
+                // ssh2 throws "Not connected" at once while the connection is closing.
+                refused(client, e);
+            }
+        }, () => local.destroy());
     });
     await new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -96774,11 +96783,12 @@ function message(body) {
 /**
  * Why a manager's answer (HTTP status, the engine's message) means the swarm cannot be served through
  * it now, or undefined when it does not: the swarm has no leader (a swarm elects one only while more
- * than half of its managers are online), or the engine is no longer a manager.
+ * than half of its managers are online; while it elects one, managers answer nothing at all, in the
+ * sandbox), or the engine is no longer a manager.
  */
 function swarmUnavailable(status, engineMessage) {
     if (status >= 500 && /does not have a leader/.test(engineMessage))
-        return 'the swarm has no leader: it has lost its quorum (more than half of its managers are out of reach)';
+        return 'the swarm has no leader: it has lost its quorum (half or more of its managers are out of reach), or is electing one';
     if (status === 503 && /not a swarm manager/.test(engineMessage))
         return engineMessage;
     return undefined;
@@ -97025,9 +97035,17 @@ function describeHolder(config) {
     return `${since}, last renewed ${renewed}; free once it goes unrenewed for ${config.Spec.Labels?.[naming/* LABELS */.kg.lockHold]} s`;
 }
 /**
+ * How long past its hold a lock's own record (its UpdatedAt, on the clock of the manager that wrote it)
+ * must say it went unrenewed to be free at once: managers' clocks would have to differ by more than
+ * this for a live lock to be taken that way.
+ */
+const STALE_MARGIN_SECONDS = 600;
+/**
  * Whether a lock is free to take, given what was seen of it before (updated in place). A lock with a
- * hold is free once seen unrenewed for its hold (a hold that is not a positive number holds nothing).
- * An earlier version's lock is free once its expiry is past on the manager's clock (managerNow).
+ * hold is free once seen unrenewed for its hold (a hold that is not a positive number holds nothing),
+ * or at once when its record says it went unrenewed for its hold plus STALE_MARGIN_SECONDS on the
+ * manager's clock (managerNow; a run that died long ago). An earlier version's lock is free once its
+ * expiry is past on the manager's clock.
  */
 async function judgeLock(config, seen, now, managerNow) {
     const expiry = legacyExpiry(config);
@@ -97039,7 +97057,10 @@ async function judgeLock(config, seen, now, managerNow) {
     const version = config.Version?.Index ?? 0;
     if (seen.id !== config.ID || seen.version !== version)
         Object.assign(seen, { id: config.ID, version, since: now });
-    return now - seen.since >= hold * 1000;
+    if (now - seen.since >= hold * 1000)
+        return true;
+    const renewed = Date.parse(config.UpdatedAt ?? config.CreatedAt);
+    return renewed + (hold + STALE_MARGIN_SECONDS) * 1000 <= (await managerNow());
 }
 /** The manager's clock, read once: this runner's clock, however far off, then only has to keep time. */
 async function managerClock(engine) {
@@ -97096,33 +97117,40 @@ async function acquireLock(engine, stack, owner, holdSeconds, waitSeconds) {
     const managerNow = async () => (clock ??= await managerClock(engine))();
     const seen = {};
     let said = '';
+    // This run's mark on the lock: a create that the swarm made but whose answer was cut off is retried,
+    // and its 409 then names this run's own lock.
+    const nonce = (0,external_node_crypto_.randomBytes)(8).toString('hex');
+    const hold = (id) => {
+        const every = Math.min(RENEW_SECONDS, holdSeconds / 3);
+        core/* info */.pq(`Holding the deploy lock of stack ${stack} (${name}), renewed every ${every} s; should this run ` +
+            `die, the next run takes it once it has seen it unrenewed for ${holdSeconds} s`);
+        const stopRenewing = keepRenewing(engine, stack, id, every * 1000, holdSeconds);
+        return {
+            name,
+            release: async () => {
+                await stopRenewing();
+                await engine.remove('configs', id).catch((e) => {
+                    throw new Error(`${e.message}. The lock (Swarm config ${name}) is no longer renewed: the next run takes it once ` +
+                        `it has seen it unrenewed for ${holdSeconds} s, or remove it by hand`, { cause: e });
+                });
+            },
+        };
+    };
     for (;;) {
         const labels = {
             [naming/* LABELS */.kg.lockOwner]: owner,
             [naming/* LABELS */.kg.lockHold]: String(holdSeconds),
             [naming/* LABELS */.kg.lockExpires]: expiresFor(holdSeconds),
-            nonce: (0,external_node_crypto_.randomBytes)(8).toString('hex'),
+            nonce,
         };
         const id = await engine.createObject('configs', name, labels, `${owner}\n`);
-        if (id) {
-            const every = Math.min(RENEW_SECONDS, holdSeconds / 3);
-            core/* info */.pq(`Holding the deploy lock of stack ${stack} (${name}), renewed every ${every} s; ` +
-                `should this run die, it frees itself ${holdSeconds} s after its last renewal`);
-            const stopRenewing = keepRenewing(engine, stack, id, every * 1000, holdSeconds);
-            return {
-                name,
-                release: async () => {
-                    await stopRenewing();
-                    await engine.remove('configs', id).catch((e) => {
-                        throw new Error(`${e.message}. The lock (Swarm config ${name}) is no longer renewed: the next run takes it once ` +
-                            `it has seen it unrenewed for ${holdSeconds} s, or remove it by hand`, { cause: e });
-                    });
-                },
-            };
-        }
+        if (id)
+            return hold(id);
         const [current] = (await engine.listObjects('configs', { name: [name] })).filter((c) => c.Spec.Name === name);
         if (!current)
             continue; // released between the two calls
+        if (current.Spec.Labels?.nonce === nonce)
+            return hold(current.ID);
         const holder = describeHolder(current);
         if (await judgeLock(current, seen, performance.now(), managerNow)) {
             core/* warning */.$e(`Removing an expired deploy lock of stack ${stack}, held by ${holder}`);
@@ -98236,11 +98264,22 @@ async function writeSummary(markdown) {
         .write()
         .catch((e) => core/* warning */.$e(`job summary: ${e.message}`));
 }
-/** Gives back what the run holds: the deploy lock, the tunnel, the work directory with the credentials. */
-async function cleanup(held, workRoot) {
-    await held.lock
+/** How long a cancelled run gives the lock's release, so the credentials go before the runner kills the step. */
+const CANCELLED_RELEASE_MS = 5000;
+/**
+ * Gives back what the run holds: the deploy lock, the tunnel, the work directory with the credentials.
+ * A cancelled run waits for the lock's release at most CANCELLED_RELEASE_MS (the manager may be out of
+ * reach, and the release would wait up to ssh-reconnect-timeout for it).
+ */
+async function cleanup(held, workRoot, cancelled) {
+    const release = held.lock
         ?.release()
         .catch((e) => core/* warning */.$e(`could not release the deploy lock: ${e.message}`));
+    const cutShort = new Promise((resolve) => {
+        if (cancelled)
+            setTimeout(resolve, CANCELLED_RELEASE_MS).unref();
+    });
+    await Promise.race([release, cutShort]);
     // The tunnel may still be opening when an earlier phase fails: wait for it, then close it.
     await held.tunnel?.then((t) => t.close()).catch(() => undefined);
     (0,workdir/* removeWorkDir */.x)(workRoot);
@@ -98316,7 +98355,7 @@ async function endRun(ending, signal) {
         report.services = await describeStack(held.engine, config.stackName, shape).catch(() => []);
     }
     await writeSummary(renderSummary(report));
-    await cleanup(held, ending.workRoot);
+    await cleanup(held, ending.workRoot, signal !== undefined);
     await feedback?.finish(signal ? 'error' : report.ok ? 'success' : 'failure');
     const oneShotNames = rollsOut(config) ? config.oneShotServices : [];
     for (const [name, value] of Object.entries(stepOutputs(report, oneShotNames, feedback?.id())))

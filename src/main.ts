@@ -50,11 +50,22 @@ async function writeSummary(markdown: string): Promise<void> {
     .catch((e: Error) => core.warning(`job summary: ${e.message}`));
 }
 
-/** Gives back what the run holds: the deploy lock, the tunnel, the work directory with the credentials. */
-async function cleanup(held: Held, workRoot: string): Promise<void> {
-  await held.lock
+/** How long a cancelled run gives the lock's release, so the credentials go before the runner kills the step. */
+const CANCELLED_RELEASE_MS = 5000;
+
+/**
+ * Gives back what the run holds: the deploy lock, the tunnel, the work directory with the credentials.
+ * A cancelled run waits for the lock's release at most CANCELLED_RELEASE_MS (the manager may be out of
+ * reach, and the release would wait up to ssh-reconnect-timeout for it).
+ */
+async function cleanup(held: Held, workRoot: string, cancelled: boolean): Promise<void> {
+  const release = held.lock
     ?.release()
     .catch((e: Error) => core.warning(`could not release the deploy lock: ${e.message}`));
+  const cutShort = new Promise<void>((resolve) => {
+    if (cancelled) setTimeout(resolve, CANCELLED_RELEASE_MS).unref();
+  });
+  await Promise.race([release, cutShort]);
   // The tunnel may still be opening when an earlier phase fails: wait for it, then close it.
   await held.tunnel?.then((t) => t.close()).catch(() => undefined);
   removeWorkDir(workRoot);
@@ -140,7 +151,7 @@ async function endRun(ending: Ending, signal?: NodeJS.Signals): Promise<void> {
     report.services = await describeStack(held.engine, config.stackName, shape).catch(() => []);
   }
   await writeSummary(renderSummary(report));
-  await cleanup(held, ending.workRoot);
+  await cleanup(held, ending.workRoot, signal !== undefined);
   await feedback?.finish(signal ? 'error' : report.ok ? 'success' : 'failure');
   const oneShotNames = rollsOut(config) ? config.oneShotServices : [];
   for (const [name, value] of Object.entries(stepOutputs(report, oneShotNames, feedback?.id())))

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import ssh2 from 'ssh2';
 import { parseHostKeyPin } from '../../src/ssh/hostkey.js';
 import { openTunnel, type Tunnel } from '../../src/ssh/tunnel.js';
@@ -224,6 +224,33 @@ describe('several managers in ssh-host', () => {
       expect(await ask(t)).toBe('second');
     } finally {
       engineDown = false;
+      await t.close();
+    }
+  });
+
+  test('a connection that is closing (ssh2 throws "Not connected") is given up the same way', async () => {
+    let firstGone = false;
+    const admit = async (_get: unknown, host: string) => {
+      if (firstGone && host === '127.0.0.1') throw new Error('sshd is gone');
+    };
+    const t = await openTunnel(
+      { ...sshConfig, reconnectTimeout: 5, managers: [pinned('127.0.0.1'), pinned('localhost')] },
+      dir(),
+      admit,
+    );
+    const open = jest.spyOn(ssh2.Client.prototype, 'openssh_forwardOutStreamLocal');
+    try {
+      firstGone = true;
+      open.mockImplementationOnce(() => {
+        throw new Error('Not connected');
+      });
+      await expect(ask(t)).rejects.toThrow('cut off');
+      await t.ready();
+      expect(t.host()).toBe('localhost');
+      onChannel = answer('second');
+      expect(await ask(t)).toBe('second');
+    } finally {
+      open.mockRestore();
       await t.close();
     }
   });

@@ -253,6 +253,7 @@ export async function openTunnel(ssh: SshConfig, dir: string, admit?: Admit): Pr
           );
         }
         await sleep(delay);
+        if (closed) throw new Error('the tunnel was closed', { cause: e });
         delay = Math.min(delay * 2, 4000);
       }
     }
@@ -281,13 +282,21 @@ export async function openTunnel(ssh: SshConfig, dir: string, admit?: Admit): Pr
     sockets.add(local);
     local.on('close', () => sockets.delete(local));
     local.on('error', () => local.destroy());
+    const refused = (client: Client, err: Error) => {
+      giveUp(client, `The Docker engine on ${host} does not take connections (${err.message})`);
+      local.destroy();
+    };
     current.then(
-      (client) =>
-        client.openssh_forwardOutStreamLocal(ssh.remoteSocket, (err, remote) => {
-          if (!err) return forward(local, remote);
-          giveUp(client, `The Docker engine on ${host} does not take connections (${err.message})`);
-          local.destroy();
-        }),
+      (client) => {
+        try {
+          client.openssh_forwardOutStreamLocal(ssh.remoteSocket, (err, remote) =>
+            err ? refused(client, err) : forward(local, remote),
+          );
+        } catch (e) {
+          // ssh2 throws "Not connected" at once while the connection is closing.
+          refused(client, e as Error);
+        }
+      },
       () => local.destroy(),
     );
   });

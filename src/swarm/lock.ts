@@ -11,7 +11,8 @@ import { LABELS, lockName, runUrl } from '../naming.js';
  * swarm's raft log. A run that finds the lock held judges it by no wall clock at all: the lock is free
  * once that run has seen it go unrenewed (the same config at the same version) for its hold, timed on
  * its own monotonic clock. Runners and managers whose clocks differ, and a run that moves to another
- * manager, therefore agree on it; a holder that died frees its lock one hold after a waiter first saw it.
+ * manager, therefore agree on it; a holder that died frees its lock one hold after a waiter first saw it
+ * (at once when the lock's record says it died long ago, see STALE_MARGIN_SECONDS).
  */
 export interface Lock {
   name: string;
@@ -75,9 +76,18 @@ export interface Sighting {
 }
 
 /**
+ * How long past its hold a lock's own record (its UpdatedAt, on the clock of the manager that wrote it)
+ * must say it went unrenewed to be free at once: managers' clocks would have to differ by more than
+ * this for a live lock to be taken that way.
+ */
+const STALE_MARGIN_SECONDS = 600;
+
+/**
  * Whether a lock is free to take, given what was seen of it before (updated in place). A lock with a
- * hold is free once seen unrenewed for its hold (a hold that is not a positive number holds nothing).
- * An earlier version's lock is free once its expiry is past on the manager's clock (managerNow).
+ * hold is free once seen unrenewed for its hold (a hold that is not a positive number holds nothing),
+ * or at once when its record says it went unrenewed for its hold plus STALE_MARGIN_SECONDS on the
+ * manager's clock (managerNow; a run that died long ago). An earlier version's lock is free once its
+ * expiry is past on the manager's clock.
  */
 export async function judgeLock(
   config: SwarmObject,
@@ -92,7 +102,9 @@ export async function judgeLock(
   const version = config.Version?.Index ?? 0;
   if (seen.id !== config.ID || seen.version !== version)
     Object.assign(seen, { id: config.ID, version, since: now });
-  return now - seen.since! >= hold * 1000;
+  if (now - seen.since! >= hold * 1000) return true;
+  const renewed = Date.parse(config.UpdatedAt ?? config.CreatedAt);
+  return renewed + (hold + STALE_MARGIN_SECONDS) * 1000 <= (await managerNow());
 }
 
 /** The manager's clock, read once: this runner's clock, however far off, then only has to keep time. */
@@ -164,39 +176,44 @@ export async function acquireLock(
   const managerNow = async () => (clock ??= await managerClock(engine))();
   const seen: Partial<Sighting> = {};
   let said = '';
+  // This run's mark on the lock: a create that the swarm made but whose answer was cut off is retried,
+  // and its 409 then names this run's own lock.
+  const nonce = randomBytes(8).toString('hex');
+  const hold = (id: string): Lock => {
+    const every = Math.min(RENEW_SECONDS, holdSeconds / 3);
+    core.info(
+      `Holding the deploy lock of stack ${stack} (${name}), renewed every ${every} s; should this run ` +
+        `die, the next run takes it once it has seen it unrenewed for ${holdSeconds} s`,
+    );
+    const stopRenewing = keepRenewing(engine, stack, id, every * 1000, holdSeconds);
+    return {
+      name,
+      release: async () => {
+        await stopRenewing();
+        await engine.remove('configs', id).catch((e: Error) => {
+          throw new Error(
+            `${e.message}. The lock (Swarm config ${name}) is no longer renewed: the next run takes it once ` +
+              `it has seen it unrenewed for ${holdSeconds} s, or remove it by hand`,
+            { cause: e },
+          );
+        });
+      },
+    };
+  };
   for (;;) {
     const labels = {
       [LABELS.lockOwner]: owner,
       [LABELS.lockHold]: String(holdSeconds),
       [LABELS.lockExpires]: expiresFor(holdSeconds),
-      nonce: randomBytes(8).toString('hex'),
+      nonce,
     };
     const id = await engine.createObject('configs', name, labels, `${owner}\n`);
-    if (id) {
-      const every = Math.min(RENEW_SECONDS, holdSeconds / 3);
-      core.info(
-        `Holding the deploy lock of stack ${stack} (${name}), renewed every ${every} s; ` +
-          `should this run die, it frees itself ${holdSeconds} s after its last renewal`,
-      );
-      const stopRenewing = keepRenewing(engine, stack, id, every * 1000, holdSeconds);
-      return {
-        name,
-        release: async () => {
-          await stopRenewing();
-          await engine.remove('configs', id).catch((e: Error) => {
-            throw new Error(
-              `${e.message}. The lock (Swarm config ${name}) is no longer renewed: the next run takes it once ` +
-                `it has seen it unrenewed for ${holdSeconds} s, or remove it by hand`,
-              { cause: e },
-            );
-          });
-        },
-      };
-    }
+    if (id) return hold(id);
     const [current] = (await engine.listObjects('configs', { name: [name] })).filter(
       (c) => c.Spec.Name === name,
     );
     if (!current) continue; // released between the two calls
+    if (current.Spec.Labels?.nonce === nonce) return hold(current.ID);
     const holder = describeHolder(current);
     if (await judgeLock(current, seen, performance.now(), managerNow)) {
       core.warning(`Removing an expired deploy lock of stack ${stack}, held by ${holder}`);

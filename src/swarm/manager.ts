@@ -12,11 +12,12 @@ function message(body: string): string {
 /**
  * Why a manager's answer (HTTP status, the engine's message) means the swarm cannot be served through
  * it now, or undefined when it does not: the swarm has no leader (a swarm elects one only while more
- * than half of its managers are online), or the engine is no longer a manager.
+ * than half of its managers are online; while it elects one, managers answer nothing at all, in the
+ * sandbox), or the engine is no longer a manager.
  */
 export function swarmUnavailable(status: number, engineMessage: string): string | undefined {
   if (status >= 500 && /does not have a leader/.test(engineMessage))
-    return 'the swarm has no leader: it has lost its quorum (more than half of its managers are out of reach)';
+    return 'the swarm has no leader: it has lost its quorum (half or more of its managers are out of reach), or is electing one';
   if (status === 503 && /not a swarm manager/.test(engineMessage)) return engineMessage;
   return undefined;
 }
