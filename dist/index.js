@@ -96672,8 +96672,9 @@ async function openTunnel(ssh, dir, admit) {
     let closed = false;
     const first = await connectToSwarm(ssh, admit);
     let host = first.host;
-    /** The connection in use; undefined while the tunnel reconnects. */
+    /** The connection in use, and since when; undefined while the tunnel reconnects. */
     let live;
+    let liveSince = Date.now();
     let current = Promise.resolve(first.client);
     const reconnect = async (why) => {
         const deadline = Date.now() + ssh.reconnectTimeout * 1000;
@@ -96712,6 +96713,7 @@ async function openTunnel(ssh, dir, admit) {
     };
     const watch = (client) => {
         live = client;
+        liveSince = Date.now();
         client.once('close', () => giveUp(client, `SSH connection to ${host} lost`));
         return client;
     };
@@ -96748,8 +96750,9 @@ async function openTunnel(ssh, dir, admit) {
         dockerHost: tunnelDockerHost(dir),
         host: () => host,
         ready: () => current.then(() => undefined),
-        lost: (why) => {
-            if (live)
+        lost: (why, askedAt) => {
+            // An answer of a manager given up already says nothing of the one in use now.
+            if (live && liveSince <= askedAt)
                 giveUp(live, `Manager ${host} cannot serve the swarm: ${why}`);
             return current.then(() => undefined);
         },
@@ -96859,6 +96862,7 @@ class Engine {
      */
     async request(path, call = {}) {
         for (let attempt = 1;; attempt++) {
+            const askedAt = Date.now();
             try {
                 return await this.dial(path, call);
             }
@@ -96868,7 +96872,7 @@ class Engine {
                 const err = e;
                 const unavailable = swarmUnavailable(err.statusCode ?? 0, err.json?.message ?? '');
                 if (unavailable) {
-                    await this.link.lost(unavailable);
+                    await this.link.lost(unavailable, askedAt);
                     continue;
                 }
                 const cutOff = ['ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(err.code ?? '') ||

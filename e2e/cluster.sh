@@ -178,6 +178,8 @@ kill_part() {
   case "$part" in
     engine) pid=$(cat "$WORK/$HOST$i/docker.pid"); kill -9 "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done ;;
     sshd)
+      # The listener first: a client whose connection drops reconnects at once, and must find none.
+      kill -9 "$(cat "$WORK/ssh/sshd$i.pid")" 2>/dev/null || true
       for pid in $(ip netns pids "$NS$i"); do
         [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sshd ] && kill -9 "$pid" 2>/dev/null || true
       done

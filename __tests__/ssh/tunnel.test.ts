@@ -255,7 +255,7 @@ describe('several managers in ssh-host', () => {
     }
   });
 
-  test('lost(): the tunnel moves to a manager admit accepts, and gives up with the reason when none does', async () => {
+  test('lost(): the tunnel moves to a manager admit accepts, not for a late answer of one it left, and gives up with the reason when none does', async () => {
     let refuse: string[] = [];
     const admit = async (_get: unknown, host: string) => {
       if (refuse.includes(host)) throw new Error('the swarm has no leader');
@@ -267,10 +267,15 @@ describe('several managers in ssh-host', () => {
     );
     try {
       refuse = ['127.0.0.1'];
-      await t.lost('the swarm has no leader');
+      const askedFirst = Date.now();
+      await t.lost('the swarm has no leader', askedFirst);
+      expect(t.host()).toBe('localhost');
+      // A late answer of the manager given up (asked before the move) leaves the new one be.
+      refuse = ['localhost'];
+      await t.lost('the swarm has no leader', askedFirst - 1);
       expect(t.host()).toBe('localhost');
       refuse = ['127.0.0.1', 'localhost'];
-      await expect(t.lost('the swarm has no leader')).rejects.toThrow(
+      await expect(t.lost('the swarm has no leader', Date.now())).rejects.toThrow(
         /^Manager localhost cannot serve the swarm: the swarm has no leader, and no manager of ssh-host could be used within 2 s \(ssh-reconnect-timeout\): no manager in ssh-host could be used: 127\.0\.0\.1: the swarm has no leader; localhost: the swarm has no leader$/,
       );
     } finally {

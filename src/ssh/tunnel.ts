@@ -19,10 +19,11 @@ export interface Tunnel {
   /** Resolves when the SSH connection is up (at once, or after a reconnect); rejects once it was given up. */
   ready(): Promise<void>;
   /**
-   * The manager in use cannot serve the swarm (why: what it answered): the tunnel reconnects through
-   * a manager that can. Resolves when it did, as ready() does.
+   * The manager asked at askedAt (ms, Date.now()) cannot serve the swarm (why: what it answered): the
+   * tunnel reconnects through a manager that can, unless it has done so since. Resolves when it did,
+   * as ready() does.
    */
-  lost(why: string): Promise<void>;
+  lost(why: string, askedAt: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -229,8 +230,9 @@ export async function openTunnel(ssh: SshConfig, dir: string, admit?: Admit): Pr
   let closed = false;
   const first = await connectToSwarm(ssh, admit);
   let host = first.host;
-  /** The connection in use; undefined while the tunnel reconnects. */
+  /** The connection in use, and since when; undefined while the tunnel reconnects. */
   let live: Client | undefined;
+  let liveSince = Date.now();
   let current: Promise<Client> = Promise.resolve(first.client);
 
   const reconnect = async (why: string): Promise<Client> => {
@@ -269,6 +271,7 @@ export async function openTunnel(ssh: SshConfig, dir: string, admit?: Admit): Pr
   };
   const watch = (client: Client): Client => {
     live = client;
+    liveSince = Date.now();
     client.once('close', () => giveUp(client, `SSH connection to ${host} lost`));
     return client;
   };
@@ -310,8 +313,9 @@ export async function openTunnel(ssh: SshConfig, dir: string, admit?: Admit): Pr
     dockerHost: tunnelDockerHost(dir),
     host: () => host,
     ready: () => current.then(() => undefined),
-    lost: (why) => {
-      if (live) giveUp(live, `Manager ${host} cannot serve the swarm: ${why}`);
+    lost: (why, askedAt) => {
+      // An answer of a manager given up already says nothing of the one in use now.
+      if (live && liveSince <= askedAt) giveUp(live, `Manager ${host} cannot serve the swarm: ${why}`);
       return current.then(() => undefined);
     },
     async close() {

@@ -75,8 +75,11 @@ interface Call {
 export interface ManagerLink {
   /** Resolves when the way is up (at once, or after a reconnect); rejects once it was given up. */
   ready(): Promise<void>;
-  /** The manager answered that the swarm cannot be served through it: move to one that can. */
-  lost(why: string): Promise<void>;
+  /**
+   * The manager asked at askedAt (ms) answered that the swarm cannot be served through it: move to one
+   * that can (unless the link moved since).
+   */
+  lost(why: string, askedAt: number): Promise<void>;
 }
 
 /** What a call gives, or `otherwise` when the engine answers it with `status` (404: there is none). */
@@ -118,6 +121,7 @@ export class Engine {
    */
   private async request<T>(path: string, call: Call = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      const askedAt = Date.now();
       try {
         return await this.dial<T>(path, call);
       } catch (e) {
@@ -125,7 +129,7 @@ export class Engine {
         const err = e as NodeJS.ErrnoException & { statusCode?: number; json?: { message?: string } };
         const unavailable = swarmUnavailable(err.statusCode ?? 0, err.json?.message ?? '');
         if (unavailable) {
-          await this.link.lost(unavailable);
+          await this.link.lost(unavailable, askedAt);
           continue;
         }
         const cutOff =
