@@ -201,21 +201,26 @@ describe('several managers in ssh-host', () => {
       c.on('error', () => undefined);
     });
 
-  test('a manager whose engine stops taking connections is given up for the next one that will do', async () => {
-    // 127.0.0.1 and localhost reach the same server; admit refuses 127.0.0.1 once its "engine" died.
-    let firstDead = false;
+  /**
+   * A tunnel to 127.0.0.1 and localhost, which reach the same server; admit refuses the names listed
+   * in `refused` (at first, none).
+   */
+  const twoManagers = async (reconnectTimeout: number) => {
+    const refused: string[] = [];
     const admit = async (_get: unknown, host: string) => {
-      if (firstDead && host === '127.0.0.1') throw new Error('no Docker engine answered');
+      if (refused.includes(host)) throw new Error(`${host} will not do`);
     };
-    const t = await openTunnel(
-      { ...sshConfig, reconnectTimeout: 5, managers: [pinned('127.0.0.1'), pinned('localhost')] },
-      dir(),
-      admit,
-    );
+    const managers = [pinned('127.0.0.1'), pinned('localhost')];
+    return { refused, t: await openTunnel({ ...sshConfig, reconnectTimeout, managers }, dir(), admit) };
+  };
+
+  test('a manager whose engine stops taking connections is given up for the next one that will do', async () => {
+    const { refused, t } = await twoManagers(5);
     try {
       onChannel = answer('first');
       expect(await ask(t)).toBe('first');
-      engineDown = firstDead = true;
+      engineDown = true;
+      refused.push('127.0.0.1');
       await expect(ask(t)).rejects.toThrow('cut off');
       engineDown = false;
       await t.ready();
@@ -229,18 +234,10 @@ describe('several managers in ssh-host', () => {
   });
 
   test('a connection that is closing (ssh2 throws "Not connected") is given up the same way', async () => {
-    let firstGone = false;
-    const admit = async (_get: unknown, host: string) => {
-      if (firstGone && host === '127.0.0.1') throw new Error('sshd is gone');
-    };
-    const t = await openTunnel(
-      { ...sshConfig, reconnectTimeout: 5, managers: [pinned('127.0.0.1'), pinned('localhost')] },
-      dir(),
-      admit,
-    );
+    const { refused, t } = await twoManagers(5);
     const open = jest.spyOn(ssh2.Client.prototype, 'openssh_forwardOutStreamLocal');
     try {
-      firstGone = true;
+      refused.push('127.0.0.1');
       open.mockImplementationOnce(() => {
         throw new Error('Not connected');
       });
@@ -256,27 +253,20 @@ describe('several managers in ssh-host', () => {
   });
 
   test('lost(): the tunnel moves to a manager admit accepts, not for a late answer of one it left, and gives up with the reason when none does', async () => {
-    let refuse: string[] = [];
-    const admit = async (_get: unknown, host: string) => {
-      if (refuse.includes(host)) throw new Error('the swarm has no leader');
-    };
-    const t = await openTunnel(
-      { ...sshConfig, reconnectTimeout: 2, managers: [pinned('127.0.0.1'), pinned('localhost')] },
-      dir(),
-      admit,
-    );
+    const { refused, t } = await twoManagers(2);
+    const refuse = (...hosts: string[]) => refused.splice(0, refused.length, ...hosts);
     try {
-      refuse = ['127.0.0.1'];
+      refuse('127.0.0.1');
       const askedFirst = Date.now();
       await t.lost('the swarm has no leader', askedFirst);
       expect(t.host()).toBe('localhost');
       // A late answer of the manager given up (asked before the move) leaves the new one be.
-      refuse = ['localhost'];
+      refuse('localhost');
       await t.lost('the swarm has no leader', askedFirst - 1);
       expect(t.host()).toBe('localhost');
-      refuse = ['127.0.0.1', 'localhost'];
+      refuse('127.0.0.1', 'localhost');
       await expect(t.lost('the swarm has no leader', Date.now())).rejects.toThrow(
-        /^Manager localhost cannot serve the swarm: the swarm has no leader, and no manager of ssh-host could be used within 2 s \(ssh-reconnect-timeout\): no manager in ssh-host could be used: 127\.0\.0\.1: the swarm has no leader; localhost: the swarm has no leader$/,
+        /^Manager localhost cannot serve the swarm: the swarm has no leader, and no manager of ssh-host could be used within 2 s \(ssh-reconnect-timeout\): no manager in ssh-host could be used: 127\.0\.0\.1: 127\.0\.0\.1 will not do; localhost: localhost will not do$/,
       );
     } finally {
       await t.close();
