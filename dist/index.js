@@ -86120,6 +86120,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 10 modules
 var core = __nccwpck_require__(7264);
 // EXTERNAL MODULE: external "fs"
@@ -91383,6 +91385,8 @@ const MODE_NAMES = Object.keys(MODES);
 const isMode = (name) => Object.hasOwn(MODES, name);
 /** The modes that have a trait (or, with false, lack it), for messages. */
 const modesThat = (trait, has = true) => MODE_NAMES.filter((m) => MODES[m][trait] === has);
+/** The problem of an input given to a mode that lacks the trait it belongs to (with has false: that has it). */
+const onlyFor = (input, trait, has = true) => `${input} only applies to mode: ${modesThat(trait, has).join(', ')}; remove it`;
 /** A mode that deploys a stack: its Config has the stack's inputs. */
 const rollsOut = (config) => MODES[config.mode].rollsOut;
 /** A mode run for a pull request: its Config names it (preview). */
@@ -92275,7 +92279,7 @@ function readTeardown(inputs, mode, env, event) {
 function readRollout(inputs, mode, env, event) {
     const traits = MODES[mode];
     if (inputs.bool('delete-images'))
-        inputs.problem(`delete-images only applies to mode: ${modesThat('rollsOut', false).join(', ')}; remove it`);
+        inputs.problem(onlyFor('delete-images', 'rollsOut', false));
     const pullRequest = event.pull_request;
     const preview = readPullRequest(inputs, mode, pullRequest);
     const sha = readSha(inputs, env, preview ? pullRequest?.head?.sha : undefined);
@@ -92295,9 +92299,9 @@ function readRollout(inputs, mode, env, event) {
         preview: traits.deploysPullRequest,
     });
     if (!traits.deploysPullRequest && inputs.get('preview-allow'))
-        inputs.problem(`preview-allow only applies to mode: ${modesThat('deploysPullRequest').join(', ')}; remove it`);
+        inputs.problem(onlyFor('preview-allow', 'deploysPullRequest'));
     if (!traits.releases && inputs.bool('promote-untested'))
-        inputs.problem(`promote-untested only applies to mode: ${modesThat('releases').join(', ')}; remove it`);
+        inputs.problem(onlyFor('promote-untested', 'releases'));
     const appUrl = readAppUrl(inputs, stackName, preview);
     const { acceptance } = readAcceptance(inputs, appUrl);
     return {
@@ -95748,8 +95752,6 @@ async function removeSecrets(engine, stack, keep = []) {
     return removed;
 }
 
-;// CONCATENATED MODULE: external "node:timers/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./src/swarm/judge.ts
 
 const FAILED_STATES = new Set(['failed', 'rejected', 'orphaned']);
@@ -98247,6 +98249,7 @@ class Timeline {
 
 
 
+
 /**
  * Each mode's steps (a preview deploys the pull request's stack of its own). A new mode is a case here
  * and a row in config/modes.ts, which says what it does to the rest of the action.
@@ -98276,14 +98279,12 @@ const CANCELLED_RELEASE_MS = 5000;
  * reach, and the release would wait up to ssh-reconnect-timeout for it).
  */
 async function cleanup(held, workRoot, cancelled) {
-    const release = held.lock
+    const released = held.lock
         ?.release()
         .catch((e) => core/* warning */.$e(`could not release the deploy lock: ${e.message}`));
-    const cutShort = new Promise((resolve) => {
-        if (cancelled)
-            setTimeout(resolve, CANCELLED_RELEASE_MS).unref();
-    });
-    await Promise.race([release, cutShort]);
+    await (cancelled
+        ? Promise.race([released, (0,promises_namespaceObject.setTimeout)(CANCELLED_RELEASE_MS, undefined, { ref: false })])
+        : released);
     // The tunnel may still be opening when an earlier phase fails: wait for it, then close it.
     await held.tunnel?.then((t) => t.close()).catch(() => undefined);
     (0,workdir/* removeWorkDir */.x)(workRoot);
@@ -98295,7 +98296,7 @@ async function cleanup(held, workRoot, cancelled) {
 function gitHubFeedback(config, report, mask) {
     if (!forPullRequest(config))
         return undefined;
-    const deploys = MODES[config.mode].rollsOut;
+    const deploys = rollsOut(config);
     const feedback = new PreviewFeedback(config.githubToken, config.preview.number, config.stackName);
     const started = deploys ? feedback.start(config.sha) : undefined;
     return {
@@ -98371,7 +98372,7 @@ async function main_run() {
     const config = readInputs();
     if (config instanceof InputError)
         return refuse(config.message, config.problems);
-    const runnerFaults = await runnerProblems({ rendersStacks: MODES[config.mode].rollsOut });
+    const runnerFaults = await runnerProblems({ rendersStacks: rollsOut(config) });
     if (runnerFaults.length > 0)
         return refuse(runnerFaults.join('\n'), runnerFaults, 'The runner cannot run this action');
     const secrets = maskSecrets(config);

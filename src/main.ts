@@ -1,7 +1,8 @@
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as core from '@actions/core';
 import { context } from '@actions/github';
-import { forPullRequest, InputError, MODES, readConfig, rollsOut, type Config } from './config/index.js';
+import { forPullRequest, InputError, readConfig, rollsOut, type Config } from './config/index.js';
 import { deploy } from './modes/deploy.js';
 import { stackShape } from './modes/rollout.js';
 import { promote } from './modes/promote.js';
@@ -59,13 +60,12 @@ const CANCELLED_RELEASE_MS = 5000;
  * reach, and the release would wait up to ssh-reconnect-timeout for it).
  */
 async function cleanup(held: Held, workRoot: string, cancelled: boolean): Promise<void> {
-  const release = held.lock
+  const released = held.lock
     ?.release()
     .catch((e: Error) => core.warning(`could not release the deploy lock: ${e.message}`));
-  const cutShort = new Promise<void>((resolve) => {
-    if (cancelled) setTimeout(resolve, CANCELLED_RELEASE_MS).unref();
-  });
-  await Promise.race([release, cutShort]);
+  await (cancelled
+    ? Promise.race([released, sleep(CANCELLED_RELEASE_MS, undefined, { ref: false })])
+    : released);
   // The tunnel may still be opening when an earlier phase fails: wait for it, then close it.
   await held.tunnel?.then((t) => t.close()).catch(() => undefined);
   removeWorkDir(workRoot);
@@ -77,7 +77,7 @@ async function cleanup(held: Held, workRoot: string, cancelled: boolean): Promis
  */
 function gitHubFeedback(config: Config, report: Report, mask: (text: string) => string) {
   if (!forPullRequest(config)) return undefined;
-  const deploys = MODES[config.mode].rollsOut;
+  const deploys = rollsOut(config);
   const feedback = new PreviewFeedback(config.githubToken, config.preview.number, config.stackName);
   const started = deploys ? feedback.start(config.sha) : undefined;
   return {
@@ -163,7 +163,7 @@ export async function run(): Promise<void> {
   markMainStarted();
   const config = readInputs();
   if (config instanceof InputError) return refuse(config.message, config.problems);
-  const runnerFaults = await runnerProblems({ rendersStacks: MODES[config.mode].rollsOut });
+  const runnerFaults = await runnerProblems({ rendersStacks: rollsOut(config) });
   if (runnerFaults.length > 0)
     return refuse(runnerFaults.join('\n'), runnerFaults, 'The runner cannot run this action');
   const secrets = maskSecrets(config);

@@ -11,7 +11,7 @@ import {
   readStackName,
   readStackSecrets,
 } from './stack.js';
-import { isMode, MODE_NAMES, MODES, modesThat, type Mode } from './modes.js';
+import { isMode, MODE_NAMES, MODES, onlyFor, type Mode } from './modes.js';
 import type { Config } from './types.js';
 
 export { InputError, splitArgs, type InputReader } from './inputs.js';
@@ -91,10 +91,7 @@ function readTeardown(inputs: Inputs, mode: Mode, env: NodeJS.ProcessEnv, event:
 /** A mode that deploys a stack (deploy, preview, promote). */
 function readRollout(inputs: Inputs, mode: Mode, env: NodeJS.ProcessEnv, event: Record<string, unknown>) {
   const traits = MODES[mode];
-  if (inputs.bool('delete-images'))
-    inputs.problem(
-      `delete-images only applies to mode: ${modesThat('rollsOut', false).join(', ')}; remove it`,
-    );
+  if (inputs.bool('delete-images')) inputs.problem(onlyFor('delete-images', 'rollsOut', false));
   const pullRequest = event.pull_request as PullRequestEvent | undefined;
   const preview = readPullRequest(inputs, mode, pullRequest);
   const sha = readSha(inputs, env, preview ? pullRequest?.head?.sha : undefined);
@@ -118,11 +115,9 @@ function readRollout(inputs: Inputs, mode: Mode, env: NodeJS.ProcessEnv, event: 
     preview: traits.deploysPullRequest,
   });
   if (!traits.deploysPullRequest && inputs.get('preview-allow'))
-    inputs.problem(
-      `preview-allow only applies to mode: ${modesThat('deploysPullRequest').join(', ')}; remove it`,
-    );
+    inputs.problem(onlyFor('preview-allow', 'deploysPullRequest'));
   if (!traits.releases && inputs.bool('promote-untested'))
-    inputs.problem(`promote-untested only applies to mode: ${modesThat('releases').join(', ')}; remove it`);
+    inputs.problem(onlyFor('promote-untested', 'releases'));
   const appUrl = readAppUrl(inputs, stackName, preview);
   const { acceptance } = readAcceptance(inputs, appUrl);
   return {

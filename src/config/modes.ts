@@ -72,6 +72,10 @@ export const isMode = (name: string): name is Mode => Object.hasOwn(MODES, name)
 export const modesThat = (trait: keyof ModeTraits, has = true): Mode[] =>
   MODE_NAMES.filter((m) => MODES[m][trait] === has);
 
+/** The problem of an input given to a mode that lacks the trait it belongs to (with has false: that has it). */
+export const onlyFor = (input: string, trait: keyof ModeTraits, has = true): string =>
+  `${input} only applies to mode: ${modesThat(trait, has).join(', ')}; remove it`;
+
 /** A mode that deploys a stack: its Config has the stack's inputs. */
 export const rollsOut = (config: Config): config is RolloutModeConfig => MODES[config.mode].rollsOut;
 
